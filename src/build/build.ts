@@ -1,0 +1,134 @@
+/**
+ * One build: pick the toolchain, compile the app in it, lay out the image, hand the
+ * artifact to every publisher. Takes a frozen BuildConfig; never reads argv or env.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import type { BuildConfig } from '../config/resolve.js';
+import { DockerExecutor } from '../executor/docker.js';
+import { LocalExecutor } from '../executor/local.js';
+import type { Executor } from '../executor/types.js';
+import { buildImage } from '../image/oci.js';
+import { createPublishers } from '../image/publishers/index.js';
+import type { ImageArtifact } from '../image/types.js';
+import { selectFiles } from '../rootfs/tree.js';
+import type { ToolchainCatalog } from '../toolchain/catalog.js';
+import { ensureToolchain } from '../toolchain/build.js';
+import { ConfigError, throwIfAborted } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
+import { composeImage } from './compose.js';
+
+/** What goes into the toolchain container: everything but VCS data and host-built deps. */
+const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', 'node_modules/**', '**/*.o'];
+
+export interface BuildDeps {
+  catalog: ToolchainCatalog;
+  docker: () => Promise<Dockerode>;
+  progress: Progress;
+  /** The toolchain of the image we run in ($NABLA_TOOLCHAIN), for --executor local. */
+  currentToolchain?: string;
+  version: string;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  /** The manifest digest: the image's name in any registry. */
+  digest: string;
+  /** Docker's image ID (the config digest). */
+  imageId: string;
+  /** What each output wrote: references, paths. */
+  published: string[];
+  image: ImageArtifact;
+}
+
+export async function build(config: BuildConfig, deps: BuildDeps): Promise<BuildResult> {
+  const { catalog, progress, signal } = deps;
+  const toolchain = catalog.get(config.toolchain);
+  if (!toolchain.languages.includes(config.language)) {
+    throw new ConfigError(`toolchain "${toolchain.name}" does not build ${config.language} apps`, {
+      file: config.configFile,
+      field: 'toolchain',
+      hint: `remove "toolchain" to use the default for ${config.language}, or pick one of: ${catalog
+        .list()
+        .filter((t) => t.languages.includes(config.language))
+        .map((t) => t.name)
+        .join(', ') || '(none yet)'}`,
+    });
+  }
+  const publishers = createPublishers(config.outputs, config.tags, { docker: deps.docker });
+  // Fail on an unwritable --output before minutes of compiling, not after.
+  for (const publisher of publishers) await publisher.preflight?.();
+
+  let executor: Executor;
+  if (config.executor === 'docker') {
+    const docker = await deps.docker();
+    await ensureToolchain(docker, catalog, toolchain.name, progress, { signal });
+    executor = new DockerExecutor(docker);
+  } else {
+    executor = new LocalExecutor(deps.currentToolchain);
+  }
+
+  const sources = selectFiles(config.appDir, { include: ['**'], exclude: SOURCE_EXCLUDE });
+  const appFiles = selectFiles(config.appDir, config.files);
+  const toolchainImage = catalog.image(toolchain.name);
+  const compiled = await progress.step(`compile ${config.language} app (${config.entry})`, (step) => {
+    step.note(config.executor === 'docker' ? `in ${toolchainImage}` : 'in this image');
+    return executor.compile(
+      {
+        toolchain: toolchain.name,
+        image: toolchainImage,
+        appDir: config.appDir,
+        sources,
+        env: { NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
+        network: toolchain.network,
+      },
+      step,
+      signal,
+    );
+  });
+  try {
+    throwIfAborted(signal);
+    const image = await progress.step('write image', async (step) => {
+      const spec = composeImage({
+        config,
+        outDir: compiled.outDir,
+        appFiles,
+        toolchainImage,
+        sourceDigest: sourceDigest(config.appDir, sources),
+        version: deps.version,
+      });
+      const artifact = await buildImage(spec);
+      step.note(artifact.manifest.digest);
+      return artifact;
+    });
+    const published: string[] = [];
+    for (const publisher of publishers) {
+      throwIfAborted(signal);
+      published.push(
+        await progress.step(publisher.description, async (step) => {
+          const where = await publisher.publish(image, progress);
+          step.note(where);
+          return where;
+        }),
+      );
+    }
+    return { digest: image.manifest.digest, imageId: image.config.digest, published, image };
+  } finally {
+    compiled.dispose();
+  }
+}
+
+/** sha256 over the sorted source files (path and bytes): which source an image came from. */
+function sourceDigest(appDir: string, files: string[]): string {
+  const hash = crypto.createHash('sha256');
+  for (const file of files) {
+    const full = path.join(appDir, file);
+    const stat = fs.lstatSync(full);
+    hash.update(`${file}\0`);
+    hash.update(stat.isSymbolicLink() ? `-> ${fs.readlinkSync(full)}` : fs.readFileSync(full));
+    hash.update('\0');
+  }
+  return `sha256:${hash.digest('hex')}`;
+}

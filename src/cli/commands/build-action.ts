@@ -1,0 +1,40 @@
+/** The body of `build`, loaded only when it runs. */
+import { build } from '../../build/build.js';
+import { resolveBuildConfig, type BuildFlags } from '../../config/resolve.js';
+import { ToolchainCatalog } from '../../toolchain/catalog.js';
+import { connectDocker } from '../../util/docker.js';
+import { packageRoot } from '../../util/paths.js';
+import type { GlobalOptions } from '../main.js';
+import { createProgress } from '../progress.js';
+import { VERSION } from '../version.js';
+
+export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
+  const config = resolveBuildConfig(dir, flags, {
+    cwd: process.cwd(),
+    env: process.env,
+    insideToolchain: process.env.NABLA_TOOLCHAIN !== undefined,
+  });
+  const progress = createProgress(globals.progress);
+  try {
+    if (config.outputs.length === 0) {
+      progress.info('note: no output requested, so the image is only built; add --load, --push or --output to keep it');
+    }
+    const result = await build(config, {
+      catalog: new ToolchainCatalog(`${packageRoot()}/toolchains`),
+      docker: connectDocker,
+      progress,
+      currentToolchain: process.env.NABLA_TOOLCHAIN,
+      version: VERSION,
+      signal: globals.signal,
+    });
+    progress.close();
+    if (flags.json) {
+      const { digest, imageId, published } = result;
+      process.stdout.write(JSON.stringify({ digest, imageId, published, language: config.language, entry: config.entry }) + '\n');
+    } else {
+      process.stdout.write(`${result.digest}\n`);
+    }
+  } finally {
+    progress.close();
+  }
+}

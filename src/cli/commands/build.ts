@@ -1,0 +1,38 @@
+/** `nabla-build build [dir]`: the main job. */
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../main.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('build')
+    .description('compile an app in its toolchain container and write a reproducible OCI image')
+    .argument('[dir]', 'the app folder', '.')
+    .option('-c, --config <file>', 'nabla.json to use (default: DIR/nabla.json, optional)')
+    .option('--entry <entry>', 'program to run (overrides nabla.json and detection)')
+    .option('--language <language>', 'c, go, node or python (overrides detection)')
+    .option('--toolchain <name>', 'toolchain to build with (default: the language)')
+    .option('-t, --tag <name:tag>', 'name the image (repeatable)', collect)
+    .option('-o, --output <spec>', 'type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=dir,dest=DIR (repeatable)', collect)
+    .option('--load', 'load the image into the Docker engine under its -t names')
+    .option('--push', 'push the image to the registry in its -t names')
+    .option('--executor <kind>', 'docker, local (inside a toolchain image) or auto', 'auto')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ nabla-build build examples/hello-c --load -t hello-c && docker run --rm hello-c
+  $ nabla-build build . -o type=oci,dest=image.tar -o type=docker,dest=docker.tar
+  $ nabla-build build . --push -t 127.0.0.1:5000/team/app:1.0
+  $ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) nabla-build build . --progress=plain
+
+stdout gets the image digest (or pushed references); progress goes to stderr.
+Two builds of the same source give the same digest (mtimes come from SOURCE_DATE_EPOCH, default 0).`,
+    )
+    .action(async (dir: string, flags: Record<string, unknown>) => {
+      const { runBuild } = await import('./build-action.js');
+      await runBuild(dir, flags, globals());
+    });
+}

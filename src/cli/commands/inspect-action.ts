@@ -1,0 +1,61 @@
+/** The body of `inspect`, loaded only when it runs. */
+import fs from 'node:fs';
+import { readImage, type ImageConfigJson, type ImageSummary } from '../../image/read.js';
+import { connectDocker } from '../../util/docker.js';
+import { ConfigError } from '../../util/errors.js';
+
+export async function inspect(target: string, flags: { files?: boolean; json?: boolean }): Promise<void> {
+  const summary = fs.existsSync(target) ? await readImage(target) : await fromEngine(target);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ digest: summary.digest, imageId: summary.imageId, ...summary.config }, null, 2) + '\n');
+    return;
+  }
+  const c = summary.config.config ?? {};
+  const rows: [string, string][] = [
+    ['format', summary.format],
+    ['digest', summary.digest ?? '(not recorded in this format)'],
+    ['image id', summary.imageId],
+    ['created', summary.config.created ?? '-'],
+    ['platform', `${summary.config.os ?? '?'}/${summary.config.architecture ?? '?'}`],
+    ['entrypoint', JSON.stringify(c.Entrypoint ?? [])],
+    ['workdir', c.WorkingDir ?? '/'],
+    ['env', (c.Env ?? []).join(' ') || '-'],
+    ['ports', Object.keys(c.ExposedPorts ?? {}).join(' ') || '-'],
+    ['layers', summary.layers.map((l) => `${l.digest.slice(0, 19)} (${kib(l.size)})`).join(', ') || '-'],
+  ];
+  for (const [key, value] of rows) process.stdout.write(`${key.padEnd(11)} ${value}\n`);
+  const labels = Object.entries(c.Labels ?? {});
+  if (labels.length > 0) {
+    process.stdout.write('labels\n');
+    for (const [key, value] of labels) process.stdout.write(`  ${key} = ${value}\n`);
+  }
+  if (flags.files) {
+    process.stdout.write('files\n');
+    for (const layer of summary.layers) for (const file of layer.files) process.stdout.write(`  ${file}\n`);
+  }
+}
+
+function kib(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+async function fromEngine(name: string): Promise<ImageSummary> {
+  const docker = await connectDocker();
+  let info: { Id: string; RepoDigests?: string[]; Created: string; Os: string; Architecture: string; Config: ImageConfigJson['config'] };
+  try {
+    info = (await docker.getImage(name).inspect()) as typeof info;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    throw new ConfigError(`"${name}" is neither a file nor an image Docker knows`, {
+      field: 'image-or-path',
+      hint: 'check the path, or `docker images` for the name',
+    });
+  }
+  return {
+    format: 'docker-engine',
+    digest: info.RepoDigests?.[0]?.split('@')[1],
+    imageId: info.Id,
+    config: { created: info.Created, os: info.Os, architecture: info.Architecture, config: info.Config },
+    layers: [],
+  };
+}

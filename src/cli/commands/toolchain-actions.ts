@@ -1,0 +1,57 @@
+/** The bodies of the toolchain commands, loaded only when one runs. */
+import { ToolchainCatalog } from '../../toolchain/catalog.js';
+import { ensureToolchain, imageExists } from '../../toolchain/build.js';
+import { bootstrapBaseImage } from '../../toolchain/bootstrap.js';
+import { buildBuilderImage } from '../../toolchain/builder.js';
+import { connectDocker } from '../../util/docker.js';
+import { packageRoot } from '../../util/paths.js';
+import type { GlobalOptions } from '../main.js';
+import { createProgress } from '../progress.js';
+import { VERSION } from '../version.js';
+
+const catalog = () => new ToolchainCatalog(`${packageRoot()}/toolchains`);
+
+export async function list(): Promise<void> {
+  const toolchains = catalog();
+  let docker: Awaited<ReturnType<typeof connectDocker>> | undefined;
+  try {
+    docker = await connectDocker();
+  } catch {
+    docker = undefined; // still list what exists; the status column says why it is unknown
+  }
+  const rows = [['NAME', 'LANGUAGES', 'IMAGE', 'STATUS', 'DESCRIPTION']];
+  for (const t of toolchains.list()) {
+    const image = toolchains.image(t.name);
+    const status = docker ? ((await imageExists(docker, image)) ? 'built' : 'not built') : 'unknown (no Docker)';
+    rows.push([t.name, t.languages.join(',') || '-', image, status, t.description]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) process.stdout.write(row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ') + '\n');
+}
+
+export async function buildOne(name: string, flags: { force?: boolean; withCli?: boolean }, globals: GlobalOptions): Promise<void> {
+  const toolchains = catalog();
+  toolchains.get(name); // unknown names fail before Docker is asked
+  const docker = await connectDocker();
+  const progress = createProgress(globals.progress);
+  try {
+    const image = await ensureToolchain(docker, toolchains, name, progress, { force: flags.force, signal: globals.signal });
+    const builder = flags.withCli ? await buildBuilderImage(docker, toolchains, name, VERSION, progress) : undefined;
+    progress.close();
+    process.stdout.write(`${image}\n${builder ? `${builder}\n` : ''}`);
+  } finally {
+    progress.close();
+  }
+}
+
+export async function bootstrap(flags: { mirror?: string; force?: boolean }, globals: GlobalOptions): Promise<void> {
+  const docker = await connectDocker();
+  const progress = createProgress(globals.progress);
+  try {
+    const image = await bootstrapBaseImage(docker, progress, { ...flags, signal: globals.signal });
+    progress.close();
+    process.stdout.write(`${image}\n`);
+  } finally {
+    progress.close();
+  }
+}

@@ -1,0 +1,48 @@
+/** `nabla-build toolchain ls|build|bootstrap`. */
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../main.js';
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  const toolchain = program
+    .command('toolchain')
+    .description('list, build and bootstrap the toolchain images apps are compiled in');
+
+  toolchain
+    .command('ls')
+    .description('list the toolchains, their image tags and whether they are built')
+    .addHelpText('after', '\nExample:\n  $ nabla-build toolchain ls')
+    .action(async () => (await import('./toolchain-actions.js')).list());
+
+  toolchain
+    .command('build')
+    .description('build a toolchain image (and its parents) from toolchains/<name>/Dockerfile')
+    .argument('<name>', 'toolchain name, e.g. c')
+    .option('--force', 'rebuild even if an image with the same content hash exists')
+    .option('--with-cli', 'also build nabla/builder-<name>: the toolchain plus Node and nabla-build, for Dockerfiles')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ nabla-build toolchain build c
+  $ nabla-build toolchain build c --with-cli   # then: FROM nabla/builder-c AS build`,
+    )
+    .action(async (name: string, flags: { force?: boolean; withCli?: boolean }) =>
+      (await import('./toolchain-actions.js')).buildOne(name, flags, globals()),
+    );
+
+  toolchain
+    .command('bootstrap')
+    .description('make the Debian bookworm base image with debootstrap + docker import (no registry needed)')
+    .option('--mirror <url>', "Debian mirror (default: the host's apt sources)")
+    .option('--force', 'make it again even if it exists')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sudo nabla-build toolchain bootstrap
+  $ sudo nabla-build toolchain bootstrap --mirror http://HOST/debian`,
+    )
+    .action(async (flags: { mirror?: string; force?: boolean }) =>
+      (await import('./toolchain-actions.js')).bootstrap(flags, globals()),
+    );
+}

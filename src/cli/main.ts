@@ -1,0 +1,65 @@
+/**
+ * The CLI: one commander program, each command in its own file, loaded only when it runs
+ * so that `--help` is instant. Errors become one message and an exit code here.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { enableDebug } from '../util/debug.js';
+import { ExitCode, InterruptedError } from '../util/errors.js';
+import type { ProgressMode } from './progress.js';
+import { reportError } from './report.js';
+import { VERSION } from './version.js';
+
+export interface GlobalOptions {
+  progress: ProgressMode;
+  verbose: boolean;
+  signal: AbortSignal;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let verbose = false;
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted); // second Ctrl-C: leave now
+    process.stderr.write('\nnabla-build: interrupted, cleaning up (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+
+  const program = new Command('nabla-build')
+    .description('Build Node, Python, Go and C apps into reproducible OCI images that run as nabla unikernels.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain']).default('auto'))
+    .option('-q, --quiet', 'print only the result and errors')
+    .option('--verbose', 'debug logs (nabla:*) and stack traces')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  const globals = (): GlobalOptions => {
+    const options = program.opts<{ progress: ProgressMode; quiet?: boolean; verbose?: boolean }>();
+    verbose = options.verbose === true;
+    if (verbose) enableDebug('nabla:*');
+    return { progress: options.quiet ? 'quiet' : options.progress, verbose, signal: controller.signal };
+  };
+
+  (await import('./commands/build.js')).register(program, globals);
+  (await import('./commands/toolchain.js')).register(program, globals);
+  (await import('./commands/inspect.js')).register(program, globals);
+  (await import('./commands/doctor.js')).register(program, globals);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its own message (or the help/version text).
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (controller.signal.aborted) return reportError(new InterruptedError(), verbose);
+    return reportError(error, verbose);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * All build input gathered at the edge into one validated, frozen BuildConfig:
+ * CLI flags + environment + nabla.json + detection. Lower modules never read argv or env.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ZodIssue } from 'zod';
+import { detectEntry, detectLanguage } from '../detect/detect.js';
+import { ConfigError } from '../util/errors.js';
+import { closest } from '../util/suggest.js';
+import { parseOutputSpec, type OutputSpec } from './output-spec.js';
+import { parseReference, type ImageReference } from './reference.js';
+import { LANGUAGES, NABLA_JSON_FIELDS, nablaJsonSchema, type Language, type NablaJson } from './schema.js';
+
+export type ExecutorKind = 'docker' | 'local';
+
+export interface BuildFlags {
+  config?: string;
+  entry?: string;
+  language?: string;
+  toolchain?: string;
+  tag?: string[];
+  output?: string[];
+  load?: boolean;
+  push?: boolean;
+  executor?: string;
+}
+
+export interface BuildConfig {
+  appDir: string;
+  /** The nabla.json read, if any. */
+  configFile?: string;
+  language: Language;
+  entry: string;
+  toolchain: string;
+  args: string[];
+  env: Record<string, string>;
+  workdir: string;
+  ports: string[]; // "8080/tcp"
+  memoryMiB: number;
+  files: { include: string[]; exclude: string[] };
+  sourceDateEpoch: number;
+  executor: ExecutorKind;
+  outputs: OutputSpec[];
+  tags: ImageReference[];
+}
+
+export const DEFAULT_MEMORY_MIB = 256;
+export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', '**/*.o', '**/.DS_Store'];
+
+export interface ResolveContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** True when running inside a nabla toolchain image (then the default executor is local). */
+  insideToolchain: boolean;
+}
+
+export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, ctx: ResolveContext): BuildConfig {
+  const appDir = path.resolve(ctx.cwd, dir ?? '.');
+  const files = listAppDir(appDir);
+  const configFile = flags.config ? path.resolve(ctx.cwd, flags.config) : path.join(appDir, 'nabla.json');
+  const json = readNablaJson(configFile, flags.config !== undefined);
+
+  const language = pickLanguage(flags.language, json?.language, appDir, files);
+  const entry = flags.entry ?? json?.entry ?? detectEntry(appDir, language, files);
+  const tags = (flags.tag ?? []).map(parseReference);
+  const outputs = [
+    ...(flags.output ?? []).map((spec) => parseOutputSpec(spec, ctx.cwd)),
+    ...(flags.load ? [{ type: 'load' as const }] : []),
+    ...(flags.push ? [{ type: 'push' as const }] : []),
+  ];
+  if ((flags.load || flags.push) && tags.length === 0) {
+    throw new ConfigError(`--${flags.push ? 'push' : 'load'} needs a name for the image`, {
+      field: '--tag',
+      hint: flags.push ? 'add -t REGISTRY/NAME:TAG, e.g. -t 127.0.0.1:5000/hello:1.0' : 'add -t NAME:TAG, e.g. -t hello-c',
+    });
+  }
+
+  return Object.freeze({
+    appDir,
+    configFile: json ? configFile : undefined,
+    language,
+    entry,
+    toolchain: flags.toolchain ?? json?.toolchain ?? language,
+    args: json?.args ?? [],
+    env: json?.env ?? {},
+    workdir: json?.workdir ?? '/app',
+    ports: (json?.ports ?? []).map((p) => (typeof p === 'number' || !p.includes('/') ? `${p}/tcp` : p)),
+    memoryMiB: parseMemory(json?.memory),
+    files: {
+      include: json?.files?.include ?? ['**'],
+      exclude: [...DEFAULT_EXCLUDE, ...(json?.files?.exclude ?? [])],
+    },
+    sourceDateEpoch: parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH),
+    executor: parseExecutor(flags.executor, ctx.insideToolchain),
+    outputs,
+    tags,
+  });
+}
+
+function listAppDir(appDir: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(appDir);
+  } catch {
+    throw new ConfigError(`app folder ${appDir} does not exist`, {
+      file: appDir,
+      hint: 'pass the folder that holds your app, e.g. `nabla-build build examples/hello-c`',
+    });
+  }
+  if (!stat.isDirectory()) {
+    throw new ConfigError(`${appDir} is not a folder`, { file: appDir, hint: 'pass the folder that holds your app, not a file' });
+  }
+  return fs.readdirSync(appDir).sort();
+}
+
+function readNablaJson(file: string, required: boolean): NablaJson | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, { file, hint: 'check the --config path' });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid JSON: ${(error as Error).message}`, {
+      file,
+      hint: 'fix the syntax (a JSON validator or `node -e "JSON.parse(require(\'fs\').readFileSync(0))" < nabla.json` shows where)',
+    });
+  }
+  const parsed = nablaJsonSchema.safeParse(data);
+  if (!parsed.success) throw describeIssue(file, parsed.error.issues[0]!);
+  return parsed.data;
+}
+
+function describeIssue(file: string, issue: ZodIssue): ConfigError {
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+    const known = issue.path[0] === 'files' ? ['include', 'exclude'] : NABLA_JSON_FIELDS;
+    const suggestion = closest(key, known);
+    return new ConfigError(`${file}: unknown field "${where}${key}"`, {
+      file,
+      field: `${where}${key}`,
+      hint: suggestion ? `did you mean "${where}${suggestion}"?` : `known fields: ${known.filter((k) => k !== '$schema').join(', ')}`,
+    });
+  }
+  const field = issue.path.join('.') || '(top level)';
+  return new ConfigError(`${file}: field "${field}": ${issue.message}`, {
+    file,
+    field,
+    hint: fieldHints[String(issue.path[0])] ?? 'see README.md, "nabla.json"',
+  });
+}
+
+const fieldHints: Record<string, string> = {
+  entry: 'set "entry" to the program to run, e.g. "hello" or "main.py"',
+  language: `use one of ${LANGUAGES.join(', ')}`,
+  args: 'use a list of strings, e.g. ["--port", "8080"]',
+  env: 'use an object of strings, e.g. { "MODE": "production" }',
+  ports: 'use a list such as [8080, "53/udp"]',
+  memory: 'use MiB as a number (256) or a size string ("1G")',
+  files: 'use { "include": ["**"], "exclude": ["tests/**"] }',
+};
+
+function pickLanguage(flag: string | undefined, fromJson: Language | undefined, appDir: string, files: string[]): Language {
+  if (flag !== undefined) {
+    if (!(LANGUAGES as readonly string[]).includes(flag)) {
+      throw new ConfigError(`unknown language "${flag}"`, { field: '--language', hint: `use one of ${LANGUAGES.join(', ')}` });
+    }
+    return flag as Language;
+  }
+  return fromJson ?? detectLanguage(appDir, files).language;
+}
+
+function parseMemory(value: number | string | undefined): number {
+  if (value === undefined) return DEFAULT_MEMORY_MIB;
+  if (typeof value === 'number') return value;
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim())!;
+  const amount = Number(match[1]);
+  return match[2]!.toLowerCase().startsWith('g') ? amount * 1024 : amount;
+}
+
+export function parseSourceDateEpoch(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`SOURCE_DATE_EPOCH="${value}" is not a whole number of seconds`, {
+      field: 'SOURCE_DATE_EPOCH',
+      hint: 'set it to e.g. $(git log -1 --format=%ct), or unset it for 0',
+    });
+  }
+  return Number(value);
+}
+
+function parseExecutor(value: string | undefined, insideToolchain: boolean): ExecutorKind {
+  if (value === undefined || value === 'auto') return insideToolchain ? 'local' : 'docker';
+  if (value === 'docker' || value === 'local') return value;
+  throw new ConfigError(`unknown executor "${value}"`, {
+    field: '--executor',
+    hint: 'use docker (default), local (inside a toolchain image) or auto',
+  });
+}
+

@@ -1,0 +1,132 @@
+/**
+ * Runs `nabla-compile` in a fresh container of the toolchain image: the source goes in as
+ * a tar, the compiler's output is streamed to the step, /nabla/out comes back as a tar,
+ * and the container is removed on success, failure and Ctrl-C alike.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { extract } from 'tar-stream';
+import { packTar } from '../image/tar.js';
+import { debug } from '../util/debug.js';
+import { CompileError, throwIfAborted } from '../util/errors.js';
+import { LogFile } from '../util/log-file.js';
+import type { Step } from '../util/progress.js';
+import type { CompileJob, CompileResult, Executor } from './types.js';
+
+const log = debug('executor');
+
+export class DockerExecutor implements Executor {
+  constructor(private readonly docker: Dockerode) {}
+
+  async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
+    const container = await this.docker.createContainer({
+      Image: job.image,
+      Cmd: ['nabla-compile'],
+      Env: Object.entries({ ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' }).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: '/nabla/src',
+      Labels: { 'dev.nabla.build': 'compile' },
+      HostConfig: { NetworkMode: job.network },
+    });
+    log(`container ${container.id.slice(0, 12)} from ${job.image}`);
+    const removeOnAbort = () => void container.remove({ force: true }).catch(() => {});
+    signal?.addEventListener('abort', removeOnAbort, { once: true });
+    const logFile = new LogFile(`compile-${job.toolchain}`);
+    try {
+      await container.putArchive(Readable.from([sourceTar(job)]), { path: '/' });
+      const output = await container.attach({ stream: true, stdout: true, stderr: true });
+      const lines = new PassThrough();
+      container.modem.demuxStream(output, lines, lines);
+      const streamed = forwardLines(lines, (line) => {
+        logFile.write(line);
+        step.log(line);
+      });
+      await container.start();
+      const { StatusCode: status } = (await container.wait()) as { StatusCode: number };
+      (output as unknown as Duplex).destroy();
+      lines.end();
+      await streamed;
+      throwIfAborted(signal);
+      if (status !== 0) {
+        throw new CompileError(`the app failed to compile (nabla-compile exited with ${status})`, {
+          file: job.appDir,
+          hint: 'fix the errors shown above and build again',
+          details: logFile.summary(),
+        });
+      }
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
+      try {
+        await extractTo(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
+      } catch (error) {
+        fs.rmSync(outDir, { recursive: true, force: true });
+        throw error;
+      }
+      return { outDir, dispose: () => fs.rmSync(outDir, { recursive: true, force: true }) };
+    } catch (error) {
+      throwIfAborted(signal);
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', removeOnAbort);
+      logFile.close();
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+}
+
+function sourceTar(job: CompileJob): Buffer {
+  return packTar(
+    job.sources.map((file) => {
+      const full = path.join(job.appDir, file);
+      const stat = fs.lstatSync(full);
+      return stat.isSymbolicLink()
+        ? { type: 'symlink' as const, path: `/nabla/src/${file}`, target: fs.readlinkSync(full) }
+        : { type: 'file' as const, path: `/nabla/src/${file}`, mode: stat.mode & 0o777, data: fs.readFileSync(full) };
+    }),
+    0,
+  );
+}
+
+async function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
+  let pending = '';
+  for await (const chunk of stream) {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop()!;
+    lines.forEach(onLine);
+  }
+  if (pending) onLine(pending);
+}
+
+/** Unpacks a getArchive tar into dir, dropping the archive's leading folder name. */
+async function extractTo(archive: NodeJS.ReadableStream, dir: string, prefix: string): Promise<void> {
+  const unpack = extract();
+  const done = (async () => {
+    for await (const entry of unpack) {
+      const name = entry.header.name;
+      const rel = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+      const target = path.join(dir, rel);
+      if (rel === '' || !target.startsWith(dir + path.sep)) {
+        entry.resume();
+        continue;
+      }
+      if (entry.header.type === 'directory') {
+        fs.mkdirSync(target, { recursive: true });
+        entry.resume();
+      } else if (entry.header.type === 'symlink') {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.symlinkSync(entry.header.linkname!, target);
+        entry.resume();
+      } else if (entry.header.type === 'file') {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        fs.writeFileSync(target, Buffer.concat(chunks), { mode: entry.header.mode ?? 0o644 });
+      } else {
+        entry.resume();
+      }
+    }
+  })();
+  archive.pipe(unpack);
+  await done;
+}

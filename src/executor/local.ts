@@ -1,0 +1,79 @@
+/**
+ * Runs `nabla-compile` directly with execa. Used inside a toolchain image (a multi-stage
+ * Dockerfile's `RUN nabla-build build --executor local`), where there is no Docker socket.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { CompileError, EnvironmentError, throwIfAborted } from '../util/errors.js';
+import { LogFile } from '../util/log-file.js';
+import type { Step } from '../util/progress.js';
+import type { CompileJob, CompileResult, Executor } from './types.js';
+
+export class LocalExecutor implements Executor {
+  /** `current` is the toolchain this image provides ($NABLA_TOOLCHAIN), if any. */
+  constructor(private readonly current: string | undefined) {}
+
+  async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
+    if (this.current !== job.toolchain) {
+      throw new EnvironmentError(
+        this.current
+          ? `--executor local runs in the "${this.current}" toolchain image, but this app needs "${job.toolchain}"`
+          : `--executor local must run inside a nabla toolchain image (NABLA_TOOLCHAIN is not set)`,
+        {
+          field: '--executor',
+          hint: `use FROM nabla/builder-${job.toolchain} in your Dockerfile, or build with --executor docker`,
+        },
+      );
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-compile-'));
+    const srcDir = path.join(work, 'src');
+    const outDir = path.join(work, 'out');
+    // A private copy, as in a container: a Makefile's objects never land in the user's tree.
+    for (const file of job.sources) {
+      fs.mkdirSync(path.dirname(path.join(srcDir, file)), { recursive: true });
+      fs.cpSync(path.join(job.appDir, file), path.join(srcDir, file), { verbatimSymlinks: true });
+    }
+    fs.mkdirSync(outDir, { recursive: true });
+
+    const log = new LogFile(`compile-${job.toolchain}`);
+    try {
+      const child = execa('nabla-compile', [], {
+        cwd: srcDir,
+        env: { ...job.env, NABLA_SRC: srcDir, NABLA_OUT: outDir },
+        all: true,
+        reject: false,
+        cancelSignal: signal,
+        lines: false,
+      });
+      child.all!.setEncoding('utf8');
+      let pending = '';
+      child.all!.on('data', (chunk: string) => {
+        const lines = (pending + chunk).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          log.write(line);
+          step.log(line);
+        }
+      });
+      const result = await child;
+      if (pending) log.write(pending);
+      throwIfAborted(signal);
+      if (result.failed) {
+        throw new CompileError(`the app failed to compile (nabla-compile exited with ${result.exitCode ?? result.signal})`, {
+          file: job.appDir,
+          hint: 'fix the errors shown above and build again',
+          details: log.summary(),
+        });
+      }
+    } catch (error) {
+      fs.rmSync(work, { recursive: true, force: true });
+      throw error;
+    } finally {
+      log.close();
+    }
+    fs.rmSync(srcDir, { recursive: true, force: true });
+    return { outDir, dispose: () => fs.rmSync(work, { recursive: true, force: true }) };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The one small result type between building and publishing (like ko's build.Result):
+ * `buildImage()` turns an ImageSpec into an ImageArtifact; every --output, --load and
+ * --push is a Publisher of that artifact. Build code never imports publishers.
+ */
+import type { Progress } from '../util/progress.js';
+
+/** One entry of the image's single layer. Paths are absolute inside the image, '/'-separated. */
+export type LayerEntry =
+  | { type: 'file'; path: string; mode: number; data: Buffer }
+  | { type: 'directory'; path: string; mode: number }
+  | { type: 'symlink'; path: string; target: string };
+
+export interface ImageConfigSpec {
+  entrypoint: string[];
+  cmd: string[];
+  env: string[]; // "KEY=value"
+  workingDir: string;
+  exposedPorts: string[]; // "8080/tcp"
+  labels: Record<string, string>;
+}
+
+export interface ImageSpec {
+  entries: LayerEntry[];
+  config: ImageConfigSpec;
+  /** Seconds since the epoch, from SOURCE_DATE_EPOCH (default 0): every mtime and `created`. */
+  sourceDateEpoch: number;
+}
+
+/** A content-addressed blob held in memory. */
+export interface Blob {
+  mediaType: string;
+  digest: string; // "sha256:<hex>"
+  size: number;
+  data: Buffer;
+}
+
+export interface LayerBlob extends Blob {
+  /** Digest of the uncompressed tar (the config's rootfs.diff_ids entry). */
+  diffId: string;
+  /** The uncompressed tar, which docker-archive and type=dir outputs need. */
+  uncompressed: Buffer;
+}
+
+export interface ImageArtifact {
+  manifest: Blob; // OCI image manifest; its digest is the image digest
+  config: Blob; // OCI image config; its digest is Docker's image ID
+  layers: LayerBlob[];
+}
+
+/** Where an image goes: an --output, --load or --push. */
+export interface Publisher {
+  /** Human description for progress, e.g. "oci layout → ./out". */
+  readonly description: string;
+  /** Checks what can be checked before the (slow) build, e.g. that a dest is writable. */
+  preflight?(): Promise<void>;
+  /** Returns the reference or path written, printed as the build's result. */
+  publish(image: ImageArtifact, progress: Progress): Promise<string>;
+}

@@ -1,0 +1,127 @@
+/**
+ * Makes the Debian base image without a registry: debootstrap a minimal bookworm into a
+ * temp folder from the host's own apt mirror, then import it as BASE_IMAGE.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { execa } from 'execa';
+import { followJsonStream } from '../util/docker.js';
+import { ConfigError, EnvironmentError, ToolchainError, throwIfAborted } from '../util/errors.js';
+import { LogFile } from '../util/log-file.js';
+import type { Progress } from '../util/progress.js';
+import { BASE_IMAGE } from './catalog.js';
+import { imageExists } from './build.js';
+
+export const SUITE = 'bookworm';
+
+export interface BootstrapOptions {
+  /** Debian mirror URL; default: the host's apt sources. */
+  mirror?: string;
+  force?: boolean;
+  signal?: AbortSignal;
+  aptSourcesDir?: string;
+}
+
+export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, options: BootstrapOptions = {}): Promise<string> {
+  if (!options.force && (await imageExists(docker, BASE_IMAGE))) {
+    progress.info(`${BASE_IMAGE} exists already (use --force to make it again)`);
+    return BASE_IMAGE;
+  }
+  const mirror = options.mirror ?? findDebianMirror(options.aptSourcesDir ?? '/etc/apt');
+  if (!mirror) {
+    throw new EnvironmentError(`no Debian ${SUITE} mirror found in the host's apt sources`, {
+      file: '/etc/apt/sources.list.d',
+      field: '--mirror',
+      hint: 'pass --mirror URL (a Debian mirror that serves bookworm)',
+    });
+  }
+  if (!/^(https?|file):\/\/\S+$/.test(mirror)) {
+    throw new ConfigError(`--mirror "${mirror}" is not a URL`, { field: '--mirror', hint: 'e.g. --mirror http://HOST/debian' });
+  }
+  await requireTool('debootstrap', 'install it with `apt-get install debootstrap`');
+  if (process.getuid?.() !== 0) {
+    throw new EnvironmentError('debootstrap needs root', { hint: 'run `sudo nabla-build toolchain bootstrap`' });
+  }
+
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-debootstrap-'));
+  const log = new LogFile('bootstrap');
+  try {
+    await progress.step(`debootstrap ${SUITE} (minbase)`, async (step) => {
+      step.note('a few minutes');
+      const child = execa('debootstrap', ['--variant=minbase', SUITE, root, mirror], {
+        all: true,
+        reject: false,
+        cancelSignal: options.signal,
+      });
+      for await (const line of child.iterable({ from: 'all' })) {
+        log.write(line);
+        step.log(line);
+      }
+      const result = await child;
+      throwIfAborted(options.signal);
+      if (result.failed) {
+        throw new ToolchainError(`debootstrap failed (exit ${result.exitCode})`, {
+          hint: 'check that the mirror serves bookworm; pass another with --mirror',
+          details: log.summary(),
+        });
+      }
+    });
+    await progress.step(`import ${BASE_IMAGE}`, async (step) => {
+      const tar = execa('tar', ['--numeric-owner', '-C', root, '-c', '.'], { buffer: false, cancelSignal: options.signal });
+      const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
+      const stream = await docker.importImage(tar.stdout as unknown as string, { repo, tag });
+      const result = await followJsonStream(stream, (line) => step.log(line));
+      await tar;
+      if (result.error) throw new ToolchainError(`docker import failed: ${result.error}`);
+      step.note(BASE_IMAGE);
+    });
+    return BASE_IMAGE;
+  } finally {
+    log.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The first apt source (one-line or deb822) that serves Debian's `bookworm` suite. */
+export function findDebianMirror(aptDir: string): string | undefined {
+  const files = [path.join(aptDir, 'sources.list')];
+  const listDir = path.join(aptDir, 'sources.list.d');
+  if (fs.existsSync(listDir)) files.push(...fs.readdirSync(listDir).sort().map((f) => path.join(listDir, f)));
+  for (const file of files) {
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    const found = file.endsWith('.sources') ? fromDeb822(text) : file.endsWith('.list') ? fromOneLine(text) : undefined;
+    if (found) return found.replace(/\/+$/, '');
+  }
+  return undefined;
+}
+
+function fromOneLine(text: string): string | undefined {
+  for (const raw of text.split('\n')) {
+    const words = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+    if (words[0] === 'deb' && words[2] === SUITE) return words[1];
+  }
+  return undefined;
+}
+
+function fromDeb822(text: string): string | undefined {
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    for (const line of stanza.split('\n')) {
+      const match = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
+      if (match) fields.set(match[1]!.toLowerCase(), match[2]!);
+    }
+    const types = fields.get('types')?.split(/\s+/) ?? [];
+    const suites = fields.get('suites')?.split(/\s+/) ?? [];
+    if (fields.get('enabled') === 'no' || !types.includes('deb') || !suites.includes(SUITE)) continue;
+    return fields.get('uris')?.split(/\s+/)[0];
+  }
+  return undefined;
+}
+
+async function requireTool(name: string, hint: string): Promise<void> {
+  const found = await execa('sh', ['-c', `command -v ${name}`], { reject: false, env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  if (found.exitCode !== 0) throw new EnvironmentError(`${name} is not installed`, { hint });
+}

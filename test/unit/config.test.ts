@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseOutputSpec } from '../../src/config/output-spec.js';
+import { formatReference, parseReference } from '../../src/config/reference.js';
+import { resolveBuildConfig, type BuildFlags } from '../../src/config/resolve.js';
+import { ConfigError, DetectError } from '../../src/util/errors.js';
+import { tempDir, writeFiles } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function app(files: Record<string, string>): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return writeFiles(dir, files);
+}
+
+function resolve(dir: string, flags: BuildFlags = {}, env: NodeJS.ProcessEnv = {}) {
+  return resolveBuildConfig(dir, flags, { cwd: dir, env, insideToolchain: false });
+}
+
+describe('language and entry detection', () => {
+  it.each([
+    [{ 'go.mod': 'module example.com/team/server/v2\n', 'main.go': '' }, 'go', 'server'],
+    [{ 'package.json': '{"main":"src/server.js"}' }, 'node', 'src/server.js'],
+    [{ 'package.json': '{}', 'index.js': '' }, 'node', 'index.js'],
+    [{ 'pyproject.toml': '', 'app.py': '' }, 'python', 'app.py'],
+    [{ 'requirements.txt': '', 'main.py': '', 'util.py': '' }, 'python', 'main.py'],
+    [{ 'tool.py': '' }, 'python', 'tool.py'],
+    [{ 'hello.c': '' }, 'c', 'hello'],
+    [{ 'a.c': '', 'b.c': '' }, 'c', '*dir*'],
+  ])('%j → %s', (files, language, entry) => {
+    const dir = app(files);
+    const config = resolve(dir);
+    expect(config.language).toBe(language);
+    expect(config.entry).toBe(entry === '*dir*' ? path.basename(dir) : entry);
+    expect(config.toolchain).toBe(language);
+  });
+
+  it('a Makefile without an entry is an error naming the field', () => {
+    const dir = app({ Makefile: 'all:\n' });
+    expect(() => resolve(dir)).toThrow(DetectError);
+    expect(() => resolve(dir)).toThrow(/no entry found/);
+  });
+
+  it('nabla.json beats detection and flags beat nabla.json', () => {
+    const dir = app({ 'hello.c': '', 'nabla.json': '{"entry":"from-json"}' });
+    expect(resolve(dir).entry).toBe('from-json');
+    expect(resolve(dir, { entry: 'from-flag' }).entry).toBe('from-flag');
+  });
+
+  it('an unknown language says which markers it looked for', () => {
+    const dir = app({ 'README.md': '' });
+    expect(() => resolve(dir)).toThrow(/cannot tell which language/);
+  });
+});
+
+describe('nabla.json', () => {
+  it('reads every field into a frozen config', () => {
+    const dir = app({
+      'hello.c': '',
+      'nabla.json': JSON.stringify({
+        entry: 'hello',
+        args: ['--x'],
+        env: { MODE: 'prod' },
+        workdir: '/srv',
+        ports: [8080, '53/udp'],
+        memory: '1G',
+        files: { exclude: ['*.md'] },
+      }),
+    });
+    const config = resolve(dir, {}, { SOURCE_DATE_EPOCH: '1700000000' });
+    expect(config).toMatchObject({
+      args: ['--x'],
+      env: { MODE: 'prod' },
+      workdir: '/srv',
+      ports: ['8080/tcp', '53/udp'],
+      memoryMiB: 1024,
+      sourceDateEpoch: 1700000000,
+      executor: 'docker',
+    });
+    expect(config.files.exclude).toContain('*.md');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('suggests the field meant by a typo', () => {
+    const dir = app({ 'hello.c': '', 'nabla.json': '{"entyr":"x"}' });
+    const error = catchError(() => resolve(dir));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('unknown field "entyr"');
+    expect(error.hint).toContain('did you mean "entry"');
+    expect(error.file).toBe(path.join(dir, 'nabla.json'));
+  });
+
+  it.each([
+    ['{"ports":[70000]}', 'ports.0'],
+    ['{"memory":"lots"}', 'memory'],
+    ['{"workdir":"app"}', 'workdir'],
+    ['{"env":{"1BAD":"x"}}', 'env.1BAD'],
+    ['{"files":{"inclde":["**"]}}', 'files.inclde'],
+  ])('%s names field %s', (json, field) => {
+    const dir = app({ 'hello.c': '', 'nabla.json': json });
+    expect(catchError(() => resolve(dir)).field).toBe(field);
+  });
+
+  it('rejects invalid JSON with the parser position', () => {
+    const dir = app({ 'hello.c': '', 'nabla.json': '{"entry": }' });
+    expect(() => resolve(dir)).toThrow(/not valid JSON/);
+  });
+
+  it('rejects a SOURCE_DATE_EPOCH that is not a number', () => {
+    const dir = app({ 'hello.c': '' });
+    expect(() => resolve(dir, {}, { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);
+  });
+
+  it('needs a tag for --load and --push', () => {
+    const dir = app({ 'hello.c': '' });
+    expect(() => resolve(dir, { load: true })).toThrow(/--load needs a name/);
+  });
+});
+
+describe('--output', () => {
+  it.each([
+    ['type=oci,dest=out', { type: 'oci', dest: '/w/out', format: 'layout' }],
+    ['type=oci,dest=img.tar', { type: 'oci', dest: '/w/img.tar', format: 'tar' }],
+    ['type=docker,dest=/tmp/d.tar', { type: 'docker', dest: '/tmp/d.tar' }],
+    ['type=dir,dest=root', { type: 'dir', dest: '/w/root' }],
+  ])('%s', (spec, expected) => {
+    expect(parseOutputSpec(spec, '/w')).toEqual(expected);
+  });
+
+  it.each(['type=zip,dest=x', 'type=oci', 'dest=x', 'type=oci,dest=x,compression=zstd', 'oci', 'type=load'])(
+    'rejects %s',
+    (spec) => {
+      expect(() => parseOutputSpec(spec, '/w')).toThrow(ConfigError);
+    },
+  );
+});
+
+describe('image references', () => {
+  it.each([
+    ['hello', undefined, 'hello', 'latest', 'hello:latest'],
+    ['hello-c:1.0', undefined, 'hello-c', '1.0', 'hello-c:1.0'],
+    ['team/app:v_2', undefined, 'team/app', 'v_2', 'team/app:v_2'],
+    ['127.0.0.1:5000/team/app:1', '127.0.0.1:5000', 'team/app', '1', '127.0.0.1:5000/team/app:1'],
+    ['localhost/app', 'localhost', 'app', 'latest', 'localhost/app:latest'],
+  ])('%s', (text, registry, repository, tag, formatted) => {
+    const ref = parseReference(text);
+    expect(ref).toEqual({ registry, repository, tag });
+    expect(formatReference(ref)).toBe(formatted);
+  });
+
+  it.each(['Hello', 'app:', 'app:-x', 'a//b', 'app@sha256:00', '', 'x:' + 'a'.repeat(129)])('rejects %j', (text) => {
+    expect(() => parseReference(text)).toThrow(ConfigError);
+  });
+});
+
+function catchError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    return error as ConfigError;
+  }
+  throw new Error('expected an error');
+}
