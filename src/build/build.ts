@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import type { OutputSpec } from '../config/output-spec.js';
 import type { BuildConfig } from '../config/resolve.js';
 import { DockerExecutor } from '../executor/docker.js';
 import { LocalExecutor } from '../executor/local.js';
@@ -57,7 +58,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         .join(', ') || '(none yet)'}`,
     });
   }
-  const publishers = createPublishers(config.outputs, config.tags, { docker: deps.docker });
+  const publishers = createPublishers(remoteFirst(config.outputs), config.tags, { docker: deps.docker });
   // Fail on an unwritable --output before minutes of compiling, not after.
   for (const publisher of publishers) await publisher.preflight?.();
 
@@ -118,6 +119,15 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   } finally {
     compiled.dispose();
   }
+}
+
+/**
+ * Push and load run before file outputs: they are the ones likely to fail (network,
+ * registry, engine), and a failed build then leaves no files behind.
+ */
+function remoteFirst(outputs: readonly OutputSpec[]): OutputSpec[] {
+  const rank = (o: OutputSpec) => (o.type === 'push' ? 0 : o.type === 'load' ? 1 : 2);
+  return [...outputs].sort((a, b) => rank(a) - rank(b));
 }
 
 /** sha256 over the sorted source files (path and bytes): which source an image came from. */

@@ -11,6 +11,8 @@ import { VERSION } from './version.js';
 
 export interface GlobalOptions {
   progress: ProgressMode;
+  /** Folder of toolchains/<name>/ (default: the ones shipped with nabla-build). */
+  toolchainsDir?: string;
   verbose: boolean;
   signal: AbortSignal;
 }
@@ -32,15 +34,21 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain']).default('auto'))
     .option('-q, --quiet', 'print only the result and errors')
     .option('--verbose', 'debug logs (nabla:*) and stack traces')
+    .option('--toolchains-dir <dir>', 'use the toolchains in DIR/<name>/ instead of the built-in ones')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
   const globals = (): GlobalOptions => {
-    const options = program.opts<{ progress: ProgressMode; quiet?: boolean; verbose?: boolean }>();
+    const options = program.opts<{ progress: ProgressMode; quiet?: boolean; verbose?: boolean; toolchainsDir?: string }>();
     verbose = options.verbose === true;
     if (verbose) enableDebug('nabla:*');
-    return { progress: options.quiet ? 'quiet' : options.progress, verbose, signal: controller.signal };
+    return {
+      progress: options.quiet ? 'quiet' : options.progress,
+      toolchainsDir: options.toolchainsDir,
+      verbose,
+      signal: controller.signal,
+    };
   };
 
   (await import('./commands/build.js')).register(program, globals);

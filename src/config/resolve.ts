@@ -46,7 +46,7 @@ export interface BuildConfig {
 }
 
 export const DEFAULT_MEMORY_MIB = 256;
-export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', '**/*.o', '**/.DS_Store'];
+export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', 'Dockerfile', '.dockerignore', '**/*.o', '**/.DS_Store'];
 
 export interface ResolveContext {
   cwd: string;

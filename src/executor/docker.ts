@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { extract } from 'tar-stream';
 import { packTar } from '../image/tar.js';
 import { debug } from '../util/debug.js';
 import { CompileError, throwIfAborted } from '../util/errors.js';
 import { LogFile } from '../util/log-file.js';
+import { untar } from '../util/untar.js';
 import type { Step } from '../util/progress.js';
 import type { CompileJob, CompileResult, Executor } from './types.js';
 
@@ -35,7 +35,7 @@ export class DockerExecutor implements Executor {
     signal?.addEventListener('abort', removeOnAbort, { once: true });
     const logFile = new LogFile(`compile-${job.toolchain}`);
     try {
-      await container.putArchive(Readable.from([sourceTar(job)]), { path: '/' });
+      await container.putArchive(Readable.from([await sourceTar(job)]), { path: '/' });
       const output = await container.attach({ stream: true, stdout: true, stderr: true });
       const lines = new PassThrough();
       container.modem.demuxStream(output, lines, lines);
@@ -58,7 +58,7 @@ export class DockerExecutor implements Executor {
       }
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
       try {
-        await extractTo(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
+        await untar(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
       } catch (error) {
         fs.rmSync(outDir, { recursive: true, force: true });
         throw error;
@@ -75,7 +75,7 @@ export class DockerExecutor implements Executor {
   }
 }
 
-function sourceTar(job: CompileJob): Buffer {
+function sourceTar(job: CompileJob): Promise<Buffer> {
   return packTar(
     job.sources.map((file) => {
       const full = path.join(job.appDir, file);
@@ -96,37 +96,4 @@ async function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string
     lines.forEach(onLine);
   }
   if (pending) onLine(pending);
-}
-
-/** Unpacks a getArchive tar into dir, dropping the archive's leading folder name. */
-async function extractTo(archive: NodeJS.ReadableStream, dir: string, prefix: string): Promise<void> {
-  const unpack = extract();
-  const done = (async () => {
-    for await (const entry of unpack) {
-      const name = entry.header.name;
-      const rel = name.startsWith(prefix) ? name.slice(prefix.length) : '';
-      const target = path.join(dir, rel);
-      if (rel === '' || !target.startsWith(dir + path.sep)) {
-        entry.resume();
-        continue;
-      }
-      if (entry.header.type === 'directory') {
-        fs.mkdirSync(target, { recursive: true });
-        entry.resume();
-      } else if (entry.header.type === 'symlink') {
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.symlinkSync(entry.header.linkname!, target);
-        entry.resume();
-      } else if (entry.header.type === 'file') {
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        fs.writeFileSync(target, Buffer.concat(chunks), { mode: entry.header.mode ?? 0o644 });
-      } else {
-        entry.resume();
-      }
-    }
-  })();
-  archive.pipe(unpack);
-  await done;
 }

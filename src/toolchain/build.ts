@@ -72,7 +72,7 @@ async function buildToolchainImage(
   const toolchain = catalog.get(name);
   const image = catalog.image(name);
   const dockerfile = path.join(toolchain.dir, 'Dockerfile');
-  const context = packTar(
+  const context = await packTar(
     listFiles(toolchain.dir).map((file) => {
       const full = path.join(toolchain.dir, file);
       return { type: 'file' as const, path: `/${file}`, mode: fs.statSync(full).mode & 0o777, data: fs.readFileSync(full) };

@@ -62,7 +62,7 @@ export async function buildBuilderImage(
     ];
     const log = new LogFile(`builder-${name}`);
     try {
-      const stream = await docker.buildImage(Readable.from([packTar(entries, 0)]), {
+      const stream = await docker.buildImage(Readable.from([await packTar(entries, 0)]), {
         t: tag,
         buildargs: { NABLA_FROM: catalog.image(name) },
         labels: { 'dev.nabla.builder': name, 'dev.nabla.build.version': version },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LANGUAGES } from '../config/schema.js';
 import { ConfigError, ToolchainError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
 import { closest } from '../util/suggest.js';
 
 /** The Debian base every toolchain starts from; `nabla-build toolchain bootstrap` makes it. */
@@ -122,4 +123,17 @@ export function listFiles(dir: string, prefix = ''): string[] {
     else out.push(rel);
   }
   return out.sort();
+}
+
+/** The catalog of `dir`, or of the toolchains shipped with nabla-build. */
+export function openCatalog(dir?: string): ToolchainCatalog {
+  const root = path.resolve(dir ?? path.join(packageRoot(), 'toolchains'));
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+    throw new ConfigError(`toolchains folder ${root} does not exist`, {
+      file: root,
+      field: '--toolchains-dir',
+      hint: 'pass a folder holding <name>/Dockerfile and <name>/toolchain.json',
+    });
+  }
+  return new ToolchainCatalog(root);
 }

@@ -1,9 +1,8 @@
 /** The body of `build`, loaded only when it runs. */
 import { build } from '../../build/build.js';
 import { resolveBuildConfig, type BuildFlags } from '../../config/resolve.js';
-import { ToolchainCatalog } from '../../toolchain/catalog.js';
+import { openCatalog } from '../../toolchain/catalog.js';
 import { connectDocker } from '../../util/docker.js';
-import { packageRoot } from '../../util/paths.js';
 import type { GlobalOptions } from '../main.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -20,7 +19,7 @@ export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean
       progress.info('note: no output requested, so the image is only built; add --load, --push or --output to keep it');
     }
     const result = await build(config, {
-      catalog: new ToolchainCatalog(`${packageRoot()}/toolchains`),
+      catalog: openCatalog(globals.toolchainsDir),
       docker: connectDocker,
       progress,
       currentToolchain: process.env.NABLA_TOOLCHAIN,

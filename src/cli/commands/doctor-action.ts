@@ -1,12 +1,11 @@
 /** The checks of `doctor`, each with what to do when it fails. */
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { BASE_IMAGE, ToolchainCatalog } from '../../toolchain/catalog.js';
+import { BASE_IMAGE, openCatalog } from '../../toolchain/catalog.js';
 import { imageExists } from '../../toolchain/build.js';
 import { findDebianMirror } from '../../toolchain/bootstrap.js';
 import { connectDocker } from '../../util/docker.js';
 import { EnvironmentError, errorMessage } from '../../util/errors.js';
-import { packageRoot } from '../../util/paths.js';
 
 interface Check {
   name: string;
@@ -21,8 +20,8 @@ class Problem extends Error {
   }
 }
 
-export async function doctor(): Promise<void> {
-  const catalog = new ToolchainCatalog(`${packageRoot()}/toolchains`);
+export async function doctor(toolchainsDir?: string): Promise<void> {
+  const catalog = openCatalog(toolchainsDir);
   const checks: Check[] = [
     {
       name: 'node',

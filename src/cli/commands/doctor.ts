@@ -8,7 +8,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .description('check this machine: Node, Docker engine, base and toolchain images, host tools, seccomp')
     .addHelpText('after', '\nExample:\n  $ nabla-build doctor   # exits non-zero when something required is missing')
     .action(async () => {
-      globals();
-      await (await import('./doctor-action.js')).doctor();
+      await (await import('./doctor-action.js')).doctor(globals().toolchainsDir);
     });
 }

@@ -1,18 +1,15 @@
 /** The bodies of the toolchain commands, loaded only when one runs. */
-import { ToolchainCatalog } from '../../toolchain/catalog.js';
+import { openCatalog } from '../../toolchain/catalog.js';
 import { ensureToolchain, imageExists } from '../../toolchain/build.js';
 import { bootstrapBaseImage } from '../../toolchain/bootstrap.js';
 import { buildBuilderImage } from '../../toolchain/builder.js';
 import { connectDocker } from '../../util/docker.js';
-import { packageRoot } from '../../util/paths.js';
 import type { GlobalOptions } from '../main.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
-const catalog = () => new ToolchainCatalog(`${packageRoot()}/toolchains`);
-
-export async function list(): Promise<void> {
-  const toolchains = catalog();
+export async function list(globals: GlobalOptions): Promise<void> {
+  const toolchains = openCatalog(globals.toolchainsDir);
   let docker: Awaited<ReturnType<typeof connectDocker>> | undefined;
   try {
     docker = await connectDocker();
@@ -30,7 +27,7 @@ export async function list(): Promise<void> {
 }
 
 export async function buildOne(name: string, flags: { force?: boolean; withCli?: boolean }, globals: GlobalOptions): Promise<void> {
-  const toolchains = catalog();
+  const toolchains = openCatalog(globals.toolchainsDir);
   toolchains.get(name); // unknown names fail before Docker is asked
   const docker = await connectDocker();
   const progress = createProgress(globals.progress);

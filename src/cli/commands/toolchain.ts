@@ -11,7 +11,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .command('ls')
     .description('list the toolchains, their image tags and whether they are built')
     .addHelpText('after', '\nExample:\n  $ nabla-build toolchain ls')
-    .action(async () => (await import('./toolchain-actions.js')).list());
+    .action(async () => (await import('./toolchain-actions.js')).list(globals()));
 
   toolchain
     .command('build')

@@ -1,0 +1,73 @@
+/**
+ * ImageSpec → ImageArtifact: one gzipped layer, an OCI image config and manifest, all
+ * serialized the same way every time so the manifest digest names the content.
+ */
+import crypto from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { packTar } from './tar.js';
+import type { Blob, ImageArtifact, ImageSpec, LayerBlob } from './types.js';
+
+export const MEDIA_TYPES = {
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  index: 'application/vnd.oci.image.index.v1+json',
+} as const;
+
+export function sha256Digest(data: Buffer): string {
+  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
+}
+
+function blob(mediaType: string, data: Buffer): Blob {
+  return { mediaType, digest: sha256Digest(data), size: data.length, data };
+}
+
+const descriptor = ({ mediaType, digest, size }: Blob) => ({ mediaType, digest, size });
+
+export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
+  const uncompressed = await packTar(spec.entries, spec.sourceDateEpoch);
+  // gzip's header mtime is 0 and the level fixed: the same tar gives the same bytes.
+  const layer: LayerBlob = {
+    ...blob(MEDIA_TYPES.layer, gzipSync(uncompressed, { level: 9 })),
+    diffId: sha256Digest(uncompressed),
+    uncompressed,
+  };
+  const created = new Date(spec.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z');
+  const { entrypoint, cmd, env, workingDir, exposedPorts, labels } = spec.config;
+  const config = blob(
+    MEDIA_TYPES.config,
+    Buffer.from(
+      JSON.stringify({
+        created,
+        architecture: 'amd64',
+        os: 'linux',
+        config: {
+          Entrypoint: entrypoint,
+          ...(cmd.length > 0 ? { Cmd: cmd } : {}),
+          Env: env,
+          WorkingDir: workingDir,
+          ...(exposedPorts.length > 0 ? { ExposedPorts: Object.fromEntries(exposedPorts.map((p) => [p, {}])) } : {}),
+          Labels: sortKeys(labels),
+        },
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+        history: [{ created, created_by: 'nabla-build' }],
+      }),
+    ),
+  );
+  const manifest = blob(
+    MEDIA_TYPES.manifest,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.manifest,
+        config: descriptor(config),
+        layers: [descriptor(layer)],
+      }),
+    ),
+  );
+  return { manifest, config, layers: [layer] };
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findDebianMirror } from '../../src/toolchain/bootstrap.js';
+import { BASE_IMAGE, ToolchainCatalog, openCatalog } from '../../src/toolchain/catalog.js';
+import { ConfigError } from '../../src/util/errors.js';
+import { tempDir, writeFiles } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const manifest = (from: string | null) => JSON.stringify({ description: 'x', from, languages: ['c'], network: 'none' });
+
+function catalogDir(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  writeFiles(dir, {
+    'base/toolchain.json': manifest(null),
+    'base/Dockerfile': 'FROM x\n',
+    'c/toolchain.json': manifest('base'),
+    'c/Dockerfile': 'FROM y\n',
+    'c/nabla-compile': '#!/bin/sh\n',
+    'notes/README.md': 'not a toolchain: no toolchain.json',
+  });
+  return dir;
+}
+
+describe('toolchain catalog', () => {
+  it('lists folders with a toolchain.json and orders a lineage parents first', () => {
+    const catalog = new ToolchainCatalog(catalogDir());
+    expect(catalog.list().map((t) => t.name)).toEqual(['base', 'c']);
+    expect(catalog.lineage('c').map((t) => t.name)).toEqual(['base', 'c']);
+    expect(catalog.parentImage('base')).toBe(BASE_IMAGE);
+    expect(catalog.parentImage('c')).toBe(catalog.image('base'));
+    expect(catalog.image('c')).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}$/);
+  });
+
+  it('the tag follows the content: same files same tag, any change a new tag', () => {
+    const dir = catalogDir();
+    const before = new ToolchainCatalog(dir).image('c');
+    expect(new ToolchainCatalog(dir).image('c')).toBe(before);
+
+    fs.chmodSync(path.join(dir, 'c', 'nabla-compile'), 0o755);
+    const executable = new ToolchainCatalog(dir).image('c');
+    expect(executable).not.toBe(before);
+
+    fs.writeFileSync(path.join(dir, 'base', 'Dockerfile'), 'FROM x\nRUN true\n');
+    const parentChanged = new ToolchainCatalog(dir);
+    expect(parentChanged.image('c')).not.toBe(executable); // a parent change rebuilds children
+  });
+
+  it('names the closest toolchain for a typo', () => {
+    const catalog = new ToolchainCatalog(catalogDir());
+    expect(() => catalog.get('cc')).toThrow(ConfigError);
+    expect(() => catalog.get('cc')).toThrow(/unknown toolchain "cc"/);
+  });
+
+  it('rejects a toolchain.json with a bad field', () => {
+    const dir = catalogDir();
+    fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":"x","from":"base","languages":["cobol"],"network":"none"}');
+    expect(() => new ToolchainCatalog(dir)).toThrow(/toolchain\.json: field "languages\.0"/);
+  });
+
+  it('the shipped catalog has base and c', () => {
+    const catalog = openCatalog();
+    expect(catalog.lineage('c').map((t) => t.name)).toEqual(['base', 'c']);
+  });
+});
+
+describe('Debian mirror from apt sources', () => {
+  it('reads deb822 and one-line sources, skipping other suites', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFiles(dir, {
+      'sources.list': '# nothing here\ndeb http://security.example/debian-security bookworm-security main\n',
+      'sources.list.d/debian.sources':
+        'Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n' +
+        'Types: deb deb-src\nURIs: http://mirror.example/debian/\nSuites: bookworm bookworm-updates\nComponents: main\n',
+    });
+    expect(findDebianMirror(dir)).toBe('http://mirror.example/debian');
+    fs.writeFileSync(path.join(dir, 'sources.list'), 'deb [arch=amd64] http://one.example/debian bookworm main\n');
+    expect(findDebianMirror(dir)).toBe('http://one.example/debian');
+  });
+
+  it('finds nothing on a host without a bookworm source', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFiles(dir, { 'sources.list': 'deb http://archive.example/ubuntu jammy main\n' });
+    expect(findDebianMirror(dir)).toBeUndefined();
+  });
+});
