@@ -22,18 +22,25 @@ function blob(mediaType: string, data: Buffer): Blob {
   return { mediaType, digest: sha256Digest(data), size: data.length, data };
 }
 
-const descriptor = ({ mediaType, digest, size }: Blob) => ({ mediaType, digest, size });
+/** The OCI descriptor of a blob: what a manifest or index.json points at. */
+export function descriptor({ mediaType, digest, size }: Blob): { mediaType: string; digest: string; size: number } {
+  return { mediaType, digest, size };
+}
 
 export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
   const uncompressed = await packTar(spec.entries, spec.sourceDateEpoch);
-  // gzip's header mtime is 0 and the level fixed: the same tar gives the same bytes.
+  // Node's gzip header has mtime 0 and no file name; with a fixed level the same tar
+  // always compresses to the same bytes.
   const layer: LayerBlob = {
     ...blob(MEDIA_TYPES.layer, gzipSync(uncompressed, { level: 9 })),
     diffId: sha256Digest(uncompressed),
     uncompressed,
   };
+  // RFC 3339 without the milliseconds that toISOString adds, as Docker and ko write it.
   const created = new Date(spec.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z');
   const { entrypoint, cmd, env, workingDir, exposedPorts, labels } = spec.config;
+  // Keys are written in the order constructed here and label/port keys sorted, so the
+  // config (and its digest, Docker's image ID) never depends on insertion order.
   const config = blob(
     MEDIA_TYPES.config,
     Buffer.from(
@@ -46,7 +53,7 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
           ...(cmd.length > 0 ? { Cmd: cmd } : {}),
           Env: env,
           WorkingDir: workingDir,
-          ...(exposedPorts.length > 0 ? { ExposedPorts: Object.fromEntries(exposedPorts.map((p) => [p, {}])) } : {}),
+          ...(exposedPorts.length > 0 ? { ExposedPorts: Object.fromEntries([...exposedPorts].sort().map((p) => [p, {}])) } : {}),
           Labels: sortKeys(labels),
         },
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
@@ -69,5 +76,5 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
 }
 
 function sortKeys(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -20,7 +20,7 @@ describe('multi-stage Dockerfile', () => {
     const result = await nabla(['toolchain', 'build', 'c', '--with-cli']);
     expect(result.stderr).not.toMatch(/error/);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}\nnabla\/builder-c:latest\n$/);
+    expect(result.stdout).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}\nnabla\/builder-c:latest$/);
   });
 
   it('examples/hello-c/Dockerfile builds with docker build and runs', async () => {

@@ -1,8 +1,11 @@
 /** --push: every blob, then the manifest under each -t tag, to the tag's registry. */
 import { formatReference, type ImageReference } from '../../config/reference.js';
 import { RegistryClient } from '../../registry/client.js';
+import { debug } from '../../util/debug.js';
 import { OutputError } from '../../util/errors.js';
 import type { ImageArtifact, Publisher } from '../types.js';
+
+const log = debug('registry');
 
 export class PushPublisher implements Publisher {
   readonly description: string;
@@ -26,7 +29,12 @@ export class PushPublisher implements Publisher {
     for (const tag of this.tags) {
       const client = new RegistryClient(tag.registry!, tag.repository);
       for (const blob of [...image.layers, image.config]) {
-        if (!(await client.hasBlob(blob.digest))) await client.uploadBlob(blob.digest, blob.data);
+        if (await client.hasBlob(blob.digest)) {
+          log(`${tag.registry}/${tag.repository}: ${blob.digest} is there already`);
+        } else {
+          log(`${tag.registry}/${tag.repository}: uploading ${blob.digest} (${blob.size} bytes)`);
+          await client.uploadBlob(blob.digest, blob.data);
+        }
       }
       const digest = await client.putManifest(tag.tag, image.manifest.mediaType, image.manifest.data);
       if (digest && digest !== image.manifest.digest) {
