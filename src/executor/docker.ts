@@ -31,8 +31,9 @@ export class DockerExecutor implements Executor {
       HostConfig: { NetworkMode: job.network },
     });
     log(`container ${container.id.slice(0, 12)} from ${job.image}`);
-    const removeOnAbort = () => void container.remove({ force: true }).catch(() => {});
-    signal?.addEventListener('abort', removeOnAbort, { once: true });
+    // Ctrl-C stops the container; `finally` below removes it, awaited, before we exit.
+    const killOnAbort = () => void container.kill().catch(() => {});
+    signal?.addEventListener('abort', killOnAbort, { once: true });
     const logFile = new LogFile(`compile-${job.toolchain}`);
     try {
       await container.putArchive(Readable.from([await sourceTar(job)]), { path: '/' });
@@ -68,7 +69,7 @@ export class DockerExecutor implements Executor {
       throwIfAborted(signal);
       throw error;
     } finally {
-      signal?.removeEventListener('abort', removeOnAbort);
+      signal?.removeEventListener('abort', killOnAbort);
       logFile.close();
       await container.remove({ force: true }).catch(() => {});
     }
