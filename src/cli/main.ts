@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { enableDebug } from '../util/debug.js';
 import { ExitCode, InterruptedError } from '../util/errors.js';
-import type { ProgressMode } from './progress.js';
+import { notice, type ProgressMode } from './progress.js';
 import { reportError } from './report.js';
 import { VERSION } from './version.js';
 
@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   let verbose = false;
   const onInterrupt = () => {
     if (controller.signal.aborted) process.exit(ExitCode.interrupted); // second Ctrl-C: leave now
-    process.stderr.write('\nnabla-build: interrupted, cleaning up (Ctrl-C again to quit at once)\n');
+    notice('nabla-build: interrupted, cleaning up (Ctrl-C again to quit at once)');
     controller.abort();
   };
   process.on('SIGINT', onInterrupt);

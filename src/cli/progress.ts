@@ -7,9 +7,18 @@ import type { Progress, Step } from '../util/progress.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'quiet';
 
+/** The live view on screen, if any: messages from outside a step must go through it. */
+let live: LiveProgress | undefined;
+
+/** Prints a line on stderr without breaking a live view (e.g. "interrupted" on Ctrl-C). */
+export function notice(message: string): void {
+  if (live) live.info(message);
+  else process.stderr.write(`${message}\n`);
+}
+
 export function createProgress(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): Progress & { close(): void } {
   const resolved = mode === 'auto' ? (stream.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain') : mode;
-  if (resolved === 'tty') return new LiveProgress(stream);
+  if (resolved === 'tty') return (live = new LiveProgress(stream));
   if (resolved === 'plain') return new PlainProgress(stream);
   return { step: (_name, work) => work({ log() {}, note() {} }), info() {}, close() {} };
 }
@@ -105,6 +114,7 @@ class LiveProgress implements Progress {
   }
 
   close(): void {
+    if (live === this) live = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
     this.draw();
@@ -112,7 +122,7 @@ class LiveProgress implements Progress {
   }
 
   private clear(): void {
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    if (this.drawn > 0) this.out.write(`\r\x1b[${this.drawn}A\x1b[0J`);
     this.drawn = 0;
   }
 
