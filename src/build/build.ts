@@ -31,6 +31,8 @@ export interface BuildDeps {
   /** The toolchain of the image we run in ($NABLA_TOOLCHAIN), for --executor local. */
   currentToolchain?: string;
   version: string;
+  /** docker config.json with `docker login` credentials for --push. */
+  dockerConfig?: string;
   signal?: AbortSignal;
 }
 
@@ -58,7 +60,10 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         .join(', ') || '(none yet)'}`,
     });
   }
-  const publishers = createPublishers(remoteFirst(config.outputs), config.tags, { docker: deps.docker });
+  const publishers = createPublishers(remoteFirst(config.outputs), config.tags, {
+    docker: deps.docker,
+    dockerConfig: deps.dockerConfig,
+  });
   // Fail on an unwritable --output before minutes of compiling, not after.
   for (const publisher of publishers) await publisher.preflight?.();
 

@@ -62,7 +62,11 @@ export class DockerExecutor implements Executor {
         await untar(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
       } catch (error) {
         fs.rmSync(outDir, { recursive: true, force: true });
-        throw error;
+        throw new CompileError(`toolchain "${job.toolchain}" wrote output nabla-build cannot use: ${(error as Error).message}`, {
+          file: 'toolchains/README.md',
+          hint: '$NABLA_OUT may hold only files, folders and symlinks that stay inside it',
+          cause: error,
+        });
       }
       return { outDir, dispose: () => fs.rmSync(outDir, { recursive: true, force: true }) };
     } catch (error) {

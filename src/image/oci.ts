@@ -18,6 +18,11 @@ export function sha256Digest(data: Buffer): string {
   return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
 }
 
+/** "sha256:abc…" → "abc…", the name of a blob file. */
+export function digestHex(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1);
+}
+
 function blob(mediaType: string, data: Buffer): Blob {
   return { mediaType, digest: sha256Digest(data), size: data.length, data };
 }

@@ -2,7 +2,7 @@
  * Deterministic tar: entries sorted by path, parents before children, uid/gid 0, no user
  * or group names, one fixed mtime. The same entries give the same bytes, in any order.
  */
-import { pack, type Headers } from 'tar-stream';
+import { pack } from 'tar-stream';
 import type { LayerEntry } from './types.js';
 
 /**
@@ -32,13 +32,14 @@ export async function packTar(entries: readonly LayerEntry[], mtimeSeconds: numb
   const tar = pack();
   const mtime = new Date(mtimeSeconds * 1000);
   for (const entry of sorted) {
-    const header: Headers = { name: entry.path, mtime, uid: 0, gid: 0, uname: '', gname: '' };
+    const header = { name: entry.path, mtime, uid: 0, gid: 0, uname: '', gname: '' };
     switch (entry.type) {
       case 'file':
         tar.entry({ ...header, type: 'file', mode: entry.mode & 0o7777, size: entry.data.length }, entry.data);
         break;
       case 'directory':
-        tar.entry({ ...header, type: 'directory', mode: entry.mode & 0o7777 });
+        // Folder names end in '/', as GNU tar and Docker write them (tar-stream does not add it).
+        tar.entry({ ...header, name: `${entry.path}/`, type: 'directory', mode: entry.mode & 0o7777 });
         break;
       case 'symlink':
         tar.entry({ ...header, type: 'symlink', mode: 0o777, linkname: entry.target });

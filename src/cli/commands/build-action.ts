@@ -24,6 +24,7 @@ export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean
       progress,
       currentToolchain: process.env.NABLA_TOOLCHAIN,
       version: VERSION,
+      dockerConfig: process.env.DOCKER_CONFIG && `${process.env.DOCKER_CONFIG}/config.json`,
       signal: globals.signal,
     });
     progress.close();

@@ -1,7 +1,7 @@
 /** type=oci: an OCI image layout, as a folder or (dest ending in .tar) as one tar file. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MEDIA_TYPES } from '../oci.js';
+import { descriptor, digestHex, MEDIA_TYPES } from '../oci.js';
 import { packTar } from '../tar.js';
 import type { ImageArtifact, LayerEntry, Publisher } from '../types.js';
 import { checkWritable, writeDirAtomic, writeFileAtomic } from './atomic.js';
@@ -9,30 +9,30 @@ import { checkWritable, writeDirAtomic, writeFileAtomic } from './atomic.js';
 export class OciLayoutPublisher implements Publisher {
   readonly description: string;
 
+  /** refNames: the -t tags, recorded so `skopeo … oci:DIR:TAG` and `umoci --image DIR:TAG` find the image. */
   constructor(
     private readonly dest: string,
     private readonly format: 'layout' | 'tar',
-    /** The tag recorded as org.opencontainers.image.ref.name (skopeo oci:DIR:TAG, umoci). */
-    private readonly refName: string,
+    private readonly refNames: readonly string[],
   ) {
     this.description = `oci ${format} → ${dest}`;
   }
 
   async preflight(): Promise<void> {
-    checkWritable(this.dest);
+    checkWritable(this.dest, this.format === 'tar' ? 'file' : 'folder');
   }
 
   async publish(image: ImageArtifact): Promise<string> {
-    const files = layoutFiles(image, this.refName);
+    const files = layoutFiles(image, this.refNames);
     if (this.format === 'tar') {
-      writeFileAtomic(this.dest, await packTar(files, 0));
+      // Member mtimes carry no meaning here; 0 keeps the archive a function of the image alone.
+      await writeFileAtomic(this.dest, await packTar(files, 0));
     } else {
       await writeDirAtomic(this.dest, async (dir) => {
         for (const file of files) {
-          if (file.type !== 'file') continue;
           const target = path.join(dir, file.path);
-          fs.mkdirSync(path.dirname(target), { recursive: true });
-          fs.writeFileSync(target, file.data);
+          await fs.promises.mkdir(path.dirname(target), { recursive: true });
+          await fs.promises.writeFile(target, file.data);
         }
       });
     }
@@ -40,24 +40,28 @@ export class OciLayoutPublisher implements Publisher {
   }
 }
 
-/** The files of an OCI image layout: oci-layout, index.json and blobs/sha256/*. */
-export function layoutFiles(image: ImageArtifact, refName: string): LayerEntry[] {
+type LayoutFile = Extract<LayerEntry, { type: 'file' }>;
+
+/**
+ * The files of an OCI image layout: oci-layout, index.json and blobs/sha256/<hex>.
+ * index.json holds one manifest descriptor per distinct tag (annotated with
+ * org.opencontainers.image.ref.name), or one without annotations when there is no tag.
+ */
+export function layoutFiles(image: ImageArtifact, refNames: readonly string[]): LayoutFile[] {
+  const manifest = descriptor(image.manifest);
+  const names = [...new Set(refNames)];
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
-    manifests: [
-      {
-        mediaType: image.manifest.mediaType,
-        digest: image.manifest.digest,
-        size: image.manifest.size,
-        annotations: { 'org.opencontainers.image.ref.name': refName },
-      },
-    ],
+    manifests:
+      names.length === 0
+        ? [manifest]
+        : names.map((name) => ({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': name } })),
   };
-  const blobs = [image.manifest, image.config, ...image.layers];
+  const file = (path: string, data: Buffer): LayoutFile => ({ type: 'file', path, mode: 0o644, data });
   return [
-    { type: 'file', path: '/oci-layout', mode: 0o644, data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') },
-    { type: 'file', path: '/index.json', mode: 0o644, data: Buffer.from(JSON.stringify(index)) },
-    ...blobs.map((blob): LayerEntry => ({ type: 'file', path: `/blobs/sha256/${blob.digest.slice(7)}`, mode: 0o644, data: blob.data })),
+    file('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))),
+    file('index.json', Buffer.from(JSON.stringify(index))),
+    ...[image.manifest, image.config, ...image.layers].map((blob) => file(`blobs/sha256/${digestHex(blob.digest)}`, blob.data)),
   ];
 }
