@@ -1,6 +1,7 @@
 /**
- * Makes the Debian base image without a registry: debootstrap a minimal bookworm into a
- * temp folder from the host's own apt mirror, then import it as BASE_IMAGE.
+ * Makes the Debian base image. Without a registry (the default): debootstrap a minimal
+ * bookworm into a temp folder from the host's own apt mirror, then import it as
+ * BASE_IMAGE. With one (`--from debian:bookworm`): pull that image and tag it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,8 @@ export const SUITE = 'bookworm';
 export interface BootstrapOptions {
   /** Debian mirror URL; default: the host's apt sources. */
   mirror?: string;
+  /** An image to pull and use instead of running debootstrap, e.g. debian:bookworm. */
+  from?: string;
   force?: boolean;
   signal?: AbortSignal;
   aptSourcesDir?: string;
@@ -29,6 +32,10 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
     progress.info(`${BASE_IMAGE} exists already (use --force to make it again)`);
     return BASE_IMAGE;
   }
+  if (options.from && options.mirror) {
+    throw new ConfigError('--from and --mirror exclude each other', { field: '--from', hint: 'pull an image (--from) or debootstrap from a mirror (--mirror), not both' });
+  }
+  if (options.from) return tagPulledImage(docker, options.from, progress);
   const mirror = options.mirror ?? findDebianMirror(options.aptSourcesDir ?? '/etc/apt');
   if (!mirror) {
     throw new EnvironmentError(`no Debian ${SUITE} mirror found in the host's apt sources`, {
@@ -49,7 +56,6 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
   const log = new LogFile('bootstrap');
   try {
     await progress.step(`debootstrap ${SUITE} (minbase)`, async (step) => {
-      step.note('a few minutes');
       const child = execa('debootstrap', ['--variant=minbase', SUITE, root, mirror], {
         all: true,
         reject: false,
@@ -82,6 +88,31 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
     log.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+async function tagPulledImage(docker: Dockerode, from: string, progress: Progress): Promise<string> {
+  await progress.step(`pull ${from}`, async (step) => {
+    if (await imageExists(docker, from)) {
+      step.note('present');
+    } else {
+      let error: string | undefined;
+      try {
+        ({ error } = await followJsonStream(await docker.pull(from), (line) => step.log(line)));
+      } catch (cause) {
+        error = (cause as Error).message;
+      }
+      if (error) {
+        throw new EnvironmentError(`cannot pull ${from}: ${error}`, {
+          field: '--from',
+          hint: 'check the name and that the registry is reachable, or leave out --from to use debootstrap',
+        });
+      }
+    }
+    const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
+    await docker.getImage(from).tag({ repo, tag });
+    step.note(`tagged ${BASE_IMAGE}`);
+  });
+  return BASE_IMAGE;
 }
 
 /** The first apt source (one-line or deb822) that serves Debian's `bookworm` suite. */

@@ -41,7 +41,7 @@ export async function buildOne(name: string, flags: { force?: boolean; withCli?:
   }
 }
 
-export async function bootstrap(flags: { mirror?: string; force?: boolean }, globals: GlobalOptions): Promise<void> {
+export async function bootstrap(flags: { mirror?: string; from?: string; force?: boolean }, globals: GlobalOptions): Promise<void> {
   const docker = await connectDocker();
   const progress = createProgress(globals.progress);
   try {

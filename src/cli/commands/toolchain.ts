@@ -34,15 +34,17 @@ Examples:
     .command('bootstrap')
     .description('make the Debian bookworm base image with debootstrap + docker import (no registry needed)')
     .option('--mirror <url>', "Debian mirror (default: the host's apt sources)")
+    .option('--from <image>', 'pull this Debian bookworm image from a registry instead of running debootstrap')
     .option('--force', 'make it again even if it exists')
     .addHelpText(
       'after',
       `
 Examples:
   $ sudo nabla-build toolchain bootstrap
-  $ sudo nabla-build toolchain bootstrap --mirror http://HOST/debian`,
+  $ sudo nabla-build toolchain bootstrap --mirror http://HOST/debian
+  $ nabla-build toolchain bootstrap --from debian:bookworm     # where a registry is reachable`,
     )
-    .action(async (flags: { mirror?: string; force?: boolean }) =>
+    .action(async (flags: { mirror?: string; from?: string; force?: boolean }) =>
       (await import('./toolchain-actions.js')).bootstrap(flags, globals()),
     );
 }
