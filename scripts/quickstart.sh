@@ -9,4 +9,4 @@ npm ci --no-audit --no-fund
 npm run build
 ./bin/nabla-build.js toolchain bootstrap           # the Debian base image, once (a few minutes)
 ./bin/nabla-build.js build examples/hello-c --load -t hello-c
-docker run --rm hello-c
+docker run --rm --network none hello-c

@@ -11,9 +11,9 @@ import type Dockerode from 'dockerode';
 import { packTar } from '../image/tar.js';
 import { debug } from '../util/debug.js';
 import { CompileError, throwIfAborted } from '../util/errors.js';
-import { LogFile } from '../util/log-file.js';
 import { untar } from '../util/untar.js';
 import type { Step } from '../util/progress.js';
+import { CompileOutput } from './compile-output.js';
 import type { CompileJob, CompileResult, Executor } from './types.js';
 
 const log = debug('executor');
@@ -34,29 +34,20 @@ export class DockerExecutor implements Executor {
     // Ctrl-C stops the container; `finally` below removes it, awaited, before we exit.
     const killOnAbort = () => void container.kill().catch(() => {});
     signal?.addEventListener('abort', killOnAbort, { once: true });
-    const logFile = new LogFile(`compile-${job.toolchain}`);
+    const output = new CompileOutput(job, step);
     try {
       await container.putArchive(Readable.from([await sourceTar(job)]), { path: '/' });
-      const output = await container.attach({ stream: true, stdout: true, stderr: true });
+      const attached = await container.attach({ stream: true, stdout: true, stderr: true });
       const lines = new PassThrough();
-      container.modem.demuxStream(output, lines, lines);
-      const streamed = forwardLines(lines, (line) => {
-        logFile.write(line);
-        step.log(line);
-      });
+      container.modem.demuxStream(attached, lines, lines);
+      const streamed = forwardLines(lines, (line) => output.line(line));
       await container.start();
       const { StatusCode: status } = (await container.wait()) as { StatusCode: number };
-      (output as unknown as Duplex).destroy();
+      (attached as unknown as Duplex).destroy();
       lines.end();
       await streamed;
       throwIfAborted(signal);
-      if (status !== 0) {
-        throw new CompileError(`the app failed to compile (nabla-compile exited with ${status})`, {
-          file: job.appDir,
-          hint: 'fix the errors shown above and build again',
-          details: logFile.summary(),
-        });
-      }
+      if (status !== 0) throw output.failed(status);
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
       try {
         await untar(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
@@ -74,7 +65,7 @@ export class DockerExecutor implements Executor {
       throw error;
     } finally {
       signal?.removeEventListener('abort', killOnAbort);
-      logFile.close();
+      output.close();
       await container.remove({ force: true }).catch(() => {});
     }
   }

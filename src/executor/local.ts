@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CompileError, EnvironmentError, throwIfAborted } from '../util/errors.js';
-import { LogFile } from '../util/log-file.js';
+import { EnvironmentError, throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
+import { CompileOutput } from './compile-output.js';
 import type { CompileJob, CompileResult, Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
@@ -37,7 +37,7 @@ export class LocalExecutor implements Executor {
     }
     fs.mkdirSync(outDir, { recursive: true });
 
-    const log = new LogFile(`compile-${job.toolchain}`);
+    const output = new CompileOutput(job, step);
     try {
       const child = execa('nabla-compile', [], {
         cwd: srcDir,
@@ -45,33 +45,16 @@ export class LocalExecutor implements Executor {
         all: true,
         reject: false,
         cancelSignal: signal,
-        lines: false,
       });
-      child.all!.setEncoding('utf8');
-      let pending = '';
-      child.all!.on('data', (chunk: string) => {
-        const lines = (pending + chunk).split('\n');
-        pending = lines.pop()!;
-        for (const line of lines) {
-          log.write(line);
-          step.log(line);
-        }
-      });
+      for await (const line of child.iterable({ from: 'all' })) output.line(line);
       const result = await child;
-      if (pending) log.write(pending);
       throwIfAborted(signal);
-      if (result.failed) {
-        throw new CompileError(`the app failed to compile (nabla-compile exited with ${result.exitCode ?? result.signal})`, {
-          file: job.appDir,
-          hint: 'fix the errors shown above and build again',
-          details: log.summary(),
-        });
-      }
+      if (result.failed) throw output.failed(result.exitCode ?? result.signal ?? result.shortMessage ?? 'an error');
     } catch (error) {
       fs.rmSync(work, { recursive: true, force: true });
       throw error;
     } finally {
-      log.close();
+      output.close();
     }
     fs.rmSync(srcDir, { recursive: true, force: true });
     return { outDir, dispose: () => fs.rmSync(work, { recursive: true, force: true }) };

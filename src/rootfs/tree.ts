@@ -12,6 +12,8 @@ export interface FileFilter {
   exclude: string[];
 }
 
+export const ALL_FILES: FileFilter = { include: ['**'], exclude: [] };
+
 /** Relative, '/'-separated paths of files and symlinks under dir that pass the filter. */
 export function selectFiles(dir: string, filter: FileFilter): string[] {
   const included = picomatch(filter.include, { dot: true });
@@ -46,5 +48,5 @@ export function fileEntries(dir: string, files: string[], mountPoint: string): L
 
 /** Every file, directory and symlink under dir, as layer entries under mountPoint. */
 export function treeEntries(dir: string, mountPoint: string): LayerEntry[] {
-  return fileEntries(dir, selectFiles(dir, { include: ['**'], exclude: [] }), mountPoint);
+  return fileEntries(dir, selectFiles(dir, ALL_FILES), mountPoint);
 }

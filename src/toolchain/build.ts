@@ -2,17 +2,14 @@
  * Makes sure a toolchain image exists: reuses the image whose tag is the folder's content
  * hash, or builds it (parents first) from toolchains/<name>/Dockerfile with the engine.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { packTar } from '../image/tar.js';
+import { ALL_FILES, fileEntries, selectFiles } from '../rootfs/tree.js';
 import { debug } from '../util/debug.js';
-import { followJsonStream } from '../util/docker.js';
-import { EnvironmentError, ToolchainError, throwIfAborted } from '../util/errors.js';
-import { LogFile } from '../util/log-file.js';
+import { EnvironmentError, throwIfAborted } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
-import { BASE_IMAGE, listFiles, type ToolchainCatalog } from './catalog.js';
+import { BASE_IMAGE, type ToolchainCatalog } from './catalog.js';
+import { dockerBuild } from './docker-build.js';
 
 const log = debug('toolchain');
 
@@ -62,7 +59,7 @@ export async function imageExists(docker: Dockerode, reference: string): Promise
   }
 }
 
-async function buildToolchainImage(
+function buildToolchainImage(
   docker: Dockerode,
   catalog: ToolchainCatalog,
   name: string,
@@ -70,47 +67,16 @@ async function buildToolchainImage(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const toolchain = catalog.get(name);
-  const image = catalog.image(name);
-  const dockerfile = path.join(toolchain.dir, 'Dockerfile');
-  const context = await packTar(
-    listFiles(toolchain.dir).map((file) => {
-      const full = path.join(toolchain.dir, file);
-      return { type: 'file' as const, path: `/${file}`, mode: fs.statSync(full).mode & 0o777, data: fs.readFileSync(full) };
-    }),
-    0,
-  );
-  const logFile = new LogFile(`toolchain-${name}`);
-  log(`building ${image} from ${toolchain.dir}, log ${logFile.path}`);
-  try {
-    const stream = await docker.buildImage(Readable.from([context]), {
-      t: image,
-      buildargs: { NABLA_FROM: catalog.parentImage(name) },
-      labels: { 'dev.nabla.toolchain': name, 'dev.nabla.toolchain.hash': catalog.hash(name) },
-      networkmode: 'host', // apt and npm inside Dockerfile steps
-      forcerm: true,
-      pull: false,
-      abortSignal: signal,
-    } as Dockerode.ImageBuildOptions);
-    const result = await followJsonStream(stream, (line) => {
-      logFile.write(line);
-      onLine(line);
-    });
-    if (result.error) {
-      throw new ToolchainError(`toolchain "${name}" failed to build: ${result.error}`, {
-        file: dockerfile,
-        hint: `fix ${path.relative(process.cwd(), dockerfile) || dockerfile}, then rerun (nothing was tagged)`,
-        details: logFile.summary(),
-      });
-    }
-  } catch (error) {
-    throwIfAborted(signal);
-    if (error instanceof ToolchainError) throw error;
-    throw new ToolchainError(`toolchain "${name}" failed to build: ${(error as Error).message}`, {
-      file: dockerfile,
-      details: logFile.summary(),
-      cause: error,
-    });
-  } finally {
-    logFile.close();
-  }
+  log(`building ${catalog.image(name)} from ${toolchain.dir}`);
+  return dockerBuild(docker, {
+    tag: catalog.image(name),
+    context: fileEntries(toolchain.dir, selectFiles(toolchain.dir, ALL_FILES), '/'),
+    buildargs: { NABLA_FROM: catalog.parentImage(name) },
+    labels: { 'dev.nabla.toolchain': name, 'dev.nabla.toolchain.hash': catalog.hash(name) },
+    hostNetwork: true,
+    what: `toolchain "${name}"`,
+    dockerfile: path.join(toolchain.dir, 'Dockerfile'),
+    onLine,
+    signal,
+  });
 }

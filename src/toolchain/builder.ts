@@ -6,16 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { execa } from 'execa';
-import { packTar } from '../image/tar.js';
-import { followJsonStream } from '../util/docker.js';
-import { EnvironmentError, ToolchainError } from '../util/errors.js';
-import { LogFile } from '../util/log-file.js';
+import { fileEntries, selectFiles } from '../rootfs/tree.js';
+import { EnvironmentError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
-import { listFiles, type ToolchainCatalog } from './catalog.js';
+import type { ToolchainCatalog } from './catalog.js';
+import { dockerBuild } from './docker-build.js';
 
 const DOCKERFILE = `ARG NABLA_FROM
 FROM \${NABLA_FROM}
@@ -28,7 +26,7 @@ RUN mv /opt/package /opt/node \\
 `;
 
 /** The package files a builder image needs: the bundled CLI and the toolchain folders. */
-const PACKAGE_PARTS = ['package.json', 'bin', 'dist', 'toolchains'];
+const PACKAGE_PARTS = ['package.json', 'bin/**', 'dist/**', 'toolchains/**'];
 
 export async function buildBuilderImage(
   docker: Dockerode,
@@ -46,37 +44,19 @@ export async function buildBuilderImage(
   }
   const nodeTgz = await progress.step(`node ${process.versions.node} for the builder`, (step) => fetchNode(process.versions.node, step.note));
   await progress.step(`builder image ${tag}`, async (step) => {
-    const entries = [
-      { type: 'file' as const, path: '/Dockerfile', mode: 0o644, data: Buffer.from(DOCKERFILE) },
-      { type: 'file' as const, path: '/node.tgz', mode: 0o644, data: fs.readFileSync(nodeTgz) },
-      ...PACKAGE_PARTS.flatMap((part) => {
-        const full = path.join(root, part);
-        const files = fs.statSync(full).isDirectory() ? listFiles(full).map((f) => `${part}/${f}`) : [part];
-        return files.map((file) => ({
-          type: 'file' as const,
-          path: `/nabla-build/${file}`,
-          mode: fs.statSync(path.join(root, file)).mode & 0o111 ? 0o755 : 0o644,
-          data: fs.readFileSync(path.join(root, file)),
-        }));
-      }),
-    ];
-    const log = new LogFile(`builder-${name}`);
-    try {
-      const stream = await docker.buildImage(Readable.from([await packTar(entries, 0)]), {
-        t: tag,
-        buildargs: { NABLA_FROM: catalog.image(name) },
-        labels: { 'dev.nabla.builder': name, 'dev.nabla.build.version': version },
-        forcerm: true,
-        pull: false,
-      } as Dockerode.ImageBuildOptions);
-      const result = await followJsonStream(stream, (line) => {
-        log.write(line);
-        step.log(line);
-      });
-      if (result.error) throw new ToolchainError(`builder image for "${name}" failed: ${result.error}`, { details: log.summary() });
-    } finally {
-      log.close();
-    }
+    await dockerBuild(docker, {
+      tag,
+      context: [
+        { type: 'file', path: '/Dockerfile', mode: 0o644, data: Buffer.from(DOCKERFILE) },
+        { type: 'file', path: '/node.tgz', mode: 0o644, data: fs.readFileSync(nodeTgz) },
+        ...fileEntries(root, selectFiles(root, { include: PACKAGE_PARTS, exclude: [] }), '/nabla-build'),
+      ],
+      buildargs: { NABLA_FROM: catalog.image(name) },
+      labels: { 'dev.nabla.builder': name, 'dev.nabla.build.version': version },
+      hostNetwork: false,
+      what: `builder image for "${name}"`,
+      onLine: (line) => step.log(line),
+    });
     await docker.getImage(tag).tag({ repo: repository, tag: 'latest' });
     step.note(`${tag}, ${latest}`);
   });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LANGUAGES } from '../config/schema.js';
+import { ALL_FILES, selectFiles } from '../rootfs/tree.js';
 import { ConfigError, ToolchainError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { closest } from '../util/suggest.js';
@@ -91,7 +92,7 @@ export class ToolchainCatalog {
     const toolchain = this.get(name);
     const digest = crypto.createHash('sha256');
     digest.update(`parent:${toolchain.from ? this.hash(toolchain.from) : BASE_IMAGE}\0`);
-    for (const file of listFiles(toolchain.dir)) {
+    for (const file of selectFiles(toolchain.dir, ALL_FILES)) {
       const full = path.join(toolchain.dir, file);
       const executable = (fs.statSync(full).mode & 0o111) !== 0;
       digest.update(`${file}\0${executable ? 'x' : '-'}\0`);
@@ -112,17 +113,6 @@ export class ToolchainCatalog {
     const from = this.get(name).from;
     return from ? this.image(from) : BASE_IMAGE;
   }
-}
-
-/** Relative paths of every file under dir, sorted, '/'-separated. */
-export function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const entry of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...listFiles(dir, rel));
-    else out.push(rel);
-  }
-  return out.sort();
 }
 
 /** The catalog of `dir`, or of the toolchains shipped with nabla-build. */
