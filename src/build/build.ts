@@ -97,7 +97,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   try {
     throwIfAborted(signal);
     const image = await progress.step('write image', async (step) => {
-      const spec = composeImage({
+      const spec = await composeImage({
         config,
         outDir: compiled.outDir,
         appFiles,

@@ -1,16 +1,21 @@
 /**
  * Lays out the image from what the toolchain produced and the app's own files:
- * /nabla/... from the toolchain's out/nabla, the app's files under /app, and the config
- * (entrypoint from out/entrypoint.json + nabla.json args, env, workdir, ports, labels).
+ *   /nabla/nabla-run        the tender (from the toolchain)
+ *   /nabla/<app>.nabla      the unikernel (from the toolchain)
+ *   /nabla/rootfs.tar       the app's files under /app, plus the toolchain's runtime files:
+ *                           the unikernel's whole file system, read through the tender's disk
+ * and the config: the entrypoint runs the tender with the memory and disk, then the args.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/resolve.js';
+import { packTar } from '../image/tar.js';
 import type { ImageSpec } from '../image/types.js';
 import { fileEntries, treeEntries } from '../rootfs/tree.js';
 import { CompileError } from '../util/errors.js';
 
 export const APP_DIR_IN_IMAGE = '/app';
+export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
 
 export interface ComposeInput {
   config: BuildConfig;
@@ -21,13 +26,30 @@ export interface ComposeInput {
   version: string;
 }
 
-export function composeImage({ config, outDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): ImageSpec {
-  const entrypoint = readEntrypoint(outDir, config.toolchain);
-  const nablaDir = path.join(outDir, 'nabla');
+interface RunSpec {
+  tender: string;
+  unikernel: string;
+}
+
+export async function composeImage({ config, outDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
+  const run = readRunSpec(outDir, config.toolchain);
+  const policy = fs.readFileSync(path.join(outDir, 'policy.txt'), 'utf8').trim().split('\n');
+  const runtimeDir = path.join(outDir, 'rootfs');
+  const rootfs = await packTar(
+    [
+      ...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE),
+      ...(fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : []),
+      { type: 'directory', path: '/tmp', mode: 0o1777 },
+    ],
+    config.sourceDateEpoch,
+  );
   return {
-    entries: [...treeEntries(nablaDir, '/nabla'), ...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE)],
+    entries: [
+      ...treeEntries(path.join(outDir, 'nabla'), '/nabla'),
+      { type: 'file', path: ROOTFS_IN_IMAGE, mode: 0o644, data: rootfs },
+    ],
     config: {
-      entrypoint: [...entrypoint, ...config.args],
+      entrypoint: [run.tender, `--mem=${config.memoryMiB}`, `--disk=${ROOTFS_IN_IMAGE}`, run.unikernel, ...config.args],
       cmd: [],
       env: Object.entries(config.env)
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -38,6 +60,7 @@ export function composeImage({ config, outDir, appFiles, toolchainImage, sourceD
         'dev.nabla.language': config.language,
         'dev.nabla.toolchain': toolchainImage,
         'dev.nabla.memory': `${config.memoryMiB}`,
+        'dev.nabla.syscalls': policy.join('; '),
         'dev.nabla.source.digest': sourceDigest,
         'dev.nabla.build.version': version,
       },
@@ -46,22 +69,24 @@ export function composeImage({ config, outDir, appFiles, toolchainImage, sourceD
   };
 }
 
-function readEntrypoint(outDir: string, toolchain: string): string[] {
-  const file = path.join(outDir, 'entrypoint.json');
+function readRunSpec(outDir: string, toolchain: string): RunSpec {
   const broken = (why: string) =>
     new CompileError(`toolchain "${toolchain}" broke the compile contract: ${why}`, {
       file: 'toolchains/README.md',
-      hint: 'nabla-compile must write $NABLA_OUT/nabla/ and $NABLA_OUT/entrypoint.json (a JSON list of strings)',
+      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}) and policy.txt',
     });
-  if (!fs.existsSync(path.join(outDir, 'nabla'))) throw broken('no nabla/ folder in its output');
-  let value: unknown;
+  let run: Partial<RunSpec>;
   try {
-    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    run = JSON.parse(fs.readFileSync(path.join(outDir, 'run.json'), 'utf8')) as Partial<RunSpec>;
   } catch {
-    throw broken('entrypoint.json is missing or not JSON');
+    throw broken('run.json is missing or not JSON');
   }
-  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) {
-    throw broken('entrypoint.json is not a non-empty list of strings');
+  for (const key of ['tender', 'unikernel'] as const) {
+    const value = run[key];
+    if (typeof value !== 'string' || !value.startsWith('/nabla/') || !fs.existsSync(path.join(outDir, value.slice(1)))) {
+      throw broken(`run.json "${key}" must name a file the toolchain wrote under /nabla/`);
+    }
   }
-  return value as string[];
+  if (!fs.existsSync(path.join(outDir, 'policy.txt'))) throw broken('policy.txt is missing');
+  return run as RunSpec;
 }

@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import { ALL_FILES, fileEntries, selectFiles } from '../rootfs/tree.js';
 import { debug } from '../util/debug.js';
 import { EnvironmentError, throwIfAborted } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
@@ -70,7 +69,7 @@ function buildToolchainImage(
   log(`building ${catalog.image(name)} from ${toolchain.dir}`);
   return dockerBuild(docker, {
     tag: catalog.image(name),
-    context: fileEntries(toolchain.dir, selectFiles(toolchain.dir, ALL_FILES), '/'),
+    context: catalog.context(name),
     buildargs: { NABLA_FROM: catalog.parentImage(name) },
     labels: { 'dev.nabla.toolchain': name, 'dev.nabla.toolchain.hash': catalog.hash(name) },
     hostNetwork: true,

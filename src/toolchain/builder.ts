@@ -25,8 +25,8 @@ RUN mv /opt/package /opt/node \\
  && nabla-build --version
 `;
 
-/** The package files a builder image needs: the bundled CLI and the toolchain folders. */
-const PACKAGE_PARTS = ['package.json', 'bin/**', 'dist/**', 'toolchains/**'];
+/** The package files a builder image needs: the bundled CLI, the toolchain folders and the native sources they include (for their hashes). */
+const PACKAGE_PARTS = ['package.json', 'bin/**', 'dist/**', 'toolchains/**', 'native/**'];
 
 export async function buildBuilderImage(
   docker: Dockerode,

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LANGUAGES } from '../config/schema.js';
-import { ALL_FILES, selectFiles } from '../rootfs/tree.js';
+import type { LayerEntry } from '../image/types.js';
+import { ALL_FILES, fileEntries, selectFiles } from '../rootfs/tree.js';
 import { ConfigError, ToolchainError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { closest } from '../util/suggest.js';
@@ -24,6 +25,8 @@ const manifestSchema = z
     languages: z.array(z.enum(LANGUAGES)),
     /** Network for app compiles: none (hermetic) or host (npm/pip downloads). */
     network: z.enum(['none', 'host']),
+    /** Folders of the nabla-build package (e.g. "native") added to the build context and the hash. */
+    include: z.array(z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, 'must be a folder of the nabla-build package, e.g. "native"')).default([]),
   })
   .strict();
 
@@ -34,6 +37,7 @@ export interface Toolchain {
   from: string | null;
   languages: string[];
   network: 'none' | 'host';
+  include: string[];
 }
 
 export class ToolchainCatalog {
@@ -92,16 +96,32 @@ export class ToolchainCatalog {
     const toolchain = this.get(name);
     const digest = crypto.createHash('sha256');
     digest.update(`parent:${toolchain.from ? this.hash(toolchain.from) : BASE_IMAGE}\0`);
-    for (const file of selectFiles(toolchain.dir, ALL_FILES)) {
-      const full = path.join(toolchain.dir, file);
-      const executable = (fs.statSync(full).mode & 0o111) !== 0;
-      digest.update(`${file}\0${executable ? 'x' : '-'}\0`);
-      digest.update(fs.readFileSync(full));
+    for (const entry of this.context(name)) {
+      if (entry.type !== 'file') continue;
+      digest.update(`${entry.path}\0${entry.mode & 0o111 ? 'x' : '-'}\0`);
+      digest.update(entry.data);
       digest.update('\0');
     }
     const hex = digest.digest('hex');
     this.hashes.set(name, hex);
     return hex;
+  }
+
+  /** The docker build context: the toolchain folder, plus its `include` folders under their own names. */
+  context(name: string): LayerEntry[] {
+    const toolchain = this.get(name);
+    const entries = fileEntries(toolchain.dir, selectFiles(toolchain.dir, ALL_FILES), '/');
+    for (const folder of toolchain.include) {
+      const dir = path.join(packageRoot(), folder);
+      if (!fs.existsSync(dir)) {
+        throw new ToolchainError(`toolchain "${name}" includes "${folder}", which nabla-build does not have`, {
+          file: path.join(toolchain.dir, 'toolchain.json'),
+          field: 'include',
+        });
+      }
+      entries.push(...fileEntries(dir, selectFiles(dir, ALL_FILES), `/${folder}`));
+    }
+    return entries;
   }
 
   image(name: string): string {

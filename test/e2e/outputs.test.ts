@@ -165,11 +165,13 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await skopeoDigest(`oci:${out('layout')}:1.0`)).toBe(digest);
     await execa('umoci', ['unpack', '--rootless', '--image', `${out('layout')}:1.0`, out('bundle')]);
-    const hello = path.join(out('bundle'), 'rootfs', 'nabla', 'hello');
-    expect(fs.statSync(hello).mode & 0o777).toBe(0o755);
+    const nabla = path.join(out('bundle'), 'rootfs', 'nabla');
+    expect(fs.statSync(path.join(nabla, 'nabla-run')).mode & 0o777).toBe(0o755);
     const runtime = JSON.parse(fs.readFileSync(path.join(out('bundle'), 'config.json'), 'utf8')) as { process: { args: string[] } };
-    expect(runtime.process.args).toEqual(['/nabla/hello']);
-    expect((await execa(hello)).stdout).toBe('Hello from a nabla-build image!');
+    expect(runtime.process.args).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/hello.nabla']);
+    // The bundle's tender runs its unikernel right here, with the bundle's paths.
+    const run = await execa(path.join(nabla, 'nabla-run'), ['--mem=256', `--disk=${path.join(nabla, 'rootfs.tar')}`, path.join(nabla, 'hello.nabla')]);
+    expect(run.stdout).toBe('Hello from a nabla-build image!');
   });
 
   it('type=oci tar: skopeo reads the archive with the same digest', async () => {
@@ -186,9 +188,18 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
 
   it('type=dir: the image files with fixed modes', () => {
     const stat = (p: string) => fs.statSync(path.join(out('rootfs'), p)).mode & 0o777;
-    expect(stat('nabla/hello')).toBe(0o755);
-    expect(stat('app/hello.c')).toBe(0o644);
-    expect(fs.existsSync(path.join(out('rootfs'), 'app', 'Dockerfile'))).toBe(false);
+    expect(fs.readdirSync(out('rootfs'))).toEqual(['nabla']); // the host sees the tender and its files, nothing else
+    expect(stat('nabla/nabla-run')).toBe(0o755);
+    expect(stat('nabla/hello.nabla')).toBe(0o755);
+    expect(stat('nabla/rootfs.tar')).toBe(0o644);
+  });
+
+  it('the unikernel\'s rootfs.tar holds the app files and /tmp, without Dockerfile or nabla.json', async () => {
+    const list = (await execa('tar', ['-tvf', path.join(out('rootfs'), 'nabla', 'rootfs.tar')])).stdout.split('\n');
+    const names = list.map((line) => line.split(/\s+/).pop());
+    expect(names).toEqual(['app/', 'app/hello.c', 'tmp/']);
+    expect(list[1]).toMatch(/^-rw-r--r-- 0\/0 /);
+    expect(list[2]).toMatch(/^drwxrwxrwt 0\/0 /);
   });
 
   it('--push: the registry holds the same digest, and skopeo copies it back', async () => {
@@ -214,10 +225,10 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
       const inspect = await nabla(['inspect', target, '--files']);
       expect(inspect.exitCode).toBe(0);
       expect(inspect.stdout).toContain(`digest      ${digest}`);
-      expect(inspect.stdout).toContain('  nabla/hello');
+      expect(inspect.stdout).toContain('  nabla/hello.nabla');
     }
     const docker = await nabla(['inspect', out('docker.tar'), '--json']);
-    expect(JSON.parse(docker.stdout)).toMatchObject({ config: { Entrypoint: ['/nabla/hello'], WorkingDir: '/app' } });
+    expect(JSON.parse(docker.stdout)).toMatchObject({ config: { Entrypoint: ['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/hello.nabla'], WorkingDir: '/app' } });
   });
 
   it('an existing layout folder is replaced whole, never merged', async () => {

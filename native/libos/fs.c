@@ -1,0 +1,551 @@
+/*
+ * File descriptors and the file system calls, over the tree in vfs.c. fds 0-2 are the
+ * console (stdin reads as empty); every other fd is a file, directory or device here.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "vfs.h"
+
+#define MAX_FDS 1024
+
+struct file {
+	struct node *node;
+	uint64_t pos;
+	int flags;  /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+	int refs;   /* fds sharing this open file (dup) */
+};
+
+static struct file *fds[MAX_FDS];
+static uint8_t cloexec[MAX_FDS];
+static struct node *cwd;
+
+static struct file *get(long fd)
+{
+	return fd >= 0 && fd < MAX_FDS ? fds[fd] : 0;
+}
+
+static long install(struct file *f, int min, int close_on_exec)
+{
+	for (int fd = min; fd < MAX_FDS; fd++)
+		if (!fds[fd]) {
+			fds[fd] = f;
+			cloexec[fd] = (uint8_t)close_on_exec;
+			f->refs++;
+			return fd;
+		}
+	return -EMFILE;
+}
+
+/* Closed files wait here to be reused (their node field links the list). */
+static struct file *free_files;
+
+static struct file *open_file(struct node *node, int flags)
+{
+	struct file *f = free_files;
+	if (f) free_files = (struct file *)f->node;
+	else f = arena_alloc(sizeof *f);
+	memset(f, 0, sizeof *f);
+	f->node = node;
+	f->flags = flags;
+	node->links++;
+	return f;
+}
+
+static void release(struct file *f)
+{
+	vfs_put(f->node);
+	f->node = (struct node *)free_files;
+	free_files = f;
+}
+
+static long do_close(long fd)
+{
+	struct file *f = get(fd);
+	if (!f) return -EBADF;
+	fds[fd] = 0;
+	if (--f->refs == 0) release(f);
+	return 0;
+}
+
+static struct node *console(int host_fd, const char *name)
+{
+	struct node *n = vfs_new(0, name, strlen(name), NODE_CONSOLE, 0620);
+	n->host_fd = host_fd;
+	return n;
+}
+
+void fs_init(void)
+{
+	vfs_init();
+	if (libos_boot->disk_fd >= 0) tar_load(libos_boot->disk_fd, libos_boot->disk_size);
+	static const int modes[3] = { O_RDONLY, O_WRONLY, O_WRONLY };
+	static const char *names[3] = { "stdin", "stdout", "stderr" };
+	for (int fd = 0; fd < 3; fd++) install(open_file(console(fd, names[fd]), modes[fd]), fd, 0);
+	cwd = vfs_root;
+	struct node *dir;
+	if (libos_boot->cwd && vfs_lookup(vfs_root, (const char *)libos_boot->cwd, 1, &dir, 0, 0) == 0 && dir->kind == NODE_DIR)
+		cwd = dir;
+}
+
+/* The directory a *at() call starts from. */
+static long base_dir(long dirfd, const char *path, struct node **base)
+{
+	if (path && path[0] == '/') { *base = vfs_root; return 0; }
+	if ((int)dirfd == AT_FDCWD) { *base = cwd; return 0; }
+	struct file *f = get(dirfd);
+	if (!f) return -EBADF;
+	if (f->node->kind != NODE_DIR) return -ENOTDIR;
+	*base = f->node;
+	return 0;
+}
+
+static long lookup_at(long dirfd, const char *path, int follow, struct node **out)
+{
+	struct node *base;
+	long r = base_dir(dirfd, path, &base);
+	return r < 0 ? r : vfs_lookup(base, path, follow, out, 0, 0);
+}
+
+static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
+{
+	struct node *base, *node, *parent;
+	const char *last;
+	long r = base_dir(dirfd, path, &base);
+	if (r < 0) return r;
+	r = vfs_lookup(base, path, !(flags & O_NOFOLLOW), &node, &parent, &last);
+	if (r == -ENOENT && (flags & O_CREAT) && parent) {
+		size_t len = strcspn(last, "/");
+		if (last[len]) return -ENOENT; /* "newdir/" cannot be created as a file */
+		node = vfs_new(parent, last, len, NODE_FILE, mode & ~022);
+		node->mtime = (int64_t)(time_now_ns(0) / 1000000000u);
+	} else if (r < 0) {
+		return r;
+	} else if ((flags & O_CREAT) && (flags & O_EXCL)) {
+		return -EEXIST;
+	}
+	if (node->kind == NODE_SYMLINK) return -ELOOP; /* O_NOFOLLOW on a link */
+	if ((flags & O_DIRECTORY) && node->kind != NODE_DIR) return -ENOTDIR;
+	if (node->kind == NODE_DIR && (flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && node->kind == NODE_FILE) vfs_truncate(node, 0);
+	struct file *f = open_file(node, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
+	r = install(f, 0, !!(flags & O_CLOEXEC));
+	if (r < 0) release(f);
+	return r;
+}
+
+static long file_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	switch (f->node->kind) {
+	case NODE_CONSOLE: return 0; /* stdin is empty; reading stdout/stderr too */
+	case NODE_NULL: return 0;
+	case NODE_ZERO: memset(buf, 0, len); return (long)len;
+	case NODE_RANDOM: random_fill(buf, len); return (long)len;
+	default: return vfs_read(f->node, buf, len, off);
+	}
+}
+
+static long file_write(struct file *f, const void *buf, size_t len, uint64_t off)
+{
+	switch (f->node->kind) {
+	case NODE_CONSOLE:
+		if (f->node->host_fd == 0) return -EBADF;
+		for (size_t done = 0; done < len;) {
+			long r = hc_write(f->node->host_fd, (const char *)buf + done, len - done);
+			if (r == -EINTR) continue;
+			if (r < 0) return done ? (long)done : r;
+			done += (size_t)r;
+		}
+		return (long)len;
+	case NODE_NULL:
+	case NODE_ZERO:
+	case NODE_RANDOM: return (long)len;
+	default: return vfs_write(f->node, buf, len, off);
+	}
+}
+
+static int readable(struct file *f) { return (f->flags & O_ACCMODE) != O_WRONLY; }
+static int writable(struct file *f) { return (f->flags & O_ACCMODE) != O_RDONLY; }
+
+static long sys_read(long fd, void *buf, size_t len)
+{
+	struct file *f = get(fd);
+	if (!f || !readable(f)) return -EBADF;
+	long r = file_read(f, buf, len, f->pos);
+	if (r > 0) f->pos += (uint64_t)r;
+	return r;
+}
+
+static long sys_write(long fd, const void *buf, size_t len)
+{
+	struct file *f = get(fd);
+	if (!f || !writable(f)) return -EBADF;
+	if (f->flags & O_APPEND) f->pos = f->node->size;
+	long r = file_write(f, buf, len, f->pos);
+	if (r > 0) f->pos += (uint64_t)r;
+	return r;
+}
+
+static long sys_pread(long fd, void *buf, size_t len, int64_t off)
+{
+	struct file *f = get(fd);
+	if (!f || !readable(f)) return -EBADF;
+	if (off < 0) return -EINVAL;
+	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	return file_read(f, buf, len, (uint64_t)off);
+}
+
+static long sys_pwrite(long fd, const void *buf, size_t len, int64_t off)
+{
+	struct file *f = get(fd);
+	if (!f || !writable(f)) return -EBADF;
+	if (off < 0) return -EINVAL;
+	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	return file_write(f, buf, len, (uint64_t)off);
+}
+
+static long vector(long fd, const struct iovec *iov, int count, int write)
+{
+	if (count < 0 || count > 1024) return -EINVAL;
+	long total = 0;
+	for (int i = 0; i < count; i++) {
+		if (iov[i].iov_len == 0) continue;
+		long r = write ? sys_write(fd, iov[i].iov_base, iov[i].iov_len) : sys_read(fd, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0) return total ? total : r;
+		total += r;
+		if ((size_t)r < iov[i].iov_len) break;
+	}
+	return total;
+}
+
+static long sys_lseek(long fd, int64_t off, int whence)
+{
+	struct file *f = get(fd);
+	if (!f) return -EBADF;
+	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos : whence == SEEK_END ? (int64_t)f->node->size : -1;
+	if (base < 0 || base + off < 0) return -EINVAL;
+	f->pos = (uint64_t)(base + off);
+	return (long)f->pos;
+}
+
+static long sys_fstatat(long dirfd, const char *path, struct stat *st, int flags)
+{
+	struct node *node;
+	if ((flags & AT_EMPTY_PATH) && path[0] == 0) {
+		struct file *f = get(dirfd);
+		if ((int)dirfd == AT_FDCWD) node = cwd;
+		else if (!f) return -EBADF;
+		else node = f->node;
+	} else {
+		long r = lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &node);
+		if (r < 0) return r;
+	}
+	vfs_stat(node, st);
+	return 0;
+}
+
+/* Linux's struct statx (musl 1.2.3 has no declaration of it); 256 bytes. */
+struct kstatx_time { int64_t tv_sec; uint32_t tv_nsec; int32_t reserved; };
+struct kstatx {
+	uint32_t stx_mask, stx_blksize;
+	uint64_t stx_attributes;
+	uint32_t stx_nlink, stx_uid, stx_gid;
+	uint16_t stx_mode, spare0;
+	uint64_t stx_ino, stx_size, stx_blocks, stx_attributes_mask;
+	struct kstatx_time stx_atime, stx_btime, stx_ctime, stx_mtime;
+	uint32_t stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor;
+	uint64_t spare[14];
+};
+_Static_assert(sizeof(struct kstatx) == 256, "struct statx is 256 bytes");
+
+static long sys_statx(long dirfd, const char *path, int flags, unsigned mask, struct kstatx *stx)
+{
+	(void)mask;
+	struct stat st;
+	long r = sys_fstatat(dirfd, path, &st, flags);
+	if (r < 0) return r;
+	memset(stx, 0, sizeof *stx);
+	stx->stx_mask = 0x7ff; /* STATX_BASIC_STATS */
+	stx->stx_blksize = (uint32_t)st.st_blksize;
+	stx->stx_nlink = (uint32_t)st.st_nlink;
+	stx->stx_mode = (uint16_t)st.st_mode;
+	stx->stx_ino = st.st_ino;
+	stx->stx_size = (uint64_t)st.st_size;
+	stx->stx_blocks = (uint64_t)st.st_blocks;
+	stx->stx_atime.tv_sec = stx->stx_mtime.tv_sec = stx->stx_ctime.tv_sec = st.st_mtim.tv_sec;
+	stx->stx_rdev_major = (uint32_t)(st.st_rdev >> 8);
+	stx->stx_rdev_minor = (uint32_t)(st.st_rdev & 0xff);
+	stx->stx_dev_minor = 1;
+	return 0;
+}
+
+static long sys_getdents64(long fd, char *buf, size_t len)
+{
+	struct file *f = get(fd);
+	if (!f) return -EBADF;
+	struct node *dir = f->node;
+	if (dir->kind != NODE_DIR) return -ENOTDIR;
+	size_t used = 0;
+	/* pos counts entries: 0 is ".", 1 is "..", then the children in order. */
+	for (;; f->pos++) {
+		struct node *n = 0;
+		const char *name;
+		if (f->pos == 0) { name = "."; n = dir; }
+		else if (f->pos == 1) { name = ".."; n = dir->parent; }
+		else {
+			uint64_t i = 2;
+			for (n = dir->children; n && i < f->pos; n = n->next) i++;
+			if (!n) break;
+			name = n->name;
+		}
+		size_t reclen = (19 + strlen(name) + 1 + 7) & ~(size_t)7;
+		if (used + reclen > len) {
+			if (used == 0) return -EINVAL;
+			break;
+		}
+		struct dirent *d = (struct dirent *)(buf + used);
+		d->d_ino = n->ino;
+		d->d_off = (off_t)(f->pos + 1);
+		d->d_reclen = (unsigned short)reclen;
+		d->d_type = n->kind == NODE_DIR ? DT_DIR : n->kind == NODE_FILE ? DT_REG : n->kind == NODE_SYMLINK ? DT_LNK : DT_CHR;
+		strcpy(d->d_name, name);
+		used += reclen;
+	}
+	return (long)used;
+}
+
+static long sys_readlinkat(long dirfd, const char *path, char *buf, size_t len)
+{
+	struct node *node;
+	long r = lookup_at(dirfd, path, 0, &node);
+	if (r < 0) return r;
+	if (node->kind != NODE_SYMLINK) return -EINVAL;
+	size_t n = node->size < len ? node->size : len;
+	memcpy(buf, node->data, n);
+	return (long)n;
+}
+
+/* Where a new name goes: its parent directory and the name, which must not exist. */
+static long new_name(long dirfd, const char *path, struct node **parent, const char **last, size_t *len)
+{
+	struct node *base, *node;
+	long r = base_dir(dirfd, path, &base);
+	if (r < 0) return r;
+	r = vfs_lookup(base, path, 0, &node, parent, last);
+	if (r == 0) return -EEXIST;
+	if (r != -ENOENT || !*parent) return r;
+	*len = strcspn(*last, "/");
+	return 0;
+}
+
+static long sys_mkdirat(long dirfd, const char *path, mode_t mode)
+{
+	struct node *parent;
+	const char *last;
+	size_t len;
+	long r = new_name(dirfd, path, &parent, &last, &len);
+	if (r < 0) return r;
+	vfs_new(parent, last, len, NODE_DIR, mode & ~022);
+	return 0;
+}
+
+static long sys_symlinkat(const char *target, long dirfd, const char *path)
+{
+	struct node *parent;
+	const char *last;
+	size_t len;
+	long r = new_name(dirfd, path, &parent, &last, &len);
+	if (r < 0) return r;
+	struct node *l = vfs_new(parent, last, len, NODE_SYMLINK, 0777);
+	l->size = strlen(target);
+	l->data = arena_alloc(l->size + 1);
+	memcpy(l->data, target, l->size + 1);
+	return 0;
+}
+
+static long sys_unlinkat(long dirfd, const char *path, int flags)
+{
+	struct node *node;
+	long r = lookup_at(dirfd, path, 0, &node);
+	if (r < 0) return r;
+	if (node == vfs_root) return -EBUSY;
+	if (flags & AT_REMOVEDIR) {
+		if (node->kind != NODE_DIR) return -ENOTDIR;
+		if (node->children) return -ENOTEMPTY;
+	} else if (node->kind == NODE_DIR) {
+		return -EISDIR;
+	}
+	vfs_unlink(node);
+	return 0;
+}
+
+static long sys_renameat(long olddir, const char *oldpath, long newdir, const char *newpath)
+{
+	struct node *node, *target, *parent, *base;
+	const char *last;
+	long r = lookup_at(olddir, oldpath, 0, &node);
+	if (r < 0) return r;
+	if ((r = base_dir(newdir, newpath, &base)) < 0) return r;
+	r = vfs_lookup(base, newpath, 0, &target, &parent, &last);
+	if (r == 0) {
+		if (target == node) return 0;
+		if (target->kind == NODE_DIR && (node->kind != NODE_DIR || target->children)) return node->kind != NODE_DIR ? -EISDIR : -ENOTEMPTY;
+		parent = target->parent;
+		last = target->name;
+		vfs_unlink(target);
+	} else if (r != -ENOENT || !parent) {
+		return r;
+	}
+	for (struct node *p = parent; ; p = p->parent) { /* a folder cannot move into itself */
+		if (p == node) return -EINVAL;
+		if (p == vfs_root) break;
+	}
+	size_t len = strcspn(last, "/");
+	char *name = arena_alloc(len + 1);
+	memcpy(name, last, len);
+	name[len] = 0;
+	struct node **link = &node->parent->children;
+	while (*link != node) link = &(*link)->next;
+	*link = node->next;
+	node->name = name;
+	node->parent = parent;
+	node->next = parent->children;
+	parent->children = node;
+	return 0;
+}
+
+static long sys_getcwd(char *buf, size_t size)
+{
+	char path[4096];
+	size_t len = vfs_path(cwd, path, sizeof path);
+	if (len + 1 > size) return -ERANGE;
+	memcpy(buf, path, len + 1);
+	return (long)(len + 1);
+}
+
+static long sys_chdir_node(struct node *node)
+{
+	if (node->kind != NODE_DIR) return -ENOTDIR;
+	cwd = node;
+	return 0;
+}
+
+static long sys_dup3(long old, long new, int flags, int allow_same)
+{
+	struct file *f = get(old);
+	if (!f || new < 0 || new >= MAX_FDS) return -EBADF;
+	if (old == new) return allow_same ? new : -EINVAL;
+	if (fds[new]) do_close(new);
+	fds[new] = f;
+	f->refs++;
+	cloexec[new] = !!(flags & O_CLOEXEC);
+	return new;
+}
+
+static long sys_fcntl(long fd, int cmd, long arg)
+{
+	struct file *f = get(fd);
+	if (!f) return -EBADF;
+	switch (cmd) {
+	case F_DUPFD: return install(f, (int)arg, 0);
+	case F_DUPFD_CLOEXEC: return install(f, (int)arg, 1);
+	case F_GETFD: return cloexec[fd] ? FD_CLOEXEC : 0;
+	case F_SETFD: cloexec[fd] = !!(arg & FD_CLOEXEC); return 0;
+	case F_GETFL: return f->flags;
+	case F_SETFL: f->flags = (f->flags & O_ACCMODE) | (int)(arg & (O_APPEND | O_NONBLOCK)); return 0;
+	case F_GETLK: ((struct flock *)arg)->l_type = F_UNLCK; return 0;
+	case F_SETLK:
+	case F_SETLKW: return 0; /* one process: every lock is ours */
+	default: return -EINVAL;
+	}
+}
+
+static long sys_ioctl(long fd, unsigned long request, long arg)
+{
+	(void)arg;
+	if (!get(fd)) return -EBADF;
+	if (request == FIONBIO || request == FIOCLEX || request == FIONCLEX) return 0;
+	return -ENOTTY; /* no terminals: the console is a pipe to the container runtime */
+}
+
+static long sys_faccessat(long dirfd, const char *path, int mode, int flags)
+{
+	(void)mode;
+	struct node *node;
+	return lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &node);
+}
+
+long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
+{
+	(void)a6;
+	*handled = 1;
+	switch (n) {
+	case SYS_read: return sys_read(a1, (void *)a2, (size_t)a3);
+	case SYS_write: return sys_write(a1, (const void *)a2, (size_t)a3);
+	case SYS_pread64: return sys_pread(a1, (void *)a2, (size_t)a3, a4);
+	case SYS_pwrite64: return sys_pwrite(a1, (const void *)a2, (size_t)a3, a4);
+	case SYS_readv: return vector(a1, (const struct iovec *)a2, (int)a3, 0);
+	case SYS_writev: return vector(a1, (const struct iovec *)a2, (int)a3, 1);
+	case SYS_open: return sys_openat(AT_FDCWD, (const char *)a1, (int)a2, (mode_t)a3);
+	case SYS_openat: return sys_openat(a1, (const char *)a2, (int)a3, (mode_t)a4);
+	case SYS_creat: return sys_openat(AT_FDCWD, (const char *)a1, O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a2);
+	case SYS_close: return do_close(a1);
+	case SYS_lseek: return sys_lseek(a1, a2, (int)a3);
+	case SYS_fstat: return sys_fstatat(a1, "", (struct stat *)a2, AT_EMPTY_PATH);
+	case SYS_stat: return sys_fstatat(AT_FDCWD, (const char *)a1, (struct stat *)a2, 0);
+	case SYS_lstat: return sys_fstatat(AT_FDCWD, (const char *)a1, (struct stat *)a2, AT_SYMLINK_NOFOLLOW);
+	case SYS_newfstatat: return sys_fstatat(a1, (const char *)a2, (struct stat *)a3, (int)a4);
+	case SYS_statx: return sys_statx(a1, (const char *)a2, (int)a3, (unsigned)a4, (struct kstatx *)a5);
+	case SYS_getdents64: return sys_getdents64(a1, (char *)a2, (size_t)a3);
+	case SYS_access: return sys_faccessat(AT_FDCWD, (const char *)a1, (int)a2, 0);
+	case SYS_faccessat:
+	case SYS_faccessat2: return sys_faccessat(a1, (const char *)a2, (int)a3, (int)a4);
+	case SYS_readlink: return sys_readlinkat(AT_FDCWD, (const char *)a1, (char *)a2, (size_t)a3);
+	case SYS_readlinkat: return sys_readlinkat(a1, (const char *)a2, (char *)a3, (size_t)a4);
+	case SYS_getcwd: return sys_getcwd((char *)a1, (size_t)a2);
+	case SYS_chdir: {
+		struct node *node;
+		long r = lookup_at(AT_FDCWD, (const char *)a1, 1, &node);
+		return r < 0 ? r : sys_chdir_node(node);
+	}
+	case SYS_fchdir: return get(a1) ? sys_chdir_node(get(a1)->node) : -EBADF;
+	case SYS_mkdir: return sys_mkdirat(AT_FDCWD, (const char *)a1, (mode_t)a2);
+	case SYS_mkdirat: return sys_mkdirat(a1, (const char *)a2, (mode_t)a3);
+	case SYS_symlink: return sys_symlinkat((const char *)a1, AT_FDCWD, (const char *)a2);
+	case SYS_symlinkat: return sys_symlinkat((const char *)a1, a2, (const char *)a3);
+	case SYS_unlink: return sys_unlinkat(AT_FDCWD, (const char *)a1, 0);
+	case SYS_rmdir: return sys_unlinkat(AT_FDCWD, (const char *)a1, AT_REMOVEDIR);
+	case SYS_unlinkat: return sys_unlinkat(a1, (const char *)a2, (int)a3);
+	case SYS_rename: return sys_renameat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2);
+	case SYS_renameat:
+	case SYS_renameat2: return sys_renameat(a1, (const char *)a2, a3, (const char *)a4);
+	case SYS_dup: return get(a1) ? install(get(a1), 0, 0) : -EBADF;
+	case SYS_dup2: return sys_dup3(a1, a2, 0, 1);
+	case SYS_dup3: return sys_dup3(a1, a2, (int)a3, 0);
+	case SYS_fcntl: return sys_fcntl(a1, (int)a2, a3);
+	case SYS_ioctl: return sys_ioctl(a1, (unsigned long)a2, a3);
+	case SYS_ftruncate: return get(a1) ? vfs_truncate(get(a1)->node, (uint64_t)a2) : -EBADF;
+	case SYS_truncate: {
+		struct node *node;
+		long r = lookup_at(AT_FDCWD, (const char *)a1, 1, &node);
+		return r < 0 ? r : vfs_truncate(node, (uint64_t)a2);
+	}
+	case SYS_fsync:
+	case SYS_fdatasync: return get(a1) ? 0 : -EBADF;
+	case SYS_sync: return 0;
+	case SYS_chmod:
+	case SYS_fchmod:
+	case SYS_fchmodat:
+	case SYS_chown:
+	case SYS_fchown:
+	case SYS_lchown:
+	case SYS_fchownat:
+	case SYS_utimensat: return 0;
+	default: *handled = 0; return -ENOSYS;
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * The library OS: serves the Linux x86-64 system-call ABI in user space, inside the
+ * unikernel. One entry, libos_syscall(); handlers return a value or -errno, as the
+ * kernel would. Only hypercall.c talks to the host.
+ */
+#ifndef LIBOS_H
+#define LIBOS_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nabla_abi.h"
+
+#define PAGE_SIZE 4096UL
+#define PAGE_UP(x) (((uintptr_t)(x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+
+long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+
+extern const struct nabla_boot *libos_boot;
+
+/* hypercall.c: the only code that makes host system calls. */
+long hc_write(int fd, const void *buf, size_t len);
+long hc_pread(int fd, void *buf, size_t len, uint64_t off);
+long hc_clock_gettime(int clock, struct timespec *ts);
+long hc_sleep(const struct timespec *ts);
+_Noreturn void hc_exit(int code);
+
+/* A message on the console's stderr, for things that must not go unnoticed. */
+void libos_warn(const char *message);
+_Noreturn void libos_panic(const char *message);
+
+/* mem.c */
+void mem_init(void);
+long sys_brk(uintptr_t addr);
+long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
+long sys_munmap(uintptr_t addr, size_t len);
+long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
+long sys_mprotect(uintptr_t addr, size_t len, int prot);
+long sys_madvise(uintptr_t addr, size_t len, int advice);
+/* Memory for the libOS itself (never freed): file tables, tmpfs data. */
+void *mem_alloc(size_t len);
+void mem_free(void *p, size_t len);
+
+/* time.c */
+long sys_clock_gettime(int clock, struct timespec *ts);
+long sys_gettimeofday(struct timeval *tv, void *tz);
+long sys_nanosleep(const struct timespec *req, struct timespec *rem);
+long sys_clock_nanosleep(int clock, int flags, const struct timespec *req, struct timespec *rem);
+uint64_t time_now_ns(int clock);
+
+/* random.c */
+void random_init(const uint8_t seed[32]);
+void random_fill(void *buf, size_t len);
+long sys_getrandom(void *buf, size_t len, unsigned flags);
+
+/* fs.c and fd.c */
+void fs_init(void);
+long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+
+/* proc.c: identity, exit, thread pointer, signals as bookkeeping */
+long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * The process as the app sees it: one process (pid 1) of root, named by uname as a
+ * Linux machine, exiting with the app's code. Signals are bookkeeping: the host never
+ * delivers one to a guest handler. The thread pointer is set with wrfsbase, no host call.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#include "libos.h"
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+static struct sigaction actions[65];
+static uint64_t sigmask;
+
+static long arch_prctl(int code, unsigned long addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+		__asm__ volatile("wrfsbase %0" ::"r"(addr) : "memory");
+		return 0;
+	case ARCH_GET_FS: {
+		unsigned long fs;
+		__asm__ volatile("rdfsbase %0" : "=r"(fs));
+		*(unsigned long *)addr = fs;
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+static long do_uname(struct utsname *u)
+{
+	memset(u, 0, sizeof *u);
+	strcpy(u->sysname, "Linux");
+	strcpy(u->nodename, "nabla");
+	strcpy(u->release, "6.1.0-nabla");
+	strcpy(u->version, "#1 SMP nabla libOS");
+	strcpy(u->machine, "x86_64");
+	strcpy(u->domainname, "(none)");
+	return 0;
+}
+
+static long rt_sigaction(int sig, const struct sigaction *act, struct sigaction *old, size_t size)
+{
+	if (sig < 1 || sig > 64 || size != 8) return -EINVAL;
+	if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
+	if (old) *old = actions[sig];
+	if (act) actions[sig] = *act;
+	return 0;
+}
+
+static long rt_sigprocmask(int how, const uint64_t *set, uint64_t *old, size_t size)
+{
+	if (size != 8) return -EINVAL;
+	if (old) *old = sigmask;
+	if (!set) return 0;
+	switch (how) {
+	case SIG_BLOCK: sigmask |= *set; break;
+	case SIG_UNBLOCK: sigmask &= ~*set; break;
+	case SIG_SETMASK: sigmask = *set; break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
+static long get_limit(int resource, const struct rlimit *new, struct rlimit *old)
+{
+	(void)new;
+	if (!old) return 0;
+	switch (resource) {
+	case RLIMIT_STACK: old->rlim_cur = old->rlim_max = libos_boot->stack_size; break;
+	case RLIMIT_NOFILE: old->rlim_cur = old->rlim_max = 1024; break;
+	case RLIMIT_AS:
+	case RLIMIT_DATA: old->rlim_cur = old->rlim_max = libos_boot->mem_size; break;
+	default: old->rlim_cur = old->rlim_max = RLIM_INFINITY;
+	}
+	return 0;
+}
+
+static long getaffinity(size_t size, unsigned long *mask)
+{
+	if (size < sizeof *mask) return -EINVAL;
+	memset(mask, 0, size);
+	*mask = 1; /* one vCPU */
+	return (long)sizeof *mask;
+}
+
+long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
+{
+	(void)a5;
+	(void)a6;
+	*handled = 1;
+	switch (n) {
+	case SYS_exit:
+	case SYS_exit_group: hc_exit((int)a1);
+	case SYS_getpid:
+	case SYS_gettid: return 1;
+	case SYS_getppid: return 0;
+	case SYS_getuid:
+	case SYS_geteuid:
+	case SYS_getgid:
+	case SYS_getegid: return 0;
+	case SYS_getpgid:
+	case SYS_getsid: return 1;
+	case SYS_setsid: return -EPERM;
+	case SYS_set_tid_address: return 1;
+	case SYS_set_robust_list: return 0;
+	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
+	case SYS_uname: return do_uname((struct utsname *)a1);
+	case SYS_rt_sigaction: return rt_sigaction((int)a1, (const struct sigaction *)a2, (struct sigaction *)a3, (size_t)a4);
+	case SYS_rt_sigprocmask: return rt_sigprocmask((int)a1, (const uint64_t *)a2, (uint64_t *)a3, (size_t)a4);
+	case SYS_sigaltstack: return 0;
+	case SYS_prlimit64: return get_limit((int)a2, (const struct rlimit *)a3, (struct rlimit *)a4);
+	case SYS_getrlimit: return get_limit((int)a1, 0, (struct rlimit *)a2);
+	case SYS_setrlimit: return 0;
+	case SYS_sched_getaffinity: return getaffinity((size_t)a2, (unsigned long *)a3);
+	case SYS_sched_yield: return 0;
+	case SYS_getrandom: return sys_getrandom((void *)a1, (size_t)a2, (unsigned)a3);
+	case SYS_umask: return 022;
+	/* No processes to make, signal or trace: this is the one process there is. */
+	case SYS_fork:
+	case SYS_vfork:
+	case SYS_execve:
+	case SYS_execveat: return -ENOSYS;
+	case SYS_kill:
+	case SYS_tkill:
+	case SYS_tgkill: return -EPERM;
+	case SYS_wait4: return -ECHILD;
+	default: *handled = 0; return -ENOSYS;
+	}
+}
+
+/* Threads arrive with the green-thread scheduler; until then pthread_create fails cleanly. */
+int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid)
+{
+	(void)fn; (void)stack; (void)flags; (void)arg; (void)ptid; (void)tls; (void)ctid;
+	return -EAGAIN;
+}
+
+_Noreturn void libos_unmapself(void *base, size_t size)
+{
+	sys_munmap((uintptr_t)base, size);
+	hc_exit(0);
+}

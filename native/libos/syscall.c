@@ -1,0 +1,55 @@
+/* libos_init and the dispatcher every system call of the app goes through. */
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "libos.h"
+
+const struct nabla_boot *libos_boot;
+
+void libos_init(const struct nabla_boot *boot)
+{
+	libos_boot = boot;
+	if (boot->abi_version != NABLA_ABI_VERSION) libos_panic("tender and unikernel disagree on the ABI version");
+	random_init(boot->seed);
+	mem_init();
+	fs_init();
+}
+
+void libos_warn(const char *message)
+{
+	hc_write(NABLA_CONSOLE_ERR, "nabla libOS: ", 13);
+	hc_write(NABLA_CONSOLE_ERR, message, strlen(message));
+	hc_write(NABLA_CONSOLE_ERR, "\n", 1);
+}
+
+_Noreturn void libos_panic(const char *message)
+{
+	libos_warn(message);
+	hc_exit(127);
+}
+
+long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	int handled;
+	switch (n) {
+	case SYS_brk: return sys_brk((uintptr_t)a1);
+	case SYS_mmap: return sys_mmap((uintptr_t)a1, (size_t)a2, (int)a3, (int)a4, (int)a5, (off_t)a6);
+	case SYS_munmap: return sys_munmap((uintptr_t)a1, (size_t)a2);
+	case SYS_mremap: return sys_mremap((uintptr_t)a1, (size_t)a2, (size_t)a3, (int)a4, (uintptr_t)a5);
+	case SYS_mprotect: return sys_mprotect((uintptr_t)a1, (size_t)a2, (int)a3);
+	case SYS_madvise: return sys_madvise((uintptr_t)a1, (size_t)a2, (int)a3);
+	case SYS_clock_gettime: return sys_clock_gettime((int)a1, (struct timespec *)a2);
+	case SYS_gettimeofday: return sys_gettimeofday((void *)a1, (void *)a2);
+	case SYS_nanosleep: return sys_nanosleep((const struct timespec *)a1, (struct timespec *)a2);
+	case SYS_clock_nanosleep: return sys_clock_nanosleep((int)a1, (int)a2, (const struct timespec *)a3, (struct timespec *)a4);
+	case SYS_clock_getres:
+		if (a2) *(struct timespec *)a2 = (struct timespec){ .tv_sec = 0, .tv_nsec = 1 };
+		return 0;
+	}
+	long ret = proc_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	return -ENOSYS;
+}

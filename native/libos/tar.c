@@ -1,0 +1,141 @@
+/*
+ * The disk image is the app's rootfs as a tar (ustar, with pax or GNU long names).
+ * At boot we read only the headers and build the tree; file bytes stay on the disk and
+ * are read with pread when the app reads them.
+ */
+#include <string.h>
+
+#include "vfs.h"
+
+static uint64_t octal(const char *p, size_t len)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < len && p[i]; i++)
+		if (p[i] >= '0' && p[i] <= '7') v = v * 8 + (uint64_t)(p[i] - '0');
+	return v;
+}
+
+static void read_exact(int fd, void *buf, size_t len, uint64_t off)
+{
+	if (vfs_read(&(struct node){ .kind = NODE_FILE, .disk_off = 0, .size = off + len }, buf, len, off) != (long)len)
+		libos_panic("cannot read the rootfs image");
+	(void)fd;
+}
+
+/* Creates the directories on the way to path and returns the parent of its last part. */
+static struct node *parent_of(const char *path, const char **last)
+{
+	struct node *dir = vfs_root;
+	for (;;) {
+		while (*path == '/') path++;
+		const char *slash = strchr(path, '/');
+		if (!slash || slash[strspn(slash, "/")] == 0) break;
+		size_t len = (size_t)(slash - path);
+		struct node *found = 0;
+		if (!(len == 1 && path[0] == '.')) {
+			for (struct node *c = dir->children; c; c = c->next)
+				if (strlen(c->name) == len && memcmp(c->name, path, len) == 0) found = c;
+			if (!found) found = vfs_new(dir, path, len, NODE_DIR, 0755);
+			if (found->kind != NODE_DIR) libos_panic("rootfs image: a path goes through a file");
+			dir = found;
+		}
+		path = slash;
+	}
+	*last = path;
+	return dir;
+}
+
+/* The value of `key` in a pax record block ("LEN key=value\n"...), copied into out. */
+static int pax_value(const char *rec, size_t len, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < len;) {
+		size_t n = 0, j = i;
+		while (j < len && rec[j] >= '0' && rec[j] <= '9') n = n * 10 + (size_t)(rec[j++] - '0');
+		if (n == 0 || i + n > len) return 0;
+		const char *kv = rec + j + 1;
+		if ((size_t)(rec + i + n - kv) > klen && memcmp(kv, key, klen) == 0 && kv[klen] == '=') {
+			size_t vlen = (size_t)(rec + i + n - 1 - (kv + klen + 1));
+			if (vlen >= size) return 0;
+			memcpy(out, kv + klen + 1, vlen);
+			out[vlen] = 0;
+			return 1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+void tar_load(int fd, uint64_t size)
+{
+	static char name[4096], link[4096];
+	char header[512];
+	int long_name = 0, long_link = 0;
+	for (uint64_t off = 0; off + 512 <= size;) {
+		read_exact(fd, header, 512, off);
+		if (header[0] == 0) break; /* end of archive */
+		uint64_t len = octal(header + 124, 12);
+		uint64_t data = off + 512;
+		off = data + ((len + 511) & ~511ULL);
+		char type = header[156];
+		if (type == 'x' || type == 'L' || type == 'K') {
+			char *rec = arena_alloc(len + 1);
+			read_exact(fd, rec, len, data);
+			if (type == 'L') { memcpy(name, rec, len < 4095 ? len : 4095); name[len < 4095 ? len : 4095] = 0; long_name = 1; }
+			else if (type == 'K') { memcpy(link, rec, len < 4095 ? len : 4095); link[len < 4095 ? len : 4095] = 0; long_link = 1; }
+			else {
+				long_name = pax_value(rec, len, "path", name, sizeof name);
+				long_link = pax_value(rec, len, "linkpath", link, sizeof link);
+			}
+			continue;
+		}
+		if (type == 'g') continue;
+		if (!long_name) {
+			char *n = name;
+			if (header[345]) { /* ustar prefix */
+				size_t plen = strnlen(header + 345, 155);
+				memcpy(n, header + 345, plen);
+				n += plen;
+				*n++ = '/';
+			}
+			size_t nlen = strnlen(header, 100);
+			memcpy(n, header, nlen);
+			n[nlen] = 0;
+		}
+		if (!long_link) {
+			size_t llen = strnlen(header + 157, 100);
+			memcpy(link, header + 157, llen);
+			link[llen] = 0;
+		}
+		long_name = long_link = 0;
+
+		const char *last;
+		struct node *dir = parent_of(name, &last);
+		size_t last_len = strcspn(last, "/");
+		if (last_len == 0 || (last_len == 1 && last[0] == '.')) continue; /* "./" */
+		mode_t mode = (mode_t)octal(header + 100, 8);
+		struct node *existing = 0;
+		for (struct node *c = dir->children; c; c = c->next)
+			if (strlen(c->name) == last_len && memcmp(c->name, last, last_len) == 0) existing = c;
+		if (type == '5') {
+			if (existing && existing->kind == NODE_DIR) { existing->mode = mode & 07777; continue; }
+			if (existing) vfs_unlink(existing);
+			vfs_new(dir, last, last_len, NODE_DIR, mode)->mtime = (int64_t)octal(header + 136, 12);
+			continue;
+		}
+		if (existing) vfs_unlink(existing); /* a later entry replaces an earlier one, as tar does */
+		if (type == '0' || type == 0 || type == '7') {
+			struct node *f = vfs_new(dir, last, last_len, NODE_FILE, mode);
+			f->size = len;
+			f->disk_off = (int64_t)data;
+			f->mtime = (int64_t)octal(header + 136, 12);
+		} else if (type == '2') {
+			struct node *l = vfs_new(dir, last, last_len, NODE_SYMLINK, 0777);
+			size_t tlen = strlen(link);
+			l->data = arena_alloc(tlen + 1);
+			memcpy(l->data, link, tlen + 1);
+			l->size = tlen;
+		}
+		/* hard links, devices, fifos: not part of an app image; skipped */
+	}
+}

@@ -1,0 +1,47 @@
+/* The file tree: directories, files (on the disk image or in memory), symlinks, devices. */
+#ifndef VFS_H
+#define VFS_H
+
+#include <sys/stat.h>
+
+#include "libos.h"
+
+enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE };
+
+struct node {
+	enum node_kind kind;
+	mode_t mode;              /* permission bits; the type comes from kind */
+	char *name;
+	struct node *parent;
+	struct node *children;    /* NODE_DIR: first child */
+	struct node *next;        /* next sibling */
+	uint64_t ino;
+	uint64_t size;
+	int64_t disk_off;         /* NODE_FILE: where its bytes start in the disk image, or -1 */
+	char *data;               /* NODE_FILE in memory (written files); NODE_SYMLINK target */
+	size_t cap;               /* bytes allocated at data */
+	int host_fd;              /* NODE_CONSOLE: 0, 1 or 2 */
+	int64_t mtime;
+	int links;                /* open files pointing here, plus 1 while in the tree */
+};
+
+extern struct node *vfs_root;
+
+void vfs_init(void);
+struct node *vfs_new(struct node *dir, const char *name, size_t len, enum node_kind kind, mode_t mode);
+void vfs_unlink(struct node *node);
+void vfs_put(struct node *node);
+/* Finds path from base: 0 and *out, or -errno. With parent/last, a missing last component
+ * is reported as -ENOENT with *parent and *last set, so the caller can create it. */
+long vfs_lookup(struct node *base, const char *path, int follow_last, struct node **out, struct node **parent, const char **last);
+long vfs_read(struct node *node, void *buf, size_t len, uint64_t off);
+long vfs_write(struct node *node, const void *buf, size_t len, uint64_t off);
+long vfs_truncate(struct node *node, uint64_t len);
+void vfs_stat(struct node *node, struct stat *st);
+size_t vfs_path(struct node *node, char *buf, size_t size);
+void *arena_alloc(size_t len);
+
+/* tar.c: load the disk image's index into the tree. */
+void tar_load(int fd, uint64_t size);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * core.c — the order of things: policy, ELF, memory, devices, boot page, stack,
+ * filter, jump. Also the rules every guest needs and the jump itself.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tender.h"
+
+static void core_rules(struct policy *p)
+{
+    /* clock_gettime: wall and monotonic time only (no CPU-time clocks: a timing side
+     * channel on the host's scheduling, and no need for them). */
+    policy_add(p, (struct rule){ "clock_gettime", SYS_clock_gettime, 0, "clockid", 2,
+                                 { { CLOCK_REALTIME, "REALTIME" }, { CLOCK_MONOTONIC, "MONOTONIC" } } });
+    /* ppoll(NULL, 0, timeout, ...): the libOS's idle sleep when every thread is blocked. */
+    policy_add(p, (struct rule){ "ppoll", SYS_ppoll, 1, "nfds", 1, { { 0, NULL } } });
+    /* exit_group: the guest's exit status becomes ours. */
+    policy_add(p, (struct rule){ "exit_group", SYS_exit_group, -1, NULL, 0, { { 0, NULL } } });
+}
+
+/* No inherited fd may reach the guest: close all but 0, 1 and 2 (0 goes in console_open). */
+static void close_inherited_fds(void)
+{
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+        return;
+    if (errno != ENOSYS)
+        err(TENDER_EXIT, "close_range(3, ~0) failed");
+    DIR *d = opendir("/proc/self/fd"); /* kernels before 5.9 */
+    if (!d)
+        err(TENDER_EXIT, "close_range is missing and opendir(/proc/self/fd) failed");
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (fd >= 3 && fd != dirfd(d))
+            close(fd);
+    }
+    closedir(d);
+}
+
+/* %rsp = the initial stack, %rdi = the boot page, every other GPR zero, DF clear, then
+ * jump to the ELF entry (an indirect jmp through the stack slot below %rsp: no ret, so
+ * nothing to unbalance a shadow stack). */
+__attribute__((noreturn)) static void jump(uint64_t entry, uint64_t sp, uint64_t boot)
+{
+    __asm__ volatile("mov %%rsi, %%rsp\n\t"
+                     "mov %%rax, -8(%%rsp)\n\t"
+                     "xor %%eax, %%eax\n\t xor %%ebx, %%ebx\n\t xor %%ecx, %%ecx\n\t xor %%edx, %%edx\n\t"
+                     "xor %%esi, %%esi\n\t xor %%ebp, %%ebp\n\t xor %%r8d, %%r8d\n\t xor %%r9d, %%r9d\n\t"
+                     "xor %%r10d, %%r10d\n\t xor %%r11d, %%r11d\n\t xor %%r12d, %%r12d\n\t xor %%r13d, %%r13d\n\t"
+                     "xor %%r14d, %%r14d\n\t xor %%r15d, %%r15d\n\t"
+                     "cld\n\t"
+                     "jmp *-8(%%rsp)\n\t"
+                     :
+                     : "a"(entry), "S"(sp), "D"(boot)
+                     : "memory");
+    __builtin_unreachable();
+}
+
+int tender_run(const struct tender_opts *o)
+{
+    struct policy policy = { 0 };
+    console_rules(&policy);
+    disk_rules(&policy, o->disk);
+    core_rules(&policy);
+    if (o->print_policy) {
+        policy_print(&policy);
+        return 0;
+    }
+
+    struct elf_image img;
+    elf_open(&img, o->kernel);
+    uint64_t need = elf_min_mem_mib(&img), mem = o->mem_mib * MIB;
+    if (need == 0)
+        errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, img.image_end,
+             NABLA_MEM_MAX_MIB);
+    if (o->mem_mib < need)
+        errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, img.image_end, need);
+    guest_map(mem, o->exec_heap);
+    elf_load(&img);
+    elf_close(&img);
+
+    close_inherited_fds();
+    struct nabla_boot boot = {
+        .abi_version = NABLA_ABI_VERSION,
+        .flags = o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0,
+        .mem_base = NABLA_GUEST_BASE,
+        .mem_size = mem,
+        .image_end = img.image_end,
+        .stack_top = NABLA_GUEST_BASE + mem,
+        .stack_size = stack_size_for(mem),
+        .net_fd = -1,
+    };
+    console_open(&boot);
+    disk_open(&boot, o->disk);
+    boot_write(&boot);
+    uint64_t sp = stack_build(&img, o, boot.stack_top, boot.stack_size);
+
+    seccomp_install(&policy); /* from here on: no system call but the guest's */
+    jump(img.entry, sp, NABLA_BOOT_ADDR);
+}

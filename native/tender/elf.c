@@ -1,0 +1,188 @@
+/*
+ * elf.c — check a unikernel ELF hard, then copy it into guest memory.
+ *
+ * Accepted: ELF64, little-endian, x86-64, ET_EXEC (static, non-PIE), no PT_INTERP,
+ * at most ELF_MAX_LOADS PT_LOAD segments, each inside the guest region above the boot
+ * page, inside the file, never W+X, no two sharing a page; program headers loaded (for
+ * AT_PHDR); entry in an executable segment; the NABLA ABI note with our version.
+ * Every refusal is one line: "nabla-run: FILE: what is wrong".
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <err.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tender.h"
+
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define GUEST_LIMIT (NABLA_GUEST_BASE + (uint64_t)NABLA_MEM_MAX_MIB * MIB)
+
+/* Is [off, off+len) inside the file? Written to not overflow. */
+static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
+{
+    return off <= img->file_size && len <= img->file_size - off;
+}
+
+/* Returns the ABI version found in one PT_NOTE, or -1 when it holds no NABLA note. */
+static long note_abi(const struct elf_image *img, const Elf64_Phdr *ph)
+{
+    uint64_t a = ph->p_align == 8 ? 8 : 4, size = ph->p_filesz, pos = 0; /* offsets inside the note */
+    const uint8_t *notes = img->file + ph->p_offset;
+    if (!in_file(img, ph->p_offset, ph->p_filesz))
+        errx(TENDER_EXIT, "%s: PT_NOTE lies outside the file", img->path);
+    while (size - pos >= sizeof(Elf64_Nhdr)) {
+        Elf64_Nhdr n;
+        memcpy(&n, notes + pos, sizeof n);
+        uint64_t desc = ALIGN_UP(pos + sizeof n + n.n_namesz, a);
+        if (n.n_namesz > size || n.n_descsz > size || desc > size || n.n_descsz > size - desc)
+            errx(TENDER_EXIT, "%s: malformed PT_NOTE", img->path);
+        if (n.n_namesz == sizeof NABLA_NOTE_NAME && n.n_type == NABLA_NOTE_ABI &&
+            memcmp(notes + pos + sizeof n, NABLA_NOTE_NAME, sizeof NABLA_NOTE_NAME) == 0) {
+            if (n.n_descsz != 4)
+                errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
+            uint32_t v;
+            memcpy(&v, notes + desc, 4);
+            return v;
+        }
+        pos = ALIGN_UP(desc + n.n_descsz, a);
+        if (pos > size)
+            break;
+    }
+    return -1;
+}
+
+static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
+{
+    const char *f = img->path;
+    uint64_t v = ph->p_vaddr;
+    if (ph->p_memsz == 0)
+        return;
+    if (img->nloads == ELF_MAX_LOADS)
+        errx(TENDER_EXIT, "%s: more than %d PT_LOAD segments", f, ELF_MAX_LOADS);
+    if (ph->p_filesz > ph->p_memsz || !in_file(img, ph->p_offset, ph->p_filesz))
+        errx(TENDER_EXIT, "%s: segment at 0x%lx lies outside the file", f, v);
+    if (v < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE)
+        errx(TENDER_EXIT, "%s: segment at 0x%lx lies below guest memory or on the boot page (guest memory starts at 0x%lx)",
+             f, v, NABLA_BOOT_ADDR + NABLA_BOOT_SIZE);
+    if (ph->p_memsz > GUEST_LIMIT || v > GUEST_LIMIT - ph->p_memsz)
+        errx(TENDER_EXIT, "%s: segment at 0x%lx lies beyond the largest guest memory (%d MiB)", f, v, NABLA_MEM_MAX_MIB);
+    if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
+        errx(TENDER_EXIT, "%s: segment at 0x%lx is both writable and executable (W^X)", f, v);
+    struct elf_load *l = &img->loads[img->nloads];
+    *l = (struct elf_load){ v, ph->p_memsz, ph->p_offset, ph->p_filesz,
+                            ((ph->p_flags & PF_R) ? PROT_READ : 0) | ((ph->p_flags & PF_W) ? PROT_WRITE : 0) |
+                                ((ph->p_flags & PF_X) ? PROT_EXEC : 0) };
+    for (int i = 0; i < img->nloads; i++) {
+        const struct elf_load *o = &img->loads[i];
+        if (ALIGN_DOWN(v, PAGE_SIZE) < ALIGN_UP(o->vaddr + o->memsz, PAGE_SIZE) &&
+            ALIGN_DOWN(o->vaddr, PAGE_SIZE) < ALIGN_UP(v + ph->p_memsz, PAGE_SIZE))
+            errx(TENDER_EXIT, "%s: segments at 0x%lx and 0x%lx share a page", f, o->vaddr, v);
+    }
+    if (ALIGN_UP(v + ph->p_memsz, PAGE_SIZE) > img->image_end)
+        img->image_end = ALIGN_UP(v + ph->p_memsz, PAGE_SIZE);
+    if (img->phdr == 0 && ph->p_offset <= img->phdr_off && img->phdr_off - ph->p_offset < ph->p_filesz &&
+        img->phnum * sizeof(Elf64_Phdr) <= ph->p_filesz - (img->phdr_off - ph->p_offset))
+        img->phdr = v + (img->phdr_off - ph->p_offset);
+    img->nloads++;
+}
+
+void elf_open(struct elf_image *img, const char *path)
+{
+    const char *f = path;
+    *img = (struct elf_image){ .path = path };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        err(TENDER_EXIT, "%s: cannot open", f);
+    if (fstat(fd, &st) < 0)
+        err(TENDER_EXIT, "%s: fstat failed", f);
+    if (!S_ISREG(st.st_mode))
+        errx(TENDER_EXIT, "%s: not a regular file", f);
+    if ((size_t)st.st_size < sizeof(Elf64_Ehdr))
+        errx(TENDER_EXIT, "%s: not an ELF file (too short)", f);
+    img->file_size = st.st_size;
+    img->file = mmap(NULL, img->file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (img->file == MAP_FAILED)
+        err(TENDER_EXIT, "%s: mmap of the file failed", f);
+    close(fd);
+
+    Elf64_Ehdr eh;
+    memcpy(&eh, img->file, sizeof eh);
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        errx(TENDER_EXIT, "%s: not an ELF file", f);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        errx(TENDER_EXIT, "%s: not a 64-bit little-endian ELF file", f);
+    if (eh.e_machine != EM_X86_64)
+        errx(TENDER_EXIT, "%s: built for another architecture (ELF machine %u), not x86-64", f, eh.e_machine);
+    if (eh.e_type == ET_DYN)
+        errx(TENDER_EXIT, "%s: position-independent (ET_DYN); link the unikernel with -static -no-pie", f);
+    if (eh.e_type != ET_EXEC)
+        errx(TENDER_EXIT, "%s: not an executable (ELF type %u)", f, eh.e_type);
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64 ||
+        !in_file(img, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+        errx(TENDER_EXIT, "%s: bad program header table", f);
+    img->entry = eh.e_entry;
+    img->phnum = eh.e_phnum;
+    img->phdr_off = eh.e_phoff;
+
+    long abi = -1;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, img->file + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP)
+            errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP); link the unikernel with -static", f);
+        else if (ph.p_type == PT_LOAD)
+            check_load(img, &ph);
+        else if (ph.p_type == PT_NOTE && abi < 0)
+            abi = note_abi(img, &ph);
+    }
+    if (abi < 0)
+        errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla unikernel", f);
+    if (abi != NABLA_ABI_VERSION)
+        errx(TENDER_EXIT, "%s: built for nabla ABI version %ld, this nabla-run runs version %d", f, abi, NABLA_ABI_VERSION);
+    if (img->nloads == 0)
+        errx(TENDER_EXIT, "%s: no PT_LOAD segment", f);
+    if (img->phdr == 0)
+        errx(TENDER_EXIT, "%s: program headers are not in a loaded segment (needed for AT_PHDR)", f);
+    int entry_ok = 0;
+    for (int i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        entry_ok |= (l->prot & PROT_EXEC) && img->entry >= l->vaddr && img->entry - l->vaddr < l->memsz;
+    }
+    if (!entry_ok)
+        errx(TENDER_EXIT, "%s: entry point 0x%lx is not in an executable segment", f, img->entry);
+}
+
+/* The smallest --mem (MiB) that holds the image below the stack, or 0 when none does. */
+uint64_t elf_min_mem_mib(const struct elf_image *img)
+{
+    for (uint64_t m = NABLA_MEM_MIN_MIB; m <= NABLA_MEM_MAX_MIB; m++)
+        if (img->image_end <= NABLA_GUEST_BASE + m * MIB - stack_size_for(m * MIB))
+            return m;
+    return 0;
+}
+
+/* Copies the segments into the mapped region (fresh zero pages: bss is already zero),
+ * then gives each its own protection. */
+void elf_load(const struct elf_image *img)
+{
+    for (int i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        memcpy((void *)l->vaddr, img->file + l->offset, l->filesz);
+        uint64_t start = ALIGN_DOWN(l->vaddr, PAGE_SIZE);
+        if (mprotect((void *)start, ALIGN_UP(l->vaddr + l->memsz, PAGE_SIZE) - start, l->prot) < 0)
+            err(TENDER_EXIT, "mprotect(segment at 0x%lx) failed", l->vaddr);
+    }
+}
+
+void elf_close(struct elf_image *img)
+{
+    if (munmap((void *)img->file, img->file_size) < 0)
+        err(TENDER_EXIT, "munmap(%s) failed", img->path);
+    img->file = NULL;
+}

@@ -1,0 +1,73 @@
+/*
+ * main.c — argv parsing only; the work is in core.c.
+ *
+ *   nabla-run [--mem=MiB] [--disk=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tender.h"
+
+static const char usage[] =
+    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
+    "  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
+    "  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
+    "  --x-exec-heap   make free guest memory executable (for JITs)\n"
+    "  --print-policy  print the seccomp whitelist for these flags and exit\n"
+    "Exit status: the guest's, or 125 when nabla-run itself fails.\n";
+
+static uint64_t parse_mem(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-')
+        errx(TENDER_EXIT, "--mem=%s: not a number of MiB", s);
+    if (v < NABLA_MEM_MIN_MIB || v > NABLA_MEM_MAX_MIB)
+        errx(TENDER_EXIT, "--mem=%s: must be between %d and %d MiB", s, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
+    struct tender_opts o = { .mem_mib = 256 };
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        } else if (strncmp(a, "--mem=", 6) == 0) {
+            o.mem_mib = parse_mem(a + 6);
+        } else if (strncmp(a, "--disk=", 7) == 0 && a[7]) {
+            o.disk = a + 7;
+        } else if (strcmp(a, "--x-exec-heap") == 0) {
+            o.exec_heap = 1;
+        } else if (strcmp(a, "--print-policy") == 0) {
+            o.print_policy = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf(usage, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
+            return 0;
+        } else {
+            errx(TENDER_EXIT, "unknown option %s (see nabla-run --help)", a);
+        }
+    }
+    if (i < argc) {
+        o.kernel = argv[i];
+        o.argv = &argv[i];
+        o.argc = argc - i;
+        if (o.argc > 1 && strcmp(o.argv[1], "--") == 0) { /* UNIKERNEL -- ARGS: drop the -- */
+            o.argv[1] = o.argv[0];
+            o.argv++;
+            o.argc--;
+        }
+    } else if (!o.print_policy) {
+        errx(TENDER_EXIT, "no UNIKERNEL given (see nabla-run --help)");
+    }
+    return tender_run(&o);
+}

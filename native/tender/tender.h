@@ -1,0 +1,95 @@
+/*
+ * tender.h — the pieces of nabla-run and how they fit together.
+ *
+ * main.c parses argv into struct tender_opts and calls tender_run (core.c), which runs
+ * the steps in this order: check the ELF (elf.c) → map guest memory and load it →
+ * open devices (mod_*.c), each adding its own seccomp rules → write the boot page and
+ * the initial stack (boot.c) → install the filter (seccomp.c) → jump. After the filter
+ * the tender makes no system call of its own.
+ */
+#ifndef NABLA_TENDER_H
+#define NABLA_TENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nabla_abi.h"
+
+#define TENDER_EXIT 125 /* every tender error, like `docker run` */
+#define PAGE_SIZE 4096UL
+#define MIB (1024UL * 1024UL)
+#define STACK_SIZE_MAX (8 * MIB)
+#define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
+
+struct tender_opts {
+    uint64_t mem_mib;
+    const char *disk;     /* --disk=PATH or NULL */
+    int exec_heap;        /* --x-exec-heap */
+    int print_policy;     /* --print-policy */
+    const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
+    int argc;             /* guest argv, argv[0] == kernel */
+    char **argv;
+};
+
+/* elf.c: one validated unikernel image, its file mapped read-only until loaded. */
+#define ELF_MAX_LOADS 16
+struct elf_load {
+    uint64_t vaddr, memsz, offset, filesz;
+    int prot;
+};
+struct elf_image {
+    const char *path;
+    const uint8_t *file;
+    size_t file_size;
+    uint64_t entry;
+    uint64_t phdr;     /* guest address of the program headers (AT_PHDR) */
+    uint64_t phnum;
+    uint64_t phdr_off; /* e_phoff */
+    uint64_t image_end; /* page-aligned end of the highest PT_LOAD */
+    int nloads;
+    struct elf_load loads[ELF_MAX_LOADS];
+};
+void elf_open(struct elf_image *img, const char *path);
+uint64_t elf_min_mem_mib(const struct elf_image *img);
+void elf_load(const struct elf_image *img);
+void elf_close(struct elf_image *img);
+
+/* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
+#define RULE_MAX_VALS 2
+struct rule_val {
+    uint32_t value;
+    const char *label; /* shown instead of the number, e.g. "<disk>" */
+};
+struct rule {
+    const char *name;  /* syscall name as shown */
+    uint32_t nr;
+    int arg;           /* index of the checked argument, -1: none */
+    const char *arg_name;
+    int nvals;         /* the argument (all 64 bits) must equal one of these */
+    struct rule_val vals[RULE_MAX_VALS];
+};
+#define POLICY_MAX_RULES 8
+struct policy {
+    int nrules;
+    struct rule rules[POLICY_MAX_RULES];
+};
+void policy_add(struct policy *p, struct rule r);
+void policy_print(const struct policy *p);
+void seccomp_install(const struct policy *p);
+
+/* Devices: each opens what it needs before the filter and adds the rules it needs. */
+void console_open(struct nabla_boot *boot);
+void console_rules(struct policy *p);
+void disk_open(struct nabla_boot *boot, const char *path);
+void disk_rules(struct policy *p, const char *path);
+
+/* boot.c */
+uint64_t stack_size_for(uint64_t mem);
+void guest_map(uint64_t mem, int exec_heap);
+void boot_write(struct nabla_boot *boot);
+uint64_t stack_build(const struct elf_image *img, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
+
+/* core.c */
+int tender_run(const struct tender_opts *o);
+
+#endif /* NABLA_TENDER_H */

@@ -1,0 +1,191 @@
+#!/bin/sh
+# run.sh OUT TENDER... — builds the test guests into OUT and runs every case against each
+# tender binary. One line per case: "ok   TAG CASE", "FAIL TAG CASE: why" or
+# "skip TAG CASE: why" (TAG = the tender's file name); the last line is "N passed, N failed".
+# Exits non-zero when a case failed. Needs: sh, gcc (or $GUEST_CC), binutils, /proc;
+# strace is optional. Called by `make -C native/tender test OUT=DIR`.
+set -u
+OUT=$(mkdir -p "$1" && cd "$1" && pwd) || exit 2
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+INC=$HERE/../../../native/include
+G=$OUT/guests
+W=$OUT/work # the cwd of every case
+LOG=$OUT/log
+CC=${GUEST_CC:-gcc}
+passed=0
+failed=0
+mkdir -p "$G" "$W" "$LOG"
+
+# Guests: freestanding, static, non-PIE, our own entry and note (start.S).
+gflags="-static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 -Wall -Wextra -Werror
+  -fno-asynchronous-unwind-tables -Wl,-e,_nabla_start -I$INC -I$HERE"
+guest() { # guest NAME SOURCE [FLAGS...]
+    name=$1 src=$2
+    shift 2
+    # shellcheck disable=SC2086
+    $CC $gflags "$@" -o "$G/$name" "$HERE/start.S" "$HERE/$src.c" || { echo "FAIL build $name"; exit 1; }
+}
+for g in hello exit3 bootinfo sleep escape; do guest $g $g; done
+guest nonote hello -DGUEST_NO_NOTE
+guest abi2 hello -DGUEST_ABI=2
+guest high hello -Wl,-Ttext-segment=0x40000000 # 1 GiB: beyond the default 256 MiB
+guest low hello -Wl,-Ttext-segment=0x10000     # below guest memory
+guest wx hello -Wl,-N -Wl,--no-warn-rwx-segments # one RWX segment
+guest pie hello -fpie -static-pie                 # ET_DYN
+echo 'just text' >"$G/notelf"
+cp "$G/hello" "$G/arm64" && printf '\267\000' | dd of="$G/arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # e_machine
+head -c 1000 "$G/hello" >"$G/trunc" # headers whole, the text segment cut off
+printf 'nabla disk line 1\nline 2\n' >"$W/disk.txt"
+mkdir -p "$W/adir"
+rm -f "$W/secret" && printf x >"$W/secret" && chmod 000 "$W/secret"
+cd "$W" || exit 2
+
+result() { # result NAME OK DETAIL
+    if [ "$2" = 1 ]; then
+        echo "ok   $tag $1${3:+: $3}"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $tag $1: $3"
+        failed=$((failed + 1))
+    fi
+}
+
+# case_ NAME STATUS EXPECT CMD...: runs CMD (stdout+stderr to LOG/TAG.NAME), wants exit
+# STATUS and every line of EXPECT in the output (a line starting with ! must be absent).
+case_() {
+    name=$1 want=$2 expect=$3
+    shift 3
+    out=$LOG/$tag.$name
+    "$@" >"$out" 2>&1
+    got=$?
+    why=
+    [ "$got" = "$want" ] || why="exit $got, want $want"
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        case $line in
+        !*) ! grep -qF -- "${line#!}" "$out" || why="${why:+$why; }has '${line#!}'" ;;
+        *) grep -qF -- "$line" "$out" || why="${why:+$why; }no '$line'" ;;
+        esac
+    done <<EOF
+$expect
+EOF
+    if [ -z "$why" ]; then result "$name" 1; else result "$name" 0 "$why; output: $(head -c 300 "$out" | tr '\n' '|')"; fi
+}
+
+# status_case NAME WX [FLAGS...]: a guest sleeping in ppoll, seen from outside: the filter
+# is on, only the console and disk fds are open though the shell gave it fds 5 and 7, the
+# boot page is read-only and WX (0 or "some") pages are writable and executable.
+status_case() {
+    name=$1 want_wx=$2
+    shift 2
+    "$T" "$@" --disk="$W/disk.txt" "$G/sleep" 3000 >"$LOG/$tag.$name" 2>&1 5</dev/null 7>"$LOG/$tag.fd7" &
+    pid=$!
+    i=0
+    while [ $i -lt 40 ] && ! grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status" 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    st=$(grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" 2>&1 | tr -s '\t\n' '  ')
+    fds=$(ls "/proc/$pid/fd" 2>&1 | sort -n | tr '\n' ' ')
+    wx=$(grep -c 'rwxp' "/proc/$pid/maps")
+    boot=$(grep '^00100000-00101000 ' "/proc/$pid/maps" | cut -d' ' -f2)
+    wait $pid
+    rc=$?
+    ok=0
+    case "$st" in *"Seccomp: 2"*"NoNewPrivs: 1"* | *"NoNewPrivs: 1"*"Seccomp: 2"*) ok=1 ;; esac
+    [ "$want_wx" = 0 ] && [ "$wx" != 0 ] && ok=0
+    [ "$want_wx" = some ] && [ "$wx" = 0 ] && ok=0
+    [ "$fds" = "1 2 3 " ] && [ "$boot" = "r--p" ] && [ $rc = 0 ] || ok=0
+    result "$name" $ok "${st}fds: ${fds}W+X mappings: $wx, boot page $boot, exit $rc"
+}
+
+# strace: after the seccomp() call, only whitelisted syscalls.
+strace_case() {
+    if ! command -v strace >/dev/null 2>&1; then
+        echo "skip $tag strace-after-filter: strace is not installed"
+        return
+    fi
+    strace -f -o "$LOG/$tag.strace" "$T" "$G/hello" >/dev/null 2>&1
+    after=$(awk '/seccomp\(SECCOMP_SET_MODE_FILTER/ { on = 1; next }
+                 on && $2 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $2); print $2 }' "$LOG/$tag.strace" | sort -u | tr '\n' ' ')
+    bad=$(echo "$after" | tr ' ' '\n' | grep -vxE 'write|exit_group|clock_gettime|ppoll|pread64|' | tr '\n' ' ')
+    ok=0
+    grep -q 'seccomp(SECCOMP_SET_MODE_FILTER.* = 0' "$LOG/$tag.strace" && [ -n "$after" ] && [ -z "$bad" ] && ok=1
+    result strace-after-filter $ok "after seccomp(): ${after}${bad:+(not allowed: $bad)}"
+}
+
+for T in "$@"; do
+    tag=$(basename "$T")
+    E="trying
+!ESCAPED"
+    if [ "$tag" = nabla-run ]; then # the one images ship: must run in a FROM-scratch image
+        hdr=$(readelf -hlW "$T" 2>&1)
+        ok=0
+        echo "$hdr" | grep -q 'Type: *DYN' && ! echo "$hdr" | grep -q INTERP && ok=1
+        result static-pie $ok "$(echo "$hdr" | grep -E 'Type:|INTERP' | tr -s ' \n' '  ')"
+    fi
+    # Guests that run.
+    case_ hello 0 "Hello from a nabla guest!" "$T" "$G/hello"
+    case_ exit3 3 "" "$T" "$G/exit3"
+    case_ bootinfo 0 "cwd=$W
+argc=3
+argv: $G/bootinfo
+argv: one
+argv: two words
+env: NABLA_TEST=xyz
+disk_fd=3 disk_size=25 disk: nabla disk line 1
+!FAIL" env NABLA_TEST=xyz "$T" --mem=64 --disk="$W/disk.txt" "$G/bootinfo" one 'two words'
+    case_ bootinfo-mem8 0 "mem_size=8388608
+argv: --x-exec-heap
+!FAIL" "$T" --mem=8 -- "$G/bootinfo" -- --x-exec-heap
+    case_ policy 0 "write fd=1|2
+clock_gettime clockid=REALTIME|MONOTONIC
+ppoll nfds=0
+exit_group
+!pread64" "$T" --print-policy
+    case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
+    status_case seccomp-status 0
+    status_case exec-heap some --x-exec-heap
+    strace_case
+
+    # Escapes: each issues one forbidden syscall and must die by SIGSYS (159).
+    for c in openat execve socket ptrace mount kill bpf io_uring_setup write-fd3 write-fd0 write-fd1-high \
+        clock-cputime mmap pread64-fd1 ppoll-nfds1 exit x32 int80; do
+        case_ "escape-$c" 159 "$E" "$T" --disk="$W/disk.txt" "$G/escape" "$c"
+    done
+
+    # The loader and the CLI refuse bad input: exit 125, one line naming the problem.
+    case_ no-file 125 "nabla-run: $W/nope: cannot open: No such file or directory" "$T" "$W/nope"
+    case_ not-elf 125 "nabla-run: $G/notelf: not an ELF file" "$T" "$G/notelf"
+    case_ wrong-arch 125 "nabla-run: $G/arm64: built for another architecture (ELF machine 183), not x86-64" "$T" "$G/arm64"
+    case_ truncated 125 "nabla-run: $G/trunc: segment at 0x4
+lies outside the file" "$T" "$G/trunc"
+    case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel" "$T" "$G/nonote"
+    case_ wrong-abi 125 "nabla-run: $G/abi2: built for nabla ABI version 2, this nabla-run runs version 1" "$T" "$G/abi2"
+    case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
+    case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"
+    case_ below-guest 125 "nabla-run: $G/low: segment at 0x10000 lies below guest memory" "$T" "$G/low"
+    case_ beyond-mem 125 "nabla-run: $G/high: image ends at 0x400" "$T" "$G/high"
+    need=$(sed -n 's/.*needs --mem >= \([0-9]*\)$/\1/p' "$LOG/$tag.beyond-mem") # 1 GiB + 8 MiB stack: ~1032
+    case_ beyond-mem-fits 0 "Hello from a nabla guest!" "$T" --mem="${need:-0}" "$G/high"
+    case_ beyond-mem-by-1 125 "needs --mem >= ${need:-0}" "$T" --mem=$((${need:-0} - 1)) "$G/high"
+    case_ mem-too-small 125 "nabla-run: --mem=1: must be between 8 and 65536 MiB" "$T" --mem=1 "$G/hello"
+    case_ mem-too-large 125 "nabla-run: --mem=65537: must be between 8 and 65536 MiB" "$T" --mem=65537 "$G/hello"
+    case_ mem-not-number 125 "nabla-run: --mem=12x: not a number of MiB" "$T" --mem=12x "$G/hello"
+    case_ unknown-flag 125 "nabla-run: unknown option --net=tap0 (see nabla-run --help)" "$T" --net=tap0 "$G/hello"
+    case_ no-unikernel 125 "nabla-run: no UNIKERNEL given" "$T" --mem=64
+    case_ disk-missing 125 "nabla-run: $W/nodisk: cannot open the disk: No such file or directory" \
+        "$T" --disk="$W/nodisk" "$G/hello"
+    case_ disk-dir 125 "nabla-run: $W/adir: the disk must be a regular file or a block device" \
+        "$T" --disk="$W/adir" "$G/hello"
+    if [ "$(id -u)" = 0 ]; then
+        echo "skip $tag disk-unreadable: running as root, who reads a mode-000 file"
+    else
+        case_ disk-unreadable 125 "nabla-run: $W/secret: cannot open the disk: Permission denied" \
+            "$T" --disk="$W/secret" "$G/hello"
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
