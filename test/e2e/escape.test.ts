@@ -1,0 +1,59 @@
+/**
+ * Escape attempts from a unikernel built by nabla-build and run with a plain `docker run`:
+ * system calls through libc are answered inside the libOS; raw `syscall` instructions the
+ * tender does not allow kill the process with SIGSYS (exit 159) before the host acts.
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot } from '../helpers/cli.js';
+
+const IMAGE = 'nabla-e2e/escape:1';
+const SIGSYS_EXIT = 128 + 31;
+
+beforeAll(async () => {
+  const build = await nabla(['build', path.join(repoRoot, 'test', 'fixtures', 'escape-c'), '--load', '-t', IMAGE]);
+  expect(build.exitCode, build.stderr).toBe(0);
+});
+afterAll(async () => {
+  await execa('docker', ['rmi', '-f', IMAGE], { reject: false });
+});
+
+const run = (...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', IMAGE, ...args], { reject: false });
+
+describe('escape attempts', () => {
+  it('host files outside the image are invisible, and so is the tender itself', async () => {
+    const result = await run('host-file');
+    expect(result.stdout.split('\n')).toEqual([
+      '/etc/hostname: No such file or directory',
+      '/etc/passwd: No such file or directory',
+      '/proc/self/status: No such file or directory',
+      '/nabla/nabla-run: No such file or directory',
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('fork fails without making a host process', async () => {
+    const result = await run('fork');
+    expect(result.stdout).toBe('fork: Function not implemented');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it.each([
+    'raw-openat',
+    'raw-execve',
+    'raw-socket',
+    'raw-ptrace',
+    'raw-mount',
+    'raw-kill',
+    'raw-bpf',
+    'raw-io_uring_setup',
+    'raw-write-fd3',
+    'raw-mmap',
+    'raw-clock-cputime',
+  ])('%s is killed by SIGSYS', async (name) => {
+    const result = await run(name);
+    expect(result.stdout).not.toContain('SURVIVED');
+    expect(result.exitCode).toBe(SIGSYS_EXIT);
+  });
+});
