@@ -27,7 +27,8 @@
 
 /* The guest region starts at 1 MiB; unikernels are linked at the usual 0x400000. */
 #define NABLA_GUEST_BASE 0x100000UL
-/* One page at the start of the region holds struct nabla_boot and the strings it points to. */
+/* One page at the start of the region holds struct nabla_boot and the strings it points to;
+ * the guest may read it, not write it. */
 #define NABLA_BOOT_ADDR NABLA_GUEST_BASE
 #define NABLA_BOOT_SIZE 0x1000UL
 

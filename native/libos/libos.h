@@ -46,8 +46,6 @@ void mem_free(void *p, size_t len);
 /* time.c */
 long sys_clock_gettime(int clock, struct timespec *ts);
 long sys_gettimeofday(struct timeval *tv, void *tz);
-long sys_nanosleep(const struct timespec *req, struct timespec *rem);
-long sys_clock_nanosleep(int clock, int flags, const struct timespec *req, struct timespec *rem);
 uint64_t time_now_ns(int clock);
 
 /* random.c */
@@ -58,6 +56,10 @@ long sys_getrandom(void *buf, size_t len, unsigned flags);
 /* fs.c and fd.c */
 void fs_init(void);
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+
+/* sched.c: green threads, futex, sleeping */
+void sched_init(void);
+long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* proc.c: identity, exit, thread pointer, signals as bookkeeping */
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);

@@ -1,6 +1,6 @@
 /*
  * The process as the app sees it: one process (pid 1) of root, named by uname as a
- * Linux machine, exiting with the app's code. Signals are bookkeeping: the host never
+ * Linux machine, exiting with the app's code (threads: sched.c). Signals are bookkeeping: the host never
  * delivers one to a guest handler. The thread pointer is set with wrfsbase, no host call.
  */
 #include <signal.h>
@@ -97,10 +97,8 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	(void)a6;
 	*handled = 1;
 	switch (n) {
-	case SYS_exit:
 	case SYS_exit_group: hc_exit((int)a1);
-	case SYS_getpid:
-	case SYS_gettid: return 1;
+	case SYS_getpid: return 1;
 	case SYS_getppid: return 0;
 	case SYS_getuid:
 	case SYS_geteuid:
@@ -109,7 +107,6 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_getpgid:
 	case SYS_getsid: return 1;
 	case SYS_setsid: return -EPERM;
-	case SYS_set_tid_address: return 1;
 	case SYS_set_robust_list: return 0;
 	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
 	case SYS_uname: return do_uname((struct utsname *)a1);
@@ -120,7 +117,6 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_getrlimit: return get_limit((int)a1, 0, (struct rlimit *)a2);
 	case SYS_setrlimit: return 0;
 	case SYS_sched_getaffinity: return getaffinity((size_t)a2, (unsigned long *)a3);
-	case SYS_sched_yield: return 0;
 	case SYS_getrandom: return sys_getrandom((void *)a1, (size_t)a2, (unsigned)a3);
 	case SYS_umask: return 022;
 	/* No processes to make, signal or trace: this is the one process there is. */
@@ -134,17 +130,4 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_wait4: return -ECHILD;
 	default: *handled = 0; return -ENOSYS;
 	}
-}
-
-/* Threads arrive with the green-thread scheduler; until then pthread_create fails cleanly. */
-int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid)
-{
-	(void)fn; (void)stack; (void)flags; (void)arg; (void)ptid; (void)tls; (void)ctid;
-	return -EAGAIN;
-}
-
-_Noreturn void libos_unmapself(void *base, size_t size)
-{
-	sys_munmap((uintptr_t)base, size);
-	hc_exit(0);
 }

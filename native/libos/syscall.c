@@ -12,6 +12,7 @@ void libos_init(const struct nabla_boot *boot)
 	libos_boot = boot;
 	if (boot->abi_version != NABLA_ABI_VERSION) libos_panic("tender and unikernel disagree on the ABI version");
 	random_init(boot->seed);
+	sched_init();
 	mem_init();
 	fs_init();
 }
@@ -41,13 +42,13 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	case SYS_madvise: return sys_madvise((uintptr_t)a1, (size_t)a2, (int)a3);
 	case SYS_clock_gettime: return sys_clock_gettime((int)a1, (struct timespec *)a2);
 	case SYS_gettimeofday: return sys_gettimeofday((void *)a1, (void *)a2);
-	case SYS_nanosleep: return sys_nanosleep((const struct timespec *)a1, (struct timespec *)a2);
-	case SYS_clock_nanosleep: return sys_clock_nanosleep((int)a1, (int)a2, (const struct timespec *)a3, (struct timespec *)a4);
 	case SYS_clock_getres:
 		if (a2) *(struct timespec *)a2 = (struct timespec){ .tv_sec = 0, .tv_nsec = 1 };
 		return 0;
 	}
-	long ret = proc_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	long ret = sched_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = proc_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;

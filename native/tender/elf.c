@@ -67,7 +67,7 @@ static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
     if (ph->p_filesz > ph->p_memsz || !in_file(img, ph->p_offset, ph->p_filesz))
         errx(TENDER_EXIT, "%s: segment at 0x%lx lies outside the file", f, v);
     if (v < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE)
-        errx(TENDER_EXIT, "%s: segment at 0x%lx lies below guest memory or on the boot page (guest memory starts at 0x%lx)",
+        errx(TENDER_EXIT, "%s: segment at 0x%lx lies below guest memory or on its boot page (segments start at 0x%lx or above)",
              f, v, NABLA_BOOT_ADDR + NABLA_BOOT_SIZE);
     if (ph->p_memsz > GUEST_LIMIT || v > GUEST_LIMIT - ph->p_memsz)
         errx(TENDER_EXIT, "%s: segment at 0x%lx lies beyond the largest guest memory (%d MiB)", f, v, NABLA_MEM_MAX_MIB);

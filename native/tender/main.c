@@ -44,7 +44,9 @@ int main(int argc, char **argv)
             break;
         } else if (strncmp(a, "--mem=", 6) == 0) {
             o.mem_mib = parse_mem(a + 6);
-        } else if (strncmp(a, "--disk=", 7) == 0 && a[7]) {
+        } else if (strncmp(a, "--disk=", 7) == 0) {
+            if (!a[7])
+                errx(TENDER_EXIT, "--disk= needs a PATH");
             o.disk = a + 7;
         } else if (strcmp(a, "--x-exec-heap") == 0) {
             o.exec_heap = 1;

@@ -47,6 +47,7 @@ struct bpf_prog {
 #define RET(k) ((struct bpf_ins){ 0x06, 0, 0, (k) })             /* BPF_RET|BPF_K */
 
 #define PROG_MAX (6 + POLICY_MAX_RULES * (7 + RULE_MAX_VALS) + 1)
+_Static_assert(PROG_MAX < 256, "a BPF jump offset (8 bits) must reach any instruction");
 
 void policy_add(struct policy *p, struct rule r)
 {

@@ -117,6 +117,16 @@ describe('build', () => {
     expect(run.exitCode).toBe(3);
   });
 
+  it('threads: 4 pthreads with a mutex and a condition variable, joined', async () => {
+    const { run } = await buildAndRun(path.join(repoRoot, 'test', 'fixtures', 'threads-c'), 'nabla-e2e/threads:1');
+    expect(run).toBe('counter=4000 joined=60');
+  });
+
+  it('files: shipped files, /tmp writes, folders, renames, symlinks, the working directory', async () => {
+    const { run } = await buildAndRun(path.join(repoRoot, 'test', 'fixtures', 'files-c'), 'nabla-e2e/files:1');
+    expect(run).toBe('files: ok');
+  });
+
   it('--json prints one result object', async () => {
     const result = await nabla(['build', path.join(repoRoot, 'examples', 'hello-c'), '--json', '-q']);
     expect(result.exitCode).toBe(0);

@@ -29,17 +29,9 @@ fi
 
 mkdir -p /opt/nabla/lib /opt/nabla/bin
 make -C "$src/native/libos" CC=/opt/nabla/musl/bin/musl-gcc OUT=/opt/nabla/lib >/dev/null
-rm -f /opt/nabla/lib/*.o.tmp
 find /opt/nabla/lib -name '*.o' ! -name libos.o -delete
-# The tender: static-pie (the image is FROM scratch; the kernel puts it far above the guest
-# region at 1 MiB). Debian's musl-gcc drops -static-pie, so link with musl's rcrt1.o by hand.
-musl_lib=/usr/lib/x86_64-linux-musl
-gcc_lib=$(dirname "$(gcc -print-libgcc-file-name)")
-musl-gcc -std=c11 -O2 -Wall -Wextra -Werror -ffile-prefix-map="$src/"= -fno-ident -I"$src/native/include" \
-  -fPIE -static -nostartfiles -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text \
-  "$musl_lib/rcrt1.o" "$musl_lib/crti.o" "$gcc_lib/crtbeginS.o" \
-  -o /opt/nabla/bin/nabla-run "$src"/native/tender/*.c \
-  "$gcc_lib/crtendS.o" "$musl_lib/crtn.o"
-strip /opt/nabla/bin/nabla-run
+# The tender: static-pie, so it runs FROM scratch and the kernel places it far above the
+# guest region (native/tender/Makefile says how, around Debian's musl-gcc).
+make -C "$src/native/tender" OUT=/opt/nabla/bin /opt/nabla/bin/nabla-run >/dev/null
 install -m 0755 "$src/nabla-cc" /usr/local/bin/nabla-cc
 rm -rf "$work"

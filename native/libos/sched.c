@@ -1,0 +1,238 @@
+/*
+ * Threads are green threads on one vCPU: clone makes a thread the libOS schedules itself,
+ * switching only when the running one blocks (futex wait, sleep, yield, exit). When every
+ * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline; when
+ * every thread waits with no deadline, nothing can ever wake them: that is a deadlock.
+ */
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "libos.h"
+
+#define MAX_THREADS 256
+
+/* From Linux's uapi/linux/futex.h (musl ships no kernel headers). */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK 0x7f
+
+enum state { FREE, RUNNABLE, WAITING, DEAD };
+
+struct thread {
+	enum state state;
+	int tid;
+	uint64_t rsp;              /* saved stack pointer while switched out */
+	uint64_t fs;               /* thread pointer (TLS) */
+	int (*fn)(void *);
+	void *arg;
+	int *clear_tid;            /* CLONE_CHILD_CLEARTID: zeroed and woken at exit */
+	const volatile int *futex; /* WAITING on this address (0: only a deadline) */
+	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
+	int woken;
+};
+
+static struct thread threads[MAX_THREADS];
+static struct thread *current = &threads[0];
+static int next_tid = 2;
+
+void ctx_switch(uint64_t *save_rsp, uint64_t load_rsp);
+void thread_entry(void);
+
+static uint64_t read_fs(void)
+{
+	uint64_t fs;
+	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	return fs;
+}
+
+void sched_init(void)
+{
+	threads[0].state = RUNNABLE;
+	threads[0].tid = 1;
+}
+
+/* Runs another thread until this one is runnable again; returns when it is. */
+static void reschedule(void)
+{
+	for (;;) {
+		uint64_t now = 0, nearest = 0;
+		int waiting = 0;
+		int start = (int)(current - threads);
+		for (int i = 1; i <= MAX_THREADS; i++) {
+			struct thread *t = &threads[(start + i) % MAX_THREADS];
+			if (t->state == WAITING && t->deadline) {
+				if (!now) now = time_now_ns(CLOCK_MONOTONIC);
+				if (now >= t->deadline) t->state = RUNNABLE;
+				else if (!nearest || t->deadline < nearest) nearest = t->deadline;
+			}
+			if (t->state == WAITING) waiting++;
+			if (t->state != RUNNABLE) continue;
+			if (t != current) {
+				struct thread *from = current;
+				from->fs = read_fs();
+				current = t;
+				__asm__ volatile("wrfsbase %0" ::"r"(t->fs) : "memory");
+				ctx_switch(&from->rsp, t->rsp);
+			}
+			return;
+		}
+		if (!nearest) libos_panic(waiting ? "deadlock: every thread waits and none can be woken" : "no thread left to run");
+		uint64_t left = nearest - now;
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
+		hc_sleep(&ts);
+	}
+}
+
+/* Blocks the running thread on futex (may be 0) until woken or deadline (0: none). Returns 1 if woken. */
+static int block(const volatile int *futex, uint64_t deadline)
+{
+	current->state = WAITING;
+	current->futex = futex;
+	current->deadline = deadline;
+	current->woken = 0;
+	reschedule();
+	current->futex = 0;
+	current->deadline = 0;
+	return current->woken;
+}
+
+static int wake(const volatile int *futex, int count)
+{
+	int woken = 0;
+	for (int i = 0; i < MAX_THREADS && woken < count; i++) {
+		struct thread *t = &threads[i];
+		if (t->state == WAITING && t->futex == futex) {
+			t->state = RUNNABLE;
+			t->woken = 1;
+			woken++;
+		}
+	}
+	return woken;
+}
+
+_Noreturn void thread_main(void)
+{
+	int ret = current->fn(current->arg);
+	libos_syscall(SYS_exit, ret, 0, 0, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid)
+{
+	const int needed = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+	if ((flags & needed) != needed) return -ENOSYS; /* a new process: there are none */
+	struct thread *t = 0;
+	for (int i = 1; i < MAX_THREADS && !t; i++)
+		if ((threads[i].state == FREE || threads[i].state == DEAD) && &threads[i] != current) t = &threads[i];
+	if (!t) return -EAGAIN;
+	memset(t, 0, sizeof *t);
+	t->tid = next_tid++;
+	t->fn = fn;
+	t->arg = arg;
+	t->fs = flags & CLONE_SETTLS ? (uint64_t)tls : read_fs();
+	if (flags & CLONE_CHILD_CLEARTID) t->clear_tid = ctid;
+	if (flags & CLONE_PARENT_SETTID) *ptid = t->tid;
+	if (flags & CLONE_CHILD_SETTID) *ctid = t->tid;
+	/* The first switch pops six registers, then returns into thread_entry with the stack
+	 * 16-aligned, so its call gives thread_main the alignment the ABI promises. */
+	uint64_t *sp = (uint64_t *)((uintptr_t)stack & ~(uintptr_t)15);
+	*--sp = (uint64_t)thread_entry;
+	for (int i = 0; i < 6; i++) *--sp = 0;
+	t->rsp = (uint64_t)sp;
+	t->state = RUNNABLE;
+	return t->tid;
+}
+
+static _Noreturn void thread_exit(int code)
+{
+	int others = 0;
+	for (int i = 0; i < MAX_THREADS; i++)
+		if (&threads[i] != current && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) others++;
+	if (!others) hc_exit(code); /* the last thread's exit is the process's */
+	if (current->clear_tid) {
+		*current->clear_tid = 0;
+		wake(current->clear_tid, 1 << 30);
+	}
+	current->state = DEAD;
+	reschedule();
+	libos_panic("a dead thread was scheduled");
+}
+
+_Noreturn void libos_unmapself(void *base, size_t size)
+{
+	/* The stack stays usable: in this libOS, munmap only marks pages free for later. */
+	sys_munmap((uintptr_t)base, size);
+	thread_exit(0);
+}
+
+static uint64_t deadline_of(const struct timespec *timeout, int absolute, int clock)
+{
+	if (!timeout) return 0;
+	uint64_t ns = (uint64_t)timeout->tv_sec * 1000000000u + (uint64_t)timeout->tv_nsec;
+	if (absolute) {
+		/* An absolute REALTIME deadline, converted to the monotonic clock the scheduler uses. */
+		uint64_t now = time_now_ns(clock);
+		ns = ns > now ? ns - now : 0;
+	}
+	return time_now_ns(CLOCK_MONOTONIC) + ns + 1;
+}
+
+static long futex(int *uaddr, int op, int val, const struct timespec *timeout, int *uaddr2, int val3)
+{
+	int cmd = op & FUTEX_CMD_MASK;
+	int clock = op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET: {
+		if (*(volatile int *)uaddr != val) return -EAGAIN;
+		uint64_t deadline = deadline_of(timeout, cmd == FUTEX_WAIT_BITSET, clock);
+		return block(uaddr, deadline) ? 0 : -ETIMEDOUT;
+	}
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET: return wake(uaddr, val);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE: {
+		if (cmd == FUTEX_CMP_REQUEUE && *(volatile int *)uaddr != val3) return -EAGAIN;
+		int woken = wake(uaddr, val), moved = 0;
+		for (int i = 0; i < MAX_THREADS && moved < (int)(long)timeout; i++)
+			if (threads[i].state == WAITING && threads[i].futex == uaddr) {
+				threads[i].futex = uaddr2;
+				moved++;
+			}
+		return woken + moved;
+	}
+	default: return -ENOSYS;
+	}
+}
+
+long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
+{
+	*handled = 1;
+	switch (n) {
+	case SYS_futex: return futex((int *)a1, (int)a2, (int)a3, (const struct timespec *)a4, (int *)a5, (int)a6);
+	case SYS_sched_yield: reschedule(); return 0;
+	case SYS_gettid: return current->tid;
+	case SYS_set_tid_address: current->clear_tid = (int *)a1; return current->tid;
+	case SYS_exit: thread_exit((int)a1);
+	case SYS_nanosleep: {
+		const struct timespec *req = (const struct timespec *)a1;
+		if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
+		block(0, deadline_of(req, 0, CLOCK_MONOTONIC));
+		return 0;
+	}
+	case SYS_clock_nanosleep: {
+		const struct timespec *req = (const struct timespec *)a3;
+		if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
+		block(0, deadline_of(req, a2 & TIMER_ABSTIME, (int)a1));
+		return 0;
+	}
+	default: *handled = 0; return -ENOSYS;
+	}
+}

@@ -1,0 +1,161 @@
+/**
+ * The tender (native/tender, nabla-run) end to end: its native suite
+ * (test/native/tender/run.sh) inside the real c toolchain container, one vitest case per
+ * suite case, then guests under a plain `docker run` (runc, Docker's default seccomp
+ * profile) and in a FROM-scratch image.
+ */
+import fs from 'node:fs';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
+
+/** Both builds: static-pie musl (the one images ship) and plain gcc + glibc. */
+const TENDERS = ['nabla-run', 'nabla-run-gnu'];
+/** Each guest issues one forbidden syscall; the filter must kill it with SIGSYS (exit 159). */
+const ESCAPES = [
+  'openat', 'execve', 'socket', 'ptrace', 'mount', 'kill', 'bpf', 'io_uring_setup', 'write-fd3', 'write-fd0',
+  'write-fd1-high', 'clock-cputime', 'mmap', 'pread64-fd1', 'ppoll-nfds1', 'exit', 'x32', 'int80',
+];
+/** Bad input the loader and CLI refuse with exit 125 and one line. */
+const REFUSALS = [
+  'no-file', 'not-elf', 'wrong-arch', 'truncated', 'no-note', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
+  'beyond-mem', 'beyond-mem-by-1', 'mem-too-small', 'mem-too-large', 'mem-not-number', 'unknown-flag', 'disk-empty',
+  'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable',
+];
+/** Guests that run, and the policy printout. */
+const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'beyond-mem-fits', 'policy', 'policy-disk', 'exec-heap'];
+
+const out = tempDir('nabla-e2e-tender-');
+const scratchImage = 'nabla-e2e/tender-scratch:1';
+let image = '';
+let suite = { exitCode: -1, output: '' };
+/** "TENDER CASE" → { status: ok|FAIL|skip, detail } from the suite's per-case lines. */
+const cases = new Map<string, { status: string; detail: string }>();
+
+function verdict(tender: string, name: string): { status: string; detail: string } {
+  return cases.get(`${tender} ${name}`) ?? { status: 'missing', detail: `no "${tender} ${name}" line in the suite output` };
+}
+
+function expectOk(tender: string, name: string): string {
+  const v = verdict(tender, name);
+  expect(v.status, `${tender} ${name}: ${v.detail}`).toBe('ok');
+  return v.detail;
+}
+
+async function docker(args: string[]) {
+  return execa('docker', args, { reject: false, stdin: 'ignore' });
+}
+
+beforeAll(async () => {
+  const toolchain = await nabla(['toolchain', 'build', 'c']);
+  expect(toolchain.exitCode, toolchain.stderr).toBe(0);
+  image = toolchain.stdout.trim();
+  expect(image).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}$/);
+  // Root without capabilities (so a mode-000 disk is unreadable), the source read-only,
+  // the build and its logs in `out` (umask 0: the host user can remove them).
+  fs.chmodSync(out, 0o777);
+  const run = await execa(
+    'docker',
+    ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
+      'sh', '-c', 'umask 0 && exec make -s -C /src/native/tender test OUT=/out'],
+    { reject: false, stdin: 'ignore', all: true },
+  );
+  suite = { exitCode: run.exitCode ?? -1, output: String(run.all) };
+  for (const line of suite.output.split('\n')) {
+    const m = /^(ok|FAIL|skip) +(\S+) ([^:\s]+)(?:: (.*))?$/.exec(line);
+    if (m) cases.set(`${m[2]} ${m[3]}`, { status: m[1]!, detail: m[4] ?? '' });
+  }
+});
+
+afterAll(async () => {
+  fs.rmSync(out, { recursive: true, force: true });
+  await docker(['rmi', '-f', scratchImage]);
+});
+
+describe('tender: the native suite in the c toolchain container', () => {
+  it('passes and closes with the counts', () => {
+    const lines = suite.output.trim().split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    expect(last, suite.output).toMatch(/^\d+ passed, 0 failed$/);
+    expect(suite.exitCode, suite.output).toBe(0);
+    expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(
+      TENDERS.length * (ESCAPES.length + REFUSALS.length + RUNS.length + 1),
+    );
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+  });
+
+  it('the shipped tender is static-pie (no PT_INTERP): it runs in a FROM-scratch image', () => {
+    expectOk('nabla-run', 'static-pie');
+  });
+
+  describe.each(TENDERS)('%s', (tender) => {
+    it.each(ESCAPES)('escape-%s: the forbidden syscall kills the guest with SIGSYS (159)', (name) => {
+      expectOk(tender, `escape-${name}`);
+    });
+
+    it.each(REFUSALS)('%s: refused with exit 125 and one line', (name) => {
+      expectOk(tender, name); // disk-unreadable runs: the suite's root has no CAP_DAC_OVERRIDE
+    });
+
+    it.each(RUNS)('%s', (name) => {
+      expectOk(tender, name);
+    });
+
+    it('a sleeping guest shows Seccomp: 2 and NoNewPrivs: 1, and holds only fds 1, 2 and the disk', () => {
+      const detail = expectOk(tender, 'seccomp-status');
+      expect(detail).toMatch(/Seccomp: 2/);
+      expect(detail).toMatch(/NoNewPrivs: 1/);
+      expect(detail).toMatch(/fds: 1 2 3 /);
+      expect(detail).toMatch(/W\+X mappings: 0,/);
+    });
+
+    it('strace -f: after seccomp() the hello guest makes only whitelisted syscalls', (ctx) => {
+      const v = verdict(tender, 'strace-after-filter');
+      if (v.status === 'skip') {
+        ctx.skip(`strace is not in the toolchain image ${image} (${v.detail}); add it to toolchains/c/Dockerfile`);
+      }
+      expect(v.status, v.detail).toBe('ok');
+      expect(v.detail).toMatch(/^after seccomp\(\): ((write|exit_group|clock_gettime|ppoll|pread64) )+$/);
+    });
+  });
+});
+
+describe('tender: guests under a plain docker run (runc, default seccomp profile)', () => {
+  it('hello prints its greeting; bootinfo sees the WorkingDir as cwd', async () => {
+    const hello = await docker(['run', '--rm', '--network', 'none', '-v', `${out}:/t:ro`, image, '/t/nabla-run', '/t/guests/hello']);
+    expect(hello.stderr).toBe('');
+    expect(hello.stdout).toBe('Hello from a nabla guest!');
+    expect(hello.exitCode).toBe(0);
+
+    const info = await docker(['run', '--rm', '--network', 'none', '-w', '/srv', '-e', 'NABLA_TEST=in-docker',
+      '-v', `${out}:/t:ro`, image, '/t/nabla-run', '/t/guests/bootinfo', 'arg']);
+    expect(info.stdout).toMatch(/^cwd=\/srv$/m);
+    expect(info.stdout).toMatch(/^argv: arg$/m);
+    expect(info.stdout).toMatch(/^env: NABLA_TEST=in-docker$/m);
+    expect(info.stdout).not.toMatch(/FAIL/);
+    expect(info.exitCode).toBe(0);
+  });
+
+  it('with --cap-drop ALL -u 1000 --read-only it still runs, and an escape still dies with 159', async () => {
+    const hardened = ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-u', '1000:1000', '--read-only',
+      '-v', `${out}:/t:ro`, image, '/t/nabla-run'];
+    const hello = await docker([...hardened, '/t/guests/hello']);
+    expect(hello.stdout).toBe('Hello from a nabla guest!');
+    expect(hello.exitCode).toBe(0);
+    const escape = await docker([...hardened, '/t/guests/escape', 'openat']);
+    expect(escape.stdout).toBe('trying openat');
+    expect(escape.exitCode).toBe(159);
+  });
+
+  it('runs FROM scratch: an image holding only nabla-run and the guest', async () => {
+    const tar = await execa('tar', ['-C', out, '-c', 'nabla-run', 'guests/hello'], { encoding: 'buffer' });
+    const imported = await execa('docker', ['import', '-', scratchImage], { input: tar.stdout, reject: false });
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    const hello = await docker(['run', '--rm', '--network', 'none', scratchImage, '/nabla-run', '/guests/hello']);
+    expect(hello.stdout).toBe('Hello from a nabla guest!');
+    expect(hello.exitCode).toBe(0);
+    const missing = await docker(['run', '--rm', '--network', 'none', scratchImage, '/nabla-run', '/guests/nope']);
+    expect(missing.stderr).toMatch(/^nabla-run: \/guests\/nope: cannot open: No such file or directory$/m);
+    expect(missing.exitCode).toBe(125);
+  });
+});
