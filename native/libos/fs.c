@@ -208,9 +208,39 @@ static long sys_pwrite(long fd, const void *buf, size_t len, int64_t off)
 	return file_write(f, buf, len, (uint64_t)off);
 }
 
+/* writev to the console is gathered into one host write: a reader sees it whole, and one
+ * hypercall is cheaper than one per piece (musl's stdio writes buffer + tail as two). */
+static long gather_write(long fd, const struct iovec *iov, int count)
+{
+	char buf[4096];
+	size_t used = 0;
+	long total = 0;
+	for (int i = 0; i <= count; i++) {
+		size_t len = i < count ? iov[i].iov_len : 0;
+		const char *p = i < count ? iov[i].iov_base : 0;
+		if (used && (i == count || used + len > sizeof buf)) {
+			long r = sys_write(fd, buf, used);
+			if (r < 0) return total ? total : r;
+			total += r;
+			used = 0;
+		}
+		if (len > sizeof buf) {
+			long r = sys_write(fd, p, len);
+			if (r < 0) return total ? total : r;
+			total += r;
+		} else if (len) {
+			memcpy(buf + used, p, len);
+			used += len;
+		}
+	}
+	return total;
+}
+
 static long vector(long fd, const struct iovec *iov, int count, int write)
 {
 	if (count < 0 || count > 1024) return -EINVAL;
+	struct file *f = get(fd);
+	if (write && f && f->node->kind == NODE_CONSOLE) return gather_write(fd, iov, count);
 	long total = 0;
 	for (int i = 0; i < count; i++) {
 		if (iov[i].iov_len == 0) continue;
