@@ -82,7 +82,7 @@ static struct node *console(int host_fd, const char *name)
 void fs_init(void)
 {
 	vfs_init();
-	if (libos_boot->disk_fd >= 0) tar_load(libos_boot->disk_fd, libos_boot->disk_size);
+	if (libos_boot->disk_fd >= 0) tar_load(libos_boot->disk_size);
 	static const int modes[3] = { O_RDONLY, O_WRONLY, O_WRONLY };
 	static const char *names[3] = { "stdin", "stdout", "stderr" };
 	for (int fd = 0; fd < 3; fd++) install(open_file(console(fd, names[fd]), modes[fd]), fd, 0);

@@ -15,11 +15,11 @@ static uint64_t octal(const char *p, size_t len)
 	return v;
 }
 
-static void read_exact(int fd, void *buf, size_t len, uint64_t off)
+/* Reads the image's bytes [off, off+len): the whole disk seen as one disk-backed file. */
+static void read_exact(void *buf, size_t len, uint64_t off)
 {
 	if (vfs_read(&(struct node){ .kind = NODE_FILE, .disk_off = 0, .size = off + len }, buf, len, off) != (long)len)
 		libos_panic("cannot read the rootfs image");
-	(void)fd;
 }
 
 /* Creates the directories on the way to path and returns the parent of its last part. */
@@ -66,13 +66,13 @@ static int pax_value(const char *rec, size_t len, const char *key, char *out, si
 	return 0;
 }
 
-void tar_load(int fd, uint64_t size)
+void tar_load(uint64_t size)
 {
 	static char name[4096], link[4096];
 	char header[512];
 	int long_name = 0, long_link = 0;
 	for (uint64_t off = 0; off + 512 <= size;) {
-		read_exact(fd, header, 512, off);
+		read_exact(header, 512, off);
 		if (header[0] == 0) break; /* end of archive */
 		uint64_t len = octal(header + 124, 12);
 		uint64_t data = off + 512;
@@ -80,7 +80,7 @@ void tar_load(int fd, uint64_t size)
 		char type = header[156];
 		if (type == 'x' || type == 'L' || type == 'K') {
 			char *rec = arena_alloc(len + 1);
-			read_exact(fd, rec, len, data);
+			read_exact(rec, len, data);
 			if (type == 'L') { memcpy(name, rec, len < 4095 ? len : 4095); name[len < 4095 ? len : 4095] = 0; long_name = 1; }
 			else if (type == 'K') { memcpy(link, rec, len < 4095 ? len : 4095); link[len < 4095 ? len : 4095] = 0; long_link = 1; }
 			else {

@@ -42,6 +42,6 @@ size_t vfs_path(struct node *node, char *buf, size_t size);
 void *arena_alloc(size_t len);
 
 /* tar.c: load the disk image's index into the tree. */
-void tar_load(int fd, uint64_t size);
+void tar_load(uint64_t size);
 
 #endif
