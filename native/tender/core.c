@@ -7,6 +7,7 @@
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,15 @@ __attribute__((noreturn)) static void jump(uint64_t entry, uint64_t sp, uint64_t
     __builtin_unreachable();
 }
 
+/* The libOS switches thread pointers with wrfsbase (no host call); without FSGSBASE
+ * (a CPU without it, or Linux before 5.9) the guest would die of SIGILL at its first
+ * thread switch, so refuse clearly instead. */
+static void require_fsgsbase(void)
+{
+    if (!(getauxval(AT_HWCAP2) & (1UL << 1) /* HWCAP2_FSGSBASE */))
+        errx(TENDER_EXIT, "this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9)");
+}
+
 int tender_run(const struct tender_opts *o)
 {
     struct policy policy = { 0 };
@@ -73,6 +83,7 @@ int tender_run(const struct tender_opts *o)
         return 0;
     }
 
+    require_fsgsbase();
     struct elf_image img;
     elf_open(&img, o->kernel);
     uint64_t need = elf_min_mem_mib(&img), mem = o->mem_mib * MIB;

@@ -15,6 +15,7 @@ describe('commands', () => {
     const result = await nabla(['doctor']);
     expect(result.stdout).toMatch(/✔ docker engine +Docker \d+\.\d+/);
     expect(result.stdout).toMatch(/✔ base image +nabla\/debian:bookworm/);
+    expect(result.stdout).toMatch(/✔ fsgsbase +available/);
     expect(result.stdout).toMatch(/✔ seccomp/);
     expect(result.exitCode).toBe(0);
   });

@@ -77,6 +77,18 @@ export async function doctor(toolchainsDir?: string): Promise<void> {
       },
     },
     {
+      name: 'fsgsbase',
+      required: true,
+      run: async () => {
+        // AT_HWCAP2 (26) bit 1: user space may set the FS base, which the libOS's threads need.
+        const auxv = fs.readFileSync('/proc/self/auxv');
+        for (let i = 0; i + 16 <= auxv.length; i += 16) {
+          if (auxv.readBigUInt64LE(i) === 26n && (auxv.readBigUInt64LE(i + 8) & 2n) !== 0n) return 'available';
+        }
+        throw new Problem('user space cannot set the FS base', 'run on an x86-64 CPU with FSGSBASE and Linux 5.9 or newer');
+      },
+    },
+    {
       name: 'seccomp',
       required: true,
       run: async () => {
