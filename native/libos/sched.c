@@ -212,6 +212,13 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	}
 }
 
+static long sleep_for(const struct timespec *req, int absolute, int clock)
+{
+	if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
+	block(0, deadline_of(req, absolute, clock));
+	return 0;
+}
+
 long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
 	*handled = 1;
@@ -221,18 +228,8 @@ long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6,
 	case SYS_gettid: return current->tid;
 	case SYS_set_tid_address: current->clear_tid = (int *)a1; return current->tid;
 	case SYS_exit: thread_exit((int)a1);
-	case SYS_nanosleep: {
-		const struct timespec *req = (const struct timespec *)a1;
-		if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
-		block(0, deadline_of(req, 0, CLOCK_MONOTONIC));
-		return 0;
-	}
-	case SYS_clock_nanosleep: {
-		const struct timespec *req = (const struct timespec *)a3;
-		if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
-		block(0, deadline_of(req, a2 & TIMER_ABSTIME, (int)a1));
-		return 0;
-	}
+	case SYS_nanosleep: return sleep_for((const struct timespec *)a1, 0, CLOCK_MONOTONIC);
+	case SYS_clock_nanosleep: return sleep_for((const struct timespec *)a3, (int)a2 & TIMER_ABSTIME, (int)a1);
 	default: *handled = 0; return -ENOSYS;
 	}
 }
