@@ -53,7 +53,8 @@ struct nabla_boot {
     uint64_t image_end;     /* first byte after the highest PT_LOAD segment (page aligned) */
     uint64_t stack_top;     /* highest stack address; the initial stack sits just below */
     uint64_t stack_size;    /* bytes reserved for the main thread's stack below stack_top:
-                               8 MiB, or mem_size / 4 when that is smaller */
+                               8 MiB, or mem_size / 4 when that is smaller; its
+                               lowest page is a PROT_NONE guard */
     int32_t disk_fd;        /* read-only rootfs.tar (pread64 only), or -1 */
     int32_t net_fd;         /* tap (read/write), or -1 */
     uint64_t disk_size;     /* bytes */

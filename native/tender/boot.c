@@ -92,5 +92,9 @@ uint64_t stack_build(const struct elf_image *img, const struct tender_opts *o, u
         { AT_NULL, 0 },
     };
     memcpy(w, auxv, sizeof auxv);
+    /* A guard page at the bottom of the stack: an overflow faults instead of running on
+     * into the heap below (the guest cannot mprotect it, so the tender does). */
+    if (mprotect((void *)(stack_top - stack_size), PAGE_SIZE, PROT_NONE) < 0)
+        err(TENDER_EXIT, "mprotect(stack guard page) failed");
     return (uint64_t)sp;
 }

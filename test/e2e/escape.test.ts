@@ -39,6 +39,12 @@ describe('escape attempts', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('a stack overflow hits the guard page (SIGSEGV) instead of running into the heap', async () => {
+    const result = await run('stack-overflow');
+    expect(result.stdout).not.toContain('depth');
+    expect(result.exitCode).toBe(128 + 11);
+  });
+
   it.each([
     'raw-openat',
     'raw-execve',
