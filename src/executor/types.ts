@@ -1,8 +1,8 @@
 /**
  * An executor runs a toolchain's `nabla-compile` on the app's source and returns the
  * folder it produced. The compile contract (toolchains/README.md): the source is at
- * $NABLA_SRC (a private copy), results go to $NABLA_OUT: `nabla/` (copied to /nabla in
- * the image) and `entrypoint.json` (the command that starts the app).
+ * $NABLA_SRC (a private copy), results go to $NABLA_OUT: `nabla/` (the tender and the
+ * unikernel), `run.json`, `policy.txt` and optionally `rootfs/`.
  */
 import type { Step } from '../util/progress.js';
 
