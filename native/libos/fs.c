@@ -117,7 +117,9 @@ static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 	const char *last;
 	long r = base_dir(dirfd, path, &base);
 	if (r < 0) return r;
-	r = vfs_lookup(base, path, !(flags & O_NOFOLLOW), &node, &parent, &last);
+	/* O_CREAT|O_EXCL never follows a link in the last part, even a dangling one: it exists. */
+	int excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	r = vfs_lookup(base, path, !(flags & O_NOFOLLOW) && !excl, &node, &parent, &last);
 	if (r == -ENOENT && (flags & O_CREAT) && parent) {
 		size_t len = strcspn(last, "/");
 		if (last[len]) return -ENOENT; /* "newdir/" cannot be created as a file */
@@ -424,16 +426,19 @@ static long sys_renameat(long olddir, const char *oldpath, long newdir, const ch
 	r = vfs_lookup(base, newpath, 0, &target, &parent, &last);
 	if (r == 0) {
 		if (target == node) return 0;
-		if (target->kind == NODE_DIR && (node->kind != NODE_DIR || target->children)) return node->kind != NODE_DIR ? -EISDIR : -ENOTEMPTY;
 		parent = target->parent;
-		last = target->name;
-		vfs_unlink(target);
 	} else if (r != -ENOENT || !parent) {
 		return r;
 	}
 	for (struct node *p = parent; ; p = p->parent) { /* a folder cannot move into itself */
 		if (p == node) return -EINVAL;
 		if (p == vfs_root) break;
+	}
+	if (r == 0) { /* checked before anything is removed */
+		if (node->kind == NODE_DIR && target->kind != NODE_DIR) return -ENOTDIR;
+		if (target->kind == NODE_DIR && (node->kind != NODE_DIR || target->children)) return node->kind != NODE_DIR ? -EISDIR : -ENOTEMPTY;
+		last = target->name;
+		vfs_unlink(target);
 	}
 	size_t len = strcspn(last, "/");
 	char *name = arena_alloc(len + 1);
@@ -482,8 +487,10 @@ static long sys_fcntl(long fd, int cmd, long arg)
 	struct file *f = get(fd);
 	if (!f) return -EBADF;
 	switch (cmd) {
-	case F_DUPFD: return install(f, (int)arg, 0);
-	case F_DUPFD_CLOEXEC: return install(f, (int)arg, 1);
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		if (arg < 0 || arg >= MAX_FDS) return -EINVAL;
+		return install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	case F_GETFD: return cloexec[fd] ? FD_CLOEXEC : 0;
 	case F_SETFD: cloexec[fd] = !!(arg & FD_CLOEXEC); return 0;
 	case F_GETFL: return f->flags;
@@ -559,9 +566,15 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_dup3: return sys_dup3(a1, a2, (int)a3, 0);
 	case SYS_fcntl: return sys_fcntl(a1, (int)a2, a3);
 	case SYS_ioctl: return sys_ioctl(a1, (unsigned long)a2, a3);
-	case SYS_ftruncate: return get(a1) ? vfs_truncate(get(a1)->node, (uint64_t)a2) : -EBADF;
+	case SYS_ftruncate: {
+		struct file *f = get(a1);
+		if (!f) return -EBADF;
+		if (!writable(f) || a2 < 0) return -EINVAL;
+		return vfs_truncate(f->node, (uint64_t)a2);
+	}
 	case SYS_truncate: {
 		struct node *node;
+		if (a2 < 0) return -EINVAL;
 		long r = lookup_at(AT_FDCWD, (const char *)a1, 1, &node);
 		return r < 0 ? r : vfs_truncate(node, (uint64_t)a2);
 	}

@@ -41,6 +41,8 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
 /* Memory for the libOS itself (never freed): file tables, tmpfs data. */
 void *mem_alloc(size_t len);
+/* The same, or 0 when guest memory is full (for memory the app asked for, e.g. file data). */
+void *mem_try_alloc(size_t len);
 void mem_free(void *p, size_t len);
 
 /* time.c */

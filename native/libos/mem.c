@@ -109,10 +109,18 @@ long sys_munmap(uintptr_t addr, size_t len)
 
 long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr)
 {
-	(void)new_addr;
 	if (old % PAGE_SIZE || !in_heap(old, PAGE_UP(old_len))) return -EINVAL;
 	size_t old_pages = PAGE_UP(old_len) / PAGE_SIZE, new_pages = PAGE_UP(new_len) / PAGE_SIZE;
 	size_t first = (old - heap_base) / PAGE_SIZE;
+	if (flags & MREMAP_FIXED) { /* exactly at new_addr, replacing what is there */
+		if (!(flags & MREMAP_MAYMOVE) || new_addr % PAGE_SIZE || !new_pages) return -EINVAL;
+		if (new_addr < old + old_pages * PAGE_SIZE && old < new_addr + new_pages * PAGE_SIZE) return -EINVAL;
+		long moved = sys_mmap(new_addr, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (moved < 0) return moved;
+		memcpy((void *)moved, (void *)old, (old_pages < new_pages ? old_pages : new_pages) * PAGE_SIZE);
+		mark(first, old_pages, 0);
+		return moved;
+	}
 	if (new_pages <= old_pages) {
 		mark(first + new_pages, old_pages - new_pages, 0);
 		return (long)old;
@@ -149,11 +157,17 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	return 0;
 }
 
-void *mem_alloc(size_t len)
+void *mem_try_alloc(size_t len)
 {
 	long p = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p < 0) libos_panic("out of guest memory (raise --mem)");
-	return (void *)p;
+	return p < 0 ? 0 : (void *)p;
+}
+
+void *mem_alloc(size_t len)
+{
+	void *p = mem_try_alloc(len);
+	if (!p) libos_panic("out of guest memory (raise --mem)");
+	return p;
 }
 
 void mem_free(void *p, size_t len)

@@ -14,7 +14,16 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 
-static struct sigaction actions[65];
+/* What rt_sigaction passes: the kernel's struct sigaction (musl's struct k_sigaction), 32
+ * bytes, not libc's struct sigaction (152 bytes, with a 128-byte sigset_t). */
+struct k_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+static struct k_sigaction actions[65];
 static uint64_t sigmask;
 
 static long arch_prctl(int code, unsigned long addr)
@@ -46,7 +55,7 @@ static long do_uname(struct utsname *u)
 	return 0;
 }
 
-static long rt_sigaction(int sig, const struct sigaction *act, struct sigaction *old, size_t size)
+static long rt_sigaction(int sig, const struct k_sigaction *act, struct k_sigaction *old, size_t size)
 {
 	if (sig < 1 || sig > 64 || size != 8) return -EINVAL;
 	if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
@@ -110,7 +119,7 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_set_robust_list: return 0;
 	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
 	case SYS_uname: return do_uname((struct utsname *)a1);
-	case SYS_rt_sigaction: return rt_sigaction((int)a1, (const struct sigaction *)a2, (struct sigaction *)a3, (size_t)a4);
+	case SYS_rt_sigaction: return rt_sigaction((int)a1, (const struct k_sigaction *)a2, (struct k_sigaction *)a3, (size_t)a4);
 	case SYS_rt_sigprocmask: return rt_sigprocmask((int)a1, (const uint64_t *)a2, (uint64_t *)a3, (size_t)a4);
 	case SYS_sigaltstack: return 0;
 	case SYS_prlimit64: return get_limit((int)a2, (const struct rlimit *)a3, (struct rlimit *)a4);

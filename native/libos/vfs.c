@@ -103,7 +103,8 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 			}
 			return -ENOENT;
 		}
-		if (next->kind == NODE_SYMLINK && (!is_last || follow_last)) {
+		/* "link/" names what the link points to, even without follow_last (path_resolution(7)). */
+		if (next->kind == NODE_SYMLINK && (!is_last || follow_last || *p == '/')) {
 			struct node *target;
 			long r = walk(cur, next->data, 1, depth + 1, &target, is_last ? parent : 0, last);
 			if (r < 0) return r;
@@ -146,10 +147,13 @@ long vfs_read(struct node *node, void *buf, size_t len, uint64_t off)
 static long reserve(struct node *node, uint64_t size)
 {
 	if (node->disk_off < 0 && size <= node->cap) return 0;
+	/* Files live in guest memory: none can be bigger (this also keeps cap from overflowing). */
+	if (size > libos_boot->mem_size) return -EFBIG;
 	size_t cap = node->cap ? node->cap : PAGE_SIZE;
 	while (cap < size) cap *= 2;
 	if (cap < node->size) cap = PAGE_UP(node->size);
-	char *data = mem_alloc(cap);
+	char *data = mem_try_alloc(cap);
+	if (!data) return -ENOSPC; /* a full tmpfs */
 	if (node->size) {
 		long r = vfs_read(node, data, node->size, 0);
 		if (r < 0) {
@@ -179,6 +183,10 @@ long vfs_write(struct node *node, const void *buf, size_t len, uint64_t off)
 long vfs_truncate(struct node *node, uint64_t len)
 {
 	if (node->kind != NODE_FILE) return node->kind == NODE_DIR ? -EISDIR : -EINVAL;
+	if (node->disk_off >= 0 && len <= node->size) { /* still read from the disk: nothing to copy */
+		node->size = len;
+		return 0;
+	}
 	long r = reserve(node, len);
 	if (r < 0) return r;
 	if (len > node->size) memset(node->data + node->size, 0, len - node->size);

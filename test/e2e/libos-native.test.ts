@@ -1,0 +1,142 @@
+/**
+ * The library OS (native/libos) unit by unit: its native suite (test/native/libos/run.sh)
+ * inside the real c toolchain container. The suite links the real libOS objects, built by
+ * native/libos/Makefile, with a host-side fake of hypercall.c, boots them over a tar made
+ * by GNU tar, and drives them through libos_syscall(); every case runs in its own child.
+ * One vitest case per native case. The names are listed here, so a case that disappears
+ * from the suite fails instead of passing unseen.
+ */
+import fs from 'node:fs';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
+
+/** tar.c: the rootfs index (pax, ustar prefix, GNU long names, replacements) and disk reads. */
+const TAR = [
+  'tar-pax-files', 'tar-pax-directories', 'tar-pax-symlinks', 'tar-pax-long-name', 'tar-pax-long-link-target',
+  'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-read-offsets', 'tar-fstat-sizes',
+  'tar-file-bytes-stay-on-disk', 'tar-no-disk',
+];
+/** vfs.c and the path calls: lookup, symlinks, create/remove/rename, listings, cwd. */
+const PATHS = [
+  'path-dot-and-dotdot', 'path-dotdot-at-root-stays-at-root', 'path-repeated-slashes',
+  'path-trailing-slash-on-a-file-is-enotdir', 'path-empty-is-enoent', 'path-component-over-255-is-enametoolong',
+  'symlink-to-file', 'symlink-to-dir-in-the-middle-of-a-path', 'symlink-relative-target-resolves-from-the-links-folder',
+  'symlink-absolute-target', 'symlink-dangling-is-enoent', 'symlink-loop-is-eloop',
+  'symlink-chain-of-40-resolves-41-is-eloop', 'open-nofollow-on-a-link-is-eloop',
+  'open-creat-with-a-missing-parent-is-enoent', 'open-creat-excl-on-an-existing-file-is-eexist',
+  'open-creat-excl-on-a-dangling-link-is-eexist', 'open-creat-makes-a-file', 'mkdir-and-rmdir',
+  'unlink-of-a-folder-is-eisdir', 'rename-a-folder-into-itself-is-einval',
+  'rename-a-folder-onto-its-own-subfolder-keeps-it', 'rename-over-a-file', 'rename-a-folder-moves-its-children',
+  'rename-a-folder-over-a-file-is-enotdir', 'getdents64-lists-names-types-dot-and-dotdot', 'getdents64-in-small-pieces',
+  'getcwd-after-chdir', 'boot-cwd-is-the-working-folder', 'boot-cwd-missing-falls-back-to-root',
+  'openat-and-friends-relative-to-a-dirfd', 'readlink', 'lstat-with-a-trailing-slash-follows-the-link',
+  'faccessat-and-statx',
+];
+/** fs.c: fds, copy-on-write over the disk, tmpfs, truncation, dup/fcntl, devices, console. */
+const FILES = [
+  'write-to-a-file-from-the-tar-copies-it-on-write', 'write-to-a-big-file-from-the-tar-keeps-the-rest',
+  'tmpfs-file-round-trip', 'pwrite-past-the-end-leaves-a-zeroed-hole', 'ftruncate-grows-with-zeros-and-shrinks',
+  'ftruncate-to-a-negative-length-is-einval', 'ftruncate-through-a-read-only-fd-is-einval',
+  'ftruncate-beyond-guest-memory-is-an-error', 'truncating-a-disk-file-does-not-read-its-bytes',
+  'o-append-writes-at-the-end', 'o-trunc-empties-a-file-opened-for-writing', 'access-modes-are-enforced',
+  'unlinked-file-stays-readable-through-an-open-fd', 'dup-shares-the-offset', 'dup2-and-dup3',
+  'fcntl-dupfd-getfl-setfl', 'fcntl-dupfd-with-a-bad-minimum-is-einval', 'close-of-a-bad-fd-is-ebadf',
+  'fds-run-out-with-emfile', 'dev-null', 'dev-zero', 'dev-urandom', 'console-fds',
+  'writev-to-the-console-is-one-host-write', 'readv-and-writev-on-a-file',
+];
+/** mem.c: brk and anonymous mmap as bookkeeping. */
+const MEMORY = [
+  'brk-grows-and-shrinks', 'brk-is-blocked-by-an-mmap', 'brk-cannot-leave-the-heap',
+  'mmap-anonymous-is-zeroed-page-aligned-and-in-the-heap', 'munmap-then-reuse',
+  'mmap-fixed-noreplace-over-a-mapping-is-eexist', 'mmap-bad-arguments', 'mremap-grows-in-place',
+  'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address',
+  'madvise-dontneed-zeroes', 'mprotect-is-bookkeeping', 'mmap-out-of-memory-is-enomem-not-a-crash',
+  'mmap-of-a-file-is-enodev', 'tmpfs-write-when-memory-is-full-is-enospc',
+];
+/** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */
+const THREADS = [
+  'thread-runs-when-the-parent-yields', 'clone-sets-parent-and-child-tids', 'clone-without-the-thread-flags-is-enosys',
+  'clone-settls-gives-the-child-its-fs-base-and-keeps-ours', 'clone-runs-out-of-threads-with-eagain',
+  'futex-wait-with-a-changed-value-is-eagain', 'futex-wait-wake-handshake-between-two-threads',
+  'futex-wake-wakes-at-most-n', 'futex-wait-with-a-timeout-is-etimedout-after-that-long',
+  'futex-timeout-expires-while-another-thread-runs', 'futex-wait-bitset-takes-an-absolute-deadline',
+  'futex-cmp-requeue-moves-waiters', 'clone-child-cleartid-zeroes-and-wakes-at-thread-exit',
+  'nanosleep-sleeps-and-checks-its-argument', 'a-sleeping-thread-lets-the-others-run',
+  'every-thread-blocked-forever-panics-with-deadlock', 'the-only-thread-waiting-forever-panics-with-deadlock',
+  'the-last-threads-exit-is-the-processs', 'exit-group-ends-every-thread-at-once',
+  'exit-of-the-only-thread-exits-the-process',
+];
+/** random.c, time.c, proc.c, the dispatcher. */
+const OTHERS = [
+  'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
+  'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
+  'no-other-processes', 'signals-are-bookkeeping', 'rt-sigaction-writes-only-a-kernel-sigaction',
+  'arch-prctl-sets-and-gets-the-fs-base', 'libos-panic-on-an-abi-mismatch',
+];
+const GROUPS: Array<[string, string[]]> = [
+  ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
+  ['random, time, process', OTHERS],
+];
+const ALL = GROUPS.flatMap(([, names]) => names);
+
+
+const out = tempDir('nabla-e2e-libos-');
+let image = '';
+let suite = { exitCode: -1, output: '' };
+/** case name → { status: ok|FAIL, detail } from the suite's per-case lines. */
+const cases = new Map<string, { status: string; detail: string }>();
+
+function expectOk(name: string): void {
+  const v = cases.get(name) ?? { status: 'missing', detail: `no line for "${name}" in the suite output` };
+  expect(v.status, `${name}: ${v.detail}`).toBe('ok');
+}
+
+beforeAll(async () => {
+  const toolchain = await nabla(['toolchain', 'build', 'c']);
+  expect(toolchain.exitCode, toolchain.stderr).toBe(0);
+  image = toolchain.stdout.trim();
+  expect(image).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}$/);
+  // The source read-only, the build in `out` (umask 0: the host user can remove it), no
+  // capabilities and no network: the suite needs neither.
+  fs.chmodSync(out, 0o777);
+  const run = await execa(
+    'docker',
+    ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
+      'sh', '-c', 'umask 0 && exec sh /src/test/native/libos/run.sh /out/libos'],
+    { reject: false, stdin: 'ignore', all: true },
+  );
+  suite = { exitCode: run.exitCode ?? -1, output: String(run.all) };
+  for (const line of suite.output.split('\n')) {
+    const m = /^(ok|FAIL) +([^:\s]+)(?:: (.*))?$/.exec(line);
+    if (m) cases.set(m[2]!, { status: m[1]!, detail: m[3] ?? '' });
+  }
+});
+
+afterAll(() => {
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+describe('libOS: the native unit suite in the c toolchain container', () => {
+  it('builds, runs every case listed here (and no other), and closes with the counts', () => {
+    expect(cases.get('build'), suite.output).toBeUndefined(); // "FAIL build: ..." when it cannot build
+    expect([...cases.keys()].sort(), suite.output).toEqual([...ALL].sort());
+    const lines = suite.output.trim().split('\n');
+    const last = lines[lines.length - 1] ?? '';
+    const counts = /^(\d+) passed, (\d+) failed$/.exec(last);
+    expect(counts, suite.output).not.toBeNull();
+    const failed = [...cases.values()].filter((c) => c.status === 'FAIL').length;
+    expect(Number(counts![1])).toBe(ALL.length - failed);
+    expect(Number(counts![2])).toBe(failed);
+    expect(suite.exitCode === 0, suite.output).toBe(failed === 0);
+  });
+
+  describe.each(GROUPS)('%s', (_group, names) => {
+    it.each(names.map((name) => [name, name]))(
+      '%s',
+      (_title, name) => {
+        expectOk(name);
+      },
+    );
+  });
+});

@@ -1,0 +1,58 @@
+/*
+ * The host side of the libOS's hypercalls (native/libos/hypercall.c), for the tests: the
+ * same five functions over ordinary host calls, recording what the libOS asked for.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct fake fake;
+
+long hc_write(int fd, const void *buf, size_t len)
+{
+	if (fd < 0 || fd > 2) return -EBADF;
+	fake.writes[fd]++;
+	size_t room = sizeof fake.out[fd] - 1 - fake.out_len[fd];
+	size_t n = len < room ? len : room;
+	memcpy(fake.out[fd] + fake.out_len[fd], buf, n);
+	fake.out_len[fd] += n;
+	fake.out[fd][fake.out_len[fd]] = 0;
+	if (fake.passthrough) {
+		ssize_t r = write(fd, buf, len);
+		return r < 0 ? -errno : r;
+	}
+	return (long)len;
+}
+
+long hc_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	fake.preads++;
+	ssize_t r = pread(fd, buf, len, (off_t)off);
+	return r < 0 ? -errno : r;
+}
+
+long hc_clock_gettime(int clock, struct timespec *ts)
+{
+	return clock_gettime(clock, ts) < 0 ? -errno : 0;
+}
+
+/* The tender's ppoll(0 fds, ts): returns 0 when the time is up. */
+long hc_sleep(const struct timespec *ts)
+{
+	fake.sleeps++;
+	fake.slept_ns += (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+	struct timespec left = *ts;
+	while (nanosleep(&left, &left) < 0 && errno == EINTR) {}
+	return 0;
+}
+
+_Noreturn void hc_exit(int code)
+{
+	wrfsbase(host_fs); /* the libOS may exit from a thread with another TLS */
+	fake.exit_code = code;
+	if (fake.exit_jmp) longjmp(*fake.exit_jmp, 1);
+	_exit(code);
+}

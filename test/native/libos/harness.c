@@ -1,0 +1,442 @@
+/*
+ * The runner and the helpers every case uses (see harness.h for the design).
+ *   libos-test FIXTURES [CASE...]
+ * prints "ok NAME" or "FAIL NAME: why" per case, then "N passed, N failed"; exits 1 when a
+ * case failed, 2 when the harness itself cannot run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define CASE_TIMEOUT 5 /* seconds; a case that takes longer hangs */
+#define HWCAP2_FSGSBASE_BIT (1UL << 1)
+
+uint64_t host_fs;
+struct guest guest;
+const char *fixtures;
+static int report_fd = -1; /* where fail_at sends the reason (the runner's pipe) */
+
+uint64_t rdfsbase(void)
+{
+	uint64_t fs;
+	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	return fs;
+}
+
+void wrfsbase(uint64_t fs)
+{
+	__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
+}
+
+/* ---- checks ---- */
+
+_Noreturn void fail_at(const char *file, int line, const char *fmt, ...)
+{
+	wrfsbase(host_fs); /* we may be on a thread with another TLS */
+	char msg[1024];
+	const char *base = strrchr(file, '/');
+	int n = snprintf(msg, sizeof msg, "%s:%d: ", base ? base + 1 : file, line);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r') *p = '|';
+	if (report_fd >= 0 && write(report_fd, msg, strlen(msg)) < 0) {}
+	else if (report_fd < 0) fprintf(stderr, "%s\n", msg);
+	_exit(1);
+}
+
+const char *errname(long v)
+{
+	static const struct { int e; const char *name; } names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" }, { EIO, "EIO" }, { EBADF, "EBADF" },
+		{ ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" },
+		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { EFBIG, "EFBIG" }, { ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" },
+		{ ERANGE, "ERANGE" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" }, { ENOTEMPTY, "ENOTEMPTY" },
+		{ ELOOP, "ELOOP" }, { ETIMEDOUT, "ETIMEDOUT" }, { EXDEV, "EXDEV" },
+	};
+	if (v >= 0 || v < -4095) return "";
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].e == -v) return names[i].name;
+	return "E?";
+}
+
+size_t first_diff(const void *a, const void *b, size_t len)
+{
+	const unsigned char *x = a, *y = b;
+	for (size_t i = 0; i < len; i++)
+		if (x[i] != y[i]) return i;
+	return (size_t)-1;
+}
+
+/* ---- calling the libOS ---- */
+
+long sys_(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	uint64_t before = rdfsbase();
+	long r = libos_syscall(n, a1, a2, a3, a4, a5, a6);
+	uint64_t after = rdfsbase();
+	if (after != before) {
+		wrfsbase(before);
+		FAIL("the FS base changed across syscall %ld: %#lx -> %#lx", n, (unsigned long)before, (unsigned long)after);
+	}
+	return r;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *fixture(const char *name)
+{
+	static char path[4096];
+	snprintf(path, sizeof path, "%s/%s", fixtures, name);
+	return path;
+}
+
+/* ---- booting ---- */
+
+void boot(const struct boot_opts *o)
+{
+	static const struct boot_opts none;
+	if (!o) o = &none;
+	if (guest.boot) FAIL("boot() twice in one process");
+	size_t mem = (o->mem_mib ? o->mem_mib : 64) << 20;
+	/* Fresh anonymous memory reads as zero, as the tender's region does. */
+	char *region = mmap(0, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (region == MAP_FAILED) FAIL("mmap of %zu MiB for the guest: %s", mem >> 20, strerror(errno));
+	/* Like the tender: the boot struct and its strings in the first page, an "image" that
+	 * ends there, and the main stack (mem/4, at most 8 MiB) at the top. */
+	struct nabla_boot *b = (struct nabla_boot *)region;
+	b->abi_version = NABLA_ABI_VERSION;
+	b->mem_base = (uint64_t)(uintptr_t)region;
+	b->mem_size = mem;
+	b->image_end = (uint64_t)(uintptr_t)region + NABLA_BOOT_SIZE;
+	b->stack_top = (uint64_t)(uintptr_t)region + mem;
+	b->stack_size = mem / 4 < (8u << 20) ? mem / 4 : (8u << 20);
+	b->net_fd = -1;
+	b->disk_fd = -1;
+	memset(b->seed, o->seed ? o->seed : 0x5a, sizeof b->seed);
+	char *cwd = region + sizeof *b;
+	snprintf(cwd, 256, "%s", o->cwd ? o->cwd : "/");
+	b->cwd = (uint64_t)(uintptr_t)cwd;
+	if (!o->no_disk) {
+		const char *tar = fixture(o->tar ? o->tar : "pax.tar");
+		int fd = open(tar, O_RDONLY);
+		if (fd < 0) FAIL("open %s: %s", tar, strerror(errno));
+		struct stat st;
+		fstat(fd, &st);
+		b->disk_fd = fd;
+		b->disk_size = (uint64_t)st.st_size;
+	}
+	guest = (struct guest){
+		.boot = b, .region = region, .size = mem, .disk_fd = b->disk_fd,
+		.heap_lo = (uintptr_t)b->image_end, .heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
+	};
+	libos_init(b);
+	if (rdfsbase() != host_fs) FAIL("libos_init changed the FS base");
+}
+
+int run_to_exit(void (*fn)(void *), void *arg)
+{
+	jmp_buf jb;
+	jmp_buf *volatile prev = fake.exit_jmp;
+	fake.exit_jmp = &jb;
+	if (setjmp(jb)) {
+		fake.exit_jmp = prev;
+		return fake.exit_code;
+	}
+	fn(arg);
+	fake.exit_jmp = prev;
+	return -1;
+}
+
+void run_child(void (*fn)(void *), void *arg, struct child *c)
+{
+	memset(c, 0, sizeof *c);
+	int p[2];
+	if (pipe(p) < 0) FAIL("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) FAIL("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[1]);
+		report_fd = 2;
+		fake.passthrough = 1;
+		fake.exit_jmp = 0;
+		alarm(CASE_TIMEOUT);
+		fn(arg);
+		_exit(0);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while ((r = read(p[0], c->out + len, sizeof c->out - 1 - len)) > 0) len += (size_t)r;
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+	c->exited = WIFEXITED(status);
+	c->code = c->exited ? WEXITSTATUS(status) : -1;
+	c->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* ---- threads ---- */
+
+long spawn(int (*fn)(void *), void *arg, int flags, int *ctid)
+{
+	size_t size = 256 << 10;
+	char *stack = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) FAIL("mmap of a thread stack: %s", strerror(errno));
+	uint64_t before = rdfsbase();
+	long r = libos_clone(fn, stack + size, THREAD_FLAGS | CLONE_SETTLS | flags, arg, 0, (void *)host_fs, ctid);
+	if (rdfsbase() != before) FAIL("libos_clone changed the FS base");
+	return r;
+}
+
+/* ---- small wrappers ---- */
+
+long open_(const char *path, int flags)
+{
+	return sys(SYS_openat, AT_FDCWD, path, flags, 0644);
+}
+
+long read_file(const char *path, char *buf, size_t cap)
+{
+	long fd = open_(path, O_RDONLY);
+	if (fd < 0) return fd;
+	size_t len = 0;
+	for (;;) {
+		long r = sys(SYS_read, fd, buf + len, cap - 1 - len);
+		if (r < 0) {
+			sys(SYS_close, fd);
+			return r;
+		}
+		if (r == 0) break;
+		len += (size_t)r;
+	}
+	buf[len] = 0;
+	sys(SYS_close, fd);
+	return (long)len;
+}
+
+long write_file(const char *path, const char *data)
+{
+	long fd = open_(path, O_WRONLY | O_CREAT | O_TRUNC);
+	if (fd < 0) return fd;
+	long r = sys(SYS_write, fd, data, strlen(data));
+	sys(SYS_close, fd);
+	return r;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *ls(const char *path)
+{
+	static char out[8192];
+	char buf[4096], *names[256];
+	int n = 0;
+	long fd = sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		snprintf(out, sizeof out, "error -%s", errname(fd));
+		return out;
+	}
+	for (;;) {
+		long got = sys(SYS_getdents64, fd, buf, sizeof buf);
+		if (got < 0) FAIL("getdents64(%s) = -%s", path, errname(got));
+		if (got == 0) break;
+		for (long off = 0; off < got;) {
+			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
+				(void *)(buf + off);
+			if (strcmp(d->name, ".") && strcmp(d->name, "..") && n < 256) {
+				const char *mark = d->type == DT_DIR ? "/" : d->type == DT_LNK ? "@" : d->type == DT_CHR ? "%" : "";
+				names[n] = malloc(strlen(d->name) + 2);
+				sprintf(names[n++], "%s%s", d->name, mark);
+			}
+			off += d->reclen;
+		}
+	}
+	sys(SYS_close, fd);
+	qsort(names, (size_t)n, sizeof *names, by_name);
+	out[0] = 0;
+	for (int i = 0; i < n; i++) {
+		if (i) strncat(out, " ", sizeof out - strlen(out) - 1);
+		strncat(out, names[i], sizeof out - strlen(out) - 1);
+		free(names[i]);
+	}
+	return out;
+}
+
+char *host_file(const char *path, size_t *len)
+{
+	char full[4096];
+	snprintf(full, sizeof full, "%s/tree/%s", fixtures, path);
+	int fd = open(full, O_RDONLY);
+	if (fd < 0) FAIL("fixture %s: %s", full, strerror(errno));
+	struct stat st;
+	fstat(fd, &st);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) FAIL("fixture %s: short read", full);
+	buf[st.st_size] = 0;
+	close(fd);
+	if (len) *len = (size_t)st.st_size;
+	return buf;
+}
+
+/* ---- the runner ---- */
+
+extern const struct test_case *const __start_libos_cases[], *const __stop_libos_cases[];
+static const struct test_case *cases[1024];
+static size_t ncases;
+
+/* Cases run in link order (file by file, as run.sh lists them), then line order. */
+static int file_rank(const char *file)
+{
+	for (size_t i = 0; i < ncases; i++)
+		if (strcmp(cases[i]->file, file) == 0) return (int)i;
+	return 0;
+}
+
+static int by_place(const void *a, const void *b)
+{
+	const struct test_case *x = *(const struct test_case *const *)a, *y = *(const struct test_case *const *)b;
+	int fx = file_rank(x->file), fy = file_rank(y->file);
+	return fx != fy ? fx - fy : x->line - y->line;
+}
+
+static void case_name(const struct test_case *c, char *out, size_t size)
+{
+	snprintf(out, size, "%s", c->name);
+	for (char *p = out; *p; p++)
+		if (*p == '_') *p = '-';
+}
+
+static jmp_buf unexpected_exit;
+
+/* In the case's child: boot is the case's own; an hc_exit it did not ask for fails it. */
+static _Noreturn void case_child(const struct test_case *c)
+{
+	alarm(CASE_TIMEOUT);
+	fake.exit_jmp = &unexpected_exit;
+	if (setjmp(unexpected_exit)) {
+		const char *err = fake.out[2];
+		size_t len = fake.out_len[2];
+		if (len > 300) err += len - 300;
+		FAIL("the libOS exited with code %d; its stderr: \"%s\"", fake.exit_code, err);
+	}
+	c->fn();
+	if (rdfsbase() != host_fs) FAIL("the case ended with the FS base at %#lx, not the harness's", (unsigned long)rdfsbase());
+	_exit(0);
+}
+
+/* Runs one case in a child; prints its line; returns 1 if it passed. */
+static int run_case(const struct test_case *c)
+{
+	char name[256], why[1200] = ""; /* fail_at sends at most 1023 */
+	case_name(c, name, sizeof name);
+	int p[2];
+	if (pipe(p) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		report_fd = p[1];
+		case_child(c);
+	}
+	close(p[1]);
+	size_t len = 0;
+	ssize_t r;
+	while ((r = read(p[0], why + len, sizeof why - 1 - len)) > 0) len += (size_t)r;
+	why[len] = 0;
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && len == 0;
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		char more[1024];
+		snprintf(more, sizeof more, "%s%.1000s", len ? "; " : "", why);
+		if (sig == SIGALRM) snprintf(why, sizeof why, "no result after %d s (the libOS hangs)%s", CASE_TIMEOUT, more);
+		else snprintf(why, sizeof why, "crashed with signal %d (%s)%s", sig, strsignal(sig), more);
+	} else if (!ok && len == 0) {
+		snprintf(why, sizeof why, "exited with %d and no reason", WEXITSTATUS(status));
+	}
+	if (ok) printf("ok %s\n", name);
+	else printf("FAIL %s: %s\n", name, why);
+	fflush(stdout);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s FIXTURES [CASE...]\n", argv[0]);
+		return 2;
+	}
+	fixtures = argv[1];
+	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
+		/* The libOS's thread switches need it, like the tender, which refuses such a host. */
+		printf("FAIL harness: this host does not enable FSGSBASE (rdfsbase/wrfsbase)\n0 passed, 1 failed\n");
+		return 2;
+	}
+	host_fs = rdfsbase();
+	for (const struct test_case *const *c = __start_libos_cases; c < __stop_libos_cases; c++) {
+		if (ncases == sizeof cases / sizeof cases[0]) {
+			fprintf(stderr, "too many cases\n");
+			return 2;
+		}
+		cases[ncases++] = *c;
+	}
+	/* cases[] keeps the link order file_rank needs; the run order is a sorted copy. */
+	const struct test_case **sorted = malloc(ncases * sizeof *sorted);
+	memcpy(sorted, cases, ncases * sizeof *cases);
+	qsort(sorted, ncases, sizeof *sorted, by_place);
+	for (size_t i = 0; i < ncases; i++)
+		for (size_t j = i + 1; j < ncases; j++)
+			if (strcmp(sorted[i]->name, sorted[j]->name) == 0) {
+				fprintf(stderr, "two cases named %s\n", sorted[i]->name);
+				return 2;
+			}
+	int passed = 0, failed = 0;
+	for (size_t i = 0; i < ncases; i++) {
+		char name[256];
+		case_name(sorted[i], name, sizeof name);
+		int wanted = argc == 2;
+		for (int a = 2; a < argc && !wanted; a++) wanted = strcmp(argv[a], name) == 0;
+		if (!wanted) continue;
+		if (run_case(sorted[i])) passed++;
+		else failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,239 @@
+/* mem.c: brk and anonymous mmap as bookkeeping over the guest region. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+#define P 4096L
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
+static long map(long addr, long len, int flags)
+{
+	return sys(SYS_mmap, addr, len, PROT_READ | PROT_WRITE, ANON | flags, -1, 0);
+}
+
+static void all_zero(long addr, long len)
+{
+	const unsigned char *p = (const unsigned char *)addr;
+	for (long i = 0; i < len; i++)
+		if (p[i]) FAIL("byte %ld of [%#lx, +%ld) is %d, want 0", i, addr, len, p[i]);
+}
+
+static void inside_heap(long addr, long len)
+{
+	if ((uintptr_t)addr < guest.heap_lo || (uintptr_t)(addr + len) > guest.heap_hi)
+		FAIL("[%#lx, +%ld) is not inside the heap [%#lx, %#lx)", addr, len, (long)guest.heap_lo, (long)guest.heap_hi);
+}
+
+TEST(brk_grows_and_shrinks)
+{
+	boot(0);
+	long start = sys(SYS_brk, 0);
+	CHECK_EQ(start % P, 0);
+	inside_heap(start, P);
+	CHECK_EQ(sys(SYS_brk, start + 10000), start + 10000);
+	all_zero(start, 3 * P);
+	memset((void *)start, 0xab, 10000);
+	CHECK_EQ(sys(SYS_brk, 0), start + 10000); /* a query */
+	CHECK_EQ(sys(SYS_brk, start + 100), start + 100);
+	CHECK_EQ(sys(SYS_brk, start + 3 * P), start + 3 * P);
+	all_zero(start + P, 2 * P); /* the pages given back and taken again read as zero */
+	CHECK_EQ(sys(SYS_brk, start - P), start + 3 * P); /* below the start: refused, unchanged */
+	CHECK_EQ(sys(SYS_brk, start), start);
+}
+
+TEST(brk_is_blocked_by_an_mmap)
+{
+	boot(0);
+	long start = sys(SYS_brk, 0);
+	CHECK_EQ(map(start + 4 * P, P, MAP_FIXED_NOREPLACE), start + 4 * P);
+	CHECK_EQ(sys(SYS_brk, start + 8 * P), start); /* would cover the mapping: refused */
+	CHECK_EQ(sys(SYS_brk, start + 4 * P), start + 4 * P); /* up to it is fine */
+	CHECK_EQ(sys(SYS_brk, start + 4 * P + 1), start + 4 * P);
+	CHECK_OK(sys(SYS_munmap, start + 4 * P, P));
+	CHECK_EQ(sys(SYS_brk, start + 8 * P), start + 8 * P);
+	/* and brk's pages are not handed out by mmap */
+	CHECK_ERR(map(start + 2 * P, P, MAP_FIXED_NOREPLACE), EEXIST);
+}
+
+TEST(brk_cannot_leave_the_heap)
+{
+	boot(0);
+	long start = sys(SYS_brk, 0);
+	CHECK_EQ(sys(SYS_brk, (long)guest.heap_hi + P), start);
+	CHECK_EQ(sys(SYS_brk, -1L), start);
+	CHECK_EQ(sys(SYS_brk, start + P), start + P);
+}
+
+TEST(mmap_anonymous_is_zeroed_page_aligned_and_in_the_heap)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 10000, 0));
+	CHECK_EQ(p % P, 0);
+	inside_heap(p, 3 * P);
+	all_zero(p, 3 * P);
+	memset((void *)p, 0xff, 3 * P);
+	long q = CHECK_OK(map(0, P, 0));
+	CHECK(q + P <= p || q >= p + 3 * P); /* no overlap */
+	CHECK_OK(sys(SYS_munmap, p, 10000));
+	CHECK_EQ(map(0, 3 * P, 0), p); /* the same pages again, */
+	all_zero(p, 3 * P);            /* zeroed again */
+}
+
+TEST(munmap_then_reuse)
+{
+	boot(0);
+	long a = CHECK_OK(map(0, 4 * P, 0));
+	long b = CHECK_OK(map(0, 4 * P, 0));
+	CHECK(a != b);
+	CHECK_OK(sys(SYS_munmap, a + P, 2 * P)); /* a hole in the middle */
+	CHECK_EQ(map(a + P, 2 * P, MAP_FIXED_NOREPLACE), a + P);
+	CHECK_OK(sys(SYS_munmap, a, 4 * P));
+	CHECK_OK(sys(SYS_munmap, b, 4 * P));
+	long c = CHECK_OK(map(0, 8 * P, 0));
+	CHECK(c == a || c == b); /* the freed run is used again */
+	CHECK_ERR(sys(SYS_munmap, a + 1, P), EINVAL);
+	CHECK_ERR(sys(SYS_munmap, a, 0), EINVAL);
+	CHECK_OK(sys(SYS_munmap, (long)guest.region, P)); /* not the heap's: nothing to do */
+}
+
+TEST(mmap_fixed_noreplace_over_a_mapping_is_eexist)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 2 * P, 0));
+	CHECK_ERR(map(p, P, MAP_FIXED_NOREPLACE), EEXIST);
+	CHECK_ERR(map(p + P, 2 * P, MAP_FIXED_NOREPLACE), EEXIST);
+	CHECK_ERR(map(p - P, 2 * P, MAP_FIXED_NOREPLACE), EEXIST); /* overlaps the first page */
+	memset((void *)p, 0x11, 2 * P);
+	CHECK_EQ(map(p, P, MAP_FIXED), p); /* plain MAP_FIXED replaces, zeroed */
+	all_zero(p, P);
+	CHECK_EQ(((unsigned char *)p)[P], 0x11);
+	CHECK(map((long)guest.region, P, MAP_FIXED) < 0); /* outside the heap: refused */
+}
+
+TEST(mmap_bad_arguments)
+{
+	boot(0);
+	CHECK_ERR(map(0, 0, 0), EINVAL);
+	long p = CHECK_OK(map(0, P, 0));
+	CHECK_ERR(map(p + 1, P, MAP_FIXED), EINVAL);
+	CHECK_ERR(map(0, 1L << 50, 0), ENOMEM);
+}
+
+TEST(mremap_grows_in_place)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 8 * P, 0));
+	memset((void *)p, 0x22, 8 * P);
+	CHECK_OK(sys(SYS_munmap, p + 2 * P, 6 * P));
+	CHECK_EQ(sys(SYS_mremap, p, 2 * P, 4 * P, 0, 0), p);
+	CHECK_EQ(((unsigned char *)p)[2 * P - 1], 0x22); /* kept */
+	all_zero(p + 2 * P, 2 * P);                        /* new */
+	CHECK_ERR(map(p + 3 * P, P, MAP_FIXED_NOREPLACE), EEXIST);
+	CHECK_EQ(map(p + 4 * P, P, MAP_FIXED_NOREPLACE), p + 4 * P);
+}
+
+TEST(mremap_maymove_moves_when_blocked)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 2 * P, 0));
+	long above = map(p + 2 * P, P, MAP_FIXED_NOREPLACE); /* make sure the next page is taken */
+	CHECK(above == p + 2 * P || above == -EEXIST);
+	memset((void *)p, 0x33, 2 * P);
+	CHECK_ERR(sys(SYS_mremap, p, 2 * P, 4 * P, 0, 0), ENOMEM);
+	long q = CHECK_OK(sys(SYS_mremap, p, 2 * P, 4 * P, MREMAP_MAYMOVE, 0));
+	CHECK(q != p);
+	inside_heap(q, 4 * P);
+	for (long i = 0; i < 2 * P; i++)
+		if (((unsigned char *)q)[i] != 0x33) FAIL("byte %ld was not moved", i);
+	all_zero(q + 2 * P, 2 * P);
+	CHECK_EQ(map(p, 2 * P, MAP_FIXED_NOREPLACE), p); /* the old pages are free */
+	CHECK_ERR(sys(SYS_mremap, (long)guest.region, P, 2 * P, MREMAP_MAYMOVE, 0), EINVAL);
+}
+
+TEST(mremap_shrinks)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 4 * P, 0));
+	CHECK_EQ(sys(SYS_mremap, p, 4 * P, P, 0, 0), p);
+	CHECK_EQ(map(p + P, 3 * P, MAP_FIXED_NOREPLACE), p + P);
+}
+
+/* mremap(2): with MREMAP_FIXED the mapping is moved to new_address (any mapping there is unmapped). */
+TEST(mremap_fixed_moves_to_the_new_address)
+{
+	boot(0);
+	long a = CHECK_OK(map(0, 8 * P, 0)); /* the highest pages: p comes right below them */
+	long p = CHECK_OK(map(0, 2 * P, 0));
+	CHECK_EQ(p + 2 * P, a);
+	memset((void *)p, 0x44, 2 * P);
+	CHECK_OK(sys(SYS_munmap, a, 8 * P));
+	CHECK_EQ(sys(SYS_mremap, p, 2 * P, 4 * P, MREMAP_MAYMOVE | MREMAP_FIXED, a + 4 * P), a + 4 * P);
+	CHECK_EQ(((unsigned char *)a)[4 * P], 0x44);
+}
+
+TEST(madvise_dontneed_zeroes)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 3 * P, 0));
+	memset((void *)p, 0x55, 3 * P);
+	CHECK_OK(sys(SYS_madvise, p + P, P, MADV_DONTNEED));
+	all_zero(p + P, P);
+	CHECK_EQ(((unsigned char *)p)[P - 1], 0x55);
+	CHECK_EQ(((unsigned char *)p)[2 * P], 0x55);
+	CHECK_OK(sys(SYS_madvise, p, 3 * P, MADV_WILLNEED)); /* a hint: nothing changes */
+	CHECK_EQ(((unsigned char *)p)[0], 0x55);
+	CHECK_ERR(sys(SYS_madvise, p + 1, P, MADV_DONTNEED), EINVAL);
+}
+
+TEST(mprotect_is_bookkeeping)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, P, 0));
+	CHECK_OK(sys(SYS_mprotect, p, P, PROT_READ));
+	CHECK_ERR(sys(SYS_mprotect, p + 1, P, PROT_READ), EINVAL);
+}
+
+TEST(mmap_out_of_memory_is_enomem_not_a_crash)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16 });
+	long heap = (long)(guest.heap_hi - guest.heap_lo);
+	CHECK_ERR(map(0, heap + P, 0), ENOMEM);
+	long last = 0, r, chunks = 0;
+	while ((r = map(0, 1 << 20, 0)) > 0) {
+		last = r;
+		chunks++;
+	}
+	CHECK_ERR(r, ENOMEM);
+	CHECK(chunks >= heap / (1 << 20) - 2); /* nearly all of it was there to take */
+	while ((r = map(0, P, 0)) > 0) {}
+	CHECK_ERR(r, ENOMEM);
+	long top = sys(SYS_brk, 0);
+	CHECK_EQ(sys(SYS_brk, top + P), top); /* brk too fails quietly */
+	CHECK_EQ(sys(SYS_getpid), 1);         /* still alive */
+	CHECK_OK(sys(SYS_munmap, last, 1 << 20));
+	CHECK_EQ(map(0, 1 << 20, 0), last);
+}
+
+TEST(mmap_of_a_file_is_enodev)
+{
+	boot(0);
+	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, 0), ENODEV);
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+}
+
+/* A full tmpfs is ENOSPC on Linux; the app gets an error it can handle. */
+TEST(tmpfs_write_when_memory_is_full_is_enospc)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16 });
+	long fd = CHECK_OK(open_("/tmp/f", O_RDWR | O_CREAT));
+	long r;
+	while ((r = map(0, 1 << 20, 0)) > 0) {}
+	while ((r = map(0, P, 0)) > 0) {}
+	CHECK_ERR(r, ENOMEM);
+	r = sys(SYS_write, fd, "no room", 7);
+	if (r != -ENOSPC && r != -ENOMEM) FAIL("write = %ld, want -ENOSPC", r);
+	CHECK_EQ(sys(SYS_getpid), 1);
+}

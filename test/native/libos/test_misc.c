@@ -1,0 +1,151 @@
+/* time.c, proc.c and the dispatcher: clocks, identity, limits, the thread pointer. */
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "harness.h"
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+
+TEST(clock_gettime_follows_the_host)
+{
+	boot(0);
+	struct timespec a, b, host;
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_MONOTONIC, &a));
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_MONOTONIC, &b));
+	CHECK(b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec));
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_REALTIME, &a));
+	clock_gettime(CLOCK_REALTIME, &host);
+	CHECK(host.tv_sec - a.tv_sec <= 1);
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &a)); /* served from the monotonic clock */
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_BOOTTIME, &a));
+	CHECK_ERR(sys(SYS_clock_gettime, -1, &a), EINVAL);
+	CHECK_ERR(sys(SYS_clock_gettime, 100, &a), EINVAL);
+	struct timeval tv;
+	CHECK_OK(sys(SYS_gettimeofday, &tv, 0));
+	CHECK(tv.tv_sec - host.tv_sec <= 1 && tv.tv_usec < 1000000);
+	CHECK_OK(sys(SYS_clock_getres, CLOCK_MONOTONIC, &a));
+	CHECK_EQ(a.tv_sec, 0);
+}
+
+TEST(process_identity)
+{
+	boot(0);
+	CHECK_EQ(sys(SYS_getpid), 1);
+	CHECK_EQ(sys(SYS_gettid), 1);
+	CHECK_EQ(sys(SYS_getppid), 0);
+	CHECK_EQ(sys(SYS_getuid), 0);
+	CHECK_EQ(sys(SYS_geteuid), 0);
+	struct utsname u;
+	CHECK_OK(sys(SYS_uname, &u));
+	CHECK_STR(u.sysname, "Linux");
+	CHECK_STR(u.machine, "x86_64");
+	struct rlimit rl;
+	CHECK_OK(sys(SYS_getrlimit, RLIMIT_NOFILE, &rl));
+	CHECK_EQ(rl.rlim_cur, 1024);
+	CHECK_OK(sys(SYS_prlimit64, 0, RLIMIT_STACK, 0, &rl));
+	CHECK_EQ(rl.rlim_cur, guest.boot->stack_size);
+	unsigned long mask[4];
+	CHECK_EQ(sys(SYS_sched_getaffinity, 0, sizeof mask, mask), sizeof mask[0]);
+	CHECK_EQ(mask[0], 1);
+	CHECK_EQ(sys(SYS_umask, 077), 022);
+}
+
+TEST(no_other_processes)
+{
+	boot(0);
+	CHECK_ERR(sys(SYS_fork), ENOSYS);
+	CHECK_ERR(sys(SYS_vfork), ENOSYS);
+	CHECK_ERR(sys(SYS_execve, "/bin/sh", 0, 0), ENOSYS);
+	CHECK_ERR(sys(SYS_kill, 1, SIGTERM), EPERM);
+	CHECK_ERR(sys(SYS_wait4, -1, 0, 0, 0), ECHILD);
+	CHECK_ERR(sys(SYS_socket, 2, 1, 0), ENOSYS); /* not served (yet): ENOSYS, not a crash */
+	CHECK_ERR(sys(SYS_ptrace, 0, 0, 0, 0), ENOSYS);
+	CHECK_ERR(sys(100000), ENOSYS);
+	CHECK_ERR(sys(-1), ENOSYS);
+}
+
+/* What SYS_rt_sigaction takes: the kernel's struct k_sigaction (musl's src/internal/ksigaction.h
+ * and __libc_sigaction), 32 bytes on x86-64, not libc's 152-byte struct sigaction. */
+struct k_sigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+TEST(signals_are_bookkeeping)
+{
+	boot(0);
+	struct k_sigaction act = { (void *)1, 0x04000000 /* SA_RESTORER */, (void *)2, 1u << 9 };
+	/* old in a roomy buffer: see rt_sigaction_writes_only_a_kernel_sigaction */
+	union { struct k_sigaction k; char room[256]; } old;
+	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR1, &act, 0, 8));
+	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR1, 0, &old, 8));
+	CHECK_EQ((long)old.k.handler, 1);
+	CHECK_EQ(old.k.flags, 0x04000000);
+	CHECK_EQ((long)old.k.restorer, 2);
+	CHECK_EQ(old.k.mask, 1u << 9);
+	CHECK_ERR(sys(SYS_rt_sigaction, SIGKILL, &act, 0, 8), EINVAL);
+	CHECK_ERR(sys(SYS_rt_sigaction, 65, &act, 0, 8), EINVAL);
+	CHECK_ERR(sys(SYS_rt_sigaction, SIGUSR1, &act, 0, 128), EINVAL); /* the kernel's sigset is 8 bytes */
+	uint64_t set = 1u << 3, was = 99;
+	CHECK_OK(sys(SYS_rt_sigprocmask, SIG_BLOCK, &set, &was, 8));
+	CHECK_EQ(was, 0);
+	CHECK_OK(sys(SYS_rt_sigprocmask, SIG_SETMASK, 0, &was, 8));
+	CHECK_EQ(was, 1u << 3);
+	CHECK_ERR(sys(SYS_rt_sigprocmask, 99, &set, 0, 8), EINVAL);
+}
+
+TEST(rt_sigaction_writes_only_a_kernel_sigaction)
+{
+	boot(0);
+	/* act, then other bytes: what an over-read of act picks up differs from buf's 0xee */
+	static union { struct k_sigaction k; unsigned char room[256]; } act;
+	memset(&act, 0x11, sizeof act);
+	act.k = (struct k_sigaction){ (void *)1, 0, 0, 0 };
+	static unsigned char buf[256];
+	memset(buf, 0xee, sizeof buf);
+	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR2, &act, 0, 8));
+	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR2, 0, buf, 8));
+	CHECK_EQ(((struct k_sigaction *)buf)->handler, 1);
+	for (size_t i = sizeof(struct k_sigaction); i < sizeof buf; i++)
+		if (buf[i] != 0xee) FAIL("byte %zu past the 32-byte struct k_sigaction was written", i);
+}
+
+/* The thread pointer moves with wrfsbase: only raw calls (no libc) until it is back. */
+TEST(arch_prctl_sets_and_gets_the_fs_base)
+{
+	boot(0);
+	static uint64_t tcb[8] __attribute__((aligned(64)));
+	uint64_t got = 0, saved = rdfsbase();
+	long set = libos_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)tcb, 0, 0, 0, 0);
+	uint64_t now = rdfsbase();
+	long get = libos_syscall(SYS_arch_prctl, ARCH_GET_FS, (long)&got, 0, 0, 0, 0);
+	long back = libos_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)saved, 0, 0, 0, 0);
+	CHECK_EQ(rdfsbase(), host_fs);
+	CHECK_EQ(set, 0);
+	CHECK_EQ(now, (uint64_t)(uintptr_t)tcb);
+	CHECK_EQ(get, 0);
+	CHECK_EQ(got, (uint64_t)(uintptr_t)tcb);
+	CHECK_EQ(back, 0);
+	CHECK_ERR(sys(SYS_arch_prctl, 0x9999, 0), EINVAL);
+}
+
+TEST(libos_panic_on_an_abi_mismatch)
+{
+	/* A boot struct of another ABI version: refused loudly, before anything else. */
+	static struct nabla_boot b = { .abi_version = NABLA_ABI_VERSION + 1 };
+	jmp_buf jb;
+	fake.exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		libos_init(&b);
+		FAIL("libos_init accepted ABI version %u", b.abi_version);
+	}
+	CHECK_EQ(fake.exit_code, 127);
+	CHECK(strstr(fake.out[2], "ABI version") != 0);
+}

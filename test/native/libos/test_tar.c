@@ -1,0 +1,299 @@
+/* tar.c: the rootfs image's index (ustar, pax, GNU long names) and reads from the disk. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define LONG_NAME_PREFIX "a-file-name-longer-than-one-hundred-characters"
+#define DEEP "deep/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/cccccccccccccccccccccccccccccc/a-leaf-file-name.txt"
+
+/* The entry of the fixture tree's folder dir whose name starts with prefix (run.sh builds the long names). */
+static const char *tree_name(const char *dir, const char *prefix)
+{
+	static char name[512];
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tree/%s", fixtures, dir);
+	DIR *d = opendir(path);
+	if (!d) FAIL("opendir %s", path);
+	struct dirent *e;
+	while ((e = readdir(d)) && strncmp(e->d_name, prefix, strlen(prefix)) != 0) {}
+	if (!e) FAIL("no %s* in %s", prefix, path);
+	snprintf(name, sizeof name, "%s", e->d_name);
+	closedir(d);
+	return name;
+}
+
+/* How many headers of the fixture tar `tar` satisfy want(header, data of the entry). The
+ * cases check their fixture really has the form they test, so GNU tar changing its output
+ * cannot make them pass without testing anything. */
+static int tar_count(const char *tar, int (*want)(const char *hdr, const char *data, size_t len))
+{
+	size_t size;
+	char path[4096];
+	snprintf(path, sizeof path, "../%s", tar); /* host_file reads under tree/ */
+	char *t = host_file(path, &size);
+	int n = 0;
+	for (size_t off = 0; off + 512 <= size && t[off];) {
+		size_t len = strtoul(t + off + 124, 0, 8);
+		n += want(t + off, t + off + 512, len);
+		off += 512 + ((len + 511) & ~(size_t)511);
+	}
+	free(t);
+	return n;
+}
+
+static int pax_path(const char *h, const char *d, size_t len) { return h[156] == 'x' && memmem(d, len, " path=", 6); }
+static int pax_linkpath(const char *h, const char *d, size_t len) { return h[156] == 'x' && memmem(d, len, " linkpath=", 10); }
+static int gnu_longname(const char *h, const char *d, size_t len) { (void)d; (void)len; return h[156] == 'L'; }
+static int gnu_longlink(const char *h, const char *d, size_t len) { (void)d; (void)len; return h[156] == 'K'; }
+/* an entry (not a GNU long-name record, named "././@LongLink") whose name starts with "./" */
+static int dot_slash(const char *h, const char *d, size_t len)
+{
+	(void)d;
+	(void)len;
+	return h[156] != 'L' && h[156] != 'K' && strncmp(h, "./", 2) == 0;
+}
+static int ustar_prefix(const char *h, const char *d, size_t len)
+{
+	(void)d;
+	(void)len;
+	return memcmp(h + 257, "ustar\0", 6) == 0 && h[345] != 0;
+}
+
+/* The file reads back through the libOS exactly as the host has it in the tree. */
+static void same_as_host(const char *guest_path, const char *tree_path)
+{
+	size_t len;
+	char *want = host_file(tree_path, &len);
+	static char got[1 << 17];
+	long r = read_file(guest_path, got, sizeof got);
+	if (r < 0) FAIL("read %s: -%s", guest_path, errname(r));
+	if ((size_t)r != len) FAIL("%s: %ld bytes, the tree's file has %zu", guest_path, r, len);
+	CHECK_MEM(got, want, len);
+	free(want);
+}
+
+TEST(tar_pax_files)
+{
+	CHECK(tar_count("pax.tar", dot_slash) > 10); /* names like "./hello.txt" */
+	boot(0);
+	same_as_host("/hello.txt", "hello.txt");
+	same_as_host("/dir/file.txt", "dir/file.txt");
+	same_as_host("/dir/sub/deep.txt", "dir/sub/deep.txt");
+	same_as_host("/empty.txt", "empty.txt");
+	same_as_host("/big.txt", "big.txt");
+	char want[1024], dir[256];
+	snprintf(dir, sizeof dir, "%s", tree_name(".", "a-directory-name"));
+	snprintf(want, sizeof want,
+		 "%s/ %s abs-link@ big.txt chain@ dangling@ deep/ dev/ dir/ empty-dir/ empty.txt hello.txt link-to-dir@ "
+		 "link-to-file@ long-link@ loop-a@ loop-b@ self@ tmp/",
+		 dir, tree_name(".", LONG_NAME_PREFIX));
+	CHECK_STR(ls("/"), want);
+}
+
+TEST(tar_pax_directories)
+{
+	boot(0);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/dir", &st));
+	CHECK_EQ(st.st_mode, S_IFDIR | 0750); /* the mode the tar holds */
+	CHECK_EQ(st.st_mtim.tv_sec, 1700000000);
+	CHECK_OK(sys(SYS_stat, "/dir/sub", &st));
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_STR(ls("/empty-dir"), "");
+	CHECK_STR(ls("/dir"), "file.txt sub/ up@");
+	/* The "./" entry did not replace the root, and the libOS's own folders are still there. */
+	CHECK_STR(ls("/dev"), "null% random% urandom% zero%");
+	CHECK_OK(sys(SYS_stat, "/tmp", &st));
+	CHECK_EQ(st.st_mode, S_IFDIR | 01777);
+}
+
+TEST(tar_pax_symlinks)
+{
+	boot(0);
+	struct stat st;
+	char buf[256] = "";
+	CHECK_OK(sys(SYS_lstat, "/link-to-file", &st));
+	CHECK(S_ISLNK(st.st_mode));
+	CHECK_EQ(st.st_size, 9);
+	CHECK_EQ(sys(SYS_readlink, "/link-to-file", buf, sizeof buf), 9);
+	CHECK_MEM(buf, "hello.txt", 9);
+	CHECK_OK(sys(SYS_stat, "/link-to-file", &st));
+	CHECK_EQ(st.st_mode, S_IFREG | 0640);
+	CHECK_EQ(st.st_size, 13);
+	CHECK_EQ(sys(SYS_readlink, "/dir/up", buf, sizeof buf), 12);
+	CHECK_MEM(buf, "../hello.txt", 12);
+	CHECK_EQ(sys(SYS_readlink, "/abs-link", buf, sizeof buf), 13);
+	CHECK_MEM(buf, "/dir/file.txt", 13);
+	CHECK_OK(sys(SYS_lstat, "/dangling", &st));
+	CHECK(S_ISLNK(st.st_mode));
+}
+
+TEST(tar_pax_long_name)
+{
+	CHECK(tar_count("pax.tar", pax_path) >= 1);
+	const char *name = tree_name(".", LONG_NAME_PREFIX);
+	CHECK_EQ(strlen(name), 150);
+	boot(0);
+	char path[256], buf[64];
+	snprintf(path, sizeof path, "/%s", name);
+	CHECK_EQ(read_file(path, buf, sizeof buf), 10);
+	CHECK_STR(buf, "long name\n");
+	CHECK(strstr(ls("/"), name) != 0);
+}
+
+TEST(tar_pax_long_link_target)
+{
+	CHECK(tar_count("pax.tar", pax_linkpath) >= 1);
+	boot(0);
+	char buf[512] = "", want[512];
+	snprintf(want, sizeof want, "%s/t.txt", tree_name(".", "a-directory-name"));
+	CHECK(strlen(want) > 100);
+	CHECK_EQ(sys(SYS_readlink, "/long-link", buf, sizeof buf), strlen(want));
+	CHECK_STR(buf, want);
+	CHECK_EQ(read_file("/long-link", buf, sizeof buf), 12);
+	CHECK_STR(buf, "long target\n");
+}
+
+TEST(tar_ustar_prefix)
+{
+	CHECK(tar_count("ustar.tar", ustar_prefix) >= 1);
+	CHECK_EQ(tar_count("ustar.tar", pax_path), 0);
+	CHECK(strlen(DEEP) > 100);
+	boot(&(struct boot_opts){ .tar = "ustar.tar" });
+	char buf[64];
+	CHECK_EQ(read_file("/" DEEP, buf, sizeof buf), 9);
+	CHECK_STR(buf, "prefixed\n");
+	same_as_host("/hello.txt", "hello.txt");
+	same_as_host("/big.txt", "big.txt");
+	CHECK_EQ(sys(SYS_readlink, "/dir/up", buf, sizeof buf), 12);
+	CHECK_ERR(sys(SYS_access, "/long-link", F_OK), ENOENT); /* not in this tar */
+}
+
+TEST(tar_gnu_long_names)
+{
+	CHECK(tar_count("gnu.tar", gnu_longname) >= 1);
+	CHECK(tar_count("gnu.tar", gnu_longlink) >= 1);
+	CHECK_EQ(tar_count("gnu.tar", dot_slash), 0); /* plain names, unlike pax.tar */
+	boot(&(struct boot_opts){ .tar = "gnu.tar" });
+	char path[256], buf[512];
+	snprintf(path, sizeof path, "/%s", tree_name(".", LONG_NAME_PREFIX));
+	CHECK_EQ(read_file(path, buf, sizeof buf), 10);
+	CHECK_STR(buf, "long name\n");
+	CHECK_EQ(read_file("/long-link", buf, sizeof buf), 12);
+	CHECK_STR(buf, "long target\n");
+	CHECK_EQ(read_file("/" DEEP, buf, sizeof buf), 9);
+	same_as_host("/dir/sub/deep.txt", "dir/sub/deep.txt");
+}
+
+TEST(tar_later_entry_replaces_earlier)
+{
+	boot(&(struct boot_opts){ .tar = "replace.tar" });
+	char buf[128];
+	struct stat st;
+	CHECK_EQ(read_file("/same.txt", buf, sizeof buf), 7);
+	CHECK_STR(buf, "second\n");
+	CHECK_OK(sys(SYS_stat, "/same.txt", &st));
+	CHECK_EQ(st.st_size, 7);
+	/* A file replaced by a directory, and a directory (with a child) by a file. */
+	CHECK_STR(ls("/becomes-dir"), "inner.txt");
+	CHECK_EQ(read_file("/was-dir", buf, sizeof buf), 11);
+	CHECK_STR(buf, "a file now\n");
+	CHECK_ERR(sys(SYS_stat, "/was-dir/child.txt", &st), ENOTDIR);
+	/* Folders the tar never names are made on the way to a file. */
+	CHECK_STR(ls("/implicit"), "deeper/");
+	CHECK_EQ(read_file("/implicit/deeper/c.txt", buf, sizeof buf), 2);
+	CHECK_STR(ls("/"), "becomes-dir/ dev/ implicit/ same.txt tmp/ was-dir");
+}
+
+TEST(tar_read_offsets)
+{
+	boot(0);
+	size_t size;
+	char *want = host_file("big.txt", &size);
+	CHECK_EQ(size, 64004);
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	char buf[1000];
+	static const long offs[] = { 0, 1, 511, 512, 513, 4095, 4096, 4097, 10000, 32768, 63900 };
+	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+		memset(buf, 0, sizeof buf);
+		CHECK_EQ(sys(SYS_pread64, fd, buf, 100, offs[i]), 100);
+		if (memcmp(buf, want + offs[i], 100)) FAIL("pread at %ld differs from the file", offs[i]);
+	}
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 100, 63950), 54); /* short at the end */
+	CHECK_MEM(buf, want + 63950, 54);
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 100, 64004), 0);
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 100, 99999), 0);
+	CHECK_ERR(sys(SYS_pread64, fd, buf, 100, -1), EINVAL);
+	/* pread leaves the offset alone; read moves it, in odd-sized pieces to the end. */
+	size_t got = 0;
+	long r;
+	static char all[70000];
+	while ((r = sys(SYS_read, fd, all + got, 777)) > 0) got += (size_t)r;
+	CHECK_EQ(r, 0);
+	CHECK_EQ(got, size);
+	CHECK_MEM(all, want, size);
+	CHECK_EQ(sys(SYS_lseek, fd, 1000, SEEK_SET), 1000);
+	CHECK_EQ(sys(SYS_read, fd, buf, 10), 10);
+	CHECK_MEM(buf, want + 1000, 10);
+	CHECK_EQ(sys(SYS_lseek, fd, -5, SEEK_CUR), 1005);
+	CHECK_EQ(sys(SYS_read, fd, buf, 5), 5);
+	CHECK_MEM(buf, want + 1005, 5);
+	CHECK_EQ(sys(SYS_lseek, fd, -4, SEEK_END), 64000);
+	CHECK_EQ(sys(SYS_read, fd, buf, sizeof buf), 4);
+	CHECK_MEM(buf, "end\n", 4);
+	CHECK_ERR(sys(SYS_lseek, fd, -70000, SEEK_END), EINVAL);
+	CHECK_ERR(sys(SYS_lseek, fd, 0, 42), EINVAL);
+	CHECK_EQ(sys(SYS_lseek, fd, 100000, SEEK_SET), 100000); /* past the end is allowed */
+	CHECK_EQ(sys(SYS_read, fd, buf, 10), 0);
+	free(want);
+}
+
+TEST(tar_fstat_sizes)
+{
+	boot(0);
+	struct stat st, st2;
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	CHECK_OK(sys(SYS_fstat, fd, &st));
+	CHECK_EQ(st.st_mode, S_IFREG | 0644);
+	CHECK_EQ(st.st_size, 64004);
+	CHECK_EQ(st.st_blocks, (64004 + 511) / 512);
+	CHECK_EQ(st.st_mtim.tv_sec, 1700000000);
+	CHECK_EQ(st.st_nlink, 1);
+	fd = CHECK_OK(open_("/empty.txt", O_RDONLY));
+	CHECK_OK(sys(SYS_fstat, fd, &st));
+	CHECK_EQ(st.st_size, 0);
+	fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
+	CHECK_OK(sys(SYS_fstat, fd, &st));
+	CHECK_EQ(st.st_size, 13);
+	CHECK_EQ(st.st_mode, S_IFREG | 0640);
+	CHECK_OK(sys(SYS_stat, "/link-to-file", &st2)); /* the same node through the link */
+	CHECK_EQ(st2.st_ino, st.st_ino);
+	CHECK_OK(sys(SYS_stat, "/dir/file.txt", &st2));
+	CHECK(st2.st_ino != st.st_ino);
+	CHECK_OK(sys(SYS_newfstatat, AT_FDCWD, "/hello.txt", &st2, 0));
+	CHECK_EQ(st2.st_ino, st.st_ino);
+}
+
+TEST(tar_file_bytes_stay_on_disk)
+{
+	boot(0);
+	long at_boot = fake.preads;
+	CHECK(at_boot > 0);
+	char buf[64];
+	CHECK_EQ(read_file("/hello.txt", buf, sizeof buf), 13);
+	CHECK(fake.preads > at_boot); /* read from the disk when asked, not copied at boot */
+}
+
+TEST(tar_no_disk)
+{
+	boot(&(struct boot_opts){ .no_disk = 1 });
+	CHECK_EQ(fake.preads, 0);
+	CHECK_STR(ls("/"), "dev/ tmp/");
+	CHECK_ERR(open_("/hello.txt", O_RDONLY), ENOENT);
+	CHECK_OK(write_file("/tmp/new", "works without a disk"));
+}
