@@ -7,9 +7,9 @@
  * from the suite fails instead of passing unseen.
  */
 import fs from 'node:fs';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
+import { runInToolchain } from '../helpers/native-suite.js';
 
 /** tar.c: the rootfs index (pax, ustar prefix, GNU long names, replacements) and disk reads. */
 const TAR = [
@@ -82,7 +82,6 @@ const ALL = GROUPS.flatMap(([, names]) => names);
 
 
 const out = tempDir('nabla-e2e-libos-');
-let image = '';
 let suite = { exitCode: -1, output: '' };
 /** case name → { status: ok|FAIL, detail } from the suite's per-case lines. */
 const cases = new Map<string, { status: string; detail: string }>();
@@ -93,20 +92,7 @@ function expectOk(name: string): void {
 }
 
 beforeAll(async () => {
-  const toolchain = await nabla(['toolchain', 'build', 'c']);
-  expect(toolchain.exitCode, toolchain.stderr).toBe(0);
-  image = toolchain.stdout.trim();
-  expect(image).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}$/);
-  // The source read-only, the build in `out` (umask 0: the host user can remove it), no
-  // capabilities and no network: the suite needs neither.
-  fs.chmodSync(out, 0o777);
-  const run = await execa(
-    'docker',
-    ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
-      'sh', '-c', 'umask 0 && exec sh /src/test/native/libos/run.sh /out/libos'],
-    { reject: false, stdin: 'ignore', all: true },
-  );
-  suite = { exitCode: run.exitCode ?? -1, output: String(run.all) };
+  suite = await runInToolchain('sh /src/test/native/libos/run.sh /out/libos', out);
   for (const line of suite.output.split('\n')) {
     const m = /^(ok|FAIL) +([^:\s]+)(?:: (.*))?$/.exec(line);
     if (m) cases.set(m[2]!, { status: m[1]!, detail: m[3] ?? '' });

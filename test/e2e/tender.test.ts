@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
+import { runInToolchain } from '../helpers/native-suite.js';
 
 /** Both builds: static-pie musl (the one images ship) and plain gcc + glibc. */
 const TENDERS = ['nabla-run', 'nabla-run-gnu'];
@@ -47,20 +48,8 @@ async function docker(args: string[]) {
 }
 
 beforeAll(async () => {
-  const toolchain = await nabla(['toolchain', 'build', 'c']);
-  expect(toolchain.exitCode, toolchain.stderr).toBe(0);
-  image = toolchain.stdout.trim();
-  expect(image).toMatch(/^nabla\/toolchain-c:[0-9a-f]{16}$/);
-  // Root without capabilities (so a mode-000 disk is unreadable), the source read-only,
-  // the build and its logs in `out` (umask 0: the host user can remove them).
-  fs.chmodSync(out, 0o777);
-  const run = await execa(
-    'docker',
-    ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
-      'sh', '-c', 'umask 0 && exec make -s -C /src/native/tender test OUT=/out'],
-    { reject: false, stdin: 'ignore', all: true },
-  );
-  suite = { exitCode: run.exitCode ?? -1, output: String(run.all) };
+  // Without capabilities, root cannot read a mode-000 disk: the suite tests that refusal.
+  ({ image, ...suite } = await runInToolchain('make -s -C /src/native/tender test OUT=/out', out));
   for (const line of suite.output.split('\n')) {
     const m = /^(ok|FAIL|skip) +(\S+) ([^:\s]+)(?:: (.*))?$/.exec(line);
     if (m) cases.set(`${m[2]} ${m[3]}`, { status: m[1]!, detail: m[4] ?? '' });
