@@ -134,7 +134,7 @@ static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 	if ((flags & O_DIRECTORY) && node->kind != NODE_DIR) return -ENOTDIR;
 	if (node->kind == NODE_DIR && (flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && node->kind == NODE_FILE) vfs_truncate(node, 0);
-	struct file *f = open_file(node, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY));
+	struct file *f = open_file(node, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
 	r = install(f, 0, !!(flags & O_CLOEXEC));
 	if (r < 0) release(f);
 	return r;
@@ -402,6 +402,10 @@ static long sys_symlinkat(const char *target, long dirfd, const char *path)
 
 static long sys_unlinkat(long dirfd, const char *path, int flags)
 {
+	/* rmdir("x/.") is EINVAL on Linux: the last part must name the folder itself. */
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/') len--;
+	if ((flags & AT_REMOVEDIR) && len >= 1 && path[len - 1] == '.' && (len == 1 || path[len - 2] == '/')) return -EINVAL;
 	struct node *node;
 	long r = lookup_at(dirfd, path, 0, &node);
 	if (r < 0) return r;

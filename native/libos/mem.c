@@ -76,8 +76,10 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off
 {
 	(void)prot;
 	(void)off;
-	if (len == 0 || addr % PAGE_SIZE) return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS) || fd != -1) return -ENODEV; /* file mappings: not yet */
+	/* A hint need not be aligned (it is only a hint); a fixed address must be. */
+	if (len == 0 || ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr % PAGE_SIZE)) return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS)) return -ENODEV; /* file mappings: not yet (Linux ignores fd when anonymous) */
+	(void)fd;
 	size_t count = PAGE_UP(len) / PAGE_SIZE;
 	if (count > heap_pages) return -ENOMEM;
 	size_t first;

@@ -295,6 +295,9 @@ TEST(fcntl_dupfd_getfl_setfl)
 	CHECK_EQ(sys(SYS_fcntl, fd + 1, F_GETFD), 0);
 	CHECK_EQ(sys(SYS_fcntl, fd, F_GETFL) & O_ACCMODE, O_RDWR);
 	CHECK_EQ(sys(SYS_fcntl, fd, F_GETFL) & O_APPEND, 0);
+	long cloexec_fd = CHECK_OK(open_("/hello.txt", O_RDONLY | O_CLOEXEC));
+	CHECK_EQ(sys(SYS_fcntl, cloexec_fd, F_GETFL) & O_CLOEXEC, 0); /* a per-fd flag: F_GETFD */
+	CHECK_EQ(sys(SYS_fcntl, cloexec_fd, F_GETFD), FD_CLOEXEC);
 	CHECK_OK(sys(SYS_fcntl, fd, F_SETFL, O_APPEND | O_NONBLOCK | O_WRONLY));
 	long fl = sys(SYS_fcntl, fd, F_GETFL);
 	CHECK_EQ(fl & O_ACCMODE, O_RDWR); /* F_SETFL cannot change the access mode */

@@ -118,6 +118,7 @@ TEST(mmap_bad_arguments)
 	CHECK_ERR(map(0, 0, 0), EINVAL);
 	long p = CHECK_OK(map(0, P, 0));
 	CHECK_ERR(map(p + 1, P, MAP_FIXED), EINVAL);
+	CHECK_OK(map(p + 1, P, 0)); /* an unaligned hint is only a hint */
 	CHECK_ERR(map(0, 1L << 50, 0), ENOMEM);
 }
 
@@ -222,6 +223,8 @@ TEST(mmap_of_a_file_is_enodev)
 	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, 0), ENODEV);
 	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+	/* with MAP_ANONYMOUS the fd is ignored, as Linux does */
+	CHECK_OK(sys(SYS_mmap, 0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, fd, 0));
 }
 
 /* A full tmpfs is ENOSPC on Linux; the app gets an error it can handle. */

@@ -233,6 +233,10 @@ TEST(mkdir_and_rmdir)
 	CHECK_ERR(sys(SYS_rmdir, "/hello.txt"), ENOTDIR);
 	CHECK_ERR(sys(SYS_rmdir, "/tmp/nope"), ENOENT);
 	CHECK_ERR(sys(SYS_rmdir, "/"), EBUSY);
+	CHECK_OK(sys(SYS_mkdir, "/tmp/e", 0755));
+	CHECK_ERR(sys(SYS_rmdir, "/tmp/e/."), EINVAL);
+	CHECK_ERR(sys(SYS_rmdir, "/tmp/e/./"), EINVAL);
+	CHECK_OK(sys(SYS_rmdir, "/tmp/e"));
 	CHECK_OK(sys(SYS_rmdir, "/tmp/d/e"));
 	CHECK_OK(sys(SYS_unlinkat, AT_FDCWD, "/tmp/d/f", AT_REMOVEDIR));
 	CHECK_OK(sys(SYS_rmdir, "/tmp/d"));
