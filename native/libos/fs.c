@@ -5,9 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "vfs.h"
 
@@ -58,6 +61,7 @@ static struct file *open_file(struct node *node, int flags)
 
 static void release(struct file *f)
 {
+	if (f->node->kind == NODE_PIPE) pipe_close(f->node, (f->flags & O_ACCMODE) == O_WRONLY);
 	vfs_put(f->node);
 	f->node = (struct node *)free_files;
 	free_files = f;
@@ -177,6 +181,7 @@ static long sys_read(long fd, void *buf, size_t len)
 {
 	struct file *f = get(fd);
 	if (!f || !readable(f)) return -EBADF;
+	if (f->node->kind == NODE_PIPE) return pipe_read(f->node, buf, len, f->flags & O_NONBLOCK);
 	long r = file_read(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
 	return r;
@@ -186,6 +191,7 @@ static long sys_write(long fd, const void *buf, size_t len)
 {
 	struct file *f = get(fd);
 	if (!f || !writable(f)) return -EBADF;
+	if (f->node->kind == NODE_PIPE) return pipe_write(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->flags & O_APPEND) f->pos = f->node->size;
 	long r = file_write(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
@@ -197,7 +203,7 @@ static long sys_pread(long fd, void *buf, size_t len, int64_t off)
 	struct file *f = get(fd);
 	if (!f || !readable(f)) return -EBADF;
 	if (off < 0) return -EINVAL;
-	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
 	return file_read(f, buf, len, (uint64_t)off);
 }
 
@@ -206,7 +212,7 @@ static long sys_pwrite(long fd, const void *buf, size_t len, int64_t off)
 	struct file *f = get(fd);
 	if (!f || !writable(f)) return -EBADF;
 	if (off < 0) return -EINVAL;
-	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
 	return file_write(f, buf, len, (uint64_t)off);
 }
 
@@ -258,7 +264,7 @@ static long sys_lseek(long fd, int64_t off, int whence)
 {
 	struct file *f = get(fd);
 	if (!f) return -EBADF;
-	if (f->node->kind == NODE_CONSOLE) return -ESPIPE;
+	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos : whence == SEEK_END ? (int64_t)f->node->size : -1;
 	if (base < 0 || base + off < 0) return -EINVAL;
 	f->pos = (uint64_t)(base + off);
@@ -521,6 +527,99 @@ static long sys_faccessat(long dirfd, const char *path, int mode, int flags)
 	return lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &node);
 }
 
+static long sys_pipe2(int *fdpair, int flags)
+{
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK)) return -EINVAL;
+	struct node *node = pipe_new();
+	struct file *ends[2] = { open_file(node, O_RDONLY | (flags & O_NONBLOCK)), open_file(node, O_WRONLY | (flags & O_NONBLOCK)) };
+	vfs_put(node); /* not in any folder: only the two ends hold it */
+	long r = install(ends[0], 0, !!(flags & O_CLOEXEC));
+	if (r < 0) {
+		release(ends[0]);
+		release(ends[1]);
+		return r;
+	}
+	fdpair[0] = (int)r;
+	r = install(ends[1], 0, !!(flags & O_CLOEXEC));
+	if (r < 0) {
+		do_close(fdpair[0]);
+		release(ends[1]);
+		return r;
+	}
+	fdpair[1] = (int)r;
+	return 0;
+}
+
+/* What poll would report for fd now. */
+static short readiness(long fd, short events)
+{
+	struct file *f = get(fd);
+	if (!f) return POLLNVAL;
+	short ready;
+	switch (f->node->kind) {
+	case NODE_PIPE: ready = pipe_poll(f->node, (f->flags & O_ACCMODE) == O_WRONLY); break;
+	case NODE_CONSOLE: ready = f->node->host_fd == 0 ? POLLIN | POLLHUP : POLLOUT; break; /* stdin: at its end */
+	default: ready = POLLIN | POLLOUT; /* files and devices never block */
+	}
+	return (short)(ready & (events | POLLERR | POLLHUP | POLLNVAL));
+}
+
+static long sys_poll(struct pollfd *fds_, unsigned long n, uint64_t deadline)
+{
+	if (n > MAX_FDS) return -EINVAL;
+	for (;;) {
+		long count = 0;
+		for (unsigned long i = 0; i < n; i++) {
+			fds_[i].revents = fds_[i].fd < 0 ? 0 : readiness(fds_[i].fd, fds_[i].events);
+			if (fds_[i].revents) count++;
+		}
+		if (count || deadline == 1) return count; /* 1: a zero timeout */
+		if (!sched_wait(&poll_key, deadline) && deadline) return 0; /* timed out */
+	}
+}
+
+static long ppoll_deadline(const struct timespec *ts, uint64_t *deadline)
+{
+	if (!ts) { *deadline = 0; return 0; }
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return -EINVAL;
+	uint64_t ns = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+	*deadline = ns == 0 ? 1 : time_now_ns(CLOCK_MONOTONIC) + ns;
+	return 0;
+}
+
+/* select over fd_sets, as poll: read, write, except sets in, ready sets out. */
+static long sys_select(int n, fd_set *rd, fd_set *wr, fd_set *ex, uint64_t deadline)
+{
+	if (n < 0 || n > FD_SETSIZE) return -EINVAL;
+	for (;;) {
+		long count = 0;
+		fd_set r_out, w_out, e_out;
+		FD_ZERO(&r_out);
+		FD_ZERO(&w_out);
+		FD_ZERO(&e_out);
+		for (int fd = 0; fd < n; fd++) {
+			short want = (short)((rd && FD_ISSET(fd, rd) ? POLLIN : 0) | (wr && FD_ISSET(fd, wr) ? POLLOUT : 0));
+			if (!want && !(ex && FD_ISSET(fd, ex))) continue;
+			short got = readiness(fd, want);
+			if (got & POLLNVAL) return -EBADF;
+			if (rd && FD_ISSET(fd, rd) && got & (POLLIN | POLLHUP | POLLERR)) { FD_SET(fd, &r_out); count++; }
+			if (wr && FD_ISSET(fd, wr) && got & (POLLOUT | POLLERR)) { FD_SET(fd, &w_out); count++; }
+		}
+		if (count || deadline == 1) {
+			if (rd) *rd = r_out;
+			if (wr) *wr = w_out;
+			if (ex) *ex = e_out;
+			return count;
+		}
+		if (!sched_wait(&poll_key, deadline) && deadline) {
+			if (rd) FD_ZERO(rd);
+			if (wr) FD_ZERO(wr);
+			if (ex) FD_ZERO(ex);
+			return 0;
+		}
+	}
+}
+
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
 	(void)a6;
@@ -581,6 +680,31 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 		if (a2 < 0) return -EINVAL;
 		long r = lookup_at(AT_FDCWD, (const char *)a1, 1, &node);
 		return r < 0 ? r : vfs_truncate(node, (uint64_t)a2);
+	}
+	case SYS_pipe: return sys_pipe2((int *)a1, 0);
+	case SYS_pipe2: return sys_pipe2((int *)a1, (int)a2);
+	case SYS_poll: {
+		int ms = (int)a3;
+		return sys_poll((struct pollfd *)a1, (unsigned long)a2, ms == 0 ? 1 : sched_deadline(ms));
+	}
+	case SYS_ppoll: {
+		uint64_t deadline;
+		long r = ppoll_deadline((const struct timespec *)a3, &deadline);
+		return r < 0 ? r : sys_poll((struct pollfd *)a1, (unsigned long)a2, deadline);
+	}
+	case SYS_select: {
+		const struct timeval *tv = (const struct timeval *)a5;
+		uint64_t deadline = 0;
+		if (tv) {
+			uint64_t ns = (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+			deadline = ns == 0 ? 1 : time_now_ns(CLOCK_MONOTONIC) + ns;
+		}
+		return sys_select((int)a1, (fd_set *)a2, (fd_set *)a3, (fd_set *)a4, deadline);
+	}
+	case SYS_pselect6: {
+		uint64_t deadline;
+		long r = ppoll_deadline((const struct timespec *)a5, &deadline);
+		return r < 0 ? r : sys_select((int)a1, (fd_set *)a2, (fd_set *)a3, (fd_set *)a4, deadline);
 	}
 	case SYS_fsync:
 	case SYS_fdatasync: return get(a1) ? 0 : -EBADF;

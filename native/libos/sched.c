@@ -33,7 +33,7 @@ struct thread {
 	int (*fn)(void *);
 	void *arg;
 	int *clear_tid;            /* CLONE_CHILD_CLEARTID: zeroed and woken at exit */
-	const volatile int *futex; /* WAITING on this address (0: only a deadline) */
+	const volatile void *futex; /* WAITING on this address (0: only a deadline) */
 	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
 	int woken;
 };
@@ -91,7 +91,7 @@ static void reschedule(void)
 }
 
 /* Blocks the running thread on futex (may be 0) until woken or deadline (0: none). Returns 1 if woken. */
-static int block(const volatile int *futex, uint64_t deadline)
+static int block(const volatile void *futex, uint64_t deadline)
 {
 	current->state = WAITING;
 	current->futex = futex;
@@ -103,7 +103,7 @@ static int block(const volatile int *futex, uint64_t deadline)
 	return current->woken;
 }
 
-static int wake(const volatile int *futex, int count)
+static int wake(const volatile void *futex, int count)
 {
 	int woken = 0;
 	for (int i = 0; i < MAX_THREADS && woken < count; i++) {
@@ -115,6 +115,21 @@ static int wake(const volatile int *futex, int count)
 		}
 	}
 	return woken;
+}
+
+int sched_wait(const void *key, uint64_t deadline)
+{
+	return block(key, deadline);
+}
+
+void sched_wake_all(const void *key)
+{
+	wake(key, MAX_THREADS);
+}
+
+uint64_t sched_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? 0 : time_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000u + 1;
 }
 
 _Noreturn void thread_main(void)

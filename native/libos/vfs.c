@@ -61,6 +61,7 @@ void vfs_put(struct node *node)
 {
 	if (--node->links > 0) return;
 	if (node->kind == NODE_FILE && node->cap) mem_free(node->data, node->cap);
+	if (node->kind == NODE_PIPE) pipe_free(node);
 	node->data = 0;
 	node->cap = 0;
 }
@@ -198,7 +199,7 @@ void vfs_stat(struct node *node, struct stat *st)
 {
 	static const mode_t type[] = {
 		[NODE_DIR] = S_IFDIR, [NODE_FILE] = S_IFREG, [NODE_SYMLINK] = S_IFLNK, [NODE_NULL] = S_IFCHR,
-		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR,
+		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR, [NODE_PIPE] = S_IFIFO,
 	};
 	memset(st, 0, sizeof *st);
 	st->st_dev = 1;

@@ -6,7 +6,7 @@
 
 #include "libos.h"
 
-enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE };
+enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE, NODE_PIPE };
 
 struct node {
 	enum node_kind kind;
@@ -21,6 +21,7 @@ struct node {
 	char *data;               /* NODE_FILE in memory (written files); NODE_SYMLINK target */
 	size_t cap;               /* bytes allocated at data */
 	int host_fd;              /* NODE_CONSOLE: 0, 1 or 2 */
+	struct pipe *pipe;        /* NODE_PIPE: its buffer and ends */
 	int64_t mtime;
 	int links;                /* open files pointing here, plus 1 while in the tree */
 };
@@ -40,6 +41,16 @@ long vfs_truncate(struct node *node, uint64_t len);
 void vfs_stat(struct node *node, struct stat *st);
 size_t vfs_path(struct node *node, char *buf, size_t size);
 void *arena_alloc(size_t len);
+
+/* pipe.c: pipes between green threads. Blocking calls wait in the scheduler. */
+struct node *pipe_new(void);
+long pipe_read(struct node *node, void *buf, size_t len, int nonblock);
+long pipe_write(struct node *node, const void *buf, size_t len, int nonblock);
+void pipe_close(struct node *node, int write_end);
+short pipe_poll(struct node *node, int write_end);
+void pipe_free(struct node *node);
+/* Woken whenever any pipe changes: poll and select wait here. */
+extern const int poll_key;
 
 /* tar.c: load the disk image's index into the tree. */
 void tar_load(uint64_t size);

@@ -67,6 +67,13 @@ const THREADS = [
   'the-last-threads-exit-is-the-processs', 'exit-group-ends-every-thread-at-once',
   'exit-of-the-only-thread-exits-the-process',
 ];
+/** pipe.c and poll/select in fs.c. */
+const PIPES = [
+  'pipe-carries-bytes-between-threads-then-ends-with-eof',
+  'pipe-write-without-a-reader-is-epipe-and-nonblock-is-eagain',
+  'poll-reports-pipe-readiness-and-times-out',
+  'select-waits-for-a-pipe-written-by-another-thread',
+];
 /** random.c, time.c, proc.c, the dispatcher. */
 const OTHERS = [
   'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
@@ -76,7 +83,7 @@ const OTHERS = [
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
-  ['random, time, process', OTHERS],
+  ['pipes and poll', PIPES], ['random, time, process', OTHERS],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 
