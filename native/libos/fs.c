@@ -578,12 +578,17 @@ static long sys_poll(struct pollfd *fds_, unsigned long n, uint64_t deadline)
 	}
 }
 
+/* A poll-style wait: 0 waits forever, 1 means "do not wait", else a monotonic deadline. */
+static uint64_t wait_deadline(uint64_t ns)
+{
+	return ns == 0 ? 1 : time_now_ns(CLOCK_MONOTONIC) + ns;
+}
+
 static long ppoll_deadline(const struct timespec *ts, uint64_t *deadline)
 {
 	if (!ts) { *deadline = 0; return 0; }
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return -EINVAL;
-	uint64_t ns = (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
-	*deadline = ns == 0 ? 1 : time_now_ns(CLOCK_MONOTONIC) + ns;
+	*deadline = wait_deadline((uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec);
 	return 0;
 }
 
@@ -685,7 +690,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_pipe2: return sys_pipe2((int *)a1, (int)a2);
 	case SYS_poll: {
 		int ms = (int)a3;
-		return sys_poll((struct pollfd *)a1, (unsigned long)a2, ms == 0 ? 1 : sched_deadline(ms));
+		return sys_poll((struct pollfd *)a1, (unsigned long)a2, ms < 0 ? 0 : wait_deadline((uint64_t)ms * 1000000u));
 	}
 	case SYS_ppoll: {
 		uint64_t deadline;
@@ -694,11 +699,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	}
 	case SYS_select: {
 		const struct timeval *tv = (const struct timeval *)a5;
-		uint64_t deadline = 0;
-		if (tv) {
-			uint64_t ns = (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
-			deadline = ns == 0 ? 1 : time_now_ns(CLOCK_MONOTONIC) + ns;
-		}
+		uint64_t deadline = tv ? wait_deadline((uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u) : 0;
 		return sys_select((int)a1, (fd_set *)a2, (fd_set *)a3, (fd_set *)a4, deadline);
 	}
 	case SYS_pselect6: {

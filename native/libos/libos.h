@@ -64,8 +64,6 @@ void sched_init(void);
 /* Waits until sched_wake_all(key) or the monotonic deadline (0: none); 1 if woken. */
 int sched_wait(const void *key, uint64_t deadline);
 void sched_wake_all(const void *key);
-/* The deadline of a poll-style timeout in ms (negative: none). */
-uint64_t sched_deadline(int timeout_ms);
 long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* proc.c: identity, exit, thread pointer, signals as bookkeeping */

@@ -127,11 +127,6 @@ void sched_wake_all(const void *key)
 	wake(key, MAX_THREADS);
 }
 
-uint64_t sched_deadline(int timeout_ms)
-{
-	return timeout_ms < 0 ? 0 : time_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000u + 1;
-}
-
 _Noreturn void thread_main(void)
 {
 	int ret = current->fn(current->arg);
