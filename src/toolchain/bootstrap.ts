@@ -47,7 +47,9 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
   if (!/^(https?|file):\/\/\S+$/.test(mirror)) {
     throw new ConfigError(`--mirror "${mirror}" is not a URL`, { field: '--mirror', hint: 'e.g. --mirror http://HOST/debian' });
   }
-  await requireTool('debootstrap', 'install it with `apt-get install debootstrap`');
+  if (!(await hasTool('debootstrap'))) {
+    throw new EnvironmentError('debootstrap is not installed', { hint: 'install it with `apt-get install debootstrap`' });
+  }
   if (process.getuid?.() !== 0) {
     throw new EnvironmentError('debootstrap needs root', { hint: 'run `sudo nabla-build toolchain bootstrap`' });
   }
@@ -152,7 +154,8 @@ function fromDeb822(text: string): string | undefined {
   return undefined;
 }
 
-async function requireTool(name: string, hint: string): Promise<void> {
+/** Whether a host tool is installed (sbin included: debootstrap lives there). */
+export async function hasTool(name: string): Promise<boolean> {
   const found = await execa('sh', ['-c', `command -v ${name}`], { reject: false, env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
-  if (found.exitCode !== 0) throw new EnvironmentError(`${name} is not installed`, { hint });
+  return found.exitCode === 0;
 }

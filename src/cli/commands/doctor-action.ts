@@ -1,9 +1,8 @@
 /** The checks of `doctor`, each with what to do when it fails. */
 import fs from 'node:fs';
-import { execa } from 'execa';
 import { BASE_IMAGE, openCatalog } from '../../toolchain/catalog.js';
 import { imageExists } from '../../toolchain/build.js';
-import { findDebianMirror } from '../../toolchain/bootstrap.js';
+import { findDebianMirror, hasTool } from '../../toolchain/bootstrap.js';
 import { connectDocker } from '../../util/docker.js';
 import { EnvironmentError, errorMessage } from '../../util/errors.js';
 
@@ -70,8 +69,7 @@ export async function doctor(toolchainsDir?: string): Promise<void> {
       name: 'debootstrap',
       required: false,
       run: async () => {
-        const found = await execa('sh', ['-c', 'PATH=$PATH:/usr/sbin:/sbin command -v debootstrap'], { reject: false });
-        if (found.exitCode !== 0) throw new Problem('not installed', 'apt-get install debootstrap (needed by `toolchain bootstrap`)');
+        if (!(await hasTool('debootstrap'))) throw new Problem('not installed', 'apt-get install debootstrap (needed by `toolchain bootstrap`)');
         const mirror = findDebianMirror('/etc/apt');
         return mirror ? `mirror from apt sources: ${mirror}` : 'no bookworm mirror in apt sources: pass --mirror to bootstrap';
       },
