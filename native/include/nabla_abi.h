@@ -2,10 +2,14 @@
  * nabla_abi.h — the contract between the tender (nabla-run) and a unikernel.
  * Self-contained and versioned: the tender refuses a unikernel whose ABI note differs.
  *
- * A unikernel is a static, non-PIE x86-64 ELF (app + libOS-musl + libOS) whose PT_LOAD
- * segments lie inside the guest region [NABLA_GUEST_BASE, NABLA_GUEST_BASE + mem). It
- * carries a note (section .note.nabla, name "NABLA", type NABLA_NOTE_ABI, desc: one
- * uint32_t = NABLA_ABI_VERSION).
+ * A unikernel is a static, non-PIE x86-64 ELF whose PT_LOAD segments lie inside the guest
+ * region, in one of two forms:
+ *   relinked: app + libOS-musl + libOS in one ELF (`nabla-run APP`);
+ *   beside:   any static Linux program (a Go binary) and the libOS as its own ELF, linked
+ *             at NABLA_LIBOS_BASE (`nabla-run --libos=LIBOS APP`).
+ * The ELF holding the libOS carries a note (section .note.nabla, name "NABLA", type
+ * NABLA_NOTE_ABI, desc: struct nabla_note) saying where its hypercall code, SIGSYS
+ * handler and signal stack are.
  *
  * Boot: the tender maps the region, copies the segments, writes a struct nabla_boot at
  * NABLA_BOOT_ADDR, builds a Linux initial stack (argc, argv, envp, auxv) at the top of
@@ -13,20 +17,31 @@
  *   %rdi = NABLA_BOOT_ADDR, %rsp = the initial stack, every other register zero.
  * The entry (libOS `_nabla_start`) keeps %rdi and hands the stack to libc's _start.
  *
- * Host calls ("hypercalls") are plain Linux syscalls made by the libOS; the filter allows
- * only those listed in the tender's policy (`nabla-run --print-policy`), with the fds
- * below pinned. Anything else kills the process.
+ * The libOS's entry (`_nabla_start`) keeps %rdi, sets itself up and hands the stack to
+ * boot->app_entry, or to libc's _start when that is 0 (relinked).
+ *
+ * Host calls ("hypercalls") are plain Linux syscalls made from the libOS's hypercall code
+ * [hypercall_start, hypercall_end): the filter allows there only those listed in the
+ * tender's policy (`nabla-run --print-policy`), with the fds below pinned, and kills on
+ * anything else. A syscall made anywhere else (code that was not relinked) is trapped:
+ * SIGSYS goes to trap_handler on trap_stack, which serves it in the libOS and returns to
+ * the app with rt_sigreturn from the hypercall code.
  */
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 1
+#define NABLA_ABI_VERSION 2
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
 
-/* The guest region starts at 1 MiB; unikernels are linked at the usual 0x400000. */
+/* The guest region starts at 1 MiB; apps are linked at the usual 0x400000, a libOS beside
+ * the app at 2 MiB (it must end below the app). */
 #define NABLA_GUEST_BASE 0x100000UL
+#define NABLA_LIBOS_BASE 0x200000UL
+/* Address space beyond --mem: room for reservations (PROT_NONE mappings, e.g. Go's heap
+ * index) that cost no memory. Only mappings the guest can use count against --mem. */
+#define NABLA_VA_EXTRA (4UL << 30)
 /* One page at the start of the region holds struct nabla_boot and the strings it points to;
  * the guest may read it, not write it. */
 #define NABLA_BOOT_ADDR NABLA_GUEST_BASE
@@ -45,13 +60,26 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* The note's desc: where the libOS keeps what the tender wires up before the filter. */
+struct nabla_note {
+    uint32_t abi_version;     /* NABLA_ABI_VERSION */
+    uint32_t reserved;        /* 0 */
+    uint64_t hypercall_start; /* code allowed to make host calls: [start, end), executable, */
+    uint64_t hypercall_end;   /* inside one 4 GiB window (the filter compares 32 bits) */
+    uint64_t trap_handler;    /* SIGSYS handler (SA_SIGINFO) for trapped syscalls */
+    uint64_t trap_restorer;   /* SA_RESTORER, inside the hypercall code */
+    uint64_t trap_stack;      /* the handler's signal stack (sigaltstack), writable */
+    uint64_t trap_stack_size;
+};
+
 struct nabla_boot {
     uint32_t abi_version;   /* NABLA_ABI_VERSION */
     uint32_t flags;         /* NABLA_BOOT_* */
     uint64_t mem_base;      /* == NABLA_GUEST_BASE */
-    uint64_t mem_size;      /* bytes */
+    uint64_t mem_size;      /* bytes the guest may use (mapped readable or writable) */
+    uint64_t va_size;       /* bytes of address space: the region is [mem_base, +va_size) */
     uint64_t image_end;     /* first byte after the highest PT_LOAD segment (page aligned) */
-    uint64_t stack_top;     /* highest stack address; the initial stack sits just below */
+    uint64_t stack_top;     /* == mem_base + va_size; the initial stack sits just below */
     uint64_t stack_size;    /* bytes reserved for the main thread's stack below stack_top:
                                8 MiB, or mem_size / 4 when that is smaller; its
                                lowest page is a PROT_NONE guard */
@@ -60,11 +88,14 @@ struct nabla_boot {
     uint64_t disk_size;     /* bytes */
     uint8_t seed[32];       /* from the host's getrandom before the filter: the libOS CSPRNG key */
     uint64_t cwd;           /* guest address of a NUL-terminated working directory */
+    uint64_t app_entry;     /* where the libOS hands over: the app's ELF entry, or 0 for
+                               libc's _start linked with the libOS */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
-_Static_assert(sizeof(struct nabla_boot) == 104, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 120, "struct nabla_boot layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */
 

@@ -1,11 +1,13 @@
 /*
  * File descriptors and the file system calls, over the tree in vfs.c. fds 0-2 are the
- * console (stdin reads as empty); every other fd is a file, directory or device here.
+ * console (stdin reads as empty); every other fd is a file, directory, device, pipe,
+ * eventfd or epoll set here.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
@@ -16,13 +18,6 @@
 
 #define MAX_FDS 1024
 
-struct file {
-	struct node *node;
-	uint64_t pos;
-	int flags;  /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
-	int refs;   /* fds sharing this open file (dup) */
-};
-
 static struct file *fds[MAX_FDS];
 static uint8_t cloexec[MAX_FDS];
 static struct node *cwd;
@@ -30,6 +25,11 @@ static struct node *cwd;
 static struct file *get(long fd)
 {
 	return fd >= 0 && fd < MAX_FDS ? fds[fd] : 0;
+}
+
+struct file *fs_get(long fd)
+{
+	return get(fd);
 }
 
 static long install(struct file *f, int min, int close_on_exec)
@@ -61,6 +61,7 @@ static struct file *open_file(struct node *node, int flags)
 
 static void release(struct file *f)
 {
+	epoll_forget(f); /* the last fd is gone: out of every epoll set, as on Linux */
 	if (f->node->kind == NODE_PIPE) pipe_close(f->node, (f->flags & O_ACCMODE) == O_WRONLY);
 	vfs_put(f->node);
 	f->node = (struct node *)free_files;
@@ -94,6 +95,15 @@ void fs_init(void)
 	struct node *dir;
 	if (libos_boot->cwd && vfs_lookup(vfs_root, (const char *)libos_boot->cwd, 1, &dir, 0, 0) == 0 && dir->kind == NODE_DIR)
 		cwd = dir;
+}
+
+long fs_open_node(struct node *node, int flags)
+{
+	struct file *f = open_file(node, flags & ~O_CLOEXEC);
+	vfs_put(node); /* not in any folder: only the file holds it */
+	long r = install(f, 0, !!(flags & O_CLOEXEC));
+	if (r < 0) release(f);
+	return r;
 }
 
 /* The directory a *at() call starts from. */
@@ -151,6 +161,7 @@ static long file_read(struct file *f, void *buf, size_t len, uint64_t off)
 	case NODE_NULL: return 0;
 	case NODE_ZERO: memset(buf, 0, len); return (long)len;
 	case NODE_RANDOM: random_fill(buf, len); return (long)len;
+	case NODE_EPOLL: return -EINVAL;
 	default: return vfs_read(f->node, buf, len, off);
 	}
 }
@@ -170,18 +181,22 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 	case NODE_NULL:
 	case NODE_ZERO:
 	case NODE_RANDOM: return (long)len;
+	case NODE_EPOLL: return -EINVAL;
 	default: return vfs_write(f->node, buf, len, off);
 	}
 }
 
 static int readable(struct file *f) { return (f->flags & O_ACCMODE) != O_WRONLY; }
 static int writable(struct file *f) { return (f->flags & O_ACCMODE) != O_RDONLY; }
+/* Streams: the console, pipes, eventfds and epoll sets have no offset. */
+static int unseekable(struct file *f) { return f->node->kind >= NODE_CONSOLE; }
 
 static long sys_read(long fd, void *buf, size_t len)
 {
 	struct file *f = get(fd);
 	if (!f || !readable(f)) return -EBADF;
 	if (f->node->kind == NODE_PIPE) return pipe_read(f->node, buf, len, f->flags & O_NONBLOCK);
+	if (f->node->kind == NODE_EVENTFD) return efd_read(f->node, buf, len, f->flags & O_NONBLOCK);
 	long r = file_read(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
 	return r;
@@ -192,6 +207,7 @@ static long sys_write(long fd, const void *buf, size_t len)
 	struct file *f = get(fd);
 	if (!f || !writable(f)) return -EBADF;
 	if (f->node->kind == NODE_PIPE) return pipe_write(f->node, buf, len, f->flags & O_NONBLOCK);
+	if (f->node->kind == NODE_EVENTFD) return efd_write(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->flags & O_APPEND) f->pos = f->node->size;
 	long r = file_write(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
@@ -203,7 +219,7 @@ static long sys_pread(long fd, void *buf, size_t len, int64_t off)
 	struct file *f = get(fd);
 	if (!f || !readable(f)) return -EBADF;
 	if (off < 0) return -EINVAL;
-	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
+	if (unseekable(f)) return -ESPIPE;
 	return file_read(f, buf, len, (uint64_t)off);
 }
 
@@ -212,7 +228,7 @@ static long sys_pwrite(long fd, const void *buf, size_t len, int64_t off)
 	struct file *f = get(fd);
 	if (!f || !writable(f)) return -EBADF;
 	if (off < 0) return -EINVAL;
-	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
+	if (unseekable(f)) return -ESPIPE;
 	return file_write(f, buf, len, (uint64_t)off);
 }
 
@@ -264,7 +280,7 @@ static long sys_lseek(long fd, int64_t off, int whence)
 {
 	struct file *f = get(fd);
 	if (!f) return -EBADF;
-	if (f->node->kind == NODE_CONSOLE || f->node->kind == NODE_PIPE) return -ESPIPE;
+	if (unseekable(f)) return -ESPIPE;
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos : whence == SEEK_END ? (int64_t)f->node->size : -1;
 	if (base < 0 || base + off < 0) return -EINVAL;
 	f->pos = (uint64_t)(base + off);
@@ -550,18 +566,29 @@ static long sys_pipe2(int *fdpair, int flags)
 	return 0;
 }
 
+static long sys_eventfd2(unsigned initval, int flags)
+{
+	if (flags & ~(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE)) return -EINVAL;
+	return fs_open_node(efd_new(initval, flags & EFD_SEMAPHORE), O_RDWR | (flags & (O_CLOEXEC | O_NONBLOCK)));
+}
+
+short fs_file_poll(struct file *f)
+{
+	switch (f->node->kind) {
+	case NODE_PIPE: return pipe_poll(f->node, (f->flags & O_ACCMODE) == O_WRONLY);
+	case NODE_EVENTFD: return efd_poll(f->node);
+	case NODE_EPOLL: return epoll_poll(f->node);
+	case NODE_CONSOLE: return f->node->host_fd == 0 ? POLLIN | POLLHUP : POLLOUT; /* stdin: at its end */
+	default: return POLLIN | POLLOUT; /* files and devices never block */
+	}
+}
+
 /* What poll would report for fd now. */
 static short readiness(long fd, short events)
 {
 	struct file *f = get(fd);
 	if (!f) return POLLNVAL;
-	short ready;
-	switch (f->node->kind) {
-	case NODE_PIPE: ready = pipe_poll(f->node, (f->flags & O_ACCMODE) == O_WRONLY); break;
-	case NODE_CONSOLE: ready = f->node->host_fd == 0 ? POLLIN | POLLHUP : POLLOUT; break; /* stdin: at its end */
-	default: ready = POLLIN | POLLOUT; /* files and devices never block */
-	}
-	return (short)(ready & (events | POLLERR | POLLHUP | POLLNVAL));
+	return (short)(fs_file_poll(f) & (events | POLLERR | POLLHUP | POLLNVAL));
 }
 
 static long sys_poll(struct pollfd *fds_, unsigned long n, uint64_t deadline)
@@ -627,7 +654,6 @@ static long sys_select(int n, fd_set *rd, fd_set *wr, fd_set *ex, uint64_t deadl
 
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
-	(void)a6;
 	*handled = 1;
 	switch (n) {
 	case SYS_read: return sys_read(a1, (void *)a2, (size_t)a3);
@@ -706,6 +732,23 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 		uint64_t deadline;
 		long r = ppoll_deadline((const struct timespec *)a5, &deadline);
 		return r < 0 ? r : sys_select((int)a1, (fd_set *)a2, (fd_set *)a3, (fd_set *)a4, deadline);
+	}
+	case SYS_eventfd: return sys_eventfd2((unsigned)a1, 0);
+	case SYS_eventfd2: return sys_eventfd2((unsigned)a1, (int)a2);
+	case SYS_epoll_create: return (int)a1 <= 0 ? -EINVAL : sys_epoll_create1(0);
+	case SYS_epoll_create1: return sys_epoll_create1((int)a1);
+	case SYS_epoll_ctl: return sys_epoll_ctl(a1, (int)a2, a3, (const void *)a4);
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait: { /* the signal mask changes nothing: no handler ever runs */
+		int ms = (int)a4;
+		if (n == SYS_epoll_pwait && a5 && a6 != 8) return -EINVAL;
+		return sys_epoll_wait(a1, (void *)a2, (int)a3, ms < 0 ? 0 : wait_deadline((uint64_t)ms * 1000000u));
+	}
+	case SYS_epoll_pwait2: {
+		uint64_t deadline;
+		long r = ppoll_deadline((const struct timespec *)a4, &deadline);
+		if (r == 0 && a5 && a6 != 8) r = -EINVAL;
+		return r < 0 ? r : sys_epoll_wait(a1, (void *)a2, (int)a3, deadline);
 	}
 	case SYS_fsync:
 	case SYS_fdatasync: return get(a1) ? 0 : -EBADF;

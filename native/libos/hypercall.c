@@ -1,19 +1,23 @@
 /*
- * Hypercalls: the only place in the unikernel with a `syscall` instruction. Each one is
- * on the tender's seccomp whitelist with these exact arguments; anything else kills us.
+ * Hypercalls: the only place in the libOS with a `syscall` instruction, all in the section
+ * nabla_hypercall. The tender's filter allows a call from there only when it is on its
+ * whitelist with these exact arguments, and kills on anything else; a call from anywhere
+ * else is trapped into the libOS (trap.c).
  */
 #include <time.h>
 
 #include "libos.h"
 
-static inline long raw3(long n, long a, long b, long c)
+#define HYPERCALL __attribute__((section("nabla_hypercall"), noinline))
+
+static inline __attribute__((always_inline)) long raw3(long n, long a, long b, long c)
 {
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
 	return ret;
 }
 
-static inline long raw4(long n, long a, long b, long c, long d)
+static inline __attribute__((always_inline)) long raw4(long n, long a, long b, long c, long d)
 {
 	long ret;
 	register long r10 __asm__("r10") = d;
@@ -21,28 +25,49 @@ static inline long raw4(long n, long a, long b, long c, long d)
 	return ret;
 }
 
-long hc_write(int fd, const void *buf, size_t len)
+HYPERCALL long hc_write(int fd, const void *buf, size_t len)
 {
 	return raw3(1 /* write */, fd, (long)buf, (long)len);
 }
 
-long hc_pread(int fd, void *buf, size_t len, uint64_t off)
+HYPERCALL long hc_pread(int fd, void *buf, size_t len, uint64_t off)
 {
 	return raw4(17 /* pread64 */, fd, (long)buf, (long)len, (long)off);
 }
 
-long hc_clock_gettime(int clock, struct timespec *ts)
+HYPERCALL long hc_clock_gettime(int clock, struct timespec *ts)
 {
 	return raw3(228 /* clock_gettime */, clock, (long)ts, 0);
 }
 
 /* Idle: ppoll with no fds is the one way the libOS may wait. */
-long hc_sleep(const struct timespec *ts)
+HYPERCALL long hc_sleep(const struct timespec *ts)
 {
 	return raw4(271 /* ppoll */, 0, 0, (long)ts, 0);
 }
 
-_Noreturn void hc_exit(int code)
+HYPERCALL _Noreturn void hc_exit(int code)
 {
 	for (;;) raw3(231 /* exit_group */, code, 0, 0);
 }
+
+/* The way back to the app after a trapped call: rt_sigreturn loads the frame at %rdi
+ * (registers, FPU state, signal mask). trap_restorer is SA_RESTORER, which the kernel
+ * requires; the handler never returns to it, but if it did it would do the same. */
+__asm__(".pushsection nabla_hypercall,\"ax\",@progbits\n"
+	".global trap_return\n"
+	".hidden trap_return\n"
+	".type trap_return,@function\n"
+	"trap_return:\n"
+	"	mov %rdi, %rsp\n"
+	"	mov $15, %eax\n" /* rt_sigreturn */
+	"	syscall\n"
+	"	ud2\n"
+	".global trap_restorer\n"
+	".hidden trap_restorer\n"
+	".type trap_restorer,@function\n"
+	"trap_restorer:\n"
+	"	mov $15, %eax\n"
+	"	syscall\n"
+	"	ud2\n"
+	".popsection\n");

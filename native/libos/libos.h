@@ -66,6 +66,21 @@ int sched_wait(const void *key, uint64_t deadline);
 void sched_wake_all(const void *key);
 long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
+/* Each thread's signal state (signals are bookkeeping: none is ever delivered). */
+struct thread_signals {
+	uint64_t mask;
+	uint64_t altstack_sp;
+	uint64_t altstack_size;
+	int altstack_flags;
+};
+struct thread_signals *sched_signals(void);
+int sched_thread_exists(int tid);
+/* A thread's libOS stack, for the calls it makes through the trap path. */
+#define KSTACK_SIZE (64 * 1024UL)
+uint8_t *sched_kstack_top(void);
+void sched_set_kstack(int tid, uint8_t *kstack);
+int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
+
 /* proc.c: identity, exit, thread pointer, signals as bookkeeping */
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 

@@ -1,7 +1,7 @@
 /*
  * Pipes: a 64 KiB ring between green threads. A reader of an empty pipe and a writer of
  * a full one wait in the scheduler until the other side moves; every change also wakes
- * poll and select.
+ * poll, select and epoll (vfs_changed).
  */
 #include <poll.h>
 #include <string.h>
@@ -15,14 +15,6 @@ struct pipe {
 	size_t head, len;     /* ring: len bytes from head */
 	int readers, writers; /* open ends */
 };
-
-const int poll_key;
-
-static void changed(struct pipe *p)
-{
-	sched_wake_all(p);
-	sched_wake_all(&poll_key);
-}
 
 struct node *pipe_new(void)
 {
@@ -42,13 +34,13 @@ long pipe_read(struct node *node, void *buf, size_t len, int nonblock)
 	while (p->len == 0) {
 		if (p->writers == 0) return 0; /* end of file */
 		if (nonblock) return -EAGAIN;
-		sched_wait(p, 0);
+		sched_wait(node, 0);
 	}
 	size_t n = len < p->len ? len : p->len;
 	for (size_t i = 0; i < n; i++) ((char *)buf)[i] = p->buf[(p->head + i) % PIPE_SIZE];
 	p->head = (p->head + n) % PIPE_SIZE;
 	p->len -= n;
-	changed(p);
+	vfs_changed(node);
 	return (long)n;
 }
 
@@ -60,14 +52,14 @@ long pipe_write(struct node *node, const void *buf, size_t len, int nonblock)
 		if (p->readers == 0) return done ? (long)done : -EPIPE;
 		if (p->len == PIPE_SIZE) {
 			if (nonblock) return done ? (long)done : -EAGAIN;
-			sched_wait(p, 0);
+			sched_wait(node, 0);
 			continue;
 		}
 		size_t n = len - done < PIPE_SIZE - p->len ? len - done : PIPE_SIZE - p->len;
 		for (size_t i = 0; i < n; i++) p->buf[(p->head + p->len + i) % PIPE_SIZE] = ((const char *)buf)[done + i];
 		p->len += n;
 		done += n;
-		changed(p);
+		vfs_changed(node);
 	}
 	return (long)done;
 }
@@ -77,7 +69,7 @@ void pipe_close(struct node *node, int write_end)
 	struct pipe *p = node->pipe;
 	if (write_end) p->writers--;
 	else p->readers--;
-	changed(p);
+	vfs_changed(node);
 }
 
 short pipe_poll(struct node *node, int write_end)

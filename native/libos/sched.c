@@ -36,6 +36,8 @@ struct thread {
 	const volatile void *futex; /* WAITING on this address (0: only a deadline) */
 	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
 	int woken;
+	uint8_t *kstack;           /* where the libOS serves this thread's trapped calls (trap.c) */
+	struct thread_signals signals;
 };
 
 static struct thread threads[MAX_THREADS];
@@ -142,7 +144,10 @@ int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 	for (int i = 1; i < MAX_THREADS && !t; i++)
 		if ((threads[i].state == FREE || threads[i].state == DEAD) && &threads[i] != current) t = &threads[i];
 	if (!t) return -EAGAIN;
+	/* The slot's libOS stack belonged to a dead thread: nothing runs on it any more. */
+	if (t->kstack) mem_free(t->kstack, KSTACK_SIZE);
 	memset(t, 0, sizeof *t);
+	t->signals.mask = current->signals.mask; /* a new thread inherits the signal mask */
 	t->tid = next_tid++;
 	t->fn = fn;
 	t->arg = arg;
@@ -158,6 +163,30 @@ int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 	t->rsp = (uint64_t)sp;
 	t->state = RUNNABLE;
 	return t->tid;
+}
+
+uint8_t *sched_kstack_top(void)
+{
+	if (!current->kstack) current->kstack = mem_alloc(KSTACK_SIZE);
+	return current->kstack + KSTACK_SIZE;
+}
+
+void sched_set_kstack(int tid, uint8_t *kstack)
+{
+	for (int i = 0; i < MAX_THREADS; i++)
+		if (threads[i].tid == tid && threads[i].state == RUNNABLE) threads[i].kstack = kstack;
+}
+
+int sched_thread_exists(int tid)
+{
+	for (int i = 0; i < MAX_THREADS; i++)
+		if (threads[i].tid == tid && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) return 1;
+	return 0;
+}
+
+struct thread_signals *sched_signals(void)
+{
+	return &current->signals;
 }
 
 static _Noreturn void thread_exit(int code)

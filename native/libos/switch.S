@@ -33,4 +33,16 @@ thread_entry:
 	call thread_main
 	ud2
 
+/* Runs fn(arg) on another stack, never to come back (the trap path's way onto a thread's
+ * libOS stack):  void call_on_stack(void *sp, void (*fn)(void *), void *arg) */
+	.global call_on_stack
+	.hidden call_on_stack
+	.type call_on_stack,@function
+call_on_stack:
+	mov %rdi,%rsp
+	mov %rdx,%rdi
+	xor %ebp,%ebp
+	call *%rsi
+	ud2
+
 	.section .note.GNU-stack,"",@progbits

@@ -7,6 +7,8 @@
 
 const struct nabla_boot *libos_boot;
 
+_Static_assert(offsetof(struct nabla_boot, app_entry) == 112, "start.S reads app_entry at this offset");
+
 void libos_init(const struct nabla_boot *boot)
 {
 	libos_boot = boot;

@@ -9,6 +9,7 @@
 
 struct node *vfs_root;
 static uint64_t next_ino = 1;
+const int poll_key;
 
 /* Small, never-freed allocations (nodes, names) carved from 64 KiB chunks. */
 void *arena_alloc(size_t len)
@@ -64,6 +65,13 @@ void vfs_put(struct node *node)
 	if (node->kind == NODE_PIPE) pipe_free(node);
 	node->data = 0;
 	node->cap = 0;
+}
+
+void vfs_changed(struct node *node)
+{
+	node->changes++;
+	sched_wake_all(node);
+	sched_wake_all(&poll_key);
 }
 
 static struct node *child(struct node *dir, const char *name, size_t len)
@@ -200,6 +208,7 @@ void vfs_stat(struct node *node, struct stat *st)
 	static const mode_t type[] = {
 		[NODE_DIR] = S_IFDIR, [NODE_FILE] = S_IFREG, [NODE_SYMLINK] = S_IFLNK, [NODE_NULL] = S_IFCHR,
 		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR, [NODE_PIPE] = S_IFIFO,
+		[NODE_EVENTFD] = 0, [NODE_EPOLL] = 0, /* anonymous inodes: no type, as on Linux */
 	};
 	memset(st, 0, sizeof *st);
 	st->st_dev = 1;

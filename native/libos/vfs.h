@@ -6,7 +6,9 @@
 
 #include "libos.h"
 
-enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE, NODE_PIPE };
+/* From NODE_CONSOLE on: streams, with no offset (lseek, pread: ESPIPE). */
+enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE, NODE_PIPE,
+		 NODE_EVENTFD, NODE_EPOLL };
 
 struct node {
 	enum node_kind kind;
@@ -22,8 +24,19 @@ struct node {
 	size_t cap;               /* bytes allocated at data */
 	int host_fd;              /* NODE_CONSOLE: 0, 1 or 2 */
 	struct pipe *pipe;        /* NODE_PIPE: its buffer and ends */
+	uint64_t count;           /* NODE_EVENTFD: the counter */
+	int semaphore;            /* NODE_EVENTFD: EFD_SEMAPHORE (a read takes 1, not all) */
+	uint32_t changes;         /* readiness-affecting events so far: epoll's edge trigger */
 	int64_t mtime;
 	int links;                /* open files pointing here, plus 1 while in the tree */
+};
+
+/* An open file: what an fd (and its dups) points to. */
+struct file {
+	struct node *node;
+	uint64_t pos;
+	int flags;  /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+	int refs;   /* fds sharing this open file (dup) */
 };
 
 extern struct node *vfs_root;
@@ -42,6 +55,17 @@ void vfs_stat(struct node *node, struct stat *st);
 size_t vfs_path(struct node *node, char *buf, size_t size);
 void *arena_alloc(size_t len);
 
+/* Woken whenever a pipe, eventfd or epoll set may have become ready: poll, select and
+ * epoll_wait wait here. */
+extern const int poll_key;
+/* Something that changes node's readiness happened: counts it, wakes its waiters and poll_key. */
+void vfs_changed(struct node *node);
+
+/* fs.c, for eventfd and epoll: fds and what poll would report for an open file. */
+struct file *fs_get(long fd);
+long fs_open_node(struct node *node, int flags); /* a new fd; O_CLOEXEC in flags; node must be unlinked */
+short fs_file_poll(struct file *f);              /* POLLIN | POLLOUT | POLLERR | POLLHUP */
+
 /* pipe.c: pipes between green threads. Blocking calls wait in the scheduler. */
 struct node *pipe_new(void);
 long pipe_read(struct node *node, void *buf, size_t len, int nonblock);
@@ -49,8 +73,19 @@ long pipe_write(struct node *node, const void *buf, size_t len, int nonblock);
 void pipe_close(struct node *node, int write_end);
 short pipe_poll(struct node *node, int write_end);
 void pipe_free(struct node *node);
-/* Woken whenever any pipe changes: poll and select wait here. */
-extern const int poll_key;
+
+/* eventfd.c: a 64-bit counter for wake-ups (Go's netpoller, libuv, ...). */
+struct node *efd_new(unsigned initval, int semaphore);
+long efd_read(struct node *node, void *buf, size_t len, int nonblock);
+long efd_write(struct node *node, const void *buf, size_t len, int nonblock);
+short efd_poll(struct node *node);
+
+/* epoll.c: interest lists over open files, level- and edge-triggered. */
+long sys_epoll_create1(int flags);
+long sys_epoll_ctl(long epfd, int op, long fd, const void *event);
+long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline);
+short epoll_poll(struct node *node);
+void epoll_forget(struct file *f); /* f's last fd is gone: out of every set (and its own set, if one) */
 
 /* tar.c: load the disk image's index into the tree. */
 void tar_load(uint64_t size);

@@ -1,11 +1,14 @@
 /*
  * boot.c — guest memory, the boot page and the Linux initial stack.
  *
- * Guest region [NABLA_GUEST_BASE, +mem):
+ * Guest region [NABLA_GUEST_BASE, +va_size), va_size = --mem + NABLA_VA_EXTRA, mapped
+ * MAP_NORESERVE: a page costs host memory only once touched, and the libOS keeps what the
+ * guest maps within --mem.
  *   boot page (read-only: struct nabla_boot, then the cwd string)
  *   ... free (RW, RWX with --x-exec-heap) ...
+ *   the libOS at NABLA_LIBOS_BASE when it runs beside the app (--libos)
  *   PT_LOAD segments (their own flags), image_end
- *   ... free: the libOS heap ...
+ *   ... free: the libOS heap and mmap area ...
  *   stack: stack_size bytes below stack_top = end of the region; the initial stack
  *   (argc, argv, envp, auxv, then the strings) sits at its top, like Linux builds it.
  */
@@ -28,13 +31,13 @@ uint64_t stack_size_for(uint64_t mem)
     return mem / 4 < STACK_SIZE_MAX ? mem / 4 : STACK_SIZE_MAX;
 }
 
-void guest_map(uint64_t mem, int exec_heap)
+void guest_map(uint64_t va_size, int exec_heap)
 {
     int prot = PROT_READ | PROT_WRITE | (exec_heap ? PROT_EXEC : 0);
     void *want = (void *)NABLA_GUEST_BASE;
-    void *got = mmap(want, mem, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    void *got = mmap(want, va_size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (got == MAP_FAILED)
-        err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + mem);
+        err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + va_size);
     if (got != want) /* a kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint */
         errx(TENDER_EXIT, "mmap(guest memory at 0x%lx) returned %p: the range is in use", NABLA_GUEST_BASE, got);
 }
@@ -59,7 +62,7 @@ void boot_write(struct nabla_boot *boot)
 }
 
 /* Builds argc, argv, envp and auxv below stack_top; returns the guest's %rsp. */
-uint64_t stack_build(const struct elf_image *img, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size)
+uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size)
 {
     enum { NAUX = 15 };
     int envc = 0;
@@ -83,8 +86,8 @@ uint64_t stack_build(const struct elf_image *img, const struct tender_opts *o, u
         *w++ = (uint64_t)strcpy(s, environ[i]);
     *w++ = 0;
     const uint64_t auxv[NAUX][2] = {
-        { AT_PHDR, img->phdr },   { AT_PHENT, sizeof(Elf64_Phdr) }, { AT_PHNUM, img->phnum },
-        { AT_PAGESZ, PAGE_SIZE }, { AT_ENTRY, img->entry },         { AT_RANDOM, (uint64_t)rnd },
+        { AT_PHDR, app->phdr },   { AT_PHENT, sizeof(Elf64_Phdr) }, { AT_PHNUM, app->phnum },
+        { AT_PAGESZ, PAGE_SIZE }, { AT_ENTRY, app->entry },         { AT_RANDOM, (uint64_t)rnd },
         { AT_UID, getuid() },     { AT_EUID, geteuid() },           { AT_GID, getgid() },
         { AT_EGID, getegid() },   { AT_SECURE, 0 },                 { AT_HWCAP, getauxval(AT_HWCAP) },
         { AT_HWCAP2, getauxval(AT_HWCAP2) },

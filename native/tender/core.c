@@ -24,6 +24,8 @@ static void core_rules(struct policy *p)
     policy_add(p, (struct rule){ "ppoll", SYS_ppoll, 1, "nfds", 1, { { 0, NULL } } });
     /* exit_group: the guest's exit status becomes ours. */
     policy_add(p, (struct rule){ "exit_group", SYS_exit_group, -1, NULL, 0, { { 0, NULL } } });
+    /* rt_sigreturn: how the libOS returns to the app after serving a trapped call. */
+    policy_add(p, (struct rule){ "rt_sigreturn", SYS_rt_sigreturn, -1, NULL, 0, { { 0, NULL } } });
 }
 
 /* No inherited fd may reach the guest: close all but 0, 1 and 2 (0 goes in console_open). */
@@ -72,6 +74,45 @@ static void require_fsgsbase(void)
         errx(TENDER_EXIT, "this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9)");
 }
 
+/* The app, and the libOS beside it (--libos) or inside it (relinked): checked, and loaded
+ * into the mapped region. Returns the ELF that holds the libOS; *image_end: where the
+ * images end. */
+static const struct elf_image *load_images(const struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
+                                           uint64_t *image_end)
+{
+    elf_open(app, o->kernel);
+    const struct elf_image *with_libos = app;
+    if (o->libos) {
+        elf_open(libos, o->libos);
+        if (!libos->has_note)
+            errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
+        if (app->has_note)
+            errx(TENDER_EXIT, "%s: has a libOS linked in already; run it without --libos", o->kernel);
+        elf_check_apart(libos, app);
+        with_libos = libos;
+    } else if (!app->has_note) {
+        errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla unikernel "
+                          "(a static Linux program runs with --libos=PATH)", o->kernel);
+    }
+    elf_check_note(with_libos);
+
+    uint64_t end = app->image_end > with_libos->image_end ? app->image_end : with_libos->image_end;
+    uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
+    if (need == 0)
+        errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
+    if (o->mem_mib < need)
+        errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
+    guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
+    elf_load(app);
+    elf_close(app);
+    if (o->libos) {
+        elf_load(libos);
+        elf_close(libos);
+    }
+    *image_end = end;
+    return with_libos;
+}
+
 int tender_run(const struct tender_opts *o)
 {
     struct policy policy = { 0 };
@@ -84,17 +125,10 @@ int tender_run(const struct tender_opts *o)
     }
 
     require_fsgsbase();
-    struct elf_image img;
-    elf_open(&img, o->kernel);
-    uint64_t need = elf_min_mem_mib(&img), mem = o->mem_mib * MIB;
-    if (need == 0)
-        errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, img.image_end,
-             NABLA_MEM_MAX_MIB);
-    if (o->mem_mib < need)
-        errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, img.image_end, need);
-    guest_map(mem, o->exec_heap);
-    elf_load(&img);
-    elf_close(&img);
+    struct elf_image app, libos;
+    uint64_t image_end;
+    const struct elf_image *with_libos = load_images(o, &app, &libos, &image_end);
+    uint64_t mem = o->mem_mib * MIB, va_size = mem + NABLA_VA_EXTRA;
 
     close_inherited_fds();
     struct nabla_boot boot = {
@@ -102,16 +136,19 @@ int tender_run(const struct tender_opts *o)
         .flags = o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0,
         .mem_base = NABLA_GUEST_BASE,
         .mem_size = mem,
-        .image_end = img.image_end,
-        .stack_top = NABLA_GUEST_BASE + mem,
+        .va_size = va_size,
+        .image_end = image_end,
+        .stack_top = NABLA_GUEST_BASE + va_size,
         .stack_size = stack_size_for(mem),
         .net_fd = -1,
+        .app_entry = o->libos ? app.entry : 0,
     };
     console_open(&boot);
     disk_open(&boot, o->disk);
     boot_write(&boot);
-    uint64_t sp = stack_build(&img, o, boot.stack_top, boot.stack_size);
+    uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 
-    seccomp_install(&policy); /* from here on: no system call but the guest's */
-    jump(img.entry, sp, NABLA_BOOT_ADDR);
+    trap_install(&with_libos->note);
+    seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */
+    jump(with_libos->entry, sp, NABLA_BOOT_ADDR);
 }

@@ -4,7 +4,8 @@
  * Accepted: ELF64, little-endian, x86-64, ET_EXEC (static, non-PIE), no PT_INTERP,
  * at most ELF_MAX_LOADS PT_LOAD segments, each inside the guest region above the boot
  * page, inside the file, never W+X, no two sharing a page; program headers loaded (for
- * AT_PHDR); entry in an executable segment; the NABLA ABI note with our version.
+ * AT_PHDR); entry in an executable segment. The NABLA note, when there is one, must have
+ * our ABI version and point into the image where it should (elf_check_note).
  * Every refusal is one line: "nabla-run: FILE: what is wrong".
  */
 #define _GNU_SOURCE
@@ -28,8 +29,8 @@ static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
     return off <= img->file_size && len <= img->file_size - off;
 }
 
-/* Returns the ABI version found in one PT_NOTE, or -1 when it holds no NABLA note. */
-static long note_abi(const struct elf_image *img, const Elf64_Phdr *ph)
+/* Reads the NABLA note from one PT_NOTE into img->note; 1 if found, 0 if it holds none. */
+static int read_note(struct elf_image *img, const Elf64_Phdr *ph)
 {
     uint64_t a = ph->p_align == 8 ? 8 : 4, size = ph->p_filesz, pos = 0; /* offsets inside the note */
     const uint8_t *notes = img->file + ph->p_offset;
@@ -43,17 +44,23 @@ static long note_abi(const struct elf_image *img, const Elf64_Phdr *ph)
             errx(TENDER_EXIT, "%s: malformed PT_NOTE", img->path);
         if (n.n_namesz == sizeof NABLA_NOTE_NAME && n.n_type == NABLA_NOTE_ABI &&
             memcmp(notes + pos + sizeof n, NABLA_NOTE_NAME, sizeof NABLA_NOTE_NAME) == 0) {
-            if (n.n_descsz != 4)
-                errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
             uint32_t v;
+            if (n.n_descsz < 4)
+                errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
             memcpy(&v, notes + desc, 4);
-            return v;
+            if (v != NABLA_ABI_VERSION)
+                errx(TENDER_EXIT, "%s: built for nabla ABI version %u, this nabla-run runs version %d", img->path, v,
+                     NABLA_ABI_VERSION);
+            if (n.n_descsz != sizeof img->note)
+                errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
+            memcpy(&img->note, notes + desc, sizeof img->note);
+            return 1;
         }
         pos = ALIGN_UP(desc + n.n_descsz, a);
         if (pos > size)
             break;
     }
-    return -1;
+    return 0;
 }
 
 static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
@@ -130,7 +137,6 @@ void elf_open(struct elf_image *img, const char *path)
     img->phnum = eh.e_phnum;
     img->phdr_off = eh.e_phoff;
 
-    long abi = -1;
     for (int i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
         memcpy(&ph, img->file + eh.e_phoff + i * sizeof ph, sizeof ph);
@@ -138,13 +144,9 @@ void elf_open(struct elf_image *img, const char *path)
             errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP); link the unikernel with -static", f);
         else if (ph.p_type == PT_LOAD)
             check_load(img, &ph);
-        else if (ph.p_type == PT_NOTE && abi < 0)
-            abi = note_abi(img, &ph);
+        else if (ph.p_type == PT_NOTE && !img->has_note)
+            img->has_note = read_note(img, &ph);
     }
-    if (abi < 0)
-        errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla unikernel", f);
-    if (abi != NABLA_ABI_VERSION)
-        errx(TENDER_EXIT, "%s: built for nabla ABI version %ld, this nabla-run runs version %d", f, abi, NABLA_ABI_VERSION);
     if (img->nloads == 0)
         errx(TENDER_EXIT, "%s: no PT_LOAD segment", f);
     if (img->phdr == 0)
@@ -158,11 +160,58 @@ void elf_open(struct elf_image *img, const char *path)
         errx(TENDER_EXIT, "%s: entry point 0x%lx is not in an executable segment", f, img->entry);
 }
 
+/* Is [addr, addr+len) inside one segment with at least the protections in prot? */
+static int in_segment(const struct elf_image *img, uint64_t addr, uint64_t len, int prot)
+{
+    for (int i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        if ((l->prot & prot) == prot && addr >= l->vaddr && len <= l->memsz && addr - l->vaddr <= l->memsz - len)
+            return 1;
+    }
+    return 0;
+}
+
+/* The libOS's note must point at its own code and data: the tender wires a signal handler,
+ * a signal stack and the filter's allowed range to these addresses. */
+void elf_check_note(const struct elf_image *img)
+{
+    const struct nabla_note *n = &img->note;
+    const char *f = img->path;
+    if (n->hypercall_end <= n->hypercall_start ||
+        !in_segment(img, n->hypercall_start, n->hypercall_end - n->hypercall_start, PROT_EXEC))
+        errx(TENDER_EXIT, "%s: NABLA note: the hypercall code is not inside an executable segment", f);
+    /* The filter sees the address after a `syscall` instruction: (start, end] must share
+     * its upper 32 bits, as BPF compares 32 bits at a time. */
+    if (n->hypercall_start >> 32 != n->hypercall_end >> 32)
+        errx(TENDER_EXIT, "%s: NABLA note: the hypercall code crosses a 4 GiB boundary", f);
+    if (!in_segment(img, n->trap_handler, 1, PROT_EXEC))
+        errx(TENDER_EXIT, "%s: NABLA note: the trap handler is not in an executable segment", f);
+    if (n->trap_restorer < n->hypercall_start || n->trap_restorer >= n->hypercall_end)
+        errx(TENDER_EXIT, "%s: NABLA note: the trap restorer is not in the hypercall code", f);
+    if (n->trap_stack_size < TRAP_STACK_MIN || n->trap_stack % 16 ||
+        !in_segment(img, n->trap_stack, n->trap_stack_size, PROT_READ | PROT_WRITE))
+        errx(TENDER_EXIT, "%s: NABLA note: the trap stack is not a writable, aligned area of at least %lu bytes", f,
+             TRAP_STACK_MIN);
+}
+
+/* Two images loaded side by side must not share a page. */
+void elf_check_apart(const struct elf_image *a, const struct elf_image *b)
+{
+    for (int i = 0; i < a->nloads; i++)
+        for (int j = 0; j < b->nloads; j++) {
+            const struct elf_load *x = &a->loads[i], *y = &b->loads[j];
+            if (ALIGN_DOWN(x->vaddr, PAGE_SIZE) < ALIGN_UP(y->vaddr + y->memsz, PAGE_SIZE) &&
+                ALIGN_DOWN(y->vaddr, PAGE_SIZE) < ALIGN_UP(x->vaddr + x->memsz, PAGE_SIZE))
+                errx(TENDER_EXIT, "%s (0x%lx..0x%lx) and %s (0x%lx..0x%lx) overlap", a->path, x->vaddr,
+                     x->vaddr + x->memsz, b->path, y->vaddr, y->vaddr + y->memsz);
+        }
+}
+
 /* The smallest --mem (MiB) that holds the image below the stack, or 0 when none does. */
-uint64_t elf_min_mem_mib(const struct elf_image *img)
+uint64_t elf_min_mem_mib(uint64_t image_end)
 {
     for (uint64_t m = NABLA_MEM_MIN_MIB; m <= NABLA_MEM_MAX_MIB; m++)
-        if (img->image_end <= NABLA_GUEST_BASE + m * MIB - stack_size_for(m * MIB))
+        if (image_end <= NABLA_GUEST_BASE + m * MIB - stack_size_for(m * MIB))
             return m;
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * main.c — argv parsing only; the work is in core.c.
  *
- *   nabla-run [--mem=MiB] [--disk=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
+ *   nabla-run [--mem=MiB] [--disk=PATH] [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -13,9 +13,11 @@
 #include "tender.h"
 
 static const char usage[] =
-    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
+    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
     "  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
     "  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
+    "  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
+    "                  system calls is trapped and served by the libOS\n"
     "  --x-exec-heap   make free guest memory executable (for JITs)\n"
     "  --print-policy  print the seccomp whitelist for these flags and exit\n"
     "Exit status: the guest's, or 125 when nabla-run itself fails.\n";
@@ -48,6 +50,10 @@ int main(int argc, char **argv)
             if (!a[7])
                 errx(TENDER_EXIT, "--disk= needs a PATH");
             o.disk = a + 7;
+        } else if (strncmp(a, "--libos=", 8) == 0) {
+            if (!a[8])
+                errx(TENDER_EXIT, "--libos= needs a PATH");
+            o.libos = a + 8;
         } else if (strcmp(a, "--x-exec-heap") == 0) {
             o.exec_heap = 1;
         } else if (strcmp(a, "--print-policy") == 0) {

@@ -2,8 +2,10 @@
  * seccomp.c — the policy table, printed by --print-policy and compiled to raw classic BPF.
  *
  * The program: arch must be x86-64 (else an i386 `int $0x80` would be read with the
- * wrong syscall numbers); the x32 bit is refused; then one block per rule; anything
- * that no rule allows kills the whole process (SECCOMP_RET_KILL_PROCESS, SIGSYS).
+ * wrong syscall numbers); the x32 bit is refused; a call made from outside the libOS's
+ * hypercall code is trapped (SECCOMP_RET_TRAP: the libOS serves it, see trap.c); from
+ * inside it, one block per rule, and anything that no rule allows kills the whole
+ * process (SECCOMP_RET_KILL_PROCESS, SIGSYS).
  * Arguments are compared on all 64 bits (both halves), so a value with junk in the
  * upper half that the kernel would truncate is refused too.
  * The constants are spelled out here: musl-gcc sees no linux/ headers.
@@ -23,12 +25,15 @@
 
 #define SECCOMP_SET_MODE_FILTER_ 1
 #define RET_KILL_PROCESS 0x80000000U
+#define RET_TRAP 0x00030000U
 #define RET_ALLOW 0x7fff0000U
 #define AUDIT_ARCH_X86_64_ 0xc000003eU /* EM_X86_64 | 64-bit | little-endian */
 #define X32_SYSCALL_BIT 0x40000000U
 /* struct seccomp_data: int nr; u32 arch; u64 instruction_pointer; u64 args[6]. */
 #define OFF_NR 0
 #define OFF_ARCH 4
+#define OFF_IP_LO 8
+#define OFF_IP_HI 12
 #define OFF_ARG_LO(i) (16 + 8 * (i))
 #define OFF_ARG_HI(i) (16 + 8 * (i) + 4)
 
@@ -43,10 +48,11 @@ struct bpf_prog {
 };
 #define LD(off) ((struct bpf_ins){ 0x20, 0, 0, (off) })          /* BPF_LD|BPF_W|BPF_ABS */
 #define JEQ(k, t, f) ((struct bpf_ins){ 0x15, (t), (f), (k) })   /* BPF_JMP|BPF_JEQ|BPF_K */
+#define JGT(k, t, f) ((struct bpf_ins){ 0x25, (t), (f), (k) })   /* BPF_JMP|BPF_JGT|BPF_K */
 #define JSET(k, t, f) ((struct bpf_ins){ 0x45, (t), (f), (k) })  /* BPF_JMP|BPF_JSET|BPF_K */
 #define RET(k) ((struct bpf_ins){ 0x06, 0, 0, (k) })             /* BPF_RET|BPF_K */
 
-#define PROG_MAX (6 + POLICY_MAX_RULES * (7 + RULE_MAX_VALS) + 1)
+#define PROG_MAX (6 + 7 + POLICY_MAX_RULES * (7 + RULE_MAX_VALS) + 1)
 _Static_assert(PROG_MAX < 256, "a BPF jump offset (8 bits) must reach any instruction");
 
 void policy_add(struct policy *p, struct rule r)
@@ -77,7 +83,7 @@ void policy_print(const struct policy *p)
 }
 
 /* Compiles the table; returns the number of instructions. */
-static int compile(const struct policy *p, struct bpf_ins *f)
+static int compile(const struct policy *p, const struct nabla_note *libos, struct bpf_ins *f)
 {
     int n = 0;
     f[n++] = LD(OFF_ARCH);
@@ -86,6 +92,15 @@ static int compile(const struct policy *p, struct bpf_ins *f)
     f[n++] = LD(OFF_NR);
     f[n++] = JSET(X32_SYSCALL_BIT, 0, 1);
     f[n++] = RET(RET_KILL_PROCESS);
+    /* The instruction pointer is the address after the `syscall`: inside the hypercall
+     * code means start < ip <= end. Same upper half (elf_check_note), then the lower. */
+    f[n++] = LD(OFF_IP_HI);
+    f[n++] = JEQ((uint32_t)(libos->hypercall_start >> 32), 1, 0);
+    f[n++] = RET(RET_TRAP);
+    f[n++] = LD(OFF_IP_LO);
+    f[n++] = JGT((uint32_t)libos->hypercall_start, 0, 1);
+    f[n++] = JGT((uint32_t)libos->hypercall_end, 0, 1);
+    f[n++] = RET(RET_TRAP);
     for (int i = 0; i < p->nrules; i++) {
         const struct rule *r = &p->rules[i];
         if (r->arg < 0) { /*  ld nr; jeq NR ? allow : next rule */
@@ -111,10 +126,10 @@ static int compile(const struct policy *p, struct bpf_ins *f)
 }
 
 /* Installs the filter; nothing may follow it but the jump into the guest. */
-void seccomp_install(const struct policy *p)
+void seccomp_install(const struct policy *p, const struct nabla_note *libos)
 {
     struct bpf_ins f[PROG_MAX];
-    struct bpf_prog prog = { (unsigned short)compile(p, f), f };
+    struct bpf_prog prog = { (unsigned short)compile(p, libos, f), f };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         err(TENDER_EXIT, "prctl(PR_SET_NO_NEW_PRIVS) failed");
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, 0, &prog) != 0)

@@ -2,10 +2,11 @@
  * tender.h — the pieces of nabla-run and how they fit together.
  *
  * main.c parses argv into struct tender_opts and calls tender_run (core.c), which runs
- * the steps in this order: check the ELF (elf.c) → map guest memory and load it →
- * open devices (mod_*.c), each adding its own seccomp rules → write the boot page and
- * the initial stack (boot.c) → install the filter (seccomp.c) → jump. After the filter
- * the tender makes no system call of its own.
+ * the steps in this order: check the ELFs (elf.c: the app, and the libOS beside it or
+ * inside it) → map guest memory and load them → open devices (mod_*.c), each adding its
+ * own seccomp rules → write the boot page and the initial stack (boot.c) → point SIGSYS
+ * at the libOS (trap.c) → install the filter (seccomp.c) → jump. After the filter the
+ * tender makes no system call of its own.
  */
 #ifndef NABLA_TENDER_H
 #define NABLA_TENDER_H
@@ -24,6 +25,7 @@
 struct tender_opts {
     uint64_t mem_mib;
     const char *disk;     /* --disk=PATH or NULL */
+    const char *libos;    /* --libos=PATH or NULL (the libOS is linked into the kernel) */
     int exec_heap;        /* --x-exec-heap */
     int print_policy;     /* --print-policy */
     const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
@@ -48,9 +50,14 @@ struct elf_image {
     uint64_t image_end; /* page-aligned end of the highest PT_LOAD */
     int nloads;
     struct elf_load loads[ELF_MAX_LOADS];
+    int has_note;      /* it holds a libOS: its NABLA note follows */
+    struct nabla_note note;
 };
+#define TRAP_STACK_MIN (16 * 1024UL) /* a signal frame with the xsave area, and room to work */
 void elf_open(struct elf_image *img, const char *path);
-uint64_t elf_min_mem_mib(const struct elf_image *img);
+void elf_check_note(const struct elf_image *img);
+void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
+uint64_t elf_min_mem_mib(uint64_t image_end);
 void elf_load(const struct elf_image *img);
 void elf_close(struct elf_image *img);
 
@@ -75,7 +82,10 @@ struct policy {
 };
 void policy_add(struct policy *p, struct rule r);
 void policy_print(const struct policy *p);
-void seccomp_install(const struct policy *p);
+void seccomp_install(const struct policy *p, const struct nabla_note *libos);
+
+/* trap.c: SIGSYS to the libOS's handler, on its signal stack, before the filter. */
+void trap_install(const struct nabla_note *libos);
 
 /* Devices: each opens what it needs before the filter and adds the rules it needs. */
 void console_open(struct nabla_boot *boot);
@@ -85,9 +95,9 @@ void disk_rules(struct policy *p, const char *path);
 
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);
-void guest_map(uint64_t mem, int exec_heap);
+void guest_map(uint64_t va_size, int exec_heap);
 void boot_write(struct nabla_boot *boot);
-uint64_t stack_build(const struct elf_image *img, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
+uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
 
 /* core.c */
 int tender_run(const struct tender_opts *o);

@@ -53,6 +53,7 @@ const MEMORY = [
   'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address',
   'madvise-dontneed-zeroes', 'mprotect-is-bookkeeping', 'mmap-out-of-memory-is-enomem-not-a-crash',
   'mmap-of-a-file-is-enodev', 'tmpfs-write-when-memory-is-full-is-enospc',
+  'prot-none-reserves-address-space-only', 'mmap-takes-a-free-hint',
 ];
 /** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */
 const THREADS = [
@@ -74,16 +75,30 @@ const PIPES = [
   'poll-reports-pipe-readiness-and-times-out',
   'select-waits-for-a-pipe-written-by-another-thread',
 ];
+/** eventfd.c and epoll.c: counters, interest lists, level and edge triggers, waits. */
+const EPOLL = [
+  'eventfd-adds-writes-and-a-read-takes-all', 'eventfd-semaphore-reads-one-at-a-time',
+  'eventfd-bad-sizes-values-and-flags-are-einval', 'eventfd-overflow-is-eagain-or-waits-for-a-read',
+  'eventfd-blocking-write-waits-until-a-read-makes-room', 'eventfd-blocking-read-waits-for-a-write-from-another-thread',
+  'poll-and-select-on-an-eventfd', 'epoll-create-and-ctl-errors-are-as-on-linux', 'epoll-add-of-a-file-or-folder-is-eperm',
+  'epoll-level-triggered-pipe-reports-until-drained', 'epoll-edge-triggered-reports-each-edge-once',
+  'epoll-edge-triggered-reports-a-file-ready-when-added', 'epoll-oneshot-reports-once-until-mod',
+  'epoll-mod-changes-events-and-data-and-del-stops-reports', 'epoll-reports-hup-and-err-when-the-other-end-closes',
+  'epoll-closing-a-registered-fd-takes-it-out-of-the-set', 'epoll-a-small-buffer-takes-turns', 'epoll-wait-timeouts',
+  'epoll-pwait-blocked-in-one-thread-is-woken-by-an-eventfd-write-from-another',
+  'epoll-ctl-add-of-a-ready-fd-wakes-a-waiting-thread',
+];
 /** random.c, time.c, proc.c, the dispatcher. */
 const OTHERS = [
   'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
   'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
-  'no-other-processes', 'signals-are-bookkeeping', 'rt-sigaction-writes-only-a-kernel-sigaction',
+  'no-other-processes', 'signals-are-bookkeeping', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
+  'rt-sigaction-writes-only-a-kernel-sigaction',
   'arch-prctl-sets-and-gets-the-fs-base', 'libos-panic-on-an-abi-mismatch',
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
-  ['pipes and poll', PIPES], ['random, time, process', OTHERS],
+  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Builds, inside the toolchain image: libOS-musl into /opt/nabla/musl, the libOS into
-# /opt/nabla/lib/libos.o, the tender into /opt/nabla/bin/nabla-run, and installs nabla-cc.
+# /opt/nabla/lib/libos.o (linked into relinked apps) and /opt/nabla/lib/libos.nabla (run
+# beside programs that were not relinked), the tender into /opt/nabla/bin/nabla-run, and
+# installs nabla-cc.
 set -euo pipefail
 src=/opt/nabla/src
 work=$(mktemp -d)
@@ -28,8 +30,22 @@ if objdump -d /opt/nabla/musl/lib/libc.a | grep -qP '\tsyscall\s*$'; then
 fi
 
 mkdir -p /opt/nabla/lib /opt/nabla/bin
-make -C "$src/native/libos" CC=/opt/nabla/musl/bin/musl-gcc OUT=/opt/nabla/lib >/dev/null
+make -C "$src/native/libos" CC=/opt/nabla/musl/bin/musl-gcc OUT=/opt/nabla/lib all >/dev/null
 find /opt/nabla/lib -name '*.o' ! -name libos.o -delete
+# The libOS's host calls must all lie in its hypercall section (the filter allows them only
+# there), and the trap handler runs on the app's FS base: no code may read TLS (%fs).
+section_syscalls() { objdump -d -j nabla_hypercall "$1" | grep -cP '	syscall\s*$'; }
+all_syscalls() { objdump -d "$1" | grep -cP '	syscall\s*$'; }
+for elf in /opt/nabla/lib/libos.o /opt/nabla/lib/libos.nabla; do
+  if [[ $(section_syscalls "$elf") != $(all_syscalls "$elf") ]]; then
+    echo "build-nabla: $elf has a syscall instruction outside its nabla_hypercall section" >&2
+    exit 1
+  fi
+  if objdump -d "$elf" | grep -q '%fs:'; then
+    echo "build-nabla: $elf reads TLS (%fs), which the trap handler cannot" >&2
+    exit 1
+  fi
+done
 # The tender: static-pie, so it runs FROM scratch and the kernel places it far above the
 # guest region (native/tender/Makefile says how, around Debian's musl-gcc).
 make -C "$src/native/tender" OUT=/opt/nabla/bin /opt/nabla/bin/nabla-run >/dev/null

@@ -118,9 +118,9 @@ void boot(const struct boot_opts *o)
 	static const struct boot_opts none;
 	if (!o) o = &none;
 	if (guest.boot) FAIL("boot() twice in one process");
-	size_t mem = (o->mem_mib ? o->mem_mib : 64) << 20;
+	size_t mem = (o->mem_mib ? o->mem_mib : 64) << 20, va = mem + (o->va_extra_mib << 20);
 	/* Fresh anonymous memory reads as zero, as the tender's region does. */
-	char *region = mmap(0, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *region = mmap(0, va, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (region == MAP_FAILED) FAIL("mmap of %zu MiB for the guest: %s", mem >> 20, strerror(errno));
 	/* Like the tender: the boot struct and its strings in the first page, an "image" that
 	 * ends there, and the main stack (mem/4, at most 8 MiB) at the top. */
@@ -128,8 +128,9 @@ void boot(const struct boot_opts *o)
 	b->abi_version = NABLA_ABI_VERSION;
 	b->mem_base = (uint64_t)(uintptr_t)region;
 	b->mem_size = mem;
+	b->va_size = va;
 	b->image_end = (uint64_t)(uintptr_t)region + NABLA_BOOT_SIZE;
-	b->stack_top = (uint64_t)(uintptr_t)region + mem;
+	b->stack_top = (uint64_t)(uintptr_t)region + va;
 	b->stack_size = mem / 4 < (8u << 20) ? mem / 4 : (8u << 20);
 	b->net_fd = -1;
 	b->disk_fd = -1;
@@ -147,7 +148,7 @@ void boot(const struct boot_opts *o)
 		b->disk_size = (uint64_t)st.st_size;
 	}
 	guest = (struct guest){
-		.boot = b, .region = region, .size = mem, .disk_fd = b->disk_fd,
+		.boot = b, .region = region, .size = va, .disk_fd = b->disk_fd,
 		.heap_lo = (uintptr_t)b->image_end, .heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};
 	libos_init(b);

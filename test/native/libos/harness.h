@@ -113,6 +113,7 @@ struct boot_opts {
 	int no_disk;       /* disk_fd = -1 */
 	const char *cwd;   /* 0: "/" */
 	size_t mem_mib;    /* 0: 64 */
+	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed;      /* every seed byte; 0: 0x5a */
 };
 

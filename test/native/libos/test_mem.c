@@ -194,6 +194,45 @@ TEST(mprotect_is_bookkeeping)
 	long p = CHECK_OK(map(0, P, 0));
 	CHECK_OK(sys(SYS_mprotect, p, P, PROT_READ));
 	CHECK_ERR(sys(SYS_mprotect, p + 1, P, PROT_READ), EINVAL);
+	CHECK_OK(sys(SYS_munmap, p, P));
+	CHECK_ERR(sys(SYS_mprotect, p, P, PROT_READ), ENOMEM); /* not mapped */
+}
+
+/* Go reserves gigabytes of address space (PROT_NONE) and maps what it uses inside them:
+ * only usable mappings count against --mem. */
+TEST(prot_none_reserves_address_space_only)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 1024 });
+	long big = CHECK_OK(sys(SYS_mmap, 0, 512L << 20, PROT_NONE, ANON, -1, 0));
+	inside_heap(big, 512L << 20);
+	CHECK_ERR(sys(SYS_mmap, 0, 64L << 20, PROT_READ, ANON, -1, 0), ENOMEM); /* 64 MiB usable: no */
+	/* Go's sysMap: a usable mapping fixed inside the reservation, zeroed. */
+	long used = CHECK_OK(sys(SYS_mmap, big + (4L << 20), 4L << 20, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0));
+	CHECK_EQ(used, big + (4L << 20));
+	all_zero(used, 4L << 20);
+	memset((void *)used, 0x77, 4L << 20);
+	/* mprotect moves pages in and out of the count. */
+	CHECK_ERR(sys(SYS_mprotect, big, 32L << 20, PROT_READ | PROT_WRITE), ENOMEM);
+	CHECK_OK(sys(SYS_mprotect, used, 4L << 20, PROT_NONE));
+	CHECK_OK(sys(SYS_mprotect, big, 8L << 20, PROT_READ | PROT_WRITE));
+	CHECK_EQ(((unsigned char *)used)[0], 0x77); /* mprotect keeps the contents */
+	/* A new mapping over used pages reads as zero again. */
+	CHECK_OK(sys(SYS_mmap, used, 4L << 20, PROT_NONE, ANON | MAP_FIXED, -1, 0));
+	CHECK_OK(sys(SYS_mprotect, used, 4L << 20, PROT_READ | PROT_WRITE));
+	all_zero(used, 4L << 20);
+	CHECK_OK(sys(SYS_munmap, big, 512L << 20));
+	CHECK_OK(map(0, 8L << 20, 0)); /* all of it given back */
+}
+
+TEST(mmap_takes_a_free_hint)
+{
+	boot(0);
+	long a = CHECK_OK(map(0, 4 * P, 0));
+	CHECK_OK(sys(SYS_munmap, a, 4 * P));
+	CHECK_EQ(map(a + P, P, 0), a + P);            /* free: taken */
+	long b = CHECK_OK(map(a + P, P, 0));          /* taken now: somewhere else */
+	CHECK(b != a + P);
+	CHECK_OK(map(0x7f0000000000L, P, 0));         /* outside the region: ignored */
 }
 
 TEST(mmap_out_of_memory_is_enomem_not_a_crash)

@@ -61,7 +61,8 @@ TEST(no_other_processes)
 	CHECK_ERR(sys(SYS_fork), ENOSYS);
 	CHECK_ERR(sys(SYS_vfork), ENOSYS);
 	CHECK_ERR(sys(SYS_execve, "/bin/sh", 0, 0), ENOSYS);
-	CHECK_ERR(sys(SYS_kill, 1, SIGTERM), EPERM);
+	CHECK_ERR(sys(SYS_kill, 2, SIGTERM), ESRCH); /* there is no other process to signal */
+	CHECK_ERR(sys(SYS_tgkill, 7, 1, SIGTERM), ESRCH);
 	CHECK_ERR(sys(SYS_wait4, -1, 0, 0, 0), ECHILD);
 	CHECK_ERR(sys(SYS_socket, 2, 1, 0), ENOSYS); /* not served (yet): ENOSYS, not a crash */
 	CHECK_ERR(sys(SYS_ptrace, 0, 0, 0, 0), ENOSYS);
@@ -99,6 +100,62 @@ TEST(signals_are_bookkeeping)
 	CHECK_OK(sys(SYS_rt_sigprocmask, SIG_SETMASK, 0, &was, 8));
 	CHECK_EQ(was, 1u << 3);
 	CHECK_ERR(sys(SYS_rt_sigprocmask, 99, &set, 0, 8), EINVAL);
+}
+
+/* What a signal the process sends itself does: nothing is ever delivered to a handler, the
+ * default action of an ignored-by-default signal is nothing, any other default ends it. */
+TEST(signals_to_self)
+{
+	boot(0);
+	CHECK_OK(sys(SYS_kill, 1, 0));                 /* a probe: we exist */
+	CHECK_OK(sys(SYS_tgkill, 1, 1, 0));            /* and so does the main thread */
+	CHECK_ERR(sys(SYS_tgkill, 1, 9999, 0), ESRCH);
+	CHECK_OK(sys(SYS_tgkill, 1, 1, SIGURG));       /* default: ignored (Go's preemption signal) */
+	CHECK_OK(sys(SYS_kill, 1, SIGCHLD));
+	struct k_sigaction act = { (void *)0x1234, 0x04000000, 0, 0 };
+	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR1, &act, 0, 8));
+	CHECK_OK(sys(SYS_tkill, 1, SIGUSR1));          /* handled by the app: dropped */
+	act.handler = (void *)1;                       /* SIG_IGN */
+	CHECK_OK(sys(SYS_rt_sigaction, SIGTERM, &act, 0, 8));
+	CHECK_OK(sys(SYS_kill, 1, SIGTERM));
+	act.handler = 0;                               /* SIG_DFL: SIGTERM ends the process */
+	CHECK_OK(sys(SYS_rt_sigaction, SIGTERM, &act, 0, 8));
+	jmp_buf jb;
+	fake.exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		sys(SYS_kill, 1, SIGTERM);
+		FAIL("kill(1, SIGTERM) returned");
+	}
+	CHECK_EQ(fake.exit_code, 128 + SIGTERM);
+}
+
+/* The kernel's stack_t. */
+struct k_stack {
+	void *sp;
+	int flags;
+	size_t size;
+};
+
+TEST(sigaltstack_is_kept_per_thread)
+{
+	boot(0);
+	static char area[16384];
+	struct k_stack ss = { area, 0, sizeof area }, old = { (void *)1, 99, 1 };
+	CHECK_OK(sys(SYS_sigaltstack, 0, &old));
+	CHECK_EQ(old.flags, SS_DISABLE);
+	CHECK_OK(sys(SYS_sigaltstack, &ss, 0));
+	CHECK_OK(sys(SYS_sigaltstack, 0, &old));
+	CHECK_EQ(old.sp, area);
+	CHECK_EQ(old.size, sizeof area);
+	CHECK_EQ(old.flags, 0);
+	ss.size = 100;
+	CHECK_ERR(sys(SYS_sigaltstack, &ss, 0), ENOMEM);
+	ss.flags = 0x1234;
+	CHECK_ERR(sys(SYS_sigaltstack, &ss, 0), EINVAL);
+	ss.flags = SS_DISABLE;
+	CHECK_OK(sys(SYS_sigaltstack, &ss, 0));
+	CHECK_OK(sys(SYS_sigaltstack, 0, &old));
+	CHECK_EQ(old.flags, SS_DISABLE);
 }
 
 TEST(rt_sigaction_writes_only_a_kernel_sigaction)

@@ -40,7 +40,9 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
     check(((uint64_t)sp & 15) == 0, "rsp is 16-byte aligned");
     check((uint64_t)boot == NABLA_BOOT_ADDR, "rdi is the boot page");
     check(boot->abi_version == NABLA_ABI_VERSION, "abi_version");
-    check(boot->mem_base == NABLA_GUEST_BASE && boot->stack_top == NABLA_GUEST_BASE + mem, "mem_base, stack_top");
+    check(boot->mem_base == NABLA_GUEST_BASE && boot->va_size == mem + NABLA_VA_EXTRA &&
+              boot->stack_top == NABLA_GUEST_BASE + boot->va_size, "mem_base, va_size, stack_top");
+    check(boot->app_entry == 0, "app_entry: 0 (the libOS is linked in)");
     check(boot->stack_size == want_stack, "stack_size is min(8 MiB, mem/4)");
     check((uint64_t)sp < boot->stack_top && (uint64_t)sp > boot->stack_top - 65536, "initial stack at the top");
     check(boot->image_end % 4096 == 0 && boot->image_end > (uint64_t)_nabla_start &&

@@ -1,7 +1,11 @@
 /*
- * start.S — entry and ABI note shared by the test guests (each is one .c file + this).
+ * start.S — entry, ABI note and trap plumbing shared by the test guests (each is one .c
+ * file + this).
  *   -DGUEST_ABI=N   write another ABI version into the note (a negative test)
- *   -DGUEST_NO_NOTE leave the note out (a negative test)
+ *   -DGUEST_NO_NOTE leave the note out (a static program for --libos, or a negative test)
+ *   -DGUEST_TRAP    only the few instructions at hc_start..hc_end count as hypercall code,
+ *                   so the guest's own syscalls are trapped to guest_trap; without it the
+ *                   whole .text does, and every syscall meets the whitelist
  */
 #include "nabla_abi.h"
 #ifndef GUEST_ABI
@@ -12,12 +16,24 @@
     .section .note.nabla, "a", @note
     .balign 4
     .long 6                 /* namesz: "NABLA" and its NUL */
-    .long 4                 /* descsz */
+    .long 56                /* descsz: struct nabla_note */
     .long NABLA_NOTE_ABI    /* type */
     .asciz "NABLA"
     .balign 4
     .long GUEST_ABI
+    .long 0
+#ifdef GUEST_TRAP
+    .quad hc_start, hc_end
+#else
+    .quad text_start, etext
 #endif
+    .quad guest_trap, guest_restorer, trap_stack, 16384
+#endif
+
+    .bss
+    .balign 16
+trap_stack:
+    .skip 16384
 
 /*
  * _nabla_start: %rdi = boot page, %rsp = Linux initial stack, all else zero.
@@ -25,6 +41,7 @@
  * be zero, and exits with what it returns.
  */
     .text
+text_start:
     .globl _nabla_start
     .type _nabla_start, @function
 _nabla_start:
@@ -45,9 +62,34 @@ _nabla_start:
     mov %rsp, %rsi
     call nabla_main
     mov %eax, %edi
+    jmp guest_exit
+    .size _nabla_start, . - _nabla_start
+
+/* SIGSYS handler for trapped calls (rdi = signo, rsi = siginfo, rdx = ucontext): the
+ * call "returns" 1000 + its number (si_syscall), so a test sees it was served here. */
+    .globl guest_trap
+guest_trap:
+    movslq 24(%rsi), %rax   /* si_syscall */
+    add $1000, %rax
+    mov %rax, 0x90(%rdx)    /* uc_mcontext.rax */
+    ret                     /* to the restorer */
+
+/* The hypercall code of a GUEST_TRAP guest. */
+hc_start:
+    .globl guest_write
+guest_write:                /* long guest_write(int fd, const void *buf, size_t len) */
+    mov $1, %eax
+    syscall
+    ret
+guest_exit:
     mov $231, %eax          /* exit_group */
     syscall
     hlt
-    .size _nabla_start, . - _nabla_start
+    .globl guest_restorer
+guest_restorer:
+    mov $15, %eax           /* rt_sigreturn */
+    syscall
+hc_end:
+    hlt
 
     .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,122 @@
+/*
+ * The trap path: a system call made by code that was not relinked (a Go binary, a raw
+ * `syscall` instruction) is stopped by the tender's filter and arrives here as SIGSYS, on
+ * the trap stack. The handler copies the signal frame to the top of the thread's own libOS
+ * stack, serves the call there with the same libos_syscall() as the relink path (so it may
+ * block and switch threads), writes the result into the saved %rax and returns to the app
+ * with rt_sigreturn from the hypercall code, the one place the filter lets it through.
+ */
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "libos.h"
+
+/* The kernel's signal frame (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h). */
+struct k_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate; /* the xsave area, 64-byte aligned */
+	uint64_t reserved[8];
+};
+struct k_ucontext {
+	uint64_t flags, link;
+	struct { uint64_t sp; int32_t flags, pad; uint64_t size; } stack;
+	struct k_sigcontext mc;
+	uint64_t sigmask;
+};
+struct k_siginfo_sys {
+	int32_t signo, errno_, code, pad;
+	uint64_t call_addr;
+	int32_t syscall;
+	uint32_t arch;
+};
+#define SYS_SECCOMP 1
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FXSAVE_SIZE 512
+#define FPSTATE_MAX (12 * 1024) /* AVX-512 needs 2.7 KiB, AMX 11 KiB */
+
+/* In the hypercall code (hypercall.c): load the frame at uc and return to it. */
+_Noreturn void trap_return(struct k_ucontext *uc);
+/* switch.S: run fn(arg) on another stack. */
+_Noreturn void call_on_stack(void *sp, void (*fn)(void *), void *arg);
+
+static size_t fpstate_size(const uint8_t *fp)
+{
+	uint32_t magic, size;
+	memcpy(&magic, fp + 464, 4); /* struct _fpx_sw_bytes in the fxsave area's unused tail */
+	memcpy(&size, fp + 468, 4);
+	if (magic != FP_XSTATE_MAGIC1) return FXSAVE_SIZE;
+	if (size < FXSAVE_SIZE || size > FPSTATE_MAX) libos_panic("trap: unexpected xsave area size");
+	return size;
+}
+
+/* Copies a signal frame (registers + FPU state) below top; returns the copy. */
+static struct k_ucontext *frame_copy(uint8_t *top, const struct k_ucontext *uc)
+{
+	const uint8_t *fp = (const uint8_t *)uc->mc.fpstate;
+	size_t fp_size = fp ? fpstate_size(fp) : 0;
+	uint8_t *fp_copy = (uint8_t *)(((uintptr_t)top - fp_size) & ~(uintptr_t)63);
+	struct k_ucontext *copy = (struct k_ucontext *)(((uintptr_t)fp_copy - sizeof *copy) & ~(uintptr_t)15);
+	memcpy(copy, uc, sizeof *copy);
+	if (fp) memcpy(fp_copy, fp, fp_size);
+	copy->mc.fpstate = fp ? (uint64_t)fp_copy : 0;
+	return copy;
+}
+
+/* The libOS's stack for serving a call, below a frame copy (and rt_sigreturn's 8-byte
+ * return-address slot under it), 16-aligned for the call. */
+static void *stack_below(struct k_ucontext *frame)
+{
+	return (void *)(((uintptr_t)frame - 64) & ~(uintptr_t)15);
+}
+
+static int child_main(void *frame)
+{
+	trap_return(frame);
+}
+
+/* clone(flags, stack, ptid, ctid, tls) from the app: a green thread that starts by
+ * returning from this same syscall with %rax = 0 on the given stack, as a Linux child does. */
+static long trap_clone(struct k_ucontext *parent)
+{
+	const struct k_sigcontext *r = &parent->mc;
+	uint8_t *kstack = mem_try_alloc(KSTACK_SIZE);
+	if (!kstack) return -ENOMEM;
+	struct k_ucontext *child = frame_copy(kstack + KSTACK_SIZE, parent);
+	child->mc.rax = 0;
+	if (r->rsi) child->mc.rsp = r->rsi;
+	int tid = libos_clone(child_main, stack_below(child), (int)r->rdi, child, (int *)r->rdx, (void *)r->r8,
+			      (int *)r->r10);
+	if (tid < 0) mem_free(kstack, KSTACK_SIZE);
+	else sched_set_kstack(tid, kstack);
+	return tid;
+}
+
+static _Noreturn void serve(void *frame)
+{
+	struct k_ucontext *uc = frame;
+	struct k_sigcontext *r = &uc->mc;
+	long nr = (long)r->rax, ret;
+	switch (nr) {
+	case SYS_clone: ret = trap_clone(uc); break;
+	case SYS_clone3: ret = -ENOSYS; break; /* libcs fall back to clone */
+	default: ret = libos_syscall(nr, (long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9);
+	}
+	r->rax = (uint64_t)ret;
+	trap_return(uc);
+}
+
+/* The SIGSYS handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER), on the trap stack with the
+ * app's FS base: nothing here may touch TLS (the libOS is built without a stack
+ * protector) or make a host call but from the hypercall code. */
+_Noreturn void trap_handler(int sig, void *info, void *context)
+{
+	(void)sig;
+	const struct k_siginfo_sys *si = info;
+	struct k_ucontext *uc = context;
+	if (si->code != SYS_SECCOMP) trap_return(uc); /* a SIGSYS sent by someone: ignored */
+	struct k_ucontext *frame = frame_copy(sched_kstack_top(), uc);
+	frame->mc.rax = (uint64_t)si->syscall; /* the kernel left -ENOSYS there; serve() reads the number */
+	call_on_stack(stack_below(frame), serve, frame);
+}
