@@ -2,9 +2,11 @@
  * Lays out the image from what the toolchain produced and the app's own files:
  *   /nabla/nabla-run        the tender (from the toolchain)
  *   /nabla/<app>.nabla      the unikernel (from the toolchain)
+ *   /nabla/libos.nabla      the libOS beside a program that was not relinked (Go), if any
  *   /nabla/rootfs.tar       the app's files under /app, plus the toolchain's runtime files:
  *                           the unikernel's whole file system, read through the tender's disk
- * and the config: the entrypoint runs the tender with the memory and disk, then the args.
+ * and the config: the entrypoint runs the tender with the memory and disk (and the libOS),
+ * then the args; the env is the toolchain's (run.json) overridden by nabla.json's.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { CompileError } from '../util/errors.js';
 
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ComposeInput {
   config: BuildConfig;
@@ -26,9 +29,14 @@ export interface ComposeInput {
   version: string;
 }
 
+/** run.json: what nabla-compile says the image runs. */
 interface RunSpec {
   tender: string;
   unikernel: string;
+  /** The standalone libOS the tender loads beside the unikernel (`--libos=`). */
+  libos?: string;
+  /** Environment the program needs (Go: GODEBUG); nabla.json's env wins on conflicts. */
+  env?: Record<string, string>;
 }
 
 export async function composeImage({ config, outDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
@@ -49,9 +57,16 @@ export async function composeImage({ config, outDir, appFiles, toolchainImage, s
       { type: 'file', path: ROOTFS_IN_IMAGE, mode: 0o644, data: rootfs },
     ],
     config: {
-      entrypoint: [run.tender, `--mem=${config.memoryMiB}`, `--disk=${ROOTFS_IN_IMAGE}`, run.unikernel, ...config.args],
+      entrypoint: [
+        run.tender,
+        `--mem=${config.memoryMiB}`,
+        `--disk=${ROOTFS_IN_IMAGE}`,
+        ...(run.libos ? [`--libos=${run.libos}`] : []),
+        run.unikernel,
+        ...config.args,
+      ],
       cmd: [],
-      env: Object.entries(config.env)
+      env: Object.entries({ ...run.env, ...config.env })
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([key, value]) => `${key}=${value}`),
       workingDir: config.workdir,
@@ -73,7 +88,7 @@ function readRunSpec(outDir: string, toolchain: string): RunSpec {
   const broken = (why: string) =>
     new CompileError(`toolchain "${toolchain}" broke the compile contract: ${why}`, {
       file: 'toolchains/README.md',
-      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}) and policy.txt',
+      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}, optional "libos" and "env") and policy.txt',
     });
   let run: Partial<RunSpec>;
   try {
@@ -81,10 +96,19 @@ function readRunSpec(outDir: string, toolchain: string): RunSpec {
   } catch {
     throw broken('run.json is missing or not JSON');
   }
-  for (const key of ['tender', 'unikernel'] as const) {
+  for (const key of ['tender', 'unikernel', 'libos'] as const) {
     const value = run[key];
-    if (typeof value !== 'string' || !value.startsWith('/nabla/') || !fs.existsSync(path.join(outDir, value.slice(1)))) {
+    if (key === 'libos' && value === undefined) continue;
+    const inNabla = typeof value === 'string' && value.startsWith('/nabla/') && !value.split('/').includes('..');
+    if (!inNabla || !fs.existsSync(path.join(outDir, value.slice(1)))) {
       throw broken(`run.json "${key}" must name a file the toolchain wrote under /nabla/`);
+    }
+  }
+  const env: unknown = run.env;
+  if (env !== undefined) {
+    const entries = env !== null && typeof env === 'object' && !Array.isArray(env) ? Object.entries(env) : undefined;
+    if (!entries || entries.some(([name, value]) => !ENV_NAME.test(name) || typeof value !== 'string')) {
+      throw broken('run.json "env" must be an object of NAME: "string value"');
     }
   }
   if (!fs.existsSync(path.join(outDir, 'policy.txt'))) throw broken('policy.txt is missing');

@@ -1,7 +1,7 @@
 /**
  * Language and entry detection for an app folder without (or with a partial) nabla.json.
- * Markers, first match wins: go.mod → go; package.json → node; pyproject.toml,
- * requirements.txt or a single *.py → python; *.c or a Makefile → c.
+ * Markers, first match wins: go.mod → go; package.json → node; pyproject.toml or
+ * requirements.txt → python; *.go → go; a single *.py → python; *.c or a Makefile → c.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +22,7 @@ export function detectLanguage(appDir: string, files: string[]): { language: Lan
   if (has('package.json')) return { language: 'node', reason: 'package.json' };
   if (has('pyproject.toml')) return { language: 'python', reason: 'pyproject.toml' };
   if (has('requirements.txt')) return { language: 'python', reason: 'requirements.txt' };
+  if (files.some((f) => f.endsWith('.go'))) return { language: 'go', reason: '*.go files' };
   if (python.length === 1) return { language: 'python', reason: python[0]! };
   if (files.some((f) => f.endsWith('.c'))) return { language: 'c', reason: '*.c files' };
   if (has('Makefile') || has('makefile')) return { language: 'c', reason: 'Makefile' };
@@ -29,7 +30,7 @@ export function detectLanguage(appDir: string, files: string[]): { language: Lan
     file: appDir,
     field: 'language',
     hint:
-      'add go.mod, package.json, pyproject.toml/requirements.txt/main.py, *.c or a Makefile, ' +
+      'add go.mod (or *.go), package.json, pyproject.toml/requirements.txt/main.py, *.c or a Makefile, ' +
       'or set "language" in nabla.json',
   });
 }
@@ -51,8 +52,15 @@ export function detectEntry(appDir: string, language: Language, files: string[])
       if (sources.length === 0) noEntry('*.c files');
       return sources.length === 1 ? sources[0]!.slice(0, -2) : sanitize(path.basename(appDir));
     }
-    case 'go':
+    case 'go': {
+      // The binary's name (the package in the folder is built), or "./cmd/<name>" when the
+      // folder has no *.go files and cmd/ holds one program.
+      if (!files.some((f) => f.endsWith('.go'))) {
+        const commands = subfolders(path.join(appDir, 'cmd'));
+        if (commands.length === 1) return `./cmd/${commands[0]}`;
+      }
       return sanitize(goModuleName(appDir) ?? path.basename(appDir));
+    }
     case 'node': {
       const main = packageMain(appDir);
       if (main) return main;
@@ -80,6 +88,17 @@ function goModuleName(appDir: string): string | undefined {
   const text = readIfExists(path.join(appDir, 'go.mod'));
   const module = text?.match(/^module\s+(\S+)/m)?.[1];
   return module?.split('/').filter((part) => !/^v\d+$/.test(part)).pop();
+}
+
+function subfolders(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
 }
 
 function packageMain(appDir: string): string | undefined {

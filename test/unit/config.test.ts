@@ -23,6 +23,10 @@ function resolve(dir: string, flags: BuildFlags = {}, env: NodeJS.ProcessEnv = {
 describe('language and entry detection', () => {
   it.each([
     [{ 'go.mod': 'module example.com/team/server/v2\n', 'main.go': '' }, 'go', 'server'],
+    [{ 'go.mod': 'module example.com/tools\n', 'cmd/lint/main.go': '' }, 'go', './cmd/lint'],
+    [{ 'go.mod': 'module example.com/tools\n', 'cmd/a/main.go': '', 'cmd/b/main.go': '' }, 'go', 'tools'],
+    [{ 'main.go': '', 'util.go': '' }, 'go', '*dir*'],
+    [{ 'main.go': '', 'gen.py': '' }, 'go', '*dir*'],
     [{ 'package.json': '{"main":"src/server.js"}' }, 'node', 'src/server.js'],
     [{ 'package.json': '{}', 'index.js': '' }, 'node', 'index.js'],
     [{ 'pyproject.toml': '', 'app.py': '' }, 'python', 'app.py'],

@@ -49,6 +49,17 @@ describe('toolchain catalog', () => {
     expect(parentChanged.image('c')).not.toBe(executable); // a parent change rebuilds children
   });
 
+  it('a toolchain can build on one that is not the base: go FROM c FROM base', () => {
+    const dir = catalogDir();
+    writeFiles(dir, { 'go/toolchain.json': manifest('c'), 'go/Dockerfile': 'FROM z\n' });
+    const catalog = new ToolchainCatalog(dir);
+    expect(catalog.lineage('go').map((t) => t.name)).toEqual(['base', 'c', 'go']);
+    expect(catalog.parentImage('go')).toBe(catalog.image('c'));
+
+    fs.writeFileSync(path.join(dir, 'base', 'Dockerfile'), 'FROM x\nRUN true\n');
+    expect(new ToolchainCatalog(dir).image('go')).not.toBe(catalog.image('go')); // a grandparent change rebuilds it too
+  });
+
   it('names the closest toolchain for a typo', () => {
     const catalog = new ToolchainCatalog(catalogDir());
     expect(() => catalog.get('cc')).toThrow(ConfigError);
@@ -61,9 +72,11 @@ describe('toolchain catalog', () => {
     expect(() => new ToolchainCatalog(dir)).toThrow(/toolchain\.json: field "languages\.0"/);
   });
 
-  it('the shipped catalog has base and c', () => {
+  it('the shipped catalog has base, c and go (on c, for its tender and libOS)', () => {
     const catalog = openCatalog();
     expect(catalog.lineage('c').map((t) => t.name)).toEqual(['base', 'c']);
+    expect(catalog.lineage('go').map((t) => t.name)).toEqual(['base', 'c', 'go']);
+    expect(catalog.get('go')).toMatchObject({ languages: ['go'], network: 'host' });
   });
 });
 

@@ -1,0 +1,3 @@
+module nabla.bench/cpu
+
+go 1.21

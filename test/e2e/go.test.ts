@@ -1,0 +1,201 @@
+/**
+ * Go apps end to end: the go toolchain builds a static Go binary, the image runs it with
+ * the tender beside the libOS (the trap path), and `docker run` shows what it does:
+ * goroutines, files, exit codes, vendored modules, escape attempts, and (strace -f) which
+ * host calls it makes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
+
+const work = tempDir('nabla-e2e-go-');
+const images: string[] = [];
+afterAll(async () => {
+  fs.rmSync(work, { recursive: true, force: true });
+  if (images.length > 0) await execa('docker', ['rmi', '-f', ...images], { reject: false });
+});
+
+const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', name);
+
+async function buildImage(appDir: string, name: string): Promise<string> {
+  images.push(name);
+  const build = await nabla(['build', appDir, '--load', '-t', name]);
+  expect(build.exitCode, build.stderr).toBe(0);
+  return build.stdout.trim();
+}
+
+const run = (image: string, ...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', image, ...args], { reject: false });
+
+describe('go apps', () => {
+  it('examples/hello-go: --load, then docker run prints the greeting through the tender and the libOS', async () => {
+    await buildImage(path.join(repoRoot, 'examples', 'hello-go'), 'nabla-e2e/hello-go:1');
+    const result = await run('nabla-e2e/hello-go:1', 'one', 'two words');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual(['Hello from Go in a nabla-build image!', 'arg 1: one', 'arg 2: two words']);
+    expect(result.exitCode).toBe(0);
+
+    const inspect = await execa('docker', ['image', 'inspect', 'nabla-e2e/hello-go:1', '--format', '{{json .Config}}']);
+    const config = JSON.parse(inspect.stdout) as { Entrypoint: string[]; Env: string[]; Labels: Record<string, string> };
+    expect(config.Entrypoint).toEqual([
+      '/nabla/nabla-run',
+      '--mem=256',
+      '--disk=/nabla/rootfs.tar',
+      '--libos=/nabla/libos.nabla',
+      '/nabla/hello-go.nabla',
+    ]);
+    expect(config.Env).toContain('GODEBUG=asyncpreemptoff=1');
+    expect(config.Labels['dev.nabla.language']).toBe('go');
+    expect(config.Labels['dev.nabla.toolchain']).toMatch(/^nabla\/toolchain-go:/);
+  });
+
+  it('two builds of the same Go source give the same bytes, wherever the source lives', async () => {
+    const a = path.join(work, 'a', 'hello-go');
+    const b = path.join(work, 'b', 'elsewhere', 'hello-go');
+    fs.cpSync(path.join(repoRoot, 'examples', 'hello-go'), a, { recursive: true });
+    fs.cpSync(path.join(repoRoot, 'examples', 'hello-go'), b, { recursive: true });
+    fs.utimesSync(path.join(b, 'main.go'), new Date(), new Date(2001, 1, 1));
+    const first = await nabla(['build', a, '-o', `type=oci,dest=${path.join(work, 'a.tar')}`]);
+    const second = await nabla(['build', b, '-o', `type=oci,dest=${path.join(work, 'b.tar')}`]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    expect(fs.readFileSync(path.join(work, 'a.tar')).equals(fs.readFileSync(path.join(work, 'b.tar')))).toBe(true);
+  });
+
+  it('goroutines, channels, time.Sleep, a WaitGroup and a select timeout compute the known result', async () => {
+    await buildImage(fixture('goroutines-go'), 'nabla-e2e/goroutines-go:1');
+    const result = await run('nabla-e2e/goroutines-go:1');
+    expect(result.stdout).toBe('goroutines: sum=2686700 handled=200 workers=8'); // 1² + … + 200²
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('files: os.ReadFile of a shipped file, writes and reads in os.TempDir(); os.Exit(3) is the exit code', async () => {
+    await buildImage(fixture('files-go'), 'nabla-e2e/files-go:1');
+    const files = await run('nabla-e2e/files-go:1');
+    expect(files.stdout).toBe('files: ok');
+    expect(files.exitCode).toBe(0);
+    const exit = await run('nabla-e2e/files-go:1', 'exit', '3');
+    expect(exit.stdout).toBe('exiting with 3');
+    expect(exit.exitCode).toBe(3);
+  });
+
+  it('a third-party module present only in vendor/ builds offline', async () => {
+    await buildImage(fixture('vendored-go'), 'nabla-e2e/vendored-go:1');
+    const result = await run('nabla-e2e/vendored-go:1');
+    expect(result.stdout).toBe('Hello, nabla, from a vendored module!');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('the same module without vendor/ needs `go mod download`, and says to vendor when the proxy is unreachable', async () => {
+    const app = path.join(work, 'unvendored');
+    fs.cpSync(fixture('vendored-go'), app, { recursive: true });
+    fs.rmSync(path.join(app, 'vendor'), { recursive: true });
+    const result = await nabla(['build', app]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain('go mod download');
+    expect(result.stderr).toContain('run `go mod vendor` in the app folder');
+  });
+
+  it('a program under cmd/ is found, and a folder of *.go files needs no go.mod', async () => {
+    const tool = writeFiles(path.join(work, 'tools'), {
+      'go.mod': 'module example.com/tools\n\ngo 1.21\n',
+      'cmd/tool/main.go': 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("tool from cmd/") }\n',
+    });
+    const built = await nabla(['build', tool, '--json', '-q']);
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ language: 'go', entry: './cmd/tool' });
+    await buildImage(tool, 'nabla-e2e/go-cmd:1');
+    expect((await run('nabla-e2e/go-cmd:1')).stdout).toBe('tool from cmd/');
+
+    const loose = writeFiles(path.join(work, 'loose'), {
+      'main.go': 'package main\n\nfunc main() { println("no go.mod") }\n',
+    });
+    await buildImage(loose, 'nabla-e2e/go-loose:1');
+    expect((await run('nabla-e2e/go-loose:1')).stderr).toBe('no go.mod');
+  });
+
+  it('a compile error shows the Go compiler message, and a package that is not main says so; both exit 4', async () => {
+    const app = writeFiles(path.join(work, 'broken'), {
+      'go.mod': 'module example.com/broken\n\ngo 1.21\n',
+      'main.go': 'package main\n\nfunc main() { undefinedThing() }\n',
+    });
+    const result = await nabla(['build', app]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/main\.go:3:\d+: undefined: undefinedThing/);
+
+    const library = writeFiles(path.join(work, 'library'), {
+      'go.mod': 'module example.com/library\n\ngo 1.21\n',
+      'library.go': 'package library\n\nfunc Answer() int { return 42 }\n',
+    });
+    const notMain = await nabla(['build', library]);
+    expect(notMain.exitCode).toBe(4);
+    expect(notMain.stderr).toContain('the package in "." is "library", not a program (package main)');
+  });
+
+  it('bench/go/cpu prints the same checksum under the tender as the same binary run natively', async () => {
+    const dest = path.join(work, 'cpu');
+    const build = await nabla(['build', path.join(repoRoot, 'bench', 'go', 'cpu'), '-o', `type=dir,dest=${dest}`]);
+    expect(build.exitCode, build.stderr).toBe(0);
+    const toolchain = (await nabla(['toolchain', 'build', 'go'])).stdout.trim();
+    const inContainer = (...command: string[]) =>
+      execa('docker', ['run', '--rm', '--network', 'none', '-w', '/', '-v', `${dest}:/t:ro`, toolchain, ...command], { reject: false });
+    const native = await inContainer('/t/nabla/cpu.nabla', '200');
+    const underTender = await inContainer('env', 'GODEBUG=asyncpreemptoff=1', '/t/nabla/nabla-run', '--disk=/t/nabla/rootfs.tar',
+      '--libos=/t/nabla/libos.nabla', '/t/nabla/cpu.nabla', '200');
+    expect(native.exitCode).toBe(0);
+    expect(underTender.exitCode, underTender.stderr).toBe(0);
+    expect(native.stdout).toMatch(/^[0-9a-f]{16}$/);
+    expect(underTender.stdout).toBe(native.stdout);
+  });
+});
+
+describe('escape attempts from Go (trap path)', () => {
+  it('syscall.Syscall/RawSyscall and host paths are refused inside the libOS; the program carries on', async () => {
+    await buildImage(fixture('escape-go'), 'nabla-e2e/escape-go:1');
+    const result = await run('nabla-e2e/escape-go:1');
+    expect(result.stdout).not.toContain('ESCAPED');
+    expect(result.stdout.split('\n')).toEqual([
+      'execve: function not implemented',
+      'socket: function not implemented',
+      'ptrace: function not implemented',
+      'mount: function not implemented',
+      'open /etc/hostname: no such file or directory',
+      'open /etc/passwd: no such file or directory',
+      'open /proc/self/status: no such file or directory',
+      'open /nabla/nabla-run: no such file or directory',
+      'escape: done',
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('host system calls of a Go unikernel (strace -f)', () => {
+  it('goroutines-go: the runtime\'s calls are trapped; only whitelisted calls (+ rt_sigreturn) reach the host', async () => {
+    const dest = path.join(work, 'goroutines-trace');
+    const build = await nabla(['build', fixture('goroutines-go'), '-o', `type=dir,dest=${dest}`]);
+    expect(build.exitCode, build.stderr).toBe(0);
+    const toolchain = await nabla(['toolchain', 'build', 'go']);
+    const traced = await straceUnikernel({
+      image: toolchain.stdout.trim(),
+      dir: dest,
+      unikernel: 'goroutines.nabla',
+      libos: 'libos.nabla',
+      env: { GODEBUG: 'asyncpreemptoff=1' },
+      traceFile: path.join(work, 'goroutines.trace'),
+    });
+    expect(traced.stdout).toBe('goroutines: sum=2686700 handled=200 workers=8');
+    expect(traced.exitCode, traced.stderr).toBe(0);
+
+    const { ran, trapped, pids } = hostCallsAfterSeccomp(traced.lines);
+    const allowed = new Set([...WHITELIST, 'rt_sigreturn']);
+    expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
+    // The Go runtime's own calls went to the libOS: threads, memory, futexes, the clock.
+    expect(trapped).toEqual(expect.arrayContaining(['clone', 'mmap', 'futex', 'clock_gettime']));
+    expect(pids.size).toBe(1); // clone made green threads, not host threads
+    expect(ran).toContain('pread64');
+    expect(ran.at(-1)).toBe('exit_group');
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * strace -f of a unikernel built by nabla-build (its image files unpacked by
+ * `-o type=dir`), run by the tender in a toolchain image that has strace, and what the
+ * trace says about the host calls made after the tender installed its seccomp filter.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+
+/** What the tender's filter lets reach the host kernel (README, "Security model"). */
+export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 'exit_group']);
+
+export interface TraceRun {
+  /** The toolchain image to run in (it must hold strace). */
+  image: string;
+  /** The `type=dir` output of the app's image. */
+  dir: string;
+  unikernel: string;
+  libos?: string;
+  env?: Record<string, string>;
+  /** Where to write the trace (a file the container can write). */
+  traceFile: string;
+}
+
+export async function straceUnikernel(run: TraceRun): Promise<{ exitCode: number; stdout: string; stderr: string; lines: string[] }> {
+  fs.writeFileSync(run.traceFile, '');
+  fs.chmodSync(run.traceFile, 0o666);
+  const env = Object.entries(run.env ?? {}).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
+  const result = await execa(
+    'docker',
+    ['run', '--rm', '--network', 'none', '--cap-add', 'SYS_PTRACE', '-w', '/app', ...env,
+      '-v', `${run.dir}:/t:ro`, '-v', `${run.traceFile}:/trace`, run.image,
+      'strace', '-f', '-o', '/trace', '/t/nabla/nabla-run', '--mem=256', '--disk=/t/nabla/rootfs.tar',
+      ...(run.libos ? [`--libos=/t/nabla/${path.basename(run.libos)}`] : []), `/t/nabla/${run.unikernel}`],
+    { reject: false },
+  );
+  const lines = fs.readFileSync(run.traceFile, 'utf8').split('\n').filter(Boolean);
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, lines };
+}
+
+export interface HostCalls {
+  /** Calls the host kernel ran after seccomp(), in order ("--- SIGxxx" for a signal other than a seccomp trap). */
+  ran: string[];
+  /** Calls the filter trapped (SIGSYS, SYS_SECCOMP) to the libOS: the host never ran them. */
+  trapped: string[];
+  /** The host processes and threads seen after seccomp(). */
+  pids: Set<string>;
+}
+
+/**
+ * Splits the calls after `seccomp(SECCOMP_SET_MODE_FILTER, ...)`. strace shows a trapped
+ * call as a line of its own followed by `--- SIGSYS {si_code=SYS_SECCOMP, si_syscall=__NR_x}`:
+ * the kernel stopped it before running it, so it counts as trapped, not as a host call.
+ */
+export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
+  const filter = lines.findIndex((line) => /\bseccomp\(SECCOMP_SET_MODE_FILTER/.test(line));
+  if (filter < 0) throw new Error('no seccomp(SECCOMP_SET_MODE_FILTER) in the trace');
+  const calls: { pid: string; name: string; trapped: boolean }[] = [];
+  const pids = new Set<string>();
+  for (const line of lines.slice(filter + 1)) {
+    const [, pid, rest] = /^(\d+)\s+(.*)$/.exec(line) ?? [undefined, '?', line];
+    pids.add(pid!);
+    const trap = /^--- SIGSYS \{.*si_code=SYS_SECCOMP.*si_syscall=__NR_(\w+)/.exec(rest!);
+    if (trap) {
+      const last = calls.findLast((call) => call.pid === pid && !call.trapped);
+      if (last && last.name === trap[1]) last.trapped = true;
+      else calls.push({ pid: pid!, name: `--- SIGSYS for ${trap[1]} with no call before it`, trapped: false });
+      continue;
+    }
+    if (/^\+\+\+ /.test(rest!) || /^<\.\.\. \w+ resumed>/.test(rest!)) continue;
+    const signal = /^--- (\w+)/.exec(rest!);
+    const call = /^(\w+)\(/.exec(rest!);
+    calls.push({ pid: pid!, name: signal ? `--- ${signal[1]}` : (call?.[1] ?? rest!), trapped: false });
+  }
+  return {
+    ran: calls.filter((call) => !call.trapped).map((call) => call.name),
+    trapped: calls.filter((call) => call.trapped).map((call) => call.name),
+    pids,
+  };
+}
