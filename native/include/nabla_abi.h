@@ -90,12 +90,21 @@ struct nabla_boot {
     uint64_t cwd;           /* guest address of a NUL-terminated working directory */
     uint64_t app_entry;     /* where the libOS hands over: the app's ELF entry, or 0 for
                                libc's _start linked with the libOS */
+    /* The network (--net), when net_fd >= 0: an Ethernet tap, O_NONBLOCK, one frame per
+     * read/write; net_wait_fd is an epoll set watching it for input (epoll_pwait only).
+     * Addresses are IPv4 in network byte order. */
+    int32_t net_wait_fd;    /* or -1 */
+    uint32_t net_ip;
+    uint32_t net_mask;
+    uint32_t net_gw;        /* 0: no default route */
+    uint8_t net_mac[6];     /* the unikernel's own MAC */
+    uint16_t net_mtu;       /* the tap's MTU (bytes of IP packet) */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
 _Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
-_Static_assert(sizeof(struct nabla_boot) == 120, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 144, "struct nabla_boot layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */
 

@@ -25,6 +25,15 @@ static inline __attribute__((always_inline)) long raw4(long n, long a, long b, l
 	return ret;
 }
 
+static inline __attribute__((always_inline)) long raw5(long n, long a, long b, long c, long d, long e)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+	return ret;
+}
+
 HYPERCALL long hc_write(int fd, const void *buf, size_t len)
 {
 	return raw3(1 /* write */, fd, (long)buf, (long)len);
@@ -46,19 +55,41 @@ HYPERCALL long hc_sleep(const struct timespec *ts)
 	return raw4(271 /* ppoll */, 0, 0, (long)ts, 0);
 }
 
+/* The tap (--net): one frame per read or write, never blocking (the fd is O_NONBLOCK). */
+HYPERCALL long hc_net_read(void *buf, size_t len)
+{
+	return raw3(0 /* read */, libos_boot->net_fd, (long)buf, (long)len);
+}
+
+HYPERCALL long hc_net_write(const void *buf, size_t len)
+{
+	return raw3(1 /* write */, libos_boot->net_fd, (long)buf, (long)len);
+}
+
+/* Idle with a network: wait up to ms (-1: no limit) for a frame on the tap, through the
+ * tender's epoll set that watches it. 1 when one is there, 0 on timeout. */
+HYPERCALL long hc_net_wait(int ms)
+{
+	struct { uint32_t events; uint64_t data; } __attribute__((packed)) ev;
+	return raw5(281 /* epoll_pwait */, libos_boot->net_wait_fd, (long)&ev, 1, ms, 0 /* no sigmask */);
+}
+
 HYPERCALL _Noreturn void hc_exit(int code)
 {
 	for (;;) raw3(231 /* exit_group */, code, 0, 0);
 }
 
-/* The way back to the app after a trapped call: rt_sigreturn loads the frame at %rdi
- * (registers, FPU state, signal mask). trap_restorer is SA_RESTORER, which the kernel
+/* The way back to the app after a trapped call or a preemption: clear the thread's
+ * in_libos flag (%rsi), then rt_sigreturn loads the frame at %rdi (registers, FPU state,
+ * signal mask). Both here, where a tick leaves the thread alone: once the flag is clear
+ * the frame must not be copied over. trap_restorer is SA_RESTORER, which the kernel
  * requires; the handler never returns to it, but if it did it would do the same. */
 __asm__(".pushsection nabla_hypercall,\"ax\",@progbits\n"
 	".global trap_return\n"
 	".hidden trap_return\n"
 	".type trap_return,@function\n"
 	"trap_return:\n"
+	"	movl $0, (%rsi)\n"
 	"	mov %rdi, %rsp\n"
 	"	mov $15, %eax\n" /* rt_sigreturn */
 	"	syscall\n"

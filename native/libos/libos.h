@@ -25,6 +25,9 @@ long hc_write(int fd, const void *buf, size_t len);
 long hc_pread(int fd, void *buf, size_t len, uint64_t off);
 long hc_clock_gettime(int clock, struct timespec *ts);
 long hc_sleep(const struct timespec *ts);
+long hc_net_read(void *buf, size_t len);
+long hc_net_write(const void *buf, size_t len);
+long hc_net_wait(int ms);
 _Noreturn void hc_exit(int code);
 
 /* A message on the console's stderr, for things that must not go unnoticed. */
@@ -78,8 +81,28 @@ int sched_thread_exists(int tid);
 /* A thread's libOS stack, for the calls it makes through the trap path. */
 #define KSTACK_SIZE (64 * 1024UL)
 uint8_t *sched_kstack_top(void);
-void sched_set_kstack(int tid, uint8_t *kstack);
+/* A clone trapped from the app: the child's libOS stack, and the frame it returns to the
+ * app with (a copy of the parent's, %rax = 0). */
+void sched_set_trap_child(int tid, uint8_t *kstack, void *resume_frame);
+/* The running thread's "in the libOS" flag: a preemption tick leaves it alone while set. */
+int *sched_in_libos(void);
+/* trap.c / hypercall.c: clear *in_libos and load the signal frame (registers, FPU state),
+ * back into the app, in one step inside the hypercall code. */
+_Noreturn void trap_return(void *frame, int *in_libos);
+/* Set once libos_init is done: ticks before it are ignored. */
+extern int libos_ready;
 int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
+
+/* lwip-port/tapif.c: the network (the tender's tap, lwIP), when the tender gave one. */
+void net_init(void);
+int net_up(void);
+/* The scheduler's idle wait: runs the stack's timers and frames, then waits on the host
+ * for a frame or the monotonic deadline (0: none). 0 when there is no network. */
+int net_idle(uint64_t deadline);
+/* Called at every reschedule: now and then takes waiting frames without waiting. */
+void net_tick(void);
+/* net.c: the socket calls. */
+long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* proc.c: identity, exit, thread pointer, signals as bookkeeping */
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);

@@ -1,8 +1,10 @@
 /*
  * Threads are green threads on one vCPU: clone makes a thread the libOS schedules itself,
- * switching only when the running one blocks (futex wait, sleep, yield, exit). When every
- * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline; when
- * every thread waits with no deadline, nothing can ever wake them: that is a deadlock.
+ * switching when the running one blocks (futex wait, sleep, yield, exit) or when the
+ * tender's CPU-time tick finds it in the app's own code (trap.c: preempt). When every
+ * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline (with a
+ * network: in net_idle, until then or a frame); when every thread waits with no deadline
+ * and there is no network, nothing can ever wake them: that is a deadlock.
  */
 #include <sched.h>
 #include <string.h>
@@ -37,6 +39,8 @@ struct thread {
 	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
 	int woken;
 	uint8_t *kstack;           /* where the libOS serves this thread's trapped calls (trap.c) */
+	void *resume_frame;        /* a trapped clone's child: starts by returning to the app here */
+	int in_libos;              /* running libOS code (or code it called): not preemptible */
 	struct thread_signals signals;
 };
 
@@ -63,6 +67,7 @@ void sched_init(void)
 /* Runs another thread until this one is runnable again; returns when it is. */
 static void reschedule(void)
 {
+	net_tick(); /* now and then, frames from the network even while threads keep running */
 	for (;;) {
 		uint64_t now = 0, nearest = 0;
 		int waiting = 0;
@@ -85,6 +90,7 @@ static void reschedule(void)
 			}
 			return;
 		}
+		if (net_idle(nearest)) continue; /* with a network, the wait is for a frame or the deadline */
 		if (!nearest) libos_panic(waiting ? "deadlock: every thread waits and none can be woken" : "no thread left to run");
 		uint64_t left = nearest - now;
 		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
@@ -131,12 +137,25 @@ void sched_wake_all(const void *key)
 
 _Noreturn void thread_main(void)
 {
+	if (current->resume_frame) trap_return(current->resume_frame, &current->in_libos);
+	current->in_libos = 0; /* from here on, the app's code */
 	int ret = current->fn(current->arg);
 	libos_syscall(SYS_exit, ret, 0, 0, 0, 0, 0);
 	__builtin_unreachable();
 }
 
+static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
+
 int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid)
+{
+	int outer = current->in_libos;
+	current->in_libos = 1;
+	int tid = clone_thread(fn, stack, flags, arg, ptid, tls, ctid);
+	current->in_libos = outer;
+	return tid;
+}
+
+static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid)
 {
 	const int needed = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 	if ((flags & needed) != needed) return -ENOSYS; /* a new process: there are none */
@@ -148,6 +167,7 @@ int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 	if (t->kstack) mem_free(t->kstack, KSTACK_SIZE);
 	memset(t, 0, sizeof *t);
 	t->signals.mask = current->signals.mask; /* a new thread inherits the signal mask */
+	t->in_libos = 1;                         /* it starts in thread_main */
 	t->tid = next_tid++;
 	t->fn = fn;
 	t->arg = arg;
@@ -171,10 +191,18 @@ uint8_t *sched_kstack_top(void)
 	return current->kstack + KSTACK_SIZE;
 }
 
-void sched_set_kstack(int tid, uint8_t *kstack)
+void sched_set_trap_child(int tid, uint8_t *kstack, void *resume_frame)
 {
 	for (int i = 0; i < MAX_THREADS; i++)
-		if (threads[i].tid == tid && threads[i].state == RUNNABLE) threads[i].kstack = kstack;
+		if (threads[i].tid == tid && threads[i].state == RUNNABLE) {
+			threads[i].kstack = kstack;
+			threads[i].resume_frame = resume_frame;
+		}
+}
+
+int *sched_in_libos(void)
+{
+	return &current->in_libos;
 }
 
 int sched_thread_exists(int tid)
@@ -204,10 +232,19 @@ static _Noreturn void thread_exit(int code)
 	libos_panic("a dead thread was scheduled");
 }
 
+/* A detached thread's exit (musl's pthread_exit) gives back the stack it runs on. It is
+ * freed at the next such exit, when surely no thread runs on it: until the switch away
+ * the exit still runs there, and the scheduler may allocate meanwhile (the network's
+ * buffers, while it waits for a thread to become runnable). */
+static uintptr_t dead_stack;
+static size_t dead_stack_size;
+
 _Noreturn void libos_unmapself(void *base, size_t size)
 {
-	/* The stack stays usable: in this libOS, munmap only marks pages free for later. */
-	sys_munmap((uintptr_t)base, size);
+	current->in_libos = 1;
+	if (dead_stack) sys_munmap(dead_stack, dead_stack_size);
+	dead_stack = (uintptr_t)base;
+	dead_stack_size = size;
 	thread_exit(0);
 }
 

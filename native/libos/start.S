@@ -30,9 +30,11 @@ _nabla_start:
 1:	jmp _start
 
 /* The signal stack for trapped calls (the tender points sigaltstack here). */
-#define TRAP_STACK_SIZE (32 * 1024)
+#define TRAP_STACK_SIZE (32 * 1024) /* trap.c knows it too */
 	.bss
 	.balign 16
+	.global trap_stack
+	.hidden trap_stack
 trap_stack:
 	.skip TRAP_STACK_SIZE
 

@@ -6,6 +6,7 @@
 #include "libos.h"
 
 const struct nabla_boot *libos_boot;
+int libos_ready;
 
 _Static_assert(offsetof(struct nabla_boot, app_entry) == 112, "start.S reads app_entry at this offset");
 
@@ -17,6 +18,8 @@ void libos_init(const struct nabla_boot *boot)
 	sched_init();
 	mem_init();
 	fs_init();
+	net_init();
+	libos_ready = 1;
 }
 
 void libos_warn(const char *message)
@@ -32,7 +35,20 @@ _Noreturn void libos_panic(const char *message)
 	hc_exit(127);
 }
 
+static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+
+/* Every system call of the app, relinked or trapped. While it runs the thread is "in the
+ * libOS", which a preemption tick (trap.c) must not interrupt. */
 long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	int *in_libos = sched_in_libos(), outer = *in_libos;
+	*in_libos = 1;
+	long ret = dispatch(n, a1, a2, a3, a4, a5, a6);
+	*in_libos = outer; /* the same thread: a call returns only to the thread that made it */
+	return ret;
+}
+
+static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	int handled;
 	switch (n) {
@@ -53,6 +69,8 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	ret = proc_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = net_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	return -ENOSYS;
 }

@@ -5,6 +5,10 @@
  * stack, serves the call there with the same libos_syscall() as the relink path (so it may
  * block and switch threads), writes the result into the saved %rax and returns to the app
  * with rt_sigreturn from the hypercall code, the one place the filter lets it through.
+ *
+ * Preemption comes the same way: the tender's CPU-time timer sends SIGVTALRM every 10 ms
+ * of the guest's running time; when it finds the app's code running (not the libOS's),
+ * the handler saves the thread's frame the same way and lets the other threads run.
  */
 #include <string.h>
 #include <sys/syscall.h>
@@ -32,12 +36,12 @@ struct k_siginfo_sys {
 	uint32_t arch;
 };
 #define SYS_SECCOMP 1
+#define SIGSYS_ 31
+#define TRAP_STACK_SIZE (32 * 1024) /* start.S */
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FXSAVE_SIZE 512
 #define FPSTATE_MAX (12 * 1024) /* AVX-512 needs 2.7 KiB, AMX 11 KiB */
 
-/* In the hypercall code (hypercall.c): load the frame at uc and return to it. */
-_Noreturn void trap_return(struct k_ucontext *uc);
 /* switch.S: run fn(arg) on another stack. */
 _Noreturn void call_on_stack(void *sp, void (*fn)(void *), void *arg);
 
@@ -71,11 +75,6 @@ static void *stack_below(struct k_ucontext *frame)
 	return (void *)(((uintptr_t)frame - 64) & ~(uintptr_t)15);
 }
 
-static int child_main(void *frame)
-{
-	trap_return(frame);
-}
-
 /* clone(flags, stack, ptid, ctid, tls) from the app: a green thread that starts by
  * returning from this same syscall with %rax = 0 on the given stack, as a Linux child does. */
 static long trap_clone(struct k_ucontext *parent)
@@ -86,10 +85,10 @@ static long trap_clone(struct k_ucontext *parent)
 	struct k_ucontext *child = frame_copy(kstack + KSTACK_SIZE, parent);
 	child->mc.rax = 0;
 	if (r->rsi) child->mc.rsp = r->rsi;
-	int tid = libos_clone(child_main, stack_below(child), (int)r->rdi, child, (int *)r->rdx, (void *)r->r8,
-			      (int *)r->r10);
+	/* No function to run: thread_main sees the resume frame and returns to the app. */
+	int tid = libos_clone(0, stack_below(child), (int)r->rdi, 0, (int *)r->rdx, (void *)r->r8, (int *)r->r10);
 	if (tid < 0) mem_free(kstack, KSTACK_SIZE);
-	else sched_set_kstack(tid, kstack);
+	else sched_set_trap_child(tid, kstack, child);
 	return tid;
 }
 
@@ -104,7 +103,34 @@ static _Noreturn void serve(void *frame)
 	default: ret = libos_syscall(nr, (long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9);
 	}
 	r->rax = (uint64_t)ret;
-	trap_return(uc);
+	trap_return(uc, sched_in_libos());
+}
+
+static _Noreturn void preempt(void *frame)
+{
+	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	trap_return(frame, sched_in_libos());
+}
+
+/* The hypercall code (the linker names its bounds) and the trap stack (start.S); weak:
+ * the native tests have neither. */
+extern const char __start_nabla_hypercall[] __attribute__((weak));
+extern const char __stop_nabla_hypercall[] __attribute__((weak));
+extern char trap_stack[] __attribute__((weak));
+
+/* Is the app's own code running, so the thread may be switched out here? Not inside the
+ * libOS (it may be in the middle of changing its state), not in the hypercall code (in
+ * trap_return, the frame it is about to load sits where a new one would be copied), not on
+ * the trap stack (another signal's handler has not yet copied its frame away), not before
+ * the libOS is up. */
+static int preemptible(const struct k_ucontext *uc)
+{
+	uintptr_t ip = uc->mc.rip, sp = uc->mc.rsp;
+	int in_hypercalls = ip >= (uintptr_t)__start_nabla_hypercall && ip < (uintptr_t)__stop_nabla_hypercall;
+	/* (uc_stack.ss_flags would not tell: Linux saves the configured flags there, not
+	 * whether the interrupted code ran on the signal stack.) */
+	int on_trap_stack = sp > (uintptr_t)trap_stack && sp <= (uintptr_t)trap_stack + TRAP_STACK_SIZE;
+	return libos_ready && !in_hypercalls && !on_trap_stack && !*sched_in_libos();
 }
 
 /* The SIGSYS handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER), on the trap stack with the
@@ -112,10 +138,17 @@ static _Noreturn void serve(void *frame)
  * protector) or make a host call but from the hypercall code. */
 _Noreturn void trap_handler(int sig, void *info, void *context)
 {
-	(void)sig;
 	const struct k_siginfo_sys *si = info;
 	struct k_ucontext *uc = context;
-	if (si->code != SYS_SECCOMP) trap_return(uc); /* a SIGSYS sent by someone: ignored */
+	int unchanged = 0; /* returning as we came: the thread's flag stays as it is */
+	if (sig != SIGSYS_) { /* the preemption tick */
+		if (!preemptible(uc)) trap_return(uc, &unchanged);
+		*sched_in_libos() = 1;
+		struct k_ucontext *frame = frame_copy(sched_kstack_top(), uc);
+		call_on_stack(stack_below(frame), preempt, frame);
+	}
+	if (si->code != SYS_SECCOMP) trap_return(uc, &unchanged); /* a SIGSYS sent by someone: ignored */
+	*sched_in_libos() = 1;
 	struct k_ucontext *frame = frame_copy(sched_kstack_top(), uc);
 	frame->mc.rax = (uint64_t)si->syscall; /* the kernel left -ENOSYS there; serve() reads the number */
 	call_on_stack(stack_below(frame), serve, frame);

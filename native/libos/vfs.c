@@ -63,6 +63,10 @@ void vfs_put(struct node *node)
 	if (--node->links > 0) return;
 	if (node->kind == NODE_FILE && node->cap) mem_free(node->data, node->cap);
 	if (node->kind == NODE_PIPE) pipe_free(node);
+	if (node->kind == NODE_SOCKET) {
+		net_free(node);
+		return; /* net.c keeps the node for its next socket */
+	}
 	node->data = 0;
 	node->cap = 0;
 }
@@ -209,6 +213,7 @@ void vfs_stat(struct node *node, struct stat *st)
 		[NODE_DIR] = S_IFDIR, [NODE_FILE] = S_IFREG, [NODE_SYMLINK] = S_IFLNK, [NODE_NULL] = S_IFCHR,
 		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR, [NODE_PIPE] = S_IFIFO,
 		[NODE_EVENTFD] = 0, [NODE_EPOLL] = 0, /* anonymous inodes: no type, as on Linux */
+		[NODE_SOCKET] = S_IFSOCK,
 	};
 	memset(st, 0, sizeof *st);
 	st->st_dev = 1;

@@ -3,12 +3,13 @@
 #define VFS_H
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "libos.h"
 
 /* From NODE_CONSOLE on: streams, with no offset (lseek, pread: ESPIPE). */
 enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE, NODE_PIPE,
-		 NODE_EVENTFD, NODE_EPOLL };
+		 NODE_EVENTFD, NODE_EPOLL, NODE_SOCKET };
 
 struct node {
 	enum node_kind kind;
@@ -24,6 +25,7 @@ struct node {
 	size_t cap;               /* bytes allocated at data */
 	int host_fd;              /* NODE_CONSOLE: 0, 1 or 2 */
 	struct pipe *pipe;        /* NODE_PIPE: its buffer and ends */
+	struct sock *sock;        /* NODE_SOCKET: its connection (net.c) */
 	uint64_t count;           /* NODE_EVENTFD: the counter */
 	int semaphore;            /* NODE_EVENTFD: EFD_SEMAPHORE (a read takes 1, not all) */
 	uint32_t changes;         /* readiness-affecting events so far: epoll's edge trigger */
@@ -63,6 +65,8 @@ void vfs_changed(struct node *node);
 
 /* fs.c, for eventfd and epoll: fds and what poll would report for an open file. */
 struct file *fs_get(long fd);
+void fs_hold(struct file *f);                    /* keeps f open across a blocking call ... */
+void fs_put(struct file *f);                     /* ... until this, even if its fd is closed meanwhile */
 long fs_open_node(struct node *node, int flags); /* a new fd; O_CLOEXEC in flags; node must be unlinked */
 short fs_file_poll(struct file *f);              /* POLLIN | POLLOUT | POLLERR | POLLHUP */
 
@@ -86,6 +90,12 @@ long sys_epoll_ctl(long epfd, int op, long fd, const void *event);
 long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline);
 short epoll_poll(struct node *node);
 void epoll_forget(struct file *f); /* f's last fd is gone: out of every set (and its own set, if one) */
+
+/* net.c: sockets (IPv4 TCP and UDP over lwIP); fs.c hands it what it does to a socket's file. */
+long net_rw(struct file *f, const struct iovec *iov, int count, int write);
+long net_fionread(struct node *node);
+short net_poll(struct node *node);
+void net_free(struct node *node); /* the last open file of a socket is gone */
 
 /* tar.c: load the disk image's index into the tree. */
 void tar_load(uint64_t size);

@@ -113,11 +113,27 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
     return with_libos;
 }
 
-int tender_run(const struct tender_opts *o)
+/* Whatever the container gave us (NET_ADMIN for --net-from, root's defaults) is not the
+ * guest's: every capability goes before the filter. */
+static void drop_capabilities(void)
 {
+    struct { uint32_t version; int pid; } header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct { uint32_t effective, permitted, inheritable; } none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    if (syscall(SYS_capset, &header, none) < 0)
+        err(TENDER_EXIT, "capset(no capabilities) failed");
+}
+
+int tender_run(const struct tender_opts *given)
+{
+    struct tender_opts opts = *given, *o = &opts;
+    if (o->net_from)
+        net_from_container(o); /* sets --net, --net-ip, --net-gw as if given */
     struct policy policy = { 0 };
+    struct net_config net;
+    net_parse(&net, o);
     console_rules(&policy);
     disk_rules(&policy, o->disk);
+    net_rules(&policy, o->net);
     core_rules(&policy);
     if (o->print_policy) {
         policy_print(&policy);
@@ -141,10 +157,13 @@ int tender_run(const struct tender_opts *o)
         .stack_top = NABLA_GUEST_BASE + va_size,
         .stack_size = stack_size_for(mem),
         .net_fd = -1,
+        .net_wait_fd = -1,
         .app_entry = o->libos ? app.entry : 0,
     };
     console_open(&boot);
     disk_open(&boot, o->disk);
+    net_open(&boot, o->net, &net);
+    drop_capabilities();
     boot_write(&boot);
     uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 

@@ -1,7 +1,8 @@
 /*
  * main.c — argv parsing only; the work is in core.c.
  *
- *   nabla-run [--mem=MiB] [--disk=PATH] [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
+ *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]]
+ *             [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -13,9 +14,17 @@
 #include "tender.h"
 
 static const char usage[] =
-    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
+    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH]\n"
+    "                 [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
     "  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
     "  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
+    "  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
+    "                  CAP_NET_ADMIN, or a tap made for this user); frames by read/write\n"
+    "  --net-ip=A.B.C.D/LEN  the unikernel's IPv4 address and prefix length (with --net)\n"
+    "  --net-gw=A.B.C.D      its default gateway, inside that subnet (none: only the subnet)\n"
+    "  --net-mac=MAC   its MAC (default 02:6e: and the four bytes of its address)\n"
+    "  --net-from=IF   in a container: give the unikernel IF's address (a tap bridged to IF\n"
+    "                  takes it over; needs --cap-add NET_ADMIN --device /dev/net/tun)\n"
     "  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
     "                  system calls is trapped and served by the libOS\n"
     "  --x-exec-heap   make free guest memory executable (for JITs)\n"
@@ -50,6 +59,20 @@ int main(int argc, char **argv)
             if (!a[7])
                 errx(TENDER_EXIT, "--disk= needs a PATH");
             o.disk = a + 7;
+        } else if (strncmp(a, "--net=", 6) == 0) {
+            if (!a[6])
+                errx(TENDER_EXIT, "--net= needs the name of a tap interface");
+            o.net = a + 6;
+        } else if (strncmp(a, "--net-from=", 11) == 0) {
+            if (!a[11])
+                errx(TENDER_EXIT, "--net-from= needs the name of the container's interface, e.g. eth0");
+            o.net_from = a + 11;
+        } else if (strncmp(a, "--net-ip=", 9) == 0) {
+            o.net_ip = a + 9;
+        } else if (strncmp(a, "--net-gw=", 9) == 0) {
+            o.net_gw = a + 9;
+        } else if (strncmp(a, "--net-mac=", 10) == 0) {
+            o.net_mac = a + 10;
         } else if (strncmp(a, "--libos=", 8) == 0) {
             if (!a[8])
                 errx(TENDER_EXIT, "--libos= needs a PATH");

@@ -62,6 +62,20 @@ void policy_add(struct policy *p, struct rule r)
     p->rules[p->nrules++] = r;
 }
 
+void policy_allow(struct policy *p, uint32_t nr, uint32_t value, const char *label)
+{
+    for (int i = 0; i < p->nrules; i++) {
+        struct rule *r = &p->rules[i];
+        if (r->nr != nr)
+            continue;
+        if (r->arg < 0 || r->nvals == RULE_MAX_VALS)
+            break;
+        r->vals[r->nvals++] = (struct rule_val){ value, label };
+        return;
+    }
+    errx(TENDER_EXIT, "internal error: no seccomp rule to extend for syscall %u", nr);
+}
+
 void policy_print(const struct policy *p)
 {
     for (int i = 0; i < p->nrules; i++) {

@@ -3,8 +3,8 @@
  *
  * main.c parses argv into struct tender_opts and calls tender_run (core.c), which runs
  * the steps in this order: check the ELFs (elf.c: the app, and the libOS beside it or
- * inside it) → map guest memory and load them → open devices (mod_*.c), each adding its
- * own seccomp rules → write the boot page and the initial stack (boot.c) → point SIGSYS
+ * inside it) → map guest memory and load them → open devices (mod_*.c: console, disk,
+ * net), each adding its own seccomp rules → write the boot page and the initial stack (boot.c) → point SIGSYS
  * at the libOS (trap.c) → install the filter (seccomp.c) → jump. After the filter the
  * tender makes no system call of its own.
  */
@@ -21,11 +21,18 @@
 #define MIB (1024UL * 1024UL)
 #define STACK_SIZE_MAX (8 * MIB)
 #define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
+#define NET_FD 4      /* the tap (--net) */
+#define NET_WAIT_FD 5 /* the epoll set watching the tap */
 
 struct tender_opts {
     uint64_t mem_mib;
     const char *disk;     /* --disk=PATH or NULL */
     const char *libos;    /* --libos=PATH or NULL (the libOS is linked into the kernel) */
+    const char *net;      /* --net=TAP or NULL */
+    const char *net_from; /* --net-from=IF: take this interface's network (netsetup.c) */
+    const char *net_ip;   /* --net-ip=A.B.C.D/LEN */
+    const char *net_gw;   /* --net-gw=A.B.C.D */
+    const char *net_mac;  /* --net-mac=xx:xx:xx:xx:xx:xx */
     int exec_heap;        /* --x-exec-heap */
     int print_policy;     /* --print-policy */
     const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
@@ -62,7 +69,7 @@ void elf_load(const struct elf_image *img);
 void elf_close(struct elf_image *img);
 
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
-#define RULE_MAX_VALS 2
+#define RULE_MAX_VALS 3
 struct rule_val {
     uint32_t value;
     const char *label; /* shown instead of the number, e.g. "<disk>" */
@@ -75,12 +82,13 @@ struct rule {
     int nvals;         /* the argument (all 64 bits) must equal one of these */
     struct rule_val vals[RULE_MAX_VALS];
 };
-#define POLICY_MAX_RULES 8
+#define POLICY_MAX_RULES 10 /* issue 6: at most ten host calls */
 struct policy {
     int nrules;
     struct rule rules[POLICY_MAX_RULES];
 };
 void policy_add(struct policy *p, struct rule r);
+void policy_allow(struct policy *p, uint32_t nr, uint32_t value, const char *label); /* one more value for nr's rule */
 void policy_print(const struct policy *p);
 void seccomp_install(const struct policy *p, const struct nabla_note *libos);
 
@@ -92,6 +100,14 @@ void console_open(struct nabla_boot *boot);
 void console_rules(struct policy *p);
 void disk_open(struct nabla_boot *boot, const char *path);
 void disk_rules(struct policy *p, const char *path);
+struct net_config {
+    uint32_t ip, mask, gw; /* network byte order; gw 0: none */
+    uint8_t mac[6];
+};
+void net_parse(struct net_config *c, const struct tender_opts *o);
+void net_open(struct nabla_boot *boot, const char *tap, const struct net_config *c);
+void net_rules(struct policy *p, const char *tap);
+void net_from_container(struct tender_opts *o);
 
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);

@@ -3,11 +3,16 @@
  * not run by the host but trapped by the filter (SECCOMP_RET_TRAP), and the kernel
  * delivers SIGSYS to the libOS's handler, which serves the call and returns to the app
  * with rt_sigreturn. This file wires the signal up before the filter forbids it.
+ *
+ * The same handler gets SIGVTALRM from a CPU-time interval timer: the libOS's green
+ * threads are switched only inside the libOS, so without a tick a thread that computes
+ * would never let the others run. The kernel delivers the tick without any system call.
  */
 #define _GNU_SOURCE
 #include <err.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tender.h"
@@ -21,6 +26,14 @@ struct k_sigaction {
     uint64_t mask;
 };
 #define SA_RESTORER_ 0x04000000UL
+#define TICK_US 10000 /* 10 ms of the guest's CPU time */
+
+static void handle(int sig, const struct nabla_note *libos, unsigned long flags)
+{
+    struct k_sigaction sa = { libos->trap_handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER_ | flags, libos->trap_restorer, 0 };
+    if (syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof sa.mask) < 0)
+        err(TENDER_EXIT, "rt_sigaction(%d) failed", sig);
+}
 
 void trap_install(const struct nabla_note *libos)
 {
@@ -29,17 +42,16 @@ void trap_install(const struct nabla_note *libos)
         err(TENDER_EXIT, "sigaltstack(trap stack) failed");
     /* SA_NODEFER: SIGSYS is never blocked, even while the libOS serves a trapped call and
      * switches threads (a trap while SIGSYS is blocked would kill the process). */
-    struct k_sigaction sa = {
-        .handler = libos->trap_handler,
-        .flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTORER_,
-        .restorer = libos->trap_restorer,
-        .mask = 0,
-    };
-    if (syscall(SYS_rt_sigaction, SIGSYS, &sa, NULL, sizeof sa.mask) < 0)
-        err(TENDER_EXIT, "rt_sigaction(SIGSYS) failed");
-    sigset_t sys;
-    sigemptyset(&sys);
-    sigaddset(&sys, SIGSYS);
-    if (sigprocmask(SIG_UNBLOCK, &sys, NULL) < 0)
-        err(TENDER_EXIT, "sigprocmask(unblock SIGSYS) failed");
+    handle(SIGSYS, libos, SA_NODEFER);
+    /* SA_RESTART: a tick that lands in a host call the libOS made restarts it. */
+    handle(SIGVTALRM, libos, SA_NODEFER | SA_RESTART);
+    sigset_t both;
+    sigemptyset(&both);
+    sigaddset(&both, SIGSYS);
+    sigaddset(&both, SIGVTALRM);
+    if (sigprocmask(SIG_UNBLOCK, &both, NULL) < 0)
+        err(TENDER_EXIT, "sigprocmask(unblock SIGSYS, SIGVTALRM) failed");
+    struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
+    if (setitimer(ITIMER_VIRTUAL, &tick, NULL) < 0)
+        err(TENDER_EXIT, "setitimer(ITIMER_VIRTUAL) failed");
 }

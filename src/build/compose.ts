@@ -19,6 +19,8 @@ import { CompileError } from '../util/errors.js';
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The interface Docker (and Kubernetes) give a container on a network. */
+const CONTAINER_INTERFACE = 'eth0';
 
 export interface ComposeInput {
   config: BuildConfig;
@@ -41,7 +43,10 @@ interface RunSpec {
 
 export async function composeImage({ config, outDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
   const run = readRunSpec(outDir, config.toolchain);
-  const policy = fs.readFileSync(path.join(outDir, 'policy.txt'), 'utf8').trim().split('\n');
+  // With the container's network the tender allows the tap's calls too (policy-net.txt).
+  const netPolicy = path.join(outDir, 'policy-net.txt');
+  const policyFile = config.network === 'container' && fs.existsSync(netPolicy) ? netPolicy : path.join(outDir, 'policy.txt');
+  const policy = fs.readFileSync(policyFile, 'utf8').trim().split('\n');
   const runtimeDir = path.join(outDir, 'rootfs');
   const rootfs = await packTar(
     [
@@ -61,6 +66,7 @@ export async function composeImage({ config, outDir, appFiles, toolchainImage, s
         run.tender,
         `--mem=${config.memoryMiB}`,
         `--disk=${ROOTFS_IN_IMAGE}`,
+        ...(config.network === 'container' ? [`--net-from=${CONTAINER_INTERFACE}`] : []),
         ...(run.libos ? [`--libos=${run.libos}`] : []),
         run.unikernel,
         ...config.args,

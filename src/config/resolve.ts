@@ -37,6 +37,8 @@ export interface BuildConfig {
   env: Record<string, string>;
   workdir: string;
   ports: string[]; // "8080/tcp"
+  /** container: the tender gives the unikernel the container's eth0 (--net-from=eth0). */
+  network: 'container' | 'none';
   memoryMiB: number;
   files: { include: string[]; exclude: string[] };
   sourceDateEpoch: number;
@@ -86,6 +88,8 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
     env: json?.env ?? {},
     workdir: json?.workdir ?? '/app',
     ports: (json?.ports ?? []).map((p) => (typeof p === 'number' || !p.includes('/') ? `${p}/tcp` : p)),
+    // An app that exposes ports serves on the network; others get none unless they ask.
+    network: json?.network ?? (json?.ports?.length ? 'container' : 'none'),
     memoryMiB: parseMemory(json?.memory),
     files: {
       include: json?.files?.include ?? ['**'],
@@ -162,6 +166,7 @@ const fieldHints: Record<string, string> = {
   args: 'use a list of strings, e.g. ["--port", "8080"]',
   env: 'use an object of strings, e.g. { "MODE": "production" }',
   ports: 'use a list such as [8080, "53/udp"]',
+  network: 'use "container" (the unikernel takes the container\'s network) or "none"',
   memory: 'use MiB as a number (256) or a size string ("1G")',
   files: 'use { "include": ["**"], "exclude": ["tests/**"] }',
 };

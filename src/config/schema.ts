@@ -32,6 +32,8 @@ export const nablaJsonSchema = z
       .optional(),
     workdir: z.string().startsWith('/', 'must be an absolute path inside the image, e.g. "/app"').optional(),
     ports: z.array(port).optional(),
+    /** "container": the unikernel takes over the container's network (eth0); "none": no network. */
+    network: z.enum(['container', 'none']).optional(),
     memory: memory.optional(),
     files: z
       .object({

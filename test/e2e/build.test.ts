@@ -78,6 +78,7 @@ describe('build', () => {
         env: { GREETING: 'hi there' },
         workdir: '/app/data',
         ports: [8080],
+        network: 'none', // recorded ports, but run here without a network
         files: { exclude: ['*.md'] },
       }),
     });

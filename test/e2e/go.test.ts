@@ -159,7 +159,7 @@ describe('escape attempts from Go (trap path)', () => {
     expect(result.stdout).not.toContain('ESCAPED');
     expect(result.stdout.split('\n')).toEqual([
       'execve: function not implemented',
-      'socket: function not implemented',
+      'socket: address family not supported by protocol', // AF_PACKET: only AF_INET is served
       'ptrace: function not implemented',
       'mount: function not implemented',
       'open /etc/hostname: no such file or directory',

@@ -96,9 +96,20 @@ const OTHERS = [
   'rt-sigaction-writes-only-a-kernel-sigaction',
   'arch-prctl-sets-and-gets-the-fs-base', 'libos-panic-on-an-abi-mismatch',
 ];
+/** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 and as frames on a fake tap. */
+const NET = [
+  'socket-without-a-network-is-enetdown', 'socket-argument-errors-are-as-on-linux',
+  'tcp-connect-accept-read-write-close-between-threads', 'tcp-nonblocking-connect-is-einprogress-then-writable',
+  'tcp-connect-to-a-closed-port-is-refused', 'tcp-bulk-transfer-keeps-every-byte-in-order',
+  'tcp-close-with-unread-data-resets-the-peer', 'tcp-nonblocking-io-and-fionbio', 'epoll-and-select-report-sockets',
+  'so-rcvtimeo-ends-a-blocking-read-and-the-libos-waits-on-the-tap',
+  'a-thread-that-never-blocks-still-lets-the-network-run', 'socket-options-read-back',
+  'udp-sendto-recvfrom-connect-and-msg', 'tap-an-arp-request-gets-the-guests-mac', 'tap-a-ping-gets-an-echo-reply',
+  'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
+];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
-  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS],
+  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['sockets', NET],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

@@ -23,6 +23,12 @@ const REFUSALS = [
   'beyond-mem', 'beyond-mem-by-1', 'mem-too-small', 'mem-too-large', 'mem-not-number', 'unknown-flag', 'disk-empty',
   'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable',
 ];
+/** --net's flags and a tap that cannot be had (with a real tap: net-tap.test.ts). */
+const NET = [
+  'policy-net', 'net-no-ip', 'net-ip-without-net', 'net-empty', 'net-long-name', 'net-bad-ip', 'net-no-prefix',
+  'net-bad-prefix', 'net-network-address', 'net-loopback', 'net-gw-outside', 'net-gw-bad', 'net-mac-bad',
+  'net-mac-multicast', 'net-no-such-tap', 'net-lo',
+];
 /** Guests that run, and the policy printout. */
 const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'beyond-mem-fits', 'policy', 'policy-disk', 'exec-heap'];
 
@@ -68,7 +74,7 @@ describe('tender: the native suite in the c toolchain container', () => {
     expect(last, suite.output).toMatch(/^\d+ passed, 0 failed$/);
     expect(suite.exitCode, suite.output).toBe(0);
     expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(
-      TENDERS.length * (ESCAPES.length + REFUSALS.length + RUNS.length + 1),
+      TENDERS.length * (ESCAPES.length + REFUSALS.length + RUNS.length + NET.length + 1),
     );
     expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
   });
@@ -87,6 +93,10 @@ describe('tender: the native suite in the c toolchain container', () => {
     });
 
     it.each(RUNS)('%s', (name) => {
+      expectOk(tender, name);
+    });
+
+    it.each(NET)('%s: --net flags, checked before anything runs', (name) => {
       expectOk(tender, name);
     });
 

@@ -12,10 +12,14 @@ export interface SuiteRun {
 
 /**
  * Builds (or reuses) the c toolchain image, then runs `command` in it as root without
- * capabilities or network, the repository at /src read-only and `out` at /out (umask 0,
- * so the host user can remove what it leaves).
+ * capabilities or network (or with the `isolation` flags given instead), the repository at
+ * /src read-only and `out` at /out (umask 0, so the host user can remove what it leaves).
  */
-export async function runInToolchain(command: string, out: string): Promise<SuiteRun> {
+export async function runInToolchain(
+  command: string,
+  out: string,
+  isolation: string[] = ['--network', 'none', '--cap-drop', 'ALL'],
+): Promise<SuiteRun> {
   const toolchain = await nabla(['toolchain', 'build', 'c']);
   expect(toolchain.exitCode, toolchain.stderr).toBe(0);
   const image = toolchain.stdout.trim();
@@ -23,7 +27,7 @@ export async function runInToolchain(command: string, out: string): Promise<Suit
   fs.chmodSync(out, 0o777);
   const run = await execa(
     'docker',
-    ['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
+    ['run', '--rm', ...isolation, '-v', `${repoRoot}:/src:ro`, '-v', `${out}:/out`, image,
       'sh', '-c', `umask 0 && exec ${command}`],
     { reject: false, stdin: 'ignore', all: true },
   );

@@ -68,6 +68,9 @@ export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
       continue;
     }
     if (/^\+\+\+ /.test(rest!) || /^<\.\.\. \w+ resumed>/.test(rest!)) continue;
+    // The tender's preemption tick: the kernel delivers it (a CPU-time timer set before the
+    // filter); no call is made for it.
+    if (/^--- SIGVTALRM /.test(rest!)) continue;
     const signal = /^--- (\w+)/.exec(rest!);
     const call = /^(\w+)\(/.exec(rest!);
     calls.push({ pid: pid!, name: signal ? `--- ${signal[1]}` : (call?.[1] ?? rest!), trapped: false });

@@ -55,6 +55,18 @@ describe('composeImage', () => {
     expect(image.entries.map((e) => e.path)).toContain('/nabla/libos.nabla');
   });
 
+  it('an app with ports takes the container\'s network (--net-from=eth0); "network" says so either way', async () => {
+    const c = { tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla' };
+    const files = ['nabla-run', 'app.nabla'];
+    const served = await compose(c, { ports: [8080] }, files);
+    expect(served.config.entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '--net-from=eth0', '/nabla/app.nabla']);
+    expect(served.config.exposedPorts).toEqual(['8080/tcp']);
+    const client = await compose(c, { network: 'container' }, files);
+    expect(client.config.entrypoint).toContain('--net-from=eth0');
+    const quiet = await compose(c, { ports: [8080], network: 'none' }, files);
+    expect(quiet.config.entrypoint).not.toContain('--net-from=eth0');
+  });
+
   it('run.json "env" is in the image, and nabla.json env wins on a conflict', async () => {
     const image = await compose(goRun, { env: { GOMAXPROCS: '4', MODE: 'prod' } });
     expect(image.config.env).toEqual(['GODEBUG=asyncpreemptoff=1', 'GOMAXPROCS=4', 'MODE=prod']);

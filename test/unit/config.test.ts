@@ -80,6 +80,7 @@ describe('nabla.json', () => {
       env: { MODE: 'prod' },
       workdir: '/srv',
       ports: ['8080/tcp', '53/udp'],
+      network: 'container',
       memoryMiB: 1024,
       sourceDateEpoch: 1700000000,
       executor: 'docker',

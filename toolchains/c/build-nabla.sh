@@ -1,13 +1,14 @@
 #!/bin/bash
-# Builds, inside the toolchain image: libOS-musl into /opt/nabla/musl, the libOS into
-# /opt/nabla/lib/libos.o (linked into relinked apps) and /opt/nabla/lib/libos.nabla (run
-# beside programs that were not relinked), the tender into /opt/nabla/bin/nabla-run, and
-# installs nabla-cc.
+# Builds, inside the toolchain image: libOS-musl into /opt/nabla/musl, the libOS (with
+# lwIP, its TCP/IP stack, from Debian's source kept at /opt/nabla/lwip for the native tests)
+# into /opt/nabla/lib/libos.o (linked into relinked apps) and /opt/nabla/lib/libos.nabla
+# (run beside programs that were not relinked), the tender into /opt/nabla/bin/nabla-run,
+# and installs nabla-cc.
 set -euo pipefail
 src=/opt/nabla/src
 work=$(mktemp -d)
 
-# Debian's musl source: the same musl as the musl-tools package, from the same mirror.
+# Debian's musl and lwIP sources: the same musl as the musl-tools package, from the same mirror.
 for list in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
   [[ -f $list ]] && sed -n 's/^deb /deb-src /p' "$list"
 done > /etc/apt/sources.list.d/nabla-src.list
@@ -15,9 +16,15 @@ for sources in /etc/apt/sources.list.d/*.sources; do
   [[ -f $sources ]] && sed -i 's/^Types: deb$/Types: deb deb-src/' "$sources"
 done
 apt-get update -qq
-(cd "$work" && apt-get source -qq musl)
+(cd "$work" && apt-get source -qq musl lwip)
 rm -rf /var/lib/apt/lists/*
 musl_src=$(echo "$work"/musl-*/)
+# lwIP: only the core, IPv4, Ethernet and the headers are built (native/libos/Makefile).
+lwip_src=$(echo "$work"/lwip-*/)
+mkdir -p /opt/nabla/lwip/src/netif
+cp -r "$lwip_src/src/core" "$lwip_src/src/include" /opt/nabla/lwip/src/
+cp "$lwip_src/src/netif/ethernet.c" /opt/nabla/lwip/src/netif/
+cp "$lwip_src/COPYING" /opt/nabla/lwip/
 
 "$src/native/libos-musl/relink.sh" "$musl_src"
 (cd "$musl_src" && ./configure --prefix=/opt/nabla/musl --disable-shared \
@@ -30,8 +37,9 @@ if objdump -d /opt/nabla/musl/lib/libc.a | grep -qP '\tsyscall\s*$'; then
 fi
 
 mkdir -p /opt/nabla/lib /opt/nabla/bin
-make -C "$src/native/libos" CC=/opt/nabla/musl/bin/musl-gcc OUT=/opt/nabla/lib all >/dev/null
+make -C "$src/native/libos" CC=/opt/nabla/musl/bin/musl-gcc LWIP=/opt/nabla/lwip OUT=/opt/nabla/lib all >/dev/null
 find /opt/nabla/lib -name '*.o' ! -name libos.o -delete
+rm -rf /opt/nabla/lib/lwip
 # The libOS's host calls must all lie in its hypercall section (the filter allows them only
 # there), and the trap handler runs on the app's FS base: no code may read TLS (%fs).
 section_syscalls() { objdump -d -j nabla_hypercall "$1" | grep -cP '	syscall\s*$'; }

@@ -1,8 +1,10 @@
 /*
  * The host side of the libOS's hypercalls (native/libos/hypercall.c), for the tests: the
- * same five functions over ordinary host calls, recording what the libOS asked for.
+ * same functions over ordinary host calls, recording what the libOS asked for. The tap is
+ * one end of a datagram socketpair (harness.c's boot), one frame per datagram.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +52,29 @@ long hc_sleep(const struct timespec *ts)
 	return 0;
 }
 
+long hc_net_read(void *buf, size_t len)
+{
+	fake.net_reads++;
+	ssize_t r = read(guest.boot->net_fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+long hc_net_write(const void *buf, size_t len)
+{
+	fake.net_writes++;
+	ssize_t r = write(guest.boot->net_fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+/* The tender's epoll_pwait on the tap: 1 when a frame waits, 0 after ms (-1: no limit). */
+long hc_net_wait(int ms)
+{
+	fake.net_waits++;
+	struct pollfd p = { guest.boot->net_fd, POLLIN, 0 };
+	int r = poll(&p, 1, ms);
+	return r < 0 ? -errno : r;
+}
+
 _Noreturn void hc_exit(int code)
 {
 	wrfsbase(host_fs); /* the libOS may exit from a thread with another TLS */
@@ -60,8 +85,9 @@ _Noreturn void hc_exit(int code)
 
 /* trap.c's way back to the app after a trapped call: the harness calls the libOS directly
  * and never traps. */
-_Noreturn void trap_return(void *frame)
+_Noreturn void trap_return(void *frame, int *in_libos)
 {
 	(void)frame;
+	(void)in_libos;
 	abort();
 }

@@ -4,6 +4,7 @@
  * prints "ok NAME" or "FAIL NAME: why" per case, then "N passed, N failed"; exits 1 when a
  * case failed, 2 when the harness itself cannot run.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +69,14 @@ const char *errname(long v)
 		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" },
 		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { EFBIG, "EFBIG" }, { ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" },
 		{ ERANGE, "ERANGE" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" }, { ENOTEMPTY, "ENOTEMPTY" },
-		{ ELOOP, "ELOOP" }, { ETIMEDOUT, "ETIMEDOUT" }, { EXDEV, "EXDEV" },
+		{ ELOOP, "ELOOP" }, { ETIMEDOUT, "ETIMEDOUT" }, { EXDEV, "EXDEV" }, { EPIPE, "EPIPE" }, { EDOM, "EDOM" },
+		{ ENOTSOCK, "ENOTSOCK" }, { EDESTADDRREQ, "EDESTADDRREQ" }, { EMSGSIZE, "EMSGSIZE" },
+		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ ENETDOWN, "ENETDOWN" }, { ENETUNREACH, "ENETUNREACH" }, { ECONNABORTED, "ECONNABORTED" },
+		{ ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" }, { EISCONN, "EISCONN" }, { ENOTCONN, "ENOTCONN" },
+		{ ECONNREFUSED, "ECONNREFUSED" }, { EALREADY, "EALREADY" }, { EINPROGRESS, "EINPROGRESS" },
+		{ ENOPROTOOPT, "ENOPROTOOPT" },
 	};
 	if (v >= 0 || v < -4095) return "";
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -147,8 +156,23 @@ void boot(const struct boot_opts *o)
 		b->disk_fd = fd;
 		b->disk_size = (uint64_t)st.st_size;
 	}
+	b->net_wait_fd = -1;
+	int wire = -1;
+	if (o->net) {
+		int pair[2];
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) FAIL("socketpair: %s", strerror(errno));
+		fcntl(pair[0], F_SETFL, O_NONBLOCK); /* the tender's tap is O_NONBLOCK too */
+		b->net_fd = pair[0];
+		b->net_wait_fd = pair[0]; /* the fake hc_net_wait polls it */
+		wire = pair[1];
+		b->net_ip = htonl(0x0a000002);
+		b->net_mask = htonl(0xffffff00);
+		b->net_gw = htonl(0x0a000001);
+		memcpy(b->net_mac, "\x02\x6e\x0a\x00\x00\x02", 6);
+		b->net_mtu = 1500;
+	}
 	guest = (struct guest){
-		.boot = b, .region = region, .size = va, .disk_fd = b->disk_fd,
+		.boot = b, .region = region, .size = va, .disk_fd = b->disk_fd, .wire = wire,
 		.heap_lo = (uintptr_t)b->image_end, .heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};
 	libos_init(b);

@@ -115,6 +115,8 @@ struct boot_opts {
 	size_t mem_mib;    /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed;      /* every seed byte; 0: 0x5a */
+	int net;           /* a network: 10.0.0.2/24, gateway 10.0.0.1, MAC 02:6e:0a:00:00:02, over a
+	                      datagram socketpair whose other end (guest.wire) plays the tap's host side */
 };
 
 struct guest {
@@ -123,6 +125,7 @@ struct guest {
 	size_t size;
 	uintptr_t heap_lo, heap_hi; /* where the libOS's heap may lie: [image_end, stack_top - stack_size) */
 	int disk_fd;
+	int wire; /* with boot_opts.net: the host side of the fake tap, one frame per datagram */
 };
 extern struct guest guest;
 extern const char *fixtures; /* the folder run.sh made: tars and tree/ */
@@ -144,6 +147,8 @@ struct fake {
 	long preads;            /* hc_pread calls */
 	long sleeps;            /* hc_sleep calls */
 	uint64_t slept_ns;      /* total time asked of hc_sleep */
+	long net_waits;         /* hc_net_wait calls */
+	long net_reads, net_writes; /* hc_net_read and hc_net_write calls */
 };
 extern struct fake fake;
 

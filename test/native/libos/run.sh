@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh OUT [CASE...] — the libOS's native unit tests. Builds the real libOS objects with
-# native/libos/Makefile (all of native/libos/*.c but hypercall.c, and switch.S) into OUT/obj,
+# native/libos/Makefile (all of native/libos/*.c but hypercall.c, switch.S, and lwIP with
+# its port as lwip.o) into OUT/obj,
 # links them with the harness and fake_hypercall.c into OUT/libos-test, makes the tar
 # fixtures with GNU tar in OUT/fixtures, and runs the cases (all, or those named).
 # Writes nothing outside OUT (the source may be read-only). One line per case: "ok NAME" or
@@ -35,13 +36,14 @@ for c in "$SRC"/libos/*.c; do
     b=$(basename "$c" .c)
     [ "$b" = hypercall ] || objs="$objs $OUT/obj/$b.o"
 done
-objs="$objs $OUT/obj/switch.o"
+objs="$objs $OUT/obj/switch.o $OUT/obj/lwip.o"
+# lwIP's source (the toolchain image keeps Debian's at /opt/nabla/lwip): $LWIP to use another.
 # shellcheck disable=SC2086
-make -s -C "$SRC/libos" CC="$CC" OUT="$OUT/obj" $objs >"$OUT/build.log" 2>&1 ||
+make -s -C "$SRC/libos" CC="$CC" OUT="$OUT/obj" ${LWIP:+LWIP="$LWIP"} $objs >"$OUT/build.log" 2>&1 ||
     build_fail "make -C native/libos: $(tr '\n' '|' <"$OUT/build.log" | head -c 600)"
 
 # 2. The harness (the test files in run order) over them.
-tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c"
+tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_net.c"
 hflags="-std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-stack-protector -fno-pie -no-pie -static -D_GNU_SOURCE
   -I$SRC/include -I$SRC/libos -I$HERE"
 srcs="$HERE/harness.c $HERE/fake_hypercall.c"

@@ -47,7 +47,28 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
     check((uint64_t)sp < boot->stack_top && (uint64_t)sp > boot->stack_top - 65536, "initial stack at the top");
     check(boot->image_end % 4096 == 0 && boot->image_end > (uint64_t)_nabla_start &&
               boot->image_end <= boot->stack_top - boot->stack_size, "image_end");
-    check(boot->net_fd == -1, "net_fd is -1");
+    if (boot->net_fd < 0) {
+        check(boot->net_fd == -1 && boot->net_wait_fd == -1, "net_fd and net_wait_fd are -1");
+    } else { /* --net: the tap and its epoll set, usable as the policy says */
+        const uint8_t *m = boot->net_mac, *ip = (const uint8_t *)&boot->net_ip, *gw = (const uint8_t *)&boot->net_gw;
+        puts1("net_fd="), putu((uint64_t)boot->net_fd), puts1(" net_wait_fd="), putu((uint64_t)boot->net_wait_fd),
+            puts1(" mtu="), putu(boot->net_mtu), puts1(" mask="), putx(boot->net_mask), puts1("\nip=");
+        for (int i = 0; i < 4; i++) putu(ip[i]), puts1(i < 3 ? "." : " gw=");
+        for (int i = 0; i < 4; i++) putu(gw[i]), puts1(i < 3 ? "." : " mac=");
+        for (int i = 0; i < 6; i++) {
+            char hex[3] = { "0123456789abcdef"[m[i] >> 4], "0123456789abcdef"[m[i] & 15], 0 };
+            puts1(hex), puts1(i < 5 ? ":" : "\n");
+        }
+        uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+        for (int i = 0; i < 6; i++) frame[6 + i] = m[i];
+        frame[12] = 0x88, frame[13] = 0xb5; /* an experimental ethertype: the host drops it */
+        check(sys(NR_write, boot->net_fd, frame, sizeof frame) == sizeof frame, "write(tap) sends a frame");
+        long r = sys(NR_read, boot->net_fd, frame, sizeof frame);
+        check(r == -11 /* EAGAIN */ || r > 0, "read(tap) does not block");
+        uint64_t ev[2];
+        r = sys6(NR_epoll_pwait, boot->net_wait_fd, (long)ev, 1, 0, 0, 0);
+        check(r == 0 || r == 1, "epoll_pwait(the tap's set, 0 ms)");
+    }
     int seeded = 0;
     for (int i = 0; i < 32; i++)
         seeded |= boot->seed[i];

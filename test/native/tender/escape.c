@@ -45,6 +45,12 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
     else if (seq(c, "pread64-fd1")) r = sys6(NR_pread64, 1, (long)buf, 1, 0, 0, 0);
     else if (seq(c, "ppoll-nfds1")) r = sys6(NR_ppoll, (long)buf, 1, (long)&t, 0, 8, 0);
     else if (seq(c, "exit")) r = sys(NR_exit, 0, 0, 0);
+    /* With --net (fds 4, the tap, and 5, its epoll set): only read/write 4 and epoll_pwait 5. */
+    else if (seq(c, "read-fd0")) r = sys(NR_read, 0, buf, 1);
+    else if (seq(c, "read-fd5")) r = sys(NR_read, 5, buf, 1);
+    else if (seq(c, "write-fd5")) r = sys(NR_write, 5, "x", 1);
+    else if (seq(c, "epoll-pwait-fd4")) r = sys6(NR_epoll_pwait, 4, (long)buf, 1, 0, 0, 0);
+    else if (seq(c, "epoll-ctl")) r = sys6(NR_epoll_ctl, 5, 2 /* EPOLL_CTL_DEL */, 4, 0, 0, 0);
     else if (seq(c, "x32")) r = x32_write();
     else if (seq(c, "int80")) r = int80_exit();
     else {

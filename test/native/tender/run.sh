@@ -198,13 +198,49 @@ lies outside the file" "$T" "$G/trunc"
     case_ mem-too-small 125 "nabla-run: --mem=1: must be between 8 and 65536 MiB" "$T" --mem=1 "$G/hello"
     case_ mem-too-large 125 "nabla-run: --mem=65537: must be between 8 and 65536 MiB" "$T" --mem=65537 "$G/hello"
     case_ mem-not-number 125 "nabla-run: --mem=12x: not a number of MiB" "$T" --mem=12x "$G/hello"
-    case_ unknown-flag 125 "nabla-run: unknown option --net=tap0 (see nabla-run --help)" "$T" --net=tap0 "$G/hello"
+    case_ unknown-flag 125 "nabla-run: unknown option --network=tap0 (see nabla-run --help)" "$T" --network=tap0 "$G/hello"
     case_ disk-empty 125 "nabla-run: --disk= needs a PATH" "$T" --disk= "$G/hello"
     case_ no-unikernel 125 "nabla-run: no UNIKERNEL given" "$T" --mem=64
     case_ disk-missing 125 "nabla-run: $W/nodisk: cannot open the disk: No such file or directory" \
         "$T" --disk="$W/nodisk" "$G/hello"
     case_ disk-dir 125 "nabla-run: $W/adir: the disk must be a regular file or a block device" \
         "$T" --disk="$W/adir" "$G/hello"
+    # --net: the flags are checked before anything else; a tap that cannot be had is one
+    # line naming what is missing. (Cases with a real tap: test/native/net/run.sh.)
+    N="--net-ip=10.0.0.2/24"
+    case_ policy-net 0 "write fd=1|2|<net>
+read fd=<net>
+epoll_pwait fd=<netwait>
+ppoll nfds=0" "$T" --print-policy --net=tap0
+    case_ net-no-ip 125 "nabla-run: --net=tap0 needs --net-ip=A.B.C.D/LEN, the unikernel's address" "$T" --net=tap0 "$G/hello"
+    case_ net-ip-without-net 125 "nabla-run: --net-ip is for a network: add --net=TAP" "$T" $N "$G/hello"
+    case_ net-empty 125 "nabla-run: --net= needs the name of a tap interface" "$T" --net= $N "$G/hello"
+    case_ net-long-name 125 "nabla-run: --net=tap-name-of-16-ch: an interface name has at most 15 characters" \
+        "$T" --net=tap-name-of-16-ch $N "$G/hello"
+    case_ net-bad-ip 125 "nabla-run: --net-ip=10.0.300.2/24: not an IPv4 address (A.B.C.D/LEN)" \
+        "$T" --net=tap0 --net-ip=10.0.300.2/24 "$G/hello"
+    case_ net-no-prefix 125 "nabla-run: --net-ip=10.0.0.2: not an IPv4 address with a prefix length (A.B.C.D/LEN, LEN 1..32)" \
+        "$T" --net=tap0 --net-ip=10.0.0.2 "$G/hello"
+    case_ net-bad-prefix 125 "nabla-run: --net-ip=10.0.0.2/33: not an IPv4 address with a prefix length" \
+        "$T" --net=tap0 --net-ip=10.0.0.2/33 "$G/hello"
+    case_ net-network-address 125 "nabla-run: --net-ip=10.0.0.0/24: the network's or its broadcast address, not a host's" \
+        "$T" --net=tap0 --net-ip=10.0.0.0/24 "$G/hello"
+    case_ net-loopback 125 "nabla-run: --net-ip=127.0.0.2/8: not a host's address" "$T" --net=tap0 --net-ip=127.0.0.2/8 "$G/hello"
+    case_ net-gw-outside 125 "nabla-run: --net-gw=10.1.0.1: not another address inside --net-ip=10.0.0.2/24" \
+        "$T" --net=tap0 $N --net-gw=10.1.0.1 "$G/hello"
+    case_ net-gw-bad 125 "nabla-run: --net-gw=gateway: not an IPv4 address (A.B.C.D)" "$T" --net=tap0 $N --net-gw=gateway "$G/hello"
+    case_ net-mac-bad 125 "nabla-run: --net-mac=02:00:00:00:00: not a MAC address (xx:xx:xx:xx:xx:xx)" \
+        "$T" --net=tap0 $N --net-mac=02:00:00:00:00 "$G/hello"
+    case_ net-mac-multicast 125 "nabla-run: --net-mac=01:00:5e:00:00:01: a multicast address (the first byte must be even)" \
+        "$T" --net=tap0 $N --net-mac=01:00:5e:00:00:01 "$G/hello"
+    case_ net-no-such-tap 125 "nabla-run: --net=nabla-nope0: no such network interface (make the tap first: ip tuntap add dev nabla-nope0 mode tap)" \
+        "$T" --net=nabla-nope0 $N "$G/hello"
+    # lo exists in every network namespace and is up, but is no tap.
+    if [ -e /dev/net/tun ]; then want="nabla-run: --net=lo: not a tap interface (a tun, or another kind of device)"
+    else want="nabla-run: --net=lo: /dev/net/tun is missing (in a container: docker run --device /dev/net/tun)"
+    fi
+    case_ net-lo 125 "$want" "$T" --net=lo $N "$G/hello"
+
     if cat "$W/secret" >/dev/null 2>&1; then
         echo "skip $tag disk-unreadable: this user reads a mode-000 file (root with CAP_DAC_OVERRIDE)"
     else

@@ -1,0 +1,179 @@
+/*
+ * The network device: the tender's tap as an lwIP netif, and the pump that moves frames
+ * between it and lwIP, run by the scheduler (net_idle when every thread waits, net_tick
+ * between switches). Frames are read from the O_NONBLOCK tap until it has none; the idle
+ * wait is the tender's epoll set over the tap, with a timeout for the nearest thread
+ * deadline or lwIP timer; a wait under a millisecond (epoll's unit) is a ppoll sleep.
+ */
+#include <time.h>
+
+#include "../libos.h"
+#include "lwip/etharp.h"
+#include "lwip/init.h"
+#include "lwip/netif.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/timeouts.h"
+#include "netif/ethernet.h"
+
+#define PUMP_MAX 64         /* frames per pump: then threads run again */
+#define TICK_CYCLES (1 << 20) /* busy threads: a look at the tap at most this often (TSC) */
+#define TIME_WAIT_MAX 512 /* lwIP looks pcbs up in lists: a server closing first leaves many */
+
+int net_woke; /* set by net.c whenever lwIP's callbacks wake a thread */
+static struct netif tap;
+static int up;
+static struct pbuf *spare; /* a frame-sized pbuf waiting for the next read */
+static uint8_t *frame;      /* where a chained pbuf (IP fragments) is gathered to be sent */
+static uint16_t frame_max;
+
+int net_up(void)
+{
+	return up;
+}
+
+/* lwIP hands us one pbuf per frame (LWIP_NETIF_TX_SINGLE_PBUF). A frame the tap refuses
+ * (its queue full) is lost like on a wire; TCP sends it again. */
+static err_t tap_output(struct netif *nif, struct pbuf *p)
+{
+	(void)nif;
+	if (p->next) {
+		hc_net_write(frame, pbuf_copy_partial(p, frame, frame_max, 0));
+	} else {
+		hc_net_write(p->payload, p->len);
+	}
+	return ERR_OK;
+}
+
+static err_t tap_init(struct netif *nif)
+{
+	nif->name[0] = 't';
+	nif->name[1] = 'p';
+	nif->output = etharp_output;
+	nif->linkoutput = tap_output;
+	nif->mtu = libos_boot->net_mtu;
+	nif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(nif->hwaddr, libos_boot->net_mac, ETH_HWADDR_LEN);
+	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
+	return ERR_OK;
+}
+
+void net_init(void)
+{
+	if (libos_boot->net_fd < 0) return;
+	if (libos_boot->net_mtu < 576 || libos_boot->net_mtu > 65000) libos_panic("the tender gave the network an MTU outside 576..65000");
+	frame_max = (uint16_t)(libos_boot->net_mtu + SIZEOF_ETH_HDR + 4 /* a VLAN tag */);
+	frame = mem_alloc(frame_max);
+	lwip_init(); /* also brings up the loopback, 127.0.0.1 */
+	ip4_addr_t ip = { libos_boot->net_ip }, mask = { libos_boot->net_mask }, gw = { libos_boot->net_gw };
+	if (!netif_add(&tap, &ip, &mask, &gw, 0, tap_init, ethernet_input)) libos_panic("lwIP refused the tap netif");
+	netif_set_default(&tap);
+	netif_set_up(&tap);
+	up = 1;
+}
+
+/* A SYN for a connection lwIP still holds in TIME_WAIT (the app closed first, and the
+ * peer, say a load generator, now uses the same port again): Linux starts the new
+ * connection when the SYN's sequence number is past the old one's, lwIP would answer
+ * with an ACK and the peer would hang for two MSL. So the old pcb goes first. */
+static void reuse_time_wait(const uint8_t *f, size_t len)
+{
+	if (len < SIZEOF_ETH_HDR + 40 || f[12] != 0x08 || f[13] != 0x00) return; /* IPv4 */
+	const uint8_t *ip = f + SIZEOF_ETH_HDR;
+	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
+	if (ip[9] != IP_PROTO_TCP || len < SIZEOF_ETH_HDR + ihl + 20) return;
+	const uint8_t *tcp = ip + ihl;
+	if ((tcp[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN) return;
+	uint32_t src, seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 | tcp[7];
+	memcpy(&src, ip + 12, 4);
+	uint16_t sport = (uint16_t)(tcp[0] << 8 | tcp[1]), dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
+	for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb; pcb = pcb->next)
+		if (pcb->remote_port == sport && pcb->local_port == dport && ip_2_ip4(&pcb->remote_ip)->addr == src &&
+		    TCP_SEQ_GT(seq, pcb->rcv_nxt)) {
+			tcp_abort(pcb); /* a TIME_WAIT pcb goes without a word */
+			return;
+		}
+}
+
+/* Reads the frames the tap holds into lwIP, straight into pbufs. */
+static void pump(void)
+{
+	for (int i = 0; i < PUMP_MAX; i++) {
+		if (!spare && !(spare = pbuf_alloc(PBUF_RAW, frame_max, PBUF_RAM))) return; /* out of memory: they wait */
+		long len = hc_net_read(spare->payload, frame_max);
+		if (len <= 0) return; /* -EAGAIN: no more */
+		struct pbuf *p = spare;
+		spare = 0;
+		pbuf_realloc(p, (uint16_t)len);
+		if (tcp_tw_pcbs) reuse_time_wait(p->payload, (size_t)len);
+		if (tap.input(p, &tap) != ERR_OK) pbuf_free(p);
+	}
+}
+
+/* Every connection the app closes first waits in TIME_WAIT for two MSL (2 minutes), and
+ * lwIP scans that list for every new connection: past TIME_WAIT_MAX the oldest go (the
+ * list is newest first), as lwIP itself does when memory runs out. */
+static void trim_time_wait(void)
+{
+	static unsigned calls;
+	if (++calls % 64) return;
+	struct tcp_pcb *p = tcp_tw_pcbs;
+	for (int n = 1; p && n < TIME_WAIT_MAX; n++) p = p->next;
+	while (p && p->next) tcp_abort(p->next); /* unlinks it */
+}
+
+/* Work that needs no host call: due timers and the loopback's packets, round after round
+ * while answers to answers come (a handshake over 127.0.0.1). 1 if some are still queued. */
+static int run_stack(void)
+{
+	sys_check_timeouts();
+	trim_time_wait();
+	for (int round = 0; round < 64; round++) {
+		int queued = 0;
+		struct netif *n;
+		NETIF_FOREACH(n) queued |= n->loop_first != 0;
+		if (!queued) return 0;
+		netif_poll_all();
+	}
+	return 1;
+}
+
+int net_idle(uint64_t deadline)
+{
+	if (!up) return 0;
+	net_woke = 0;
+	if (run_stack() || net_woke) return 1;
+	uint64_t now = time_now_ns(CLOCK_MONOTONIC);
+	uint32_t timer = sys_timeouts_sleeptime();
+	if (timer != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+		uint64_t at = now + (uint64_t)timer * 1000000u;
+		if (!deadline || at < deadline) deadline = at;
+	}
+	int ms = -1;
+	if (deadline) {
+		uint64_t left = deadline > now ? deadline - now : 0;
+		if (left < 1000000u) {
+			struct timespec ts = { 0, (long)left };
+			if (left) hc_sleep(&ts);
+			run_stack();
+			return 1;
+		}
+		ms = left / 1000000u > 0x7fffffff ? 0x7fffffff : (int)(left / 1000000u);
+	}
+	if (hc_net_wait(ms) > 0) pump();
+	run_stack();
+	return 1;
+}
+
+/* While threads keep running (switching, yielding, preempted), frames and timers still
+ * need their turn: every ~0.3 ms (2^20 cycles at 3 GHz), timed by the TSC, which costs
+ * no host call. */
+void net_tick(void)
+{
+	static uint64_t last;
+	if (!up) return;
+	uint64_t now = __builtin_ia32_rdtsc();
+	if (now - last < TICK_CYCLES) return;
+	last = now;
+	if (hc_net_wait(0) > 0) pump();
+	run_stack();
+}

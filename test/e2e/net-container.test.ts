@@ -1,0 +1,160 @@
+/**
+ * The container's network, given to the unikernel: examples/http-c built by nabla-build
+ * (its nabla.json lists a port, so the entrypoint has --net-from=eth0) and run with a plain
+ * `docker run --cap-add NET_ADMIN --device /dev/net/tun` on a user-made Docker network.
+ * The host reaches the container's address directly (dockerd runs without iptables here,
+ * so nothing is published): curl-like requests, 10,000 keep-alive requests at concurrency
+ * 32 with 0 errors, a client in the unikernel reaching a server on the host, and the clear
+ * refusal when the flags are missing.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+
+const IMAGE = 'nabla-e2e/http-c:1';
+const CLIENT_IMAGE = 'nabla-e2e/net-c:1';
+const NETWORK = 'nabla-e2e-net';
+const SUBNET = '10.89.0.0/24';
+const HOST_SIDE = '10.89.0.1'; // Docker gives the network's bridge on the host the first address
+const SERVER = '10.89.0.10';
+const CONTAINER = 'nabla-e2e-http';
+const NET_FLAGS = ['--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun'];
+
+const docker = (...args: string[]) => execa('docker', args, { reject: false });
+
+async function waitForLog(container: string, text: string, ms = 20_000): Promise<string> {
+  const until = Date.now() + ms;
+  let logs = '';
+  while (Date.now() < until) {
+    const result = await docker('logs', container);
+    logs = result.stdout + result.stderr;
+    if (logs.includes(text)) return logs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`"${text}" not in the logs of ${container} after ${ms} ms:\n${logs}`);
+}
+
+function get(url: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  const build = await nabla(['build', path.join(repoRoot, 'examples', 'http-c'), '--load', '-t', IMAGE]);
+  expect(build.exitCode, build.stderr).toBe(0);
+  // The network test tool, as an app that asks for the container's network without ports.
+  const client = tempDir('nabla-e2e-net-c-');
+  fs.cpSync(path.join(repoRoot, 'test', 'fixtures', 'net-c'), client, { recursive: true });
+  writeFiles(client, { 'nabla.json': JSON.stringify({ network: 'container', memory: 64 }) });
+  const clientBuild = await nabla(['build', client, '--load', '-t', CLIENT_IMAGE]);
+  fs.rmSync(client, { recursive: true, force: true });
+  expect(clientBuild.exitCode, clientBuild.stderr).toBe(0);
+  await docker('rm', '-f', CONTAINER);
+  await docker('network', 'rm', NETWORK);
+  const made = await docker('network', 'create', '--subnet', SUBNET, NETWORK);
+  expect(made.exitCode, made.stderr).toBe(0);
+  const started = await docker('run', '-d', '--name', CONTAINER, '--network', NETWORK, '--ip', SERVER, ...NET_FLAGS, IMAGE);
+  expect(started.exitCode, started.stderr).toBe(0);
+  await waitForLog(CONTAINER, 'listening on 8080');
+}, 300_000);
+
+afterAll(async () => {
+  await docker('rm', '-f', CONTAINER);
+  await docker('network', 'rm', NETWORK);
+  await docker('rmi', '-f', IMAGE, CLIENT_IMAGE);
+});
+
+describe('an HTTP server in a unikernel, on the container\'s network', () => {
+  it('the image takes the container\'s network: --net-from=eth0 in its entrypoint, 8080 exposed', async () => {
+    const inspect = await docker('image', 'inspect', IMAGE, '--format', '{{json .Config.Entrypoint}} {{json .Config.ExposedPorts}}');
+    expect(inspect.stdout).toContain('"--net-from=eth0"');
+    expect(inspect.stdout).toContain('"8080/tcp"');
+  });
+
+  it('answers a request from the host at the container\'s own address', async () => {
+    const response = await get(`http://${SERVER}:8080/`);
+    expect(response).toEqual({ status: 200, body: 'hello from a nabla unikernel\n' });
+    expect((await get(`http://${SERVER}:8080/nope`)).status).toBe(404);
+  });
+
+  it('serves 10,000 keep-alive requests at concurrency 32 with no error', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    let next = 0, ok = 0;
+    const errors: string[] = [];
+    const worker = async () => {
+      while (next < 10_000) {
+        next++;
+        try {
+          const r = await get(`http://${SERVER}:8080/`, agent);
+          if (r.status === 200 && r.body === 'hello from a nabla unikernel\n') ok++;
+          else errors.push(`status ${r.status}`);
+        } catch (error) {
+          errors.push(String(error));
+        }
+      }
+    };
+    const start = Date.now();
+    await Promise.all(Array.from({ length: 32 }, worker));
+    agent.destroy();
+    console.log(`# 10,000 requests at c32 in ${Date.now() - start} ms`);
+    expect(errors.slice(0, 5)).toEqual([]);
+    expect(ok).toBe(10_000);
+  }, 120_000);
+
+  it('the running unikernel holds no capability, has no_new_privs and its seccomp filter', async () => {
+    const pid = (await docker('inspect', '-f', '{{.State.Pid}}', CONTAINER)).stdout.trim();
+    const status = await execa('cat', [`/proc/${pid}/status`]);
+    expect(status.stdout).toMatch(/^CapEff:\s+0000000000000000$/m);
+    expect(status.stdout).toMatch(/^CapPrm:\s+0000000000000000$/m);
+    expect(status.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(status.stdout).toMatch(/^Seccomp:\s+2$/m);
+  });
+
+  it('the container\'s kernel no longer answers for the address: the unikernel does (its MAC is 02:6e:…)', async () => {
+    const neigh = await execa('ip', ['neigh', 'show', SERVER], { reject: false });
+    expect(neigh.stdout).toMatch(/lladdr 02:6e:0a:59:00:0a/);
+  });
+});
+
+describe('a client in a unikernel, on the container\'s network', () => {
+  it('connects to a server on the host side and gets its answer', async () => {
+    const server = net.createServer((socket) => {
+      socket.on('data', (data) => socket.end(`echo: ${data.toString()}`));
+    });
+    await new Promise<void>((resolve) => server.listen(0, HOST_SIDE, resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const run = await docker('run', '--rm', '--network', NETWORK, ...NET_FLAGS, CLIENT_IMAGE, 'tcp-echo', HOST_SIDE, String(port), 'ping');
+      expect(run.stdout, run.stderr).toContain('echo: ping');
+      expect(run.exitCode, run.stderr).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('without the flags it needs', () => {
+  it('stops with one line naming the docker run flags, exit 125', async () => {
+    const run = await docker('run', '--rm', '--network', NETWORK, IMAGE);
+    expect(run.exitCode).toBe(125);
+    expect(run.stderr).toMatch(/^nabla-run: --net-from=eth0: .*--cap-add NET_ADMIN --device \/dev\/net\/tun/m);
+  });
+
+  it('with --network none there is no interface to take: said so', async () => {
+    const run = await docker('run', '--rm', '--network', 'none', ...NET_FLAGS, IMAGE);
+    expect(run.exitCode).toBe(125);
+    expect(run.stderr).toContain('--net-from=eth0: no such interface here');
+  });
+});

@@ -1,0 +1,603 @@
+/*
+ * net.c and lwip-port/: sockets. Without a network, socket() is ENETDOWN. With one (boot
+ * opts .net), TCP and UDP run between green threads over 127.0.0.1 (lwIP's loopback,
+ * pumped by the scheduler's idle wait), and the fake tap (a datagram socketpair,
+ * guest.wire) carries real Ethernet frames the cases write and read: ARP, ICMP, a SYN.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const struct boot_opts with_net = { .no_disk = 1, .net = 1 };
+
+static long ms_since(uint64_t t0)
+{
+	return (long)((now_ns() - t0) / 1000000u);
+}
+
+static struct sockaddr_in sin_(const char *ip, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+
+static int tcp_socket(int flags)
+{
+	return (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_STREAM | flags, 0));
+}
+
+/* A TCP listener on 127.0.0.1:port. */
+static int listener(int port)
+{
+	int fd = tcp_socket(0);
+	int one = 1;
+	CHECK_OK(sys(SYS_setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+	struct sockaddr_in a = sin_("127.0.0.1", port);
+	CHECK_OK(sys(SYS_bind, fd, &a, sizeof a));
+	CHECK_OK(sys(SYS_listen, fd, 16));
+	return fd;
+}
+
+static int connect_to(int port)
+{
+	int fd = tcp_socket(0);
+	struct sockaddr_in a = sin_("127.0.0.1", port);
+	CHECK_OK(sys(SYS_connect, fd, &a, sizeof a));
+	return fd;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000 };
+	CHECK_OK(sys(SYS_nanosleep, &ts, 0));
+}
+
+/* ---- no network, and bad arguments ---- */
+
+TEST(socket_without_a_network_is_enetdown)
+{
+	boot(0);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_STREAM, 0), ENETDOWN);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ENETDOWN);
+	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
+	int pair[2];
+	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair), EAFNOSUPPORT);
+	struct sockaddr_in a = sin_("127.0.0.1", 80);
+	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
+	CHECK_ERR(sys(SYS_bind, fd, &a, sizeof a), ENOTSOCK);
+	CHECK_ERR(sys(SYS_connect, 99, &a, sizeof a), EBADF);
+	CHECK_ERR(sys(SYS_listen, 1, 5), ENOTSOCK);
+}
+
+TEST(socket_argument_errors_are_as_on_linux)
+{
+	boot(&with_net);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_STREAM, IPPROTO_UDP), EPROTONOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
+	int t = tcp_socket(0), u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, IPPROTO_UDP));
+	struct sockaddr_in a = sin_("127.0.0.1", 7000), far = sin_("10.9.9.9", 7000);
+	CHECK_ERR(sys(SYS_bind, t, &a, sizeof a - 1), EINVAL);
+	struct sockaddr_in6 six = { .sin6_family = AF_INET6 };
+	CHECK_ERR(sys(SYS_bind, t, &six, sizeof six), EAFNOSUPPORT);
+	CHECK_ERR(sys(SYS_bind, t, &far, sizeof far), EADDRNOTAVAIL);
+	CHECK_OK(sys(SYS_bind, t, &a, sizeof a));
+	CHECK_ERR(sys(SYS_bind, t, &a, sizeof a), EINVAL); /* bound already */
+	int t2 = tcp_socket(0);
+	CHECK_ERR(sys(SYS_bind, t2, &a, sizeof a), EADDRINUSE);
+	CHECK_ERR(sys(SYS_listen, u, 5), EOPNOTSUPP);
+	CHECK_ERR(sys(SYS_accept4, t, 0, 0, 0), EINVAL); /* not listening */
+	CHECK_OK(sys(SYS_listen, t, 5));
+	CHECK_ERR(sys(SYS_accept4, t, 0, 0, 0x1), EINVAL); /* unknown flag */
+	struct sockaddr_in got;
+	socklen_t len = sizeof got;
+	CHECK_ERR(sys(SYS_getpeername, t2, &got, &len), ENOTCONN);
+	CHECK_ERR(sys(SYS_getpeername, u, &got, &len), ENOTCONN);
+	CHECK_ERR(sys(SYS_shutdown, t2, SHUT_WR), ENOTCONN);
+	CHECK_ERR(sys(SYS_shutdown, t2, 7), EINVAL);
+	char buf[8];
+	CHECK_ERR(sys(SYS_read, t2, buf, sizeof buf), ENOTCONN);
+	CHECK_ERR(sys(SYS_write, t2, "x", 1), ENOTCONN);
+	CHECK_ERR(sys(SYS_sendto, u, "x", 1, 0, 0, 0), EDESTADDRREQ);
+	static char big[70000];
+	CHECK_ERR(sys(SYS_sendto, u, big, sizeof big, 0, &a, sizeof a), EMSGSIZE);
+	int v = 1;
+	len = sizeof v;
+	CHECK_ERR(sys(SYS_getsockopt, t2, SOL_SOCKET, 12345, &v, &len), ENOPROTOOPT);
+	CHECK_ERR(sys(SYS_setsockopt, t2, SOL_SOCKET, SO_REUSEADDR, &v, 2), EINVAL);
+	CHECK_ERR(sys(SYS_setsockopt, u, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v), EOPNOTSUPP);
+	CHECK_ERR(sys(SYS_recvfrom, t2, buf, 1, MSG_OOB, 0, 0), EOPNOTSUPP);
+	CHECK_ERR(sys(SYS_lseek, t2, 0, SEEK_SET), ESPIPE);
+	struct stat st;
+	CHECK_OK(sys(SYS_fstat, t2, &st));
+	CHECK(S_ISSOCK(st.st_mode));
+}
+
+/* ---- TCP over 127.0.0.1 ---- */
+
+struct echo { int lfd; int port; };
+
+/* Accepts one connection, answers each message with "<msg>!" until EOF, then closes. */
+static int echo_server(void *arg)
+{
+	struct echo *e = arg;
+	struct sockaddr_in peer;
+	socklen_t len = sizeof peer;
+	int c = (int)CHECK_OK(sys(SYS_accept4, e->lfd, &peer, &len, 0));
+	CHECK_EQ(len, sizeof peer);
+	CHECK_STR(inet_ntoa(peer.sin_addr), "127.0.0.1");
+	char buf[256];
+	for (;;) {
+		long n = CHECK_OK(sys(SYS_read, c, buf, sizeof buf - 1));
+		if (n == 0) break;
+		buf[n++] = '!';
+		CHECK_EQ(sys(SYS_write, c, buf, n), n);
+	}
+	CHECK_OK(sys(SYS_close, c));
+	return 0;
+}
+
+TEST(tcp_connect_accept_read_write_close_between_threads)
+{
+	boot(&with_net);
+	struct echo e = { listener(8080), 8080 };
+	CHECK_OK(spawn(echo_server, &e, 0, 0));
+	int c = connect_to(8080); /* blocks until the handshake over the loopback is done */
+	CHECK_EQ(sys(SYS_write, c, "ping", 4), 4);
+	char buf[16] = { 0 };
+	CHECK_EQ(sys(SYS_read, c, buf, sizeof buf), 5);
+	CHECK_MEM(buf, "ping!", 5);
+	struct sockaddr_in me, peer;
+	socklen_t len = sizeof me;
+	CHECK_OK(sys(SYS_getsockname, c, &me, &len));
+	CHECK_EQ(len, sizeof me);
+	CHECK_STR(inet_ntoa(me.sin_addr), "127.0.0.1");
+	CHECK(ntohs(me.sin_port) >= 1024);
+	len = sizeof peer;
+	CHECK_OK(sys(SYS_getpeername, c, &peer, &len));
+	CHECK_EQ(ntohs(peer.sin_port), 8080);
+	/* Half close: the server reads EOF, closes, and we read EOF too. */
+	CHECK_OK(sys(SYS_shutdown, c, SHUT_WR));
+	CHECK_EQ(sys(SYS_read, c, buf, sizeof buf), 0);
+	CHECK_ERR(sys(SYS_write, c, "x", 1), EPIPE);
+	CHECK_OK(sys(SYS_close, c));
+	len = sizeof me;
+	CHECK_OK(sys(SYS_getsockname, e.lfd, &me, &len));
+	CHECK_EQ(ntohs(me.sin_port), 8080);
+}
+
+TEST(tcp_nonblocking_connect_is_einprogress_then_writable)
+{
+	boot(&with_net);
+	int l = listener(8081);
+	int c = tcp_socket(SOCK_NONBLOCK);
+	struct sockaddr_in a = sin_("127.0.0.1", 8081);
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EINPROGRESS);
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EALREADY);
+	struct pollfd p = { c, POLLOUT, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 2000), 1);
+	CHECK_EQ(p.revents, POLLOUT);
+	int err = -1;
+	socklen_t len = sizeof err;
+	CHECK_OK(sys(SYS_getsockopt, c, SOL_SOCKET, SO_ERROR, &err, &len));
+	CHECK_EQ(err, 0);
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EISCONN);
+	/* accept4's flags reach the new fd; the peer address is the client's name. */
+	struct sockaddr_in peer, me;
+	len = sizeof peer;
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, &peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC));
+	CHECK_EQ(sys(SYS_fcntl, s, F_GETFD), FD_CLOEXEC);
+	CHECK(sys(SYS_fcntl, s, F_GETFL) & O_NONBLOCK);
+	len = sizeof me;
+	CHECK_OK(sys(SYS_getsockname, c, &me, &len));
+	CHECK_EQ(peer.sin_port, me.sin_port);
+	char buf[4];
+	CHECK_ERR(sys(SYS_read, s, buf, sizeof buf), EAGAIN);
+}
+
+TEST(tcp_connect_to_a_closed_port_is_refused)
+{
+	boot(&with_net);
+	struct sockaddr_in a = sin_("127.0.0.1", 9);
+	int c = tcp_socket(0);
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), ECONNREFUSED);
+	int n = tcp_socket(SOCK_NONBLOCK);
+	CHECK_ERR(sys(SYS_connect, n, &a, sizeof a), EINPROGRESS);
+	struct pollfd p = { n, POLLOUT, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 2000), 1);
+	CHECK(p.revents & POLLERR);
+	int err = 0;
+	socklen_t len = sizeof err;
+	CHECK_OK(sys(SYS_getsockopt, n, SOL_SOCKET, SO_ERROR, &err, &len));
+	CHECK_EQ(err, ECONNREFUSED);
+	CHECK_OK(sys(SYS_getsockopt, n, SOL_SOCKET, SO_ERROR, &err, &len));
+	CHECK_EQ(err, 0); /* read once, then cleared */
+}
+
+struct bulk { int fd; size_t size; };
+
+static int bulk_writer(void *arg)
+{
+	struct bulk *b = arg;
+	static char chunk[65536];
+	for (size_t done = 0; done < b->size;) {
+		size_t n = b->size - done < sizeof chunk ? b->size - done : sizeof chunk;
+		for (size_t i = 0; i < n; i++) chunk[i] = (char)((done + i) * 7 % 251);
+		long w = CHECK_OK(sys(SYS_write, b->fd, chunk, n));
+		done += (size_t)w;
+	}
+	CHECK_OK(sys(SYS_close, b->fd));
+	return 0;
+}
+
+TEST(tcp_bulk_transfer_keeps_every_byte_in_order)
+{
+	boot(&with_net);
+	int l = listener(8082);
+	struct bulk b = { connect_to(8082), 3u << 20 };
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_OK(spawn(bulk_writer, &b, 0, 0));
+	size_t got = 0;
+	char buf[1000];
+	for (;;) {
+		long n = CHECK_OK(sys(SYS_read, s, buf, sizeof buf));
+		if (n == 0) break;
+		for (long i = 0; i < n; i++)
+			if (buf[i] != (char)((got + (size_t)i) * 7 % 251)) FAIL("byte %zu differs", got + (size_t)i);
+		got += (size_t)n;
+	}
+	CHECK_EQ(got, b.size);
+}
+
+TEST(tcp_close_with_unread_data_resets_the_peer)
+{
+	boot(&with_net);
+	int l = listener(8083), c = connect_to(8083);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_EQ(sys(SYS_write, c, "unread", 6), 6);
+	sleep_ms(5); /* delivered */
+	CHECK_OK(sys(SYS_close, s));
+	char buf[8];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), ECONNRESET);
+	CHECK_ERR(sys(SYS_write, c, "x", 1), EPIPE);
+}
+
+TEST(tcp_nonblocking_io_and_fionbio)
+{
+	boot(&with_net);
+	int l = listener(8084), c = connect_to(8084);
+	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0)); /* the one connection there is */
+	int on = 1;
+	CHECK_OK(sys(SYS_ioctl, l, FIONBIO, &on));
+	CHECK_ERR(sys(SYS_accept4, l, 0, 0, 0), EAGAIN);
+	CHECK_OK(sys(SYS_ioctl, c, FIONBIO, &on));
+	CHECK(sys(SYS_fcntl, c, F_GETFL) & O_NONBLOCK);
+	char buf[8];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), EAGAIN);
+	CHECK_ERR(sys(SYS_recvfrom, c, buf, sizeof buf, MSG_DONTWAIT, 0, 0), EAGAIN);
+	/* Writes fill the send buffer, then EAGAIN: nobody reads the other end. */
+	static char chunk[16384];
+	long total = 0, w;
+	while ((w = sys(SYS_write, c, chunk, sizeof chunk)) > 0) total += w;
+	CHECK_EQ(w, -EAGAIN);
+	CHECK(total >= 60000); /* the send buffer; the loopback delivers only when threads wait */
+	struct pollfd p = { c, POLLOUT, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 0), 0);
+}
+
+/* ---- readiness ---- */
+
+static int connect_later(void *arg)
+{
+	sleep_ms(20);
+	int c = connect_to(*(int *)arg);
+	CHECK_EQ(sys(SYS_write, c, "hi", 2), 2);
+	sleep_ms(20);
+	CHECK_OK(sys(SYS_close, c));
+	return 0;
+}
+
+TEST(epoll_and_select_report_sockets)
+{
+	boot(&with_net);
+	int port = 8085, l = listener(port);
+	int ep = (int)CHECK_OK(sys(SYS_epoll_create1, 0));
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+	CHECK_OK(sys(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, l, &ev));
+	CHECK_OK(spawn(connect_later, &port, 0, 0));
+	CHECK_EQ(sys(SYS_epoll_wait, ep, &ev, 1, 2000), 1); /* a connection to accept */
+	CHECK_EQ(ev.data.u64, 1);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, SOCK_NONBLOCK));
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u64 = 2 };
+	CHECK_OK(sys(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, s, &ev));
+	CHECK_EQ(sys(SYS_epoll_wait, ep, &ev, 1, 2000), 1);
+	CHECK_EQ(ev.data.u64, 2);
+	CHECK(ev.events & EPOLLIN);
+	char buf[8];
+	CHECK_EQ(sys(SYS_read, s, buf, sizeof buf), 2);
+	CHECK_EQ(sys(SYS_epoll_wait, ep, &ev, 1, 2000), 1); /* the peer's close: EOF */
+	CHECK(ev.events & EPOLLRDHUP);
+	CHECK_EQ(sys(SYS_read, s, buf, sizeof buf), 0);
+	int n;
+	CHECK_OK(sys(SYS_ioctl, s, FIONREAD, &n));
+	CHECK_EQ(n, 0);
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(s, &r);
+	struct timeval tv = { 0, 0 };
+	CHECK_EQ(sys(SYS_select, s + 1, &r, 0, 0, &tv), 1); /* at EOF: readable */
+}
+
+TEST(so_rcvtimeo_ends_a_blocking_read_and_the_libos_waits_on_the_tap)
+{
+	boot(&with_net);
+	int l = listener(8086), c = connect_to(8086);
+	struct timeval tv = { 0, 60000 };
+	CHECK_OK(sys(SYS_setsockopt, c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	struct timeval got;
+	socklen_t len = sizeof got;
+	CHECK_OK(sys(SYS_getsockopt, c, SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+	CHECK_EQ(got.tv_usec, 60000);
+	long waits = fake.net_waits;
+	uint64_t t0 = now_ns();
+	char buf[4];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), EAGAIN);
+	long ms = ms_since(t0);
+	if (ms < 60 || ms > 1000) FAIL("read waited %ld ms, want about 60", ms);
+	CHECK(fake.net_waits > waits); /* idle in the tender's epoll_pwait, not spinning */
+	CHECK(fake.net_waits - waits < 20);
+	CHECK_OK(sys(SYS_setsockopt, l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_ERR(sys(SYS_accept4, l, 0, 0, 0), EAGAIN); /* timed out too */
+}
+
+TEST(a_thread_that_never_blocks_still_lets_the_network_run)
+{
+	boot(&with_net);
+	int l = listener(8087), c = tcp_socket(SOCK_NONBLOCK);
+	struct sockaddr_in a = sin_("127.0.0.1", 8087);
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EINPROGRESS);
+	/* Only yields and zero-timeout polls: the scheduler never idles, net_tick must pump. */
+	struct pollfd p = { c, POLLOUT, 0 };
+	uint64_t t0 = now_ns();
+	while (sys(SYS_poll, &p, 1, 0) == 0) {
+		if (ms_since(t0) > 2000) FAIL("the handshake never finished while the thread kept running");
+		sys(SYS_sched_yield);
+	}
+	CHECK_EQ(p.revents, POLLOUT);
+	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+}
+
+TEST(socket_options_read_back)
+{
+	boot(&with_net);
+	int t = tcp_socket(0), u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	int v;
+	socklen_t len = sizeof v;
+	CHECK_OK(sys(SYS_getsockopt, t, SOL_SOCKET, SO_TYPE, &v, &len));
+	CHECK_EQ(v, SOCK_STREAM);
+	CHECK_OK(sys(SYS_getsockopt, u, SOL_SOCKET, SO_TYPE, &v, &len));
+	CHECK_EQ(v, SOCK_DGRAM);
+	CHECK_OK(sys(SYS_getsockopt, t, SOL_SOCKET, SO_RCVBUF, &v, &len));
+	CHECK(v > 0);
+	int on = 1;
+	CHECK_OK(sys(SYS_setsockopt, t, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on));
+	CHECK_OK(sys(SYS_getsockopt, t, IPPROTO_TCP, TCP_NODELAY, &v, &len));
+	CHECK_EQ(v, 1);
+	CHECK_OK(sys(SYS_setsockopt, t, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on));
+	CHECK_OK(sys(SYS_getsockopt, t, SOL_SOCKET, SO_KEEPALIVE, &v, &len));
+	CHECK_EQ(v, 1);
+	int idle = 30;
+	CHECK_OK(sys(SYS_setsockopt, t, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle));
+	CHECK_OK(sys(SYS_getsockopt, t, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len));
+	CHECK_EQ(v, 30);
+	CHECK_OK(sys(SYS_getsockopt, t, SOL_SOCKET, SO_ACCEPTCONN, &v, &len));
+	CHECK_EQ(v, 0);
+	char small[2] = { 9, 9 };
+	len = sizeof small;
+	CHECK_OK(sys(SYS_getsockopt, t, SOL_SOCKET, SO_TYPE, small, &len)); /* truncated, as Linux does */
+	CHECK_EQ(len, 2);
+}
+
+/* ---- UDP over 127.0.0.1 ---- */
+
+TEST(udp_sendto_recvfrom_connect_and_msg)
+{
+	boot(&with_net);
+	int a = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	int b = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	struct sockaddr_in aa = sin_("127.0.0.1", 5001), ba = sin_("127.0.0.1", 5002), from;
+	CHECK_OK(sys(SYS_bind, a, &aa, sizeof aa));
+	CHECK_OK(sys(SYS_bind, b, &ba, sizeof ba));
+	char buf[64];
+	CHECK_ERR(sys(SYS_recvfrom, a, buf, sizeof buf, 0, 0, 0), EAGAIN);
+	CHECK_EQ(sys(SYS_sendto, b, "hello", 5, 0, &aa, sizeof aa), 5);
+	CHECK_EQ(sys(SYS_sendto, b, "world!", 6, 0, &aa, sizeof aa), 6);
+	struct pollfd p = { a, POLLIN, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 2000), 1);
+	socklen_t len = sizeof from;
+	CHECK_EQ(sys(SYS_recvfrom, a, buf, sizeof buf, MSG_PEEK, &from, &len), 5);
+	CHECK_EQ(sys(SYS_recvfrom, a, buf, 3, 0, &from, &len), 3); /* the rest is dropped */
+	CHECK_MEM(buf, "hel", 3);
+	CHECK_EQ(ntohs(from.sin_port), 5002);
+	/* recvmsg over two iovecs, MSG_TRUNC in msg_flags when the datagram was longer. */
+	char x[2], y[3];
+	struct iovec iov[2] = { { x, 2 }, { y, 3 } };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = iov, .msg_iovlen = 2 };
+	CHECK_EQ(sys(SYS_recvmsg, a, &m, 0), 5);
+	CHECK_MEM(x, "wo", 2);
+	CHECK_MEM(y, "rld", 3);
+	CHECK(m.msg_flags & MSG_TRUNC);
+	/* Connected: send and read without addresses, and sendmsg gathers iovecs. */
+	CHECK_OK(sys(SYS_connect, a, &ba, sizeof ba));
+	struct iovec out[2] = { { "ab", 2 }, { "cd", 2 } };
+	struct msghdr mo = { .msg_iov = out, .msg_iovlen = 2 };
+	CHECK_EQ(sys(SYS_sendmsg, a, &mo, 0), 4);
+	CHECK_EQ(sys(SYS_read, b, buf, sizeof buf), 4);
+	CHECK_MEM(buf, "abcd", 4);
+	len = sizeof from;
+	CHECK_OK(sys(SYS_getpeername, a, &from, &len));
+	CHECK_EQ(ntohs(from.sin_port), 5002);
+	int n;
+	CHECK_EQ(sys(SYS_sendto, b, "xyz", 3, 0, &aa, sizeof aa), 3);
+	sleep_ms(2);
+	CHECK_OK(sys(SYS_ioctl, a, FIONREAD, &n));
+	CHECK_EQ(n, 3);
+}
+
+/* ---- the tap: real frames ---- */
+
+static const uint8_t guest_mac[6] = { 0x02, 0x6e, 0x0a, 0x00, 0x00, 0x02 };
+static const uint8_t host_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+static uint16_t csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *b = data;
+	for (size_t i = 0; i + 1 < len; i += 2) sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1) sum += (uint32_t)(b[len - 1] << 8);
+	while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* An ARP packet (op 1 request, 2 reply) from the host (10.0.0.1) into the wire. */
+static void send_arp(int op, const uint8_t *target_mac)
+{
+	uint8_t f[42] = { 0 };
+	memcpy(f, op == 1 ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff" : target_mac, 6);
+	memcpy(f + 6, host_mac, 6);
+	put16(f + 12, 0x0806);
+	put16(f + 14, 1);
+	put16(f + 16, 0x0800);
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, (uint16_t)op);
+	memcpy(f + 22, host_mac, 6);
+	memcpy(f + 28, "\x0a\x00\x00\x01", 4);
+	memcpy(f + 32, target_mac, 6);
+	memcpy(f + 38, "\x0a\x00\x00\x02", 4);
+	CHECK_EQ(write(guest.wire, f, sizeof f), sizeof f);
+}
+
+/* The next frame the guest sent that is IPv4 of this protocol, or ARP of this operation
+ * (arp_op) about target (ARP's target IP, 4 bytes); lets the libOS run (a sleep) while
+ * none has come. Others (the guest's gratuitous ARP at boot) are skipped. */
+static long next_frame(uint8_t *f, size_t cap, int proto, int arp_op, const char *target)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		long n;
+		while ((n = recv(guest.wire, f, cap, MSG_DONTWAIT)) > 0) {
+			if (proto && get16(f + 12) == 0x0800 && f[14 + 9] == proto) return n;
+			if (arp_op && get16(f + 12) == 0x0806 && get16(f + 20) == arp_op && !memcmp(f + 38, target, 4)) return n;
+		}
+		sleep_ms(5);
+	}
+	FAIL("no %s frame from the guest", proto ? "IPv4" : "ARP");
+}
+
+TEST(tap_an_arp_request_gets_the_guests_mac)
+{
+	boot(&with_net);
+	send_arp(1, (const uint8_t *)"\0\0\0\0\0\0");
+	uint8_t f[2048];
+	next_frame(f, sizeof f, 0, 2, "\x0a\x00\x00\x01"); /* a reply to us */
+	CHECK_MEM(f, host_mac, 6);
+	CHECK_MEM(f + 22, guest_mac, 6);
+	CHECK_MEM(f + 28, "\x0a\x00\x00\x02", 4);
+	CHECK(fake.net_waits >= 1 && fake.net_reads >= 1 && fake.net_writes >= 1);
+}
+
+TEST(tap_a_ping_gets_an_echo_reply)
+{
+	boot(&with_net);
+	send_arp(1, (const uint8_t *)"\0\0\0\0\0\0"); /* the guest learns our MAC from our request */
+	uint8_t f[14 + 20 + 8 + 4] = { 0 }, *ip = f + 14, *icmp = ip + 20;
+	memcpy(f, guest_mac, 6);
+	memcpy(f + 6, host_mac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, 20 + 8 + 4);
+	ip[8] = 64;
+	ip[9] = 1; /* ICMP */
+	memcpy(ip + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	put16(ip + 10, csum(ip, 20, 0));
+	icmp[0] = 8; /* echo request */
+	put16(icmp + 4, 0x1234);
+	put16(icmp + 6, 1);
+	memcpy(icmp + 8, "nbla", 4);
+	put16(icmp + 2, csum(icmp, 12, 0));
+	CHECK_EQ(write(guest.wire, f, sizeof f), sizeof f);
+	uint8_t r[2048];
+	long n = next_frame(r, sizeof r, 1, 0, 0);
+	CHECK(n >= (long)sizeof f);
+	CHECK_EQ(r[14 + 20], 0); /* echo reply */
+	CHECK_MEM(r + 14 + 20 + 8, "nbla", 4);
+	CHECK_MEM(r + 14 + 16, "\x0a\x00\x00\x01", 4);
+}
+
+TEST(tap_connect_out_resolves_the_gateway_sends_a_syn_and_takes_a_reset)
+{
+	boot(&with_net);
+	int c = tcp_socket(SOCK_NONBLOCK);
+	struct sockaddr_in a = sin_("192.0.2.7", 80); /* off the subnet: via the gateway */
+	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EINPROGRESS);
+	uint8_t f[2048];
+	next_frame(f, sizeof f, 0, 1, "\x0a\x00\x00\x01"); /* who has the gateway? */
+	send_arp(2, guest_mac);
+	long n = next_frame(f, sizeof f, 6, 0, 0);
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	CHECK(n >= 14 + 40);
+	CHECK_MEM(f, host_mac, 6);
+	CHECK_MEM(ip + 16, "\xc0\x00\x02\x07", 4);
+	CHECK_EQ(get16(tcp + 2), 80);
+	CHECK_EQ(tcp[13], 0x02); /* SYN */
+	/* Answer RST|ACK (checksummed over the pseudo-header): the connect is refused. */
+	uint8_t r[14 + 40] = { 0 }, *rip = r + 14, *rtcp = rip + 20;
+	memcpy(r, guest_mac, 6);
+	memcpy(r + 6, host_mac, 6);
+	put16(r + 12, 0x0800);
+	rip[0] = 0x45;
+	put16(rip + 2, 40);
+	rip[8] = 64;
+	rip[9] = 6;
+	memcpy(rip + 12, ip + 16, 4);
+	memcpy(rip + 16, ip + 12, 4);
+	put16(rip + 10, csum(rip, 20, 0));
+	memcpy(rtcp, tcp + 2, 2);
+	memcpy(rtcp + 2, tcp, 2);
+	uint32_t seq = (uint32_t)get16(tcp + 4) << 16 | get16(tcp + 6);
+	seq++;
+	put16(rtcp + 8, (uint16_t)(seq >> 16));
+	put16(rtcp + 10, (uint16_t)seq);
+	rtcp[12] = 5 << 4;
+	rtcp[13] = 0x14; /* RST|ACK */
+	uint8_t pseudo[12];
+	memcpy(pseudo, rip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	put16(pseudo + 10, 20);
+	uint16_t ps = (uint16_t)~csum(pseudo, 12, 0);
+	put16(rtcp + 16, csum(rtcp, 20, ps));
+	CHECK_EQ(write(guest.wire, r, sizeof r), sizeof r);
+	struct pollfd p = { c, POLLOUT, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 2000), 1);
+	int err = 0;
+	socklen_t len = sizeof err;
+	CHECK_OK(sys(SYS_getsockopt, c, SOL_SOCKET, SO_ERROR, &err, &len));
+	CHECK_EQ(err, ECONNREFUSED);
+}
