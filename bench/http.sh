@@ -25,8 +25,8 @@ DOCKER_BUILDKIT=0 docker build -q -t nabla-bench/http-plain "$work" >/dev/null
 
 docker network create --subnet "$subnet" "$net" >/dev/null
 docker run -d --name nabla-bench-http --network "$net" --ip "$nabla_ip" --cap-add NET_ADMIN --device /dev/net/tun \
-  nabla-bench/http >/dev/null
-docker run -d --name nabla-bench-http-plain --network "$net" --ip "$plain_ip" nabla-bench/http-plain >/dev/null
+  nabla-bench/http >/dev/null 2>&1
+docker run -d --name nabla-bench-http-plain --network "$net" --ip "$plain_ip" nabla-bench/http-plain >/dev/null 2>&1
 for ip in "$nabla_ip" "$plain_ip"; do
   for _ in $(seq 50); do curl -sf "http://$ip:8080/" >/dev/null && break; sleep 0.1; done
 done
