@@ -133,9 +133,10 @@ static int preemptible(const struct k_ucontext *uc)
 	return libos_ready && !in_hypercalls && !on_trap_stack && !*sched_in_libos();
 }
 
-/* The SIGSYS handler (SA_SIGINFO | SA_ONSTACK | SA_NODEFER), on the trap stack with the
- * app's FS base: nothing here may touch TLS (the libOS is built without a stack
- * protector) or make a host call but from the hypercall code. */
+/* The handler of SIGSYS and of the preemption tick, SIGVTALRM (SA_SIGINFO | SA_ONSTACK |
+ * SA_NODEFER), on the trap stack with the app's FS base: nothing here may touch TLS (the
+ * libOS is built without a stack protector) or make a host call but from the hypercall
+ * code. */
 _Noreturn void trap_handler(int sig, void *info, void *context)
 {
 	const struct k_siginfo_sys *si = info;
