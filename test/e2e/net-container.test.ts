@@ -128,6 +128,21 @@ describe('an HTTP server in a unikernel, on the container\'s network', () => {
   });
 });
 
+describe('a published port (docker run -p)', () => {
+  it('reaches the unikernel through Docker\'s port forwarding', async () => {
+    const name = `${CONTAINER}-published`;
+    await docker('rm', '-f', name);
+    const started = await docker('run', '-d', '--name', name, '--network', NETWORK, '-p', '127.0.0.1:18089:8080', ...NET_FLAGS, IMAGE);
+    try {
+      expect(started.exitCode, started.stderr).toBe(0);
+      await waitForLog(name, 'listening on 8080');
+      expect(await get('http://127.0.0.1:18089/')).toEqual({ status: 200, body: 'hello from a nabla unikernel\n' });
+    } finally {
+      await docker('rm', '-f', name);
+    }
+  });
+});
+
 describe('a client in a unikernel, on the container\'s network', () => {
   it('connects to a server on the host side and gets its answer', async () => {
     const server = net.createServer((socket) => {
