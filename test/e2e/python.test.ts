@@ -1,0 +1,264 @@
+/**
+ * Python apps end to end: the python toolchain's CPython 3.11 (Debian's source, built
+ * statically against libOS-musl and relinked with the libOS) is the unikernel, its standard
+ * library is in rootfs.tar, and the app's files are /app. `docker run --network none` shows
+ * what it does: the greeting and arguments, stdlib modules computing known answers, files,
+ * tracebacks on stderr and exit codes.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
+
+const work = tempDir('nabla-e2e-python-');
+const images: string[] = [];
+afterAll(async () => {
+  fs.rmSync(work, { recursive: true, force: true });
+  if (images.length > 0) await execa('docker', ['rmi', '-f', ...images], { reject: false });
+});
+
+async function buildImage(appDir: string, name: string): Promise<string> {
+  images.push(name);
+  const build = await nabla(['build', appDir, '--load', '-t', name]);
+  expect(build.exitCode, build.stderr).toBe(0);
+  return build.stdout.trim();
+}
+
+const docker = (...args: string[]) => execa('docker', args, { reject: false });
+const run = (image: string, ...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', image, ...args], { reject: false });
+
+describe('python apps', () => {
+  it('examples/hello-python: docker run prints the greeting and the arguments through the tender', async () => {
+    await buildImage(path.join(repoRoot, 'examples', 'hello-python'), 'nabla-e2e/hello-python:1');
+    const result = await run('nabla-e2e/hello-python:1', 'one', 'two words');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual(['Hello from Python in a nabla-build image!', 'arg 1: one', 'arg 2: two words']);
+    expect(result.exitCode).toBe(0);
+
+    const inspect = await execa('docker', ['image', 'inspect', 'nabla-e2e/hello-python:1', '--format', '{{json .Config}}']);
+    const config = JSON.parse(inspect.stdout) as { Entrypoint: string[]; Env: string[]; WorkingDir: string; Labels: Record<string, string> };
+    expect(config.Entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/python.nabla']);
+    expect(config.Env).toEqual(
+      expect.arrayContaining(['NABLA_PYTHON_MAIN=/app/main.py', 'PYTHONHOME=/usr', 'PYTHONPATH=/app', 'PYTHONDONTWRITEBYTECODE=1']),
+    );
+    expect(config.WorkingDir).toBe('/app');
+    expect(config.Labels['dev.nabla.language']).toBe('python');
+    expect(config.Labels['dev.nabla.toolchain']).toMatch(/^nabla\/toolchain-python:/);
+  });
+
+  it('two builds of the same Python source give the same bytes, wherever the source lives', async () => {
+    const a = path.join(work, 'a', 'hello-python');
+    const b = path.join(work, 'b', 'elsewhere', 'hello-python');
+    fs.cpSync(path.join(repoRoot, 'examples', 'hello-python'), a, { recursive: true });
+    fs.cpSync(path.join(repoRoot, 'examples', 'hello-python'), b, { recursive: true });
+    fs.utimesSync(path.join(b, 'main.py'), new Date(), new Date(2001, 1, 1));
+    const first = await nabla(['build', a, '-o', `type=oci,dest=${path.join(work, 'a.tar')}`]);
+    const second = await nabla(['build', b, '-o', `type=oci,dest=${path.join(work, 'b.tar')}`]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    expect(fs.readFileSync(path.join(work, 'a.tar')).equals(fs.readFileSync(path.join(work, 'b.tar')))).toBe(true);
+  });
+
+  it('json, datetime, math, decimal, hashlib, zlib and threads compute known answers; a data file shipped with the app is read', async () => {
+    const app = writeFiles(path.join(work, 'roundtrip'), {
+      'main.py': [
+        'import datetime, decimal, hashlib, json, math, queue, struct, sys, threading, zlib',
+        'when = datetime.datetime(2024, 2, 29, 12, 30, tzinfo=datetime.timezone.utc)',
+        'doc = json.loads(json.dumps({"when": when.isoformat(), "pi": round(math.pi, 6), "n": [1, 2.5, None, True]}, sort_keys=True))',
+        'print("json", json.dumps(doc, sort_keys=True))',
+        'print("datetime", datetime.datetime.fromisoformat(doc["when"]) + datetime.timedelta(days=1), when.strftime("%A %j"))',
+        'print("math", math.factorial(20), math.isqrt(10**20), f"{math.sqrt(2):.12f}", math.gcd(84, 36))',
+        'print("decimal", decimal.Decimal("1.1") + decimal.Decimal("2.2"), decimal.Decimal(1) / decimal.Decimal(7))',
+        'print("hashlib", hashlib.sha256(b"abc").hexdigest()[:16], hashlib.md5(b"abc").hexdigest()[:16])',
+        'print("zlib", zlib.crc32(b"hello"), zlib.decompress(zlib.compress(b"nabla" * 100)) == b"nabla" * 100)',
+        'print("struct", struct.pack("<IH", 1, 2).hex())',
+        'q = queue.Queue()',
+        'threads = [threading.Thread(target=lambda i=i: q.put(i * i)) for i in range(1, 11)]',
+        '[t.start() for t in threads]; [t.join() for t in threads]',
+        'print("threads", sum(q.get() for _ in threads))',
+        'print("data", open("data/greeting.txt").read().strip())',
+        '',
+      ].join('\n'),
+      'data/greeting.txt': 'shipped with the app\n',
+    });
+    await buildImage(app, 'nabla-e2e/roundtrip-python:1');
+    const result = await run('nabla-e2e/roundtrip-python:1');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual([
+      'json {"n": [1, 2.5, null, true], "pi": 3.141593, "when": "2024-02-29T12:30:00+00:00"}',
+      'datetime 2024-03-01 12:30:00+00:00 Thursday 060',
+      'math 2432902008176640000 10000000000 1.414213562373 12',
+      'decimal 3.3 0.1428571428571428571428571429',
+      'hashlib ba7816bf8f01cfea 900150983cd24fb0',
+      'zlib 907060870 True',
+      'struct 010000000200',
+      'threads 385',
+      'data shipped with the app',
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('sys.exit(3) is the exit code; an uncaught exception prints its traceback on stderr and exits 1', async () => {
+    const app = writeFiles(path.join(work, 'exits'), {
+      'main.py': [
+        'import sys',
+        'if sys.argv[1:] == ["raise"]:',
+        '    raise ValueError("boom")',
+        'print("exiting with 3")',
+        'sys.exit(3)',
+        '',
+      ].join('\n'),
+    });
+    await buildImage(app, 'nabla-e2e/exits-python:1');
+    const exit = await run('nabla-e2e/exits-python:1');
+    expect(exit.stdout).toBe('exiting with 3');
+    expect(exit.exitCode).toBe(3);
+    const raised = await run('nabla-e2e/exits-python:1', 'raise');
+    expect(raised.stdout).toBe('');
+    expect(raised.stderr).toContain('File "/app/main.py", line 3, in <module>');
+    expect(raised.stderr).toContain('ValueError: boom');
+    expect(raised.exitCode).toBe(1);
+  });
+
+  it('a syntax error, or a requirements.txt that lists packages, fails the build with exit 4 and says why', async () => {
+    const broken = writeFiles(path.join(work, 'syntax'), { 'main.py': 'print("unclosed"\n' });
+    const syntax = await nabla(['build', broken]);
+    expect(syntax.exitCode).toBe(4);
+    expect(syntax.stderr).toContain('/app/main.py');
+    expect(syntax.stderr).toContain('the app has syntax errors');
+
+    const reqs = writeFiles(path.join(work, 'reqs'), { 'main.py': 'import flask\n', 'requirements.txt': 'flask==2.2\n' });
+    const withReqs = await nabla(['build', reqs]);
+    expect(withReqs.exitCode).toBe(4);
+    expect(withReqs.stderr).toContain('requirements.txt lists dependencies');
+  });
+});
+
+describe('host system calls of the python unikernel (strace -f)', () => {
+  it('CPython is relinked: imports, files, threads and hashing reach the host only as whitelisted calls, none trapped', async () => {
+    const app = writeFiles(path.join(work, 'traced'), {
+      'main.py': [
+        'import hashlib, json, threading',
+        'results = []',
+        'threads = [threading.Thread(target=lambda i=i: results.append(hashlib.sha256(str(i).encode()).hexdigest()[:4])) for i in range(4)]',
+        '[t.start() for t in threads]; [t.join() for t in threads]',
+        'open("/tmp/out.json", "w").write(json.dumps(sorted(results)))',
+        'print("traced", len(json.load(open("/tmp/out.json"))))',
+        '',
+      ].join('\n'),
+    });
+    const dest = path.join(work, 'traced-out');
+    const build = await nabla(['build', app, '-o', `type=dir,dest=${dest}`]);
+    expect(build.exitCode, build.stderr).toBe(0);
+    const toolchain = (await nabla(['toolchain', 'build', 'python'])).stdout.trim();
+    const traced = await straceUnikernel({
+      image: toolchain,
+      dir: dest,
+      unikernel: 'python.nabla',
+      env: { NABLA_PYTHON_MAIN: '/app/main.py', PYTHONHOME: '/usr', PYTHONPATH: '/app', PYTHONDONTWRITEBYTECODE: '1' },
+      traceFile: path.join(work, 'python.trace'),
+    });
+    expect(traced.stdout).toBe('traced 4');
+    expect(traced.exitCode, traced.stderr).toBe(0);
+    const { ran, trapped, pids } = hostCallsAfterSeccomp(traced.lines);
+    // rt_sigreturn (in the filter): the libOS's return from the tender's preemption tick
+    // (SIGVTALRM every 10 ms of CPU time), which CPython's start-up outlasts.
+    const allowed = new Set([...WHITELIST, 'rt_sigreturn']);
+    expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
+    expect(traced.lines.some((line) => line.includes('--- SIGVTALRM'))).toBe(ran.includes('rt_sigreturn'));
+    expect(trapped).toEqual([]); // every call went through libOS-musl as a function call
+    expect(pids.size).toBe(1);
+    expect(ran).toContain('pread64'); // the stdlib, read from rootfs.tar
+    expect(ran.at(-1)).toBe('exit_group');
+  });
+});
+
+describe('python servers on the container\'s network', () => {
+  const NETWORK = 'nabla-e2e-python-net';
+  const NET_FLAGS = ['--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun'];
+  const containers: string[] = [];
+
+  async function serve(app: string, image: string, name: string, ip: string, ready: string): Promise<void> {
+    await buildImage(app, image);
+    containers.push(name);
+    await docker('rm', '-f', name);
+    const started = await docker('run', '-d', '--name', name, '--network', NETWORK, '--ip', ip, ...NET_FLAGS, image);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const until = Date.now() + 20_000;
+    let logs = '';
+    while (Date.now() < until && !logs.includes(ready)) {
+      const result = await docker('logs', name);
+      logs = result.stdout + result.stderr;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(logs).toContain(ready);
+  }
+
+  function get(url: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get(url, { timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+    });
+  }
+
+  afterAll(async () => {
+    for (const name of containers) await docker('rm', '-f', name);
+    await docker('network', 'rm', NETWORK);
+  });
+
+  it('`python -m http.server` (entry and args from nabla.json) serves the app\'s files; an asyncio server answers', async () => {
+    await docker('network', 'rm', NETWORK);
+    const made = await docker('network', 'create', '--subnet', '10.89.5.0/24', NETWORK);
+    expect(made.exitCode, made.stderr).toBe(0);
+
+    const site = writeFiles(path.join(work, 'site'), {
+      'nabla.json': JSON.stringify({ language: 'python', entry: 'http.server', args: ['8000', '--bind', '0.0.0.0'], ports: [8000] }),
+      'index.html': '<h1>hello from http.server</h1>\n',
+      'data/answer.txt': '42\n',
+    });
+    await serve(site, 'nabla-e2e/http-server-python:1', 'nabla-e2e-python-http', '10.89.5.10', 'Serving HTTP on 0.0.0.0 port 8000');
+    expect(await get('http://10.89.5.10:8000/')).toEqual({ status: 200, body: '<h1>hello from http.server</h1>\n' });
+    expect(await get('http://10.89.5.10:8000/data/answer.txt')).toEqual({ status: 200, body: '42\n' });
+    expect((await get('http://10.89.5.10:8000/missing')).status).toBe(404);
+
+    const asyncApp = writeFiles(path.join(work, 'asyncio'), {
+      'nabla.json': JSON.stringify({ ports: [8081] }),
+      'main.py': [
+        'import asyncio, json',
+        'hits = 0',
+        'async def handle(reader, writer):',
+        '    global hits',
+        '    request = await reader.readuntil(b"\\r\\n\\r\\n")',
+        '    hits += 1',
+        '    mine = hits',
+        '    await asyncio.sleep(0.01)  # the 20 concurrent requests wait here together',
+        '    body = json.dumps({"path": request.split(b" ")[1].decode(), "hits": mine}).encode()',
+        '    writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n" % len(body) + body)',
+        '    await writer.drain()',
+        '    writer.close()',
+        'async def main():',
+        '    server = await asyncio.start_server(handle, "0.0.0.0", 8081)',
+        '    print("asyncio listening on 8081")',
+        '    async with server:',
+        '        await server.serve_forever()',
+        'asyncio.run(main())',
+        '',
+      ].join('\n'),
+    });
+    await serve(asyncApp, 'nabla-e2e/asyncio-python:1', 'nabla-e2e-python-asyncio', '10.89.5.11', 'asyncio listening on 8081');
+    expect(await get('http://10.89.5.11:8081/one')).toEqual({ status: 200, body: '{"path": "/one", "hits": 1}' });
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => get(`http://10.89.5.11:8081/n${i}`)));
+    expect(many.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(new Set(many.map((r) => (JSON.parse(r.body) as { hits: number }).hits)).size).toBe(20);
+  });
+});
