@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
 
@@ -124,17 +124,18 @@ describe('python apps', () => {
     expect(raised.exitCode).toBe(1);
   });
 
-  it('a syntax error, or a requirements.txt that lists packages, fails the build with exit 4 and says why', async () => {
+  it('a syntax error, or a requirement with no Debian package in the toolchain, fails the build with exit 4 and says why', async () => {
     const broken = writeFiles(path.join(work, 'syntax'), { 'main.py': 'print("unclosed"\n' });
     const syntax = await nabla(['build', broken]);
     expect(syntax.exitCode).toBe(4);
     expect(syntax.stderr).toContain('/app/main.py');
     expect(syntax.stderr).toContain('the app has syntax errors');
 
-    const reqs = writeFiles(path.join(work, 'reqs'), { 'main.py': 'import flask\n', 'requirements.txt': 'flask==2.2\n' });
+    const reqs = writeFiles(path.join(work, 'reqs'), { 'main.py': 'import numpy\n', 'requirements.txt': 'numpy>=1.20  # fast arrays\n' });
     const withReqs = await nabla(['build', reqs]);
     expect(withReqs.exitCode).toBe(4);
-    expect(withReqs.stderr).toContain('requirements.txt lists dependencies');
+    expect(withReqs.stderr).toContain('requirements.txt: "numpy" is not available offline (no Debian package python3-numpy');
+    expect(withReqs.stderr).toMatch(/available: .*flask/);
   });
 });
 
@@ -211,16 +212,18 @@ describe('python servers on the container\'s network', () => {
     });
   }
 
+  beforeAll(async () => {
+    await docker('network', 'rm', NETWORK);
+    const made = await docker('network', 'create', '--subnet', '10.89.5.0/24', NETWORK);
+    expect(made.exitCode, made.stderr).toBe(0);
+  });
+
   afterAll(async () => {
     for (const name of containers) await docker('rm', '-f', name);
     await docker('network', 'rm', NETWORK);
   });
 
   it('`python -m http.server` (entry and args from nabla.json) serves the app\'s files; an asyncio server answers', async () => {
-    await docker('network', 'rm', NETWORK);
-    const made = await docker('network', 'create', '--subnet', '10.89.5.0/24', NETWORK);
-    expect(made.exitCode, made.stderr).toBe(0);
-
     const site = writeFiles(path.join(work, 'site'), {
       'nabla.json': JSON.stringify({ language: 'python', entry: 'http.server', args: ['8000', '--bind', '0.0.0.0'], ports: [8000] }),
       'index.html': '<h1>hello from http.server</h1>\n',
@@ -260,5 +263,26 @@ describe('python servers on the container\'s network', () => {
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => get(`http://10.89.5.11:8081/n${i}`)));
     expect(many.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(new Set(many.map((r) => (JSON.parse(r.body) as { hits: number }).hits)).size).toBe(20);
+  });
+
+  it('examples/flask-python: Flask from Debian\'s python3-flask (requirements.txt) answers its routes', async () => {
+    await serve(path.join(repoRoot, 'examples', 'flask-python'), 'nabla-e2e/flask-python:1', 'nabla-e2e-python-flask', '10.89.5.12',
+      'Running on all addresses');
+    expect(await get('http://10.89.5.12:8080/')).toEqual({ status: 200, body: 'hello from Flask in a nabla unikernel\n' });
+    const sum = await get('http://10.89.5.12:8080/add/2/40');
+    expect(sum.status).toBe(200);
+    expect(JSON.parse(sum.body)).toEqual({ sum: 42 });
+    const echoed = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request('http://10.89.5.12:8080/echo', { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ nabla: [1, 2, 3] }));
+    });
+    expect(echoed.status).toBe(200);
+    expect(JSON.parse(echoed.body)).toEqual({ nabla: [1, 2, 3] });
+    expect((await get('http://10.89.5.12:8080/nope')).status).toBe(404);
   });
 });
