@@ -9,25 +9,20 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { LoadedImages, expectSameBytesFromTwoFolders, runImage } from '../helpers/docker.js';
 import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-go-');
-const images: string[] = [];
+const images = new LoadedImages();
 afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
-  if (images.length > 0) await execa('docker', ['rmi', '-f', ...images], { reject: false });
+  await images.removeAll();
 });
 
 const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', name);
 
-async function buildImage(appDir: string, name: string): Promise<string> {
-  images.push(name);
-  const build = await nabla(['build', appDir, '--load', '-t', name]);
-  expect(build.exitCode, build.stderr).toBe(0);
-  return build.stdout.trim();
-}
-
-const run = (image: string, ...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', image, ...args], { reject: false });
+const buildImage = (appDir: string, name: string) => images.build(appDir, name);
+const run = runImage;
 
 describe('go apps', () => {
   it('examples/hello-go: --load, then docker run prints the greeting through the tender and the libOS', async () => {
@@ -52,17 +47,7 @@ describe('go apps', () => {
   });
 
   it('two builds of the same Go source give the same bytes, wherever the source lives', async () => {
-    const a = path.join(work, 'a', 'hello-go');
-    const b = path.join(work, 'b', 'elsewhere', 'hello-go');
-    fs.cpSync(path.join(repoRoot, 'examples', 'hello-go'), a, { recursive: true });
-    fs.cpSync(path.join(repoRoot, 'examples', 'hello-go'), b, { recursive: true });
-    fs.utimesSync(path.join(b, 'main.go'), new Date(), new Date(2001, 1, 1));
-    const first = await nabla(['build', a, '-o', `type=oci,dest=${path.join(work, 'a.tar')}`]);
-    const second = await nabla(['build', b, '-o', `type=oci,dest=${path.join(work, 'b.tar')}`]);
-    expect(first.exitCode, first.stderr).toBe(0);
-    expect(second.exitCode, second.stderr).toBe(0);
-    expect(first.stdout).toBe(second.stdout);
-    expect(fs.readFileSync(path.join(work, 'a.tar')).equals(fs.readFileSync(path.join(work, 'b.tar')))).toBe(true);
+    await expectSameBytesFromTwoFolders('hello-go', 'main.go', work);
   });
 
   it('goroutines, channels, time.Sleep, a WaitGroup and a select timeout compute the known result', async () => {

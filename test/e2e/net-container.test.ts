@@ -14,6 +14,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { docker, httpGet, waitForLog } from '../helpers/docker.js';
 
 const IMAGE = 'nabla-e2e/http-c:1';
 const CLIENT_IMAGE = 'nabla-e2e/net-c:1';
@@ -24,32 +25,7 @@ const SERVER = '10.89.0.10';
 const CONTAINER = 'nabla-e2e-http';
 const NET_FLAGS = ['--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun'];
 
-const docker = (...args: string[]) => execa('docker', args, { reject: false });
-
-async function waitForLog(container: string, text: string, ms = 20_000): Promise<string> {
-  const until = Date.now() + ms;
-  let logs = '';
-  while (Date.now() < until) {
-    const result = await docker('logs', container);
-    logs = result.stdout + result.stderr;
-    if (logs.includes(text)) return logs;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`"${text}" not in the logs of ${container} after ${ms} ms:\n${logs}`);
-}
-
-function get(url: string, agent?: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+const get = httpGet;
 
 beforeAll(async () => {
   const build = await nabla(['build', path.join(repoRoot, 'examples', 'http-c'), '--load', '-t', IMAGE]);

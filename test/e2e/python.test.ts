@@ -11,24 +11,18 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { LoadedImages, docker, expectSameBytesFromTwoFolders, httpGet, runImage, waitForLog } from '../helpers/docker.js';
 import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-python-');
-const images: string[] = [];
+const images = new LoadedImages();
 afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
-  if (images.length > 0) await execa('docker', ['rmi', '-f', ...images], { reject: false });
+  await images.removeAll();
 });
 
-async function buildImage(appDir: string, name: string): Promise<string> {
-  images.push(name);
-  const build = await nabla(['build', appDir, '--load', '-t', name]);
-  expect(build.exitCode, build.stderr).toBe(0);
-  return build.stdout.trim();
-}
-
-const docker = (...args: string[]) => execa('docker', args, { reject: false });
-const run = (image: string, ...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', image, ...args], { reject: false });
+const buildImage = (appDir: string, name: string) => images.build(appDir, name);
+const run = runImage;
 
 describe('python apps', () => {
   it('examples/hello-python: docker run prints the greeting and the arguments through the tender', async () => {
@@ -50,17 +44,7 @@ describe('python apps', () => {
   });
 
   it('two builds of the same Python source give the same bytes, wherever the source lives', async () => {
-    const a = path.join(work, 'a', 'hello-python');
-    const b = path.join(work, 'b', 'elsewhere', 'hello-python');
-    fs.cpSync(path.join(repoRoot, 'examples', 'hello-python'), a, { recursive: true });
-    fs.cpSync(path.join(repoRoot, 'examples', 'hello-python'), b, { recursive: true });
-    fs.utimesSync(path.join(b, 'main.py'), new Date(), new Date(2001, 1, 1));
-    const first = await nabla(['build', a, '-o', `type=oci,dest=${path.join(work, 'a.tar')}`]);
-    const second = await nabla(['build', b, '-o', `type=oci,dest=${path.join(work, 'b.tar')}`]);
-    expect(first.exitCode, first.stderr).toBe(0);
-    expect(second.exitCode, second.stderr).toBe(0);
-    expect(first.stdout).toBe(second.stdout);
-    expect(fs.readFileSync(path.join(work, 'a.tar')).equals(fs.readFileSync(path.join(work, 'b.tar')))).toBe(true);
+    await expectSameBytesFromTwoFolders('hello-python', 'main.py', work);
   });
 
   it('json, datetime, math, decimal, hashlib, zlib and threads compute known answers; a data file shipped with the app is read', async () => {
@@ -189,28 +173,9 @@ describe('python servers on the container\'s network', () => {
     await docker('rm', '-f', name);
     const started = await docker('run', '-d', '--name', name, '--network', NETWORK, '--ip', ip, ...NET_FLAGS, image);
     expect(started.exitCode, started.stderr).toBe(0);
-    const until = Date.now() + 20_000;
-    let logs = '';
-    while (Date.now() < until && !logs.includes(ready)) {
-      const result = await docker('logs', name);
-      logs = result.stdout + result.stderr;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(logs).toContain(ready);
+    await waitForLog(name, ready);
   }
-
-  function get(url: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = http.get(url, { timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', reject);
-    });
-  }
+  const get = (url: string) => httpGet(url);
 
   beforeAll(async () => {
     await docker('network', 'rm', NETWORK);
