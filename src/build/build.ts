@@ -22,7 +22,7 @@ import type { Progress } from '../util/progress.js';
 import { composeImage } from './compose.js';
 
 /** What goes into the toolchain container: everything but VCS data and host-built deps. */
-const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', 'node_modules/**', '**/*.o'];
+const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', 'node_modules/**', '.venv/**', '**/__pycache__/**', '**/*.o'];
 
 export interface BuildDeps {
   catalog: ToolchainCatalog;
@@ -33,6 +33,8 @@ export interface BuildDeps {
   version: string;
   /** docker config.json with `docker login` credentials for --push. */
   dockerConfig?: string;
+  /** nabla-build's environment, for the variables a toolchain passes to compiles (passEnv). */
+  env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
 
@@ -87,7 +89,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         image: toolchainImage,
         appDir: config.appDir,
         sources,
-        env: { NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
+        env: { ...passedEnv(toolchain.passEnv, deps.env), NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
         network: toolchain.network,
       },
       step,
@@ -124,6 +126,11 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   } finally {
     compiled.dispose();
   }
+}
+
+/** The variables of `env` that a toolchain's passEnv names and that are set. */
+export function passedEnv(names: string[], env: NodeJS.ProcessEnv = {}): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
 }
 
 /**

@@ -49,6 +49,10 @@ export interface BuildConfig {
 
 export const DEFAULT_MEMORY_MIB = 256;
 export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', 'Dockerfile', '.dockerignore', '**/*.o', '**/.DS_Store'];
+/** Build inputs that are not app files: vendored wheels are installed, not shipped. */
+const LANGUAGE_EXCLUDE: Partial<Record<string, string[]>> = {
+  python: ['wheels/**', '.venv/**', '**/__pycache__/**'],
+};
 
 export interface ResolveContext {
   cwd: string;
@@ -93,7 +97,7 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
     memoryMiB: parseMemory(json?.memory),
     files: {
       include: json?.files?.include ?? ['**'],
-      exclude: [...DEFAULT_EXCLUDE, ...(json?.files?.exclude ?? [])],
+      exclude: [...DEFAULT_EXCLUDE, ...(LANGUAGE_EXCLUDE[language] ?? []), ...(json?.files?.exclude ?? [])],
     },
     sourceDateEpoch: parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH),
     executor: parseExecutor(flags.executor, ctx.insideToolchain),

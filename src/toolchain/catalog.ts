@@ -25,6 +25,8 @@ const manifestSchema = z
     languages: z.array(z.enum(LANGUAGES)),
     /** Network for app compiles: none (hermetic) or host (npm/pip downloads). */
     network: z.enum(['none', 'host']),
+    /** Variables of nabla-build's environment handed to compiles when set (an index, a proxy). */
+    passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name, e.g. "PIP_INDEX_URL"')).default([]),
     /** Folders of the nabla-build package (e.g. "native") added to the build context and the hash. */
     include: z.array(z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, 'must be a folder of the nabla-build package, e.g. "native"')).default([]),
   })
@@ -37,6 +39,7 @@ export interface Toolchain {
   from: string | null;
   languages: string[];
   network: 'none' | 'host';
+  passEnv: string[];
   include: string[];
 }
 

@@ -108,18 +108,12 @@ describe('python apps', () => {
     expect(raised.exitCode).toBe(1);
   });
 
-  it('a syntax error, or a requirement with no Debian package in the toolchain, fails the build with exit 4 and says why', async () => {
+  it('a syntax error fails the build with exit 4 and names the file', async () => {
     const broken = writeFiles(path.join(work, 'syntax'), { 'main.py': 'print("unclosed"\n' });
     const syntax = await nabla(['build', broken]);
     expect(syntax.exitCode).toBe(4);
     expect(syntax.stderr).toContain('/app/main.py');
     expect(syntax.stderr).toContain('the app has syntax errors');
-
-    const reqs = writeFiles(path.join(work, 'reqs'), { 'main.py': 'import numpy\n', 'requirements.txt': 'numpy>=1.20  # fast arrays\n' });
-    const withReqs = await nabla(['build', reqs]);
-    expect(withReqs.exitCode).toBe(4);
-    expect(withReqs.stderr).toContain('requirements.txt: "numpy" is not available offline (no Debian package python3-numpy');
-    expect(withReqs.stderr).toMatch(/available: .*flask/);
   });
 });
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { expect } from 'vitest';
 import { nabla, repoRoot } from './cli.js';
 
@@ -15,11 +15,12 @@ export const runImage = (image: string, ...args: string[]) => docker('run', '--r
 export class LoadedImages {
   private readonly names: string[] = [];
 
-  async build(appDir: string, name: string): Promise<string> {
+  /** Builds and loads an app (options: e.g. the CLI's env); returns its output, both streams. */
+  async build(appDir: string, name: string, options: Options = {}): Promise<string> {
     this.names.push(name);
-    const build = await nabla(['build', appDir, '--load', '-t', name]);
+    const build = await nabla(['build', appDir, '--load', '-t', name], options);
     expect(build.exitCode, build.stderr).toBe(0);
-    return build.stdout.trim();
+    return `${build.stdout}\n${build.stderr}`;
   }
 
   async removeAll(): Promise<void> {

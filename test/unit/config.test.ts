@@ -86,7 +86,13 @@ describe('nabla.json', () => {
       executor: 'docker',
     });
     expect(config.files.exclude).toContain('*.md');
+    expect(config.files.exclude).not.toContain('wheels/**');
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('a Python app ships neither its vendored wheels/ nor a virtualenv', () => {
+    const config = resolve(app({ 'main.py': '', 'requirements.txt': 'flask\n' }));
+    expect(config.files.exclude).toEqual(expect.arrayContaining(['wheels/**', '.venv/**', '**/__pycache__/**']));
   });
 
   it('suggests the field meant by a typo', () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { passedEnv } from '../../src/build/build.js';
 import { findDebianMirror } from '../../src/toolchain/bootstrap.js';
 import { BASE_IMAGE, ToolchainCatalog, openCatalog } from '../../src/toolchain/catalog.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -77,6 +78,21 @@ describe('toolchain catalog', () => {
     expect(catalog.lineage('c').map((t) => t.name)).toEqual(['base', 'c']);
     expect(catalog.lineage('go').map((t) => t.name)).toEqual(['base', 'c', 'go']);
     expect(catalog.get('go')).toMatchObject({ languages: ['go'], network: 'host' });
+    expect(catalog.get('python').passEnv).toContain('PIP_INDEX_URL');
+    expect(catalog.get('go').passEnv).toContain('GOPROXY');
+    expect(catalog.get('c').passEnv).toEqual([]);
+  });
+
+  it('passes to a compile only the passEnv variables that are set', () => {
+    const env = { PIP_INDEX_URL: 'http://127.0.0.1:3141/simple', PIP_TRUSTED_HOST: '', HOME: '/root' };
+    expect(passedEnv(['PIP_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_CERT'], env)).toEqual({ PIP_INDEX_URL: 'http://127.0.0.1:3141/simple' });
+    expect(passedEnv(['PIP_INDEX_URL'])).toEqual({});
+  });
+
+  it('rejects a passEnv entry that is not a variable name', () => {
+    const dir = catalogDir();
+    fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":"x","from":"base","languages":["c"],"network":"none","passEnv":["PIP INDEX"]}');
+    expect(() => new ToolchainCatalog(dir)).toThrow(/field "passEnv\.0": must be a variable name/);
   });
 });
 

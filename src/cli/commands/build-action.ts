@@ -23,6 +23,7 @@ export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean
       docker: connectDocker,
       progress,
       currentToolchain: process.env.NABLA_TOOLCHAIN,
+      env: process.env,
       version: VERSION,
       dockerConfig: process.env.DOCKER_CONFIG && `${process.env.DOCKER_CONFIG}/config.json`,
       signal: globals.signal,
