@@ -1,7 +1,7 @@
 /*
  * File descriptors and the file system calls, over the tree in vfs.c. fds 0-2 are the
  * console (stdin reads as empty); every other fd is a file, directory, device, pipe,
- * eventfd, epoll set or socket (net.c) here.
+ * eventfd, epoll set, socket (net.c) or socketpair end (unix.c) here.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -85,6 +85,11 @@ static long do_close(long fd)
 	fds[fd] = 0;
 	if (--f->refs == 0) release(f);
 	return 0;
+}
+
+long fs_close(long fd)
+{
+	return do_close(fd);
 }
 
 static struct node *console(int host_fd, const char *name)
@@ -198,7 +203,7 @@ static long file_write(struct file *f, const void *buf, size_t len, uint64_t off
 
 static int readable(struct file *f) { return (f->flags & O_ACCMODE) != O_WRONLY; }
 static int writable(struct file *f) { return (f->flags & O_ACCMODE) != O_RDONLY; }
-/* Streams: the console, pipes, eventfds and epoll sets have no offset. */
+/* Streams: the console, pipes, eventfds, epoll sets and sockets have no offset. */
 static int unseekable(struct file *f) { return f->node->kind >= NODE_CONSOLE; }
 
 static long sys_read(long fd, void *buf, size_t len)
@@ -208,6 +213,7 @@ static long sys_read(long fd, void *buf, size_t len)
 	if (f->node->kind == NODE_PIPE) return pipe_read(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->node->kind == NODE_EVENTFD) return efd_read(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->node->kind == NODE_SOCKET) return net_rw(f, &(struct iovec){ buf, len }, 1, 0);
+	if (f->node->kind == NODE_UNIX) return unix_rw(f, &(struct iovec){ buf, len }, 1, 0);
 	long r = file_read(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
 	return r;
@@ -220,6 +226,7 @@ static long sys_write(long fd, const void *buf, size_t len)
 	if (f->node->kind == NODE_PIPE) return pipe_write(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->node->kind == NODE_EVENTFD) return efd_write(f->node, buf, len, f->flags & O_NONBLOCK);
 	if (f->node->kind == NODE_SOCKET) return net_rw(f, &(struct iovec){ (void *)buf, len }, 1, 1);
+	if (f->node->kind == NODE_UNIX) return unix_rw(f, &(struct iovec){ (void *)buf, len }, 1, 1);
 	if (f->flags & O_APPEND) f->pos = f->node->size;
 	long r = file_write(f, buf, len, f->pos);
 	if (r > 0) f->pos += (uint64_t)r;
@@ -279,6 +286,7 @@ static long vector(long fd, const struct iovec *iov, int count, int write)
 	if (write && f && f->node->kind == NODE_CONSOLE) return gather_write(fd, iov, count);
 	/* A socket takes the vector whole: one segment for a header and body, one datagram. */
 	if (f && f->node->kind == NODE_SOCKET && (write ? writable(f) : readable(f))) return net_rw(f, iov, count, write);
+	if (f && f->node->kind == NODE_UNIX && (write ? writable(f) : readable(f))) return unix_rw(f, iov, count, write);
 	long total = 0;
 	for (int i = 0; i < count; i++) {
 		if (iov[i].iov_len == 0) continue;
@@ -554,8 +562,9 @@ static long sys_ioctl(long fd, unsigned long request, long arg)
 	case FIOCLEX:
 	case FIONCLEX: cloexec[fd] = request == FIOCLEX; return 0;
 	case FIONREAD:
-		if (f->node->kind != NODE_SOCKET) break;
-		*(int *)arg = (int)net_fionread(f->node);
+		if (f->node->kind == NODE_SOCKET) *(int *)arg = (int)net_fionread(f->node);
+		else if (f->node->kind == NODE_UNIX) *(int *)arg = (int)unix_fionread(f->node);
+		else break;
 		return 0;
 	}
 	return -ENOTTY; /* no terminals: the console is a pipe to the container runtime */
@@ -604,6 +613,7 @@ short fs_file_poll(struct file *f)
 	case NODE_EVENTFD: return efd_poll(f->node);
 	case NODE_EPOLL: return epoll_poll(f->node);
 	case NODE_SOCKET: return net_poll(f->node);
+	case NODE_UNIX: return unix_poll(f->node);
 	case NODE_CONSOLE: return f->node->host_fd == 0 ? POLLIN | POLLHUP : POLLOUT; /* stdin: at its end */
 	default: return POLLIN | POLLOUT; /* files and devices never block */
 	}

@@ -1,6 +1,7 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
  * EAFNOSUPPORT). Without a network (no --net) socket(AF_INET, ...) is ENETDOWN.
+ * socketpair and every call on a socketpair's end go to unix.c (AF_UNIX, no network).
  *
  * A socket is a NODE_SOCKET node with a struct sock. lwIP runs only inside libOS calls on
  * whichever green thread is in the libOS, so its callbacks fill the sock (bytes received,
@@ -895,10 +896,13 @@ void net_free(struct node *node)
 
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
+	/* The calls on a socketpair's end are unix.c's. */
+	struct file *f = n == SYS_socket || n == SYS_socketpair ? 0 : fs_get(a1);
+	if (f && f->node->kind == NODE_UNIX) return unix_syscall(n, a1, a2, a3, a4, a5, a6, handled);
 	*handled = 1;
 	switch (n) {
 	case SYS_socket: return sys_socket((int)a1, (int)a2, (int)a3);
-	case SYS_socketpair: return (int)a1 == AF_INET ? -EOPNOTSUPP : -EAFNOSUPPORT;
+	case SYS_socketpair: return unix_socketpair((int)a1, (int)a2, (int)a3, (int *)a4);
 	case SYS_bind: return sys_bind(a1, (const void *)a2, (socklen_t)a3);
 	case SYS_listen: return sys_listen(a1, (int)a2);
 	case SYS_accept: return sys_accept4(a1, (void *)a2, (socklen_t *)a3, 0);

@@ -1,27 +1,62 @@
 /*
  * Pipes: a 64 KiB ring between green threads. A reader of an empty pipe and a writer of
  * a full one wait in the scheduler until the other side moves; every change also wakes
- * poll, select and epoll (vfs_changed).
+ * poll, select and epoll (vfs_changed). The ring is also each direction of a socketpair
+ * (unix.c).
  */
 #include <poll.h>
 #include <string.h>
 
 #include "vfs.h"
 
-#define PIPE_SIZE 65536
-
 struct pipe {
-	char *buf;
-	size_t head, len;     /* ring: len bytes from head */
+	struct ring ring;
 	int readers, writers; /* open ends */
 };
+
+void ring_init(struct ring *r)
+{
+	r->buf = mem_alloc(RING_SIZE);
+	r->head = r->len = 0;
+}
+
+void ring_free(struct ring *r)
+{
+	mem_free(r->buf, RING_SIZE);
+	r->buf = 0;
+}
+
+size_t ring_put(struct ring *r, const void *src, size_t len)
+{
+	if (len > RING_SIZE - r->len) len = RING_SIZE - r->len;
+	size_t at = (r->head + r->len) % RING_SIZE, first = len < RING_SIZE - at ? len : RING_SIZE - at;
+	memcpy(r->buf + at, src, first);
+	memcpy(r->buf, (const char *)src + first, len - first);
+	r->len += len;
+	return len;
+}
+
+size_t ring_peek(const struct ring *r, size_t off, void *dst, size_t len)
+{
+	if (off >= r->len) return 0;
+	if (len > r->len - off) len = r->len - off;
+	size_t at = (r->head + off) % RING_SIZE, first = len < RING_SIZE - at ? len : RING_SIZE - at;
+	memcpy(dst, r->buf + at, first);
+	memcpy((char *)dst + first, r->buf, len - first);
+	return len;
+}
+
+void ring_drop(struct ring *r, size_t len)
+{
+	r->head = (r->head + len) % RING_SIZE;
+	r->len -= len;
+}
 
 struct node *pipe_new(void)
 {
 	struct node *n = vfs_new(0, "pipe", 4, NODE_PIPE, 0600);
 	struct pipe *p = arena_alloc(sizeof *p);
-	memset(p, 0, sizeof *p);
-	p->buf = mem_alloc(PIPE_SIZE);
+	ring_init(&p->ring);
 	p->readers = p->writers = 1;
 	n->pipe = p;
 	return n;
@@ -31,15 +66,13 @@ long pipe_read(struct node *node, void *buf, size_t len, int nonblock)
 {
 	struct pipe *p = node->pipe;
 	if (len == 0) return 0;
-	while (p->len == 0) {
+	while (p->ring.len == 0) {
 		if (p->writers == 0) return 0; /* end of file */
 		if (nonblock) return -EAGAIN;
 		sched_wait(node, 0);
 	}
-	size_t n = len < p->len ? len : p->len;
-	for (size_t i = 0; i < n; i++) ((char *)buf)[i] = p->buf[(p->head + i) % PIPE_SIZE];
-	p->head = (p->head + n) % PIPE_SIZE;
-	p->len -= n;
+	size_t n = ring_peek(&p->ring, 0, buf, len);
+	ring_drop(&p->ring, n);
 	vfs_changed(node);
 	return (long)n;
 }
@@ -50,15 +83,12 @@ long pipe_write(struct node *node, const void *buf, size_t len, int nonblock)
 	size_t done = 0;
 	while (done < len) {
 		if (p->readers == 0) return done ? (long)done : -EPIPE;
-		if (p->len == PIPE_SIZE) {
+		if (p->ring.len == RING_SIZE) {
 			if (nonblock) return done ? (long)done : -EAGAIN;
 			sched_wait(node, 0);
 			continue;
 		}
-		size_t n = len - done < PIPE_SIZE - p->len ? len - done : PIPE_SIZE - p->len;
-		for (size_t i = 0; i < n; i++) p->buf[(p->head + p->len + i) % PIPE_SIZE] = ((const char *)buf)[done + i];
-		p->len += n;
-		done += n;
+		done += ring_put(&p->ring, (const char *)buf + done, len - done);
 		vfs_changed(node);
 	}
 	return (long)done;
@@ -75,12 +105,12 @@ void pipe_close(struct node *node, int write_end)
 short pipe_poll(struct node *node, int write_end)
 {
 	struct pipe *p = node->pipe;
-	if (write_end) return (short)((p->readers == 0 ? POLLERR : 0) | (p->len < PIPE_SIZE ? POLLOUT : 0));
-	return (short)((p->len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0));
+	if (write_end) return (short)((p->readers == 0 ? POLLERR : 0) | (p->ring.len < RING_SIZE ? POLLOUT : 0));
+	return (short)((p->ring.len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0));
 }
 
 void pipe_free(struct node *node)
 {
-	mem_free(node->pipe->buf, PIPE_SIZE);
+	ring_free(&node->pipe->ring);
 	node->pipe = 0;
 }

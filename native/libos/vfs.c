@@ -67,6 +67,10 @@ void vfs_put(struct node *node)
 		net_free(node);
 		return; /* net.c keeps the node for its next socket */
 	}
+	if (node->kind == NODE_UNIX) {
+		unix_free(node);
+		return; /* unix.c keeps the node for its next pair */
+	}
 	node->data = 0;
 	node->cap = 0;
 }
@@ -213,7 +217,7 @@ void vfs_stat(struct node *node, struct stat *st)
 		[NODE_DIR] = S_IFDIR, [NODE_FILE] = S_IFREG, [NODE_SYMLINK] = S_IFLNK, [NODE_NULL] = S_IFCHR,
 		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR, [NODE_PIPE] = S_IFIFO,
 		[NODE_EVENTFD] = 0, [NODE_EPOLL] = 0, /* anonymous inodes: no type, as on Linux */
-		[NODE_SOCKET] = S_IFSOCK,
+		[NODE_SOCKET] = S_IFSOCK, [NODE_UNIX] = S_IFSOCK,
 	};
 	memset(st, 0, sizeof *st);
 	st->st_dev = 1;

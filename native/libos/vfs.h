@@ -9,7 +9,7 @@
 
 /* From NODE_CONSOLE on: streams, with no offset (lseek, pread: ESPIPE). */
 enum node_kind { NODE_DIR, NODE_FILE, NODE_SYMLINK, NODE_NULL, NODE_ZERO, NODE_RANDOM, NODE_CONSOLE, NODE_PIPE,
-		 NODE_EVENTFD, NODE_EPOLL, NODE_SOCKET };
+		 NODE_EVENTFD, NODE_EPOLL, NODE_SOCKET, NODE_UNIX };
 
 struct node {
 	enum node_kind kind;
@@ -26,6 +26,7 @@ struct node {
 	int host_fd;              /* NODE_CONSOLE: 0, 1 or 2 */
 	struct pipe *pipe;        /* NODE_PIPE: its buffer and ends */
 	struct sock *sock;        /* NODE_SOCKET: its connection (net.c) */
+	struct usock *usock;      /* NODE_UNIX: one end of a socketpair (unix.c) */
 	uint64_t count;           /* NODE_EVENTFD: the counter */
 	int semaphore;            /* NODE_EVENTFD: EFD_SEMAPHORE (a read takes 1, not all) */
 	uint32_t changes;         /* readiness-affecting events so far: epoll's edge trigger */
@@ -63,12 +64,25 @@ extern const int poll_key;
 /* Something that changes node's readiness happened: counts it, wakes its waiters and poll_key. */
 void vfs_changed(struct node *node);
 
-/* fs.c, for eventfd and epoll: fds and what poll would report for an open file. */
+/* fs.c, for eventfd, epoll and socketpair: fds and what poll would report for an open file. */
 struct file *fs_get(long fd);
 void fs_hold(struct file *f);                    /* keeps f open across a blocking call ... */
 void fs_put(struct file *f);                     /* ... until this, even if its fd is closed meanwhile */
 long fs_open_node(struct node *node, int flags); /* a new fd; O_CLOEXEC in flags; node must be unlinked */
+long fs_close(long fd);
 short fs_file_poll(struct file *f);              /* POLLIN | POLLOUT | POLLERR | POLLHUP */
+
+/* pipe.c: a byte ring, the buffer of a pipe and of each direction of a socketpair. */
+#define RING_SIZE 65536
+struct ring {
+	char *buf;
+	size_t head, len; /* len bytes from head */
+};
+void ring_init(struct ring *r);
+void ring_free(struct ring *r);
+size_t ring_put(struct ring *r, const void *src, size_t len);             /* appends what fits: how much */
+size_t ring_peek(const struct ring *r, size_t off, void *dst, size_t len); /* copies from byte off on */
+void ring_drop(struct ring *r, size_t len);                                /* takes len bytes off the front */
 
 /* pipe.c: pipes between green threads. Blocking calls wait in the scheduler. */
 struct node *pipe_new(void);
@@ -96,6 +110,14 @@ long net_rw(struct file *f, const struct iovec *iov, int count, int write);
 long net_fionread(struct node *node);
 short net_poll(struct node *node);
 void net_free(struct node *node); /* the last open file of a socket is gone */
+
+/* unix.c: socketpair(AF_UNIX); fs.c hands it what it does to an end's file, net.c the socket calls. */
+long unix_socketpair(int family, int type, int protocol, int *sv);
+long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+long unix_rw(struct file *f, const struct iovec *iov, int count, int write);
+long unix_fionread(struct node *node);
+short unix_poll(struct node *node);
+void unix_free(struct node *node); /* the last open file of an end is gone */
 
 /* tar.c: load the disk image's index into the tree. */
 void tar_load(uint64_t size);

@@ -107,9 +107,24 @@ const NET = [
   'udp-sendto-recvfrom-connect-and-msg', 'tap-an-arp-request-gets-the-guests-mac', 'tap-a-ping-gets-an-echo-reply',
   'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
 ];
+/** unix.c: socketpair(AF_UNIX) without a network: streams, records, ends, readiness, errors. */
+const UNIX = [
+  'socketpair-stream-carries-bytes-both-ways-through-every-call',
+  'socketpair-blocking-read-and-write-wait-for-the-other-thread',
+  'socketpair-nonblocking-is-eagain-with-msg-dontwait-fcntl-and-fionbio', 'socketpair-msg-peek-leaves-the-bytes',
+  'socketpair-close-gives-eof-to-reads-and-epipe-to-writes',
+  'socketpair-a-blocked-reader-or-writer-is-woken-by-the-peers-close',
+  'socketpair-close-with-unread-bytes-resets-the-peer', 'socketpair-shutdown-ends-one-direction',
+  'socketpair-poll-and-select-report-readiness', 'socketpair-epoll-level-and-edge-triggered',
+  'socketpair-dgram-keeps-message-boundaries', 'socketpair-seqpacket-keeps-boundaries-and-ends-like-a-stream',
+  'socketpair-names-and-options', 'socketpair-so-rcvtimeo-and-so-sndtimeo-end-a-blocking-call',
+  'socketpair-argument-and-address-errors-are-as-on-linux', 'socketpair-closing-both-ends-frees-the-memory',
+  'socketpair-and-tcp-sockets-each-go-to-their-own-code',
+];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['sockets', NET],
+  ['socketpairs', UNIX],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

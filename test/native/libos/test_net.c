@@ -75,7 +75,7 @@ TEST(socket_without_a_network_is_enetdown)
 	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
 	int pair[2];
-	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair), EAFNOSUPPORT);
+	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* needs no network (unix.c) */
 	struct sockaddr_in a = sin_("127.0.0.1", 80);
 	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_bind, fd, &a, sizeof a), ENOTSOCK);
