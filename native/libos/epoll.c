@@ -161,7 +161,9 @@ long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline)
 	for (;;) {
 		int n = collect(ep, events, max);
 		if (n || deadline == 1) return n; /* 1: a zero timeout */
-		if (!sched_wait(&poll_key, deadline) && deadline) return collect(ep, events, max); /* timed out */
+		int woken = sched_wait(&poll_key, deadline);
+		if (woken < 0) return woken; /* a signal */
+		if (!woken && deadline) return collect(ep, events, max); /* timed out */
 	}
 }
 

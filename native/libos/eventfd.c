@@ -23,7 +23,7 @@ long efd_read(struct node *node, void *buf, size_t len, int nonblock)
 	if (len < 8) return -EINVAL;
 	while (node->count == 0) {
 		if (nonblock) return -EAGAIN;
-		sched_wait(node, 0);
+		if (sched_wait(node, 0) < 0) return -EINTR;
 	}
 	/* EFD_SEMAPHORE: each read takes one; otherwise the whole count, back to zero. */
 	uint64_t value = node->semaphore ? 1 : node->count;
@@ -41,7 +41,7 @@ long efd_write(struct node *node, const void *buf, size_t len, int nonblock)
 	if (value == ~0ULL) return -EINVAL;
 	while (EVENTFD_MAX - node->count < value) {
 		if (nonblock) return -EAGAIN;
-		sched_wait(node, 0);
+		if (sched_wait(node, 0) < 0) return -EINTR;
 	}
 	node->count += value;
 	vfs_changed(node); /* even for 0: Linux wakes the waiters too */

@@ -637,7 +637,9 @@ static long sys_poll(struct pollfd *fds_, unsigned long n, uint64_t deadline)
 			if (fds_[i].revents) count++;
 		}
 		if (count || deadline == 1) return count; /* 1: a zero timeout */
-		if (!sched_wait(&poll_key, deadline) && deadline) return 0; /* timed out */
+		int woken = sched_wait(&poll_key, deadline);
+		if (woken < 0) return woken; /* a signal */
+		if (!woken && deadline) return 0; /* timed out */
 	}
 }
 
@@ -679,7 +681,9 @@ static long sys_select(int n, fd_set *rd, fd_set *wr, fd_set *ex, uint64_t deadl
 			if (ex) *ex = e_out;
 			return count;
 		}
-		if (!sched_wait(&poll_key, deadline) && deadline) {
+		int woken = sched_wait(&poll_key, deadline);
+		if (woken < 0) return woken; /* a signal */
+		if (!woken && deadline) {
 			if (rd) FD_ZERO(rd);
 			if (wr) FD_ZERO(wr);
 			if (ex) FD_ZERO(ex);

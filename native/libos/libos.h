@@ -64,17 +64,20 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 
 /* sched.c: green threads, futex, sleeping */
 void sched_init(void);
-/* Waits until sched_wake_all(key) or the monotonic deadline (0: none); 1 if woken. */
+/* Waits until sched_wake_all(key) or the monotonic deadline (0: none); 1 if woken, 0 at
+ * the deadline, -EINTR when a signal's handler is to run (signal.c): callers return it. */
 int sched_wait(const void *key, uint64_t deadline);
 void sched_wake_all(const void *key);
 long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
-/* Each thread's signal state (signals are bookkeeping: none is ever delivered). */
+/* Each thread's signal state (signal.c). */
 struct thread_signals {
 	uint64_t mask;
 	uint64_t altstack_sp;
 	uint64_t altstack_size;
 	int altstack_flags;
+	int suspended;               /* in rt_sigsuspend: suspend_saved_mask comes back after */
+	uint64_t suspend_saved_mask;
 };
 struct thread_signals *sched_signals(void);
 int sched_thread_exists(int tid);
@@ -93,6 +96,19 @@ _Noreturn void trap_return(void *frame, int *in_libos);
 extern int libos_ready;
 int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
 
+/* signal.c: handlers and masks; signals from the host (trap.c) and from the app. */
+long signal_syscall(long n, long a1, long a2, long a3, long a4, int *handled);
+/* A signal arrived (trap handler context: no TLS). A default action happens here. */
+void signal_arrived(int sig);
+/* The signals waiting for a relinked app's handler. */
+uint64_t signal_pending(void);
+/* Does the app have a handler a signal could run? Then waiting forever is not a deadlock. */
+int signal_handlers_installed(void);
+/* Runs the handlers of the pending signals the running thread does not block, after a
+ * call (interrupted: it returned -EINTR and may be restarted) or at a tick. Returns 1 if
+ * the call is to be restarted (every handler had SA_RESTART). */
+int signal_take(int interrupted);
+
 /* lwip-port/tapif.c: the network (the tender's tap, lwIP), when the tender gave one. */
 void net_init(void);
 int net_up(void);
@@ -104,7 +120,7 @@ void net_tick(void);
 /* net.c: the socket calls. */
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
-/* proc.c: identity, exit, thread pointer, signals as bookkeeping */
+/* proc.c: identity, exit, thread pointer */
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 #endif

@@ -352,9 +352,11 @@ static long sys_accept4(long fd, void *addr, socklen_t *len, int flags)
 	uint64_t deadline = deadline_after(s->rcvtimeo);
 	long r = 0;
 	while (!s->queue) {
+		int woken = 1;
 		if (s->shut_rd) r = -EINVAL;
 		else if (f->flags & O_NONBLOCK) r = -EAGAIN;
-		else if (!sched_wait(s->node, deadline) && deadline) r = -EAGAIN;
+		else if ((woken = sched_wait(s->node, deadline)) < 0) r = woken; /* a signal */
+		else if (!woken && deadline) r = -EAGAIN;
 		if (r) break;
 	}
 	if (!r) {
@@ -385,8 +387,11 @@ static long tcp_connect_(struct sock *s, struct file *f, const ip4_addr_t *ip, u
 	set_peer(s, &a, port);
 	if (f->flags & O_NONBLOCK) return -EINPROGRESS;
 	uint64_t deadline = deadline_after(s->sndtimeo);
-	while (s->state == S_CONNECTING)
-		if (!sched_wait(s->node, deadline) && deadline) return -EINPROGRESS;
+	while (s->state == S_CONNECTING) {
+		int woken = sched_wait(s->node, deadline);
+		if (woken < 0) return woken; /* a signal: the connection goes on, as on Linux */
+		if (!woken && deadline) return -EINPROGRESS;
+	}
 	return s->state == S_CONNECTED ? 0 : -take_err(s);
 }
 
@@ -485,7 +490,9 @@ static long tcp_recv_(struct sock *s, const struct iovec *iov, int count, int fl
 		if (s->state == S_CLOSED) return (long)got;
 		if (s->state == S_NEW || s->state == S_LISTEN) return -ENOTCONN;
 		if (nonblock || flags & MSG_DONTWAIT) return got ? (long)got : -EAGAIN;
-		if (!sched_wait(s->node, deadline) && deadline) return got ? (long)got : -EAGAIN;
+		int woken = sched_wait(s->node, deadline);
+		if (woken < 0) return got ? (long)got : woken; /* a signal */
+		if (!woken && deadline) return got ? (long)got : -EAGAIN;
 	}
 }
 
@@ -504,7 +511,7 @@ static long tcp_send_(struct sock *s, const struct iovec *iov, int count, int fl
 	while (done < total) {
 		long r = 0;
 		if (s->err) r = -take_err(s);
-		else if (s->shut_wr || s->state == S_CLOSED) r = -EPIPE; /* no SIGPIPE: signals are bookkeeping */
+		else if (s->shut_wr || s->state == S_CLOSED) r = -EPIPE; /* no SIGPIPE, as with MSG_NOSIGNAL */
 		else if (s->state != S_CONNECTED) r = s->state == S_CONNECTING ? -EAGAIN : -ENOTCONN;
 		if (r) return done ? (long)done : r;
 		size_t room = tcp_room(s->tcp);
@@ -524,8 +531,9 @@ static long tcp_send_(struct sock *s, const struct iovec *iov, int count, int fl
 				uint64_t soon = time_now_ns(CLOCK_MONOTONIC) + 10000000u;
 				if (!until || soon < until) until = soon;
 			}
-			if (!sched_wait(s->node, until) && deadline && time_now_ns(CLOCK_MONOTONIC) >= deadline)
-				return done ? (long)done : -EAGAIN;
+			int woken = sched_wait(s->node, until);
+			if (woken < 0) return done ? (long)done : woken; /* a signal */
+			if (!woken && deadline && time_now_ns(CLOCK_MONOTONIC) >= deadline) return done ? (long)done : -EAGAIN;
 			continue;
 		}
 		off += n;
@@ -543,7 +551,9 @@ static long udp_recv_(struct sock *s, const struct iovec *iov, int count, int fl
 		if (s->err) return -take_err(s);
 		if (s->shut_rd) return 0;
 		if (nonblock || flags & MSG_DONTWAIT) return -EAGAIN;
-		if (!sched_wait(s->node, deadline) && deadline) return -EAGAIN;
+		int woken = sched_wait(s->node, deadline);
+		if (woken < 0) return woken; /* a signal */
+		if (!woken && deadline) return -EAGAIN;
 	}
 	struct dgram *d = s->dq;
 	size_t size = d->p->tot_len, n = copy_out(d->p, size, iov, count, 0);

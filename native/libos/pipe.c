@@ -69,7 +69,7 @@ long pipe_read(struct node *node, void *buf, size_t len, int nonblock)
 	while (p->ring.len == 0) {
 		if (p->writers == 0) return 0; /* end of file */
 		if (nonblock) return -EAGAIN;
-		sched_wait(node, 0);
+		if (sched_wait(node, 0) < 0) return -EINTR;
 	}
 	size_t n = ring_peek(&p->ring, 0, buf, len);
 	ring_drop(&p->ring, n);
@@ -85,7 +85,7 @@ long pipe_write(struct node *node, const void *buf, size_t len, int nonblock)
 		if (p->readers == 0) return done ? (long)done : -EPIPE;
 		if (p->ring.len == RING_SIZE) {
 			if (nonblock) return done ? (long)done : -EAGAIN;
-			sched_wait(node, 0);
+			if (sched_wait(node, 0) < 0) return done ? (long)done : -EINTR;
 			continue;
 		}
 		done += ring_put(&p->ring, (const char *)buf + done, len - done);

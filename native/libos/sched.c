@@ -4,7 +4,8 @@
  * tender's CPU-time tick finds it in the app's own code (trap.c: preempt). When every
  * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline (with a
  * network: in net_idle, until then or a frame); when every thread waits with no deadline
- * and there is no network, nothing can ever wake them: that is a deadlock.
+ * and there is no network, only a signal's handler could wake them (signal.c); without
+ * one, that is a deadlock.
  */
 #include <sched.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct thread {
 	const volatile void *futex; /* WAITING on this address (0: only a deadline) */
 	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
 	int woken;
+	int interrupted;           /* a wait cut short for a signal's handler */
 	uint8_t *kstack;           /* where the libOS serves this thread's trapped calls (trap.c) */
 	void *resume_frame;        /* a trapped clone's child: starts by returning to the app here */
 	int in_libos;              /* running libOS code (or code it called): not preemptible */
@@ -64,11 +66,29 @@ void sched_init(void)
 	threads[0].tid = 1;
 }
 
+/* A signal waits for a handler: the main thread takes it if it does not block it (as
+ * CPython expects), else the first thread that does not. Waiting, it stops waiting. */
+static void interrupt_for_signals(void)
+{
+	uint64_t pending = signal_pending();
+	if (!pending) return;
+	for (int i = 0; i < MAX_THREADS; i++) {
+		struct thread *t = &threads[i];
+		if ((t->state != RUNNABLE && t->state != WAITING) || !(pending & ~t->signals.mask)) continue;
+		if (t->state == WAITING) {
+			t->state = RUNNABLE;
+			t->interrupted = 1;
+		}
+		return;
+	}
+}
+
 /* Runs another thread until this one is runnable again; returns when it is. */
 static void reschedule(void)
 {
 	net_tick(); /* now and then, frames from the network even while threads keep running */
 	for (;;) {
+		interrupt_for_signals();
 		uint64_t now = 0, nearest = 0;
 		int waiting = 0;
 		int start = (int)(current - threads);
@@ -91,6 +111,10 @@ static void reschedule(void)
 			return;
 		}
 		if (net_idle(nearest)) continue; /* with a network, the wait is for a frame or the deadline */
+		if (!nearest && waiting && signal_handlers_installed()) {
+			hc_sleep(0); /* until a signal (docker stop, Ctrl-C) runs a handler */
+			continue;
+		}
 		if (!nearest) libos_panic(waiting ? "deadlock: every thread waits and none can be woken" : "no thread left to run");
 		uint64_t left = nearest - now;
 		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
@@ -98,7 +122,8 @@ static void reschedule(void)
 	}
 }
 
-/* Blocks the running thread on futex (may be 0) until woken or deadline (0: none). Returns 1 if woken. */
+/* Blocks the running thread on futex (may be 0) until woken or deadline (0: none).
+ * Returns 1 if woken, 0 at the deadline, -EINTR for a signal. */
 static int block(const volatile void *futex, uint64_t deadline)
 {
 	current->state = WAITING;
@@ -108,6 +133,10 @@ static int block(const volatile void *futex, uint64_t deadline)
 	reschedule();
 	current->futex = 0;
 	current->deadline = 0;
+	if (current->interrupted) {
+		current->interrupted = 0;
+		return -EINTR;
+	}
 	return current->woken;
 }
 
@@ -269,7 +298,8 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	case FUTEX_WAIT_BITSET: {
 		if (*(volatile int *)uaddr != val) return -EAGAIN;
 		uint64_t deadline = deadline_of(timeout, cmd == FUTEX_WAIT_BITSET, clock);
-		return block(uaddr, deadline) ? 0 : -ETIMEDOUT;
+		int r = block(uaddr, deadline);
+		return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : r;
 	}
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET: return wake(uaddr, val);
@@ -288,11 +318,17 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	}
 }
 
-static long sleep_for(const struct timespec *req, int absolute, int clock)
+/* nanosleep, clock_nanosleep: cut short by a signal, a relative sleep says what was left. */
+static long sleep_for(const struct timespec *req, int absolute, int clock, struct timespec *rem)
 {
 	if (!req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0) return -EINVAL;
-	block(0, deadline_of(req, absolute, clock));
-	return 0;
+	uint64_t deadline = deadline_of(req, absolute, clock);
+	if (block(0, deadline) == 0) return 0;
+	if (rem && !absolute) {
+		uint64_t now = time_now_ns(CLOCK_MONOTONIC), left = deadline > now ? deadline - now : 0;
+		*rem = (struct timespec){ .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
+	}
+	return -EINTR;
 }
 
 long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
@@ -304,8 +340,8 @@ long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6,
 	case SYS_gettid: return current->tid;
 	case SYS_set_tid_address: current->clear_tid = (int *)a1; return current->tid;
 	case SYS_exit: thread_exit((int)a1);
-	case SYS_nanosleep: return sleep_for((const struct timespec *)a1, 0, CLOCK_MONOTONIC);
-	case SYS_clock_nanosleep: return sleep_for((const struct timespec *)a3, (int)a2 & TIMER_ABSTIME, (int)a1);
+	case SYS_nanosleep: return sleep_for((const struct timespec *)a1, 0, CLOCK_MONOTONIC, (struct timespec *)a2);
+	case SYS_clock_nanosleep: return sleep_for((const struct timespec *)a3, (int)a2 & TIMER_ABSTIME, (int)a1, (struct timespec *)a4);
 	default: *handled = 0; return -ENOSYS;
 	}
 }

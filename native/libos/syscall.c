@@ -37,15 +37,31 @@ _Noreturn void libos_panic(const char *message)
 
 static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
+/* Calls Linux never restarts after a handler, SA_RESTART or not: they return EINTR. */
+static int restartable(long n)
+{
+	switch (n) {
+	case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_epoll_wait:
+	case SYS_epoll_pwait: case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_rt_sigsuspend:
+	case SYS_pause: return 0;
+	default: return 1;
+	}
+}
+
 /* Every system call of the app, relinked or trapped. While it runs the thread is "in the
- * libOS", which a preemption tick (trap.c) must not interrupt. */
+ * libOS", which a preemption tick (trap.c) must not interrupt. A call the app made itself
+ * (not one the libOS makes inside another) is where pending signals run their handlers,
+ * as Linux runs them on the way back to user mode. */
 long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	int *in_libos = sched_in_libos(), outer = *in_libos;
-	*in_libos = 1;
-	long ret = dispatch(n, a1, a2, a3, a4, a5, a6);
-	*in_libos = outer; /* the same thread: a call returns only to the thread that made it */
-	return ret;
+	for (;;) {
+		*in_libos = 1;
+		long ret = dispatch(n, a1, a2, a3, a4, a5, a6);
+		*in_libos = outer; /* the same thread: a call returns only to the thread that made it */
+		if (outer || !signal_pending()) return ret;
+		if (!signal_take(ret == -EINTR && restartable(n))) return ret;
+	}
 }
 
 static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -67,6 +83,8 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	long ret = sched_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = proc_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = signal_syscall(n, a1, a2, a3, a4, &handled);
 	if (handled) return ret;
 	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;

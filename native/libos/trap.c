@@ -8,7 +8,9 @@
  *
  * Preemption comes the same way: the tender's CPU-time timer sends SIGVTALRM every 10 ms
  * of the guest's running time; when it finds the app's code running (not the libOS's),
- * the handler saves the thread's frame the same way and lets the other threads run.
+ * the handler saves the thread's frame the same way, runs the handlers of pending
+ * signals (a relinked app's loop that makes no calls still gets them) and lets the other
+ * threads run. Any other signal is one the container got (docker stop): signal.c.
  */
 #include <string.h>
 #include <sys/syscall.h>
@@ -37,6 +39,7 @@ struct k_siginfo_sys {
 };
 #define SYS_SECCOMP 1
 #define SIGSYS_ 31
+#define SIGVTALRM_ 26
 #define TRAP_STACK_SIZE (32 * 1024) /* start.S */
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FXSAVE_SIZE 512
@@ -108,6 +111,7 @@ static _Noreturn void serve(void *frame)
 
 static _Noreturn void preempt(void *frame)
 {
+	if (signal_pending()) signal_take(0);
 	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 	trap_return(frame, sched_in_libos());
 }
@@ -133,16 +137,20 @@ static int preemptible(const struct k_ucontext *uc)
 	return libos_ready && !in_hypercalls && !on_trap_stack && !*sched_in_libos();
 }
 
-/* The handler of SIGSYS and of the preemption tick, SIGVTALRM (SA_SIGINFO | SA_ONSTACK |
- * SA_NODEFER), on the trap stack with the app's FS base: nothing here may touch TLS (the
- * libOS is built without a stack protector) or make a host call but from the hypercall
- * code. */
+/* The handler of SIGSYS, of the preemption tick (SIGVTALRM) and of the signals the
+ * container gets (SA_SIGINFO | SA_ONSTACK), on the trap stack with the app's FS base:
+ * nothing here may touch TLS (the libOS is built without a stack protector) or make a
+ * host call but from the hypercall code. */
 _Noreturn void trap_handler(int sig, void *info, void *context)
 {
 	const struct k_siginfo_sys *si = info;
 	struct k_ucontext *uc = context;
 	int unchanged = 0; /* returning as we came: the thread's flag stays as it is */
-	if (sig != SIGSYS_) { /* the preemption tick */
+	if (sig != SIGSYS_ && sig != SIGVTALRM_) {
+		signal_arrived(sig); /* the default action happens here; a handler runs later */
+		trap_return(uc, &unchanged);
+	}
+	if (sig == SIGVTALRM_) {
 		if (!preemptible(uc)) trap_return(uc, &unchanged);
 		*sched_in_libos() = 1;
 		struct k_ucontext *frame = frame_copy(sched_kstack_top(), uc);

@@ -4,7 +4,7 @@
  * bytes; SOCK_DGRAM and SOCK_SEQPACKET carry records (a length, then the bytes), so a read
  * takes one message whole and drops what did not fit. As on Linux, closing or shutting
  * down a stream or seqpacket end ends the other's input (reads 0) and output (EPIPE, no
- * SIGPIPE: signals are bookkeeping); a datagram end outlives its peer, and its next send
+ * SIGPIPE, as with MSG_NOSIGNAL); a datagram end outlives its peer, and its next send
  * is refused. Blocking calls wait in the scheduler on their end's node, holding the file
  * (fs_hold); every change wakes the other end and poll, select, epoll (vfs_changed).
  *
@@ -102,11 +102,13 @@ static uint64_t deadline_after(uint64_t ns)
 	return ns ? time_now_ns(CLOCK_MONOTONIC) + ns : 0;
 }
 
-/* A blocking call waits for a change of its end: 0 to look again, or -EAGAIN. */
+/* A blocking call waits for a change of its end: 0 to look again, -EAGAIN, or -EINTR. */
 static long wait_change(struct usock *s, int nonblock, uint64_t deadline)
 {
 	if (nonblock) return -EAGAIN;
-	if (!sched_wait(s->node, deadline) && deadline) return -EAGAIN; /* SO_*TIMEO passed */
+	int woken = sched_wait(s->node, deadline);
+	if (woken < 0) return woken; /* a signal */
+	if (!woken && deadline) return -EAGAIN; /* SO_*TIMEO passed */
 	return 0;
 }
 

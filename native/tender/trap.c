@@ -7,6 +7,10 @@
  * The same handler gets SIGVTALRM from a CPU-time interval timer: the libOS's green
  * threads are switched only inside the libOS, so without a tick a thread that computes
  * would never let the others run. The kernel delivers the tick without any system call.
+ *
+ * And it gets the signals a container is sent (docker stop's SIGTERM, Ctrl-C's SIGINT,
+ * docker kill -s): the libOS gives them the app's action. Without a handler the tender,
+ * as PID 1, would ignore SIGTERM and docker stop would wait 10 s to kill it.
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -45,12 +49,19 @@ void trap_install(const struct nabla_note *libos)
     handle(SIGSYS, libos, SA_NODEFER);
     /* SA_RESTART: a tick that lands in a host call the libOS made restarts it. */
     handle(SIGVTALRM, libos, SA_NODEFER | SA_RESTART);
-    sigset_t both;
-    sigemptyset(&both);
-    sigaddset(&both, SIGSYS);
-    sigaddset(&both, SIGVTALRM);
-    if (sigprocmask(SIG_UNBLOCK, &both, NULL) < 0)
-        err(TENDER_EXIT, "sigprocmask(unblock SIGSYS, SIGVTALRM) failed");
+    sigset_t routed;
+    sigemptyset(&routed);
+    sigaddset(&routed, SIGSYS);
+    sigaddset(&routed, SIGVTALRM);
+    /* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
+     * restarted, so a signal wakes it. */
+    static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+    for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
+        handle(sent[i], libos, SA_RESTART);
+        sigaddset(&routed, sent[i]);
+    }
+    if (sigprocmask(SIG_UNBLOCK, &routed, NULL) < 0)
+        err(TENDER_EXIT, "sigprocmask(unblock the routed signals) failed");
     struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
     if (setitimer(ITIMER_VIRTUAL, &tick, NULL) < 0)
         err(TENDER_EXIT, "setitimer(ITIMER_VIRTUAL) failed");

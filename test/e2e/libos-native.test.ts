@@ -92,7 +92,7 @@ const EPOLL = [
 const OTHERS = [
   'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
   'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
-  'no-other-processes', 'signals-are-bookkeeping', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
+  'no-other-processes', 'signal-actions-and-masks-are-kept', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
   'rt-sigaction-writes-only-a-kernel-sigaction',
   'arch-prctl-sets-and-gets-the-fs-base', 'libos-panic-on-an-abi-mismatch',
 ];
@@ -108,6 +108,13 @@ const NET = [
   'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
 ];
 /** unix.c: socketpair(AF_UNIX) without a network: streams, records, ends, readiness, errors. */
+/** signal.c: handlers, EINTR and SA_RESTART, masks, sigsuspend, the host's signals. */
+const SIGNALS = [
+  'signal-handler-runs-when-the-call-returns', 'signal-resethand-runs-once-then-the-default-ends-the-process',
+  'signal-blocked-stays-pending-until-unblocked', 'signal-from-the-host-cuts-a-blocked-read-short',
+  'signal-with-sa-restart-restarts-the-read', 'signal-cuts-a-sleep-short-and-says-what-was-left',
+  'signal-sigsuspend-waits-with-its-mask-for-a-handler', 'signal-from-the-host-with-the-default-action',
+];
 const UNIX = [
   'socketpair-stream-carries-bytes-both-ways-through-every-call',
   'socketpair-blocking-read-and-write-wait-for-the-other-thread',
@@ -124,7 +131,7 @@ const UNIX = [
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['sockets', NET],
-  ['socketpairs', UNIX],
+  ['socketpairs', UNIX], ['signals', SIGNALS],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 
