@@ -27,7 +27,8 @@ export class DockerExecutor implements Executor {
       Cmd: ['nabla-compile'],
       Env: Object.entries({ ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' }).map(([k, v]) => `${k}=${v}`),
       WorkingDir: '/nabla/src',
-      Labels: { 'dev.nabla.build': 'compile' },
+      // Which app it compiles, for `docker ps` (and for tests that run builds side by side).
+      Labels: { 'dev.nabla.build': 'compile', 'dev.nabla.app': job.appDir },
       HostConfig: { NetworkMode: job.network },
     });
     log(`container ${container.id.slice(0, 12)} from ${job.image}`);

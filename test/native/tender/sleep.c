@@ -1,4 +1,4 @@
-/* sleep MS: the libOS's idle sleep, ppoll(NULL, 0, timeout), then "slept". */
+/* sleep MS: "sleeping", the libOS's idle sleep, ppoll(NULL, 0, timeout), then "slept". */
 #include "guest.h"
 
 int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
@@ -9,6 +9,7 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
     while (*arg >= '0' && *arg <= '9')
         ms = ms * 10 + (*arg++ - '0');
     struct timespec_ t = { ms / 1000, ms % 1000 * 1000000 };
+    puts1("sleeping\n"); /* the guest runs: the tender's filter is in place */
     long r = sys6(NR_ppoll, 0, 0, (long)&t, 0, 8, 0);
     if (r != 0) {
         puts1("ppoll failed\n");
