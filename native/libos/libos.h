@@ -104,10 +104,24 @@ void signal_arrived(int sig);
 uint64_t signal_pending(void);
 /* Does the app have a handler a signal could run? Then waiting forever is not a deadlock. */
 int signal_handlers_installed(void);
-/* Runs the handlers of the pending signals the running thread does not block, after a
- * call (interrupted: it returned -EINTR and may be restarted) or at a tick. Returns 1 if
- * the call is to be restarted (every handler had SA_RESTART). */
+/* The next pending signal the running thread does not block and whose handler is to run
+ * (default actions and ignored signals are taken care of on the way). The thread's mask
+ * now blocks what the handler's sa_mask says; old_mask is the one to restore after. */
+struct signal_delivery {
+	int sig;
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t old_mask;
+};
+int signal_next(struct signal_delivery *d);
+void signal_set_mask(uint64_t mask);
+/* Relinked apps: runs the handlers of those signals as functions, after a call
+ * (interrupted: it returned -EINTR and may be restarted) or at a tick. Returns 1 if the
+ * call is to be restarted (every handler had SA_RESTART). */
 int signal_take(int interrupted);
+/* 1 when the libOS is linked into the app; else it was loaded beside a program (Go). */
+int signal_relinked(void);
 
 /* lwip-port/tapif.c: the network (the tender's tap, lwIP), when the tender gave one. */
 void net_init(void);

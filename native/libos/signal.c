@@ -6,12 +6,12 @@
  *
  * A signal with its default action ends the process at once (exit status 128 + signal,
  * as docker reports a process killed by it), or is dropped if that action is to ignore.
- * A handler of a relinked app is a plain function of the app: the signal waits until a
- * thread that does not block it finishes a system call (a blocked call is cut short with
- * EINTR, or restarted for SA_RESTART) or is preempted by the tick, and the handler runs
- * there. A program that was not relinked (Go) gets its terminating signals as the default
- * action: its runtime's handlers expect a kernel signal frame, which the libOS does not
- * build.
+ * A handler runs when a thread that does not block the signal finishes a system call (a
+ * blocked call is cut short with EINTR, or restarted for SA_RESTART) or is preempted by
+ * the tick. A relinked app's handler is a plain function of the app, called there
+ * (signal_take). A program that was not relinked (Go) gets what the kernel would give it:
+ * a signal frame on its signal stack and a jump to the handler, whose rt_sigreturn comes
+ * back through the trap path (trap.c).
  */
 #include <signal.h>
 #include <sys/syscall.h>
@@ -34,7 +34,7 @@ static struct k_sigaction actions[65];
 /* Signals from the host not yet handled; set by the trap handler, so changed atomically. */
 static uint64_t pending;
 
-static int relinked(void)
+int signal_relinked(void)
 {
 	return libos_boot->app_entry == 0; /* the libOS came in the app's own binary */
 }
@@ -51,11 +51,12 @@ static void default_action(int sig)
 	if (!ignored_by_default(sig)) hc_exit(128 + sig);
 }
 
-/* Will the signal run the app's handler (else its default action or nothing)? */
+/* Will the signal run the app's handler (else its default action or nothing)? A handler
+ * the libOS cannot jump to (a program without SA_RESTORER) counts as none. */
 static int handled(int sig)
 {
-	void *handler = actions[sig].handler;
-	return handler != SIG_DFL && handler != SIG_IGN && relinked();
+	const struct k_sigaction *a = &actions[sig];
+	return a->handler != SIG_DFL && a->handler != SIG_IGN && (signal_relinked() || a->flags & SA_RESTORER);
 }
 
 void signal_arrived(int sig)
@@ -80,41 +81,59 @@ int signal_handlers_installed(void)
 	return 0;
 }
 
-static void run_handler(const struct k_sigaction *a, int sig, uint64_t old_mask)
+static void run_handler(const struct signal_delivery *d)
 {
-	if (a->flags & SA_SIGINFO) {
-		siginfo_t info = { .si_signo = sig, .si_code = SI_USER };
-		ucontext_t uc = { .uc_sigmask = { { old_mask } } };
-		((void (*)(int, siginfo_t *, void *))a->handler)(sig, &info, &uc);
+	if (d->flags & SA_SIGINFO) {
+		siginfo_t info = { .si_signo = d->sig, .si_code = SI_USER };
+		ucontext_t uc = { .uc_sigmask = { { d->old_mask } } };
+		((void (*)(int, siginfo_t *, void *))d->handler)(d->sig, &info, &uc);
 	} else {
-		((void (*)(int))a->handler)(sig);
+		((void (*)(int))d->handler)(d->sig);
 	}
 }
 
-int signal_take(int interrupted)
+int signal_next(struct signal_delivery *d)
 {
 	struct thread_signals *t = sched_signals();
-	int restart = interrupted;
 	uint64_t ready;
 	while ((ready = signal_pending() & ~t->mask)) {
 		int sig = __builtin_ctzll(ready) + 1;
 		__atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
 		struct k_sigaction a = actions[sig]; /* the app may have changed it since it arrived */
 		if (a.handler == SIG_IGN) continue;
-		if (a.handler == SIG_DFL) {
+		if (!handled(sig)) {
 			default_action(sig);
 			continue;
 		}
 		if (a.flags & SA_RESETHAND) actions[sig].handler = SIG_DFL;
-		uint64_t before = t->mask;
+		*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask };
+		if (t->suspended) { /* rt_sigsuspend's mask holds while the handler runs */
+			d->old_mask = t->suspend_saved_mask;
+			t->suspended = 0;
+		}
 		t->mask |= a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig));
-		run_handler(&a, sig, t->suspended ? t->suspend_saved_mask : before);
-		t->mask = before;
-		if (!(a.flags & SA_RESTART)) restart = 0;
+		return 1;
 	}
-	if (t->suspended) { /* rt_sigsuspend's mask held while the handlers ran */
+	if (t->suspended) { /* woken for a signal that another handler or action took */
 		t->mask = t->suspend_saved_mask;
 		t->suspended = 0;
+	}
+	return 0;
+}
+
+void signal_set_mask(uint64_t mask)
+{
+	sched_signals()->mask = mask & ~(BIT(SIGKILL) | BIT(SIGSTOP));
+}
+
+int signal_take(int interrupted)
+{
+	int restart = interrupted;
+	struct signal_delivery d;
+	while (signal_next(&d)) {
+		run_handler(&d);
+		signal_set_mask(d.old_mask);
+		if (!(d.flags & SA_RESTART)) restart = 0;
 	}
 	return restart;
 }

@@ -11,7 +11,15 @@
  * the handler saves the thread's frame the same way, runs the handlers of pending
  * signals (a relinked app's loop that makes no calls still gets them) and lets the other
  * threads run. Any other signal is one the container got (docker stop): signal.c.
+ *
+ * A program that was not relinked gets its signal handlers run the kernel's way: when one
+ * of its calls returns or a tick finds it running, a signal frame (registers, FPU state,
+ * siginfo, the mask to restore) goes on its signal stack and the thread returns into the
+ * handler, which returns to its restorer; that restorer's rt_sigreturn is trapped here and
+ * loads the frame back. A call cut short by the signal is restarted with SA_RESTART the
+ * way Linux does it: the frame goes back to the syscall instruction.
  */
+#include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -31,6 +39,11 @@ struct k_ucontext {
 	struct k_sigcontext mc;
 	uint64_t sigmask;
 };
+struct k_siginfo {
+	int32_t signo, errno_, code, pad;
+	int32_t pid, uid;
+	uint8_t rest[104];
+};
 struct k_siginfo_sys {
 	int32_t signo, errno_, code, pad;
 	uint64_t call_addr;
@@ -44,6 +57,12 @@ struct k_siginfo_sys {
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FXSAVE_SIZE 512
 #define FPSTATE_MAX (12 * 1024) /* AVX-512 needs 2.7 KiB, AMX 11 KiB */
+#define SI_USER_ 0
+#define SS_ONSTACK_ 1
+#define SA_ONSTACK_ 0x08000000UL
+#define SA_RESTART_ 0x10000000UL
+#define EFLAGS_DF 0x400UL
+#define SYSCALL_INSN_SIZE 2 /* 0f 05 */
 
 /* switch.S: run fn(arg) on another stack. */
 _Noreturn void call_on_stack(void *sp, void (*fn)(void *), void *arg);
@@ -95,6 +114,85 @@ static long trap_clone(struct k_ucontext *parent)
 	return tid;
 }
 
+/* Where the thread's signal frame goes: on its signal stack when the handler asks for it
+ * and the thread is not on it already, else below the interrupted stack's red zone. */
+static uintptr_t frame_stack(const struct k_sigcontext *r, unsigned long flags)
+{
+	const struct thread_signals *t = sched_signals();
+	int on_altstack = r->rsp > t->altstack_sp && r->rsp <= t->altstack_sp + t->altstack_size;
+	if (flags & SA_ONSTACK_ && t->altstack_sp && !on_altstack) return t->altstack_sp + t->altstack_size;
+	return r->rsp - 128;
+}
+
+/* Turns the frame the thread returns with into a call of the handler, as the kernel
+ * does: the interrupted registers and FPU state, siginfo and the old mask go on the app's
+ * stack under the return address of its restorer. */
+static void push_signal_frame(struct k_ucontext *uc, const struct signal_delivery *d)
+{
+	struct k_sigcontext *r = &uc->mc;
+	const uint8_t *fp = (const uint8_t *)r->fpstate;
+	size_t fp_size = fp ? fpstate_size(fp) : 0;
+	uintptr_t sp = frame_stack(r, d->flags);
+	uintptr_t fp_at = (sp - fp_size) & ~(uintptr_t)63;
+	struct k_siginfo *info = (struct k_siginfo *)((fp_at - sizeof *info) & ~(uintptr_t)15);
+	struct k_ucontext *saved = (struct k_ucontext *)(((uintptr_t)info - sizeof *saved) & ~(uintptr_t)15);
+	uint64_t *ret_addr = (uint64_t *)((uintptr_t)saved - 8); /* the handler starts as if called */
+	const struct thread_signals *t = sched_signals();
+	memcpy(saved, uc, sizeof *saved);
+	if (fp) memcpy((void *)fp_at, fp, fp_size);
+	saved->mc.fpstate = fp ? fp_at : 0;
+	saved->stack.sp = t->altstack_sp;
+	saved->stack.size = t->altstack_size;
+	saved->stack.flags = t->altstack_sp ? t->altstack_flags : 2 /* SS_DISABLE */;
+	saved->sigmask = d->old_mask;
+	memset(info, 0, sizeof *info);
+	info->signo = d->sig;
+	info->code = SI_USER_;
+	*ret_addr = (uint64_t)d->restorer;
+	r->rsp = (uint64_t)ret_addr;
+	r->rip = (uint64_t)d->handler;
+	r->rdi = (uint64_t)d->sig;
+	r->rsi = (uint64_t)info;
+	r->rdx = (uint64_t)saved;
+	r->rax = 0;
+	r->eflags &= ~EFLAGS_DF;
+}
+
+/* The handler's rt_sigreturn (from its restorer: the stack pointer is just past the
+ * return address, at the saved frame). Loads what push_signal_frame saved, with the
+ * handler's changes: the app's own registers, flags, FPU state and mask; never the
+ * segment registers or the FPU area's place. */
+static void sigreturn(struct k_ucontext *uc)
+{
+	const struct k_ucontext *saved = (const struct k_ucontext *)uc->mc.rsp;
+	uint64_t fpstate = uc->mc.fpstate;
+	uint16_t cs = uc->mc.cs, gs = uc->mc.gs, fs = uc->mc.fs, ss = uc->mc.ss;
+	const uint64_t user_flags = 0xcd5; /* CF PF AF ZF SF TF DF OF */
+	uint64_t eflags = (uc->mc.eflags & ~user_flags) | (saved->mc.eflags & user_flags);
+	memcpy(&uc->mc, &saved->mc, offsetof(struct k_sigcontext, cs));
+	uc->mc.eflags = eflags;
+	uc->mc.cs = cs, uc->mc.gs = gs, uc->mc.fs = fs, uc->mc.ss = ss;
+	uc->mc.fpstate = fpstate;
+	if (fpstate && saved->mc.fpstate) {
+		size_t ours = fpstate_size((const uint8_t *)fpstate), theirs = fpstate_size((const uint8_t *)saved->mc.fpstate);
+		memcpy((void *)fpstate, (const void *)saved->mc.fpstate, ours < theirs ? ours : theirs);
+	}
+	signal_set_mask(saved->sigmask);
+}
+
+/* A program that was not relinked: a signal waiting for one of its handlers is delivered
+ * on the way back to it. ret: what the interrupted call returned (-EINTR if cut short). */
+static void deliver(struct k_ucontext *uc, long nr, long ret)
+{
+	struct signal_delivery d;
+	if (signal_relinked() || !signal_pending() || !signal_next(&d)) return;
+	if (ret == -EINTR && d.flags & SA_RESTART_ && nr >= 0) {
+		uc->mc.rax = (uint64_t)nr; /* the handler returns to the syscall instruction again */
+		uc->mc.rip -= SYSCALL_INSN_SIZE;
+	}
+	push_signal_frame(uc, &d);
+}
+
 static _Noreturn void serve(void *frame)
 {
 	struct k_ucontext *uc = frame;
@@ -103,15 +201,23 @@ static _Noreturn void serve(void *frame)
 	switch (nr) {
 	case SYS_clone: ret = trap_clone(uc); break;
 	case SYS_clone3: ret = -ENOSYS; break; /* libcs fall back to clone */
+	case SYS_rt_sigreturn:
+		sigreturn(uc);
+		deliver(uc, -1, 0);
+		trap_return(uc, sched_in_libos());
 	default: ret = libos_syscall(nr, (long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9);
 	}
 	r->rax = (uint64_t)ret;
+	deliver(uc, nr, ret);
 	trap_return(uc, sched_in_libos());
 }
 
 static _Noreturn void preempt(void *frame)
 {
-	if (signal_pending()) signal_take(0);
+	if (signal_pending()) {
+		if (signal_relinked()) signal_take(0);
+		else deliver(frame, -1, 0);
+	}
 	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 	trap_return(frame, sched_in_libos());
 }

@@ -2,8 +2,9 @@
  * Signals a container gets, end to end: `docker stop` (SIGTERM), `docker kill -s`, reaching
  * C, Python and Go unikernels through the tender, which routes them to the libOS. Without a
  * handler the app ends at once with 128 + the signal, as a killed process does; a relinked
- * app's handler runs (graceful shutdown), also in a loop that makes no calls; a Go program
- * takes the default action. Each stop must take well under docker's 10 s grace period.
+ * app's handler runs (graceful shutdown), also in a loop that makes no calls; a Go program's
+ * runtime gets a kernel-style signal frame, so signal.Notify works. Each stop must take well
+ * under docker's 10 s grace period.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -137,14 +138,56 @@ describe('signals from docker', () => {
     expect(killed.ms).toBeLessThan(5000);
   });
 
-  it('Go (trap path): docker stop takes the default action at once, 143', async () => {
+  it('Go (trap path): without signal.Notify docker stop ends it with 143; with it, the app shuts down gracefully', async () => {
     const app = writeFiles(path.join(work, 'go'), {
       'go.mod': 'module waits\n\ngo 1.23\n',
-      'main.go': 'package main\n\nimport (\n\t"fmt"\n\t"time"\n)\n\nfunc main() {\n\tfmt.Println("ready")\n\tfor {\n\t\ttime.Sleep(time.Second)\n\t}\n}\n',
+      'main.go': [
+        'package main',
+        '',
+        'import (',
+        '\t"fmt"',
+        '\t"os"',
+        '\t"os/signal"',
+        '\t"syscall"',
+        '\t"time"',
+        ')',
+        '',
+        'func main() {',
+        '\tif len(os.Args) > 1 {',
+        '\t\tstop := make(chan os.Signal, 1)',
+        '\t\tsignal.Notify(stop, syscall.SIGTERM, os.Interrupt)',
+        '\t\tfmt.Println("ready")',
+        '\t\tticks := 0',
+        '\t\tfor {',
+        '\t\t\tselect {',
+        '\t\t\tcase sig := <-stop:',
+        '\t\t\t\tfmt.Printf("shutting down on %v (ticked: %v)\\n", sig, ticks > 0)',
+        '\t\t\t\treturn',
+        '\t\t\tcase <-time.After(50 * time.Millisecond):',
+        '\t\t\t\tticks++',
+        '\t\t\t}',
+        '\t\t}',
+        '\t}',
+        '\tfmt.Println("ready")',
+        '\tfor {',
+        '\t\ttime.Sleep(time.Second)',
+        '\t}',
+        '}',
+        '',
+      ].join('\n'),
     });
     await images.build(app, 'nabla-e2e/signal-go:1');
     const stop = await signalled('nabla-e2e/signal-go:1', 'ready', 'TERM');
     expect(stop.exitCode).toBe(143);
     expect(stop.ms).toBeLessThan(5000);
+
+    const graceful = path.join(work, 'go-graceful');
+    fs.cpSync(app, graceful, { recursive: true });
+    fs.writeFileSync(path.join(graceful, 'nabla.json'), JSON.stringify({ args: ['graceful'] }));
+    await images.build(graceful, 'nabla-e2e/signal-go-graceful:1');
+    const notified = await signalled('nabla-e2e/signal-go-graceful:1', 'ready', 'TERM');
+    expect(notified.logs).toContain('shutting down on terminated (ticked: true)');
+    expect(notified.exitCode).toBe(0);
+    expect(notified.ms).toBeLessThan(5000);
   });
 });
