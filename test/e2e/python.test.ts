@@ -108,6 +108,48 @@ describe('python apps', () => {
     expect(raised.exitCode).toBe(1);
   });
 
+  it('asyncio without a network: its event loop wakes through socket.socketpair() (AF_UNIX in the libOS)', async () => {
+    const app = writeFiles(path.join(work, 'asyncio-offline'), {
+      'main.py': [
+        'import asyncio, socket, time',
+        'async def worker(name, queue, done):',
+        '    while (item := await queue.get()) is not None:',
+        '        done.append(f"{name}:{item}")',
+        '        await asyncio.sleep(0.001)',
+        'async def echo_over_a_socketpair():',
+        '    left, right = socket.socketpair()',
+        '    print("pair", left.family.name, left.type.name)',
+        '    reader, writer = await asyncio.open_connection(sock=left)',
+        '    r2, w2 = await asyncio.open_connection(sock=right)',
+        '    writer.write(b"ping\\n"); await writer.drain()',
+        '    line = await r2.readline()',
+        '    w2.write(line.upper()); await w2.drain()',
+        '    return (await reader.readline()).decode().strip()',
+        'async def main():',
+        '    queue, done = asyncio.Queue(), []',
+        '    workers = [asyncio.create_task(worker(n, queue, done)) for n in "ab"]',
+        '    for i in range(10): await queue.put(i)',
+        '    for _ in workers: await queue.put(None)',
+        '    await asyncio.gather(*workers)',
+        '    print("queue", len(done), sorted(int(d.split(":")[1]) for d in done) == list(range(10)))',
+        '    blocking = await asyncio.get_running_loop().run_in_executor(None, lambda: time.sleep(0.05) or "from a thread")',
+        '    print("executor", blocking)',
+        '    print("echo", await echo_over_a_socketpair())',
+        '    try:',
+        '        await asyncio.wait_for(asyncio.sleep(10), timeout=0.05)',
+        '    except TimeoutError:',
+        '        print("timeout ok")',
+        'asyncio.run(main())',
+        '',
+      ].join('\n'),
+    });
+    await buildImage(app, 'nabla-e2e/asyncio-offline-python:1');
+    const result = await run('nabla-e2e/asyncio-offline-python:1');
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual(['queue 10 True', 'executor from a thread', 'pair AF_UNIX SOCK_STREAM', 'echo PING', 'timeout ok']);
+    expect(result.exitCode).toBe(0);
+  });
+
   it('a syntax error fails the build with exit 4 and names the file', async () => {
     const broken = writeFiles(path.join(work, 'syntax'), { 'main.py': 'print("unclosed"\n' });
     const syntax = await nabla(['build', broken]);

@@ -202,8 +202,6 @@ cp "$(cat pybuilddir.txt)"/_sysconfigdata_*.py "$stdlib/"
 (cd "$stdlib" && rm -rf test idlelib tkinter turtledemo turtle.py ensurepip pydoc_data \
    lib2to3/tests ctypes/test sqlite3/test unittest/test distutils/tests)
 find "$stdlib" -name __pycache__ -prune -exec rm -rf {} +
-# socket.socketpair() falls back to a loopback TCP pair (socketpair.py says why).
-cat "$here/socketpair.py" >> "$stdlib/socket.py"
 ./python -E -m compileall -q -j"$jobs" --invalidation-mode unchecked-hash \
   -s "$out/rootfs" -p / "$stdlib" > compileall.log 2>&1 || { tail -30 compileall.log >&2; exit 1; }
 # Debian's CA bundle (ca-certificates), where Debian has it, and OpenSSL's default verify
