@@ -78,9 +78,11 @@ struct thread_signals {
 	int altstack_flags;
 	int suspended;               /* in rt_sigsuspend: suspend_saved_mask comes back after */
 	uint64_t suspend_saved_mask;
+	uint64_t pending;            /* sent to this thread (tgkill): only it takes them */
 };
 struct thread_signals *sched_signals(void);
-int sched_thread_exists(int tid);
+/* A live thread's signal state, or 0 if there is no such thread. */
+struct thread_signals *sched_signals_of(int tid);
 /* A thread's libOS stack, for the calls it makes through the trap path. */
 #define KSTACK_SIZE (64 * 1024UL)
 uint8_t *sched_kstack_top(void);
@@ -100,7 +102,9 @@ int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 long signal_syscall(long n, long a1, long a2, long a3, long a4, int *handled);
 /* A signal arrived (trap handler context: no TLS). A default action happens here. */
 void signal_arrived(int sig);
-/* The signals waiting for a relinked app's handler. */
+/* The signals waiting for a handler: sent to the process (from the host too), and those
+ * plus the ones sent to the running thread. */
+uint64_t signal_process_pending(void);
 uint64_t signal_pending(void);
 /* Does the app have a handler a signal could run? Then waiting forever is not a deadlock. */
 int signal_handlers_installed(void);

@@ -66,20 +66,22 @@ void sched_init(void)
 	threads[0].tid = 1;
 }
 
-/* A signal waits for a handler: the main thread takes it if it does not block it (as
- * CPython expects), else the first thread that does not. Waiting, it stops waiting. */
+/* A waiting thread that is to run a handler stops waiting. A signal sent to one thread
+ * waits for that thread; one sent to the process, for the main thread if it does not block
+ * it (as CPython expects), else the first thread that does not. */
 static void interrupt_for_signals(void)
 {
-	uint64_t pending = signal_pending();
-	if (!pending) return;
+	uint64_t for_process = signal_process_pending();
 	for (int i = 0; i < MAX_THREADS; i++) {
 		struct thread *t = &threads[i];
-		if ((t->state != RUNNABLE && t->state != WAITING) || !(pending & ~t->signals.mask)) continue;
+		if (t->state != RUNNABLE && t->state != WAITING) continue;
+		uint64_t takes = (for_process | t->signals.pending) & ~t->signals.mask;
+		if (!takes) continue;
 		if (t->state == WAITING) {
 			t->state = RUNNABLE;
 			t->interrupted = 1;
 		}
-		return;
+		for_process &= ~takes; /* taken care of by this thread */
 	}
 }
 
@@ -234,10 +236,10 @@ int *sched_in_libos(void)
 	return &current->in_libos;
 }
 
-int sched_thread_exists(int tid)
+struct thread_signals *sched_signals_of(int tid)
 {
 	for (int i = 0; i < MAX_THREADS; i++)
-		if (threads[i].tid == tid && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) return 1;
+		if (threads[i].tid == tid && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) return &threads[i].signals;
 	return 0;
 }
 

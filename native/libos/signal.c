@@ -69,9 +69,14 @@ void signal_arrived(int sig)
 	__atomic_fetch_or(&pending, BIT(sig), __ATOMIC_SEQ_CST);
 }
 
-uint64_t signal_pending(void)
+uint64_t signal_process_pending(void)
 {
 	return __atomic_load_n(&pending, __ATOMIC_SEQ_CST);
+}
+
+uint64_t signal_pending(void)
+{
+	return signal_process_pending() | sched_signals()->pending;
 }
 
 int signal_handlers_installed(void)
@@ -98,7 +103,8 @@ int signal_next(struct signal_delivery *d)
 	uint64_t ready;
 	while ((ready = signal_pending() & ~t->mask)) {
 		int sig = __builtin_ctzll(ready) + 1;
-		__atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
+		if (t->pending & BIT(sig)) t->pending &= ~BIT(sig);
+		else __atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
 		struct k_sigaction a = actions[sig]; /* the app may have changed it since it arrived */
 		if (a.handler == SIG_IGN) continue;
 		if (!handled(sig)) {
@@ -212,10 +218,13 @@ static long do_sigaltstack(const struct k_stack *ss, struct k_stack *old)
 /* Signals the process sends itself (the only process there is): handled like the host's. */
 static long send_signal(long pid, long tid, int sig)
 {
+	struct thread_signals *to = tid ? sched_signals_of((int)tid) : 0;
 	if (pid != 1 && pid != 0 && pid != -1) return -ESRCH;
-	if (tid && !sched_thread_exists((int)tid)) return -ESRCH;
+	if (tid && !to) return -ESRCH;
 	if (sig < 0 || sig > 64) return -EINVAL;
-	if (sig) signal_arrived(sig);
+	if (!sig || actions[sig].handler == SIG_IGN) return 0;
+	if (!to || !handled(sig)) signal_arrived(sig);
+	else to->pending |= BIT(sig); /* tgkill: that thread's handler (Go's preemption) */
 	return 0;
 }
 

@@ -212,13 +212,15 @@ static _Noreturn void serve(void *frame)
 	trap_return(uc, sched_in_libos());
 }
 
+/* The tick found the app's code running: the other threads run, then this one takes
+ * its pending signals (a Go thread its preemption request, sent meanwhile). */
 static _Noreturn void preempt(void *frame)
 {
+	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 	if (signal_pending()) {
 		if (signal_relinked()) signal_take(0);
 		else deliver(frame, -1, 0);
 	}
-	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
 	trap_return(frame, sched_in_libos());
 }
 

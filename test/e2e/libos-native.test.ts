@@ -114,6 +114,7 @@ const SIGNALS = [
   'signal-blocked-stays-pending-until-unblocked', 'signal-from-the-host-cuts-a-blocked-read-short',
   'signal-with-sa-restart-restarts-the-read', 'signal-cuts-a-sleep-short-and-says-what-was-left',
   'signal-sigsuspend-waits-with-its-mask-for-a-handler', 'signal-from-the-host-with-the-default-action',
+  'signal-to-one-thread-waits-for-that-thread',
 ];
 const UNIX = [
   'socketpair-stream-carries-bytes-both-ways-through-every-call',

@@ -181,3 +181,36 @@ TEST(signal_from_the_host_with_the_default_action)
 	}
 	CHECK_EQ(fake.exit_code, 128 + SIGTERM);
 }
+
+static volatile long handler_tid, read_result;
+static void record_thread(int sig)
+{
+	(void)sig;
+	handled++;
+	handler_tid = libos_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+}
+
+static int read_one(void *fd)
+{
+	char c;
+	read_result = libos_syscall(SYS_read, (long)fd, (long)&c, 1, 0, 0, 0);
+	return 0;
+}
+
+/* tgkill: only that thread takes it (Go's preemption request), even when another could. */
+TEST(signal_to_one_thread_waits_for_that_thread)
+{
+	boot(0);
+	handled = 0;
+	set_handler(SIGURG, record_thread, 0);
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	long tid = CHECK_OK(spawn(read_one, (void *)(long)fds[0], 0, 0));
+	sys(SYS_sched_yield); /* it blocks in read */
+	CHECK_OK(sys(SYS_tgkill, 1, tid, SIGURG));
+	CHECK_EQ(handled, 0); /* not the sender's */
+	sys(SYS_sched_yield);
+	CHECK_EQ(handled, 1);
+	CHECK_EQ(handler_tid, tid);
+	CHECK_EQ(read_result, -EINTR);
+}
