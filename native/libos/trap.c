@@ -58,7 +58,6 @@ struct k_siginfo_sys {
 #define FXSAVE_SIZE 512
 #define FPSTATE_MAX (12 * 1024) /* AVX-512 needs 2.7 KiB, AMX 11 KiB */
 #define SI_USER_ 0
-#define SS_ONSTACK_ 1
 #define SA_ONSTACK_ 0x08000000UL
 #define SA_RESTART_ 0x10000000UL
 #define EFLAGS_DF 0x400UL
