@@ -1,5 +1,5 @@
-/* libOS-musl: the host never delivers signals to guest handlers (the libOS keeps
- * rt_sigaction as bookkeeping), so the signal restorer must never run. */
+/* libOS-musl: the host never delivers signals to a relinked app's handlers; the libOS
+ * calls them as plain functions (native/libos/signal.c), so the restorer must never run. */
 	.text
 	.global __restore_rt
 	.global __restore
