@@ -206,12 +206,24 @@ static int writable(struct file *f) { return (f->flags & O_ACCMODE) != O_RDONLY;
 /* Streams: the console, pipes, eventfds, epoll sets and sockets have no offset. */
 static int unseekable(struct file *f) { return f->node->kind >= NODE_CONSOLE; }
 
+/* A pipe's or an eventfd's read or write, which may block: the file is held meanwhile, so
+ * a close from another thread cannot free the node under it. */
+static long stream_io(struct file *f, void *buf, size_t len, int write)
+{
+	int nonblock = f->flags & O_NONBLOCK;
+	long r;
+	fs_hold(f);
+	if (f->node->kind == NODE_PIPE) r = write ? pipe_write(f->node, buf, len, nonblock) : pipe_read(f->node, buf, len, nonblock);
+	else r = write ? efd_write(f->node, buf, len, nonblock) : efd_read(f->node, buf, len, nonblock);
+	fs_put(f);
+	return r;
+}
+
 static long sys_read(long fd, void *buf, size_t len)
 {
 	struct file *f = get(fd);
 	if (!f || !readable(f)) return -EBADF;
-	if (f->node->kind == NODE_PIPE) return pipe_read(f->node, buf, len, f->flags & O_NONBLOCK);
-	if (f->node->kind == NODE_EVENTFD) return efd_read(f->node, buf, len, f->flags & O_NONBLOCK);
+	if (f->node->kind == NODE_PIPE || f->node->kind == NODE_EVENTFD) return stream_io(f, buf, len, 0);
 	if (f->node->kind == NODE_SOCKET) return net_rw(f, &(struct iovec){ buf, len }, 1, 0);
 	if (f->node->kind == NODE_UNIX) return unix_rw(f, &(struct iovec){ buf, len }, 1, 0);
 	long r = file_read(f, buf, len, f->pos);
@@ -223,8 +235,7 @@ static long sys_write(long fd, const void *buf, size_t len)
 {
 	struct file *f = get(fd);
 	if (!f || !writable(f)) return -EBADF;
-	if (f->node->kind == NODE_PIPE) return pipe_write(f->node, buf, len, f->flags & O_NONBLOCK);
-	if (f->node->kind == NODE_EVENTFD) return efd_write(f->node, buf, len, f->flags & O_NONBLOCK);
+	if (f->node->kind == NODE_PIPE || f->node->kind == NODE_EVENTFD) return stream_io(f, (void *)buf, len, 1);
 	if (f->node->kind == NODE_SOCKET) return net_rw(f, &(struct iovec){ (void *)buf, len }, 1, 1);
 	if (f->node->kind == NODE_UNIX) return unix_rw(f, &(struct iovec){ (void *)buf, len }, 1, 1);
 	if (f->flags & O_APPEND) f->pos = f->node->size;

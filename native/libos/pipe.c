@@ -2,7 +2,8 @@
  * Pipes: a 64 KiB ring between green threads. A reader of an empty pipe and a writer of
  * a full one wait in the scheduler until the other side moves; every change also wakes
  * poll, select and epoll (vfs_changed). The ring is also each direction of a socketpair
- * (unix.c).
+ * (unix.c). A closed pipe's node and state are kept for the next pipe: nodes come from
+ * the arena, which never frees.
  */
 #include <poll.h>
 #include <string.h>
@@ -52,13 +53,21 @@ void ring_drop(struct ring *r, size_t len)
 	r->len -= len;
 }
 
+static struct node *free_pipes;
+
 struct node *pipe_new(void)
 {
-	struct node *n = vfs_new(0, "pipe", 4, NODE_PIPE, 0600);
-	struct pipe *p = arena_alloc(sizeof *p);
-	ring_init(&p->ring);
-	p->readers = p->writers = 1;
-	n->pipe = p;
+	struct node *n = free_pipes;
+	if (n) {
+		free_pipes = n->next;
+		n->next = 0;
+		n->links = 1;
+	} else {
+		n = vfs_new(0, "pipe", 4, NODE_PIPE, 0600);
+		n->pipe = arena_alloc(sizeof *n->pipe);
+	}
+	ring_init(&n->pipe->ring);
+	n->pipe->readers = n->pipe->writers = 1;
 	return n;
 }
 
@@ -112,5 +121,6 @@ short pipe_poll(struct node *node, int write_end)
 void pipe_free(struct node *node)
 {
 	ring_free(&node->pipe->ring);
-	node->pipe = 0;
+	node->next = free_pipes;
+	free_pipes = node;
 }

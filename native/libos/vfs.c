@@ -62,7 +62,10 @@ void vfs_put(struct node *node)
 {
 	if (--node->links > 0) return;
 	if (node->kind == NODE_FILE && node->cap) mem_free(node->data, node->cap);
-	if (node->kind == NODE_PIPE) pipe_free(node);
+	if (node->kind == NODE_PIPE) {
+		pipe_free(node);
+		return; /* pipe.c keeps the node for its next pipe */
+	}
 	if (node->kind == NODE_SOCKET) {
 		net_free(node);
 		return; /* net.c keeps the node for its next socket */

@@ -74,6 +74,7 @@ const PIPES = [
   'pipe-write-without-a-reader-is-epipe-and-nonblock-is-eagain',
   'poll-reports-pipe-readiness-and-times-out',
   'select-waits-for-a-pipe-written-by-another-thread',
+  'pipe-read-keeps-its-file-while-another-thread-closes-the-fd', 'pipes-closed-give-back-their-memory',
 ];
 /** eventfd.c and epoll.c: counters, interest lists, level and edge triggers, waits. */
 const EPOLL = [

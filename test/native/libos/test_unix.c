@@ -203,7 +203,7 @@ TEST(socketpair_close_gives_eof_to_reads_and_epipe_to_writes)
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 4); /* what was sent first */
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 0);
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 0);
-	CHECK_ERR(sys(SYS_write, sv[1], "x", 1), EPIPE); /* no SIGPIPE: signals are bookkeeping */
+	CHECK_ERR(sys(SYS_write, sv[1], "x", 1), EPIPE); /* no SIGPIPE, as with MSG_NOSIGNAL */
 	CHECK_ERR(sys(SYS_sendto, sv[1], "x", 1, MSG_NOSIGNAL, 0, 0), EPIPE);
 	CHECK_EQ(revents(sv[1], POLLIN | POLLOUT | POLLRDHUP), POLLIN | POLLOUT | POLLRDHUP | POLLHUP);
 	CHECK_EQ(opt(sv[1], SO_ERROR), 0);
