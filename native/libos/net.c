@@ -111,8 +111,7 @@ static int errno_of(err_t e)
 	}
 }
 
-/* A blocking wait with SO_RCVTIMEO/SO_SNDTIMEO: the deadline for sched_wait (0: none). */
-static uint64_t deadline_after(uint64_t ns)
+uint64_t sock_deadline(uint64_t ns)
 {
 	return ns ? time_now_ns(CLOCK_MONOTONIC) + ns : 0;
 }
@@ -349,7 +348,7 @@ static long sys_accept4(long fd, void *addr, socklen_t *len, int flags)
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
 	if (s->state != S_LISTEN) return -EINVAL;
 	fs_hold(f);
-	uint64_t deadline = deadline_after(s->rcvtimeo);
+	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	long r = 0;
 	while (!s->queue) {
 		int woken = 1;
@@ -386,7 +385,7 @@ static long tcp_connect_(struct sock *s, struct file *f, const ip4_addr_t *ip, u
 	s->state = S_CONNECTING;
 	set_peer(s, &a, port);
 	if (f->flags & O_NONBLOCK) return -EINPROGRESS;
-	uint64_t deadline = deadline_after(s->sndtimeo);
+	uint64_t deadline = sock_deadline(s->sndtimeo);
 	while (s->state == S_CONNECTING) {
 		int woken = sched_wait(s->node, deadline);
 		if (woken < 0) return woken; /* a signal: the connection goes on, as on Linux */
@@ -471,7 +470,7 @@ static long tcp_recv_(struct sock *s, const struct iovec *iov, int count, int fl
 {
 	size_t want = iov_total(iov, count), got = 0;
 	if (want == 0) return 0;
-	uint64_t deadline = deadline_after(s->rcvtimeo);
+	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	for (;;) {
 		if (s->rx) {
 			size_t n = copy_out(s->rx, want - got < s->rx->tot_len ? want - got : s->rx->tot_len, iov, count, got);
@@ -505,7 +504,7 @@ static size_t tcp_room(struct tcp_pcb *pcb)
 static long tcp_send_(struct sock *s, const struct iovec *iov, int count, int flags, int nonblock)
 {
 	size_t total = iov_total(iov, count), done = 0;
-	uint64_t deadline = deadline_after(s->sndtimeo);
+	uint64_t deadline = sock_deadline(s->sndtimeo);
 	int i = 0;
 	size_t off = 0; /* into iov[i] */
 	while (done < total) {
@@ -546,7 +545,7 @@ static long tcp_send_(struct sock *s, const struct iovec *iov, int count, int fl
 static long udp_recv_(struct sock *s, const struct iovec *iov, int count, int flags, int nonblock, void *addr,
 		      socklen_t *addrlen, int *msg_flags)
 {
-	uint64_t deadline = deadline_after(s->rcvtimeo);
+	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	while (!s->dq) {
 		if (s->err) return -take_err(s);
 		if (s->shut_rd) return 0;
@@ -693,7 +692,12 @@ static long opt_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
-static long opt_timeout(const void *val, socklen_t len, uint64_t *ns)
+struct timeval sockopt_timeval(uint64_t ns)
+{
+	return (struct timeval){ (time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u) };
+}
+
+long sockopt_set_timeout(const void *val, socklen_t len, uint64_t *ns)
 {
 	struct timeval tv;
 	if (len < sizeof tv) return -EINVAL;
@@ -718,7 +722,7 @@ static long sys_setsockopt(long fd, int level, int name, const void *val, sockle
 	int v = 0;
 	long r;
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
-		return opt_timeout(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
+		return sockopt_set_timeout(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		if (len < sizeof s->linger) return -EINVAL;
 		memcpy(&s->linger, val, sizeof s->linger); /* kept, not honoured: close never waits */
@@ -810,8 +814,7 @@ static long sys_getsockopt(long fd, int level, int name, void *val, socklen_t *l
 	}
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO: {
-		uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
-		struct timeval tv = { (time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u) };
+		struct timeval tv = sockopt_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
 		socklen_t n = *len < sizeof tv ? *len : sizeof tv;
 		memcpy(val, &tv, n);
 		*len = n;

@@ -20,6 +20,7 @@
 #include "libos.h"
 
 #define BIT(sig) (1ULL << ((sig) - 1))
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 
 /* What rt_sigaction passes: the kernel's struct sigaction (musl's struct k_sigaction), 32
  * bytes, not libc's struct sigaction (152 bytes, with a 128-byte sigset_t). */
@@ -129,7 +130,7 @@ int signal_next(struct signal_delivery *d)
 
 void signal_set_mask(uint64_t mask)
 {
-	sched_signals()->mask = mask & ~(BIT(SIGKILL) | BIT(SIGSTOP));
+	sched_signals()->mask = mask & ~UNBLOCKABLE;
 }
 
 int signal_take(int interrupted)
@@ -161,11 +162,10 @@ static long rt_sigprocmask(int how, const uint64_t *set, uint64_t *old, size_t s
 	if (set && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) return -EINVAL;
 	if (old) *old = *mask;
 	if (!set) return 0;
-	uint64_t never = BIT(SIGKILL) | BIT(SIGSTOP); /* cannot be blocked */
 	switch (how) {
-	case SIG_BLOCK: *mask |= *set & ~never; break;
+	case SIG_BLOCK: *mask |= *set & ~UNBLOCKABLE; break;
 	case SIG_UNBLOCK: *mask &= ~*set; break;
-	default: *mask = *set & ~never;
+	default: *mask = *set & ~UNBLOCKABLE;
 	}
 	return 0;
 }
@@ -178,13 +178,13 @@ static long rt_sigpending(uint64_t *set, size_t size)
 }
 
 /* rt_sigsuspend and pause: wait with another mask until a signal runs a handler. The
- * handler runs with that mask; the thread's own comes back after it (signal_take). */
+ * handler runs with that mask; the thread's own comes back after it (signal_next). */
 static long suspend(const uint64_t *mask)
 {
 	struct thread_signals *t = sched_signals();
 	if (mask) {
 		t->suspend_saved_mask = t->mask;
-		t->mask = *mask & ~(BIT(SIGKILL) | BIT(SIGSTOP));
+		t->mask = *mask & ~UNBLOCKABLE;
 		t->suspended = 1;
 	}
 	while (sched_wait(&pending, 0) >= 0) {}

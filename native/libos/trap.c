@@ -124,22 +124,16 @@ static uintptr_t frame_stack(const struct k_sigcontext *r, unsigned long flags)
 }
 
 /* Turns the frame the thread returns with into a call of the handler, as the kernel
- * does: the interrupted registers and FPU state, siginfo and the old mask go on the app's
- * stack under the return address of its restorer. */
+ * does: siginfo, the interrupted registers and FPU state and the old mask go on the app's
+ * stack, the saved frame right above the return address of its restorer (where its
+ * rt_sigreturn finds it). */
 static void push_signal_frame(struct k_ucontext *uc, const struct signal_delivery *d)
 {
 	struct k_sigcontext *r = &uc->mc;
-	const uint8_t *fp = (const uint8_t *)r->fpstate;
-	size_t fp_size = fp ? fpstate_size(fp) : 0;
-	uintptr_t sp = frame_stack(r, d->flags);
-	uintptr_t fp_at = (sp - fp_size) & ~(uintptr_t)63;
-	struct k_siginfo *info = (struct k_siginfo *)((fp_at - sizeof *info) & ~(uintptr_t)15);
-	struct k_ucontext *saved = (struct k_ucontext *)(((uintptr_t)info - sizeof *saved) & ~(uintptr_t)15);
-	uint64_t *ret_addr = (uint64_t *)((uintptr_t)saved - 8); /* the handler starts as if called */
+	struct k_siginfo *info = (struct k_siginfo *)((frame_stack(r, d->flags) - sizeof(struct k_siginfo)) & ~(uintptr_t)15);
+	struct k_ucontext *saved = frame_copy((uint8_t *)info, uc); /* 16-aligned */
+	uint64_t *ret_addr = (uint64_t *)saved - 1;                  /* the handler starts as if called */
 	const struct thread_signals *t = sched_signals();
-	memcpy(saved, uc, sizeof *saved);
-	if (fp) memcpy((void *)fp_at, fp, fp_size);
-	saved->mc.fpstate = fp ? fp_at : 0;
 	saved->stack.sp = t->altstack_sp;
 	saved->stack.size = t->altstack_size;
 	saved->stack.flags = t->altstack_sp ? t->altstack_flags : 2 /* SS_DISABLE */;

@@ -97,11 +97,6 @@ long unix_socketpair(int family, int type, int protocol, int *sv)
 
 /* ---- reading and writing ---- */
 
-static uint64_t deadline_after(uint64_t ns)
-{
-	return ns ? time_now_ns(CLOCK_MONOTONIC) + ns : 0;
-}
-
 /* A blocking call waits for a change of its end: 0 to look again, -EAGAIN, or -EINTR. */
 static long wait_change(struct usock *s, int nonblock, uint64_t deadline)
 {
@@ -162,7 +157,7 @@ static long recv_stream(struct usock *s, struct msghdr *m, int flags, int nonblo
 {
 	size_t want = iov_total(m), got = 0;
 	if (want == 0) return 0;
-	uint64_t deadline = deadline_after(s->rcvtimeo);
+	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	for (;;) {
 		if (s->rx.len) {
 			size_t n = to_iov(&s->rx, 0, want - got, m, got);
@@ -179,7 +174,7 @@ static long recv_stream(struct usock *s, struct msghdr *m, int flags, int nonblo
 
 static long recv_record(struct usock *s, struct msghdr *m, int flags, int nonblock)
 {
-	uint64_t deadline = deadline_after(s->rcvtimeo);
+	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	while (!s->rx.len) {
 		long r = rx_empty(s, nonblock, deadline);
 		if (r <= 0) return r;
@@ -211,7 +206,7 @@ static long tx_error(struct usock *s)
 static long send_stream(struct usock *s, const struct msghdr *m, int nonblock)
 {
 	size_t total = iov_total(m), done = 0, off = 0; /* off: into iov[i] */
-	uint64_t deadline = deadline_after(s->sndtimeo);
+	uint64_t deadline = sock_deadline(s->sndtimeo);
 	int i = 0;
 	while (done < total) {
 		long r = tx_error(s);
@@ -235,7 +230,7 @@ static long send_record(struct usock *s, const struct msghdr *m, int nonblock)
 {
 	size_t total = iov_total(m);
 	if (total > RING_SIZE - HDR) return -EMSGSIZE;
-	uint64_t deadline = deadline_after(s->sndtimeo);
+	uint64_t deadline = sock_deadline(s->sndtimeo);
 	for (;;) {
 		long r = tx_error(s);
 		if (!r && RING_SIZE - s->peer->rx.len >= HDR + total) break;
@@ -376,8 +371,7 @@ static long sys_getsockopt(struct usock *s, int level, int name, void *val, sock
 	}
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO: {
-		uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo;
-		struct timeval tv = { (time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u) };
+		struct timeval tv = sockopt_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
 		return put_opt(val, len, &tv, sizeof tv);
 	}
 	default: return -ENOPROTOOPT;
@@ -391,15 +385,7 @@ static long sys_setsockopt(struct usock *s, int level, int name, const void *val
 	if (len < sizeof(int)) return -EINVAL;
 	switch (name) {
 	case SO_RCVTIMEO:
-	case SO_SNDTIMEO: {
-		struct timeval tv;
-		if (len < sizeof tv) return -EINVAL;
-		memcpy(&tv, val, sizeof tv);
-		if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
-		uint64_t ns = tv.tv_sec < 0 ? 0 : (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
-		*(name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo) = ns;
-		return 0;
-	}
+	case SO_SNDTIMEO: return sockopt_set_timeout(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
 	case SO_SNDBUF: /* the rings stay 64 KiB */
 	case SO_RCVBUF:
 	case SO_SNDBUFFORCE:

@@ -3,6 +3,8 @@
 #define VFS_H
 
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 
 #include "libos.h"
@@ -110,6 +112,10 @@ long net_rw(struct file *f, const struct iovec *iov, int count, int write);
 long net_fionread(struct node *node);
 short net_poll(struct node *node);
 void net_free(struct node *node); /* the last open file of a socket is gone */
+/* net.c, for unix.c too: SO_RCVTIMEO/SO_SNDTIMEO, kept in ns (0: none). */
+uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */
+long sockopt_set_timeout(const void *val, socklen_t len, uint64_t *ns); /* from a struct timeval */
+struct timeval sockopt_timeval(uint64_t ns);
 
 /* unix.c: socketpair(AF_UNIX); fs.c hands it what it does to an end's file, net.c the socket calls. */
 long unix_socketpair(int family, int type, int protocol, int *sv);
