@@ -30,7 +30,7 @@
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 2
+#define NABLA_ABI_VERSION 3 /* 3: NABLA_BOOT_FS_HOST_CALL */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -55,6 +55,13 @@
 #define NABLA_CONSOLE_ERR 2
 
 #define NABLA_BOOT_EXEC_HEAP (1u << 0) /* --x-exec-heap: free memory is executable (JITs) */
+/* How the libOS sets a thread's FS base (TLS pointer) at a thread switch or arch_prctl.
+ * Clear: with the wrfsbase instruction, no host call (the CPU and kernel have FSGSBASE).
+ * Set: with the hypercall arch_prctl(NABLA_ARCH_SET_FS, addr), which the filter allows
+ * with that first argument only; the libOS keeps the value itself (no ARCH_GET_FS on the
+ * host). The tender sets it where the CPU lacks FSGSBASE, or when told to (--fs-base). */
+#define NABLA_BOOT_FS_HOST_CALL (1u << 1)
+#define NABLA_ARCH_SET_FS 0x1002 /* ARCH_SET_FS from Linux's asm/prctl.h */
 
 /* Assembly (the note, _nabla_start) may use NABLA_ABI_VERSION and NABLA_NOTE_ABI; the rest is C. */
 #ifndef __ASSEMBLER__

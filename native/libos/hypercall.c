@@ -74,6 +74,13 @@ HYPERCALL long hc_net_wait(int ms)
 	return raw5(281 /* epoll_pwait */, libos_boot->net_wait_fd, (long)&ev, 1, ms, 0 /* no sigmask */);
 }
 
+/* The FS base, on a host without FSGSBASE (NABLA_BOOT_FS_HOST_CALL): the filter allows
+ * arch_prctl with this first argument only, and only on such a host. */
+HYPERCALL long hc_set_fs(uint64_t addr)
+{
+	return raw3(158 /* arch_prctl */, NABLA_ARCH_SET_FS, (long)addr, 0);
+}
+
 HYPERCALL _Noreturn void hc_exit(int code)
 {
 	for (;;) raw3(231 /* exit_group */, code, 0, 0);

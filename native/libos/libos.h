@@ -28,6 +28,7 @@ long hc_sleep(const struct timespec *ts);
 long hc_net_read(void *buf, size_t len);
 long hc_net_write(const void *buf, size_t len);
 long hc_net_wait(int ms);
+long hc_set_fs(uint64_t addr);
 _Noreturn void hc_exit(int code);
 
 /* A message on the console's stderr, for things that must not go unnoticed. */
@@ -140,5 +141,12 @@ long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, i
 
 /* proc.c: identity, exit, thread pointer */
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+/* Linux refuses an FS base at or above TASK_SIZE_MAX (user space ends a page short of
+ * 2^47); wrfsbase would fault on a non-canonical one. */
+#define USER_SPACE_END ((1UL << 47) - 4096)
+/* The running thread's FS base as the libOS set it last (0 at boot, as after execve).
+ * tp_set: -EPERM for an address outside user space (as Linux), else 0. */
+uint64_t tp_get(void);
+long tp_set(uint64_t fs);
 
 #endif

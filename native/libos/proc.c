@@ -1,7 +1,11 @@
 /*
  * The process as the app sees it: one process (pid 1) of root, named by uname as a
- * Linux machine, exiting with the app's code (threads: sched.c, signals: signal.c). The
- * thread pointer is set with wrfsbase, no host call.
+ * Linux machine, exiting with the app's code (threads: sched.c, signals: signal.c).
+ *
+ * The thread pointer (FS base) is the libOS's to keep: it is set at boot, at arch_prctl and
+ * at every thread switch, with wrfsbase where the host has FSGSBASE, else with the one
+ * pinned hypercall (nabla_abi.h: NABLA_BOOT_FS_HOST_CALL). It is never read back from the
+ * CPU, so both ways behave the same, and neither needs ARCH_GET_FS on the host.
  */
 #include <signal.h>
 #include <string.h>
@@ -14,18 +18,33 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 
+static uint64_t tp_current;
+
+uint64_t tp_get(void)
+{
+	return tp_current;
+}
+
+long tp_set(uint64_t fs)
+{
+	if (fs >= USER_SPACE_END) return -EPERM;
+	if (libos_boot->flags & NABLA_BOOT_FS_HOST_CALL) {
+		long r = hc_set_fs(fs);
+		if (r < 0) return r;
+	} else {
+		__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
+	}
+	tp_current = fs;
+	return 0;
+}
+
 static long arch_prctl(int code, unsigned long addr)
 {
 	switch (code) {
-	case ARCH_SET_FS:
-		__asm__ volatile("wrfsbase %0" ::"r"(addr) : "memory");
+	case ARCH_SET_FS: return tp_set(addr);
+	case ARCH_GET_FS:
+		*(unsigned long *)addr = tp_get();
 		return 0;
-	case ARCH_GET_FS: {
-		unsigned long fs;
-		__asm__ volatile("rdfsbase %0" : "=r"(fs));
-		*(unsigned long *)addr = fs;
-		return 0;
-	}
 	default:
 		return -EINVAL;
 	}

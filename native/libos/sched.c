@@ -53,13 +53,6 @@ static int next_tid = 2;
 void ctx_switch(uint64_t *save_rsp, uint64_t load_rsp);
 void thread_entry(void);
 
-static uint64_t read_fs(void)
-{
-	uint64_t fs;
-	__asm__ volatile("rdfsbase %0" : "=r"(fs));
-	return fs;
-}
-
 void sched_init(void)
 {
 	threads[0].state = RUNNABLE;
@@ -105,9 +98,9 @@ static void reschedule(void)
 			if (t->state != RUNNABLE) continue;
 			if (t != current) {
 				struct thread *from = current;
-				from->fs = read_fs();
+				from->fs = tp_get();
 				current = t;
-				__asm__ volatile("wrfsbase %0" ::"r"(t->fs) : "memory");
+				if (tp_set(t->fs) < 0) libos_panic("the host refused a thread's FS base");
 				ctx_switch(&from->rsp, t->rsp);
 			}
 			return;
@@ -194,6 +187,7 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	for (int i = 1; i < MAX_THREADS && !t; i++)
 		if ((threads[i].state == FREE || threads[i].state == DEAD) && &threads[i] != current) t = &threads[i];
 	if (!t) return -EAGAIN;
+	if ((flags & CLONE_SETTLS) && (uint64_t)tls >= USER_SPACE_END) return -EPERM; /* as Linux */
 	/* The slot's libOS stack belonged to a dead thread: nothing runs on it any more. */
 	if (t->kstack) mem_free(t->kstack, KSTACK_SIZE);
 	memset(t, 0, sizeof *t);
@@ -202,7 +196,7 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	t->tid = next_tid++;
 	t->fn = fn;
 	t->arg = arg;
-	t->fs = flags & CLONE_SETTLS ? (uint64_t)tls : read_fs();
+	t->fs = flags & CLONE_SETTLS ? (uint64_t)tls : tp_get();
 	if (flags & CLONE_CHILD_CLEARTID) t->clear_tid = ctid;
 	if (flags & CLONE_PARENT_SETTID) *ptid = t->tid;
 	if (flags & CLONE_CHILD_SETTID) *ctid = t->tid;

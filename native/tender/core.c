@@ -7,7 +7,6 @@
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,15 +64,6 @@ __attribute__((noreturn)) static void jump(uint64_t entry, uint64_t sp, uint64_t
     __builtin_unreachable();
 }
 
-/* The libOS switches thread pointers with wrfsbase (no host call); without FSGSBASE
- * (a CPU without it, or Linux before 5.9) the guest would die of SIGILL at its first
- * thread switch, so refuse clearly instead. */
-static void require_fsgsbase(void)
-{
-    if (!(getauxval(AT_HWCAP2) & (1UL << 1) /* HWCAP2_FSGSBASE */))
-        errx(TENDER_EXIT, "this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9)");
-}
-
 /* The app, and the libOS beside it (--libos) or inside it (relinked): checked, and loaded
  * into the mapped region. Returns the ELF that holds the libOS; *image_end: where the
  * images end. */
@@ -100,6 +90,10 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
     uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
     if (need == 0)
         errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
+    if (o->mem_mib < need && o->mem_limit_mib)
+        errx(TENDER_EXIT, "%s: needs at least %lu MiB of guest memory, but the container's memory limit (%lu MiB) "
+                          "leaves %lu: give the container at least %lu MiB (docker run --memory)",
+             o->kernel, need, o->mem_limit_mib, o->mem_mib, o->mem_limit_mib - o->mem_mib + need);
     if (o->mem_mib < need)
         errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
     guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
@@ -135,12 +129,19 @@ int tender_run(const struct tender_opts *given)
     disk_rules(&policy, o->disk);
     net_rules(&policy, o->net);
     core_rules(&policy);
+    if (o->print_policy == PRINT_POLICY_ANY_HOST) {
+        fs_base_rules_any_host(&policy);
+        policy_print(&policy);
+        return 0;
+    }
+    enum fs_base fs_base = fs_base_resolve(o->fs_base);
+    fs_base_rules(&policy, fs_base);
     if (o->print_policy) {
         policy_print(&policy);
         return 0;
     }
 
-    require_fsgsbase();
+    memlimit_fit(o);
     struct elf_image app, libos;
     uint64_t image_end;
     const struct elf_image *with_libos = load_images(o, &app, &libos, &image_end);
@@ -149,7 +150,7 @@ int tender_run(const struct tender_opts *given)
     close_inherited_fds();
     struct nabla_boot boot = {
         .abi_version = NABLA_ABI_VERSION,
-        .flags = o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0,
+        .flags = (o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0) | (fs_base == FS_BASE_HOST_CALL ? NABLA_BOOT_FS_HOST_CALL : 0),
         .mem_base = NABLA_GUEST_BASE,
         .mem_size = mem,
         .va_size = va_size,

@@ -2,7 +2,8 @@
  * main.c — argv parsing only; the work is in core.c.
  *
  *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]]
- *             [--libos=PATH] [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]
+ *             [--libos=PATH] [--x-exec-heap] [--fs-base=auto|cpu|host-call] [--print-policy[=any-host]]
+ *             UNIKERNEL [--] [ARGS...]
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -15,7 +16,7 @@
 
 static const char usage[] =
     "usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH]\n"
-    "                 [--x-exec-heap] [--print-policy] UNIKERNEL [--] [ARGS...]\n"
+    "                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
     "  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
     "  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
     "  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
@@ -28,7 +29,13 @@ static const char usage[] =
     "  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
     "                  system calls is trapped and served by the libOS\n"
     "  --x-exec-heap   make free guest memory executable (for JITs)\n"
-    "  --print-policy  print the seccomp whitelist for these flags and exit\n"
+    "  --fs-base=MODE  how the guest sets thread pointers: cpu (the wrfsbase instruction, no\n"
+    "                  host call; needs FSGSBASE), host-call (one more allowed host call,\n"
+    "                  arch_prctl(ARCH_SET_FS)), or auto (default): cpu where the host has\n"
+    "                  FSGSBASE, else host-call. Also $NABLA_FS_BASE; the flag wins\n"
+    "  --print-policy  print the seccomp whitelist these flags give on this host, and exit\n"
+    "  --print-policy=any-host  the same for every host: calls only some hosts get are\n"
+    "                  marked \"[only on ...]\" (the image's dev.nabla.syscalls label)\n"
     "Exit status: the guest's, or 125 when nabla-run itself fails.\n";
 
 static uint64_t parse_mem(const char *s)
@@ -47,6 +54,9 @@ int main(int argc, char **argv)
 {
     program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
     struct tender_opts o = { .mem_mib = 256 };
+    const char *env_fs_base = getenv("NABLA_FS_BASE");
+    if (env_fs_base)
+        o.fs_base = fs_base_parse(env_fs_base, "NABLA_FS_BASE=");
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -79,8 +89,12 @@ int main(int argc, char **argv)
             o.libos = a + 8;
         } else if (strcmp(a, "--x-exec-heap") == 0) {
             o.exec_heap = 1;
+        } else if (strncmp(a, "--fs-base=", 10) == 0) {
+            o.fs_base = fs_base_parse(a + 10, "--fs-base=");
         } else if (strcmp(a, "--print-policy") == 0) {
             o.print_policy = 1;
+        } else if (strcmp(a, "--print-policy=any-host") == 0) {
+            o.print_policy = PRINT_POLICY_ANY_HOST;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             printf(usage, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
             return 0;

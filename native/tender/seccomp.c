@@ -12,7 +12,9 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,7 +61,14 @@ void policy_add(struct policy *p, struct rule r)
 {
     if (p->nrules == POLICY_MAX_RULES || r.nvals > RULE_MAX_VALS || (r.arg >= 0 && r.nvals == 0) || r.arg > 5)
         errx(TENDER_EXIT, "internal error: bad seccomp rule for %s", r.name);
+    p->only_on[p->nrules] = NULL;
     p->rules[p->nrules++] = r;
+}
+
+void policy_add_only_on(struct policy *p, struct rule r, const char *hosts)
+{
+    policy_add(p, r);
+    p->only_on[p->nrules - 1] = hosts;
 }
 
 void policy_allow(struct policy *p, uint32_t nr, uint32_t value, const char *label)
@@ -90,6 +99,8 @@ void policy_print(const struct policy *p)
             else
                 printf("%u", r->vals[v].value);
         }
+        if (p->only_on[i])
+            printf(" [only on %s]", p->only_on[i]);
         printf("\n");
     }
     if (fflush(stdout) != 0)
@@ -146,6 +157,16 @@ void seccomp_install(const struct policy *p, const struct nabla_note *libos)
     struct bpf_prog prog = { (unsigned short)compile(p, libos, f), f };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         err(TENDER_EXIT, "prctl(PR_SET_NO_NEW_PRIVS) failed");
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, 0, &prog) != 0)
-        err(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed");
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, 0, &prog) == 0)
+        return;
+    /* Never run the guest without its filter: say why there is none, and stop. */
+    if (errno == ENOSYS || errno == EINVAL)
+        errx(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed (%s): this kernel has no seccomp filters "
+                          "(it needs CONFIG_SECCOMP_FILTER, Linux >= 4.14); the guest will not run without one",
+             strerror(errno));
+    if (errno == EPERM || errno == EACCES)
+        errx(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed (%s): the container runtime or a security "
+                          "policy forbids seccomp() (a custom seccomp profile?); the guest will not run without its filter",
+             strerror(errno));
+    err(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed");
 }

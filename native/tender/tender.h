@@ -2,7 +2,8 @@
  * tender.h — the pieces of nabla-run and how they fit together.
  *
  * main.c parses argv into struct tender_opts and calls tender_run (core.c), which runs
- * the steps in this order: check the ELFs (elf.c: the app, and the libOS beside it or
+ * the steps in this order: choose how the guest sets thread pointers (fsbase.c) → fit
+ * --mem to the container's memory limit (memlimit.c) → check the ELFs (elf.c: the app, and the libOS beside it or
  * inside it) → map guest memory and load them → open devices (mod_*.c: console, disk,
  * net), each adding its own seccomp rules → write the boot page and the initial stack (boot.c) → point SIGSYS
  * at the libOS (trap.c) → install the filter (seccomp.c) → jump. After the filter the
@@ -24,8 +25,12 @@
 #define NET_FD 4      /* the tap (--net) */
 #define NET_WAIT_FD 5 /* the epoll set watching the tap */
 
+enum fs_base { FS_BASE_AUTO, FS_BASE_CPU, FS_BASE_HOST_CALL };
+#define PRINT_POLICY_ANY_HOST 2
+
 struct tender_opts {
     uint64_t mem_mib;
+    uint64_t mem_limit_mib; /* set when the container's memory limit lowered mem_mib (memlimit.c) */
     const char *disk;     /* --disk=PATH or NULL */
     const char *libos;    /* --libos=PATH or NULL (the libOS is linked into the kernel) */
     const char *net;      /* --net=TAP or NULL */
@@ -34,7 +39,8 @@ struct tender_opts {
     const char *net_gw;   /* --net-gw=A.B.C.D */
     const char *net_mac;  /* --net-mac=xx:xx:xx:xx:xx:xx */
     int exec_heap;        /* --x-exec-heap */
-    int print_policy;     /* --print-policy */
+    enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
+    int print_policy;     /* --print-policy: 1 this host's, PRINT_POLICY_ANY_HOST every host's */
     const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
     int argc;             /* guest argv, argv[0] == kernel */
     char **argv;
@@ -86,11 +92,20 @@ struct rule {
 struct policy {
     int nrules;
     struct rule rules[POLICY_MAX_RULES];
+    const char *only_on[POLICY_MAX_RULES]; /* a rule only some hosts get: printed "[only on ...]" */
 };
 void policy_add(struct policy *p, struct rule r);
+void policy_add_only_on(struct policy *p, struct rule r, const char *hosts); /* --print-policy=any-host */
 void policy_allow(struct policy *p, uint32_t nr, uint32_t value, const char *label); /* one more value for nr's rule */
 void policy_print(const struct policy *p);
 void seccomp_install(const struct policy *p, const struct nabla_note *libos);
+
+/* fsbase.c: wrfsbase, or the pinned arch_prctl hypercall where the host lacks FSGSBASE. */
+enum fs_base fs_base_parse(const char *value, const char *source);
+int fs_base_host_has_fsgsbase(void);
+enum fs_base fs_base_resolve(enum fs_base mode); /* auto → this host's; cpu where impossible → exit */
+void fs_base_rules(struct policy *p, enum fs_base resolved);
+void fs_base_rules_any_host(struct policy *p);
 
 /* trap.c: SIGSYS to the libOS's handler, on its signal stack, before the filter. */
 void trap_install(const struct nabla_note *libos);
@@ -114,6 +129,9 @@ uint64_t stack_size_for(uint64_t mem);
 void guest_map(uint64_t va_size, int exec_heap);
 void boot_write(struct nabla_boot *boot);
 uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
+
+/* memlimit.c: lowers o->mem_mib to what the container's cgroup memory limit leaves. */
+void memlimit_fit(struct tender_opts *o);
 
 /* core.c */
 int tender_run(const struct tender_opts *o);

@@ -3,12 +3,14 @@
  * system calls through libc are answered inside the libOS; raw `syscall` instructions in
  * the app are trapped by the tender's filter and refused by the libOS the same way; the
  * libOS's own host calls, misused, kill the process with SIGSYS (exit 159) before the
- * host acts.
+ * host acts. All of it in both FS-base modes (NABLA_FS_BASE, as a user would set it): the
+ * host-call mode allows one more call, arch_prctl(ARCH_SET_FS), and nothing else with it.
  */
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nabla, repoRoot } from '../helpers/cli.js';
+import { FS_BASE_MODES } from '../helpers/host.js';
 
 const IMAGE = 'nabla-e2e/escape:1';
 const SIGSYS_EXIT = 128 + 31;
@@ -21,9 +23,11 @@ afterAll(async () => {
   await execa('docker', ['rmi', '-f', IMAGE], { reject: false });
 });
 
-const run = (...args: string[]) => execa('docker', ['run', '--rm', '--network', 'none', IMAGE, ...args], { reject: false });
+describe.each(FS_BASE_MODES)('escape attempts, FS base by $mode', ({ mode, runs }) => {
+  const run = (...args: string[]) =>
+    execa('docker', ['run', '--rm', '--network', 'none', '-e', `NABLA_FS_BASE=${mode}`, IMAGE, ...args], { reject: false });
+  const it = test.skipIf(!runs);
 
-describe('escape attempts', () => {
   it('host files outside the image are invisible, and so is the tender itself', async () => {
     const result = await run('host-file');
     expect(result.stdout.split('\n')).toEqual([
@@ -59,6 +63,7 @@ describe('escape attempts', () => {
     ['raw-write-fd3', -9], // EBADF: fd 3 is the tender's disk, not one of the app's fds
     ['raw-mmap', 1], // guest memory from the libOS, not a host mapping
     ['raw-clock-cputime', -14], // served (from the monotonic clock) into no buffer: EFAULT, as Linux says
+    ['raw-arch-prctl-set-gs', -22], // EINVAL: the libOS serves ARCH_SET_FS/GET_FS only
   ])('%s is trapped and answered inside the libOS', async (name, value) => {
     const result = await run(name);
     expect(result.stdout).toBe(`${name}: returned ${value}`);
@@ -71,9 +76,21 @@ describe('escape attempts', () => {
     expect(result.exitCode).toBe(128 + 9);
   });
 
-  it.each(['hypercall-write-fd3', 'hypercall-gadget-execve'])('%s is killed by SIGSYS', async (name) => {
+  it.each(['hypercall-write-fd3', 'hypercall-gadget-execve', 'hypercall-gadget-arch-prctl-get-fs',
+    'hypercall-gadget-arch-prctl-set-gs'])('%s is killed by SIGSYS', async (name) => {
     const result = await run(name);
     expect(result.stdout).not.toContain('SURVIVED');
     expect(result.exitCode).toBe(SIGSYS_EXIT);
+  });
+
+  it(`the libOS's own FS-base host call is ${mode === 'host-call' ? 'allowed' : 'killed by SIGSYS'} in this mode`, async () => {
+    const result = await run('hypercall-set-fs');
+    if (mode === 'host-call') {
+      expect(result.stdout).toBe('hypercall-set-fs: allowed, returned 0');
+      expect(result.exitCode).toBe(0);
+    } else {
+      expect(result.stdout).toBe('');
+      expect(result.exitCode).toBe(SIGSYS_EXIT);
+    }
   });
 });

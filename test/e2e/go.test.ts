@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, expectSameBytesFromTwoFolders, runImage } from '../helpers/docker.js';
-import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
+import { FS_BASE_MODES } from '../helpers/host.js';
+import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-go-');
 const images = new LoadedImages();
@@ -198,9 +199,9 @@ describe('escape attempts from Go (trap path)', () => {
   });
 });
 
-describe('host system calls of a Go unikernel (strace -f)', () => {
-  it('goroutines-go: the runtime\'s calls are trapped; only whitelisted calls (+ rt_sigreturn) reach the host', async () => {
-    const dest = path.join(work, 'goroutines-trace');
+describe.each(FS_BASE_MODES)('host system calls of a Go unikernel (strace -f), FS base by $mode', ({ mode, runs }) => {
+  it.skipIf(!runs)('goroutines-go: the runtime\'s calls are trapped; only whitelisted calls (+ rt_sigreturn) reach the host', async () => {
+    const dest = path.join(work, `goroutines-trace-${mode}`);
     const build = await nabla(['build', fixture('goroutines-go'), '-o', `type=dir,dest=${dest}`]);
     expect(build.exitCode, build.stderr).toBe(0);
     const toolchain = await nabla(['toolchain', 'build', 'go']);
@@ -209,14 +210,19 @@ describe('host system calls of a Go unikernel (strace -f)', () => {
       dir: dest,
       unikernel: 'goroutines.nabla',
       libos: 'libos.nabla',
-      traceFile: path.join(work, 'goroutines.trace'),
+      env: { NABLA_FS_BASE: mode },
+      traceFile: path.join(work, `goroutines-${mode}.trace`),
     });
     expect(traced.stdout).toBe('goroutines: sum=2686700 handled=200 workers=8');
     expect(traced.exitCode, traced.stderr).toBe(0);
 
-    const { ran, trapped, pids } = hostCallsAfterSeccomp(traced.lines);
-    const allowed = new Set([...WHITELIST, 'rt_sigreturn']);
-    expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
+    const calls = hostCallsAfterSeccomp(traced.lines);
+    const { ran, trapped, pids } = calls;
+    expect(ran.filter((name) => !allowedHostCalls(mode).has(name))).toEqual([]);
+    expect(setFsOnly(calls)).toBe(true);
+    // Go sets its thread pointer (trapped arch_prctl); green threads switch it.
+    expect(trapped).toContain('arch_prctl');
+    expect(ran.includes('arch_prctl')).toBe(mode === 'host-call');
     // The Go runtime's own calls went to the libOS: threads, memory, futexes, the clock.
     expect(trapped).toEqual(expect.arrayContaining(['clone', 'mmap', 'futex', 'clock_gettime']));
     expect(pids.size).toBe(1); // clone made green threads, not host threads

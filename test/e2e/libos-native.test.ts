@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { FS_BASE_MODES, type FsBaseMode } from '../helpers/host.js';
 import { runInToolchain } from '../helpers/native-suite.js';
 
 /** tar.c: the rootfs index (pax, ustar prefix, GNU long names, replacements) and disk reads. */
@@ -95,7 +96,8 @@ const OTHERS = [
   'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
   'no-other-processes', 'signal-actions-and-masks-are-kept', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
   'rt-sigaction-writes-only-a-kernel-sigaction',
-  'arch-prctl-sets-and-gets-the-fs-base', 'libos-panic-on-an-abi-mismatch',
+  'arch-prctl-sets-and-gets-the-fs-base', 'arch-prctl-outside-user-space-is-eperm-and-changes-nothing',
+  'the-app-starts-with-no-fs-base', 'the-fs-base-is-set-the-way-the-boot-flag-says', 'libos-panic-on-an-abi-mismatch',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 and as frames on a fake tap. */
 const NET = [
@@ -139,20 +141,25 @@ const ALL = GROUPS.flatMap(([, names]) => names);
 
 
 const out = tempDir('nabla-e2e-libos-');
-let suite = { exitCode: -1, output: '' };
-/** case name → { status: ok|FAIL, detail } from the suite's per-case lines. */
-const cases = new Map<string, { status: string; detail: string }>();
-
-function expectOk(name: string): void {
-  const v = cases.get(name) ?? { status: 'missing', detail: `no line for "${name}" in the suite output` };
-  expect(v.status, `${name}: ${v.detail}`).toBe('ok');
+interface ModeRun {
+  exitCode: number;
+  output: string;
+  /** case name → { status: ok|FAIL, detail } from the suite's per-case lines. */
+  cases: Map<string, { status: string; detail: string }>;
 }
+/** One run of the whole suite per FS-base mode this host can run (see test/helpers/host.ts). */
+const runs = new Map<FsBaseMode, ModeRun>();
 
 beforeAll(async () => {
-  suite = await runInToolchain('sh /src/test/native/libos/run.sh /out/libos', out);
-  for (const line of suite.output.split('\n')) {
-    const m = /^(ok|FAIL) +([^:\s]+)(?:: (.*))?$/.exec(line);
-    if (m) cases.set(m[2]!, { status: m[1]!, detail: m[3] ?? '' });
+  for (const { mode, runs: here } of FS_BASE_MODES) {
+    if (!here) continue;
+    const suite = await runInToolchain(`env LIBOS_TEST_FS_BASE=${mode} sh /src/test/native/libos/run.sh /out/${mode}`, out);
+    const cases = new Map<string, { status: string; detail: string }>();
+    for (const line of suite.output.split('\n')) {
+      const m = /^(ok|FAIL) +([^:\s]+)(?:: (.*))?$/.exec(line);
+      if (m) cases.set(m[2]!, { status: m[1]!, detail: m[3] ?? '' });
+    }
+    runs.set(mode, { ...suite, cases });
   }
 });
 
@@ -160,22 +167,30 @@ afterAll(() => {
   fs.rmSync(out, { recursive: true, force: true });
 });
 
-describe('libOS: the native unit suite in the c toolchain container', () => {
-  it('builds, runs every case listed here (and no other), and closes with the counts', () => {
-    expect(cases.get('build'), suite.output).toBeUndefined(); // "FAIL build: ..." when it cannot build
-    expect([...cases.keys()].sort(), suite.output).toEqual([...ALL].sort());
-    const lines = suite.output.trim().split('\n');
+describe.each(FS_BASE_MODES)('libOS: the native unit suite in the c toolchain container, FS base by $mode', ({ mode, runs: here }) => {
+  const run = (): ModeRun => runs.get(mode)!;
+  const expectOk = (name: string): void => {
+    const v = run().cases.get(name) ?? { status: 'missing', detail: `no line for "${name}" in the suite output` };
+    expect(v.status, `${name}: ${v.detail}`).toBe('ok');
+  };
+
+  it.skipIf(!here)('builds, runs every case listed here (and no other), and closes with the counts', () => {
+    const { cases, output, exitCode } = run();
+    expect(cases.get('build'), output).toBeUndefined(); // "FAIL build: ..." when it cannot build
+    expect(output).toContain(`# fs-base: ${mode}`);
+    expect([...cases.keys()].sort(), output).toEqual([...ALL].sort());
+    const lines = output.trim().split('\n');
     const last = lines[lines.length - 1] ?? '';
     const counts = /^(\d+) passed, (\d+) failed$/.exec(last);
-    expect(counts, suite.output).not.toBeNull();
+    expect(counts, output).not.toBeNull();
     const failed = [...cases.values()].filter((c) => c.status === 'FAIL').length;
     expect(Number(counts![1])).toBe(ALL.length - failed);
     expect(Number(counts![2])).toBe(failed);
-    expect(suite.exitCode === 0, suite.output).toBe(failed === 0);
+    expect(exitCode === 0, output).toBe(failed === 0);
   });
 
   describe.each(GROUPS)('%s', (_group, names) => {
-    it.each(names.map((name) => [name, name]))(
+    it.skipIf(!here).each(names.map((name) => [name, name]))(
       '%s',
       (_title, name) => {
         expectOk(name);

@@ -12,7 +12,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, docker, expectSameBytesFromTwoFolders, httpGet, runImage, waitForLog } from '../helpers/docker.js';
-import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
+import { FS_BASE_MODES } from '../helpers/host.js';
+import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-python-');
 const images = new LoadedImages();
@@ -159,9 +160,9 @@ describe('python apps', () => {
   });
 });
 
-describe('host system calls of the python unikernel (strace -f)', () => {
-  it('CPython is relinked: imports, files, threads and hashing reach the host only as whitelisted calls, none trapped', async () => {
-    const app = writeFiles(path.join(work, 'traced'), {
+describe.each(FS_BASE_MODES)('host system calls of the python unikernel (strace -f), FS base by $mode', ({ mode, runs }) => {
+  it.skipIf(!runs)('CPython is relinked: imports, files, threads and hashing reach the host only as whitelisted calls, none trapped', async () => {
+    const app = writeFiles(path.join(work, `traced-${mode}`), {
       'main.py': [
         'import hashlib, json, threading',
         'results = []',
@@ -172,7 +173,7 @@ describe('host system calls of the python unikernel (strace -f)', () => {
         '',
       ].join('\n'),
     });
-    const dest = path.join(work, 'traced-out');
+    const dest = path.join(work, `traced-out-${mode}`);
     const build = await nabla(['build', app, '-o', `type=dir,dest=${dest}`]);
     expect(build.exitCode, build.stderr).toBe(0);
     const toolchain = (await nabla(['toolchain', 'build', 'python'])).stdout.trim();
@@ -180,16 +181,18 @@ describe('host system calls of the python unikernel (strace -f)', () => {
       image: toolchain,
       dir: dest,
       unikernel: 'python.nabla',
-      env: { NABLA_PYTHON_MAIN: '/app/main.py', PYTHONHOME: '/usr', PYTHONPATH: '/app', PYTHONDONTWRITEBYTECODE: '1' },
-      traceFile: path.join(work, 'python.trace'),
+      env: { NABLA_PYTHON_MAIN: '/app/main.py', PYTHONHOME: '/usr', PYTHONPATH: '/app', PYTHONDONTWRITEBYTECODE: '1', NABLA_FS_BASE: mode },
+      traceFile: path.join(work, `python-${mode}.trace`),
     });
     expect(traced.stdout).toBe('traced 4');
     expect(traced.exitCode, traced.stderr).toBe(0);
-    const { ran, trapped, pids } = hostCallsAfterSeccomp(traced.lines);
+    const calls = hostCallsAfterSeccomp(traced.lines);
+    const { ran, trapped, pids } = calls;
     // rt_sigreturn (in the filter): the libOS's return from the tender's preemption tick
     // (SIGVTALRM every 10 ms of CPU time), which CPython's start-up outlasts.
-    const allowed = new Set([...WHITELIST, 'rt_sigreturn']);
-    expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
+    expect(ran.filter((name) => !allowedHostCalls(mode).has(name))).toEqual([]);
+    expect(setFsOnly(calls)).toBe(true);
+    expect(ran.includes('arch_prctl')).toBe(mode === 'host-call'); // its threads switch the FS base
     expect(traced.lines.some((line) => line.includes('--- SIGVTALRM'))).toBe(ran.includes('rt_sigreturn'));
     expect(trapped).toEqual([]); // every call went through libOS-musl as a function call
     expect(pids.size).toBe(1);

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
-import { WHITELIST, hostCallsAfterSeccomp, straceUnikernel } from '../helpers/strace.js';
+import { FS_BASE_MODES, type FsBaseMode } from '../helpers/host.js';
+import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-strace-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-async function traceApp(app: string, entry: string) {
-  const dest = path.join(work, app);
+async function traceApp(app: string, entry: string, mode: FsBaseMode) {
+  const dest = path.join(work, `${app}-${mode}`);
   const build = await nabla(['build', path.join(repoRoot, 'test', 'fixtures', app), '-o', `type=dir,dest=${dest}`]);
   expect(build.exitCode, build.stderr).toBe(0);
   const toolchain = await nabla(['toolchain', 'build', 'c']);
@@ -21,20 +22,27 @@ async function traceApp(app: string, entry: string) {
     image: toolchain.stdout.trim(),
     dir: dest,
     unikernel: `${entry}.nabla`,
-    traceFile: path.join(work, `${app}.trace`),
+    env: { NABLA_FS_BASE: mode },
+    traceFile: path.join(work, `${app}-${mode}.trace`),
   });
   expect(run.exitCode, run.stderr).toBe(0);
-  return { output: run.stdout, ...hostCallsAfterSeccomp(run.lines) };
+  return { output: run.stdout, calls: hostCallsAfterSeccomp(run.lines) };
 }
 
-describe('host system calls of a running unikernel (strace -f)', () => {
-  it.each([
+describe.each(FS_BASE_MODES)('host system calls of a running unikernel (strace -f), FS base by $mode', ({ mode, runs }) => {
+  it.skipIf(!runs).each([
     ['files-c', 'files', 'files: ok'],
     ['threads-c', 'threads', 'counter=4000 joined=60'],
   ])('%s: only whitelisted calls after seccomp()', async (app, entry, greeting) => {
-    const { output, ran, trapped } = await traceApp(app, entry);
+    const { output, calls } = await traceApp(app, entry, mode);
+    const { ran, trapped } = calls;
     expect(output).toBe(greeting);
-    expect(ran.filter((name) => !WHITELIST.has(name))).toEqual([]);
+    const allowed = allowedHostCalls(mode);
+    allowed.delete('rt_sigreturn'); // relinked and short: no trap, no tick to return from
+    expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
+    expect(setFsOnly(calls)).toBe(true);
+    // threads-c switches threads: in host-call mode each switch sets the FS base on the host.
+    if (app === 'threads-c') expect(ran.includes('arch_prctl')).toBe(mode === 'host-call');
     expect(trapped).toEqual([]); // relinked: every call is a function call, none is trapped
     expect(ran).toContain('pread64'); // the files came from the disk, through the tender's fd
     expect(ran.at(-1)).toBe('exit_group');

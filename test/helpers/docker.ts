@@ -73,3 +73,29 @@ export function httpGet(url: string, agent?: http.Agent): Promise<{ status: numb
     req.on('error', reject);
   });
 }
+
+/**
+ * GETs url `total` times over `concurrency` keep-alive connections; returns how many
+ * answered 200 with `body`, and the first few errors.
+ */
+export async function keepAliveRequests(url: string, total: number, concurrency: number, body: string): Promise<{ ok: number; errors: string[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  let ok = 0;
+  const errors: string[] = [];
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      try {
+        const r = await httpGet(url, agent);
+        if (r.status === 200 && r.body === body) ok++;
+        else errors.push(`status ${r.status}`);
+      } catch (error) {
+        errors.push(String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return { ok, errors: errors.slice(0, 5) };
+}

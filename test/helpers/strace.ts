@@ -6,9 +6,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { FsBaseMode } from './host.js';
 
 /** What the tender's filter lets reach the host kernel (README, "Security model"). */
 export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 'exit_group']);
+
+/**
+ * The whitelist in an FS-base mode: host-call adds arch_prctl (ARCH_SET_FS only, which
+ * `setFsOnly` checks), and a libOS that traps or preempts returns with rt_sigreturn.
+ */
+export function allowedHostCalls(mode: FsBaseMode): Set<string> {
+  return new Set([...WHITELIST, 'rt_sigreturn', ...(mode === 'host-call' ? ['arch_prctl'] : [])]);
+}
+
+/** Every arch_prctl that reached the host set the FS base, and nothing else. */
+export function setFsOnly(calls: HostCalls): boolean {
+  return calls.ranLines.filter((line) => line.startsWith('arch_prctl(')).every((line) => line.startsWith('arch_prctl(ARCH_SET_FS,'));
+}
 
 export interface TraceRun {
   /** The toolchain image to run in (it must hold strace). */
@@ -41,6 +55,8 @@ export async function straceUnikernel(run: TraceRun): Promise<{ exitCode: number
 export interface HostCalls {
   /** Calls the host kernel ran after seccomp(), in order ("--- SIGxxx" for a signal other than a seccomp trap). */
   ran: string[];
+  /** The same calls as strace wrote them, with their arguments. */
+  ranLines: string[];
   /** Calls the filter trapped (SIGSYS, SYS_SECCOMP) to the libOS: the host never ran them. */
   trapped: string[];
   /** The host processes and threads seen after seccomp(). */
@@ -55,7 +71,7 @@ export interface HostCalls {
 export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
   const filter = lines.findIndex((line) => /\bseccomp\(SECCOMP_SET_MODE_FILTER/.test(line));
   if (filter < 0) throw new Error('no seccomp(SECCOMP_SET_MODE_FILTER) in the trace');
-  const calls: { pid: string; name: string; trapped: boolean }[] = [];
+  const calls: { pid: string; name: string; line: string; trapped: boolean }[] = [];
   const pids = new Set<string>();
   for (const line of lines.slice(filter + 1)) {
     const [, pid, rest] = /^(\d+)\s+(.*)$/.exec(line) ?? [undefined, '?', line];
@@ -64,7 +80,7 @@ export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
     if (trap) {
       const last = calls.findLast((call) => call.pid === pid && !call.trapped);
       if (last && last.name === trap[1]) last.trapped = true;
-      else calls.push({ pid: pid!, name: `--- SIGSYS for ${trap[1]} with no call before it`, trapped: false });
+      else calls.push({ pid: pid!, name: `--- SIGSYS for ${trap[1]} with no call before it`, line: rest!, trapped: false });
       continue;
     }
     if (/^\+\+\+ /.test(rest!) || /^<\.\.\. \w+ resumed>/.test(rest!)) continue;
@@ -73,10 +89,11 @@ export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
     if (/^--- SIGVTALRM /.test(rest!)) continue;
     const signal = /^--- (\w+)/.exec(rest!);
     const call = /^(\w+)\(/.exec(rest!);
-    calls.push({ pid: pid!, name: signal ? `--- ${signal[1]}` : (call?.[1] ?? rest!), trapped: false });
+    calls.push({ pid: pid!, name: signal ? `--- ${signal[1]}` : (call?.[1] ?? rest!), line: rest!, trapped: false });
   }
   return {
     ran: calls.filter((call) => !call.trapped).map((call) => call.name),
+    ranLines: calls.filter((call) => !call.trapped).map((call) => call.line),
     trapped: calls.filter((call) => call.trapped).map((call) => call.name),
     pids,
   };

@@ -75,9 +75,21 @@ long hc_net_wait(int ms)
 	return r < 0 ? -errno : r;
 }
 
+/* The tender's pinned arch_prctl(ARCH_SET_FS, addr) (host-call mode). The FS base moves:
+ * no libc here. */
+long hc_set_fs(uint64_t addr)
+{
+	fake.fs_sets++;
+	if (!fs_host_call) FAIL("hc_set_fs in cpu mode: the host would kill the process");
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_arch_prctl), "D"((long)NABLA_ARCH_SET_FS), "S"((long)addr)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 _Noreturn void hc_exit(int code)
 {
-	wrfsbase(host_fs); /* the libOS may exit from a thread with another TLS */
+	set_cpu_fs_base(host_fs); /* the libOS may exit from a thread with another TLS */
 	fake.exit_code = code;
 	if (fake.exit_jmp) longjmp(*fake.exit_jmp, 1);
 	_exit(code);

@@ -1,6 +1,6 @@
 /*
  * The runner and the helpers every case uses (see harness.h for the design).
- *   libos-test FIXTURES [CASE...]
+ *   libos-test [--fs-base=auto|cpu|host-call] FIXTURES [CASE...]
  * prints "ok NAME" or "FAIL NAME: why" per case, then "N passed, N failed"; exits 1 when a
  * case failed, 2 when the harness itself cannot run.
  */
@@ -24,29 +24,39 @@
 
 #define CASE_TIMEOUT 5 /* seconds; a case that takes longer hangs */
 #define HWCAP2_FSGSBASE_BIT (1UL << 1)
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
 
 uint64_t host_fs;
+int fs_host_call;
 struct guest guest;
 const char *fixtures;
 static int report_fd = -1; /* where fail_at sends the reason (the runner's pipe) */
 
-uint64_t rdfsbase(void)
+static long raw_arch_prctl(long code, long arg)
 {
-	uint64_t fs;
-	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_arch_prctl), "D"(code), "S"(arg) : "rcx", "r11", "memory");
+	return ret;
+}
+
+uint64_t cpu_fs_base(void)
+{
+	uint64_t fs = 0;
+	raw_arch_prctl(ARCH_GET_FS, (long)&fs);
 	return fs;
 }
 
-void wrfsbase(uint64_t fs)
+void set_cpu_fs_base(uint64_t fs)
 {
-	__asm__ volatile("wrfsbase %0" ::"r"(fs) : "memory");
+	raw_arch_prctl(ARCH_SET_FS, (long)fs);
 }
 
 /* ---- checks ---- */
 
 _Noreturn void fail_at(const char *file, int line, const char *fmt, ...)
 {
-	wrfsbase(host_fs); /* we may be on a thread with another TLS */
+	set_cpu_fs_base(host_fs); /* we may be on a thread with another TLS */
 	char msg[1024];
 	const char *base = strrchr(file, '/');
 	int n = snprintf(msg, sizeof msg, "%s:%d: ", base ? base + 1 : file, line);
@@ -96,11 +106,11 @@ size_t first_diff(const void *a, const void *b, size_t len)
 
 long sys_(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	uint64_t before = rdfsbase();
+	uint64_t before = cpu_fs_base();
 	long r = libos_syscall(n, a1, a2, a3, a4, a5, a6);
-	uint64_t after = rdfsbase();
+	uint64_t after = cpu_fs_base();
 	if (after != before) {
-		wrfsbase(before);
+		set_cpu_fs_base(before);
 		FAIL("the FS base changed across syscall %ld: %#lx -> %#lx", n, (unsigned long)before, (unsigned long)after);
 	}
 	return r;
@@ -135,6 +145,7 @@ void boot(const struct boot_opts *o)
 	 * ends there, and the main stack (mem/4, at most 8 MiB) at the top. */
 	struct nabla_boot *b = (struct nabla_boot *)region;
 	b->abi_version = NABLA_ABI_VERSION;
+	b->flags = fs_host_call ? NABLA_BOOT_FS_HOST_CALL : 0;
 	b->mem_base = (uint64_t)(uintptr_t)region;
 	b->mem_size = mem;
 	b->va_size = va;
@@ -176,7 +187,14 @@ void boot(const struct boot_opts *o)
 		.heap_lo = (uintptr_t)b->image_end, .heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};
 	libos_init(b);
-	if (rdfsbase() != host_fs) FAIL("libos_init changed the FS base");
+	/* The libOS starts the app with no thread pointer; give it ours, as libc's start would.
+	 * Until then: no libc (its TLS is gone). */
+	guest.fs_after_init = cpu_fs_base();
+	long r = libos_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)host_fs, 0, 0, 0, 0);
+	if (r != 0 || cpu_fs_base() != host_fs) {
+		set_cpu_fs_base(host_fs);
+		FAIL("arch_prctl(ARCH_SET_FS, our TLS) after libos_init = %ld", r);
+	}
 }
 
 int run_to_exit(void (*fn)(void *), void *arg)
@@ -232,9 +250,9 @@ long spawn(int (*fn)(void *), void *arg, int flags, int *ctid)
 	size_t size = 256 << 10;
 	char *stack = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) FAIL("mmap of a thread stack: %s", strerror(errno));
-	uint64_t before = rdfsbase();
+	uint64_t before = cpu_fs_base();
 	long r = libos_clone(fn, stack + size, THREAD_FLAGS | CLONE_SETTLS | flags, arg, 0, (void *)host_fs, ctid);
-	if (rdfsbase() != before) FAIL("libos_clone changed the FS base");
+	if (cpu_fs_base() != before) FAIL("libos_clone changed the FS base");
 	return r;
 }
 
@@ -372,7 +390,7 @@ static _Noreturn void case_child(const struct test_case *c)
 		FAIL("the libOS exited with code %d; its stderr: \"%s\"", fake.exit_code, err);
 	}
 	c->fn();
-	if (rdfsbase() != host_fs) FAIL("the case ended with the FS base at %#lx, not the harness's", (unsigned long)rdfsbase());
+	if (cpu_fs_base() != host_fs) FAIL("the case ended with the FS base at %#lx, not the harness's", (unsigned long)cpu_fs_base());
 	_exit(0);
 }
 
@@ -424,17 +442,30 @@ static int run_case(const struct test_case *c)
 
 int main(int argc, char **argv)
 {
+	int has_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
+	fs_host_call = !has_fsgsbase;
+	if (argc > 1 && strncmp(argv[1], "--fs-base=", 10) == 0) {
+		const char *mode = argv[1] + 10;
+		if (strcmp(mode, "host-call") == 0) fs_host_call = 1;
+		else if (strcmp(mode, "cpu") == 0) fs_host_call = 0;
+		else if (strcmp(mode, "auto") != 0) {
+			fprintf(stderr, "--fs-base=%s: not auto, cpu or host-call\n", mode);
+			return 2;
+		}
+		argv++, argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s FIXTURES [CASE...]\n", argv[0]);
+		fprintf(stderr, "usage: libos-test [--fs-base=auto|cpu|host-call] FIXTURES [CASE...]\n");
 		return 2;
 	}
+	if (!fs_host_call && !has_fsgsbase) {
+		/* wrfsbase would fault: the tender gives such a host host-call mode instead. */
+		printf("FAIL harness: --fs-base=cpu on a host without FSGSBASE\n0 passed, 1 failed\n");
+		return 2;
+	}
+	printf("# fs-base: %s\n", fs_host_call ? "host-call" : "cpu");
 	fixtures = argv[1];
-	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
-		/* The libOS's thread switches need it, like the tender, which refuses such a host. */
-		printf("FAIL harness: this host does not enable FSGSBASE (rdfsbase/wrfsbase)\n0 passed, 1 failed\n");
-		return 2;
-	}
-	host_fs = rdfsbase();
+	host_fs = cpu_fs_base();
 	for (const struct test_case *const *c = __start_libos_cases; c < __stop_libos_cases; c++) {
 		if (ncases == sizeof cases / sizeof cases[0]) {
 			fprintf(stderr, "too many cases\n");

@@ -11,9 +11,13 @@
  * memory (boot()), so no case sees another's files, page bitmap or threads, and a crash or
  * hang (per-case alarm) is that case's FAIL line, not the end of the run.
  *
- * FS base: the libOS switches green threads with wrfsbase (sched.c) and serves
- * arch_prctl(ARCH_SET_FS) with it (proc.c); the harness's libc keeps its TLS at the FS base
- * too. So: host_fs is read once at start; sys() checks that the FS base after every
+ * FS base: the libOS sets it at boot (to 0), at every green-thread switch (sched.c) and at
+ * arch_prctl(ARCH_SET_FS) (proc.c), with wrfsbase or, in host-call mode, with the fake
+ * hc_set_fs (a real arch_prctl); the harness's libc keeps its TLS at the FS base too. The
+ * suite runs in the mode `libos-test --fs-base=cpu|host-call` names (default: cpu where the
+ * host has FSGSBASE), and reads and sets the FS base only through the kernel's arch_prctl,
+ * so it runs on any host. host_fs is read once at start; boot() gives it back to the libOS
+ * (as libc's start would) after libos_init cleared it; sys() checks that the FS base after every
  * libos_syscall is what it was before (else it restores it and fails the case, naming the
  * call); threads get host_fs as their TLS (CLONE_SETTLS), so libc works on them; hc_exit
  * and every failure put host_fs back before they longjmp; the runner checks it after each
@@ -102,9 +106,11 @@ long sys_(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 /* sys(SYS_x, args...): libos_syscall with the FS base checked around it. */
 #define sys(...) SYS_N_(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
 
-uint64_t rdfsbase(void);
-void wrfsbase(uint64_t fs);
+/* The FS base as the kernel has it (arch_prctl, no libc: safe with any FS base). */
+uint64_t cpu_fs_base(void);
+void set_cpu_fs_base(uint64_t fs);
 extern uint64_t host_fs; /* the harness's own TLS, read at start */
+extern int fs_host_call; /* booted with NABLA_BOOT_FS_HOST_CALL (--fs-base=host-call) */
 
 /* ---- booting ---- */
 
@@ -124,6 +130,7 @@ struct guest {
 	char *region;
 	size_t size;
 	uintptr_t heap_lo, heap_hi; /* where the libOS's heap may lie: [image_end, stack_top - stack_size) */
+	uint64_t fs_after_init;     /* the FS base libos_init left */
 	int disk_fd;
 	int wire; /* with boot_opts.net: the host side of the fake tap, one frame per datagram */
 };
@@ -149,6 +156,7 @@ struct fake {
 	uint64_t slept_ns;      /* total time asked of hc_sleep */
 	long net_waits;         /* hc_net_wait calls */
 	long net_reads, net_writes; /* hc_net_read and hc_net_write calls */
+	long fs_sets;           /* hc_set_fs calls */
 };
 extern struct fake fake;
 

@@ -171,23 +171,65 @@ TEST(rt_sigaction_writes_only_a_kernel_sigaction)
 		if (buf[i] != 0xee) FAIL("byte %zu past the 32-byte struct k_sigaction was written", i);
 }
 
-/* The thread pointer moves with wrfsbase: only raw calls (no libc) until it is back. */
+/* The thread pointer moves: only raw calls (no libc) until it is back. */
 TEST(arch_prctl_sets_and_gets_the_fs_base)
 {
 	boot(0);
 	static uint64_t tcb[8] __attribute__((aligned(64)));
-	uint64_t got = 0, saved = rdfsbase();
+	uint64_t got = 0, saved = cpu_fs_base();
 	long set = libos_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)tcb, 0, 0, 0, 0);
-	uint64_t now = rdfsbase();
+	uint64_t now = cpu_fs_base();
 	long get = libos_syscall(SYS_arch_prctl, ARCH_GET_FS, (long)&got, 0, 0, 0, 0);
 	long back = libos_syscall(SYS_arch_prctl, ARCH_SET_FS, (long)saved, 0, 0, 0, 0);
-	CHECK_EQ(rdfsbase(), host_fs);
+	CHECK_EQ(cpu_fs_base(), host_fs);
 	CHECK_EQ(set, 0);
 	CHECK_EQ(now, (uint64_t)(uintptr_t)tcb);
 	CHECK_EQ(get, 0);
 	CHECK_EQ(got, (uint64_t)(uintptr_t)tcb);
 	CHECK_EQ(back, 0);
 	CHECK_ERR(sys(SYS_arch_prctl, 0x9999, 0), EINVAL);
+}
+
+TEST(arch_prctl_outside_user_space_is_eperm_and_changes_nothing)
+{
+	boot(0);
+	uint64_t got = 0;
+	CHECK_ERR(sys(SYS_arch_prctl, ARCH_SET_FS, 1UL << 47), EPERM); /* sys() checks the FS base stayed */
+	CHECK_ERR(sys(SYS_arch_prctl, ARCH_SET_FS, -4096L), EPERM);
+	CHECK_OK(sys(SYS_arch_prctl, ARCH_GET_FS, &got));
+	CHECK_EQ(got, host_fs);
+}
+
+TEST(the_app_starts_with_no_fs_base)
+{
+	boot(0);
+	CHECK_EQ(guest.fs_after_init, 0);
+}
+
+/* cpu mode: wrfsbase, never the host call (the filter would kill it); host-call mode: the
+ * pinned hypercall at boot, arch_prctl and every switch. */
+static int yield_once(void *arg)
+{
+	(void)arg;
+	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+TEST(the_fs_base_is_set_the_way_the_boot_flag_says)
+{
+	boot(0);
+	long at_boot = fake.fs_sets; /* libos_init's clear, and boot() giving ours back */
+	CHECK_OK(spawn(yield_once, 0, 0, 0));
+	sys(SYS_sched_yield);
+	sys(SYS_sched_yield);
+	long switching = fake.fs_sets - at_boot;
+	if (fs_host_call) {
+		CHECK_EQ(at_boot, 2);
+		CHECK(switching >= 3); /* to the thread, back, to it, back (or it ended) */
+	} else {
+		CHECK_EQ(at_boot, 0);
+		CHECK_EQ(switching, 0);
+	}
 }
 
 TEST(libos_panic_on_an_abi_mismatch)

@@ -89,9 +89,9 @@ static uint64_t child_fs;
 static int read_fs_base(void *arg)
 {
 	(void)arg;
-	child_fs = rdfsbase();
+	child_fs = cpu_fs_base();
 	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0); /* back to main and here again */
-	child_fs = child_fs == rdfsbase() ? child_fs : 1;
+	child_fs = child_fs == cpu_fs_base() ? child_fs : 1;
 	return 0;
 }
 
@@ -102,12 +102,13 @@ TEST(clone_settls_gives_the_child_its_fs_base_and_keeps_ours)
 	tcb[0] = (uint64_t)(uintptr_t)tcb; /* a self pointer, as a TCB has */
 	char *stack = mmap(0, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK_OK(libos_clone(read_fs_base, stack + 65536, THREAD_FLAGS | CLONE_SETTLS, 0, 0, tcb, 0));
-	CHECK_EQ(rdfsbase(), host_fs);
+	CHECK_EQ(cpu_fs_base(), host_fs);
 	sys(SYS_sched_yield); /* sys() fails the case if our FS base did not come back */
 	CHECK_EQ(child_fs, (uint64_t)(uintptr_t)tcb);
 	sys(SYS_sched_yield);
 	CHECK_EQ(child_fs, (uint64_t)(uintptr_t)tcb); /* still its own after a switch */
-	CHECK_EQ(rdfsbase(), host_fs);
+	CHECK_EQ(cpu_fs_base(), host_fs);
+	CHECK_ERR(libos_clone(read_fs_base, stack + 65536, THREAD_FLAGS | CLONE_SETTLS, 0, 0, (void *)(1UL << 47), 0), EPERM);
 }
 
 static int count_up(void *arg)

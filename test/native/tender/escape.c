@@ -2,6 +2,8 @@
  * escape CASE: says what it tries, then issues one raw syscall the policy forbids. The
  * tender's filter must kill it (SIGSYS, a shell shows 159) before the call returns; if it
  * returns, the guest prints ESCAPED and exits 0, and the test fails.
+ * `escape arch-prctl-set-fs` is the one call that depends on the host: allowed (exit 0)
+ * with --fs-base=host-call, killed with --fs-base=cpu.
  */
 #include "guest.h"
 
@@ -45,6 +47,16 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
     else if (seq(c, "pread64-fd1")) r = sys6(NR_pread64, 1, (long)buf, 1, 0, 0, 0);
     else if (seq(c, "ppoll-nfds1")) r = sys6(NR_ppoll, (long)buf, 1, (long)&t, 0, 8, 0);
     else if (seq(c, "exit")) r = sys(NR_exit, 0, 0, 0);
+    /* With --fs-base=host-call only arch_prctl(ARCH_SET_FS, any) is allowed. */
+    else if (seq(c, "arch-prctl-set-gs")) r = sys(NR_arch_prctl, ARCH_SET_GS, NABLA_BOOT_ADDR, 0);
+    else if (seq(c, "arch-prctl-get-fs")) r = sys(NR_arch_prctl, ARCH_GET_FS, buf, 0);
+    else if (seq(c, "arch-prctl-set-cpuid")) r = sys(NR_arch_prctl, ARCH_SET_CPUID, 0, 0);
+    else if (seq(c, "arch-prctl-set-fs-high")) r = sys(NR_arch_prctl, 0x100000000L | ARCH_SET_FS, NABLA_BOOT_ADDR, 0);
+    else if (seq(c, "arch-prctl-set-fs")) {
+        r = sys(NR_arch_prctl, ARCH_SET_FS, NABLA_BOOT_ADDR, 0);
+        puts1("arch_prctl(ARCH_SET_FS) returned "), putx((uint64_t)r), puts1("\n");
+        return r != 0;
+    }
     /* With --net (fds 4, the tap, and 5, its epoll set): only read/write 4 and epoll_pwait 5. */
     else if (seq(c, "read-fd0")) r = sys(NR_read, 0, buf, 1);
     else if (seq(c, "read-fd5")) r = sys(NR_read, 5, buf, 1);

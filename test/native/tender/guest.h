@@ -15,8 +15,10 @@ enum {
     NR_pread64 = 17, NR_write = 1, NR_mmap = 9, NR_ptrace = 101, NR_kill = 62, NR_socket = 41,
     NR_execve = 59, NR_exit = 60, NR_mount = 165, NR_clock_gettime = 228, NR_exit_group = 231,
     NR_openat = 257, NR_ppoll = 271, NR_bpf = 321, NR_io_uring_setup = 425, NR_read = 0, NR_epoll_ctl = 233,
-    NR_epoll_pwait = 281,
+    NR_epoll_pwait = 281, NR_arch_prctl = 158,
 };
+/* arch_prctl codes (Linux asm/prctl.h) */
+enum { ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_SET_CPUID = 0x1012 };
 #define AT_NULL 0
 #define AT_PHDR 3
 #define AT_PAGESZ 6

@@ -39,6 +39,10 @@ guest pie hello -fpie -static-pie -DGUEST_NO_NOTE  # ET_DYN (refused before the 
 echo 'just text' >"$G/notelf"
 cp "$G/hello" "$G/arm64" && printf '\267\000' | dd of="$G/arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # e_machine
 head -c 1000 "$G/hello" >"$G/trunc" # headers whole, the text segment cut off
+$CC -O2 -Wall -Werror -o "$G/probe" "$HERE/probe.c" || { echo "FAIL build probe"; exit 1; }
+has_fsgsbase=0
+"$G/probe" fsgsbase && has_fsgsbase=1
+echo "# host: FSGSBASE $([ $has_fsgsbase = 1 ] && echo yes || echo no), 32-bit syscall entry $("$G/probe" int80 2>/dev/null && echo yes || echo no)"
 printf 'nabla disk line 1\nline 2\n' >"$W/disk.txt"
 mkdir -p "$W/adir"
 rm -f "$W/secret" && printf x >"$W/secret" && chmod 000 "$W/secret"
@@ -56,6 +60,7 @@ result() { # result NAME OK DETAIL
 
 # case_ NAME STATUS EXPECT CMD...: runs CMD (stdout+stderr to LOG/TAG.NAME), wants exit
 # STATUS and every line of EXPECT in the output (a line starting with ! must be absent).
+# $note, if set, is the ok line's detail (it is cleared after).
 case_() {
     name=$1 want=$2 expect=$3
     shift 3
@@ -73,7 +78,8 @@ case_() {
     done <<EOF
 $expect
 EOF
-    if [ -z "$why" ]; then result "$name" 1; else result "$name" 0 "$why; output: $(head -c 300 "$out" | tr '\n' '|')"; fi
+    if [ -z "$why" ]; then result "$name" 1 "${note:-}"; else result "$name" 0 "$why; output: $(head -c 300 "$out" | tr '\n' '|')"; fi
+    note=
 }
 
 # status_case NAME WX [FLAGS...]: a guest sleeping in ppoll, seen from outside: the filter
@@ -114,23 +120,17 @@ strace_case() {
         { result strace-after-filter 0 "strace failed: $(head -c 300 "$LOG/$tag.strace-err" | tr '\n' '|')"; return; }
     after=$(awk '/seccomp\(SECCOMP_SET_MODE_FILTER/ { on = 1; next }
                  on && $2 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $2); print $2 }' "$LOG/$tag.strace" | sort -u | tr '\n' ' ')
-    bad=$(echo "$after" | tr ' ' '\n' | grep -vxE 'write|exit_group|clock_gettime|ppoll|pread64|rt_sigreturn|' | tr '\n' ' ')
+    allowed='write|exit_group|clock_gettime|ppoll|pread64|rt_sigreturn|'
+    [ "$mode" = host-call ] && allowed="${allowed}arch_prctl|"
+    bad=$(echo "$after" | tr ' ' '\n' | grep -vxE "$allowed" | tr '\n' ' ')
     ok=0
     grep -q 'seccomp(SECCOMP_SET_MODE_FILTER.* = 0' "$LOG/$tag.strace" && [ -n "$after" ] && [ -z "$bad" ] && ok=1
     result strace-after-filter $ok "after seccomp(): ${after}${bad:+(not allowed: $bad)}"
 }
 
-for T in "$@"; do
-    case $T in /*) ;; *) T=$START/$T ;; esac
-    tag=$(basename "$T")
-    E="trying
-!ESCAPED"
-    if [ "$tag" = nabla-run ]; then # the one images ship: must run in a FROM-scratch image
-        hdr=$(readelf -hlW "$T" 2>&1)
-        ok=0
-        echo "$hdr" | grep -q 'Type: *DYN' && ! echo "$hdr" | grep -q INTERP && ok=1
-        result static-pie $ok "$(echo "$hdr" | grep -E 'Type:|INTERP' | tr -s ' \n' '  ')"
-    fi
+# Cases whose outcome may depend on how the libOS sets thread pointers (--fs-base, here
+# through $NABLA_FS_BASE as `docker run -e` would give it): run once per mode the host has.
+mode_cases() {
     # Guests that run.
     case_ hello 0 "Hello from a nabla guest!" "$T" "$G/hello"
     case_ exit3 3 "" "$T" "$G/exit3"
@@ -145,22 +145,30 @@ disk_fd=3 disk_size=25 disk: nabla disk line 1
     case_ bootinfo-mem8 0 "mem_size=8388608
 argv: --x-exec-heap
 !FAIL" "$T" --mem=8 -- "$G/bootinfo" -- --x-exec-heap
-    case_ policy 0 "write fd=1|2
-clock_gettime clockid=REALTIME|MONOTONIC
-ppoll nfds=0
-exit_group
-rt_sigreturn
-!pread64" "$T" --print-policy
-    case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
     status_case seccomp-status 0
     status_case exec-heap some --x-exec-heap
     strace_case
 
     # Escapes: each issues one forbidden syscall and must die by SIGSYS (159).
     for c in openat execve socket ptrace mount kill bpf io_uring_setup write-fd3 write-fd0 write-fd1-high \
-        clock-cputime mmap pread64-fd1 ppoll-nfds1 exit x32 int80; do
+        clock-cputime mmap pread64-fd1 ppoll-nfds1 exit x32 \
+        arch-prctl-set-gs arch-prctl-get-fs arch-prctl-set-cpuid arch-prctl-set-fs-high; do
         case_ "escape-$c" 159 "$E" "$T" --disk="$W/disk.txt" "$G/escape" "$c"
     done
+    # i386 `int $0x80` is read with i386 numbers: the filter's arch check kills it (159);
+    # a host without 32-bit entry never lets the kernel see it: the CPU faults first (139).
+    if "$G/probe" int80 2>/dev/null; then
+        case_ escape-int80 159 "$E" "$T" "$G/escape" int80
+    else
+        note="refused by the CPU (SIGSEGV): this host has no 32-bit syscall entry"
+        case_ escape-int80 139 "$E" "$T" "$G/escape" int80
+    fi
+    # The one call that depends on the FS-base mode.
+    if [ "$mode" = host-call ]; then
+        case_ arch-prctl-set-fs 0 "arch_prctl(ARCH_SET_FS) returned 0x0" "$T" "$G/escape" arch-prctl-set-fs
+    else
+        case_ arch-prctl-set-fs 159 "$E" "$T" "$G/escape" arch-prctl-set-fs
+    fi
 
     # The trap path: calls from outside the hypercall code go to the guest's SIGSYS handler
     # and never reach the host; a forbidden call from inside it still dies by SIGSYS.
@@ -169,6 +177,7 @@ execve -> 1059
 write -> 1001
 ptrace -> 1101
 mount -> 1165
+arch_prctl -> 1158
 !ESCAPED" "$T" "$G/trap"
     case_ trap-gadget 159 "$E" "$T" "$G/trap" gadget
     # --libos: a program without a libOS of its own is loaded beside one (this stand-in
@@ -180,6 +189,57 @@ mount -> 1165
         "$T" --libos="$G/nonote" "$G/nonote"
     case_ libos-overlap 125 "overlap" "$T" --libos="$G/hello" "$G/nonote"
     case_ libos-empty 125 "nabla-run: --libos= needs a PATH" "$T" --libos= "$G/nonote"
+}
+
+for T in "$@"; do
+    case $T in /*) ;; *) T=$START/$T ;; esac
+    tender=$(basename "$T")
+    tag=$tender
+    E="trying
+!ESCAPED"
+    if [ "$tag" = nabla-run ]; then # the one images ship: must run in a FROM-scratch image
+        hdr=$(readelf -hlW "$T" 2>&1)
+        ok=0
+        echo "$hdr" | grep -q 'Type: *DYN' && ! echo "$hdr" | grep -q INTERP && ok=1
+        result static-pie $ok "$(echo "$hdr" | grep -E 'Type:|INTERP' | tr -s ' \n' '  ')"
+    fi
+    for mode in cpu host-call; do
+        tag=$tender@$mode
+        if [ $mode = cpu ] && [ "$has_fsgsbase" = 0 ]; then
+            echo "skip $tag all: this host has no FSGSBASE, so --fs-base=cpu cannot run here"
+            continue
+        fi
+        NABLA_FS_BASE=$mode
+        export NABLA_FS_BASE
+        mode_cases
+        unset NABLA_FS_BASE
+    done
+    tag=$tender
+
+    # The policy: this host's, each mode's, and every host's (the image label).
+    case_ policy 0 "write fd=1|2
+clock_gettime clockid=REALTIME|MONOTONIC
+ppoll nfds=0
+exit_group
+rt_sigreturn
+!pread64" "$T" --print-policy
+    case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
+    case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
+![only on" "$T" --print-policy --fs-base=host-call
+    case_ policy-any-host 0 "rt_sigreturn
+arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE]" "$T" --print-policy=any-host
+    case_ fs-base-flag-wins 0 "arch_prctl code=ARCH_SET_FS" env NABLA_FS_BASE=cpu "$T" --fs-base=host-call --print-policy
+    case_ fs-base-bad 125 "nabla-run: --fs-base=fast: not auto, cpu or host-call" "$T" --fs-base=fast "$G/hello"
+    case_ fs-base-env-bad 125 "nabla-run: NABLA_FS_BASE=fast: not auto, cpu or host-call" env NABLA_FS_BASE=fast "$T" "$G/hello"
+    if [ "$has_fsgsbase" = 1 ]; then
+        case_ policy-cpu 0 "rt_sigreturn
+!arch_prctl" "$T" --print-policy --fs-base=cpu
+        case_ policy-auto 0 "!arch_prctl" "$T" --print-policy
+    else
+        case_ policy-cpu 125 "nabla-run: --fs-base=cpu: this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9); use --fs-base=auto" \
+            "$T" --fs-base=cpu "$G/hello"
+        case_ policy-auto 0 "arch_prctl code=ARCH_SET_FS" "$T" --print-policy
+    fi
 
     # The loader and the CLI refuse bad input: exit 125, one line naming the problem.
     case_ no-file 125 "nabla-run: $W/nope: cannot open: No such file or directory" "$T" "$W/nope"
@@ -188,7 +248,7 @@ mount -> 1165
     case_ truncated 125 "nabla-run: $G/trunc: segment at 0x4
 lies outside the file" "$T" "$G/trunc"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
-    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 2" "$T" "$G/abi1"
+    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 3" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
     case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"
     case_ below-guest 125 "nabla-run: $G/low: segment at 0x10000 lies below guest memory" "$T" "$G/low"
