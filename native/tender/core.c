@@ -90,10 +90,10 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
     uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
     if (need == 0)
         errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
-    if (o->mem_mib < need && o->mem_limit_mib)
+    if (o->mem_mib < need && o->mem_lowered && o->mem_asked_mib >= need)
         errx(TENDER_EXIT, "%s: needs at least %lu MiB of guest memory, but the container's memory limit (%lu MiB) "
                           "leaves %lu: give the container at least %lu MiB (docker run --memory)",
-             o->kernel, need, o->mem_limit_mib, o->mem_mib, o->mem_limit_mib - o->mem_mib + need);
+             o->kernel, need, o->mem_limit_mib, o->mem_mib, memlimit_for(need));
     if (o->mem_mib < need)
         errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
     guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
@@ -134,7 +134,7 @@ int tender_run(const struct tender_opts *given)
         policy_print(&policy);
         return 0;
     }
-    enum fs_base fs_base = fs_base_resolve(o->fs_base);
+    enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
     fs_base_rules(&policy, fs_base);
     if (o->print_policy) {
         policy_print(&policy);

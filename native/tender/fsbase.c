@@ -33,14 +33,15 @@ int fs_base_host_has_fsgsbase(void)
     return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 }
 
-enum fs_base fs_base_resolve(enum fs_base mode)
+enum fs_base fs_base_resolve(enum fs_base mode, const char *source)
 {
     int has = fs_base_host_has_fsgsbase();
     if (mode == FS_BASE_AUTO)
         return has ? FS_BASE_CPU : FS_BASE_HOST_CALL;
     if (mode == FS_BASE_CPU && !has)
-        errx(TENDER_EXIT, "--fs-base=cpu: this CPU or kernel does not let user space set the FS base "
-                          "(FSGSBASE, Linux >= 5.9); use --fs-base=auto");
+        errx(TENDER_EXIT, "%scpu: this CPU or kernel does not let user space set the FS base "
+                          "(FSGSBASE, Linux >= 5.9); use %sauto",
+             source, source);
     return mode;
 }
 
@@ -54,8 +55,9 @@ void fs_base_rules(struct policy *p, enum fs_base mode)
         policy_add(p, set_fs_rule);
 }
 
-/* Every host's policy in one: the rule some hosts get, marked as such (the image label). */
+/* Every host's policy in one: the rule some hosts get, marked as such (the image label).
+ * NABLA_FS_BASE=host-call (docker run -e, or an image's own env) gives it anywhere. */
 void fs_base_rules_any_host(struct policy *p)
 {
-    policy_add_only_on(p, set_fs_rule, "hosts without FSGSBASE");
+    policy_add_only_on(p, set_fs_rule, "hosts without FSGSBASE, or with NABLA_FS_BASE=host-call");
 }

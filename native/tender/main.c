@@ -53,10 +53,8 @@ static uint64_t parse_mem(const char *s)
 int main(int argc, char **argv)
 {
     program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
-    struct tender_opts o = { .mem_mib = 256 };
-    const char *env_fs_base = getenv("NABLA_FS_BASE");
-    if (env_fs_base)
-        o.fs_base = fs_base_parse(env_fs_base, "NABLA_FS_BASE=");
+    struct tender_opts o = { .mem_mib = 256, .fs_base_source = "--fs-base=" };
+    const char *fs_base = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -90,7 +88,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--x-exec-heap") == 0) {
             o.exec_heap = 1;
         } else if (strncmp(a, "--fs-base=", 10) == 0) {
-            o.fs_base = fs_base_parse(a + 10, "--fs-base=");
+            fs_base = a + 10;
         } else if (strcmp(a, "--print-policy") == 0) {
             o.print_policy = 1;
         } else if (strcmp(a, "--print-policy=any-host") == 0) {
@@ -102,6 +100,10 @@ int main(int argc, char **argv)
             errx(TENDER_EXIT, "unknown option %s (see nabla-run --help)", a);
         }
     }
+    if (!fs_base && (fs_base = getenv("NABLA_FS_BASE")))
+        o.fs_base_source = "NABLA_FS_BASE=";
+    if (fs_base)
+        o.fs_base = fs_base_parse(fs_base, o.fs_base_source);
     if (i < argc) {
         o.kernel = argv[i];
         o.argv = &argv[i];

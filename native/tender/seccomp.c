@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -159,10 +160,20 @@ void seccomp_install(const struct policy *p, const struct nabla_note *libos)
         err(TENDER_EXIT, "prctl(PR_SET_NO_NEW_PRIVS) failed");
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, 0, &prog) == 0)
         return;
-    /* Never run the guest without its filter: say why there is none, and stop. */
-    if (errno == ENOSYS || errno == EINVAL)
+    /* Never run the guest without its filter: say why there is none, and stop. The guest's
+     * handlers are in place already (trap_install): no signal may run them now. */
+    int error = errno;
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    errno = error;
+    if (errno == ENOSYS)
         errx(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed (%s): this kernel has no seccomp filters "
                           "(it needs CONFIG_SECCOMP_FILTER, Linux >= 4.14); the guest will not run without one",
+             strerror(errno));
+    if (errno == EINVAL)
+        errx(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed (%s): this kernel has no seccomp filters, or it "
+                          "refused nabla-run's filter program; the guest will not run without one",
              strerror(errno));
     if (errno == EPERM || errno == EACCES)
         errx(TENDER_EXIT, "seccomp(SECCOMP_SET_MODE_FILTER) failed (%s): the container runtime or a security "

@@ -30,7 +30,9 @@ enum fs_base { FS_BASE_AUTO, FS_BASE_CPU, FS_BASE_HOST_CALL };
 
 struct tender_opts {
     uint64_t mem_mib;
-    uint64_t mem_limit_mib; /* set when the container's memory limit lowered mem_mib (memlimit.c) */
+    int mem_lowered;        /* the container's memory limit lowered mem_mib (memlimit.c) ... */
+    uint64_t mem_limit_mib; /* ... this limit, */
+    uint64_t mem_asked_mib; /* ... from this --mem */
     const char *disk;     /* --disk=PATH or NULL */
     const char *libos;    /* --libos=PATH or NULL (the libOS is linked into the kernel) */
     const char *net;      /* --net=TAP or NULL */
@@ -40,6 +42,7 @@ struct tender_opts {
     const char *net_mac;  /* --net-mac=xx:xx:xx:xx:xx:xx */
     int exec_heap;        /* --x-exec-heap */
     enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
+    const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
     int print_policy;     /* --print-policy: 1 this host's, PRINT_POLICY_ANY_HOST every host's */
     const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
     int argc;             /* guest argv, argv[0] == kernel */
@@ -103,7 +106,7 @@ void seccomp_install(const struct policy *p, const struct nabla_note *libos);
 /* fsbase.c: wrfsbase, or the pinned arch_prctl hypercall where the host lacks FSGSBASE. */
 enum fs_base fs_base_parse(const char *value, const char *source);
 int fs_base_host_has_fsgsbase(void);
-enum fs_base fs_base_resolve(enum fs_base mode); /* auto → this host's; cpu where impossible → exit */
+enum fs_base fs_base_resolve(enum fs_base mode, const char *source); /* auto → this host's; cpu where impossible → exit */
 void fs_base_rules(struct policy *p, enum fs_base resolved);
 void fs_base_rules_any_host(struct policy *p);
 
@@ -130,8 +133,10 @@ void guest_map(uint64_t va_size, int exec_heap);
 void boot_write(struct nabla_boot *boot);
 uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
 
-/* memlimit.c: lowers o->mem_mib to what the container's cgroup memory limit leaves. */
+/* memlimit.c: lowers o->mem_mib to what the container's cgroup memory limit leaves;
+ * memlimit_for: the smallest limit that leaves mem_mib. */
 void memlimit_fit(struct tender_opts *o);
+uint64_t memlimit_for(uint64_t mem_mib);
 
 /* core.c */
 int tender_run(const struct tender_opts *o);

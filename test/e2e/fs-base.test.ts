@@ -22,7 +22,7 @@ const PYTHON = 'nabla-e2e/fsb-threads-python:1';
 const HTTP = 'nabla-e2e/fsb-http-c:1';
 const NETWORK = 'nabla-e2e-fsb';
 const SUBNET = '10.91.0.0/24';
-const SET_FS_LABEL = 'arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE]';
+const SET_FS_LABEL = 'arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE, or with NABLA_FS_BASE=host-call]';
 
 beforeAll(async () => {
   const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', name);

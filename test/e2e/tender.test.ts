@@ -41,7 +41,7 @@ const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'exec-heap', 'trap-
   'libos-beside'];
 /** Once per tender: the policy printouts (this host's, each mode's, every host's) and a big guest. */
 const POLICY = ['beyond-mem-fits', 'policy', 'policy-disk', 'policy-host-call', 'policy-any-host', 'fs-base-flag-wins',
-  'policy-cpu', 'policy-auto'];
+  'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto'];
 
 const out = tempDir('nabla-e2e-tender-');
 const scratchImage = 'nabla-e2e/tender-scratch:1';

@@ -227,17 +227,21 @@ rt_sigreturn
     case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
 ![only on" "$T" --print-policy --fs-base=host-call
     case_ policy-any-host 0 "rt_sigreturn
-arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE]" "$T" --print-policy=any-host
+arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE, or with NABLA_FS_BASE=host-call]" "$T" --print-policy=any-host
     case_ fs-base-flag-wins 0 "arch_prctl code=ARCH_SET_FS" env NABLA_FS_BASE=cpu "$T" --fs-base=host-call --print-policy
     case_ fs-base-bad 125 "nabla-run: --fs-base=fast: not auto, cpu or host-call" "$T" --fs-base=fast "$G/hello"
     case_ fs-base-env-bad 125 "nabla-run: NABLA_FS_BASE=fast: not auto, cpu or host-call" env NABLA_FS_BASE=fast "$T" "$G/hello"
+    case_ fs-base-flag-wins-over-a-bad-env 0 "arch_prctl code=ARCH_SET_FS" env NABLA_FS_BASE=fast "$T" --fs-base=host-call --print-policy
     if [ "$has_fsgsbase" = 1 ]; then
         case_ policy-cpu 0 "rt_sigreturn
 !arch_prctl" "$T" --print-policy --fs-base=cpu
+        case_ policy-cpu-env 0 "!arch_prctl" env NABLA_FS_BASE=cpu "$T" --print-policy
         case_ policy-auto 0 "!arch_prctl" "$T" --print-policy
     else
         case_ policy-cpu 125 "nabla-run: --fs-base=cpu: this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9); use --fs-base=auto" \
             "$T" --fs-base=cpu "$G/hello"
+        case_ policy-cpu-env 125 "nabla-run: NABLA_FS_BASE=cpu: this CPU or kernel does not let user space set the FS base (FSGSBASE, Linux >= 5.9); use NABLA_FS_BASE=auto" \
+            env NABLA_FS_BASE=cpu "$T" "$G/hello"
         case_ policy-auto 0 "arch_prctl code=ARCH_SET_FS" "$T" --print-policy
     fi
 
