@@ -32,8 +32,9 @@ beforeAll(async () => {
     writeFiles(path.join(work, 'threads-python'), {
       'main.py': [
         'import queue, threading',
-        'q, lock, total = queue.Queue(), threading.Lock(), [0]',
+        'q, lock, total, all_here = queue.Queue(), threading.Lock(), [0], threading.Barrier(8)',
         'def work(n):',
+        '    all_here.wait()  # all 8 alive at once: each with its own identity',
         '    for i in range(1, 2001):',
         '        with lock:',
         '            total[0] += i * n',
@@ -92,7 +93,7 @@ describe.each(FS_BASE_MODES)('apps with threads, FS base by $mode', ({ mode, run
     expect(result.exitCode, result.stderr).toBe(0);
   });
 
-  it('Python: 8 threads under a lock, each with its own identity', async () => {
+  it('Python: 8 threads meet at a barrier, then add under a lock', async () => {
     const result = await run(PYTHON);
     expect(result.stdout).toBe('python threads: 72036000 8'); // (1+…+8) × (1+…+2000)
     expect(result.exitCode, result.stderr).toBe(0);
