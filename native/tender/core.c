@@ -7,6 +7,8 @@
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +109,19 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
     return with_libos;
 }
 
+/* A core file would hold the guest's memory, written by the kernel as root into the
+ * working directory, or handed to the host's crash handler when core_pattern is a pipe:
+ * none, whatever `docker run --ulimit core=` says. Not dumpable also keeps other processes
+ * of the same user from ptrace or /proc/PID/mem on us. */
+static void no_core_dumps(void)
+{
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        err(TENDER_EXIT, "prctl(PR_SET_DUMPABLE, 0) failed");
+    struct rlimit none = { 0, 0 };
+    if (setrlimit(RLIMIT_CORE, &none) != 0)
+        err(TENDER_EXIT, "setrlimit(RLIMIT_CORE, 0) failed");
+}
+
 /* Whatever the container gave us (NET_ADMIN for --net-from, root's defaults) is not the
  * guest's: every capability goes before the filter. */
 static void drop_capabilities(void)
@@ -165,6 +180,7 @@ int tender_run(const struct tender_opts *given)
     disk_open(&boot, o->disk);
     net_open(&boot, o->net, &net);
     drop_capabilities();
+    no_core_dumps();
     boot_write(&boot);
     uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 

@@ -29,8 +29,10 @@ static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
     return off <= img->file_size && len <= img->file_size - off;
 }
 
-/* Reads the NABLA note from one PT_NOTE into img->note; 1 if found, 0 if it holds none. */
-static int read_note(struct elf_image *img, const Elf64_Phdr *ph)
+/* Reads the NABLA note from one PT_NOTE into img->note (img->has_note). There must be at
+ * most one in the file: an app linked before the libOS could otherwise bring its own and,
+ * the first one winning, choose the hypercall range and trap handler. */
+static void read_note(struct elf_image *img, const Elf64_Phdr *ph)
 {
     uint64_t a = ph->p_align == 8 ? 8 : 4, size = ph->p_filesz, pos = 0; /* offsets inside the note */
     const uint8_t *notes = img->file + ph->p_offset;
@@ -44,6 +46,9 @@ static int read_note(struct elf_image *img, const Elf64_Phdr *ph)
             errx(TENDER_EXIT, "%s: malformed PT_NOTE", img->path);
         if (n.n_namesz == sizeof NABLA_NOTE_NAME && n.n_type == NABLA_NOTE_ABI &&
             memcmp(notes + pos + sizeof n, NABLA_NOTE_NAME, sizeof NABLA_NOTE_NAME) == 0) {
+            uint64_t at = ph->p_offset + pos; /* two PT_NOTEs may show the same bytes */
+            if (img->has_note && at != img->note_offset)
+                errx(TENDER_EXIT, "%s: more than one NABLA ABI note: a unikernel has exactly one, the libOS's", img->path);
             uint32_t v;
             if (n.n_descsz < 4)
                 errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
@@ -54,13 +59,13 @@ static int read_note(struct elf_image *img, const Elf64_Phdr *ph)
             if (n.n_descsz != sizeof img->note)
                 errx(TENDER_EXIT, "%s: malformed NABLA ABI note", img->path);
             memcpy(&img->note, notes + desc, sizeof img->note);
-            return 1;
+            img->has_note = 1;
+            img->note_offset = at;
         }
         pos = ALIGN_UP(desc + n.n_descsz, a);
         if (pos > size)
             break;
     }
-    return 0;
 }
 
 static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
@@ -144,8 +149,8 @@ void elf_open(struct elf_image *img, const char *path)
             errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP); link the unikernel with -static", f);
         else if (ph.p_type == PT_LOAD)
             check_load(img, &ph);
-        else if (ph.p_type == PT_NOTE && !img->has_note)
-            img->has_note = read_note(img, &ph);
+        else if (ph.p_type == PT_NOTE)
+            read_note(img, &ph);
     }
     if (img->nloads == 0)
         errx(TENDER_EXIT, "%s: no PT_LOAD segment", f);

@@ -67,6 +67,7 @@ struct elf_image {
     int nloads;
     struct elf_load loads[ELF_MAX_LOADS];
     int has_note;      /* it holds a libOS: its NABLA note follows */
+    uint64_t note_offset; /* where in the file */
     struct nabla_note note;
 };
 #define TRAP_STACK_MIN (16 * 1024UL) /* a signal frame with the xsave area, and room to work */

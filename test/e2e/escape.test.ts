@@ -6,10 +6,11 @@
  * host acts. All of it in both FS-base modes (NABLA_FS_BASE, as a user would set it): the
  * host-call mode allows one more call, arch_prctl(ARCH_SET_FS), and nothing else with it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nabla, repoRoot } from '../helpers/cli.js';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { FS_BASE_MODES } from '../helpers/host.js';
 
 const IMAGE = 'nabla-e2e/escape:1';
@@ -92,5 +93,44 @@ describe.each(FS_BASE_MODES)('escape attempts, FS base by $mode', ({ mode, runs 
       expect(result.stdout).toBe('');
       expect(result.exitCode).toBe(SIGSYS_EXIT);
     }
+  });
+});
+
+describe('no core files of guest memory', () => {
+  // With a core limit (`--ulimit core=-1`, or a daemon started with LimitCORE=infinity) the
+  // kernel would write the guest's memory as root into the working directory, or hand it to
+  // the host's crash handler. The tender is not dumpable and sets RLIMIT_CORE to 0.
+  test.each([
+    ['hypercall-write-fd3', SIGSYS_EXIT], // the filter's own kill
+    ['stack-overflow', 128 + 11], // SIGSEGV
+  ])('%s under --ulimit core=-1 leaves no core file in the container', async (name, status) => {
+    const container = `nabla-e2e-core-${name}`;
+    await execa('docker', ['rm', '-f', container], { reject: false });
+    const run = await execa('docker', ['run', '--name', container, '--network', 'none', '--ulimit', 'core=-1', IMAGE, name],
+      { reject: false });
+    expect(run.exitCode).toBe(status);
+    const diff = await execa('docker', ['diff', container], { reject: false });
+    await execa('docker', ['rm', '-f', container], { reject: false });
+    expect(diff.exitCode, diff.stderr).toBe(0);
+    expect(diff.stdout.split('\n').filter((line) => /core/.test(line))).toEqual([]);
+  });
+});
+
+describe('a NABLA note of the app\'s own', () => {
+  // It names the hypercall range and the trap handler the tender wires up: an app linked
+  // before the libOS could bring one that wins. The build refuses two; so does nabla-run.
+  test('fails the build, naming the cause', async () => {
+    const app = writeFiles(tempDir('nabla-e2e-note-'), {
+      'main.c': [
+        '__asm__(".pushsection .note.nabla, \\"a\\", @note\\n.balign 4\\n.long 6, 56, 1\\n.asciz \\"NABLA\\"\\n"',
+        '        ".balign 4\\n.long 3, 0\\n.quad 0, 0, 0, 0, 0, 0\\n.popsection");',
+        'int main(void) { return 0; }',
+        '',
+      ].join('\n'),
+    });
+    const build = await nabla(['build', app, '-o', `type=dir,dest=${app}/out`]);
+    fs.rmSync(app, { recursive: true, force: true });
+    expect(build.stderr).toMatch(/nabla-compile: "[^"]+" holds 2 NABLA notes: only the libOS may have one/);
+    expect(build.exitCode).toBe(4);
   });
 });

@@ -26,7 +26,7 @@ const ESCAPES = [
 ];
 /** Bad input the loader and CLI refuse with exit 125 and one line. */
 const REFUSALS = [
-  'no-file', 'not-elf', 'wrong-arch', 'truncated', 'no-note', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
+  'no-file', 'not-elf', 'wrong-arch', 'truncated', 'no-note', 'two-notes', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
   'beyond-mem', 'beyond-mem-by-1', 'mem-too-small', 'mem-too-large', 'mem-not-number', 'unknown-flag', 'disk-empty',
   'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable', 'fs-base-bad', 'fs-base-env-bad',
 ];
@@ -66,7 +66,10 @@ async function docker(args: string[]) {
 
 beforeAll(async () => {
   // Without capabilities, root cannot read a mode-000 disk: the suite tests that refusal.
-  ({ image, ...suite } = await runInToolchain('make -s -C /src/native/tender test OUT=/out', out));
+  // SYS_PTRACE only: the tender is not dumpable, so reading its /proc/PID/maps (the W^X and
+  // boot page checks) needs it.
+  ({ image, ...suite } = await runInToolchain('make -s -C /src/native/tender test OUT=/out', out,
+    ['--network', 'none', '--cap-drop', 'ALL', '--cap-add', 'SYS_PTRACE']));
   for (const line of suite.output.split('\n')) {
     const m = /^(ok|FAIL|skip) +(\S+) ([^:\s]+)(?:: (.*))?$/.exec(line);
     if (m) cases.set(`${m[2]} ${m[3]}`, { status: m[1]!, detail: m[4] ?? '' });

@@ -31,6 +31,7 @@ for g in hello exit3 bootinfo sleep escape; do guest $g $g; done
 guest trap trap -DGUEST_TRAP
 guest nonote hello -DGUEST_NO_NOTE
 guest abi1 hello -DGUEST_ABI=1
+guest twonotes hello -DGUEST_TWO_NOTES
 guest libos2m hello -Wl,-Ttext-segment=0x200000 # a stand-in libOS where --libos wants one
 guest high hello -Wl,-Ttext-segment=0x40000000 # 1 GiB: beyond the default 256 MiB
 guest low hello -Wl,-Ttext-segment=0x10000     # below guest memory
@@ -84,7 +85,8 @@ EOF
 
 # status_case NAME WX [FLAGS...]: a guest sleeping in ppoll, seen from outside: the filter
 # is on, only the console and disk fds are open though the shell gave it fds 5 and 7, the
-# boot page is read-only and WX (0 or "some") pages are writable and executable.
+# boot page is read-only and WX (0 or "some") pages are writable and executable. The
+# tender is not dumpable: reading its maps needs CAP_SYS_PTRACE.
 status_case() {
     name=$1 want_wx=$2
     shift 2
@@ -252,6 +254,7 @@ arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE, or with NABLA_FS_BA
     case_ truncated 125 "nabla-run: $G/trunc: segment at 0x4
 lies outside the file" "$T" "$G/trunc"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
+    case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
     case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 3" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
     case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"

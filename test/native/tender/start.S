@@ -3,6 +3,7 @@
  * file + this).
  *   -DGUEST_ABI=N   write another ABI version into the note (a negative test)
  *   -DGUEST_NO_NOTE leave the note out (a static program for --libos, or a negative test)
+ *   -DGUEST_TWO_NOTES a second note after the first (a negative test)
  *   -DGUEST_TRAP    only the few instructions at hc_start..hc_end count as hypercall code,
  *                   so the guest's own syscalls are trapped to guest_trap; without it the
  *                   whole .text does, and every syscall meets the whitelist
@@ -28,6 +29,13 @@
     .quad text_start, etext
 #endif
     .quad guest_trap, guest_restorer, trap_stack, 16384
+#ifdef GUEST_TWO_NOTES /* an app bringing its own note beside the libOS's (a negative test) */
+    .long 6, 56, NABLA_NOTE_ABI
+    .asciz "NABLA"
+    .balign 4
+    .long GUEST_ABI, 0
+    .quad text_start, etext, guest_trap, guest_restorer, trap_stack, 16384
+#endif
 #endif
 
     .bss
