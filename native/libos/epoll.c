@@ -6,9 +6,11 @@
  * an old edge is not reported twice, and no new one is lost. A blocking wait sleeps on
  * poll_key, which every such change wakes.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include "vfs.h"
 
@@ -28,11 +30,18 @@ static struct watch *watches, *free_watches;
 
 #define FLAG_BITS (EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE)
 
+static const struct file_ops epoll_ops;
+
+static int is_set(struct node *node)
+{
+	return node->ops == &epoll_ops;
+}
+
 /* How many readiness changes f has had; for a nested set, those of what it watches too. */
 static uint32_t changes(struct file *f)
 {
 	uint32_t n = f->node->changes;
-	if (f->node->kind == NODE_EPOLL)
+	if (is_set(f->node))
 		for (struct watch *w = watches; w; w = w->next)
 			if (w->ep == f->node) n += changes(w->file);
 	return n;
@@ -41,17 +50,20 @@ static uint32_t changes(struct file *f)
 /* The events w would report now (0: none). */
 static uint32_t pending(struct watch *w)
 {
-	uint32_t ready = (uint16_t)fs_file_poll(w->file) & w->events & ~FLAG_BITS;
+	uint32_t ready = (uint16_t)file_poll(w->file) & w->events & ~FLAG_BITS;
 	if (ready && (w->events & EPOLLET) && changes(w->file) == w->seen) return 0; /* an old edge */
 	return ready;
 }
 
-short epoll_poll(struct node *ep)
+/* A set is readable when it has something to report. */
+static short set_poll(struct file *f)
 {
 	for (struct watch *w = watches; w; w = w->next)
-		if (w->ep == ep && pending(w)) return POLLIN;
+		if (w->ep == f->node && pending(w)) return POLLIN;
 	return 0;
 }
+
+static const struct file_ops epoll_ops = { .poll = set_poll, .stream = 1 };
 
 /* Fills out with up to max ready events of set ep. */
 static int collect(struct node *ep, struct epoll_event *out, int max)
@@ -89,33 +101,47 @@ static int reaches(struct node *from, struct node *to, int depth)
 {
 	if (from == to || depth > 4) return 1;
 	for (struct watch *w = watches; w; w = w->next)
-		if (w->ep == from && w->file->node->kind == NODE_EPOLL && reaches(w->file->node, to, depth + 1)) return 1;
+		if (w->ep == from && is_set(w->file->node) && reaches(w->file->node, to, depth + 1)) return 1;
 	return 0;
 }
 
-long sys_epoll_create1(int flags)
+/* fd_unwatch: f's last fd is gone, so it leaves every set, as on Linux. */
+static void forget(struct file *f)
 {
-	if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
-	return fs_open_node(vfs_new(0, "[eventpoll]", 11, NODE_EPOLL, 0600), O_RDWR | flags);
+	for (struct watch **link = &watches, *w; (w = *link);) {
+		if (w->file == f || w->ep == f->node) { /* f watched, or f was the set */
+			*link = w->next;
+			w->next = free_watches;
+			free_watches = w;
+		} else {
+			link = &w->next;
+		}
+	}
 }
 
-long sys_epoll_ctl(long epfd, int op, long fd, const void *event)
+static long sys_epoll_create1(int flags)
+{
+	if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
+	fd_unwatch = forget;
+	return fd_open(vfs_new(0, "[eventpoll]", 11, 0600, &epoll_ops), O_RDWR | flags); /* an anonymous inode: no type */
+}
+
+static long sys_epoll_ctl(long epfd, int op, long fd, const void *event)
 {
 	struct epoll_event ev = { 0 };
 	if (op != EPOLL_CTL_DEL) {
 		if (!event) return -EFAULT;
 		memcpy(&ev, event, sizeof ev);
 	}
-	struct file *e = fs_get(epfd), *f = fs_get(fd);
+	struct file *e = fd_get(epfd), *f = fd_get(fd);
 	if (!e || !f) return -EBADF;
 	/* Files, folders, /dev/null and /dev/zero never block: Linux cannot poll them, and Go
 	 * takes this EPERM to mean "not pollable". */
-	enum node_kind kind = f->node->kind;
-	if (kind == NODE_FILE || kind == NODE_DIR || kind == NODE_NULL || kind == NODE_ZERO) return -EPERM;
-	if (e == f || e->node->kind != NODE_EPOLL) return -EINVAL;
+	if (!f->node->ops->poll) return -EPERM;
+	if (e == f || !is_set(e->node)) return -EINVAL;
 	/* EPOLLEXCLUSIVE (wake one waiter of many) is for EPOLL_CTL_ADD only; it changes nothing here. */
 	if (op == EPOLL_CTL_MOD && (ev.events & EPOLLEXCLUSIVE)) return -EINVAL;
-	if (op == EPOLL_CTL_ADD && kind == NODE_EPOLL && reaches(f->node, e->node, 0)) return -ELOOP;
+	if (op == EPOLL_CTL_ADD && is_set(f->node) && reaches(f->node, e->node, 0)) return -ELOOP;
 	struct watch **link = &watches, *w;
 	while ((w = *link) && !(w->ep == e->node && w->file == f && w->fd == fd)) link = &w->next;
 	switch (op) {
@@ -151,12 +177,12 @@ long sys_epoll_ctl(long epfd, int op, long fd, const void *event)
 	return 0;
 }
 
-long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline)
+static long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline)
 {
 	if (max <= 0 || max > __INT_MAX__ / (int)sizeof(struct epoll_event)) return -EINVAL;
-	struct file *e = fs_get(epfd);
+	struct file *e = fd_get(epfd);
 	if (!e) return -EBADF;
-	if (e->node->kind != NODE_EPOLL) return -EINVAL;
+	if (!is_set(e->node)) return -EINVAL;
 	struct node *ep = e->node; /* the set, even if another thread closes epfd meanwhile */
 	for (;;) {
 		int n = collect(ep, events, max);
@@ -167,15 +193,25 @@ long sys_epoll_wait(long epfd, void *events, int max, uint64_t deadline)
 	}
 }
 
-void epoll_forget(struct file *f)
+long epoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
-	for (struct watch **link = &watches, *w; (w = *link);) {
-		if (w->file == f || w->ep == f->node) { /* f watched, or f was the set */
-			*link = w->next;
-			w->next = free_watches;
-			free_watches = w;
-		} else {
-			link = &w->next;
-		}
+	*handled = 1;
+	switch (n) {
+	case SYS_epoll_create: return (int)a1 <= 0 ? -EINVAL : sys_epoll_create1(0);
+	case SYS_epoll_create1: return sys_epoll_create1((int)a1);
+	case SYS_epoll_ctl: return sys_epoll_ctl(a1, (int)a2, a3, (const void *)a4);
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait: { /* the signal mask changes nothing: no handler ever runs */
+		int ms = (int)a4;
+		if (n == SYS_epoll_pwait && a5 && a6 != 8) return -EINVAL;
+		return sys_epoll_wait(a1, (void *)a2, (int)a3, ms < 0 ? 0 : poll_deadline((uint64_t)ms * 1000000u));
+	}
+	case SYS_epoll_pwait2: {
+		uint64_t deadline;
+		long r = poll_deadline_ts((const struct timespec *)a4, &deadline);
+		if (r == 0 && a5 && a6 != 8) r = -EINVAL;
+		return r < 0 ? r : sys_epoll_wait(a1, (void *)a2, (int)a3, deadline);
+	}
+	default: *handled = 0; return -ENOSYS;
 	}
 }

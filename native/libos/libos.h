@@ -31,7 +31,8 @@ long hc_net_wait(int ms);
 long hc_set_fs(uint64_t addr);
 _Noreturn void hc_exit(int code);
 
-/* A message on the console's stderr, for things that must not go unnoticed. */
+/* base.c (with libos_boot): a message on the console's stderr, for things that must not
+ * go unnoticed. */
 void libos_warn(const char *message);
 _Noreturn void libos_panic(const char *message);
 
@@ -59,9 +60,13 @@ void random_init(const uint8_t seed[32]);
 void random_fill(void *buf, size_t len);
 long sys_getrandom(void *buf, size_t len, unsigned flags);
 
-/* fs.c and fd.c */
+/* Files (vfs.h tells how they are built). fs.c: the path calls and those on any fd; each
+ * kind of file has its own calls: pipe.c, eventfd.c, epoll.c, and unix.c, net.c below. */
 void fs_init(void);
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+long sys_pipe2(int *fdpair, int flags);
+long sys_eventfd2(unsigned initval, int flags);
+long epoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* sched.c: green threads, futex, sleeping */
 void sched_init(void);
@@ -136,7 +141,8 @@ int net_up(void);
 int net_idle(uint64_t deadline);
 /* Called at every reschedule: now and then takes waiting frames without waiting. */
 void net_tick(void);
-/* net.c: the socket calls. */
+/* unix.c: socketpair, and the socket calls on its ends; net.c: every other socket call. */
+long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* proc.c: identity, exit, thread pointer */

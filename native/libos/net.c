@@ -1,20 +1,21 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
  * EAFNOSUPPORT). Without a network (no --net) socket(AF_INET, ...) is ENETDOWN.
- * socketpair and every call on a socketpair's end go to unix.c (AF_UNIX, no network).
+ * socketpair and every call on a socketpair's end are unix.c's (AF_UNIX, no network).
  *
- * A socket is a NODE_SOCKET node with a struct sock. lwIP runs only inside libOS calls on
+ * A socket is a node with a struct sock (node->priv). lwIP runs only inside libOS calls on
  * whichever green thread is in the libOS, so its callbacks fill the sock (bytes received,
  * connections to accept, errors) and wake whoever waits on the node (vfs_changed: also
  * poll, select and epoll). A call that must wait sleeps in the scheduler on the node; the
  * scheduler's idle wait (lwip-port/tapif.c) is what brings frames in. Blocking calls hold
- * the file (fs_hold) so a close from another thread cannot free the sock under them.
+ * the file (file_hold) so a close from another thread cannot free the sock under them.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -59,6 +60,8 @@ struct sock {
 };
 
 static struct sock *free_socks;
+static const struct file_ops sock_ops;
+static void sock_free(struct sock *s);
 
 static void wake(struct sock *s)
 {
@@ -77,12 +80,12 @@ static struct sock *sock_new(int type)
 		node->links = 1;
 	} else {
 		s = arena_alloc(sizeof *s);
-		node = vfs_new(0, "socket", 6, NODE_SOCKET, 0777);
+		node = vfs_new(0, "socket", 6, S_IFSOCK | 0777, &sock_ops);
 	}
 	memset(s, 0, sizeof *s);
 	s->node = node;
 	s->type = type;
-	node->sock = s;
+	node->priv = s;
 	return s;
 }
 
@@ -259,16 +262,16 @@ static int local_address(const ip4_addr_t *ip)
 
 static struct sock *sock_of(long fd, struct file **f, long *err)
 {
-	*f = fs_get(fd);
+	*f = fd_get(fd);
 	if (!*f) {
 		*err = -EBADF;
 		return 0;
 	}
-	if ((*f)->node->kind != NODE_SOCKET) {
+	if ((*f)->node->ops != &sock_ops) {
 		*err = -ENOTSOCK;
 		return 0;
 	}
-	return (*f)->node->sock;
+	return (*f)->node->priv;
 }
 #define SOCK_OR_RETURN(s, f, fd)                       \
 	long err_ = 0;                                 \
@@ -292,10 +295,10 @@ static long sys_socket(int family, int type, int protocol)
 		if (s->udp) udp_recv(s->udp, on_udp, s);
 	}
 	if (!s->tcp && !s->udp) {
-		vfs_put(s->node);
+		sock_free(s);
 		return -ENOBUFS;
 	}
-	return fs_open_node(s->node, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0));
+	return fd_open(s->node, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0));
 }
 
 static long sys_bind(long fd, const void *addr, socklen_t len)
@@ -347,7 +350,7 @@ static long sys_accept4(long fd, void *addr, socklen_t *len, int flags)
 	SOCK_OR_RETURN(s, f, fd);
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
 	if (s->state != S_LISTEN) return -EINVAL;
-	fs_hold(f);
+	file_hold(f);
 	uint64_t deadline = sock_deadline(s->rcvtimeo);
 	long r = 0;
 	while (!s->queue) {
@@ -364,9 +367,9 @@ static long sys_accept4(long fd, void *addr, socklen_t *len, int flags)
 		c->next = 0;
 		if (c->tcp) tcp_backlog_accepted(c->tcp);
 		addr_out(addr, len, c->peer.sin_addr.s_addr, ntohs(c->peer.sin_port));
-		r = fs_open_node(c->node, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0));
+		r = fd_open(c->node, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0));
 	}
-	fs_put(f);
+	file_put(f);
 	return r;
 }
 
@@ -414,9 +417,9 @@ static long sys_connect(long fd, const void *addr, socklen_t len)
 		if (e == ERR_OK) s->state = S_CONNECTED;
 		return -errno_of(e);
 	}
-	fs_hold(f);
+	file_hold(f);
 	r = tcp_connect_(s, f, &ip, port);
-	fs_put(f);
+	file_put(f);
 	return r;
 }
 
@@ -607,18 +610,23 @@ static long transfer(struct file *f, struct sock *s, const struct iovec *iov, in
 	if (iov_total(iov, count) > 0x7fffffffu) return -EINVAL;
 	if (flags & MSG_OOB) return -EOPNOTSUPP;
 	int nonblock = f->flags & O_NONBLOCK;
-	fs_hold(f);
+	file_hold(f);
 	long r;
 	if (s->type == SOCK_DGRAM) r = write ? udp_send_(s, iov, count, addr, addrlen) : udp_recv_(s, iov, count, flags, nonblock, from, fromlen, msg_flags);
 	else r = write ? tcp_send_(s, iov, count, flags, nonblock) : tcp_recv_(s, iov, count, flags, nonblock);
 	if (!write && s->type == SOCK_STREAM && r >= 0 && fromlen) *fromlen = 0; /* TCP: no sender address */
-	fs_put(f);
+	file_put(f);
 	return r;
 }
 
-long net_rw(struct file *f, const struct iovec *iov, int count, int write)
+static long sock_readv(struct file *f, const struct iovec *iov, int count)
 {
-	return transfer(f, f->node->sock, iov, count, 0, write, 0, 0, 0, 0, 0);
+	return transfer(f, f->node->priv, iov, count, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static long sock_writev(struct file *f, const struct iovec *iov, int count)
+{
+	return transfer(f, f->node->priv, iov, count, 0, 1, 0, 0, 0, 0, 0);
 }
 
 static long sys_sendto(long fd, const void *buf, size_t len, int flags, const void *addr, socklen_t addrlen)
@@ -835,11 +843,11 @@ static long sys_getsockopt(long fd, int level, int name, void *val, socklen_t *l
 	return 0;
 }
 
-/* ---- for fs.c ---- */
+/* ---- the socket's file ---- */
 
-short net_poll(struct node *node)
+static short sock_poll(struct file *f)
 {
-	struct sock *s = node->sock;
+	struct sock *s = f->node->priv;
 	short ev = s->err ? POLLERR : 0;
 	if (s->type == SOCK_DGRAM) return (short)(ev | POLLOUT | POLLWRNORM | (s->dq || s->shut_rd ? POLLIN | POLLRDNORM : 0));
 	switch (s->state) {
@@ -859,17 +867,23 @@ short net_poll(struct node *node)
 	return ev;
 }
 
-long net_fionread(struct node *node)
+static long unread(struct sock *s)
 {
-	struct sock *s = node->sock;
 	if (s->type == SOCK_DGRAM) return s->dq ? s->dq->p->tot_len : 0;
 	return s->rx ? s->rx->tot_len : 0;
 }
 
-/* The last open file is gone: close the connection the way Linux does on close(). */
-void net_free(struct node *node)
+static long sock_ioctl(struct file *f, unsigned long request, long arg)
 {
-	struct sock *s = node->sock;
+	if (request != FIONREAD) return -ENOTTY;
+	*(int *)arg = (int)unread(f->node->priv);
+	return 0;
+}
+
+/* Its file is gone (or it never had one): close the connection the way Linux does on
+ * close(); the sock and its node are kept for the next socket. */
+static void sock_free(struct sock *s)
+{
 	if (s->type == SOCK_DGRAM) {
 		udp_remove(s->udp);
 		while (s->dq) {
@@ -887,7 +901,7 @@ void net_free(struct node *node)
 				tcp_abort(c->tcp);
 				c->tcp = 0;
 			}
-			vfs_put(c->node);
+			sock_free(c);
 		}
 		tcp_close(s->tcp); /* a listener's close cannot fail */
 	} else if (s->tcp) {
@@ -907,15 +921,20 @@ void net_free(struct node *node)
 	free_socks = s;
 }
 
+static void sock_release(struct file *f)
+{
+	sock_free(f->node->priv);
+}
+
+static const struct file_ops sock_ops = {
+	.readv = sock_readv, .writev = sock_writev, .poll = sock_poll, .ioctl = sock_ioctl, .release = sock_release, .stream = 1,
+};
+
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
-	/* The calls on a socketpair's end are unix.c's. */
-	struct file *f = n == SYS_socket || n == SYS_socketpair ? 0 : fs_get(a1);
-	if (f && f->node->kind == NODE_UNIX) return unix_syscall(n, a1, a2, a3, a4, a5, a6, handled);
 	*handled = 1;
 	switch (n) {
 	case SYS_socket: return sys_socket((int)a1, (int)a2, (int)a3);
-	case SYS_socketpair: return unix_socketpair((int)a1, (int)a2, (int)a3, (int *)a4);
 	case SYS_bind: return sys_bind(a1, (const void *)a2, (socklen_t)a3);
 	case SYS_listen: return sys_listen(a1, (int)a2);
 	case SYS_accept: return sys_accept4(a1, (void *)a2, (socklen_t *)a3, 0);

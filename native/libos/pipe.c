@@ -1,10 +1,11 @@
 /*
- * Pipes: a 64 KiB ring between green threads. A reader of an empty pipe and a writer of
- * a full one wait in the scheduler until the other side moves; every change also wakes
- * poll, select and epoll (vfs_changed). The ring is also each direction of a socketpair
- * (unix.c). A closed pipe's node and state are kept for the next pipe: nodes come from
- * the arena, which never frees.
+ * Pipes (pipe2): a 64 KiB ring between green threads. A reader of an empty pipe and a
+ * writer of a full one wait in the scheduler until the other side moves; every change
+ * also wakes poll, select and epoll (vfs_changed). The ring is also each direction of a
+ * socketpair (unix.c). A closed pipe's node and state are kept for the next pipe: nodes
+ * come from the arena, which never frees.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 
@@ -55,29 +56,15 @@ void ring_drop(struct ring *r, size_t len)
 
 static struct node *free_pipes;
 
-struct node *pipe_new(void)
+static long pipe_read(struct file *f, void *buf, size_t len, uint64_t off)
 {
-	struct node *n = free_pipes;
-	if (n) {
-		free_pipes = n->next;
-		n->next = 0;
-		n->links = 1;
-	} else {
-		n = vfs_new(0, "pipe", 4, NODE_PIPE, 0600);
-		n->pipe = arena_alloc(sizeof *n->pipe);
-	}
-	ring_init(&n->pipe->ring);
-	n->pipe->readers = n->pipe->writers = 1;
-	return n;
-}
-
-long pipe_read(struct node *node, void *buf, size_t len, int nonblock)
-{
-	struct pipe *p = node->pipe;
+	(void)off;
+	struct node *node = f->node;
+	struct pipe *p = node->priv;
 	if (len == 0) return 0;
 	while (p->ring.len == 0) {
 		if (p->writers == 0) return 0; /* end of file */
-		if (nonblock) return -EAGAIN;
+		if (f->flags & O_NONBLOCK) return -EAGAIN;
 		if (sched_wait(node, 0) < 0) return -EINTR;
 	}
 	size_t n = ring_peek(&p->ring, 0, buf, len);
@@ -86,14 +73,16 @@ long pipe_read(struct node *node, void *buf, size_t len, int nonblock)
 	return (long)n;
 }
 
-long pipe_write(struct node *node, const void *buf, size_t len, int nonblock)
+static long pipe_write(struct file *f, const void *buf, size_t len, uint64_t off)
 {
-	struct pipe *p = node->pipe;
+	(void)off;
+	struct node *node = f->node;
+	struct pipe *p = node->priv;
 	size_t done = 0;
 	while (done < len) {
 		if (p->readers == 0) return done ? (long)done : -EPIPE;
 		if (p->ring.len == RING_SIZE) {
-			if (nonblock) return done ? (long)done : -EAGAIN;
+			if (f->flags & O_NONBLOCK) return done ? (long)done : -EAGAIN;
 			if (sched_wait(node, 0) < 0) return done ? (long)done : -EINTR;
 			continue;
 		}
@@ -103,24 +92,61 @@ long pipe_write(struct node *node, const void *buf, size_t len, int nonblock)
 	return (long)done;
 }
 
-void pipe_close(struct node *node, int write_end)
+static int write_end(struct file *f)
 {
-	struct pipe *p = node->pipe;
-	if (write_end) p->writers--;
-	else p->readers--;
-	vfs_changed(node);
+	return (f->flags & O_ACCMODE) == O_WRONLY;
 }
 
-short pipe_poll(struct node *node, int write_end)
+static short pipe_poll(struct file *f)
 {
-	struct pipe *p = node->pipe;
-	if (write_end) return (short)((p->readers == 0 ? POLLERR : 0) | (p->ring.len < RING_SIZE ? POLLOUT : 0));
+	struct pipe *p = f->node->priv;
+	if (write_end(f)) return (short)((p->readers == 0 ? POLLERR : 0) | (p->ring.len < RING_SIZE ? POLLOUT : 0));
 	return (short)((p->ring.len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0));
 }
 
-void pipe_free(struct node *node)
+/* An end is closed: the other sees it; once both are, the ring goes and the node is kept. */
+static void pipe_release(struct file *f)
 {
-	ring_free(&node->pipe->ring);
+	struct node *node = f->node;
+	struct pipe *p = node->priv;
+	if (write_end(f)) p->writers--;
+	else p->readers--;
+	vfs_changed(node);
+	if (p->readers || p->writers) return;
+	ring_free(&p->ring);
 	node->next = free_pipes;
 	free_pipes = node;
+}
+
+static const struct file_ops pipe_ops = {
+	.read = pipe_read, .write = pipe_write, .poll = pipe_poll, .release = pipe_release, .stream = 1,
+};
+
+long sys_pipe2(int *fdpair, int flags)
+{
+	if (flags & ~(O_CLOEXEC | O_NONBLOCK)) return -EINVAL;
+	struct node *node = free_pipes;
+	if (node) {
+		free_pipes = node->next;
+		node->next = 0;
+		node->links = 1;
+	} else {
+		node = vfs_new(0, "pipe", 4, S_IFIFO | 0600, &pipe_ops);
+		node->priv = arena_alloc(sizeof(struct pipe));
+	}
+	struct pipe *p = node->priv;
+	ring_init(&p->ring);
+	p->readers = p->writers = 1;
+	struct file *rd = file_open(node, O_RDONLY | (flags & O_NONBLOCK)), *wr = file_open(node, O_WRONLY | (flags & O_NONBLOCK));
+	vfs_put(node); /* not in any folder: only the two ends hold it */
+	long r = fd_install(rd, 0, !!(flags & O_CLOEXEC)), w = r < 0 ? r : fd_install(wr, 0, !!(flags & O_CLOEXEC));
+	file_put(rd); /* the fds hold them now, if they were made */
+	file_put(wr);
+	if (w < 0) {
+		if (r >= 0) fd_close(r);
+		return w;
+	}
+	fdpair[0] = (int)r;
+	fdpair[1] = (int)w;
+	return 0;
 }

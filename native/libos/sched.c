@@ -159,13 +159,15 @@ void sched_wake_all(const void *key)
 	wake(key, MAX_THREADS);
 }
 
+static _Noreturn void thread_exit(int code);
+
 _Noreturn void thread_main(void)
 {
 	if (current->resume_frame) trap_return(current->resume_frame, &current->in_libos);
 	current->in_libos = 0; /* from here on, the app's code */
 	int ret = current->fn(current->arg);
-	libos_syscall(SYS_exit, ret, 0, 0, 0, 0, 0);
-	__builtin_unreachable();
+	current->in_libos = 1; /* back in the libOS: its exit, as SYS_exit */
+	thread_exit(ret);
 }
 
 static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);

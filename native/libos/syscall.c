@@ -1,11 +1,9 @@
 /* libos_init and the dispatcher every system call of the app goes through. */
-#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include "libos.h"
 
-const struct nabla_boot *libos_boot;
 int libos_ready;
 
 _Static_assert(offsetof(struct nabla_boot, app_entry) == 112, "start.S reads app_entry at this offset");
@@ -22,19 +20,6 @@ void libos_init(const struct nabla_boot *boot)
 	/* The app starts with no thread pointer, as after execve (not the tender's). */
 	if (tp_set(0) < 0) libos_panic("the host refused to clear the FS base");
 	libos_ready = 1;
-}
-
-void libos_warn(const char *message)
-{
-	hc_write(NABLA_CONSOLE_ERR, "nabla libOS: ", 13);
-	hc_write(NABLA_CONSOLE_ERR, message, strlen(message));
-	hc_write(NABLA_CONSOLE_ERR, "\n", 1);
-}
-
-_Noreturn void libos_panic(const char *message)
-{
-	libos_warn(message);
-	hc_exit(127);
 }
 
 static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6);
@@ -81,6 +66,10 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	case SYS_clock_getres:
 		if (a2) *(struct timespec *)a2 = (struct timespec){ .tv_sec = 0, .tv_nsec = 1 };
 		return 0;
+	case SYS_pipe: return sys_pipe2((int *)a1, 0);
+	case SYS_pipe2: return sys_pipe2((int *)a1, (int)a2);
+	case SYS_eventfd: return sys_eventfd2((unsigned)a1, 0);
+	case SYS_eventfd2: return sys_eventfd2((unsigned)a1, (int)a2);
 	}
 	long ret = sched_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
@@ -89,6 +78,10 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	ret = signal_syscall(n, a1, a2, a3, a4, &handled);
 	if (handled) return ret;
 	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = epoll_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = unix_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = net_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;

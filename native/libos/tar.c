@@ -18,7 +18,7 @@ static uint64_t octal(const char *p, size_t len)
 /* Reads the image's bytes [off, off+len): the whole disk seen as one disk-backed file. */
 static void read_exact(void *buf, size_t len, uint64_t off)
 {
-	if (vfs_read(&(struct node){ .kind = NODE_FILE, .disk_off = 0, .size = off + len }, buf, len, off) != (long)len)
+	if (vfs_read(&(struct node){ .mode = S_IFREG, .disk_off = 0, .size = off + len }, buf, len, off) != (long)len)
 		libos_panic("cannot read the rootfs image");
 }
 
@@ -35,8 +35,8 @@ static struct node *parent_of(const char *path, const char **last)
 		if (!(len == 1 && path[0] == '.')) {
 			for (struct node *c = dir->children; c; c = c->next)
 				if (strlen(c->name) == len && memcmp(c->name, path, len) == 0) found = c;
-			if (!found) found = vfs_new(dir, path, len, NODE_DIR, 0755);
-			if (found->kind != NODE_DIR) libos_panic("rootfs image: a path goes through a file");
+			if (!found) found = vfs_new(dir, path, len, S_IFDIR | 0755, &regular_ops);
+			if (!S_ISDIR(found->mode)) libos_panic("rootfs image: a path goes through a file");
 			dir = found;
 		}
 		path = slash;
@@ -113,24 +113,24 @@ void tar_load(uint64_t size)
 		struct node *dir = parent_of(name, &last);
 		size_t last_len = strcspn(last, "/");
 		if (last_len == 0 || (last_len == 1 && last[0] == '.')) continue; /* "./" */
-		mode_t mode = (mode_t)octal(header + 100, 8);
+		mode_t mode = (mode_t)octal(header + 100, 8) & 07777;
 		struct node *existing = 0;
 		for (struct node *c = dir->children; c; c = c->next)
 			if (strlen(c->name) == last_len && memcmp(c->name, last, last_len) == 0) existing = c;
 		if (type == '5') {
-			if (existing && existing->kind == NODE_DIR) { existing->mode = mode & 07777; continue; }
+			if (existing && S_ISDIR(existing->mode)) { existing->mode = S_IFDIR | mode; continue; }
 			if (existing) vfs_unlink(existing);
-			vfs_new(dir, last, last_len, NODE_DIR, mode)->mtime = (int64_t)octal(header + 136, 12);
+			vfs_new(dir, last, last_len, S_IFDIR | mode, &regular_ops)->mtime = (int64_t)octal(header + 136, 12);
 			continue;
 		}
 		if (existing) vfs_unlink(existing); /* a later entry replaces an earlier one, as tar does */
 		if (type == '0' || type == 0 || type == '7') {
-			struct node *f = vfs_new(dir, last, last_len, NODE_FILE, mode);
+			struct node *f = vfs_new(dir, last, last_len, S_IFREG | mode, &regular_ops);
 			f->size = len;
 			f->disk_off = (int64_t)data;
 			f->mtime = (int64_t)octal(header + 136, 12);
 		} else if (type == '2') {
-			struct node *l = vfs_new(dir, last, last_len, NODE_SYMLINK, 0777);
+			struct node *l = vfs_new(dir, last, last_len, S_IFLNK | 0777, &regular_ops);
 			size_t tlen = strlen(link);
 			l->data = arena_alloc(tlen + 1);
 			memcpy(l->data, link, tlen + 1);

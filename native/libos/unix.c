@@ -6,7 +6,7 @@
  * down a stream or seqpacket end ends the other's input (reads 0) and output (EPIPE, no
  * SIGPIPE, as with MSG_NOSIGNAL); a datagram end outlives its peer, and its next send
  * is refused. Blocking calls wait in the scheduler on their end's node, holding the file
- * (fs_hold); every change wakes the other end and poll, select, epoll (vfs_changed).
+ * (file_hold); every change wakes the other end and poll, select, epoll (vfs_changed).
  *
  * Names need a file-system namespace for sockets, which the libOS does not have:
  * socket(AF_UNIX) is EAFNOSUPPORT (net.c), bind is EOPNOTSUPP, and connect or sendto to a
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -47,6 +48,8 @@ struct upair {
 };
 
 static struct upair *free_pairs;
+static const struct file_ops unix_ops;
+static void end_free(struct usock *s);
 
 static struct upair *pair_new(int type)
 {
@@ -55,20 +58,20 @@ static struct upair *pair_new(int type)
 		free_pairs = pair->next;
 	} else {
 		pair = arena_alloc(sizeof *pair);
-		for (int i = 0; i < 2; i++) pair->end[i].node = vfs_new(0, "socket", 6, NODE_UNIX, 0777);
+		for (int i = 0; i < 2; i++) pair->end[i].node = vfs_new(0, "socket", 6, S_IFSOCK | 0777, &unix_ops);
 	}
 	for (int i = 0; i < 2; i++) {
 		struct usock *s = &pair->end[i];
 		struct node *node = s->node;
 		*s = (struct usock){ .node = node, .peer = &pair->end[!i], .type = type, .open = 1, .connected = 1 };
 		ring_init(&s->rx);
-		node->usock = s;
+		node->priv = s;
 		node->links = 1;
 	}
 	return pair;
 }
 
-long unix_socketpair(int family, int type, int protocol, int *sv)
+static long sys_socketpair(int family, int type, int protocol, int *sv)
 {
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -80,14 +83,14 @@ long unix_socketpair(int family, int type, int protocol, int *sv)
 	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) return -ESOCKTNOSUPPORT;
 	struct upair *pair = pair_new(type);
 	int oflags = O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0);
-	long a = fs_open_node(pair->end[0].node, oflags);
+	long a = fd_open(pair->end[0].node, oflags);
 	if (a < 0) {
-		vfs_put(pair->end[1].node);
+		end_free(&pair->end[1]);
 		return a;
 	}
-	long b = fs_open_node(pair->end[1].node, oflags);
+	long b = fd_open(pair->end[1].node, oflags);
 	if (b < 0) {
-		fs_close(a);
+		fd_close(a);
 		return b;
 	}
 	sv[0] = (int)a;
@@ -257,7 +260,7 @@ static long find_name(const void *addr, socklen_t len)
 /* Every read, write, send and receive of an end comes here. */
 static long transfer(struct file *f, struct msghdr *m, int flags, int write)
 {
-	struct usock *s = f->node->usock;
+	struct usock *s = f->node->priv;
 	if ((int)m->msg_iovlen < 0 || (int)m->msg_iovlen > 1024) return -EMSGSIZE;
 	if (iov_total(m) > 0x7fffffffu) return -EINVAL;
 	if (flags & MSG_OOB) return -EOPNOTSUPP;
@@ -265,18 +268,24 @@ static long transfer(struct file *f, struct msghdr *m, int flags, int write)
 	if (write && m->msg_name && m->msg_namelen && s->type != SOCK_SEQPACKET) /* seqpacket: ignored */
 		return s->type == SOCK_STREAM ? -EISCONN : find_name(m->msg_name, m->msg_namelen);
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
-	fs_hold(f);
+	file_hold(f);
 	long r;
 	if (write) r = s->type == SOCK_STREAM ? send_stream(s, m, nonblock) : send_record(s, m, nonblock);
 	else r = s->type == SOCK_STREAM ? recv_stream(s, m, flags, nonblock) : recv_record(s, m, flags, nonblock);
-	fs_put(f);
+	file_put(f);
 	return r;
 }
 
-long unix_rw(struct file *f, const struct iovec *iov, int count, int write)
+static long unix_readv(struct file *f, const struct iovec *iov, int count)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = count };
-	return transfer(f, &m, 0, write);
+	return transfer(f, &m, 0, 0);
+}
+
+static long unix_writev(struct file *f, const struct iovec *iov, int count)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = count };
+	return transfer(f, &m, 0, 1);
 }
 
 static long sys_sendto(struct file *f, const void *buf, size_t len, int flags, const void *addr, socklen_t addrlen)
@@ -404,12 +413,18 @@ static long sys_setsockopt(struct usock *s, int level, int name, const void *val
 	}
 }
 
+/* socketpair, and the socket calls on an end (the others' are net.c's). */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
-	struct file *f = fs_get(a1);
-	struct usock *s = f->node->usock;
-	int stream = s->type != SOCK_DGRAM;
 	*handled = 1;
+	if (n == SYS_socketpair) return sys_socketpair((int)a1, (int)a2, (int)a3, (int *)a4);
+	struct file *f = fd_get(a1);
+	if (!f || f->node->ops != &unix_ops) {
+		*handled = 0;
+		return -ENOSYS;
+	}
+	struct usock *s = f->node->priv;
+	int stream = s->type != SOCK_DGRAM;
 	switch (n) {
 	case SYS_bind: return sys_bind((const void *)a2, (socklen_t)a3);
 	case SYS_listen: return stream ? -EINVAL : -EOPNOTSUPP; /* unnamed: nothing to listen on */
@@ -429,12 +444,11 @@ long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	}
 }
 
-/* ---- for fs.c ---- */
+/* ---- the end's file ---- */
 
 /* Stream: every byte; datagram: the next message's; seqpacket: every message's (as Linux). */
-long unix_fionread(struct node *node)
+static long unread(struct usock *s)
 {
-	struct usock *s = node->usock;
 	uint32_t size = 0;
 	if (s->type == SOCK_STREAM) return (long)s->rx.len;
 	if (s->type == SOCK_SEQPACKET) return (long)(s->rx.len - s->records * HDR);
@@ -442,9 +456,16 @@ long unix_fionread(struct node *node)
 	return size;
 }
 
-short unix_poll(struct node *node)
+static long unix_ioctl(struct file *f, unsigned long request, long arg)
 {
-	struct usock *s = node->usock, *p = s->peer;
+	if (request != FIONREAD) return -ENOTTY;
+	*(int *)arg = (int)unread(f->node->priv);
+	return 0;
+}
+
+static short unix_poll(struct file *f)
+{
+	struct usock *s = f->node->priv, *p = s->peer;
 	short ev = s->err ? POLLERR : 0;
 	if (s->rx.len) ev |= POLLIN | POLLRDNORM;
 	if (s->shut & SHUT_IN) ev |= POLLIN | POLLRDNORM | POLLRDHUP;
@@ -456,11 +477,11 @@ short unix_poll(struct node *node)
 	return ev;
 }
 
-/* An end's last file is gone: what it had unread goes, and (stream, seqpacket) the peer
- * sees the end of the connection; unread bytes reset it, as on Linux. */
-void unix_free(struct node *node)
+/* An end's file is gone (or it never had one): what it had unread goes, and (stream,
+ * seqpacket) the peer sees the end of the connection; unread bytes reset it, as on Linux. */
+static void end_free(struct usock *s)
 {
-	struct usock *s = node->usock, *p = s->peer;
+	struct usock *p = s->peer;
 	s->open = 0;
 	if (s->type != SOCK_DGRAM) {
 		if (s->rx.len) p->err = ECONNRESET;
@@ -473,3 +494,12 @@ void unix_free(struct node *node)
 	pair->next = free_pairs;
 	free_pairs = pair;
 }
+
+static void unix_release(struct file *f)
+{
+	end_free(f->node->priv);
+}
+
+static const struct file_ops unix_ops = {
+	.readv = unix_readv, .writev = unix_writev, .poll = unix_poll, .ioctl = unix_ioctl, .release = unix_release, .stream = 1,
+};

@@ -1,7 +1,8 @@
 /*
- * The file tree. Everything lives in guest memory; files that came from the disk image
- * are read from it with pread until first written, then copied into memory (the image
- * stays read-only on the host). Paths resolve like Linux: '.', '..', symlinks (40 deep).
+ * The file tree, and the regular files in it. Everything lives in guest memory; files that
+ * came from the disk image are read from it with pread until first written, then copied
+ * into memory (the image stays read-only on the host). Paths resolve like Linux: '.',
+ * '..', symlinks (40 deep).
  */
 #include <string.h>
 
@@ -28,12 +29,12 @@ void *arena_alloc(size_t len)
 	return p;
 }
 
-struct node *vfs_new(struct node *dir, const char *name, size_t len, enum node_kind kind, mode_t mode)
+struct node *vfs_new(struct node *dir, const char *name, size_t len, mode_t mode, const struct file_ops *ops)
 {
 	struct node *n = arena_alloc(sizeof *n);
 	memset(n, 0, sizeof *n);
-	n->kind = kind;
-	n->mode = mode & 07777;
+	n->mode = mode;
+	n->ops = ops;
 	n->name = arena_alloc(len + 1);
 	memcpy(n->name, name, len);
 	n->name[len] = 0;
@@ -58,22 +59,12 @@ void vfs_unlink(struct node *node)
 	vfs_put(node);
 }
 
+/* The last link is gone: a written file's bytes go. (Other kinds free their own state when
+ * their file is released, and may keep the node for their next file.) */
 void vfs_put(struct node *node)
 {
 	if (--node->links > 0) return;
-	if (node->kind == NODE_FILE && node->cap) mem_free(node->data, node->cap);
-	if (node->kind == NODE_PIPE) {
-		pipe_free(node);
-		return; /* pipe.c keeps the node for its next pipe */
-	}
-	if (node->kind == NODE_SOCKET) {
-		net_free(node);
-		return; /* net.c keeps the node for its next socket */
-	}
-	if (node->kind == NODE_UNIX) {
-		unix_free(node);
-		return; /* unix.c keeps the node for its next pair */
-	}
+	if (node->cap) mem_free(node->data, node->cap);
 	node->data = 0;
 	node->cap = 0;
 }
@@ -108,7 +99,7 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 		const char *rest = p;
 		while (*rest == '/') rest++;
 		int is_last = *rest == 0;
-		if (cur->kind != NODE_DIR) return -ENOTDIR;
+		if (!S_ISDIR(cur->mode)) return -ENOTDIR;
 		if (len == 1 && name[0] == '.') continue;
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
 			cur = cur->parent;
@@ -124,7 +115,7 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 			return -ENOENT;
 		}
 		/* "link/" names what the link points to, even without follow_last (path_resolution(7)). */
-		if (next->kind == NODE_SYMLINK && (!is_last || follow_last || *p == '/')) {
+		if (S_ISLNK(next->mode) && (!is_last || follow_last || *p == '/')) {
 			struct node *target;
 			long r = walk(cur, next->data, 1, depth + 1, &target, is_last ? parent : 0, last);
 			if (r < 0) return r;
@@ -133,7 +124,7 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 		cur = next;
 	}
 	/* "file/" names a directory or nothing. */
-	if (path[strlen(path) - 1] == '/' && cur->kind != NODE_DIR) return -ENOTDIR;
+	if (path[strlen(path) - 1] == '/' && !S_ISDIR(cur->mode)) return -ENOTDIR;
 	*out = cur;
 	return 0;
 }
@@ -146,7 +137,7 @@ long vfs_lookup(struct node *base, const char *path, int follow_last, struct nod
 
 long vfs_read(struct node *node, void *buf, size_t len, uint64_t off)
 {
-	if (node->kind == NODE_DIR) return -EISDIR;
+	if (S_ISDIR(node->mode)) return -EISDIR;
 	if (off >= node->size) return 0;
 	if (len > node->size - off) len = node->size - off;
 	if (node->disk_off < 0) {
@@ -188,9 +179,9 @@ static long reserve(struct node *node, uint64_t size)
 	return 0;
 }
 
-long vfs_write(struct node *node, const void *buf, size_t len, uint64_t off)
+static long vfs_write(struct node *node, const void *buf, size_t len, uint64_t off)
 {
-	if (node->kind == NODE_DIR) return -EISDIR;
+	if (S_ISDIR(node->mode)) return -EISDIR;
 	long r = reserve(node, off + len);
 	if (r < 0) return r;
 	if (off > node->size) memset(node->data + node->size, 0, off - node->size);
@@ -202,7 +193,7 @@ long vfs_write(struct node *node, const void *buf, size_t len, uint64_t off)
 
 long vfs_truncate(struct node *node, uint64_t len)
 {
-	if (node->kind != NODE_FILE) return node->kind == NODE_DIR ? -EISDIR : -EINVAL;
+	if (!S_ISREG(node->mode)) return S_ISDIR(node->mode) ? -EISDIR : -EINVAL;
 	if (node->disk_off >= 0 && len <= node->size) { /* still read from the disk: nothing to copy */
 		node->size = len;
 		return 0;
@@ -216,22 +207,16 @@ long vfs_truncate(struct node *node, uint64_t len)
 
 void vfs_stat(struct node *node, struct stat *st)
 {
-	static const mode_t type[] = {
-		[NODE_DIR] = S_IFDIR, [NODE_FILE] = S_IFREG, [NODE_SYMLINK] = S_IFLNK, [NODE_NULL] = S_IFCHR,
-		[NODE_ZERO] = S_IFCHR, [NODE_RANDOM] = S_IFCHR, [NODE_CONSOLE] = S_IFCHR, [NODE_PIPE] = S_IFIFO,
-		[NODE_EVENTFD] = 0, [NODE_EPOLL] = 0, /* anonymous inodes: no type, as on Linux */
-		[NODE_SOCKET] = S_IFSOCK, [NODE_UNIX] = S_IFSOCK,
-	};
 	memset(st, 0, sizeof *st);
 	st->st_dev = 1;
 	st->st_ino = node->ino;
-	st->st_mode = type[node->kind] | node->mode;
-	st->st_nlink = node->kind == NODE_DIR ? 2 : 1;
+	st->st_mode = node->mode;
+	st->st_nlink = S_ISDIR(node->mode) ? 2 : 1;
 	st->st_size = (off_t)node->size;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((node->size + 511) / 512);
 	st->st_mtim.tv_sec = st->st_atim.tv_sec = st->st_ctim.tv_sec = node->mtime;
-	if (node->kind == NODE_CONSOLE) st->st_rdev = 0x8800 + (dev_t)node->host_fd; /* like /dev/pts/N */
+	st->st_rdev = node->rdev;
 }
 
 /* The absolute path of node into buf; returns its length (without the NUL). */
@@ -251,13 +236,21 @@ size_t vfs_path(struct node *node, char *buf, size_t size)
 	return len + 1 + name;
 }
 
+static long file_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	return vfs_read(f->node, buf, len, off);
+}
+
+static long file_write(struct file *f, const void *buf, size_t len, uint64_t off)
+{
+	return vfs_write(f->node, buf, len, off);
+}
+
+/* Files and folders never block: no poll, and epoll refuses them as Linux does. */
+const struct file_ops regular_ops = { .read = file_read, .write = file_write };
+
 void vfs_init(void)
 {
-	vfs_root = vfs_new(0, "", 0, NODE_DIR, 0755);
-	struct node *dev = vfs_new(vfs_root, "dev", 3, NODE_DIR, 0755);
-	vfs_new(dev, "null", 4, NODE_NULL, 0666);
-	vfs_new(dev, "zero", 4, NODE_ZERO, 0666);
-	vfs_new(dev, "urandom", 7, NODE_RANDOM, 0444);
-	vfs_new(dev, "random", 6, NODE_RANDOM, 0444);
-	vfs_new(vfs_root, "tmp", 3, NODE_DIR, 01777);
+	vfs_root = vfs_new(0, "", 0, S_IFDIR | 0755, &regular_ops);
+	vfs_new(vfs_root, "tmp", 3, S_IFDIR | 01777, &regular_ops);
 }

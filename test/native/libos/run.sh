@@ -2,12 +2,12 @@
 # run.sh OUT [CASE...] — the libOS's native unit tests ($LIBOS_TEST_FS_BASE=cpu|host-call: the
 # FS-base mode to boot it in; default: the one the tender gives this host). Builds the real libOS objects with
 # native/libos/Makefile (all of native/libos/*.c but hypercall.c, switch.S, and lwIP with
-# its port as lwip.o) into OUT/obj,
+# its port as lwip.o) into OUT/obj, checks that its files call one another one way,
 # links them with the harness and fake_hypercall.c into OUT/libos-test, makes the tar
 # fixtures with GNU tar in OUT/fixtures, and runs the cases (all, or those named).
 # Writes nothing outside OUT (the source may be read-only). One line per case: "ok NAME" or
 # "FAIL NAME: why"; the last line is "N passed, N failed"; exits non-zero if a case failed.
-# Needs: sh, make, GNU tar, and musl-gcc (Debian musl-tools) or gcc: $LIBOS_TEST_CC.
+# Needs: sh, make, GNU tar, nm, tsort, and musl-gcc (Debian musl-tools) or gcc: $LIBOS_TEST_CC.
 # The harness includes libos.h: the cases call only libos_init, libos_syscall and libos_clone.
 set -u
 OUT=$(mkdir -p "$1" && cd "$1" && pwd) || exit 2
@@ -42,6 +42,24 @@ objs="$objs $OUT/obj/switch.o $OUT/obj/lwip.o"
 # shellcheck disable=SC2086
 make -s -C "$SRC/libos" CC="$CC" OUT="$OUT/obj" ${LWIP:+LWIP="$LWIP"} $objs >"$OUT/build.log" 2>&1 ||
     build_fail "make -C native/libos: $(tr '\n' '|' <"$OUT/build.log" | head -c 600)"
+
+# 1b. Its files call one another one way (fs.c in no loop with the kinds of file it serves):
+#     an edge for each symbol one object uses and another defines, and tsort finds any
+#     loop. The scheduler and its signals (sched.c, signal.c, switch.S) count as one part.
+#     The edges go to OUT/callgraph.txt.
+# shellcheck disable=SC2086
+for o in $objs; do
+    nm -g "$o" | awk -v f="$(basename "$o" .o)" '$1 == "U" { print "use", f, $2 } $2 ~ /^[TDBRC]$/ { print "def", f, $3 }'
+done | awk '
+    { if ($2 == "signal" || $2 == "switch") $2 = "sched" }
+    $1 == "def" { def[$3] = $2 }
+    $1 == "use" { n++; from[n] = $2; sym[n] = $3 }
+    END { for (i = 1; i <= n; i++) if ((sym[i] in def) && def[sym[i]] != from[i]) print from[i], def[sym[i]] }
+' | sort -u >"$OUT/callgraph.txt"
+[ -s "$OUT/callgraph.txt" ] || build_fail "call graph: nm found no calls between the objects"
+tsort "$OUT/callgraph.txt" >/dev/null 2>"$OUT/build.log" ||
+    build_fail "the libOS's files call one another in a loop: $(awk 'NR > 1 && /loop/ { exit } NR > 1 { printf "%s%s", sep, $2; sep = " " }' "$OUT/build.log")"
+echo "# call graph: $(wc -l <"$OUT/callgraph.txt") edges between libOS files, one way"
 
 # 2. The harness (the test files in run order) over them.
 tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_signal.c test_net.c test_unix.c"

@@ -1,9 +1,10 @@
-/* fs.c: file descriptors, reading and writing (copy-on-write over the disk, tmpfs),
- * truncation, dup/fcntl, devices and the console. */
+/* fs.c and fd.c: file descriptors, reading and writing (copy-on-write over the disk,
+ * tmpfs), truncation, dup/fcntl; dev.c: devices and the console. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -351,7 +352,13 @@ TEST(fds_run_out_with_emfile)
 	CHECK_ERR(r, EMFILE);
 	CHECK_EQ(last, 1023);
 	CHECK_OK(sys(SYS_close, 500));
+	/* With one fd free, no pair can be made, and the end that was made is closed again. */
+	int pair[2];
+	CHECK_ERR(sys(SYS_pipe2, pair, 0), EMFILE);
+	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair), EMFILE);
 	CHECK_EQ(open_("/hello.txt", O_RDONLY), 500);
+	CHECK_ERR(sys(SYS_eventfd2, 0, 0), EMFILE);
+	CHECK_ERR(sys(SYS_epoll_create1, 0), EMFILE);
 }
 
 TEST(dev_null)
@@ -410,6 +417,7 @@ TEST(console_fds)
 	struct stat st;
 	CHECK_OK(sys(SYS_fstat, 1, &st));
 	CHECK(S_ISCHR(st.st_mode));
+	CHECK_EQ(st.st_rdev, 0x8801); /* like /dev/pts/1 */
 	long d = CHECK_OK(sys(SYS_dup, 2));
 	CHECK_EQ(sys(SYS_write, d, "dup\n", 4), 4);
 	CHECK_STR(fake.out[2], "to stderr\ndup\n");

@@ -28,6 +28,9 @@ TEST(pipe_carries_bytes_between_threads_then_ends_with_eof)
 	CHECK_MEM(buf, "hello", 5);
 	CHECK_EQ(sys(SYS_read, fds[0], buf, sizeof buf), 0); /* writer closed: end of file */
 	CHECK_ERR(sys(SYS_lseek, fds[0], 0, SEEK_SET), ESPIPE);
+	struct stat st;
+	CHECK_OK(sys(SYS_fstat, fds[0], &st));
+	CHECK_EQ(st.st_mode, S_IFIFO | 0600);
 }
 
 TEST(pipe_write_without_a_reader_is_epipe_and_nonblock_is_eagain)
