@@ -16,6 +16,7 @@ packages=(
   docker-registry # a real registry on 127.0.0.1 for push tests
   debootstrap     # `nabla-build toolchain bootstrap` makes the base image without a registry
   musl-tools      # tests compile tiny static guests on the host
+  podman          # tests run the images under podman too (README "With podman")
   ca-certificates curl
 )
 missing=()
