@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/ (one ESM entry plus lazily loaded chunks), so it starts fast
 // and runs inside a builder image without node_modules. dockerode stays external: only
-// the Docker executor loads it, and a builder image (--executor local) never does.
+// src/engine/docker.ts loads it, when a command first talks to the engine, and a builder
+// image (--executor local) never does.
 import { build } from 'esbuild';
 
 await build({

@@ -1,40 +1,39 @@
 /**
- * One build: pick the toolchain, compile the app in it, lay out the image, hand the
- * artifact to every publisher. Takes a frozen BuildConfig; never reads argv or env.
+ * One build: make sure the toolchain image exists, compile the app in it, lay out the
+ * image, hand the artifact to every publisher. Takes a frozen BuildConfig, whose input
+ * config/resolve.ts has checked; never reads argv or env.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
-import type { OutputSpec } from '../config/output-spec.js';
 import type { BuildConfig } from '../config/resolve.js';
+import type { Engine } from '../engine/engine.js';
 import { DockerExecutor } from '../executor/docker.js';
 import { LocalExecutor } from '../executor/local.js';
 import type { Executor } from '../executor/types.js';
 import { buildImage } from '../image/oci.js';
-import { createPublishers } from '../image/publishers/index.js';
 import type { ImageArtifact } from '../image/types.js';
 import { selectFiles } from '../rootfs/tree.js';
 import type { ToolchainCatalog } from '../toolchain/catalog.js';
 import { ensureToolchain } from '../toolchain/build.js';
-import { ConfigError, throwIfAborted } from '../util/errors.js';
+import { throwIfAborted } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { composeImage } from './compose.js';
+import { createPublishers } from './publishers.js';
 
 /** What goes into the toolchain container: everything but VCS data and host-built deps. */
 const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', 'node_modules/**', '.venv/**', '**/__pycache__/**', '**/*.o'];
 
 export interface BuildDeps {
   catalog: ToolchainCatalog;
-  docker: () => Promise<Dockerode>;
+  /** The engine, connected on first use: a local build with file outputs never asks. */
+  engine: () => Promise<Engine>;
   progress: Progress;
-  /** The toolchain of the image we run in ($NABLA_TOOLCHAIN), for --executor local. */
-  currentToolchain?: string;
   version: string;
-  /** docker config.json with `docker login` credentials for --push. */
-  dockerConfig?: string;
-  /** nabla-build's environment, for the variables a toolchain passes to compiles (passEnv). */
-  env?: NodeJS.ProcessEnv;
+  /** docker config.json with `docker login` credentials, for --push. */
+  dockerConfig: string;
+  /** Where compile and toolchain build logs are kept. */
+  logDir: string;
   signal?: AbortSignal;
 }
 
@@ -49,33 +48,19 @@ export interface BuildResult {
 }
 
 export async function build(config: BuildConfig, deps: BuildDeps): Promise<BuildResult> {
-  const { catalog, progress, signal } = deps;
+  const { catalog, progress, signal, logDir } = deps;
   const toolchain = catalog.get(config.toolchain);
-  if (!toolchain.languages.includes(config.language)) {
-    throw new ConfigError(`toolchain "${toolchain.name}" does not build ${config.language} apps`, {
-      file: config.configFile,
-      field: 'toolchain',
-      hint: `remove "toolchain" to use the default for ${config.language}, or pick one of: ${catalog
-        .list()
-        .filter((t) => t.languages.includes(config.language))
-        .map((t) => t.name)
-        .join(', ') || '(none yet)'}`,
-    });
-  }
-  const publishers = createPublishers(remoteFirst(config.outputs), config.tags, {
-    docker: deps.docker,
-    dockerConfig: deps.dockerConfig,
-  });
-  // Fail on an unwritable --output before minutes of compiling, not after.
+  const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, dockerConfig: deps.dockerConfig });
+  // Fail on an unwritable --output or an unreachable registry before minutes of compiling, not after.
   for (const publisher of publishers) await publisher.preflight?.();
 
   let executor: Executor;
   if (config.executor === 'docker') {
-    const docker = await deps.docker();
-    await ensureToolchain(docker, catalog, toolchain.name, progress, { signal });
-    executor = new DockerExecutor(docker);
+    const engine = await deps.engine();
+    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal });
+    executor = new DockerExecutor(engine, logDir);
   } else {
-    executor = new LocalExecutor(deps.currentToolchain);
+    executor = new LocalExecutor(logDir);
   }
 
   const sources = selectFiles(config.appDir, { include: ['**'], exclude: SOURCE_EXCLUDE });
@@ -89,7 +74,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         image: toolchainImage,
         appDir: config.appDir,
         sources,
-        env: { ...passedEnv(toolchain.passEnv, deps.env), NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
+        env: { ...config.compileEnv, NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
         network: toolchain.network,
       },
       step,
@@ -126,20 +111,6 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   } finally {
     compiled.dispose();
   }
-}
-
-/** The variables of `env` that a toolchain's passEnv names and that are set. */
-export function passedEnv(names: string[], env: NodeJS.ProcessEnv = {}): Record<string, string> {
-  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
-}
-
-/**
- * Push and load run before file outputs: they are the ones likely to fail (network,
- * registry, engine), and a failed build then leaves no files behind.
- */
-function remoteFirst(outputs: readonly OutputSpec[]): OutputSpec[] {
-  const rank = (o: OutputSpec) => (o.type === 'push' ? 0 : o.type === 'load' ? 1 : 2);
-  return [...outputs].sort((a, b) => rank(a) - rank(b));
 }
 
 /** sha256 over the sorted source files (path and bytes): which source an image came from. */

@@ -11,10 +11,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/resolve.js';
-import { packTar } from '../image/tar.js';
 import type { ImageSpec } from '../image/types.js';
 import { fileEntries, treeEntries } from '../rootfs/tree.js';
 import { CompileError } from '../util/errors.js';
+import { packTar } from '../util/tar.js';
 
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';

@@ -2,22 +2,17 @@
  * The CLI: one commander program, each command in its own file, loaded only when it runs
  * so that `--help` is instant. Errors become one message and an exit code here.
  */
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { enableDebug } from '../util/debug.js';
 import { ExitCode, InterruptedError } from '../util/errors.js';
+import type { GlobalOptions } from './options.js';
 import { notice, type ProgressMode } from './progress.js';
 import { reportError } from './report.js';
 import { VERSION } from './version.js';
 
-export interface GlobalOptions {
-  progress: ProgressMode;
-  /** Folder of toolchains/<name>/ (default: the ones shipped with nabla-build). */
-  toolchainsDir?: string;
-  verbose: boolean;
-  signal: AbortSignal;
-}
-
 export async function main(argv: string[]): Promise<number> {
+  enableDebug(process.env.DEBUG ?? '');
   const controller = new AbortController();
   let verbose = false;
   const onInterrupt = () => {
@@ -45,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     if (verbose) enableDebug('nabla:*');
     return {
       progress: options.quiet ? 'quiet' : options.progress,
-      toolchainsDir: options.toolchainsDir,
+      toolchainsDir: options.toolchainsDir === undefined ? undefined : path.resolve(options.toolchainsDir),
       verbose,
       signal: controller.signal,
     };

@@ -3,14 +3,49 @@
  * `type=dir,dest=DIR`; `--load` and `--push` become specs of their own.
  */
 import path from 'node:path';
-import { ConfigError } from '../util/errors.js';
+import { formatReference, type ImageReference, type RegistryReference } from '../image/reference.js';
+import { ConfigError, OutputError } from '../util/errors.js';
 
 export type OutputSpec =
   | { type: 'oci'; dest: string; format: 'layout' | 'tar' }
   | { type: 'docker'; dest: string }
   | { type: 'dir'; dest: string }
   | { type: 'load' }
-  | { type: 'push' };
+  /** The -t names, each with its registry. */
+  | { type: 'push'; targets: RegistryReference[] };
+
+export interface OutputFlags {
+  output?: string[];
+  load?: boolean;
+  push?: boolean;
+}
+
+/** Every output of one build, checked against the -t names (`tags`, parsed). */
+export function parseOutputs(flags: OutputFlags, tags: readonly ImageReference[], cwd: string): OutputSpec[] {
+  const outputs = (flags.output ?? []).map((spec) => parseOutputSpec(spec, cwd));
+  if ((flags.load || flags.push) && tags.length === 0) {
+    throw new ConfigError(`--${flags.push ? 'push' : 'load'} needs a name for the image`, {
+      field: '--tag',
+      hint: flags.push ? 'add -t REGISTRY/NAME:TAG, e.g. -t 127.0.0.1:5000/hello:1.0' : 'add -t NAME:TAG, e.g. -t hello-c',
+    });
+  }
+  if (flags.load) outputs.push({ type: 'load' });
+  if (flags.push) outputs.push({ type: 'push', targets: tags.map(pushTarget) });
+  return outputs;
+}
+
+/** A -t name --push can use: one without a registry is refused, never sent to Docker Hub unasked. */
+function pushTarget(name: ImageReference): RegistryReference {
+  const { registry, repository, tag } = name;
+  if (registry === undefined) {
+    // An OutputError (exit 5), as when the push itself found it before this check moved here.
+    throw new OutputError(`--push needs a registry in the image name, and "${formatReference(name)}" has none`, {
+      field: '--tag',
+      hint: `name the registry host, e.g. -t 127.0.0.1:5000/${repository}:${tag}`,
+    });
+  }
+  return { registry, repository, tag };
+}
 
 const EXAMPLES = 'e.g. --output type=oci,dest=out.tar, type=docker,dest=image.tar or type=dir,dest=rootfs';
 

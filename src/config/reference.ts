@@ -2,14 +2,8 @@
  * Image references (`[registry[:port]/]path[:tag]`), checked with the grammar of the
  * distribution project's reference package so a bad -t fails before the build starts.
  */
+import type { ImageReference } from '../image/reference.js';
 import { ConfigError } from '../util/errors.js';
-
-export interface ImageReference {
-  /** Registry host[:port]; undefined for a name without one (Docker Hub on push). */
-  registry?: string;
-  repository: string; // path, e.g. "library/hello" or "team/app"
-  tag: string;
-}
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -50,8 +44,4 @@ export function parseReference(text: string): ImageReference {
   }
   if (rest.length > 255) fail('the name is longer than 255 characters');
   return { registry, repository: components.join('/'), tag };
-}
-
-export function formatReference(ref: ImageReference): string {
-  return `${ref.registry ? `${ref.registry}/` : ''}${ref.repository}:${ref.tag}`;
 }

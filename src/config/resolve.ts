@@ -1,16 +1,21 @@
 /**
  * All build input gathered at the edge into one validated, frozen BuildConfig:
- * CLI flags + environment + nabla.json + detection. Lower modules never read argv or env.
+ * CLI flags + environment + nabla.json + detection + the toolchain catalog. Every check of
+ * a build's input is made here (or in the parsers it calls), before any work starts;
+ * lower modules never read argv or env.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ZodIssue } from 'zod';
 import { detectEntry, detectLanguage } from '../detect/detect.js';
-import { ConfigError } from '../util/errors.js';
+import { LANGUAGES, type Language } from '../detect/languages.js';
+import type { ImageReference } from '../image/reference.js';
+import type { Toolchain, ToolchainCatalog } from '../toolchain/catalog.js';
+import { ConfigError, EnvironmentError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
-import { parseOutputSpec, type OutputSpec } from './output-spec.js';
-import { parseReference, type ImageReference } from './reference.js';
-import { LANGUAGES, NABLA_JSON_FIELDS, nablaJsonSchema, type Language, type NablaJson } from './schema.js';
+import { parseOutputs, type OutputSpec } from './output-spec.js';
+import { parseReference } from './reference.js';
+import { NABLA_JSON_FIELDS, nablaJsonSchema, type NablaJson } from './schema.js';
 
 export type ExecutorKind = 'docker' | 'local';
 
@@ -43,6 +48,8 @@ export interface BuildConfig {
   files: { include: string[]; exclude: string[] };
   sourceDateEpoch: number;
   executor: ExecutorKind;
+  /** The variables of nabla-build's environment that the toolchain passes to compiles (passEnv). */
+  compileEnv: Record<string, string>;
   outputs: OutputSpec[];
   tags: ImageReference[];
 }
@@ -55,10 +62,12 @@ const LANGUAGE_EXCLUDE: Partial<Record<string, string[]>> = {
 };
 
 export interface ResolveContext {
+  /** The folder relative paths in flags start from. */
   cwd: string;
+  /** nabla-build's environment: SOURCE_DATE_EPOCH, NABLA_TOOLCHAIN and the toolchain's passEnv. */
   env: NodeJS.ProcessEnv;
-  /** True when running inside a nabla toolchain image (then the default executor is local). */
-  insideToolchain: boolean;
+  /** The toolchains there are: the app's must exist and build its language. */
+  toolchains: ToolchainCatalog;
 }
 
 export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, ctx: ResolveContext): BuildConfig {
@@ -70,24 +79,17 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
   const language = pickLanguage(flags.language, json?.language, appDir, files);
   const entry = flags.entry ?? json?.entry ?? detectEntry(appDir, language, files);
   const tags = (flags.tag ?? []).map(parseReference);
-  const outputs = [
-    ...(flags.output ?? []).map((spec) => parseOutputSpec(spec, ctx.cwd)),
-    ...(flags.load ? [{ type: 'load' as const }] : []),
-    ...(flags.push ? [{ type: 'push' as const }] : []),
-  ];
-  if ((flags.load || flags.push) && tags.length === 0) {
-    throw new ConfigError(`--${flags.push ? 'push' : 'load'} needs a name for the image`, {
-      field: '--tag',
-      hint: flags.push ? 'add -t REGISTRY/NAME:TAG, e.g. -t 127.0.0.1:5000/hello:1.0' : 'add -t NAME:TAG, e.g. -t hello-c',
-    });
-  }
+  const outputs = parseOutputs(flags, tags, ctx.cwd);
+  const sourceDateEpoch = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
+  const toolchain = pickToolchain(flags.toolchain ?? json?.toolchain ?? language, language, ctx.toolchains, json ? configFile : undefined);
+  const executor = pickExecutor(flags.executor, toolchain.name, ctx.env.NABLA_TOOLCHAIN);
 
   return Object.freeze({
     appDir,
     configFile: json ? configFile : undefined,
     language,
     entry,
-    toolchain: flags.toolchain ?? json?.toolchain ?? language,
+    toolchain: toolchain.name,
     args: json?.args ?? [],
     env: json?.env ?? {},
     workdir: json?.workdir ?? '/app',
@@ -99,8 +101,9 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
       include: json?.files?.include ?? ['**'],
       exclude: [...DEFAULT_EXCLUDE, ...(LANGUAGE_EXCLUDE[language] ?? []), ...(json?.files?.exclude ?? [])],
     },
-    sourceDateEpoch: parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH),
-    executor: parseExecutor(flags.executor, ctx.insideToolchain),
+    sourceDateEpoch,
+    executor,
+    compileEnv: passedEnv(toolchain.passEnv, ctx.env),
     outputs,
     tags,
   });
@@ -204,12 +207,48 @@ export function parseSourceDateEpoch(value: string | undefined): number {
   return Number(value);
 }
 
-function parseExecutor(value: string | undefined, insideToolchain: boolean): ExecutorKind {
-  if (value === undefined || value === 'auto') return insideToolchain ? 'local' : 'docker';
-  if (value === 'docker' || value === 'local') return value;
-  throw new ConfigError(`unknown executor "${value}"`, {
-    field: '--executor',
-    hint: 'use docker (default), local (inside a toolchain image) or auto',
-  });
+/** The toolchain by name; it must exist and build the app's language. */
+function pickToolchain(name: string, language: Language, catalog: ToolchainCatalog, configFile: string | undefined): Toolchain {
+  const toolchain = catalog.get(name);
+  if (!toolchain.languages.includes(language)) {
+    const fitting = catalog.list().filter((t) => t.languages.includes(language));
+    throw new ConfigError(`toolchain "${toolchain.name}" does not build ${language} apps`, {
+      file: configFile,
+      field: 'toolchain',
+      hint: `remove "toolchain" to use the default for ${language}, or pick one of: ${fitting.map((t) => t.name).join(', ') || '(none yet)'}`,
+    });
+  }
+  return toolchain;
+}
+
+/**
+ * docker, or local when running inside a toolchain image ($NABLA_TOOLCHAIN names it): a
+ * local build needs that image to be the app's toolchain.
+ */
+function pickExecutor(value: string | undefined, toolchain: string, current: string | undefined): ExecutorKind {
+  const kind = value === undefined || value === 'auto' ? (current !== undefined ? 'local' : 'docker') : value;
+  if (kind !== 'docker' && kind !== 'local') {
+    throw new ConfigError(`unknown executor "${value}"`, {
+      field: '--executor',
+      hint: 'use docker (default), local (inside a toolchain image) or auto',
+    });
+  }
+  if (kind === 'local' && current !== toolchain) {
+    throw new EnvironmentError(
+      current
+        ? `--executor local runs in the "${current}" toolchain image, but this app needs "${toolchain}"`
+        : '--executor local must run inside a nabla toolchain image (NABLA_TOOLCHAIN is not set)',
+      {
+        field: '--executor',
+        hint: `use FROM nabla/builder-${toolchain} in your Dockerfile, or build with --executor docker`,
+      },
+    );
+  }
+  return kind;
+}
+
+/** The variables of `env` that a toolchain's passEnv names and that are set. */
+export function passedEnv(names: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
 }
 

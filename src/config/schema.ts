@@ -3,9 +3,7 @@
  * the field and suggests the closest known one.
  */
 import { z } from 'zod';
-
-export const LANGUAGES = ['c', 'go', 'node', 'python'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import { LANGUAGES } from '../detect/languages.js';
 
 const port = z.union([
   z.number().int().min(1).max(65535),

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Language } from '../config/schema.js';
 import { DetectError } from '../util/errors.js';
+import type { Language } from './languages.js';
 
 export interface Detected {
   language: Language;

@@ -10,8 +10,9 @@ export class CompileOutput {
   constructor(
     private readonly job: CompileJob,
     private readonly step: Step,
+    logDir: string,
   ) {
-    this.log = new LogFile(`compile-${job.toolchain}`);
+    this.log = new LogFile(logDir, `compile-${job.toolchain}`);
   }
 
   line(text: string): void {

@@ -6,52 +6,47 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable, type Duplex } from 'node:stream';
-import type Dockerode from 'dockerode';
-import { packTar } from '../image/tar.js';
+import type { Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
 import { CompileError, throwIfAborted } from '../util/errors.js';
-import { untar } from '../util/untar.js';
 import type { Step } from '../util/progress.js';
+import { packTar } from '../util/tar.js';
+import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
 import type { CompileJob, CompileResult, Executor } from './types.js';
 
 const log = debug('executor');
 
 export class DockerExecutor implements Executor {
-  constructor(private readonly docker: Dockerode) {}
+  /** logDir: where the compile's full output is kept. */
+  constructor(
+    private readonly engine: Engine,
+    private readonly logDir: string,
+  ) {}
 
   async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
-    const container = await this.docker.createContainer({
-      Image: job.image,
-      Cmd: ['nabla-compile'],
-      Env: Object.entries({ ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' }).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: '/nabla/src',
+    const container = await this.engine.createContainer({
+      image: job.image,
+      cmd: ['nabla-compile'],
+      env: { ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' },
+      workingDir: '/nabla/src',
       // Which app it compiles, for `docker ps` (and for tests that run builds side by side).
-      Labels: { 'dev.nabla.build': 'compile', 'dev.nabla.app': job.appDir },
-      HostConfig: { NetworkMode: job.network },
+      labels: { 'dev.nabla.build': 'compile', 'dev.nabla.app': job.appDir },
+      network: job.network,
     });
     log(`container ${container.id.slice(0, 12)} from ${job.image}`);
     // Ctrl-C stops the container; `finally` below removes it, awaited, before we exit.
     const killOnAbort = () => void container.kill().catch(() => {});
     signal?.addEventListener('abort', killOnAbort, { once: true });
-    const output = new CompileOutput(job, step);
+    const output = new CompileOutput(job, step, this.logDir);
     try {
-      await container.putArchive(Readable.from([await sourceTar(job)]), { path: '/' });
-      const attached = await container.attach({ stream: true, stdout: true, stderr: true });
-      const lines = new PassThrough();
-      container.modem.demuxStream(attached, lines, lines);
-      const streamed = forwardLines(lines, (line) => output.line(line));
-      await container.start();
-      const { StatusCode: status } = (await container.wait()) as { StatusCode: number };
-      (attached as unknown as Duplex).destroy();
-      lines.end();
-      await streamed;
+      await container.putArchive(await sourceTar(job), '/');
+      const status = await container.run((line) => output.line(line));
       throwIfAborted(signal);
       if (status !== 0) throw output.failed(status);
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
       try {
-        await untar(await container.getArchive({ path: '/nabla/out' }), outDir, 'out/');
+        await untar(await container.getArchive('/nabla/out'), outDir, 'out/');
       } catch (error) {
         fs.rmSync(outDir, { recursive: true, force: true });
         throw new CompileError(`toolchain "${job.toolchain}" wrote output nabla-build cannot use: ${(error as Error).message}`, {
@@ -67,7 +62,7 @@ export class DockerExecutor implements Executor {
     } finally {
       signal?.removeEventListener('abort', killOnAbort);
       output.close();
-      await container.remove({ force: true }).catch(() => {});
+      await container.remove().catch(() => {});
     }
   }
 }
@@ -83,14 +78,4 @@ function sourceTar(job: CompileJob): Promise<Buffer> {
     }),
     0,
   );
-}
-
-async function forwardLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): Promise<void> {
-  let pending = '';
-  for await (const chunk of stream) {
-    const lines = (pending + chunk.toString()).split('\n');
-    pending = lines.pop()!;
-    lines.forEach(onLine);
-  }
-  if (pending) onLine(pending);
 }

@@ -1,32 +1,22 @@
 /**
  * Runs `nabla-compile` directly with execa. Used inside a toolchain image (a multi-stage
  * Dockerfile's `RUN nabla-build build --executor local`), where there is no Docker socket.
+ * config/resolve.ts has checked that this image is the app's toolchain.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError, throwIfAborted } from '../util/errors.js';
+import { throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { CompileOutput } from './compile-output.js';
 import type { CompileJob, CompileResult, Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
-  /** `current` is the toolchain this image provides ($NABLA_TOOLCHAIN), if any. */
-  constructor(private readonly current: string | undefined) {}
+  /** logDir: where the compile's full output is kept. */
+  constructor(private readonly logDir: string) {}
 
   async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
-    if (this.current !== job.toolchain) {
-      throw new EnvironmentError(
-        this.current
-          ? `--executor local runs in the "${this.current}" toolchain image, but this app needs "${job.toolchain}"`
-          : `--executor local must run inside a nabla toolchain image (NABLA_TOOLCHAIN is not set)`,
-        {
-          field: '--executor',
-          hint: `use FROM nabla/builder-${job.toolchain} in your Dockerfile, or build with --executor docker`,
-        },
-      );
-    }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-compile-'));
     const srcDir = path.join(work, 'src');
     const outDir = path.join(work, 'out');
@@ -37,7 +27,7 @@ export class LocalExecutor implements Executor {
     }
     fs.mkdirSync(outDir, { recursive: true });
 
-    const output = new CompileOutput(job, step);
+    const output = new CompileOutput(job, step, this.logDir);
     try {
       const child = execa('nabla-compile', [], {
         cwd: srcDir,

@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { packTar } from './tar.js';
+import { packTar } from '../util/tar.js';
 import type { Blob, ImageArtifact, ImageSpec, LayerBlob } from './types.js';
 
 export const MEDIA_TYPES = {

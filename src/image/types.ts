@@ -1,15 +1,11 @@
 /**
  * The one small result type between building and publishing (like ko's build.Result):
  * `buildImage()` turns an ImageSpec into an ImageArtifact; every --output, --load and
- * --push is a Publisher of that artifact. Build code never imports publishers.
+ * --push is a Publisher of that artifact. Image code never imports publishers, and only
+ * src/build picks them (build/publishers.ts).
  */
 import type { Progress } from '../util/progress.js';
-
-/** One entry of the image's single layer. Paths are absolute inside the image, '/'-separated. */
-export type LayerEntry =
-  | { type: 'file'; path: string; mode: number; data: Buffer }
-  | { type: 'directory'; path: string; mode: number }
-  | { type: 'symlink'; path: string; target: string };
+import type { TarEntry } from '../util/tar.js';
 
 export interface ImageConfigSpec {
   entrypoint: string[];
@@ -21,7 +17,8 @@ export interface ImageConfigSpec {
 }
 
 export interface ImageSpec {
-  entries: LayerEntry[];
+  /** The image's single layer; paths are absolute inside the image. */
+  entries: TarEntry[];
   config: ImageConfigSpec;
   /** Seconds since the epoch, from SOURCE_DATE_EPOCH (default 0): every mtime and `created`. */
   sourceDateEpoch: number;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
-import type { LayerEntry } from '../image/types.js';
+import type { TarEntry } from '../util/tar.js';
 
 export interface FileFilter {
   include: string[];
@@ -34,8 +34,8 @@ export function selectFiles(dir: string, filter: FileFilter): string[] {
   return out.sort();
 }
 
-/** Layer entries for `files` (relative to dir) placed under `mountPoint` in the image. */
-export function fileEntries(dir: string, files: string[], mountPoint: string): LayerEntry[] {
+/** Tar entries for `files` (relative to dir) placed under `mountPoint` in the image. */
+export function fileEntries(dir: string, files: string[], mountPoint: string): TarEntry[] {
   return files.map((file) => {
     const full = path.join(dir, file);
     const stat = fs.lstatSync(full);
@@ -46,7 +46,7 @@ export function fileEntries(dir: string, files: string[], mountPoint: string): L
   });
 }
 
-/** Every file, directory and symlink under dir, as layer entries under mountPoint. */
-export function treeEntries(dir: string, mountPoint: string): LayerEntry[] {
+/** Every file, directory and symlink under dir, as tar entries under mountPoint. */
+export function treeEntries(dir: string, mountPoint: string): TarEntry[] {
   return fileEntries(dir, selectFiles(dir, ALL_FILES), mountPoint);
 }

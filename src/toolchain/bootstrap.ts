@@ -6,18 +6,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import { execa } from 'execa';
-import { followJsonStream } from '../util/docker.js';
-import { ConfigError, EnvironmentError, ToolchainError, throwIfAborted } from '../util/errors.js';
+import { imageExists, type Engine } from '../engine/engine.js';
+import { ConfigError, EnvironmentError, errorMessage, ToolchainError, throwIfAborted } from '../util/errors.js';
 import { LogFile } from '../util/log-file.js';
 import type { Progress } from '../util/progress.js';
 import { BASE_IMAGE } from './catalog.js';
-import { imageExists } from './build.js';
 
 export const SUITE = 'bookworm';
 
 export interface BootstrapOptions {
+  /** Where the debootstrap log is kept. */
+  logDir: string;
   /** Debian mirror URL; default: the host's apt sources. */
   mirror?: string;
   /** An image to pull and use instead of running debootstrap, e.g. debian:bookworm. */
@@ -27,15 +27,15 @@ export interface BootstrapOptions {
   aptSourcesDir?: string;
 }
 
-export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, options: BootstrapOptions = {}): Promise<string> {
-  if (!options.force && (await imageExists(docker, BASE_IMAGE))) {
+export async function bootstrapBaseImage(engine: Engine, progress: Progress, options: BootstrapOptions): Promise<string> {
+  if (!options.force && (await imageExists(engine, BASE_IMAGE))) {
     progress.info(`${BASE_IMAGE} exists already (use --force to make it again)`);
     return BASE_IMAGE;
   }
   if (options.from && options.mirror) {
     throw new ConfigError('--from and --mirror exclude each other', { field: '--from', hint: 'pull an image (--from) or debootstrap from a mirror (--mirror), not both' });
   }
-  if (options.from) return tagPulledImage(docker, options.from, progress);
+  if (options.from) return tagPulledImage(engine, options.from, progress);
   const mirror = options.mirror ?? findDebianMirror(options.aptSourcesDir ?? '/etc/apt');
   if (!mirror) {
     throw new EnvironmentError(`no Debian ${SUITE} mirror found in the host's apt sources`, {
@@ -55,7 +55,7 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
   }
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-debootstrap-'));
-  const log = new LogFile('bootstrap');
+  const log = new LogFile(options.logDir, 'bootstrap');
   try {
     await progress.step(`debootstrap ${SUITE} (minbase)`, async (step) => {
       const child = execa('debootstrap', ['--variant=minbase', SUITE, root, mirror], {
@@ -79,10 +79,14 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
     await progress.step(`import ${BASE_IMAGE}`, async (step) => {
       const tar = execa('tar', ['--numeric-owner', '-C', root, '-c', '.'], { buffer: false, cancelSignal: options.signal });
       const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
-      const stream = await docker.importImage(tar.stdout as unknown as string, { repo, tag });
-      const result = await followJsonStream(stream, (line) => step.log(line));
+      try {
+        await engine.importImage(tar.stdout, repo, tag, (line) => step.log(line));
+      } catch (error) {
+        tar.kill(); // an engine that stopped reading would leave tar blocked on its pipe
+        await tar.catch(() => {});
+        throw new ToolchainError(`docker import failed: ${errorMessage(error)}`, { cause: error });
+      }
       await tar;
-      if (result.error) throw new ToolchainError(`docker import failed: ${result.error}`);
       step.note(BASE_IMAGE);
     });
     return BASE_IMAGE;
@@ -92,26 +96,23 @@ export async function bootstrapBaseImage(docker: Dockerode, progress: Progress, 
   }
 }
 
-async function tagPulledImage(docker: Dockerode, from: string, progress: Progress): Promise<string> {
+async function tagPulledImage(engine: Engine, from: string, progress: Progress): Promise<string> {
   await progress.step(`pull ${from}`, async (step) => {
-    if (await imageExists(docker, from)) {
+    if (await imageExists(engine, from)) {
       step.note('present');
     } else {
-      let error: string | undefined;
       try {
-        ({ error } = await followJsonStream(await docker.pull(from), (line) => step.log(line)));
-      } catch (cause) {
-        error = (cause as Error).message;
-      }
-      if (error) {
-        throw new EnvironmentError(`cannot pull ${from}: ${error}`, {
+        await engine.pullImage(from, (line) => step.log(line));
+      } catch (error) {
+        throw new EnvironmentError(`cannot pull ${from}: ${errorMessage(error)}`, {
           field: '--from',
           hint: 'check the name and that the registry is reachable, or leave out --from to use debootstrap',
+          cause: error,
         });
       }
     }
     const [repo, tag] = BASE_IMAGE.split(':') as [string, string];
-    await docker.getImage(from).tag({ repo, tag });
+    await engine.tagImage(from, repo, tag);
     step.note(`tagged ${BASE_IMAGE}`);
   });
   return BASE_IMAGE;
@@ -156,6 +157,7 @@ function fromDeb822(text: string): string | undefined {
 
 /** Whether a host tool is installed (sbin included: debootstrap lives there). */
 export async function hasTool(name: string): Promise<boolean> {
-  const found = await execa('sh', ['-c', `command -v ${name}`], { reject: false, env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+  // The shell extends its own PATH, so nabla-build reads no environment for it.
+  const found = await execa('sh', ['-c', 'PATH="$PATH:/usr/sbin:/sbin" command -v "$1"', 'sh', name], { reject: false });
   return found.exitCode === 0;
 }

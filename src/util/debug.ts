@@ -2,7 +2,7 @@
  * Namespaced debug logging, off by default: `DEBUG=nabla:*` or `--verbose` turns on
  * `nabla:toolchain`, `nabla:executor`, ... Written to stderr.
  */
-let patterns: RegExp[] = parse(process.env.DEBUG ?? '');
+let patterns: RegExp[] = [];
 
 function parse(spec: string): RegExp[] {
   return spec
@@ -11,6 +11,7 @@ function parse(spec: string): RegExp[] {
     .map((p) => new RegExp('^' + p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'));
 }
 
+/** Turns on the namespaces `spec` names (the CLI passes $DEBUG, or nabla:* for --verbose). */
 export function enableDebug(spec: string): void {
   patterns = parse(spec);
 }

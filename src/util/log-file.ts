@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { logDir } from './paths.js';
 
 const TAIL_LINES = 25;
 
@@ -13,9 +12,11 @@ export class LogFile {
   private readonly fd: number;
   private readonly tail: string[] = [];
 
-  constructor(name: string) {
+  /** dir: the folder for logs (made if missing), kept after the run so a failure can be read in full. */
+  constructor(dir: string, name: string) {
+    fs.mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    this.path = path.join(logDir(), `${stamp}-${name}.log`);
+    this.path = path.join(dir, `${stamp}-${name}.log`);
     this.fd = fs.openSync(this.path, 'w');
   }
 

@@ -1,6 +1,5 @@
 /** Where nabla-build's own files live: the package root holds toolchains/. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,12 +15,5 @@ export function packageRoot(): string {
     dir = parent;
   }
   root = dir;
-  return dir;
-}
-
-/** A folder for build logs, kept after the run so a failure can be read in full. */
-export function logDir(): string {
-  const dir = path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'logs');
-  fs.mkdirSync(dir, { recursive: true });
   return dir;
 }

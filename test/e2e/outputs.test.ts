@@ -5,14 +5,15 @@
  * the same outputs through the CLI, building examples/hello-c.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublishers } from '../../src/build/publishers.js';
 import type { OutputSpec } from '../../src/config/output-spec.js';
-import { formatReference, type ImageReference } from '../../src/config/reference.js';
+import { connectDocker } from '../../src/engine/docker.js';
 import { buildImage } from '../../src/image/oci.js';
-import { createPublishers } from '../../src/image/publishers/index.js';
+import { formatReference, type ImageReference, type RegistryReference } from '../../src/image/reference.js';
 import type { ImageArtifact } from '../../src/image/types.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
@@ -28,7 +29,10 @@ let registry: Registry;
 const images: string[] = [];
 
 async function publish(output: OutputSpec, tags: ImageReference[]): Promise<string> {
-  const [publisher] = createPublishers([output], tags, { docker: async () => new Dockerode() });
+  const [publisher] = createPublishers([output], tags, {
+    engine: () => connectDocker(process.env.DOCKER_HOST),
+    dockerConfig: path.join(os.homedir(), '.docker', 'config.json'),
+  });
   await publisher!.preflight?.();
   return publisher!.publish(image, silentProgress);
 }
@@ -119,9 +123,9 @@ describe('outputs, read back by real tools', () => {
 
 describe('--push to a real registry', () => {
   it('pushes, and skopeo finds the same digest and copies the image back', async () => {
-    const tag: ImageReference = { registry: registry.host, repository: 'team/hello', tag: run };
+    const tag: RegistryReference = { registry: registry.host, repository: 'team/hello', tag: run };
     const name = formatReference(tag);
-    expect(await publish({ type: 'push' }, [tag])).toBe(`${name}@${image.manifest.digest}`);
+    expect(await publish({ type: 'push', targets: [tag] }, [tag])).toBe(`${name}@${image.manifest.digest}`);
     const inspect = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`])).stdout);
     expect(inspect.Digest).toBe(image.manifest.digest);
     const copy = path.join(work, 'copied');
@@ -130,7 +134,8 @@ describe('--push to a real registry', () => {
     expect(copied.Digest).toBe(image.manifest.digest);
 
     // A second push finds every blob in place and only puts the manifest again.
-    expect(await publish({ type: 'push' }, [{ ...tag, tag: `${run}-again` }])).toBe(
+    const again = { ...tag, tag: `${run}-again` };
+    expect(await publish({ type: 'push', targets: [again] }, [again])).toBe(
       `${registry.host}/team/hello:${run}-again@${image.manifest.digest}`,
     );
   });

@@ -5,6 +5,7 @@ import { composeImage } from '../../src/build/compose.js';
 import { resolveBuildConfig } from '../../src/config/resolve.js';
 import { CompileError } from '../../src/util/errors.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
+import { testToolchains } from '../helpers/toolchains.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -23,7 +24,7 @@ function compose(run: unknown, nablaJson: object = {}, nablaFiles = ['nabla-run'
     'policy.txt': 'write fd=1|2\nexit_group\n',
     ...Object.fromEntries(nablaFiles.map((file) => [`nabla/${file}`, file])),
   });
-  const config = resolveBuildConfig(appDir, {}, { cwd: appDir, env: {}, insideToolchain: false });
+  const config = resolveBuildConfig(appDir, {}, { cwd: appDir, env: {}, toolchains: testToolchains(folder({})) });
   return composeImage({ config, outDir, appFiles: ['main.go'], toolchainImage: 'nabla/toolchain-go:x', sourceDigest: 'sha256:0', version: '0' });
 }
 

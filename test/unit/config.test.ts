@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseOutputSpec } from '../../src/config/output-spec.js';
-import { formatReference, parseReference } from '../../src/config/reference.js';
+import { parseReference } from '../../src/config/reference.js';
 import { resolveBuildConfig, type BuildFlags } from '../../src/config/resolve.js';
-import { ConfigError, DetectError } from '../../src/util/errors.js';
+import { formatReference } from '../../src/image/reference.js';
+import type { NablaError } from '../../src/util/errors.js';
+import { ConfigError, DetectError, EnvironmentError, OutputError } from '../../src/util/errors.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
+import { testToolchains } from '../helpers/toolchains.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -16,8 +19,12 @@ function app(files: Record<string, string>): string {
   return writeFiles(dir, files);
 }
 
+const toolchainsDir = tempDir();
+afterAll(() => fs.rmSync(toolchainsDir, { recursive: true, force: true }));
+const toolchains = testToolchains(toolchainsDir, { go: ['GOPROXY', 'GOPRIVATE'] });
+
 function resolve(dir: string, flags: BuildFlags = {}, env: NodeJS.ProcessEnv = {}) {
-  return resolveBuildConfig(dir, flags, { cwd: dir, env, insideToolchain: false });
+  return resolveBuildConfig(dir, flags, { cwd: dir, env, toolchains });
 }
 
 describe('language and entry detection', () => {
@@ -125,9 +132,74 @@ describe('nabla.json', () => {
     expect(() => resolve(dir, {}, { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);
   });
 
+});
+
+describe('checks of a build\'s flags, before any work', () => {
   it('needs a tag for --load and --push', () => {
     const dir = app({ 'hello.c': '' });
     expect(() => resolve(dir, { load: true })).toThrow(/--load needs a name/);
+    const error = catchError(() => resolve(dir, { push: true }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe('--push needs a name for the image');
+    expect(error.hint).toContain('-t 127.0.0.1:5000/hello:1.0');
+  });
+
+  it('--push needs a registry in every tag (exit 5, as when the push found it)', () => {
+    const dir = app({ 'hello.c': '' });
+    const error = catchError(() => resolve(dir, { push: true, tag: ['127.0.0.1:5000/team/hello:1', 'hello:1'] }));
+    expect(error).toBeInstanceOf(OutputError);
+    expect(error.message).toBe('--push needs a registry in the image name, and "hello:1" has none');
+    expect(error.field).toBe('--tag');
+    expect(error.hint).toContain('-t 127.0.0.1:5000/hello:1');
+    // Without --push a name needs no registry.
+    expect(resolve(dir, { load: true, tag: ['hello:1'] }).outputs).toEqual([{ type: 'load' }]);
+  });
+
+  it('--push becomes one output naming every registry reference', () => {
+    const dir = app({ 'hello.c': '' });
+    const config = resolve(dir, { push: true, tag: ['127.0.0.1:5000/team/hello:1', 'localhost/x'] });
+    expect(config.outputs).toEqual([
+      {
+        type: 'push',
+        targets: [
+          { registry: '127.0.0.1:5000', repository: 'team/hello', tag: '1' },
+          { registry: 'localhost', repository: 'x', tag: 'latest' },
+        ],
+      },
+    ]);
+  });
+
+  it('the toolchain must exist and build the language', () => {
+    const dir = app({ 'hello.c': '', 'nabla.json': '{"toolchain":"gp"}' });
+    const unknown = catchError(() => resolve(dir));
+    expect(unknown).toBeInstanceOf(ConfigError);
+    expect(unknown.message).toBe('unknown toolchain "gp"');
+    expect(unknown.hint).toContain('did you mean "go"?');
+
+    const wrong = catchError(() => resolve(dir, { toolchain: 'go' }));
+    expect(wrong).toBeInstanceOf(ConfigError);
+    expect(wrong.message).toBe('toolchain "go" does not build c apps');
+    expect(wrong.file).toBe(path.join(dir, 'nabla.json'));
+    expect(wrong.hint).toBe('remove "toolchain" to use the default for c, or pick one of: c');
+  });
+
+  it('--executor local runs only inside the app\'s toolchain image; auto picks it there', () => {
+    const dir = app({ 'hello.c': '' });
+    const outside = catchError(() => resolve(dir, { executor: 'local' }));
+    expect(outside).toBeInstanceOf(EnvironmentError);
+    expect(outside.message).toMatch(/must run inside a nabla toolchain image/);
+    expect(outside.hint).toContain('FROM nabla/builder-c');
+    expect(() => resolve(dir, { executor: 'local' }, { NABLA_TOOLCHAIN: 'go' })).toThrow(
+      '--executor local runs in the "go" toolchain image, but this app needs "c"',
+    );
+    expect(resolve(dir, {}, { NABLA_TOOLCHAIN: 'c' }).executor).toBe('local');
+    expect(resolve(dir).executor).toBe('docker');
+    expect(() => resolve(dir, { executor: 'podman' })).toThrow(/unknown executor "podman"/);
+  });
+
+  it('hands compiles only the variables the toolchain passes on', () => {
+    const dir = app({ 'main.go': '' });
+    expect(resolve(dir, {}, { GOPROXY: 'http://proxy', HOME: '/root', GOPRIVATE: '' }).compileEnv).toEqual({ GOPROXY: 'http://proxy' });
   });
 });
 
@@ -167,11 +239,11 @@ describe('image references', () => {
   });
 });
 
-function catchError(fn: () => unknown): ConfigError {
+function catchError(fn: () => unknown): NablaError {
   try {
     fn();
   } catch (error) {
-    return error as ConfigError;
+    return error as NablaError;
   }
   throw new Error('expected an error');
 }

@@ -4,22 +4,22 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import type Dockerode from 'dockerode';
 import { extract, pack } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, sha256Digest } from '../../src/image/oci.js';
-import { createPublishers } from '../../src/image/publishers/index.js';
-import { LoadPublisher } from '../../src/image/publishers/load.js';
-import { packTar } from '../../src/image/tar.js';
-import type { ImageArtifact, ImageSpec, LayerEntry, Publisher } from '../../src/image/types.js';
+import { createPublishers } from '../../src/build/publishers.js';
 import type { OutputSpec } from '../../src/config/output-spec.js';
-import type { ImageReference } from '../../src/config/reference.js';
+import { buildImage, sha256Digest } from '../../src/image/oci.js';
+import { LoadPublisher } from '../../src/image/publishers/load.js';
+import { PushPublisher } from '../../src/image/publishers/push.js';
+import type { ImageReference, RegistryReference } from '../../src/image/reference.js';
+import type { ImageArtifact, ImageSpec, Publisher } from '../../src/image/types.js';
 import { OutputError } from '../../src/util/errors.js';
 import { silentProgress } from '../../src/util/progress.js';
+import { packTar, type TarEntry } from '../../src/util/tar.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
-const entries: LayerEntry[] = [
+const entries: TarEntry[] = [
   { type: 'file', path: '/nabla/nabla-run', mode: 0o755, data: Buffer.from('tender') },
   { type: 'file', path: '/nabla/rootfs.tar', mode: 0o644, data: Buffer.from('rootfs') },
   { type: 'symlink', path: '/nabla/app', target: 'nabla-run' },
@@ -42,7 +42,7 @@ function spec(overrides: Partial<ImageSpec> = {}): ImageSpec {
   };
 }
 
-interface TarEntry {
+interface ReadEntry {
   name: string;
   type: string;
   mode: number;
@@ -55,8 +55,8 @@ interface TarEntry {
   data: string;
 }
 
-async function readTar(tar: Buffer): Promise<TarEntry[]> {
-  const out: TarEntry[] = [];
+async function readTar(tar: Buffer): Promise<ReadEntry[]> {
+  const out: ReadEntry[] = [];
   const unpack = extract();
   unpack.end(tar);
   for await (const entry of unpack) {
@@ -89,6 +89,9 @@ afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: tr
 
 const json = (data: Buffer) => JSON.parse(data.toString('utf8'));
 const ref = (registry: string | undefined, repository: string, tag: string): ImageReference => ({ registry, repository, tag });
+/** The publishers of `outputs`, with an engine that is never there and no docker login. */
+const publishersFor = (outputs: OutputSpec[], tags: ImageReference[]) =>
+  createPublishers(outputs, tags, { engine: async () => new FakeEngine(), dockerConfig: path.join(tempDir(), 'none.json') });
 
 describe('packTar', () => {
   it('gives the same bytes for the same entries, in any order', async () => {
@@ -130,7 +133,7 @@ describe('packTar', () => {
     ['a path with ..', [{ type: 'file', path: '/nabla/../etc/passwd', mode: 0o644, data: Buffer.alloc(0) }], /bad path/],
     ['a path below a file', [entries[0]!, { type: 'file', path: '/nabla/nabla-run/x', mode: 0o644, data: Buffer.alloc(0) }], /is a file/],
     ['a path below a symlink', [entries[2]!, { type: 'file', path: '/nabla/app/x', mode: 0o644, data: Buffer.alloc(0) }], /is a symlink/],
-  ] as [string, LayerEntry[], RegExp][])('rejects %s', async (_name, bad, message) => {
+  ] as [string, TarEntry[], RegExp][])('rejects %s', async (_name, bad, message) => {
     await expect(packTar(bad, 0)).rejects.toThrow(message);
   });
 });
@@ -203,7 +206,7 @@ describe('file outputs', () => {
     image = await buildImage(spec());
   });
   const publish = async (output: OutputSpec, tags: ImageReference[] = []) => {
-    const [publisher] = createPublishers([output], tags);
+    const [publisher] = publishersFor([output], tags);
     await publisher!.preflight?.();
     return publisher!.publish(image, silentProgress);
   };
@@ -288,7 +291,7 @@ describe('file outputs', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of evil) chunks.push(chunk as Buffer);
     const broken: ImageArtifact = { ...image, layers: [{ ...image.layers[0]!, uncompressed: Buffer.concat(chunks) }] };
-    const [publisher] = createPublishers([{ type: 'dir', dest }], []);
+    const [publisher] = publishersFor([{ type: 'dir', dest }], []);
     const error = await publisher!.publish(broken, silentProgress).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutputError);
     expect((error as OutputError).message).toMatch(/writing .*rootfs failed: unsafe path/);
@@ -300,7 +303,7 @@ describe('file outputs', () => {
 
 describe('preflight', () => {
   const preflight = (output: OutputSpec) =>
-    createPublishers([output], [])[0]!.preflight!().then(
+    publishersFor([output], [])[0]!.preflight!().then(
       () => undefined,
       (e: unknown) => e as OutputError,
     );
@@ -388,16 +391,17 @@ describe('push (against an in-process fake registry)', () => {
     return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, calls, blobs, manifests };
   }
 
-  const push = async (tag: ImageReference, dockerConfig?: string) => {
+  const push = async (tag: RegistryReference, dockerConfig?: string) => {
     const image = await buildImage(spec());
-    const publishers = createPublishers([{ type: 'push' }], [tag], { dockerConfig: dockerConfig ?? path.join(tempDir(), 'none.json') });
-    await publishers[0]!.preflight!();
-    return { image, result: await publishers[0]!.publish(image, silentProgress) };
+    const publisher = new PushPublisher(tag, dockerConfig ?? path.join(tempDir(), 'none.json'));
+    await publisher.preflight();
+    return { image, result: await publisher.publish(image) };
   };
+  const target = (registry: string, repository: string, tag: string): RegistryReference => ({ registry, repository, tag });
 
   it('uploads missing blobs, then the manifest under the tag, and returns name@digest', async () => {
     const registry = await fakeRegistry();
-    const { image, result } = await push(ref(registry.host, 'team/hello', '1.0'));
+    const { image, result } = await push(target(registry.host, 'team/hello', '1.0'));
     expect(result).toBe(`${registry.host}/team/hello:1.0@${image.manifest.digest}`);
     expect(registry.blobs.get(image.config.digest)!.equals(image.config.data)).toBe(true);
     expect(registry.blobs.get(image.layers[0]!.digest)!.equals(image.layers[0]!.data)).toBe(true);
@@ -406,7 +410,7 @@ describe('push (against an in-process fake registry)', () => {
 
     // Pushed again: the blobs are there, only the manifest goes up.
     const before = registry.calls.length;
-    await push(ref(registry.host, 'team/hello', '1.0'));
+    await push(target(registry.host, 'team/hello', '1.0'));
     expect(registry.calls.slice(before).map((c) => c.method)).toEqual(['GET', 'HEAD', 'HEAD', 'PUT']);
   });
 
@@ -426,7 +430,7 @@ describe('push (against an in-process fake registry)', () => {
     });
     const config = path.join(tempDir(), 'config.json');
     fs.writeFileSync(config, JSON.stringify({ auths: { [registry.host]: { auth: 'dXNlcjpwdw==' } } }));
-    const { image } = await push(ref(registry.host, 'team/hello', '1'), config);
+    const { image } = await push(target(registry.host, 'team/hello', '1'), config);
     const tokenCalls = registry.calls.filter((c) => c.url.startsWith('/token'));
     expect(tokenCalls).toHaveLength(1); // one token with push rights serves the whole push
     const tokenUrl = new URL(tokenCalls[0]!.url, 'http://x');
@@ -446,7 +450,7 @@ describe('push (against an in-process fake registry)', () => {
     });
     const config = path.join(tempDir(), 'config.json');
     fs.writeFileSync(config, JSON.stringify({ auths: { [`https://${registry.host}`]: { auth: 'dXNlcjpwdw==' } } }));
-    await push(ref(registry.host, 'team/hello', '1'), config);
+    await push(target(registry.host, 'team/hello', '1'), config);
     expect(registry.manifests.has('1')).toBe(true);
   });
 
@@ -459,7 +463,7 @@ describe('push (against an in-process fake registry)', () => {
         return true;
       },
     });
-    const error = await push(ref(registry.host, 'team/hello', '1')).then(
+    const error = await push(target(registry.host, 'team/hello', '1')).then(
       () => undefined,
       (e: unknown) => e as OutputError,
     );
@@ -471,7 +475,7 @@ describe('push (against an in-process fake registry)', () => {
 
   it('refuses a manifest the registry stored under another digest', async () => {
     const registry = await fakeRegistry({ digestHeader: () => `sha256:${'0'.repeat(64)}` });
-    await expect(push(ref(registry.host, 'team/hello', '1'))).rejects.toThrow(/stored the manifest as sha256:0+, not sha256:/);
+    await expect(push(target(registry.host, 'team/hello', '1'))).rejects.toThrow(/stored the manifest as sha256:0+, not sha256:/);
   });
 
   it('says when the registry is not there, before the build', async () => {
@@ -479,63 +483,54 @@ describe('push (against an in-process fake registry)', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await createPublishers([{ type: 'push' }], [ref(host, 'team/hello', '1')])[0]!
-      .preflight!()
+    const error = await new PushPublisher(target(host, 'team/hello', '1'), path.join(tempDir(), 'none.json'))
+      .preflight()
       .catch((e: unknown) => e as OutputError);
     expect(error).toBeInstanceOf(OutputError);
     expect(error!.message).toContain(`cannot reach registry ${host}: ECONNREFUSED`);
     expect(error!.hint).toMatch(/is the registry running\?/);
   });
 
-  it('needs a registry in every tag, and a tag at all', async () => {
-    const error = await createPublishers([{ type: 'push' }], [ref(undefined, 'hello', '1')])[0]!
-      .preflight!()
-      .catch((e: unknown) => e as OutputError);
-    expect(error).toBeInstanceOf(OutputError);
-    expect(error!.message).toMatch(/"hello:1" has none/);
-    expect(error!.hint).toContain('-t 127.0.0.1:5000/hello:1');
-    expect(() => createPublishers([{ type: 'push' }], [])).toThrow(OutputError);
+  it('makes one publisher per name, and runs before load and file outputs', () => {
+    const names = [target('127.0.0.1:5000', 'a', '1'), target('127.0.0.1:5000', 'a', '2')];
+    const publishers = publishersFor([{ type: 'dir', dest: '/x' }, { type: 'load' }, { type: 'push', targets: names }], names);
+    expect(publishers.map((p) => p.description)).toEqual(['push 127.0.0.1:5000/a:1', 'push 127.0.0.1:5000/a:2', 'load into Docker', 'files → /x']);
   });
 });
 
 describe('--load (with a fake engine)', () => {
-  function fakeDocker(lines: string[], repoTags: string[] = ['hello:1']) {
-    const loaded: Buffer[] = [];
-    const docker = {
-      async loadImage(stream: NodeJS.ReadableStream) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        loaded.push(Buffer.concat(chunks));
-        // Split mid-line, as a socket may deliver it.
-        const text = lines.map((l) => `${l}\r\n`).join('');
-        return Readable.from([text.slice(0, 7), text.slice(7)]);
-      },
-      getImage: (id: string) => ({ inspect: async () => ({ Id: id, RepoTags: repoTags }) }),
-    };
-    return { docker: async () => docker as unknown as Dockerode, loaded };
+  /** An engine whose load leaves the image under `repoTags`, or fails with the daemon's `error`. */
+  function engineLoading(repoTags: string[], error?: string): FakeEngine {
+    const engine = new FakeEngine();
+    engine.onLoad = () => void engine.addImage(image.config.digest, repoTags);
+    if (error) engine.failures.set('load', error);
+    return engine;
   }
-  const load = (docker: () => Promise<Dockerode>, tags: string[]): Publisher => new LoadPublisher(docker, tags);
+  let image: ImageArtifact;
+  beforeAll(async () => {
+    image = await buildImage(spec());
+  });
+  const load = (engine: FakeEngine, tags: string[]): Publisher => new LoadPublisher(async () => engine, tags);
 
-  it('streams the docker archive in and checks the engine has the image and its tags', async () => {
-    const image = await buildImage(spec());
-    const fake = fakeDocker(['{"stream":"Loaded image: hello:1\\n"}']);
-    const result = await load(fake.docker, ['hello:1']).publish(image, silentProgress);
-    expect(result).toBe('hello:1');
-    const names = (await readTar(fake.loaded[0]!)).map((e) => e.name);
+  it('loads the docker archive and checks the engine has the image and its tags', async () => {
+    const engine = engineLoading(['hello:1']);
+    expect(await load(engine, ['hello:1']).publish(image, silentProgress)).toBe('hello:1');
+    const names = (await readTar(engine.loaded[0]!)).map((e) => e.name);
     expect(names).toContain('manifest.json');
   });
 
-  it('fails on an error line even though the stream ends normally', async () => {
-    const fake = fakeDocker(['{"status":"Loading layer"}', '{"errorDetail":{"message":"no space left on device"},"error":"no space left on device"}']);
-    const error = await load(fake.docker, ['hello:1']).publish(await buildImage(spec()), silentProgress).catch((e: unknown) => e);
+  it("turns the daemon's error into an OutputError with a fix", async () => {
+    const engine = engineLoading(['hello:1'], 'no space left on device');
+    const error = await load(engine, ['hello:1']).publish(image, silentProgress).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutputError);
     expect((error as OutputError).message).toBe('docker load failed: no space left on device');
+    expect((error as OutputError).hint).toMatch(/free disk space/);
   });
 
-  it('fails when the engine did not tag the image', async () => {
-    const fake = fakeDocker(['{"stream":"Loaded image ID: sha256:…\\n"}'], []);
-    await expect(load(fake.docker, ['docker.io/library/hello:1']).publish(await buildImage(spec()), silentProgress)).rejects.toThrow(
+  it('fails when the engine did not tag the image, or does not have it', async () => {
+    await expect(load(engineLoading([]), ['docker.io/library/hello:1']).publish(image, silentProgress)).rejects.toThrow(
       /not tagged docker\.io\/library\/hello:1/,
     );
+    await expect(load(new FakeEngine(), ['hello:1']).publish(image, silentProgress)).rejects.toThrow(/has no image sha256:.* after loading it/);
   });
 });

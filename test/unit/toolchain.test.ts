@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { passedEnv } from '../../src/build/build.js';
-import { findDebianMirror } from '../../src/toolchain/bootstrap.js';
+import { passedEnv } from '../../src/config/resolve.js';
+import { bootstrapBaseImage, findDebianMirror } from '../../src/toolchain/bootstrap.js';
+import { ensureToolchain } from '../../src/toolchain/build.js';
 import { BASE_IMAGE, ToolchainCatalog, openCatalog } from '../../src/toolchain/catalog.js';
-import { ConfigError } from '../../src/util/errors.js';
+import { ConfigError, EnvironmentError, ToolchainError } from '../../src/util/errors.js';
+import { silentProgress } from '../../src/util/progress.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -86,13 +89,90 @@ describe('toolchain catalog', () => {
   it('passes to a compile only the passEnv variables that are set', () => {
     const env = { PIP_INDEX_URL: 'http://127.0.0.1:3141/simple', PIP_TRUSTED_HOST: '', HOME: '/root' };
     expect(passedEnv(['PIP_INDEX_URL', 'PIP_TRUSTED_HOST', 'PIP_CERT'], env)).toEqual({ PIP_INDEX_URL: 'http://127.0.0.1:3141/simple' });
-    expect(passedEnv(['PIP_INDEX_URL'])).toEqual({});
+    expect(passedEnv(['PIP_INDEX_URL'], {})).toEqual({});
   });
 
   it('rejects a passEnv entry that is not a variable name', () => {
     const dir = catalogDir();
     fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":"x","from":"base","languages":["c"],"network":"none","passEnv":["PIP INDEX"]}');
     expect(() => new ToolchainCatalog(dir)).toThrow(/field "passEnv\.0": must be a variable name/);
+  });
+});
+
+describe('ensureToolchain (with a fake engine)', () => {
+  function setup() {
+    const catalog = new ToolchainCatalog(catalogDir());
+    const logDir = tempDir();
+    dirs.push(logDir);
+    const engine = new FakeEngine();
+    engine.addImage('sha256:debian', [BASE_IMAGE]);
+    return { catalog, logDir, engine, ensure: () => ensureToolchain(engine, catalog, 'c', silentProgress, { logDir }) };
+  }
+
+  it('builds what is missing, parents first, each FROM its parent', async () => {
+    const { catalog, engine, ensure } = setup();
+    expect(await ensure()).toBe(catalog.image('c'));
+    expect(engine.calls).toEqual([`build ${catalog.image('base')}`, `build ${catalog.image('c')}`]);
+    expect(engine.built[1]!.options).toMatchObject({
+      buildargs: { NABLA_FROM: catalog.image('base') },
+      labels: { 'dev.nabla.toolchain': 'c', 'dev.nabla.toolchain.hash': catalog.hash('c') },
+      hostNetwork: true,
+    });
+    engine.calls.length = 0;
+    await ensure();
+    expect(engine.calls).toEqual([]); // both are there now: nothing is built again
+  });
+
+  it('without the base image it says how to make it, and builds nothing', async () => {
+    const { engine, ensure } = setup();
+    engine.images.clear();
+    const error = (await ensure().catch((e: unknown) => e)) as EnvironmentError;
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(error.message).toBe(`the base image ${BASE_IMAGE} is missing`);
+    expect(error.hint).toMatch(/toolchain bootstrap/);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it("a failed Dockerfile step is a ToolchainError naming the Dockerfile, with the engine's words and the log's tail", async () => {
+    const { catalog, engine, logDir, ensure } = setup();
+    engine.output = ['Step 2/2 : RUN exit 7', 'about to fail'];
+    engine.failures.set('build', "The command '/bin/sh -c exit 7' returned a non-zero code: 7");
+    const error = (await ensure().catch((e: unknown) => e)) as ToolchainError;
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect(error.message).toBe(`toolchain "base" failed to build: The command '/bin/sh -c exit 7' returned a non-zero code: 7`);
+    expect(error.file).toBe(path.join(catalog.root, 'base', 'Dockerfile'));
+    expect(error.details).toEqual(['  | Step 2/2 : RUN exit 7', '  | about to fail', expect.stringMatching(/^full log: /)]);
+    expect(fs.readdirSync(logDir)).toHaveLength(1);
+  });
+});
+
+describe('bootstrap --from (with a fake engine)', () => {
+  const logDir = () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('pulls the image and tags it as the base image', async () => {
+    const engine = new FakeEngine();
+    expect(await bootstrapBaseImage(engine, silentProgress, { logDir: logDir(), from: 'debian:bookworm' })).toBe(BASE_IMAGE);
+    expect(engine.calls).toEqual(['pull debian:bookworm', `tag debian:bookworm ${BASE_IMAGE}`]);
+  });
+
+  it("a failed pull says so with the engine's words and what to do", async () => {
+    const engine = new FakeEngine();
+    engine.failures.set('pull', 'manifest for debian:bookwrom not found');
+    const error = (await bootstrapBaseImage(engine, silentProgress, { logDir: logDir(), from: 'debian:bookwrom' }).catch((e: unknown) => e)) as EnvironmentError;
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(error.message).toBe('cannot pull debian:bookwrom: manifest for debian:bookwrom not found');
+    expect(error.field).toBe('--from');
+  });
+
+  it('does nothing when the base image is there already', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:debian', [BASE_IMAGE]);
+    expect(await bootstrapBaseImage(engine, silentProgress, { logDir: logDir(), from: 'debian:bookworm' })).toBe(BASE_IMAGE);
+    expect(engine.calls).toEqual([]);
   });
 });
 

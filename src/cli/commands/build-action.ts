@@ -2,30 +2,27 @@
 import { build } from '../../build/build.js';
 import { resolveBuildConfig, type BuildFlags } from '../../config/resolve.js';
 import { openCatalog } from '../../toolchain/catalog.js';
-import { connectDocker } from '../../util/docker.js';
-import type { GlobalOptions } from '../main.js';
+import { engine } from '../engine.js';
+import type { GlobalOptions } from '../options.js';
+import { dockerConfigFile, logDir } from '../places.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
-  const config = resolveBuildConfig(dir, flags, {
-    cwd: process.cwd(),
-    env: process.env,
-    insideToolchain: process.env.NABLA_TOOLCHAIN !== undefined,
-  });
+  const catalog = openCatalog(globals.toolchainsDir);
+  const config = resolveBuildConfig(dir, flags, { cwd: process.cwd(), env: process.env, toolchains: catalog });
   const progress = createProgress(globals.progress);
   try {
     if (config.outputs.length === 0) {
       progress.info('note: no output requested, so the image is only built; add --load, --push or --output to keep it');
     }
     const result = await build(config, {
-      catalog: openCatalog(globals.toolchainsDir),
-      docker: connectDocker,
+      catalog,
+      engine,
       progress,
-      currentToolchain: process.env.NABLA_TOOLCHAIN,
-      env: process.env,
       version: VERSION,
-      dockerConfig: process.env.DOCKER_CONFIG && `${process.env.DOCKER_CONFIG}/config.json`,
+      dockerConfig: dockerConfigFile(),
+      logDir: logDir(),
       signal: globals.signal,
     });
     progress.close();

@@ -1,6 +1,6 @@
 /** `nabla-build build [dir]`: the main job. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions } from '../options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

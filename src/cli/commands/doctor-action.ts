@@ -1,11 +1,11 @@
 /** The checks of `doctor`, each with what to do when it fails. */
 import fs from 'node:fs';
-import { BASE_IMAGE, openCatalog } from '../../toolchain/catalog.js';
-import { imageExists } from '../../toolchain/build.js';
+import { imageExists } from '../../engine/engine.js';
 import { findDebianMirror, hasTool } from '../../toolchain/bootstrap.js';
-import { connectDocker } from '../../util/docker.js';
-import { hostHasFsgsbase } from '../../util/host.js';
+import { BASE_IMAGE, openCatalog } from '../../toolchain/catalog.js';
 import { EnvironmentError, errorMessage } from '../../util/errors.js';
+import { hostHasFsgsbase } from '../../util/host.js';
+import { engine } from '../engine.js';
 
 interface Check {
   name: string;
@@ -36,18 +36,18 @@ export async function doctor(toolchainsDir?: string): Promise<void> {
       name: 'docker engine',
       required: true,
       run: async () => {
-        const docker = await connectDocker().catch((error: unknown) => {
+        const docker = await engine().catch((error: unknown) => {
           throw new Problem(errorMessage(error), 'start dockerd (see README, "Set up a machine") or set DOCKER_HOST');
         });
-        const version = (await docker.version()) as { Version: string; ApiVersion: string };
-        return `Docker ${version.Version} (API ${version.ApiVersion})`;
+        const { version, apiVersion } = await docker.version();
+        return `Docker ${version} (API ${apiVersion})`;
       },
     },
     {
       name: 'base image',
       required: true,
       run: async () => {
-        if (!(await imageExists(await connectDocker(), BASE_IMAGE))) {
+        if (!(await imageExists(await engine(), BASE_IMAGE))) {
           throw new Problem(`${BASE_IMAGE} is missing`, 'run `sudo nabla-build toolchain bootstrap`');
         }
         return BASE_IMAGE;
@@ -59,7 +59,7 @@ export async function doctor(toolchainsDir?: string): Promise<void> {
         required: false,
         run: async () => {
           const image = catalog.image(t.name);
-          if (!(await imageExists(await connectDocker(), image))) {
+          if (!(await imageExists(await engine(), image))) {
             throw new Problem(`${image} not built yet`, `it is built on first use, or now with \`nabla-build toolchain build ${t.name}\``);
           }
           return image;

@@ -1,6 +1,6 @@
 /** `nabla-build doctor`: checks this machine can build and run nabla images. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program

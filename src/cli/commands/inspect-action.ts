@@ -1,8 +1,8 @@
 /** The body of `inspect`, loaded only when it runs. */
 import fs from 'node:fs';
-import { readImage, type ImageConfigJson, type ImageSummary } from '../../image/read.js';
-import { connectDocker } from '../../util/docker.js';
+import { readImage, type ImageSummary } from '../../image/read.js';
 import { ConfigError } from '../../util/errors.js';
+import { engine } from '../engine.js';
 
 export async function inspect(target: string, flags: { files?: boolean; json?: boolean }): Promise<void> {
   const summary = fs.existsSync(target) ? await readImage(target) : await fromEngine(target);
@@ -40,12 +40,8 @@ function kib(bytes: number): string {
 }
 
 async function fromEngine(name: string): Promise<ImageSummary> {
-  const docker = await connectDocker();
-  let info: { Id: string; RepoDigests?: string[]; Created: string; Os: string; Architecture: string; Config: ImageConfigJson['config'] };
-  try {
-    info = (await docker.getImage(name).inspect()) as typeof info;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+  const info = await (await engine()).inspectImage(name);
+  if (!info) {
     throw new ConfigError(`"${name}" is neither a file nor an image Docker knows`, {
       field: 'image-or-path',
       hint: 'check the path, or `docker images` for the name',
@@ -53,9 +49,9 @@ async function fromEngine(name: string): Promise<ImageSummary> {
   }
   return {
     format: 'docker-engine',
-    digest: info.RepoDigests?.[0]?.split('@')[1],
-    imageId: info.Id,
-    config: { created: info.Created, os: info.Os, architecture: info.Architecture, config: info.Config },
+    digest: info.repoDigests[0]?.split('@')[1],
+    imageId: info.id,
+    config: { created: info.created, os: info.os, architecture: info.architecture, config: info.config },
     layers: [],
   };
 }

@@ -1,6 +1,6 @@
 /** `nabla-build inspect <image-or-path>`. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program

@@ -1,18 +1,20 @@
 /** The bodies of the toolchain commands, loaded only when one runs. */
-import { openCatalog } from '../../toolchain/catalog.js';
-import { ensureToolchain, imageExists } from '../../toolchain/build.js';
+import { imageExists, type Engine } from '../../engine/engine.js';
 import { bootstrapBaseImage } from '../../toolchain/bootstrap.js';
+import { ensureToolchain } from '../../toolchain/build.js';
 import { buildBuilderImage } from '../../toolchain/builder.js';
-import { connectDocker } from '../../util/docker.js';
-import type { GlobalOptions } from '../main.js';
+import { openCatalog } from '../../toolchain/catalog.js';
+import { engine } from '../engine.js';
+import type { GlobalOptions } from '../options.js';
+import { cacheDir, logDir } from '../places.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export async function list(globals: GlobalOptions): Promise<void> {
   const toolchains = openCatalog(globals.toolchainsDir);
-  let docker: Awaited<ReturnType<typeof connectDocker>> | undefined;
+  let docker: Engine | undefined;
   try {
-    docker = await connectDocker();
+    docker = await engine();
   } catch {
     docker = undefined; // still list what exists; the status column says why it is unknown
   }
@@ -29,11 +31,13 @@ export async function list(globals: GlobalOptions): Promise<void> {
 export async function buildOne(name: string, flags: { force?: boolean; withCli?: boolean }, globals: GlobalOptions): Promise<void> {
   const toolchains = openCatalog(globals.toolchainsDir);
   toolchains.get(name); // unknown names fail before Docker is asked
-  const docker = await connectDocker();
+  const docker = await engine();
   const progress = createProgress(globals.progress);
   try {
-    const image = await ensureToolchain(docker, toolchains, name, progress, { force: flags.force, signal: globals.signal });
-    const builder = flags.withCli ? await buildBuilderImage(docker, toolchains, name, VERSION, progress) : undefined;
+    const image = await ensureToolchain(docker, toolchains, name, progress, { logDir: logDir(), force: flags.force, signal: globals.signal });
+    const builder = flags.withCli
+      ? await buildBuilderImage(docker, toolchains, name, VERSION, progress, { logDir: logDir(), cacheDir: cacheDir() })
+      : undefined;
     progress.close();
     process.stdout.write(`${image}\n${builder ? `${builder}\n` : ''}`);
   } finally {
@@ -42,10 +46,10 @@ export async function buildOne(name: string, flags: { force?: boolean; withCli?:
 }
 
 export async function bootstrap(flags: { mirror?: string; from?: string; force?: boolean }, globals: GlobalOptions): Promise<void> {
-  const docker = await connectDocker();
+  const docker = await engine();
   const progress = createProgress(globals.progress);
   try {
-    const image = await bootstrapBaseImage(docker, progress, { ...flags, signal: globals.signal });
+    const image = await bootstrapBaseImage(docker, progress, { ...flags, logDir: logDir(), signal: globals.signal });
     progress.close();
     process.stdout.write(`${image}\n`);
   } finally {

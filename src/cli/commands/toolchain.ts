@@ -1,6 +1,6 @@
 /** `nabla-build toolchain ls|build|bootstrap`. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../main.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const toolchain = program

@@ -1,6 +1,6 @@
 /** type=docker: a `docker load`-able archive (the `docker save` format), tagged with the -t names. */
 import { digestHex } from '../oci.js';
-import { packTar } from '../tar.js';
+import { packTar } from '../../util/tar.js';
 import type { ImageArtifact, Publisher } from '../types.js';
 import { checkWritable, writeFileAtomic } from './atomic.js';
 

@@ -1,7 +1,5 @@
-/** --load: the docker archive streamed into the engine, tagged with the -t names. */
-import { Readable } from 'node:stream';
-import type Dockerode from 'dockerode';
-import { followJsonStream } from '../../util/docker.js';
+/** --load: the docker archive loaded into the engine, tagged with the -t names. */
+import type { Engine } from '../../engine/engine.js';
 import { errorMessage, OutputError } from '../../util/errors.js';
 import type { ImageArtifact, Publisher } from '../types.js';
 import { dockerArchive } from './docker-archive.js';
@@ -10,38 +8,32 @@ export class LoadPublisher implements Publisher {
   readonly description = 'load into Docker';
 
   /**
-   * docker: the engine, asked for only when needed (a build with no --load never connects).
+   * engine: asked for only when needed (a build with no --load never connects).
    * repoTags: the -t names, formatted; the archive's RepoTags make `docker load` tag with them.
    */
   constructor(
-    private readonly docker: () => Promise<Dockerode>,
+    private readonly engine: () => Promise<Engine>,
     private readonly repoTags: readonly string[],
   ) {}
 
   async preflight(): Promise<void> {
-    await this.docker(); // an unreachable engine fails now, not after the compile
+    await this.engine(); // an unreachable engine fails now, not after the compile
   }
 
   async publish(image: ImageArtifact): Promise<string> {
-    const docker = await this.docker();
+    const engine = await this.engine();
     const archive = await dockerArchive(image, this.repoTags);
-    let response: NodeJS.ReadableStream;
     try {
-      response = await docker.loadImage(Readable.from([archive]), { quiet: true });
+      await engine.loadImage(archive);
     } catch (error) {
       throw loadFailed(errorMessage(error), error);
     }
-    // Errors arrive as JSON lines in a stream that still ends normally: read every line.
-    const { error } = await followJsonStream(response, () => {});
-    if (error) throw loadFailed(error);
-    // And the end of the stream proves nothing: ask the engine for the image and its tags.
-    let repoTags: string[];
-    try {
-      repoTags = (await docker.getImage(image.config.digest).inspect()).RepoTags ?? [];
-    } catch (cause) {
-      throw loadFailed(`the engine has no image ${image.config.digest} after loading it`, cause);
-    }
-    const missing = this.repoTags.filter((tag) => !repoTags.includes(familiarName(tag)));
+    // A load that reported no error proves little: ask the engine for the image and its tags.
+    const loaded = await engine.inspectImage(image.config.digest).catch((error: unknown): never => {
+      throw loadFailed(`cannot inspect the image after loading it: ${errorMessage(error)}`, error);
+    });
+    if (!loaded) throw loadFailed(`the engine has no image ${image.config.digest} after loading it`);
+    const missing = this.repoTags.filter((tag) => !loaded.repoTags.includes(familiarName(tag)));
     if (missing.length > 0) throw loadFailed(`the image was loaded but not tagged ${missing.join(', ')}`);
     return this.repoTags.length > 0 ? this.repoTags.join(', ') : image.config.digest;
   }

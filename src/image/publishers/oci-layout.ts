@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { descriptor, digestHex, MEDIA_TYPES } from '../oci.js';
-import { packTar } from '../tar.js';
-import type { ImageArtifact, LayerEntry, Publisher } from '../types.js';
+import { packTar, type TarEntry } from '../../util/tar.js';
+import type { ImageArtifact, Publisher } from '../types.js';
 import { checkWritable, writeDirAtomic, writeFileAtomic } from './atomic.js';
 
 export class OciLayoutPublisher implements Publisher {
@@ -40,7 +40,7 @@ export class OciLayoutPublisher implements Publisher {
   }
 }
 
-type LayoutFile = Extract<LayerEntry, { type: 'file' }>;
+type LayoutFile = Extract<TarEntry, { type: 'file' }>;
 
 /**
  * The files of an OCI image layout: oci-layout, index.json and blobs/sha256/<hex>.

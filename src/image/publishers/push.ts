@@ -1,8 +1,8 @@
 /** --push: every missing blob, then the manifest under the tag, to the tag's registry. */
-import { formatReference, type ImageReference } from '../../config/reference.js';
 import { dockerConfigAuth, RegistryClient } from '../../registry/client.js';
 import { debug } from '../../util/debug.js';
 import { OutputError } from '../../util/errors.js';
+import { formatReference, type RegistryReference } from '../reference.js';
 import type { ImageArtifact, Publisher } from '../types.js';
 
 const log = debug('registry');
@@ -12,7 +12,7 @@ export class PushPublisher implements Publisher {
 
   /** One tag; dockerConfig: the docker config.json holding `docker login` credentials. */
   constructor(
-    private readonly tag: ImageReference,
+    private readonly tag: RegistryReference,
     private readonly dockerConfig: string,
   ) {
     this.description = `push ${formatReference(tag)}`;
@@ -44,15 +44,8 @@ export class PushPublisher implements Publisher {
     return `${formatReference(this.tag)}@${image.manifest.digest}`;
   }
 
-  /** A client for the tag's registry; a tag without one cannot be pushed (no silent Docker Hub). */
   private client(): RegistryClient {
-    const { registry, repository, tag } = this.tag;
-    if (!registry) {
-      throw new OutputError(`--push needs a registry in the image name, and "${formatReference(this.tag)}" has none`, {
-        field: '--tag',
-        hint: `name the registry host, e.g. -t 127.0.0.1:5000/${repository}:${tag}`,
-      });
-    }
+    const { registry, repository } = this.tag;
     return new RegistryClient(registry, repository, dockerConfigAuth(registry, this.dockerConfig));
   }
 }

@@ -1,9 +1,15 @@
 /**
  * Deterministic tar: entries sorted by path, parents before children, uid/gid 0, no user
  * or group names, one fixed mtime. The same entries give the same bytes, in any order.
+ * Image layers, build contexts and the source sent to a compile container all use it.
  */
 import { pack } from 'tar-stream';
-import type { LayerEntry } from './types.js';
+
+/** One entry of a tar. Paths are absolute (or relative) '/'-separated paths inside it. */
+export type TarEntry =
+  | { type: 'file'; path: string; mode: number; data: Buffer }
+  | { type: 'directory'; path: string; mode: number }
+  | { type: 'symlink'; path: string; target: string };
 
 /**
  * Packs entries (absolute or relative '/'-paths) into an uncompressed tar. Paths are stored
@@ -11,11 +17,11 @@ import type { LayerEntry } from './types.js';
  * 0755 so every runtime unpacks the same modes. Duplicate or escaping paths are bugs in
  * the caller and throw a plain Error.
  */
-export async function packTar(entries: readonly LayerEntry[], mtimeSeconds: number): Promise<Buffer> {
-  const byPath = new Map<string, LayerEntry>();
+export async function packTar(entries: readonly TarEntry[], mtimeSeconds: number): Promise<Buffer> {
+  const byPath = new Map<string, TarEntry>();
   for (const entry of entries) {
     const path = normalize(entry.path);
-    if (byPath.has(path)) throw new Error(`duplicate path in layer: ${entry.path}`);
+    if (byPath.has(path)) throw new Error(`duplicate path in tar: ${entry.path}`);
     byPath.set(path, { ...entry, path });
   }
   // Parents are added only after every given entry, so an explicit folder keeps its mode.
@@ -23,7 +29,7 @@ export async function packTar(entries: readonly LayerEntry[], mtimeSeconds: numb
     for (let parent = dirname(path); parent !== ''; parent = dirname(parent)) {
       const existing = byPath.get(parent);
       if (existing === undefined) byPath.set(parent, { type: 'directory', path: parent, mode: 0o755 });
-      else if (existing.type !== 'directory') throw new Error(`layer path ${path} is below ${parent}, which is a ${existing.type}`);
+      else if (existing.type !== 'directory') throw new Error(`tar path ${path} is below ${parent}, which is a ${existing.type}`);
     }
   }
   // Byte order of the paths: a parent is a prefix of its children, so it always comes first.
@@ -55,7 +61,7 @@ export async function packTar(entries: readonly LayerEntry[], mtimeSeconds: numb
 /** "/nabla/app" → "nabla/app"; rejects paths that could escape the image root. */
 function normalize(path: string): string {
   const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.length === 0 || parts.includes('..')) throw new Error(`bad path in layer: "${path}"`);
+  if (parts.length === 0 || parts.includes('..')) throw new Error(`bad path in tar: "${path}"`);
   return parts.join('/');
 }
 

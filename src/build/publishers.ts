@@ -1,0 +1,43 @@
+/** One publisher per requested output (like ko's publishers); the build fans the image out to each. */
+import type { OutputSpec } from '../config/output-spec.js';
+import type { Engine } from '../engine/engine.js';
+import { DirPublisher } from '../image/publishers/dir.js';
+import { DockerArchivePublisher } from '../image/publishers/docker-archive.js';
+import { LoadPublisher } from '../image/publishers/load.js';
+import { OciLayoutPublisher } from '../image/publishers/oci-layout.js';
+import { PushPublisher } from '../image/publishers/push.js';
+import { formatReference, type ImageReference } from '../image/reference.js';
+import type { Publisher } from '../image/types.js';
+
+export interface PublisherDeps {
+  /** The engine, for --load; connected only when that publisher needs it. */
+  engine: () => Promise<Engine>;
+  /** docker config.json with `docker login` credentials, for --push. */
+  dockerConfig: string;
+}
+
+/**
+ * The publishers of checked outputs (config/output-spec.ts), in the order they run: push
+ * and load first, as the ones likely to fail (network, registry, engine), so a failed
+ * build leaves no files behind. --push makes one publisher per name, each its own result.
+ */
+export function createPublishers(outputs: readonly OutputSpec[], tags: readonly ImageReference[], deps: PublisherDeps): Publisher[] {
+  const rank = (o: OutputSpec) => (o.type === 'push' ? 0 : o.type === 'load' ? 1 : 2);
+  const names = tags.map(formatReference);
+  return [...outputs]
+    .sort((a, b) => rank(a) - rank(b))
+    .flatMap((output): Publisher[] => {
+      switch (output.type) {
+        case 'oci':
+          return [new OciLayoutPublisher(output.dest, output.format, tags.map((tag) => tag.tag))];
+        case 'docker':
+          return [new DockerArchivePublisher(output.dest, names)];
+        case 'dir':
+          return [new DirPublisher(output.dest)];
+        case 'load':
+          return [new LoadPublisher(deps.engine, names)];
+        case 'push':
+          return output.targets.map((target) => new PushPublisher(target, deps.dockerConfig));
+      }
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * The folders and files nabla-build takes from its environment, read here at the edge
+ * and passed down: lower modules never read process.env.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+/** Logs of compiles and toolchain builds, kept so a failure can be read in full. */
+export function logDir(): string {
+  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'logs');
+}
+
+/** Downloads kept between runs (Node's package for builder images). */
+export function cacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');
+}
+
+/** The docker config.json holding `docker login` credentials, for --push. */
+export function dockerConfigFile(): string {
+  return path.join(process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'), 'config.json');
+}

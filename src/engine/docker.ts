@@ -1,0 +1,166 @@
+/**
+ * The Engine on a Docker daemon, through dockerode: the only module that touches it.
+ * dockerode is loaded when a command first connects, so `--help` and `--executor local`
+ * (a builder image has no dockerode) never load it.
+ */
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { EnvironmentError } from '../util/errors.js';
+import type { Container, ContainerSpec, Engine, ImageBuildOptions, ImageInfo, ImageRuntimeConfig } from './engine.js';
+import { forEachLine, readDaemonStream } from './lines.js';
+
+const DEFAULT_HOST = 'unix:///var/run/docker.sock';
+
+/**
+ * Connects to the engine and pings it; a failure becomes one clear message. dockerode
+ * finds the engine from DOCKER_HOST (and its TLS variables) itself: `dockerHost` is that
+ * value, read by the CLI, and only names the engine in the message.
+ */
+export async function connectDocker(dockerHost?: string): Promise<Engine> {
+  let Docker: typeof Dockerode;
+  try {
+    Docker = (await import('dockerode')).default;
+  } catch (error) {
+    throw new EnvironmentError('this nabla-build has no Docker client (a builder image runs --executor local only)', {
+      field: '--executor',
+      hint: 'use --executor local here, or run nabla-build where it was installed with npm',
+      cause: error,
+    });
+  }
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new EnvironmentError(`cannot reach the Docker engine at ${dockerHost ?? DEFAULT_HOST}: ${(error as Error).message}`, {
+      field: 'DOCKER_HOST',
+      hint:
+        'start Docker (`sudo systemctl start docker`, or `sudo dockerd &`), fix DOCKER_HOST, ' +
+        'or build inside a toolchain image with --executor local',
+      cause: error,
+    });
+  }
+  return new DockerEngine(docker);
+}
+
+export class DockerEngine implements Engine {
+  constructor(private readonly docker: Dockerode) {}
+
+  async version(): Promise<{ version: string; apiVersion: string }> {
+    const { Version, ApiVersion } = await this.docker.version();
+    return { version: Version, apiVersion: ApiVersion };
+  }
+
+  async inspectImage(reference: string): Promise<ImageInfo | undefined> {
+    let info: Dockerode.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(reference).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+    return {
+      id: info.Id,
+      repoTags: info.RepoTags ?? [],
+      repoDigests: info.RepoDigests ?? [],
+      created: info.Created,
+      os: info.Os,
+      architecture: info.Architecture,
+      config: runtimeConfig(info.Config),
+    };
+  }
+
+  async tagImage(image: string, repository: string, tag: string): Promise<void> {
+    await this.docker.getImage(image).tag({ repo: repository, tag });
+  }
+
+  async loadImage(archive: Buffer): Promise<void> {
+    await readDaemonStream(await this.docker.loadImage(Readable.from([archive]), { quiet: true }), () => {});
+  }
+
+  async importImage(rootfs: NodeJS.ReadableStream, repository: string, tag: string, onLine: (line: string) => void): Promise<void> {
+    await readDaemonStream(await this.docker.importImage(rootfs, { repo: repository, tag }), onLine);
+  }
+
+  async pullImage(reference: string, onLine: (line: string) => void): Promise<void> {
+    await readDaemonStream(await this.docker.pull(reference), onLine);
+  }
+
+  async buildImage(context: Buffer, options: ImageBuildOptions, onLine: (line: string) => void): Promise<void> {
+    const stream = await this.docker.buildImage(Readable.from([context]), {
+      t: options.tag,
+      buildargs: options.buildargs,
+      labels: options.labels,
+      ...(options.hostNetwork ? { networkmode: 'host' } : {}),
+      forcerm: true,
+      pull: false,
+      abortSignal: options.signal,
+    });
+    await readDaemonStream(stream, onLine);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<Container> {
+    const container = await this.docker.createContainer({
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      WorkingDir: spec.workingDir,
+      Labels: spec.labels,
+      HostConfig: { NetworkMode: spec.network },
+    });
+    return new DockerContainer(container);
+  }
+}
+
+class DockerContainer implements Container {
+  readonly id: string;
+
+  constructor(private readonly container: Dockerode.Container) {
+    this.id = container.id;
+  }
+
+  async putArchive(tar: Buffer, path: string): Promise<void> {
+    await this.container.putArchive(Readable.from([tar]), { path });
+  }
+
+  async run(onLine: (line: string) => void): Promise<number> {
+    // Attached before the start, so no early line is lost.
+    const attached = await this.container.attach({ stream: true, stdout: true, stderr: true });
+    const lines = new PassThrough();
+    this.container.modem.demuxStream(attached, lines, lines);
+    const streamed = forEachLine(lines, onLine);
+    try {
+      await this.container.start();
+      const { StatusCode: status } = (await this.container.wait()) as { StatusCode: number };
+      return status;
+    } finally {
+      (attached as Duplex).destroy();
+      lines.end();
+      await streamed;
+    }
+  }
+
+  getArchive(path: string): Promise<NodeJS.ReadableStream> {
+    return this.container.getArchive({ path });
+  }
+
+  async kill(): Promise<void> {
+    await this.container.kill();
+  }
+
+  async remove(): Promise<void> {
+    await this.container.remove({ force: true });
+  }
+}
+
+/** Docker's inspect answer has nulls (and may have a string Entrypoint) where the OCI config has nothing. */
+function runtimeConfig(config: Partial<Dockerode.ImageInspectInfo['Config']> | null | undefined): ImageRuntimeConfig {
+  const list = (value: string | string[] | null | undefined) => (value == null ? undefined : Array.isArray(value) ? value : [value]);
+  return {
+    Entrypoint: list(config?.Entrypoint),
+    Cmd: list(config?.Cmd),
+    Env: config?.Env ?? undefined,
+    WorkingDir: config?.WorkingDir || undefined,
+    ExposedPorts: config?.ExposedPorts ?? undefined,
+    Labels: config?.Labels ?? undefined,
+  };
+}

@@ -1,0 +1,88 @@
+/** The Docker executor against a fake engine: what goes into the container, what comes back, and cleanup. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { extract } from 'tar-stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DockerExecutor } from '../../src/executor/docker.js';
+import type { CompileJob } from '../../src/executor/types.js';
+import { CompileError, InterruptedError } from '../../src/util/errors.js';
+import type { Step } from '../../src/util/progress.js';
+import { packTar } from '../../src/util/tar.js';
+import { tempDir, writeFiles } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const folder = (files: Record<string, string> = {}) => {
+  const dir = tempDir();
+  dirs.push(dir);
+  return writeFiles(dir, files);
+};
+
+function job(appDir: string): CompileJob {
+  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none' };
+}
+
+function recordingStep(): Step & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: (line) => lines.push(line), note() {} };
+}
+
+async function names(tar: Buffer): Promise<string[]> {
+  const out: string[] = [];
+  const unpack = extract();
+  unpack.end(tar);
+  for await (const entry of unpack) {
+    out.push(entry.header.name);
+    entry.resume();
+  }
+  return out;
+}
+
+describe('DockerExecutor', () => {
+  it('puts the source in, runs nabla-compile, brings /nabla/out back and removes the container', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = {
+      output: ['cc -o hello hello.c'],
+      exitCode: 0,
+      archive: await packTar([{ type: 'file', path: 'out/run.json', mode: 0o644, data: Buffer.from('{}') }], 0),
+    };
+    const step = recordingStep();
+    const result = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': 'int main;' })), step);
+    try {
+      const [container] = engine.containers;
+      expect(container!.spec).toMatchObject({ image: 'nabla/toolchain-c:1', cmd: ['nabla-compile'], network: 'none', workingDir: '/nabla/src' });
+      expect(container!.spec.env).toEqual({ NABLA_ENTRY: 'hello', NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' });
+      expect(container!.archivesIn[0]!.path).toBe('/');
+      expect(await names(container!.archivesIn[0]!.tar)).toContain('nabla/src/hello.c');
+      expect(step.lines).toEqual(['cc -o hello hello.c']);
+      expect(fs.readFileSync(path.join(result.outDir, 'run.json'), 'utf8')).toBe('{}');
+      expect(container!.removed).toBe(true);
+    } finally {
+      result.dispose();
+    }
+    expect(fs.existsSync(result.outDir)).toBe(false);
+  });
+
+  it('a failed compile is a CompileError with the last lines and the log path; the container is removed', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = { output: ['hello.c:1: error: boom'], exitCode: 1 };
+    const logDir = folder();
+    const error = await new DockerExecutor(engine, logDir).compile(job(folder({ 'hello.c': '' })), recordingStep()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CompileError);
+    expect((error as CompileError).message).toBe('the app failed to compile (nabla-compile exited with 1)');
+    expect((error as CompileError).details).toEqual(['  | hello.c:1: error: boom', expect.stringMatching(/^full log: /)]);
+    expect(fs.readdirSync(logDir)).toHaveLength(1);
+    expect(engine.containers[0]!.removed).toBe(true);
+  });
+
+  it('Ctrl-C kills the container, removes it and ends as interrupted', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = { output: ['compiling'], exitCode: 137 };
+    const controller = new AbortController();
+    const step: Step = { log: () => controller.abort(), note() {} };
+    const error = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': '' })), step, controller.signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterruptedError);
+    expect(engine.containers[0]).toMatchObject({ killed: true, removed: true });
+  });
+});
