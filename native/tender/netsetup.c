@@ -29,6 +29,16 @@
 #define IFF_NO_PI_ 0x1000
 #define SIOCBRADDBR_ 0x89a0
 #define SIOCBRADDIF_ 0x89a2
+/* From linux/netlink.h, linux/rtnetlink.h and linux/if_link.h. */
+#define NETLINK_ROUTE_ 0
+#define RTM_SETLINK_ 19
+#define NLMSG_ERROR_ 2
+#define NLM_F_REQUEST_ 1
+#define NLM_F_ACK_ 4
+#define AF_BRIDGE_ 7
+#define IFLA_PROTINFO_ 12
+#define IFLA_BRPORT_LEARNING_ 8
+#define NLA_F_NESTED_ 0x8000
 
 #define TAP_NAME "nabla0"
 #define BRIDGE_NAME "nabla-br0"
@@ -94,6 +104,42 @@ static void make_tap(void)
     close(fd);
 }
 
+/* The bridge must never learn the unikernel's MAC on IF. A network whose host end reflects
+ * frames back (hairpin mode, as podman's CNI bridge and many Kubernetes bridges set) sends
+ * the unikernel's own ARP broadcasts back up IF; a learning port would then move its MAC
+ * there, and traffic for it would go out again instead of to the tap, until the host
+ * re-resolves it (about a minute). With two ports, a frame for a MAC not known on the tap
+ * goes to IF anyway: learning on IF buys nothing. No ioctl sets it: rtnetlink, as
+ * `bridge link set dev IF learning off` does. */
+static void no_learning_on(const char *port)
+{
+    struct {
+        struct { uint32_t len; uint16_t type, flags; uint32_t seq, pid; } nh;
+        struct { uint8_t family, pad; uint16_t type; int32_t index; uint32_t flags, change; } ifi;
+        struct { uint16_t len, type; } protinfo;
+        struct { uint16_t len, type; uint8_t value, pad[3]; } learning;
+    } req = {
+        { sizeof req, RTM_SETLINK_, NLM_F_REQUEST_ | NLM_F_ACK_, 1, 0 },
+        { AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 },
+        { sizeof req.protinfo + sizeof req.learning, IFLA_PROTINFO_ | NLA_F_NESTED_ },
+        { 5, IFLA_BRPORT_LEARNING_, 0, { 0 } },
+    };
+    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE_);
+    if (s < 0)
+        fail("socket(AF_NETLINK) for the bridge port");
+    if (send(s, &req, sizeof req, 0) != (ssize_t)sizeof req)
+        fail("asking the bridge not to learn addresses on the interface");
+    struct { struct { uint32_t len; uint16_t type, flags; uint32_t seq, pid; } nh; int32_t error; char rest[256]; } ack;
+    ssize_t n = recv(s, &ack, sizeof ack, 0);
+    close(s);
+    if (n < (ssize_t)(sizeof ack.nh + sizeof ack.error) || ack.nh.type != NLMSG_ERROR_)
+        errx(TENDER_EXIT, "--net-from=%s: no answer from the kernel about the bridge port", ifname);
+    if (ack.error != 0) {
+        errno = -ack.error;
+        fail("asking the bridge not to learn addresses on the interface");
+    }
+}
+
 void net_from_container(struct tender_opts *o)
 {
     ifname = o->net_from;
@@ -133,6 +179,7 @@ void net_from_container(struct tender_opts *o)
         br.ifr_ifindex = (int)if_nametoindex(ports[i]);
         if_ioctl(s, BRIDGE_NAME, SIOCBRADDIF_, &br, "joining an interface to the bridge");
     }
+    no_learning_on(ifname);
     /* The address leaves the container's kernel: it would answer (and reset) what is
      * meant for the unikernel. Its default route goes with it. */
     memset(&ifr, 0, sizeof ifr);

@@ -87,6 +87,32 @@ describe('an HTTP server in a unikernel, on the container\'s network', () => {
   });
 });
 
+describe('a network whose host end reflects frames (hairpin mode, as podman\'s and many Kubernetes bridges set)', () => {
+  // The unikernel ARPs for its gateway to answer a client outside its subnet; the host
+  // bridge sends that broadcast back up eth0. Were the container's bridge to learn the
+  // unikernel's MAC there, it would drop traffic for it for about a minute (0 of 10
+  // answered with a tender that left learning on).
+  it('keeps answering a client from outside the subnet', async () => {
+    const network = await docker('network', 'inspect', '-f', '{{.Id}}', NETWORK);
+    const bridge = `br-${network.stdout.trim().slice(0, 12)}`;
+    const ports = fs.readdirSync(`/sys/class/net/${bridge}/brif`);
+    const client = '192.0.2.89';
+    await execa('ip', ['addr', 'add', `${client}/32`, 'dev', 'lo']);
+    try {
+      for (const port of ports) fs.writeFileSync(`/sys/class/net/${bridge}/brif/${port}/hairpin_mode`, '1');
+      let answered = 0;
+      for (let i = 0; i < 10; i++) {
+        const curl = await execa('curl', ['-s', '-m', '3', '--interface', client, `http://${SERVER}:8080/`], { reject: false });
+        if (curl.stdout === 'hello from a nabla unikernel') answered++; // execa strips the newline
+      }
+      expect(answered).toBe(10);
+    } finally {
+      for (const port of ports) fs.writeFileSync(`/sys/class/net/${bridge}/brif/${port}/hairpin_mode`, '0');
+      await execa('ip', ['addr', 'del', `${client}/32`, 'dev', 'lo'], { reject: false });
+    }
+  }, 60_000);
+});
+
 describe('a published port (docker run -p)', () => {
   it('reaches the unikernel through Docker\'s port forwarding', async () => {
     const name = `${CONTAINER}-published`;
