@@ -17,6 +17,7 @@ packages=(
   debootstrap     # `nabla-build toolchain bootstrap` makes the base image without a registry
   musl-tools      # tests compile tiny static guests on the host
   podman          # tests run the images under podman too (README "With podman")
+  clang-format    # npm test checks the C style (test/unit/c-style.test.ts)
   ca-certificates curl
 )
 missing=()

@@ -89,8 +89,8 @@ static long file_rw(struct file *f, void *buf, size_t len, uint64_t off, int wri
 	struct iovec one = { buf, len };
 	long r;
 	file_hold(f);
-	if (write) r = ops->write ? ops->write(f, buf, len, off) : ops->writev ? ops->writev(f, &one, 1) : -EINVAL;
-	else r = ops->read ? ops->read(f, buf, len, off) : ops->readv ? ops->readv(f, &one, 1) : -EINVAL;
+	if (write) r = ops->write ? ops->write(f, buf, len, off) : (ops->writev ? ops->writev(f, &one, 1) : -EINVAL);
+	else r = ops->read ? ops->read(f, buf, len, off) : (ops->readv ? ops->readv(f, &one, 1) : -EINVAL);
 	file_put(f);
 	return r;
 }
@@ -138,7 +138,7 @@ static long vector(long fd, const struct iovec *iov, int count, int write)
 	struct file *f = fd_get(fd);
 	/* A socket takes the vector whole (one segment for a header and body, one datagram),
 	 * and so does the console (one host write). */
-	long (*whole)(struct file *, const struct iovec *, int) = !f ? 0 : write ? f->node->ops->writev : f->node->ops->readv;
+	long (*whole)(struct file *, const struct iovec *, int) = !f ? 0 : (write ? f->node->ops->writev : f->node->ops->readv);
 	if (whole && (write ? writable(f) : readable(f))) {
 		file_hold(f);
 		long r = whole(f, iov, count);
@@ -161,7 +161,10 @@ static long sys_lseek(long fd, int64_t off, int whence)
 	struct file *f = fd_get(fd);
 	if (!f) return -EBADF;
 	if (f->node->ops->stream) return -ESPIPE;
-	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos : whence == SEEK_END ? (int64_t)f->node->size : -1;
+	int64_t base = -1;
+	if (whence == SEEK_SET) base = 0;
+	else if (whence == SEEK_CUR) base = (int64_t)f->pos;
+	else if (whence == SEEK_END) base = (int64_t)f->node->size;
 	if (base < 0 || base + off < 0) return -EINVAL;
 	f->pos = (uint64_t)(base + off);
 	return (long)f->pos;

@@ -153,7 +153,7 @@ static void on_err(void *arg, err_t err)
 {
 	struct sock *s = arg;
 	if (s->state == S_CONNECTING) s->err = err == ERR_RST ? ECONNREFUSED : ETIMEDOUT;
-	else if (err != ERR_CLSD) s->err = err == ERR_RST ? ECONNRESET : err == ERR_ABRT ? ETIMEDOUT : errno_of(err);
+	else if (err != ERR_CLSD) s->err = err == ERR_RST ? ECONNRESET : (err == ERR_ABRT ? ETIMEDOUT : errno_of(err));
 	/* ERR_CLSD: both sides closed cleanly and lwIP is done with the pcb: no error. */
 	s->tcp = 0;
 	s->state = S_CLOSED;
@@ -327,7 +327,7 @@ static long sys_listen(long fd, int backlog)
 	struct file *f;
 	SOCK_OR_RETURN(s, f, fd);
 	if (s->type != SOCK_STREAM) return -EOPNOTSUPP;
-	u8_t b = backlog < 1 ? 1 : backlog > 255 ? 255 : (u8_t)backlog; /* lwIP counts in a byte */
+	u8_t b = backlog < 1 ? 1 : (backlog > 255 ? 255 : (u8_t)backlog); /* lwIP counts in a byte */
 	if (s->state == S_LISTEN) {
 		tcp_backlog_set(s->tcp, b);
 		return 0;
@@ -802,7 +802,7 @@ static long sys_getsockopt(long fd, int level, int name, void *val, socklen_t *l
 	SOCK_OR_RETURN(s, f, fd);
 	if (!len || (int)*len < 0) return -EINVAL;
 	int v;
-	switch (level == SOL_SOCKET ? name : level == IPPROTO_TCP ? 1000 + name : -1) {
+	switch (level == SOL_SOCKET ? name : (level == IPPROTO_TCP ? 1000 + name : -1)) {
 	case SO_TYPE: v = s->type; break;
 	case SO_DOMAIN: v = AF_INET; break;
 	case SO_PROTOCOL: v = s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP; break;
@@ -812,8 +812,8 @@ static long sys_getsockopt(long fd, int level, int name, void *val, socklen_t *l
 	case SO_REUSEPORT: v = 0; break;
 	case SO_KEEPALIVE: v = s->keepalive; break;
 	case SO_BROADCAST: v = s->broadcast; break;
-	case SO_RCVBUF: v = s->rcvbuf ? s->rcvbuf : s->type == SOCK_STREAM ? TCP_WND : 256 * 1024; break;
-	case SO_SNDBUF: v = s->sndbuf ? s->sndbuf : s->type == SOCK_STREAM ? TCP_SND_BUF : 65507; break;
+	case SO_RCVBUF: v = s->rcvbuf ? s->rcvbuf : (s->type == SOCK_STREAM ? TCP_WND : 256 * 1024); break;
+	case SO_SNDBUF: v = s->sndbuf ? s->sndbuf : (s->type == SOCK_STREAM ? TCP_SND_BUF : 65507); break;
 	case SO_LINGER: {
 		socklen_t n = *len < sizeof s->linger ? *len : sizeof s->linger;
 		memcpy(val, &s->linger, n);

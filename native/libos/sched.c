@@ -297,7 +297,7 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 		if (*(volatile int *)uaddr != val) return -EAGAIN;
 		uint64_t deadline = deadline_of(timeout, cmd == FUTEX_WAIT_BITSET, clock);
 		int r = block(uaddr, deadline);
-		return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : r;
+		return r > 0 ? 0 : (r == 0 ? -ETIMEDOUT : r);
 	}
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET: return wake(uaddr, val);

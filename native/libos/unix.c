@@ -429,7 +429,7 @@ long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_bind: return sys_bind((const void *)a2, (socklen_t)a3);
 	case SYS_listen: return stream ? -EINVAL : -EOPNOTSUPP; /* unnamed: nothing to listen on */
 	case SYS_accept: return stream ? -EINVAL : -EOPNOTSUPP; /* not listening */
-	case SYS_accept4: return a4 & ~(SOCK_NONBLOCK | SOCK_CLOEXEC) ? -EINVAL : stream ? -EINVAL : -EOPNOTSUPP;
+	case SYS_accept4: return a4 & ~(SOCK_NONBLOCK | SOCK_CLOEXEC) ? -EINVAL : (stream ? -EINVAL : -EOPNOTSUPP);
 	case SYS_connect: return sys_connect(s, (const void *)a2, (socklen_t)a3);
 	case SYS_getsockname: return sys_getname(s, (void *)a2, (socklen_t *)a3, 0);
 	case SYS_getpeername: return sys_getname(s, (void *)a2, (socklen_t *)a3, 1);

@@ -19,9 +19,18 @@
 
 #include "tender.h"
 
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define GUEST_LIMIT (NABLA_GUEST_BASE + (uint64_t)NABLA_MEM_MAX_MIB * MIB)
+
+/* x rounded up, or down, to a multiple of a (a power of two). */
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) & ~(a - 1);
+}
+
+static uint64_t align_down(uint64_t x, uint64_t a)
+{
+    return x & ~(a - 1);
+}
 
 /* Is [off, off+len) inside the file? Written to not overflow. */
 static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
@@ -41,7 +50,7 @@ static void read_note(struct elf_image *img, const Elf64_Phdr *ph)
     while (size - pos >= sizeof(Elf64_Nhdr)) {
         Elf64_Nhdr n;
         memcpy(&n, notes + pos, sizeof n);
-        uint64_t desc = ALIGN_UP(pos + sizeof n + n.n_namesz, a);
+        uint64_t desc = align_up(pos + sizeof n + n.n_namesz, a);
         if (n.n_namesz > size || n.n_descsz > size || desc > size || n.n_descsz > size - desc)
             errx(TENDER_EXIT, "%s: malformed PT_NOTE", img->path);
         if (n.n_namesz == sizeof NABLA_NOTE_NAME && n.n_type == NABLA_NOTE_ABI &&
@@ -62,7 +71,7 @@ static void read_note(struct elf_image *img, const Elf64_Phdr *ph)
             img->has_note = 1;
             img->note_offset = at;
         }
-        pos = ALIGN_UP(desc + n.n_descsz, a);
+        pos = align_up(desc + n.n_descsz, a);
         if (pos > size)
             break;
     }
@@ -91,12 +100,12 @@ static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
                                 ((ph->p_flags & PF_X) ? PROT_EXEC : 0) };
     for (int i = 0; i < img->nloads; i++) {
         const struct elf_load *o = &img->loads[i];
-        if (ALIGN_DOWN(v, PAGE_SIZE) < ALIGN_UP(o->vaddr + o->memsz, PAGE_SIZE) &&
-            ALIGN_DOWN(o->vaddr, PAGE_SIZE) < ALIGN_UP(v + ph->p_memsz, PAGE_SIZE))
+        if (align_down(v, PAGE_SIZE) < align_up(o->vaddr + o->memsz, PAGE_SIZE) &&
+            align_down(o->vaddr, PAGE_SIZE) < align_up(v + ph->p_memsz, PAGE_SIZE))
             errx(TENDER_EXIT, "%s: segments at 0x%lx and 0x%lx share a page", f, o->vaddr, v);
     }
-    if (ALIGN_UP(v + ph->p_memsz, PAGE_SIZE) > img->image_end)
-        img->image_end = ALIGN_UP(v + ph->p_memsz, PAGE_SIZE);
+    if (align_up(v + ph->p_memsz, PAGE_SIZE) > img->image_end)
+        img->image_end = align_up(v + ph->p_memsz, PAGE_SIZE);
     if (img->phdr == 0 && ph->p_offset <= img->phdr_off && img->phdr_off - ph->p_offset < ph->p_filesz &&
         img->phnum * sizeof(Elf64_Phdr) <= ph->p_filesz - (img->phdr_off - ph->p_offset))
         img->phdr = v + (img->phdr_off - ph->p_offset);
@@ -205,8 +214,8 @@ void elf_check_apart(const struct elf_image *a, const struct elf_image *b)
     for (int i = 0; i < a->nloads; i++)
         for (int j = 0; j < b->nloads; j++) {
             const struct elf_load *x = &a->loads[i], *y = &b->loads[j];
-            if (ALIGN_DOWN(x->vaddr, PAGE_SIZE) < ALIGN_UP(y->vaddr + y->memsz, PAGE_SIZE) &&
-                ALIGN_DOWN(y->vaddr, PAGE_SIZE) < ALIGN_UP(x->vaddr + x->memsz, PAGE_SIZE))
+            if (align_down(x->vaddr, PAGE_SIZE) < align_up(y->vaddr + y->memsz, PAGE_SIZE) &&
+                align_down(y->vaddr, PAGE_SIZE) < align_up(x->vaddr + x->memsz, PAGE_SIZE))
                 errx(TENDER_EXIT, "%s (0x%lx..0x%lx) and %s (0x%lx..0x%lx) overlap", a->path, x->vaddr,
                      x->vaddr + x->memsz, b->path, y->vaddr, y->vaddr + y->memsz);
         }
@@ -228,8 +237,8 @@ void elf_load(const struct elf_image *img)
     for (int i = 0; i < img->nloads; i++) {
         const struct elf_load *l = &img->loads[i];
         memcpy((void *)l->vaddr, img->file + l->offset, l->filesz);
-        uint64_t start = ALIGN_DOWN(l->vaddr, PAGE_SIZE);
-        if (mprotect((void *)start, ALIGN_UP(l->vaddr + l->memsz, PAGE_SIZE) - start, l->prot) < 0)
+        uint64_t start = align_down(l->vaddr, PAGE_SIZE);
+        if (mprotect((void *)start, align_up(l->vaddr + l->memsz, PAGE_SIZE) - start, l->prot) < 0)
             err(TENDER_EXIT, "mprotect(segment at 0x%lx) failed", l->vaddr);
     }
 }

@@ -54,7 +54,7 @@ static void parse_mac(const char *s, uint8_t mac[6])
 void net_parse(struct net_config *c, const struct tender_opts *o)
 {
     memset(c, 0, sizeof *c);
-    const char *stray = o->net_ip ? "--net-ip" : o->net_gw ? "--net-gw" : o->net_mac ? "--net-mac" : NULL;
+    const char *stray = o->net_ip ? "--net-ip" : (o->net_gw ? "--net-gw" : (o->net_mac ? "--net-mac" : NULL));
     if (!o->net) {
         if (stray)
             errx(TENDER_EXIT, "%s is for a network: add --net=TAP", stray);

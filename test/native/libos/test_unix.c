@@ -88,8 +88,15 @@ TEST(socketpair_stream_carries_bytes_both_ways_through_every_call)
 	struct msghdr m = { .msg_iov = out, .msg_iovlen = 3 };
 	CHECK_EQ(sys(SYS_sendmsg, sv[0], &m, 0), 6);
 	char ctl[64];
-	struct msghdr r = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = in, .msg_iovlen = 2,
-			    .msg_control = ctl, .msg_controllen = sizeof ctl, .msg_flags = -1 };
+	struct msghdr r = {
+		.msg_name = &from,
+		.msg_namelen = sizeof from,
+		.msg_iov = in,
+		.msg_iovlen = 2,
+		.msg_control = ctl,
+		.msg_controllen = sizeof ctl,
+		.msg_flags = -1,
+	};
 	CHECK_EQ(sys(SYS_recvmsg, sv[1], &r, 0), 6);
 	CHECK_EQ(r.msg_namelen, 0);
 	CHECK_EQ(r.msg_controllen, 0);
@@ -584,7 +591,7 @@ TEST(socketpair_closing_both_ends_frees_the_memory)
 	pair(SOCK_STREAM, first);
 	for (int i = 0; i < 2000; i++) {
 		int sv[2];
-		pair(i % 3 == 0 ? SOCK_STREAM : i % 3 == 1 ? SOCK_DGRAM : SOCK_SEQPACKET, sv);
+		pair(i % 3 == 0 ? SOCK_STREAM : (i % 3 == 1 ? SOCK_DGRAM : SOCK_SEQPACKET), sv);
 		CHECK_EQ(sv[0], first[0] + 2); /* the fds come back too */
 		CHECK_EQ(sys(SYS_write, sv[0], "x", 1), 1);
 		CHECK_OK(sys(SYS_close, sv[i % 2]));

@@ -32,9 +32,13 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
         return 0;
     }
     static const struct { const char *name; long nr, a0; } calls[] = {
-        { "getpid", 39, 0 }, { "execve", NR_execve, (long)"/bin/sh" }, { "write", NR_write, 1 },
-        { "ptrace", NR_ptrace, 0 }, { "mount", NR_mount, 0 },
-        { "arch_prctl", NR_arch_prctl, ARCH_SET_FS }, /* trapped even where the filter allows it */
+        { "getpid", 39, 0 },
+        { "execve", NR_execve, (long)"/bin/sh" },
+        { "write", NR_write, 1 },
+        { "ptrace", NR_ptrace, 0 },
+        { "mount", NR_mount, 0 },
+        /* trapped even where the filter allows it */
+        { "arch_prctl", NR_arch_prctl, ARCH_SET_FS },
     };
     int bad = 0;
     for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++) {

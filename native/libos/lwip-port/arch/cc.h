@@ -12,7 +12,7 @@
 
 /* No debug output; a failed lwIP assertion stops the unikernel with its message. */
 _Noreturn void net_panic(const char *message);
-#define LWIP_PLATFORM_DIAG(x) do {} while (0)
+#define LWIP_PLATFORM_DIAG(x) ((void)0)
 #define LWIP_PLATFORM_ASSERT(x) net_panic("lwIP: " x)
 
 #endif
