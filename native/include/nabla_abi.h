@@ -69,43 +69,43 @@
 
 /* The note's desc: where the libOS keeps what the tender wires up before the filter. */
 struct nabla_note {
-    uint32_t abi_version;     /* NABLA_ABI_VERSION */
-    uint32_t reserved;        /* 0 */
-    uint64_t hypercall_start; /* code allowed to make host calls: [start, end), executable, */
-    uint64_t hypercall_end;   /* inside one 4 GiB window (the filter compares 32 bits) */
-    uint64_t trap_handler;    /* SIGSYS handler (SA_SIGINFO) for trapped syscalls */
-    uint64_t trap_restorer;   /* SA_RESTORER, inside the hypercall code */
-    uint64_t trap_stack;      /* the handler's signal stack (sigaltstack), writable */
-    uint64_t trap_stack_size;
+	uint32_t abi_version; /* NABLA_ABI_VERSION */
+	uint32_t reserved; /* 0 */
+	uint64_t hypercall_start; /* code allowed to make host calls: [start, end), executable, */
+	uint64_t hypercall_end; /* inside one 4 GiB window (the filter compares 32 bits) */
+	uint64_t trap_handler; /* SIGSYS handler (SA_SIGINFO) for trapped syscalls */
+	uint64_t trap_restorer; /* SA_RESTORER, inside the hypercall code */
+	uint64_t trap_stack; /* the handler's signal stack (sigaltstack), writable */
+	uint64_t trap_stack_size;
 };
 
 struct nabla_boot {
-    uint32_t abi_version;   /* NABLA_ABI_VERSION */
-    uint32_t flags;         /* NABLA_BOOT_* */
-    uint64_t mem_base;      /* == NABLA_GUEST_BASE */
-    uint64_t mem_size;      /* bytes the guest may use (mapped readable or writable) */
-    uint64_t va_size;       /* bytes of address space: the region is [mem_base, +va_size) */
-    uint64_t image_end;     /* first byte after the highest PT_LOAD segment (page aligned) */
-    uint64_t stack_top;     /* == mem_base + va_size; the initial stack sits just below */
-    uint64_t stack_size;    /* bytes reserved for the main thread's stack below stack_top:
-                               8 MiB, or mem_size / 4 when that is smaller; its
-                               lowest page is a PROT_NONE guard */
-    int32_t disk_fd;        /* read-only rootfs.tar (pread64 only), or -1 */
-    int32_t net_fd;         /* tap (read/write), or -1 */
-    uint64_t disk_size;     /* bytes */
-    uint8_t seed[32];       /* from the host's getrandom before the filter: the libOS CSPRNG key */
-    uint64_t cwd;           /* guest address of a NUL-terminated working directory */
-    uint64_t app_entry;     /* where the libOS hands over: the app's ELF entry, or 0 for
-                               libc's _start linked with the libOS */
-    /* The network (--net), when net_fd >= 0: an Ethernet tap, O_NONBLOCK, one frame per
-     * read/write; net_wait_fd is an epoll set watching it for input (epoll_pwait only).
-     * Addresses are IPv4 in network byte order. */
-    int32_t net_wait_fd;    /* or -1 */
-    uint32_t net_ip;
-    uint32_t net_mask;
-    uint32_t net_gw;        /* 0: no default route */
-    uint8_t net_mac[6];     /* the unikernel's own MAC */
-    uint16_t net_mtu;       /* the tap's MTU (bytes of IP packet) */
+	uint32_t abi_version; /* NABLA_ABI_VERSION */
+	uint32_t flags; /* NABLA_BOOT_* */
+	uint64_t mem_base; /* == NABLA_GUEST_BASE */
+	uint64_t mem_size; /* bytes the guest may use (mapped readable or writable) */
+	uint64_t va_size; /* bytes of address space: the region is [mem_base, +va_size) */
+	uint64_t image_end; /* first byte after the highest PT_LOAD segment (page aligned) */
+	uint64_t stack_top; /* == mem_base + va_size; the initial stack sits just below */
+	uint64_t stack_size; /* bytes reserved for the main thread's stack below stack_top:
+				8 MiB, or mem_size / 4 when that is smaller; its
+				lowest page is a PROT_NONE guard */
+	int32_t disk_fd; /* read-only rootfs.tar (pread64 only), or -1 */
+	int32_t net_fd; /* tap (read/write), or -1 */
+	uint64_t disk_size; /* bytes */
+	uint8_t seed[32]; /* from the host's getrandom before the filter: the libOS CSPRNG key */
+	uint64_t cwd; /* guest address of a NUL-terminated working directory */
+	uint64_t app_entry; /* where the libOS hands over: the app's ELF entry, or 0 for
+			       libc's _start linked with the libOS */
+	/* The network (--net), when net_fd >= 0: an Ethernet tap, O_NONBLOCK, one frame per
+	 * read/write; net_wait_fd is an epoll set watching it for input (epoll_pwait only).
+	 * Addresses are IPv4 in network byte order. */
+	int32_t net_wait_fd; /* or -1 */
+	uint32_t net_ip;
+	uint32_t net_mask;
+	uint32_t net_gw; /* 0: no default route */
+	uint8_t net_mac[6]; /* the unikernel's own MAC */
+	uint16_t net_mtu; /* the tap's MTU (bytes of IP packet) */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L

@@ -106,7 +106,11 @@ static short console_poll(struct file *f)
 }
 
 static const struct file_ops console_ops = {
-	.read = read_nothing, .write = console_write, .writev = console_writev, .poll = console_poll, .stream = 1,
+	.read = read_nothing,
+	.write = console_write,
+	.writev = console_writev,
+	.poll = console_poll,
+	.stream = 1,
 };
 
 void dev_init(void)

@@ -17,13 +17,13 @@
 /* One fd in one epoll set. Linux keys it by (open file, fd number); so do we. */
 struct watch {
 	struct watch *next; /* every watch of every set, in one list */
-	struct node *ep;    /* the set */
+	struct node *ep; /* the set */
 	struct file *file;
 	int fd;
-	uint32_t events;    /* wanted events (with EPOLLERR | EPOLLHUP) and the flag bits */
+	uint32_t events; /* wanted events (with EPOLLERR | EPOLLHUP) and the flag bits */
 	uint64_t data;
-	uint32_t seen;      /* EPOLLET: changes(file) when last reported */
-	int reported;       /* by the collect() running now */
+	uint32_t seen; /* EPOLLET: changes(file) when last reported */
+	int reported; /* by the collect() running now */
 };
 
 static struct watch *watches, *free_watches;
@@ -172,7 +172,7 @@ static long sys_epoll_ctl(long epfd, int op, long fd, const void *event)
 	w->events = ev.events | EPOLLERR | EPOLLHUP;
 	w->data = ev.data.u64;
 	w->seen = changes(f) - 1; /* never reported: an edge-triggered file that is ready now is reported once */
-	e->node->changes++;       /* a set watching this one may have a new edge */
+	e->node->changes++; /* a set watching this one may have a new edge */
 	sched_wake_all(&poll_key); /* a thread in epoll_wait may have something to report now */
 	return 0;
 }

@@ -108,7 +108,10 @@ uint64_t poll_deadline(uint64_t ns)
 
 long poll_deadline_ts(const struct timespec *ts, uint64_t *deadline)
 {
-	if (!ts) { *deadline = 0; return 0; }
+	if (!ts) {
+		*deadline = 0;
+		return 0;
+	}
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000) return -EINVAL;
 	*deadline = poll_deadline((uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec);
 	return 0;

@@ -33,8 +33,14 @@ void fs_init(void)
 /* The directory a *at() call starts from. */
 static long base_dir(long dirfd, const char *path, struct node **base)
 {
-	if (path && path[0] == '/') { *base = vfs_root; return 0; }
-	if ((int)dirfd == AT_FDCWD) { *base = cwd; return 0; }
+	if (path && path[0] == '/') {
+		*base = vfs_root;
+		return 0;
+	}
+	if ((int)dirfd == AT_FDCWD) {
+		*base = cwd;
+		return 0;
+	}
 	struct file *f = fd_get(dirfd);
 	if (!f) return -EBADF;
 	if (!S_ISDIR(f->node->mode)) return -ENOTDIR;
@@ -187,7 +193,11 @@ static long sys_fstatat(long dirfd, const char *path, struct stat *st, int flags
 }
 
 /* Linux's struct statx (musl 1.2.3 has no declaration of it); 256 bytes. */
-struct kstatx_time { int64_t tv_sec; uint32_t tv_nsec; int32_t reserved; };
+struct kstatx_time {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
 struct kstatx {
 	uint32_t stx_mask, stx_blksize;
 	uint64_t stx_attributes;
@@ -232,9 +242,13 @@ static long sys_getdents64(long fd, char *buf, size_t len)
 	for (;; f->pos++) {
 		struct node *n = 0;
 		const char *name;
-		if (f->pos == 0) { name = "."; n = dir; }
-		else if (f->pos == 1) { name = ".."; n = dir->parent; }
-		else {
+		if (f->pos == 0) {
+			name = ".";
+			n = dir;
+		} else if (f->pos == 1) {
+			name = "..";
+			n = dir->parent;
+		} else {
 			uint64_t i = 2;
 			for (n = dir->children; n && i < f->pos; n = n->next) i++;
 			if (!n) break;
@@ -339,7 +353,7 @@ static long sys_renameat(long olddir, const char *oldpath, long newdir, const ch
 	} else if (r != -ENOENT || !parent) {
 		return r;
 	}
-	for (struct node *p = parent; ; p = p->parent) { /* a folder cannot move into itself */
+	for (struct node *p = parent;; p = p->parent) { /* a folder cannot move into itself */
 		if (p == node) return -EINVAL;
 		if (p == vfs_root) break;
 	}
@@ -469,8 +483,14 @@ static long sys_select(int n, fd_set *rd, fd_set *wr, fd_set *ex, uint64_t deadl
 			if (!want && !(ex && FD_ISSET(fd, ex))) continue;
 			short got = readiness(fd, want);
 			if (got & POLLNVAL) return -EBADF;
-			if (rd && FD_ISSET(fd, rd) && got & (POLLIN | POLLHUP | POLLERR)) { FD_SET(fd, &r_out); count++; }
-			if (wr && FD_ISSET(fd, wr) && got & (POLLOUT | POLLERR)) { FD_SET(fd, &w_out); count++; }
+			if (rd && FD_ISSET(fd, rd) && got & (POLLIN | POLLHUP | POLLERR)) {
+				FD_SET(fd, &r_out);
+				count++;
+			}
+			if (wr && FD_ISSET(fd, wr) && got & (POLLOUT | POLLERR)) {
+				FD_SET(fd, &w_out);
+				count++;
+			}
 		}
 		if (count || deadline == 1) {
 			if (rd) *rd = r_out;

@@ -13,7 +13,10 @@
 static inline __attribute__((always_inline)) long raw3(long n, long a, long b, long c)
 {
 	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -21,7 +24,10 @@ static inline __attribute__((always_inline)) long raw4(long n, long a, long b, l
 {
 	long ret;
 	register long r10 __asm__("r10") = d;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -30,7 +36,10 @@ static inline __attribute__((always_inline)) long raw5(long n, long a, long b, l
 	long ret;
 	register long r10 __asm__("r10") = d;
 	register long r8 __asm__("r8") = e;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -70,7 +79,10 @@ HYPERCALL long hc_net_write(const void *buf, size_t len)
  * tender's epoll set that watches it. 1 when one is there, 0 on timeout. */
 HYPERCALL long hc_net_wait(int ms)
 {
-	struct { uint32_t events; uint64_t data; } __attribute__((packed)) ev;
+	struct {
+		uint32_t events;
+		uint64_t data;
+	} __attribute__((packed)) ev;
 	return raw5(281 /* epoll_pwait */, libos_boot->net_wait_fd, (long)&ev, 1, ms, 0 /* no sigmask */);
 }
 

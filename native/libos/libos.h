@@ -82,9 +82,9 @@ struct thread_signals {
 	uint64_t altstack_sp;
 	uint64_t altstack_size;
 	int altstack_flags;
-	int suspended;               /* in rt_sigsuspend: suspend_saved_mask comes back after */
+	int suspended; /* in rt_sigsuspend: suspend_saved_mask comes back after */
 	uint64_t suspend_saved_mask;
-	uint64_t pending;            /* sent to this thread (tgkill): only it takes them */
+	uint64_t pending; /* sent to this thread (tgkill): only it takes them */
 };
 struct thread_signals *sched_signals(void);
 /* A live thread's signal state, or 0 if there is no such thread. */

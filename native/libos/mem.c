@@ -16,7 +16,7 @@
 #include "libos.h"
 
 static uint64_t *in_use, *counted, *touched;
-static uintptr_t heap_base;   /* first page managed here */
+static uintptr_t heap_base; /* first page managed here */
 static size_t heap_pages;
 static size_t counted_pages, limit_pages;
 static uintptr_t brk_start, brk_cur;

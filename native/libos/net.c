@@ -29,31 +29,37 @@
 
 extern int net_woke;
 
-enum state { S_NEW, S_LISTEN, S_CONNECTING, S_CONNECTED, S_CLOSED /* reset, refused, timed out */ };
+enum state {
+	S_NEW,
+	S_LISTEN,
+	S_CONNECTING,
+	S_CONNECTED,
+	S_CLOSED /* reset, refused, timed out */
+};
 
 /* A UDP datagram waiting to be read. */
 struct dgram {
 	struct dgram *next;
 	struct pbuf *p;
-	uint32_t ip;   /* sender, network order */
+	uint32_t ip; /* sender, network order */
 	uint16_t port; /* host order */
 };
 
 struct sock {
 	struct node *node;
-	struct sock *next;          /* a listener's queue, or the free list */
-	int type;                   /* SOCK_STREAM or SOCK_DGRAM */
+	struct sock *next; /* a listener's queue, or the free list */
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
 	enum state state;
-	struct tcp_pcb *tcp;        /* 0 once lwIP freed it (reset, error) */
+	struct tcp_pcb *tcp; /* 0 once lwIP freed it (reset, error) */
 	struct udp_pcb *udp;
-	int err;                    /* a pending error (positive errno): SO_ERROR, the next call */
+	int err; /* a pending error (positive errno): SO_ERROR, the next call */
 	int shut_rd, shut_wr;
-	struct pbuf *rx;            /* TCP: received bytes not read yet */
-	int rx_eof;                 /* TCP: the peer sent FIN */
-	struct sock *queue;         /* listener: connections accept() has not taken (oldest first) */
+	struct pbuf *rx; /* TCP: received bytes not read yet */
+	int rx_eof; /* TCP: the peer sent FIN */
+	struct sock *queue; /* listener: connections accept() has not taken (oldest first) */
 	struct dgram *dq, *dq_last; /* UDP: datagrams not read yet */
 	size_t dq_bytes;
-	struct sockaddr_in peer;    /* TCP: kept for getpeername after the pcb is gone */
+	struct sockaddr_in peer; /* TCP: kept for getpeername after the pcb is gone */
 	int reuseaddr, keepalive, nodelay, broadcast, rcvbuf, sndbuf;
 	struct linger linger;
 	uint64_t rcvtimeo, sndtimeo; /* SO_RCVTIMEO, SO_SNDTIMEO in ns (0: none) */
@@ -273,9 +279,9 @@ static struct sock *sock_of(long fd, struct file **f, long *err)
 	}
 	return (*f)->node->priv;
 }
-#define SOCK_OR_RETURN(s, f, fd)                       \
-	long err_ = 0;                                 \
-	struct sock *s = sock_of((fd), &(f), &err_);   \
+#define SOCK_OR_RETURN(s, f, fd) \
+	long err_ = 0; \
+	struct sock *s = sock_of((fd), &(f), &err_); \
 	if (!s) return err_
 
 static long sys_socket(int family, int type, int protocol)
@@ -740,8 +746,14 @@ static long sys_setsockopt(long fd, int level, int name, const void *val, sockle
 	switch (level) {
 	case SOL_SOCKET:
 		switch (name) {
-		case SO_REUSEADDR: s->reuseaddr = !!v; pcb_option(s, SOF_REUSEADDR, v); return 0;
-		case SO_KEEPALIVE: s->keepalive = !!v; pcb_option(s, SOF_KEEPALIVE, v); return 0;
+		case SO_REUSEADDR:
+			s->reuseaddr = !!v;
+			pcb_option(s, SOF_REUSEADDR, v);
+			return 0;
+		case SO_KEEPALIVE:
+			s->keepalive = !!v;
+			pcb_option(s, SOF_KEEPALIVE, v);
+			return 0;
 		case SO_BROADCAST: s->broadcast = !!v; return 0;
 		case SO_RCVBUF: s->rcvbuf = v < 2048 ? 2048 : v; return 0;
 		case SO_SNDBUF: s->sndbuf = v < 2048 ? 2048 : v; return 0;
@@ -927,7 +939,12 @@ static void sock_release(struct file *f)
 }
 
 static const struct file_ops sock_ops = {
-	.readv = sock_readv, .writev = sock_writev, .poll = sock_poll, .ioctl = sock_ioctl, .release = sock_release, .stream = 1,
+	.readv = sock_readv,
+	.writev = sock_writev,
+	.poll = sock_poll,
+	.ioctl = sock_ioctl,
+	.release = sock_release,
+	.stream = 1,
 };
 
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)

@@ -119,7 +119,11 @@ static void pipe_release(struct file *f)
 }
 
 static const struct file_ops pipe_ops = {
-	.read = pipe_read, .write = pipe_write, .poll = pipe_poll, .release = pipe_release, .stream = 1,
+	.read = pipe_read,
+	.write = pipe_write,
+	.poll = pipe_poll,
+	.release = pipe_release,
+	.stream = 1,
 };
 
 long sys_pipe2(int *fdpair, int flags)

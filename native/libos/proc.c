@@ -32,7 +32,10 @@ long tp_set(uint64_t fs)
 		long r = hc_set_fs(fs);
 		if (r < 0) return r;
 	} else {
-		__asm__ volatile("wrfsbase %0" : : "r"(fs) : "memory");
+		__asm__ volatile("wrfsbase %0"
+				 :
+				 : "r"(fs)
+				 : "memory");
 	}
 	tp_current = fs;
 	return 0;

@@ -26,23 +26,28 @@
 #define FUTEX_CLOCK_REALTIME 256
 #define FUTEX_CMD_MASK 0x7f
 
-enum state { FREE, RUNNABLE, WAITING, DEAD };
+enum state {
+	FREE,
+	RUNNABLE,
+	WAITING,
+	DEAD
+};
 
 struct thread {
 	enum state state;
 	int tid;
-	uint64_t rsp;              /* saved stack pointer while switched out */
-	uint64_t fs;               /* thread pointer (TLS) */
+	uint64_t rsp; /* saved stack pointer while switched out */
+	uint64_t fs; /* thread pointer (TLS) */
 	int (*fn)(void *);
 	void *arg;
-	int *clear_tid;            /* CLONE_CHILD_CLEARTID: zeroed and woken at exit */
+	int *clear_tid; /* CLONE_CHILD_CLEARTID: zeroed and woken at exit */
 	const volatile void *futex; /* WAITING on this address (0: only a deadline) */
-	uint64_t deadline;         /* WAITING until this monotonic time (0: none) */
+	uint64_t deadline; /* WAITING until this monotonic time (0: none) */
 	int woken;
-	int interrupted;           /* a wait cut short for a signal's handler */
-	uint8_t *kstack;           /* where the libOS serves this thread's trapped calls (trap.c) */
-	void *resume_frame;        /* a trapped clone's child: starts by returning to the app here */
-	int in_libos;              /* running libOS code (or code it called): not preemptible */
+	int interrupted; /* a wait cut short for a signal's handler */
+	uint8_t *kstack; /* where the libOS serves this thread's trapped calls (trap.c) */
+	void *resume_frame; /* a trapped clone's child: starts by returning to the app here */
+	int in_libos; /* running libOS code (or code it called): not preemptible */
 	struct thread_signals signals;
 };
 
@@ -194,7 +199,7 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	if (t->kstack) mem_free(t->kstack, KSTACK_SIZE);
 	memset(t, 0, sizeof *t);
 	t->signals.mask = current->signals.mask; /* a new thread inherits the signal mask */
-	t->in_libos = 1;                         /* it starts in thread_main */
+	t->in_libos = 1; /* it starts in thread_main */
 	t->tid = next_tid++;
 	t->fn = fn;
 	t->arg = arg;

@@ -19,7 +19,7 @@
 
 #include "libos.h"
 
-#define BIT(sig) (1ULL << ((sig) - 1))
+#define BIT(sig) (1ULL << ((sig)-1))
 #define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP))
 
 /* What rt_sigaction passes: the kernel's struct sigaction (musl's struct k_sigaction), 32

@@ -28,8 +28,15 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 static int restartable(long n)
 {
 	switch (n) {
-	case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_epoll_wait:
-	case SYS_epoll_pwait: case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_rt_sigsuspend:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_rt_sigsuspend:
 	case SYS_pause: return 0;
 	default: return 1;
 	}

@@ -81,9 +81,15 @@ void tar_load(uint64_t size)
 		if (type == 'x' || type == 'L' || type == 'K') {
 			char *rec = arena_alloc(len + 1);
 			read_exact(rec, len, data);
-			if (type == 'L') { memcpy(name, rec, len < 4095 ? len : 4095); name[len < 4095 ? len : 4095] = 0; long_name = 1; }
-			else if (type == 'K') { memcpy(link, rec, len < 4095 ? len : 4095); link[len < 4095 ? len : 4095] = 0; long_link = 1; }
-			else {
+			if (type == 'L') {
+				memcpy(name, rec, len < 4095 ? len : 4095);
+				name[len < 4095 ? len : 4095] = 0;
+				long_name = 1;
+			} else if (type == 'K') {
+				memcpy(link, rec, len < 4095 ? len : 4095);
+				link[len < 4095 ? len : 4095] = 0;
+				long_link = 1;
+			} else {
 				long_name = pax_value(rec, len, "path", name, sizeof name);
 				long_link = pax_value(rec, len, "linkpath", link, sizeof link);
 			}
@@ -118,7 +124,10 @@ void tar_load(uint64_t size)
 		for (struct node *c = dir->children; c; c = c->next)
 			if (strlen(c->name) == last_len && memcmp(c->name, last, last_len) == 0) existing = c;
 		if (type == '5') {
-			if (existing && S_ISDIR(existing->mode)) { existing->mode = S_IFDIR | mode; continue; }
+			if (existing && S_ISDIR(existing->mode)) {
+				existing->mode = S_IFDIR | mode;
+				continue;
+			}
 			if (existing) vfs_unlink(existing);
 			vfs_new(dir, last, last_len, S_IFDIR | mode, &regular_ops)->mtime = (int64_t)octal(header + 136, 12);
 			continue;

@@ -35,7 +35,11 @@ struct k_sigcontext {
 };
 struct k_ucontext {
 	uint64_t flags, link;
-	struct { uint64_t sp; int32_t flags, pad; uint64_t size; } stack;
+	struct {
+		uint64_t sp;
+		int32_t flags, pad;
+		uint64_t size;
+	} stack;
 	struct k_sigcontext mc;
 	uint64_t sigmask;
 };
@@ -132,7 +136,7 @@ static void push_signal_frame(struct k_ucontext *uc, const struct signal_deliver
 	struct k_sigcontext *r = &uc->mc;
 	struct k_siginfo *info = (struct k_siginfo *)((frame_stack(r, d->flags) - sizeof(struct k_siginfo)) & ~(uintptr_t)15);
 	struct k_ucontext *saved = frame_copy((uint8_t *)info, uc); /* 16-aligned */
-	uint64_t *ret_addr = (uint64_t *)saved - 1;                  /* the handler starts as if called */
+	uint64_t *ret_addr = (uint64_t *)saved - 1; /* the handler starts as if called */
 	const struct thread_signals *t = sched_signals();
 	saved->stack.sp = t->altstack_sp;
 	saved->stack.size = t->altstack_size;

@@ -24,20 +24,20 @@
 
 #include "vfs.h"
 
-#define SHUT_IN 1  /* no more input: reads end */
+#define SHUT_IN 1 /* no more input: reads end */
 #define SHUT_OUT 2 /* no more output: writes are EPIPE */
 #define HDR sizeof(uint32_t) /* a record's length, before its bytes */
 
 struct usock {
 	struct node *node;
 	struct usock *peer;
-	struct ring rx;   /* what the peer sent, for this end to read */
-	size_t records;   /* DGRAM, SEQPACKET: messages in rx */
+	struct ring rx; /* what the peer sent, for this end to read */
+	size_t records; /* DGRAM, SEQPACKET: messages in rx */
 	int type;
-	int open;         /* 0 once its last file is gone */
-	int connected;    /* DGRAM: 0 after a refused send or connect(AF_UNSPEC) */
-	int shut;         /* SHUT_IN | SHUT_OUT: its own, and (stream, seqpacket) its peer's mirrored */
-	int err;          /* ECONNRESET: the peer closed with bytes unread (SO_ERROR, the next read) */
+	int open; /* 0 once its last file is gone */
+	int connected; /* DGRAM: 0 after a refused send or connect(AF_UNSPEC) */
+	int shut; /* SHUT_IN | SHUT_OUT: its own, and (stream, seqpacket) its peer's mirrored */
+	int err; /* ECONNRESET: the peer closed with bytes unread (SO_ERROR, the next read) */
 	uint64_t rcvtimeo, sndtimeo; /* SO_RCVTIMEO, SO_SNDTIMEO in ns (0: none) */
 };
 
@@ -501,5 +501,10 @@ static void unix_release(struct file *f)
 }
 
 static const struct file_ops unix_ops = {
-	.readv = unix_readv, .writev = unix_writev, .poll = unix_poll, .ioctl = unix_ioctl, .release = unix_release, .stream = 1,
+	.readv = unix_readv,
+	.writev = unix_writev,
+	.poll = unix_poll,
+	.ioctl = unix_ioctl,
+	.release = unix_release,
+	.stream = 1,
 };

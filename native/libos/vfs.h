@@ -40,30 +40,30 @@ struct file_ops {
 };
 
 struct node {
-	mode_t mode;                /* type (S_IFDIR ...; 0: an anonymous inode) and permissions */
+	mode_t mode; /* type (S_IFDIR ...; 0: an anonymous inode) and permissions */
 	const struct file_ops *ops; /* what an open file of it does */
 	char *name;
 	struct node *parent;
-	struct node *children;      /* a directory's first child */
-	struct node *next;          /* next sibling */
+	struct node *children; /* a directory's first child */
+	struct node *next; /* next sibling */
 	uint64_t ino;
 	uint64_t size;
-	int64_t disk_off;           /* a regular file: where its bytes start in the disk image, or -1 */
-	char *data;                 /* a regular file in memory (written files); a symlink's target */
-	size_t cap;                 /* bytes allocated at data */
-	dev_t rdev;                 /* a device's number */
-	void *priv;                 /* the kind's own state: a pipe, a socket, a counter ... */
-	uint32_t changes;           /* readiness-affecting events so far: epoll's edge trigger */
+	int64_t disk_off; /* a regular file: where its bytes start in the disk image, or -1 */
+	char *data; /* a regular file in memory (written files); a symlink's target */
+	size_t cap; /* bytes allocated at data */
+	dev_t rdev; /* a device's number */
+	void *priv; /* the kind's own state: a pipe, a socket, a counter ... */
+	uint32_t changes; /* readiness-affecting events so far: epoll's edge trigger */
 	int64_t mtime;
-	int links;                  /* open files pointing here, plus 1 while in the tree or its maker holds it */
+	int links; /* open files pointing here, plus 1 while in the tree or its maker holds it */
 };
 
 /* An open file: what an fd (and its dups) points to. */
 struct file {
 	struct node *node;
 	uint64_t pos;
-	int flags;  /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
-	int refs;   /* fds sharing this open file (dup), and holds */
+	int flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK ... */
+	int refs; /* fds sharing this open file (dup), and holds */
 };
 
 /* ---- vfs.c: the tree ---- */
@@ -111,7 +111,7 @@ long fd_close(long fd);
 int fd_cloexec(long fd);
 void fd_set_cloexec(long fd, int cloexec);
 void file_hold(struct file *f); /* keeps f open (across a blocking call, say) ... */
-void file_put(struct file *f);  /* ... until this, even if its fds are closed meanwhile */
+void file_put(struct file *f); /* ... until this, even if its fds are closed meanwhile */
 short file_poll(struct file *f);
 /* Called as f is released, to take it out of every epoll set (and drop its own watches if
  * it was one), as Linux's eventpoll_release: set by epoll.c with its first set, since
@@ -136,9 +136,9 @@ struct ring {
 };
 void ring_init(struct ring *r);
 void ring_free(struct ring *r);
-size_t ring_put(struct ring *r, const void *src, size_t len);             /* appends what fits: how much */
+size_t ring_put(struct ring *r, const void *src, size_t len); /* appends what fits: how much */
 size_t ring_peek(const struct ring *r, size_t off, void *dst, size_t len); /* copies from byte off on */
-void ring_drop(struct ring *r, size_t len);                                /* takes len bytes off the front */
+void ring_drop(struct ring *r, size_t len); /* takes len bytes off the front */
 
 /* net.c, for unix.c too: SO_RCVTIMEO/SO_SNDTIMEO, kept in ns (0: none). */
 uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */

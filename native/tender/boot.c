@@ -28,76 +28,86 @@ extern char **environ;
 /* 8 MiB, or a quarter of guest memory when that is smaller (--mem=8 gives 2 MiB). */
 uint64_t stack_size_for(uint64_t mem)
 {
-    return mem / 4 < STACK_SIZE_MAX ? mem / 4 : STACK_SIZE_MAX;
+	return mem / 4 < STACK_SIZE_MAX ? mem / 4 : STACK_SIZE_MAX;
 }
 
 void guest_map(uint64_t va_size, int exec_heap)
 {
-    int prot = PROT_READ | PROT_WRITE | (exec_heap ? PROT_EXEC : 0);
-    void *want = (void *)NABLA_GUEST_BASE;
-    void *got = mmap(want, va_size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (got == MAP_FAILED)
-        err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + va_size);
-    if (got != want) /* a kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint */
-        errx(TENDER_EXIT, "mmap(guest memory at 0x%lx) returned %p: the range is in use", NABLA_GUEST_BASE, got);
+	int prot = PROT_READ | PROT_WRITE | (exec_heap ? PROT_EXEC : 0);
+	void *want = (void *)NABLA_GUEST_BASE;
+	void *got = mmap(want, va_size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (got == MAP_FAILED)
+		err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + va_size);
+	if (got != want) /* a kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint */
+		errx(TENDER_EXIT, "mmap(guest memory at 0x%lx) returned %p: the range is in use", NABLA_GUEST_BASE, got);
 }
 
 static void random_bytes(void *buf, size_t n)
 {
-    if (getrandom(buf, n, 0) != (ssize_t)n)
-        err(TENDER_EXIT, "getrandom(%zu bytes) failed", n);
+	if (getrandom(buf, n, 0) != (ssize_t)n)
+		err(TENDER_EXIT, "getrandom(%zu bytes) failed", n);
 }
 
 /* Writes the boot struct and the cwd string to the boot page, then makes it read-only. */
 void boot_write(struct nabla_boot *boot)
 {
-    char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot;
-    random_bytes(boot->seed, sizeof boot->seed);
-    if (!getcwd(cwd, NABLA_BOOT_SIZE - sizeof *boot))
-        err(TENDER_EXIT, "getcwd failed");
-    boot->cwd = (uint64_t)cwd;
-    memcpy((void *)NABLA_BOOT_ADDR, boot, sizeof *boot);
-    if (mprotect((void *)NABLA_BOOT_ADDR, NABLA_BOOT_SIZE, PROT_READ) < 0)
-        err(TENDER_EXIT, "mprotect(boot page) failed");
+	char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot;
+	random_bytes(boot->seed, sizeof boot->seed);
+	if (!getcwd(cwd, NABLA_BOOT_SIZE - sizeof *boot))
+		err(TENDER_EXIT, "getcwd failed");
+	boot->cwd = (uint64_t)cwd;
+	memcpy((void *)NABLA_BOOT_ADDR, boot, sizeof *boot);
+	if (mprotect((void *)NABLA_BOOT_ADDR, NABLA_BOOT_SIZE, PROT_READ) < 0)
+		err(TENDER_EXIT, "mprotect(boot page) failed");
 }
 
 /* Builds argc, argv, envp and auxv below stack_top; returns the guest's %rsp. */
 uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size)
 {
-    enum { NAUX = 15 };
-    int envc = 0;
-    uint64_t strings = 16; /* AT_RANDOM bytes first */
-    for (int i = 0; i < o->argc; i++)
-        strings += strlen(o->argv[i]) + 1;
-    for (; environ && environ[envc]; envc++)
-        strings += strlen(environ[envc]) + 1;
-    uint64_t words = 1 + (o->argc + 1) + (envc + 1) + 2 * NAUX;
-    if (strings + words * 8 + 64 > stack_size / 2)
-        errx(TENDER_EXIT, "arguments and environment too large for the guest stack (%lu bytes)", strings + words * 8);
+	enum {
+		NAUX = 15
+	};
+	int envc = 0;
+	uint64_t strings = 16; /* AT_RANDOM bytes first */
+	for (int i = 0; i < o->argc; i++)
+		strings += strlen(o->argv[i]) + 1;
+	for (; environ && environ[envc]; envc++)
+		strings += strlen(environ[envc]) + 1;
+	uint64_t words = 1 + (o->argc + 1) + (envc + 1) + 2 * NAUX;
+	if (strings + words * 8 + 64 > stack_size / 2)
+		errx(TENDER_EXIT, "arguments and environment too large for the guest stack (%lu bytes)", strings + words * 8);
 
-    char *rnd = (char *)(stack_top - ((strings + 15) & ~15UL)), *s = rnd + 16;
-    uint64_t *sp = (uint64_t *)(((uint64_t)rnd - words * 8) & ~15UL), *w = sp;
-    random_bytes(rnd, 16);
-    *w++ = o->argc;
-    for (int i = 0; i < o->argc; i++, s += strlen(s) + 1)
-        *w++ = (uint64_t)strcpy(s, o->argv[i]);
-    *w++ = 0;
-    for (int i = 0; i < envc; i++, s += strlen(s) + 1)
-        *w++ = (uint64_t)strcpy(s, environ[i]);
-    *w++ = 0;
-    const uint64_t auxv[NAUX][2] = {
-        { AT_PHDR, app->phdr },   { AT_PHENT, sizeof(Elf64_Phdr) }, { AT_PHNUM, app->phnum },
-        { AT_PAGESZ, PAGE_SIZE }, { AT_ENTRY, app->entry },         { AT_RANDOM, (uint64_t)rnd },
-        { AT_UID, getuid() },     { AT_EUID, geteuid() },           { AT_GID, getgid() },
-        { AT_EGID, getegid() },   { AT_SECURE, 0 },                 { AT_HWCAP, getauxval(AT_HWCAP) },
-        { AT_HWCAP2, getauxval(AT_HWCAP2) },
-        { AT_EXECFN, sp[1] }, /* argv[0]: the UNIKERNEL path as given */
-        { AT_NULL, 0 },
-    };
-    memcpy(w, auxv, sizeof auxv);
-    /* A guard page at the bottom of the stack: an overflow faults instead of running on
-     * into the heap below (the guest cannot mprotect it, so the tender does). */
-    if (mprotect((void *)(stack_top - stack_size), PAGE_SIZE, PROT_NONE) < 0)
-        err(TENDER_EXIT, "mprotect(stack guard page) failed");
-    return (uint64_t)sp;
+	char *rnd = (char *)(stack_top - ((strings + 15) & ~15UL)), *s = rnd + 16;
+	uint64_t *sp = (uint64_t *)(((uint64_t)rnd - words * 8) & ~15UL), *w = sp;
+	random_bytes(rnd, 16);
+	*w++ = o->argc;
+	for (int i = 0; i < o->argc; i++, s += strlen(s) + 1)
+		*w++ = (uint64_t)strcpy(s, o->argv[i]);
+	*w++ = 0;
+	for (int i = 0; i < envc; i++, s += strlen(s) + 1)
+		*w++ = (uint64_t)strcpy(s, environ[i]);
+	*w++ = 0;
+	const uint64_t auxv[NAUX][2] = {
+		{ AT_PHDR, app->phdr },
+		{ AT_PHENT, sizeof(Elf64_Phdr) },
+		{ AT_PHNUM, app->phnum },
+		{ AT_PAGESZ, PAGE_SIZE },
+		{ AT_ENTRY, app->entry },
+		{ AT_RANDOM, (uint64_t)rnd },
+		{ AT_UID, getuid() },
+		{ AT_EUID, geteuid() },
+		{ AT_GID, getgid() },
+		{ AT_EGID, getegid() },
+		{ AT_SECURE, 0 },
+		{ AT_HWCAP, getauxval(AT_HWCAP) },
+		{ AT_HWCAP2, getauxval(AT_HWCAP2) },
+		{ AT_EXECFN, sp[1] }, /* argv[0]: the UNIKERNEL path as given */
+		{ AT_NULL, 0 },
+	};
+	memcpy(w, auxv, sizeof auxv);
+	/* A guard page at the bottom of the stack: an overflow faults instead of running on
+	 * into the heap below (the guest cannot mprotect it, so the tender does). */
+	if (mprotect((void *)(stack_top - stack_size), PAGE_SIZE, PROT_NONE) < 0)
+		err(TENDER_EXIT, "mprotect(stack guard page) failed");
+	return (uint64_t)sp;
 }

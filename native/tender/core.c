@@ -17,34 +17,33 @@
 
 static void core_rules(struct policy *p)
 {
-    /* clock_gettime: wall and monotonic time only (no CPU-time clocks: a timing side
-     * channel on the host's scheduling, and no need for them). */
-    policy_add(p, (struct rule){ "clock_gettime", SYS_clock_gettime, 0, "clockid", 2,
-                                 { { CLOCK_REALTIME, "REALTIME" }, { CLOCK_MONOTONIC, "MONOTONIC" } } });
-    /* ppoll(NULL, 0, timeout, ...): the libOS's idle sleep when every thread is blocked. */
-    policy_add(p, (struct rule){ "ppoll", SYS_ppoll, 1, "nfds", 1, { { 0, NULL } } });
-    /* exit_group: the guest's exit status becomes ours. */
-    policy_add(p, (struct rule){ "exit_group", SYS_exit_group, -1, NULL, 0, { { 0, NULL } } });
-    /* rt_sigreturn: how the libOS returns to the app after serving a trapped call. */
-    policy_add(p, (struct rule){ "rt_sigreturn", SYS_rt_sigreturn, -1, NULL, 0, { { 0, NULL } } });
+	/* clock_gettime: wall and monotonic time only (no CPU-time clocks: a timing side
+	 * channel on the host's scheduling, and no need for them). */
+	policy_add(p, (struct rule){ "clock_gettime", SYS_clock_gettime, 0, "clockid", 2, { { CLOCK_REALTIME, "REALTIME" }, { CLOCK_MONOTONIC, "MONOTONIC" } } });
+	/* ppoll(NULL, 0, timeout, ...): the libOS's idle sleep when every thread is blocked. */
+	policy_add(p, (struct rule){ "ppoll", SYS_ppoll, 1, "nfds", 1, { { 0, NULL } } });
+	/* exit_group: the guest's exit status becomes ours. */
+	policy_add(p, (struct rule){ "exit_group", SYS_exit_group, -1, NULL, 0, { { 0, NULL } } });
+	/* rt_sigreturn: how the libOS returns to the app after serving a trapped call. */
+	policy_add(p, (struct rule){ "rt_sigreturn", SYS_rt_sigreturn, -1, NULL, 0, { { 0, NULL } } });
 }
 
 /* No inherited fd may reach the guest: close all but 0, 1 and 2 (0 goes in console_open). */
 static void close_inherited_fds(void)
 {
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
-        return;
-    if (errno != ENOSYS)
-        err(TENDER_EXIT, "close_range(3, ~0) failed");
-    DIR *d = opendir("/proc/self/fd"); /* kernels before 5.9 */
-    if (!d)
-        err(TENDER_EXIT, "close_range is missing and opendir(/proc/self/fd) failed");
-    for (struct dirent *e; (e = readdir(d));) {
-        int fd = atoi(e->d_name);
-        if (fd >= 3 && fd != dirfd(d))
-            close(fd);
-    }
-    closedir(d);
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+		return;
+	if (errno != ENOSYS)
+		err(TENDER_EXIT, "close_range(3, ~0) failed");
+	DIR *d = opendir("/proc/self/fd"); /* kernels before 5.9 */
+	if (!d)
+		err(TENDER_EXIT, "close_range is missing and opendir(/proc/self/fd) failed");
+	for (struct dirent *e; (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		if (fd >= 3 && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
 }
 
 /* %rsp = the initial stack, %rdi = the boot page, every other GPR zero, DF clear, then
@@ -52,61 +51,62 @@ static void close_inherited_fds(void)
  * nothing to unbalance a shadow stack). */
 __attribute__((noreturn)) static void jump(uint64_t entry, uint64_t sp, uint64_t boot)
 {
-    __asm__ volatile("mov %%rsi, %%rsp\n\t"
-                     "mov %%rax, -8(%%rsp)\n\t"
-                     "xor %%eax, %%eax\n\t xor %%ebx, %%ebx\n\t xor %%ecx, %%ecx\n\t xor %%edx, %%edx\n\t"
-                     "xor %%esi, %%esi\n\t xor %%ebp, %%ebp\n\t xor %%r8d, %%r8d\n\t xor %%r9d, %%r9d\n\t"
-                     "xor %%r10d, %%r10d\n\t xor %%r11d, %%r11d\n\t xor %%r12d, %%r12d\n\t xor %%r13d, %%r13d\n\t"
-                     "xor %%r14d, %%r14d\n\t xor %%r15d, %%r15d\n\t"
-                     "cld\n\t"
-                     "jmp *-8(%%rsp)\n\t"
-                     :
-                     : "a"(entry), "S"(sp), "D"(boot)
-                     : "memory");
-    __builtin_unreachable();
+	__asm__ volatile("mov %%rsi, %%rsp\n\t"
+			 "mov %%rax, -8(%%rsp)\n\t"
+			 "xor %%eax, %%eax\n\t xor %%ebx, %%ebx\n\t xor %%ecx, %%ecx\n\t xor %%edx, %%edx\n\t"
+			 "xor %%esi, %%esi\n\t xor %%ebp, %%ebp\n\t xor %%r8d, %%r8d\n\t xor %%r9d, %%r9d\n\t"
+			 "xor %%r10d, %%r10d\n\t xor %%r11d, %%r11d\n\t xor %%r12d, %%r12d\n\t xor %%r13d, %%r13d\n\t"
+			 "xor %%r14d, %%r14d\n\t xor %%r15d, %%r15d\n\t"
+			 "cld\n\t"
+			 "jmp *-8(%%rsp)\n\t"
+			 :
+			 : "a"(entry), "S"(sp), "D"(boot)
+			 : "memory");
+	__builtin_unreachable();
 }
 
 /* The app, and the libOS beside it (--libos) or inside it (relinked): checked, and loaded
  * into the mapped region. Returns the ELF that holds the libOS; *image_end: where the
  * images end. */
 static const struct elf_image *load_images(const struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
-                                           uint64_t *image_end)
+					   uint64_t *image_end)
 {
-    elf_open(app, o->kernel);
-    const struct elf_image *with_libos = app;
-    if (o->libos) {
-        elf_open(libos, o->libos);
-        if (!libos->has_note)
-            errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
-        if (app->has_note)
-            errx(TENDER_EXIT, "%s: has a libOS linked in already; run it without --libos", o->kernel);
-        elf_check_apart(libos, app);
-        with_libos = libos;
-    } else if (!app->has_note) {
-        errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla unikernel "
-                          "(a static Linux program runs with --libos=PATH)", o->kernel);
-    }
-    elf_check_note(with_libos);
+	elf_open(app, o->kernel);
+	const struct elf_image *with_libos = app;
+	if (o->libos) {
+		elf_open(libos, o->libos);
+		if (!libos->has_note)
+			errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
+		if (app->has_note)
+			errx(TENDER_EXIT, "%s: has a libOS linked in already; run it without --libos", o->kernel);
+		elf_check_apart(libos, app);
+		with_libos = libos;
+	} else if (!app->has_note) {
+		errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla unikernel "
+				  "(a static Linux program runs with --libos=PATH)",
+		     o->kernel);
+	}
+	elf_check_note(with_libos);
 
-    uint64_t end = app->image_end > with_libos->image_end ? app->image_end : with_libos->image_end;
-    uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
-    if (need == 0)
-        errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
-    if (o->mem_mib < need && o->mem_lowered && o->mem_asked_mib >= need)
-        errx(TENDER_EXIT, "%s: needs at least %lu MiB of guest memory, but the container's memory limit (%lu MiB) "
-                          "leaves %lu: give the container at least %lu MiB (docker run --memory)",
-             o->kernel, need, o->mem_limit_mib, o->mem_mib, memlimit_for(need));
-    if (o->mem_mib < need)
-        errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
-    guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
-    elf_load(app);
-    elf_close(app);
-    if (o->libos) {
-        elf_load(libos);
-        elf_close(libos);
-    }
-    *image_end = end;
-    return with_libos;
+	uint64_t end = app->image_end > with_libos->image_end ? app->image_end : with_libos->image_end;
+	uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
+	if (need == 0)
+		errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
+	if (o->mem_mib < need && o->mem_lowered && o->mem_asked_mib >= need)
+		errx(TENDER_EXIT, "%s: needs at least %lu MiB of guest memory, but the container's memory limit (%lu MiB) "
+				  "leaves %lu: give the container at least %lu MiB (docker run --memory)",
+		     o->kernel, need, o->mem_limit_mib, o->mem_mib, memlimit_for(need));
+	if (o->mem_mib < need)
+		errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
+	guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
+	elf_load(app);
+	elf_close(app);
+	if (o->libos) {
+		elf_load(libos);
+		elf_close(libos);
+	}
+	*image_end = end;
+	return with_libos;
 }
 
 /* A core file would hold the guest's memory, written by the kernel as root into the
@@ -115,76 +115,81 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
  * of the same user from ptrace or /proc/PID/mem on us. */
 static void no_core_dumps(void)
 {
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        err(TENDER_EXIT, "prctl(PR_SET_DUMPABLE, 0) failed");
-    struct rlimit none = { 0, 0 };
-    if (setrlimit(RLIMIT_CORE, &none) != 0)
-        err(TENDER_EXIT, "setrlimit(RLIMIT_CORE, 0) failed");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		err(TENDER_EXIT, "prctl(PR_SET_DUMPABLE, 0) failed");
+	struct rlimit none = { 0, 0 };
+	if (setrlimit(RLIMIT_CORE, &none) != 0)
+		err(TENDER_EXIT, "setrlimit(RLIMIT_CORE, 0) failed");
 }
 
 /* Whatever the container gave us (NET_ADMIN for --net-from, root's defaults) is not the
  * guest's: every capability goes before the filter. */
 static void drop_capabilities(void)
 {
-    struct { uint32_t version; int pid; } header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
-    struct { uint32_t effective, permitted, inheritable; } none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
-    if (syscall(SYS_capset, &header, none) < 0)
-        err(TENDER_EXIT, "capset(no capabilities) failed");
+	struct {
+		uint32_t version;
+		int pid;
+	} header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} none[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	if (syscall(SYS_capset, &header, none) < 0)
+		err(TENDER_EXIT, "capset(no capabilities) failed");
 }
 
 int tender_run(const struct tender_opts *given)
 {
-    struct tender_opts opts = *given, *o = &opts;
-    if (o->net_from)
-        net_from_container(o); /* sets --net, --net-ip, --net-gw as if given */
-    struct policy policy = { 0 };
-    struct net_config net;
-    net_parse(&net, o);
-    console_rules(&policy);
-    disk_rules(&policy, o->disk);
-    net_rules(&policy, o->net);
-    core_rules(&policy);
-    if (o->print_policy == PRINT_POLICY_ANY_HOST) {
-        fs_base_rules_any_host(&policy);
-        policy_print(&policy);
-        return 0;
-    }
-    enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
-    fs_base_rules(&policy, fs_base);
-    if (o->print_policy) {
-        policy_print(&policy);
-        return 0;
-    }
+	struct tender_opts opts = *given, *o = &opts;
+	if (o->net_from)
+		net_from_container(o); /* sets --net, --net-ip, --net-gw as if given */
+	struct policy policy = { 0 };
+	struct net_config net;
+	net_parse(&net, o);
+	console_rules(&policy);
+	disk_rules(&policy, o->disk);
+	net_rules(&policy, o->net);
+	core_rules(&policy);
+	if (o->print_policy == PRINT_POLICY_ANY_HOST) {
+		fs_base_rules_any_host(&policy);
+		policy_print(&policy);
+		return 0;
+	}
+	enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
+	fs_base_rules(&policy, fs_base);
+	if (o->print_policy) {
+		policy_print(&policy);
+		return 0;
+	}
 
-    memlimit_fit(o);
-    struct elf_image app, libos;
-    uint64_t image_end;
-    const struct elf_image *with_libos = load_images(o, &app, &libos, &image_end);
-    uint64_t mem = o->mem_mib * MIB, va_size = mem + NABLA_VA_EXTRA;
+	memlimit_fit(o);
+	struct elf_image app, libos;
+	uint64_t image_end;
+	const struct elf_image *with_libos = load_images(o, &app, &libos, &image_end);
+	uint64_t mem = o->mem_mib * MIB, va_size = mem + NABLA_VA_EXTRA;
 
-    close_inherited_fds();
-    struct nabla_boot boot = {
-        .abi_version = NABLA_ABI_VERSION,
-        .flags = (o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0) | (fs_base == FS_BASE_HOST_CALL ? NABLA_BOOT_FS_HOST_CALL : 0),
-        .mem_base = NABLA_GUEST_BASE,
-        .mem_size = mem,
-        .va_size = va_size,
-        .image_end = image_end,
-        .stack_top = NABLA_GUEST_BASE + va_size,
-        .stack_size = stack_size_for(mem),
-        .net_fd = -1,
-        .net_wait_fd = -1,
-        .app_entry = o->libos ? app.entry : 0,
-    };
-    console_open(&boot);
-    disk_open(&boot, o->disk);
-    net_open(&boot, o->net, &net);
-    drop_capabilities();
-    no_core_dumps();
-    boot_write(&boot);
-    uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
+	close_inherited_fds();
+	struct nabla_boot boot = {
+		.abi_version = NABLA_ABI_VERSION,
+		.flags = (o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0) | (fs_base == FS_BASE_HOST_CALL ? NABLA_BOOT_FS_HOST_CALL : 0),
+		.mem_base = NABLA_GUEST_BASE,
+		.mem_size = mem,
+		.va_size = va_size,
+		.image_end = image_end,
+		.stack_top = NABLA_GUEST_BASE + va_size,
+		.stack_size = stack_size_for(mem),
+		.net_fd = -1,
+		.net_wait_fd = -1,
+		.app_entry = o->libos ? app.entry : 0,
+	};
+	console_open(&boot);
+	disk_open(&boot, o->disk);
+	net_open(&boot, o->net, &net);
+	drop_capabilities();
+	no_core_dumps();
+	boot_write(&boot);
+	uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 
-    trap_install(&with_libos->note);
-    seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */
-    jump(with_libos->entry, sp, NABLA_BOOT_ADDR);
+	trap_install(&with_libos->note);
+	seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */
+	jump(with_libos->entry, sp, NABLA_BOOT_ADDR);
 }

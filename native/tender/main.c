@@ -15,106 +15,106 @@
 #include "tender.h"
 
 static const char usage[] =
-    "usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH]\n"
-    "                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
-    "  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
-    "  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
-    "  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
-    "                  CAP_NET_ADMIN, or a tap made for this user); frames by read/write\n"
-    "  --net-ip=A.B.C.D/LEN  the unikernel's IPv4 address and prefix length (with --net)\n"
-    "  --net-gw=A.B.C.D      its default gateway, inside that subnet (none: only the subnet)\n"
-    "  --net-mac=MAC   its MAC (default 02:6e: and the four bytes of its address)\n"
-    "  --net-from=IF   in a container: give the unikernel IF's address (a tap bridged to IF\n"
-    "                  takes it over; needs --cap-add NET_ADMIN --device /dev/net/tun)\n"
-    "  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
-    "                  system calls is trapped and served by the libOS\n"
-    "  --x-exec-heap   make free guest memory executable (for JITs)\n"
-    "  --fs-base=MODE  how the guest sets thread pointers: cpu (the wrfsbase instruction, no\n"
-    "                  host call; needs FSGSBASE), host-call (one more allowed host call,\n"
-    "                  arch_prctl(ARCH_SET_FS)), or auto (default): cpu where the host has\n"
-    "                  FSGSBASE, else host-call. Also $NABLA_FS_BASE; the flag wins\n"
-    "  --print-policy  print the seccomp whitelist these flags give on this host, and exit\n"
-    "  --print-policy=any-host  the same for every host: calls only some hosts get are\n"
-    "                  marked \"[only on ...]\" (the image's dev.nabla.syscalls label)\n"
-    "Exit status: the guest's, or 125 when nabla-run itself fails.\n";
+	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH]\n"
+	"                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
+	"  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
+	"  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
+	"  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
+	"                  CAP_NET_ADMIN, or a tap made for this user); frames by read/write\n"
+	"  --net-ip=A.B.C.D/LEN  the unikernel's IPv4 address and prefix length (with --net)\n"
+	"  --net-gw=A.B.C.D      its default gateway, inside that subnet (none: only the subnet)\n"
+	"  --net-mac=MAC   its MAC (default 02:6e: and the four bytes of its address)\n"
+	"  --net-from=IF   in a container: give the unikernel IF's address (a tap bridged to IF\n"
+	"                  takes it over; needs --cap-add NET_ADMIN --device /dev/net/tun)\n"
+	"  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
+	"                  system calls is trapped and served by the libOS\n"
+	"  --x-exec-heap   make free guest memory executable (for JITs)\n"
+	"  --fs-base=MODE  how the guest sets thread pointers: cpu (the wrfsbase instruction, no\n"
+	"                  host call; needs FSGSBASE), host-call (one more allowed host call,\n"
+	"                  arch_prctl(ARCH_SET_FS)), or auto (default): cpu where the host has\n"
+	"                  FSGSBASE, else host-call. Also $NABLA_FS_BASE; the flag wins\n"
+	"  --print-policy  print the seccomp whitelist these flags give on this host, and exit\n"
+	"  --print-policy=any-host  the same for every host: calls only some hosts get are\n"
+	"                  marked \"[only on ...]\" (the image's dev.nabla.syscalls label)\n"
+	"Exit status: the guest's, or 125 when nabla-run itself fails.\n";
 
 static uint64_t parse_mem(const char *s)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || *s == '-')
-        errx(TENDER_EXIT, "--mem=%s: not a number of MiB", s);
-    if (v < NABLA_MEM_MIN_MIB || v > NABLA_MEM_MAX_MIB)
-        errx(TENDER_EXIT, "--mem=%s: must be between %d and %d MiB", s, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
-    return v;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		errx(TENDER_EXIT, "--mem=%s: not a number of MiB", s);
+	if (v < NABLA_MEM_MIN_MIB || v > NABLA_MEM_MAX_MIB)
+		errx(TENDER_EXIT, "--mem=%s: must be between %d and %d MiB", s, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
+	return v;
 }
 
 int main(int argc, char **argv)
 {
-    program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
-    struct tender_opts o = { .mem_mib = 256, .fs_base_source = "--fs-base=" };
-    const char *fs_base = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        } else if (strncmp(a, "--mem=", 6) == 0) {
-            o.mem_mib = parse_mem(a + 6);
-        } else if (strncmp(a, "--disk=", 7) == 0) {
-            if (!a[7])
-                errx(TENDER_EXIT, "--disk= needs a PATH");
-            o.disk = a + 7;
-        } else if (strncmp(a, "--net=", 6) == 0) {
-            if (!a[6])
-                errx(TENDER_EXIT, "--net= needs the name of a tap interface");
-            o.net = a + 6;
-        } else if (strncmp(a, "--net-from=", 11) == 0) {
-            if (!a[11])
-                errx(TENDER_EXIT, "--net-from= needs the name of the container's interface, e.g. eth0");
-            o.net_from = a + 11;
-        } else if (strncmp(a, "--net-ip=", 9) == 0) {
-            o.net_ip = a + 9;
-        } else if (strncmp(a, "--net-gw=", 9) == 0) {
-            o.net_gw = a + 9;
-        } else if (strncmp(a, "--net-mac=", 10) == 0) {
-            o.net_mac = a + 10;
-        } else if (strncmp(a, "--libos=", 8) == 0) {
-            if (!a[8])
-                errx(TENDER_EXIT, "--libos= needs a PATH");
-            o.libos = a + 8;
-        } else if (strcmp(a, "--x-exec-heap") == 0) {
-            o.exec_heap = 1;
-        } else if (strncmp(a, "--fs-base=", 10) == 0) {
-            fs_base = a + 10;
-        } else if (strcmp(a, "--print-policy") == 0) {
-            o.print_policy = 1;
-        } else if (strcmp(a, "--print-policy=any-host") == 0) {
-            o.print_policy = PRINT_POLICY_ANY_HOST;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf(usage, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
-            return 0;
-        } else {
-            errx(TENDER_EXIT, "unknown option %s (see nabla-run --help)", a);
-        }
-    }
-    if (!fs_base && (fs_base = getenv("NABLA_FS_BASE")))
-        o.fs_base_source = "NABLA_FS_BASE=";
-    if (fs_base)
-        o.fs_base = fs_base_parse(fs_base, o.fs_base_source);
-    if (i < argc) {
-        o.kernel = argv[i];
-        o.argv = &argv[i];
-        o.argc = argc - i;
-        if (o.argc > 1 && strcmp(o.argv[1], "--") == 0) { /* UNIKERNEL -- ARGS: drop the -- */
-            o.argv[1] = o.argv[0];
-            o.argv++;
-            o.argc--;
-        }
-    } else if (!o.print_policy) {
-        errx(TENDER_EXIT, "no UNIKERNEL given (see nabla-run --help)");
-    }
-    return tender_run(&o);
+	program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
+	struct tender_opts o = { .mem_mib = 256, .fs_base_source = "--fs-base=" };
+	const char *fs_base = NULL;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		} else if (strncmp(a, "--mem=", 6) == 0) {
+			o.mem_mib = parse_mem(a + 6);
+		} else if (strncmp(a, "--disk=", 7) == 0) {
+			if (!a[7])
+				errx(TENDER_EXIT, "--disk= needs a PATH");
+			o.disk = a + 7;
+		} else if (strncmp(a, "--net=", 6) == 0) {
+			if (!a[6])
+				errx(TENDER_EXIT, "--net= needs the name of a tap interface");
+			o.net = a + 6;
+		} else if (strncmp(a, "--net-from=", 11) == 0) {
+			if (!a[11])
+				errx(TENDER_EXIT, "--net-from= needs the name of the container's interface, e.g. eth0");
+			o.net_from = a + 11;
+		} else if (strncmp(a, "--net-ip=", 9) == 0) {
+			o.net_ip = a + 9;
+		} else if (strncmp(a, "--net-gw=", 9) == 0) {
+			o.net_gw = a + 9;
+		} else if (strncmp(a, "--net-mac=", 10) == 0) {
+			o.net_mac = a + 10;
+		} else if (strncmp(a, "--libos=", 8) == 0) {
+			if (!a[8])
+				errx(TENDER_EXIT, "--libos= needs a PATH");
+			o.libos = a + 8;
+		} else if (strcmp(a, "--x-exec-heap") == 0) {
+			o.exec_heap = 1;
+		} else if (strncmp(a, "--fs-base=", 10) == 0) {
+			fs_base = a + 10;
+		} else if (strcmp(a, "--print-policy") == 0) {
+			o.print_policy = 1;
+		} else if (strcmp(a, "--print-policy=any-host") == 0) {
+			o.print_policy = PRINT_POLICY_ANY_HOST;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			printf(usage, NABLA_MEM_MIN_MIB, NABLA_MEM_MAX_MIB);
+			return 0;
+		} else {
+			errx(TENDER_EXIT, "unknown option %s (see nabla-run --help)", a);
+		}
+	}
+	if (!fs_base && (fs_base = getenv("NABLA_FS_BASE")))
+		o.fs_base_source = "NABLA_FS_BASE=";
+	if (fs_base)
+		o.fs_base = fs_base_parse(fs_base, o.fs_base_source);
+	if (i < argc) {
+		o.kernel = argv[i];
+		o.argv = &argv[i];
+		o.argc = argc - i;
+		if (o.argc > 1 && strcmp(o.argv[1], "--") == 0) { /* UNIKERNEL -- ARGS: drop the -- */
+			o.argv[1] = o.argv[0];
+			o.argv++;
+			o.argc--;
+		}
+	} else if (!o.print_policy) {
+		errx(TENDER_EXIT, "no UNIKERNEL given (see nabla-run --help)");
+	}
+	return tender_run(&o);
 }

@@ -15,33 +15,33 @@
 
 void disk_open(struct nabla_boot *boot, const char *path)
 {
-    boot->disk_fd = -1;
-    if (!path)
-        return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        err(TENDER_EXIT, "%s: cannot open the disk", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        err(TENDER_EXIT, "%s: fstat failed", path);
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        errx(TENDER_EXIT, "%s: the disk must be a regular file or a block device", path);
-    off_t size = lseek(fd, 0, SEEK_END);
-    char byte;
-    if (size < 0 || (size > 0 && pread(fd, &byte, 1, 0) != 1))
-        err(TENDER_EXIT, "%s: cannot read the disk", path);
-    if (fd != DISK_FD) { /* every fd >= 3 is closed already: F_DUPFD gives exactly DISK_FD */
-        int moved = fcntl(fd, F_DUPFD_CLOEXEC, DISK_FD);
-        if (moved != DISK_FD)
-            errx(TENDER_EXIT, "%s: fcntl(F_DUPFD, %d) gave fd %d", path, DISK_FD, moved);
-        close(fd);
-    }
-    boot->disk_fd = DISK_FD;
-    boot->disk_size = size;
+	boot->disk_fd = -1;
+	if (!path)
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		err(TENDER_EXIT, "%s: cannot open the disk", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		err(TENDER_EXIT, "%s: fstat failed", path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		errx(TENDER_EXIT, "%s: the disk must be a regular file or a block device", path);
+	off_t size = lseek(fd, 0, SEEK_END);
+	char byte;
+	if (size < 0 || (size > 0 && pread(fd, &byte, 1, 0) != 1))
+		err(TENDER_EXIT, "%s: cannot read the disk", path);
+	if (fd != DISK_FD) { /* every fd >= 3 is closed already: F_DUPFD gives exactly DISK_FD */
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, DISK_FD);
+		if (moved != DISK_FD)
+			errx(TENDER_EXIT, "%s: fcntl(F_DUPFD, %d) gave fd %d", path, DISK_FD, moved);
+		close(fd);
+	}
+	boot->disk_fd = DISK_FD;
+	boot->disk_size = size;
 }
 
 void disk_rules(struct policy *p, const char *path)
 {
-    if (path) /* pread64(disk, ...): reading the rootfs */
-        policy_add(p, (struct rule){ "pread64", SYS_pread64, 0, "fd", 1, { { DISK_FD, "<disk>" } } });
+	if (path) /* pread64(disk, ...): reading the rootfs */
+		policy_add(p, (struct rule){ "pread64", SYS_pread64, 0, "fd", 1, { { DISK_FD, "<disk>" } } });
 }

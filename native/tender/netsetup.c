@@ -48,60 +48,60 @@ static const char *ifname;
 
 static _Noreturn void fail(const char *what)
 {
-    if (errno == EPERM || errno == EACCES)
-        errx(TENDER_EXIT, "--net-from=%s: %s: not permitted (the container needs: " FLAGS_HINT ")", ifname, what);
-    err(TENDER_EXIT, "--net-from=%s: %s", ifname, what);
+	if (errno == EPERM || errno == EACCES)
+		errx(TENDER_EXIT, "--net-from=%s: %s: not permitted (the container needs: " FLAGS_HINT ")", ifname, what);
+	err(TENDER_EXIT, "--net-from=%s: %s", ifname, what);
 }
 
 static void if_ioctl(int s, const char *name, unsigned long request, struct ifreq *ifr, const char *what)
 {
-    strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
-    if (ioctl(s, request, ifr) < 0)
-        fail(what);
+	strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(s, request, ifr) < 0)
+		fail(what);
 }
 
 static void set_up(int s, const char *name)
 {
-    struct ifreq ifr = { 0 };
-    if_ioctl(s, name, SIOCGIFFLAGS, &ifr, "reading an interface's flags");
-    ifr.ifr_flags |= IFF_UP;
-    if_ioctl(s, name, SIOCSIFFLAGS, &ifr, "bringing an interface up");
+	struct ifreq ifr = { 0 };
+	if_ioctl(s, name, SIOCGIFFLAGS, &ifr, "reading an interface's flags");
+	ifr.ifr_flags |= IFF_UP;
+	if_ioctl(s, name, SIOCSIFFLAGS, &ifr, "bringing an interface up");
 }
 
 /* The default route's gateway through IF, from /proc/net/route, or "" when there is none. */
 static void default_gateway(char *out, size_t size)
 {
-    *out = 0;
-    FILE *f = fopen("/proc/net/route", "re");
-    if (!f)
-        return;
-    char line[256], iface[IFNAMSIZ + 1];
-    unsigned dest, gw, flags;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "%16s %x %x %x", iface, &dest, &gw, &flags) == 4 && !strcmp(iface, ifname) && dest == 0 &&
-            (flags & 0x2 /* RTF_GATEWAY */)) {
-            struct in_addr a = { gw }; /* the file holds it in network byte order, as hex */
-            inet_ntop(AF_INET, &a, out, (socklen_t)size);
-            break;
-        }
-    fclose(f);
+	*out = 0;
+	FILE *f = fopen("/proc/net/route", "re");
+	if (!f)
+		return;
+	char line[256], iface[IFNAMSIZ + 1];
+	unsigned dest, gw, flags;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "%16s %x %x %x", iface, &dest, &gw, &flags) == 4 && !strcmp(iface, ifname) && dest == 0 &&
+		    (flags & 0x2 /* RTF_GATEWAY */)) {
+			struct in_addr a = { gw }; /* the file holds it in network byte order, as hex */
+			inet_ntop(AF_INET, &a, out, (socklen_t)size);
+			break;
+		}
+	fclose(f);
 }
 
 /* The tap, persistent so it outlives this fd (mod_net.c attaches to it again); it goes
  * away with the container's network namespace. */
 static void make_tap(void)
 {
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        errx(TENDER_EXIT, "--net-from=%s: /dev/net/tun is missing (the container needs: " FLAGS_HINT ")", ifname);
-    if (fd < 0)
-        fail("opening /dev/net/tun");
-    struct ifreq ifr = { 0 };
-    ifr.ifr_flags = IFF_TAP_ | IFF_NO_PI_;
-    if_ioctl(fd, TAP_NAME, TUNSETIFF_, &ifr, "making the tap " TAP_NAME);
-    if (ioctl(fd, TUNSETPERSIST_, 1) < 0)
-        fail("making the tap persistent");
-    close(fd);
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		errx(TENDER_EXIT, "--net-from=%s: /dev/net/tun is missing (the container needs: " FLAGS_HINT ")", ifname);
+	if (fd < 0)
+		fail("opening /dev/net/tun");
+	struct ifreq ifr = { 0 };
+	ifr.ifr_flags = IFF_TAP_ | IFF_NO_PI_;
+	if_ioctl(fd, TAP_NAME, TUNSETIFF_, &ifr, "making the tap " TAP_NAME);
+	if (ioctl(fd, TUNSETPERSIST_, 1) < 0)
+		fail("making the tap persistent");
+	close(fd);
 }
 
 /* The bridge must never learn the unikernel's MAC on IF. A network whose host end reflects
@@ -113,83 +113,105 @@ static void make_tap(void)
  * `bridge link set dev IF learning off` does. */
 static void no_learning_on(const char *port)
 {
-    struct {
-        struct { uint32_t len; uint16_t type, flags; uint32_t seq, pid; } nh;
-        struct { uint8_t family, pad; uint16_t type; int32_t index; uint32_t flags, change; } ifi;
-        struct { uint16_t len, type; } protinfo;
-        struct { uint16_t len, type; uint8_t value, pad[3]; } learning;
-    } req = {
-        { sizeof req, RTM_SETLINK_, NLM_F_REQUEST_ | NLM_F_ACK_, 1, 0 },
-        { AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 },
-        { sizeof req.protinfo + sizeof req.learning, IFLA_PROTINFO_ | NLA_F_NESTED_ },
-        { 5, IFLA_BRPORT_LEARNING_, 0, { 0 } },
-    };
-    int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE_);
-    if (s < 0)
-        fail("socket(AF_NETLINK) for the bridge port");
-    if (send(s, &req, sizeof req, 0) != (ssize_t)sizeof req)
-        fail("asking the bridge not to learn addresses on the interface");
-    struct { struct { uint32_t len; uint16_t type, flags; uint32_t seq, pid; } nh; int32_t error; char rest[256]; } ack;
-    ssize_t n = recv(s, &ack, sizeof ack, 0);
-    close(s);
-    if (n < (ssize_t)(sizeof ack.nh + sizeof ack.error) || ack.nh.type != NLMSG_ERROR_)
-        errx(TENDER_EXIT, "--net-from=%s: no answer from the kernel about the bridge port", ifname);
-    if (ack.error != 0) {
-        errno = -ack.error;
-        fail("asking the bridge not to learn addresses on the interface");
-    }
+	struct {
+		struct {
+			uint32_t len;
+			uint16_t type, flags;
+			uint32_t seq, pid;
+		} nh;
+		struct {
+			uint8_t family, pad;
+			uint16_t type;
+			int32_t index;
+			uint32_t flags, change;
+		} ifi;
+		struct {
+			uint16_t len, type;
+		} protinfo;
+		struct {
+			uint16_t len, type;
+			uint8_t value, pad[3];
+		} learning;
+	} req = {
+		{ sizeof req, RTM_SETLINK_, NLM_F_REQUEST_ | NLM_F_ACK_, 1, 0 },
+		{ AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 },
+		{ sizeof req.protinfo + sizeof req.learning, IFLA_PROTINFO_ | NLA_F_NESTED_ },
+		{ 5, IFLA_BRPORT_LEARNING_, 0, { 0 } },
+	};
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE_);
+	if (s < 0)
+		fail("socket(AF_NETLINK) for the bridge port");
+	if (send(s, &req, sizeof req, 0) != (ssize_t)sizeof req)
+		fail("asking the bridge not to learn addresses on the interface");
+	struct {
+		struct {
+			uint32_t len;
+			uint16_t type, flags;
+			uint32_t seq, pid;
+		} nh;
+		int32_t error;
+		char rest[256];
+	} ack;
+	ssize_t n = recv(s, &ack, sizeof ack, 0);
+	close(s);
+	if (n < (ssize_t)(sizeof ack.nh + sizeof ack.error) || ack.nh.type != NLMSG_ERROR_)
+		errx(TENDER_EXIT, "--net-from=%s: no answer from the kernel about the bridge port", ifname);
+	if (ack.error != 0) {
+		errno = -ack.error;
+		fail("asking the bridge not to learn addresses on the interface");
+	}
 }
 
 void net_from_container(struct tender_opts *o)
 {
-    ifname = o->net_from;
-    if (o->net || o->net_ip || o->net_gw)
-        errx(TENDER_EXIT, "--net-from=%s takes the address from the interface: leave out --net, --net-ip and --net-gw", ifname);
-    if (o->print_policy) { /* the policy only needs to know there is a network */
-        o->net = TAP_NAME;
-        return;
-    }
-    if (strlen(ifname) >= IFNAMSIZ || if_nametoindex(ifname) == 0)
-        errx(TENDER_EXIT, "--net-from=%s: no such interface here (is the container on a network? not --network none or host)",
-             ifname);
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        fail("socket(AF_INET) for the interface ioctls");
+	ifname = o->net_from;
+	if (o->net || o->net_ip || o->net_gw)
+		errx(TENDER_EXIT, "--net-from=%s takes the address from the interface: leave out --net, --net-ip and --net-gw", ifname);
+	if (o->print_policy) { /* the policy only needs to know there is a network */
+		o->net = TAP_NAME;
+		return;
+	}
+	if (strlen(ifname) >= IFNAMSIZ || if_nametoindex(ifname) == 0)
+		errx(TENDER_EXIT, "--net-from=%s: no such interface here (is the container on a network? not --network none or host)",
+		     ifname);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		fail("socket(AF_INET) for the interface ioctls");
 
-    struct ifreq ifr = { 0 };
-    strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-    if (ioctl(s, SIOCGIFADDR, &ifr) < 0)
-        errx(TENDER_EXIT, "--net-from=%s: the interface has no IPv4 address", ifname);
-    struct in_addr ip = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
-    if_ioctl(s, ifname, SIOCGIFNETMASK, &ifr, "reading the netmask");
-    uint32_t mask = ntohl(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr.s_addr);
-    static char ip_len[INET_ADDRSTRLEN + 4], gw[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &ip, ip_len, sizeof ip_len);
-    snprintf(ip_len + strlen(ip_len), 4, "/%d", __builtin_popcount(mask));
-    default_gateway(gw, sizeof gw);
+	struct ifreq ifr = { 0 };
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFADDR, &ifr) < 0)
+		errx(TENDER_EXIT, "--net-from=%s: the interface has no IPv4 address", ifname);
+	struct in_addr ip = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
+	if_ioctl(s, ifname, SIOCGIFNETMASK, &ifr, "reading the netmask");
+	uint32_t mask = ntohl(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr.s_addr);
+	static char ip_len[INET_ADDRSTRLEN + 4], gw[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ip, ip_len, sizeof ip_len);
+	snprintf(ip_len + strlen(ip_len), 4, "/%d", __builtin_popcount(mask));
+	default_gateway(gw, sizeof gw);
 
-    make_tap();
-    struct ifreq br = { 0 };
-    strncpy(br.ifr_name, BRIDGE_NAME, IFNAMSIZ - 1);
-    if (ioctl(s, SIOCBRADDBR_, BRIDGE_NAME) < 0 && errno != EEXIST)
-        fail("making the bridge " BRIDGE_NAME);
-    const char *ports[] = { ifname, TAP_NAME };
-    for (int i = 0; i < 2; i++) {
-        memset(&br, 0, sizeof br);
-        br.ifr_ifindex = (int)if_nametoindex(ports[i]);
-        if_ioctl(s, BRIDGE_NAME, SIOCBRADDIF_, &br, "joining an interface to the bridge");
-    }
-    no_learning_on(ifname);
-    /* The address leaves the container's kernel: it would answer (and reset) what is
-     * meant for the unikernel. Its default route goes with it. */
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_addr.sa_family = AF_INET;
-    if_ioctl(s, ifname, SIOCSIFADDR, &ifr, "taking the address off the interface");
-    set_up(s, TAP_NAME);
-    set_up(s, BRIDGE_NAME);
-    close(s);
+	make_tap();
+	struct ifreq br = { 0 };
+	strncpy(br.ifr_name, BRIDGE_NAME, IFNAMSIZ - 1);
+	if (ioctl(s, SIOCBRADDBR_, BRIDGE_NAME) < 0 && errno != EEXIST)
+		fail("making the bridge " BRIDGE_NAME);
+	const char *ports[] = { ifname, TAP_NAME };
+	for (int i = 0; i < 2; i++) {
+		memset(&br, 0, sizeof br);
+		br.ifr_ifindex = (int)if_nametoindex(ports[i]);
+		if_ioctl(s, BRIDGE_NAME, SIOCBRADDIF_, &br, "joining an interface to the bridge");
+	}
+	no_learning_on(ifname);
+	/* The address leaves the container's kernel: it would answer (and reset) what is
+	 * meant for the unikernel. Its default route goes with it. */
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_addr.sa_family = AF_INET;
+	if_ioctl(s, ifname, SIOCSIFADDR, &ifr, "taking the address off the interface");
+	set_up(s, TAP_NAME);
+	set_up(s, BRIDGE_NAME);
+	close(s);
 
-    o->net = TAP_NAME;
-    o->net_ip = ip_len;
-    o->net_gw = *gw ? gw : NULL;
+	o->net = TAP_NAME;
+	o->net_ip = ip_len;
+	o->net_gw = *gw ? gw : NULL;
 }

@@ -22,53 +22,57 @@
 #define MIB (1024UL * 1024UL)
 #define STACK_SIZE_MAX (8 * MIB)
 #define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
-#define NET_FD 4      /* the tap (--net) */
+#define NET_FD 4 /* the tap (--net) */
 #define NET_WAIT_FD 5 /* the epoll set watching the tap */
 
-enum fs_base { FS_BASE_AUTO, FS_BASE_CPU, FS_BASE_HOST_CALL };
+enum fs_base {
+	FS_BASE_AUTO,
+	FS_BASE_CPU,
+	FS_BASE_HOST_CALL
+};
 #define PRINT_POLICY_ANY_HOST 2
 
 struct tender_opts {
-    uint64_t mem_mib;
-    int mem_lowered;        /* the container's memory limit lowered mem_mib (memlimit.c) ... */
-    uint64_t mem_limit_mib; /* ... this limit, */
-    uint64_t mem_asked_mib; /* ... from this --mem */
-    const char *disk;     /* --disk=PATH or NULL */
-    const char *libos;    /* --libos=PATH or NULL (the libOS is linked into the kernel) */
-    const char *net;      /* --net=TAP or NULL */
-    const char *net_from; /* --net-from=IF: take this interface's network (netsetup.c) */
-    const char *net_ip;   /* --net-ip=A.B.C.D/LEN */
-    const char *net_gw;   /* --net-gw=A.B.C.D */
-    const char *net_mac;  /* --net-mac=xx:xx:xx:xx:xx:xx */
-    int exec_heap;        /* --x-exec-heap */
-    enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
-    const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
-    int print_policy;     /* --print-policy: 1 this host's, PRINT_POLICY_ANY_HOST every host's */
-    const char *kernel;   /* UNIKERNEL (also the guest's argv[0]) */
-    int argc;             /* guest argv, argv[0] == kernel */
-    char **argv;
+	uint64_t mem_mib;
+	int mem_lowered; /* the container's memory limit lowered mem_mib (memlimit.c) ... */
+	uint64_t mem_limit_mib; /* ... this limit, */
+	uint64_t mem_asked_mib; /* ... from this --mem */
+	const char *disk; /* --disk=PATH or NULL */
+	const char *libos; /* --libos=PATH or NULL (the libOS is linked into the kernel) */
+	const char *net; /* --net=TAP or NULL */
+	const char *net_from; /* --net-from=IF: take this interface's network (netsetup.c) */
+	const char *net_ip; /* --net-ip=A.B.C.D/LEN */
+	const char *net_gw; /* --net-gw=A.B.C.D */
+	const char *net_mac; /* --net-mac=xx:xx:xx:xx:xx:xx */
+	int exec_heap; /* --x-exec-heap */
+	enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
+	const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
+	int print_policy; /* --print-policy: 1 this host's, PRINT_POLICY_ANY_HOST every host's */
+	const char *kernel; /* UNIKERNEL (also the guest's argv[0]) */
+	int argc; /* guest argv, argv[0] == kernel */
+	char **argv;
 };
 
 /* elf.c: one validated unikernel image, its file mapped read-only until loaded. */
 #define ELF_MAX_LOADS 16
 struct elf_load {
-    uint64_t vaddr, memsz, offset, filesz;
-    int prot;
+	uint64_t vaddr, memsz, offset, filesz;
+	int prot;
 };
 struct elf_image {
-    const char *path;
-    const uint8_t *file;
-    size_t file_size;
-    uint64_t entry;
-    uint64_t phdr;     /* guest address of the program headers (AT_PHDR) */
-    uint64_t phnum;
-    uint64_t phdr_off; /* e_phoff */
-    uint64_t image_end; /* page-aligned end of the highest PT_LOAD */
-    int nloads;
-    struct elf_load loads[ELF_MAX_LOADS];
-    int has_note;      /* it holds a libOS: its NABLA note follows */
-    uint64_t note_offset; /* where in the file */
-    struct nabla_note note;
+	const char *path;
+	const uint8_t *file;
+	size_t file_size;
+	uint64_t entry;
+	uint64_t phdr; /* guest address of the program headers (AT_PHDR) */
+	uint64_t phnum;
+	uint64_t phdr_off; /* e_phoff */
+	uint64_t image_end; /* page-aligned end of the highest PT_LOAD */
+	int nloads;
+	struct elf_load loads[ELF_MAX_LOADS];
+	int has_note; /* it holds a libOS: its NABLA note follows */
+	uint64_t note_offset; /* where in the file */
+	struct nabla_note note;
 };
 #define TRAP_STACK_MIN (16 * 1024UL) /* a signal frame with the xsave area, and room to work */
 void elf_open(struct elf_image *img, const char *path);
@@ -81,22 +85,22 @@ void elf_close(struct elf_image *img);
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
 #define RULE_MAX_VALS 3
 struct rule_val {
-    uint32_t value;
-    const char *label; /* shown instead of the number, e.g. "<disk>" */
+	uint32_t value;
+	const char *label; /* shown instead of the number, e.g. "<disk>" */
 };
 struct rule {
-    const char *name;  /* syscall name as shown */
-    uint32_t nr;
-    int arg;           /* index of the checked argument, -1: none */
-    const char *arg_name;
-    int nvals;         /* the argument (all 64 bits) must equal one of these */
-    struct rule_val vals[RULE_MAX_VALS];
+	const char *name; /* syscall name as shown */
+	uint32_t nr;
+	int arg; /* index of the checked argument, -1: none */
+	const char *arg_name;
+	int nvals; /* the argument (all 64 bits) must equal one of these */
+	struct rule_val vals[RULE_MAX_VALS];
 };
 #define POLICY_MAX_RULES 10 /* issue 6: at most ten host calls */
 struct policy {
-    int nrules;
-    struct rule rules[POLICY_MAX_RULES];
-    const char *only_on[POLICY_MAX_RULES]; /* a rule only some hosts get: printed "[only on ...]" */
+	int nrules;
+	struct rule rules[POLICY_MAX_RULES];
+	const char *only_on[POLICY_MAX_RULES]; /* a rule only some hosts get: printed "[only on ...]" */
 };
 void policy_add(struct policy *p, struct rule r);
 void policy_add_only_on(struct policy *p, struct rule r, const char *hosts); /* --print-policy=any-host */
@@ -120,8 +124,8 @@ void console_rules(struct policy *p);
 void disk_open(struct nabla_boot *boot, const char *path);
 void disk_rules(struct policy *p, const char *path);
 struct net_config {
-    uint32_t ip, mask, gw; /* network byte order; gw 0: none */
-    uint8_t mac[6];
+	uint32_t ip, mask, gw; /* network byte order; gw 0: none */
+	uint8_t mac[6];
 };
 void net_parse(struct net_config *c, const struct tender_opts *o);
 void net_open(struct nabla_boot *boot, const char *tap, const struct net_config *c);

@@ -24,45 +24,45 @@
 /* The kernel's struct sigaction: libc's sigaction() would put its own restorer there,
  * outside the hypercall code, where rt_sigreturn is trapped instead of allowed. */
 struct k_sigaction {
-    uint64_t handler;
-    uint64_t flags;
-    uint64_t restorer;
-    uint64_t mask;
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
 };
 #define SA_RESTORER_ 0x04000000UL
 #define TICK_US 10000 /* 10 ms of the guest's CPU time */
 
 static void handle(int sig, const struct nabla_note *libos, unsigned long flags)
 {
-    struct k_sigaction sa = { libos->trap_handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER_ | flags, libos->trap_restorer, 0 };
-    if (syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof sa.mask) < 0)
-        err(TENDER_EXIT, "rt_sigaction(%d) failed", sig);
+	struct k_sigaction sa = { libos->trap_handler, SA_SIGINFO | SA_ONSTACK | SA_RESTORER_ | flags, libos->trap_restorer, 0 };
+	if (syscall(SYS_rt_sigaction, sig, &sa, NULL, sizeof sa.mask) < 0)
+		err(TENDER_EXIT, "rt_sigaction(%d) failed", sig);
 }
 
 void trap_install(const struct nabla_note *libos)
 {
-    stack_t ss = { .ss_sp = (void *)libos->trap_stack, .ss_size = libos->trap_stack_size };
-    if (sigaltstack(&ss, NULL) < 0)
-        err(TENDER_EXIT, "sigaltstack(trap stack) failed");
-    /* SA_NODEFER: SIGSYS is never blocked, even while the libOS serves a trapped call and
-     * switches threads (a trap while SIGSYS is blocked would kill the process). */
-    handle(SIGSYS, libos, SA_NODEFER);
-    /* SA_RESTART: a tick that lands in a host call the libOS made restarts it. */
-    handle(SIGVTALRM, libos, SA_NODEFER | SA_RESTART);
-    sigset_t routed;
-    sigemptyset(&routed);
-    sigaddset(&routed, SIGSYS);
-    sigaddset(&routed, SIGVTALRM);
-    /* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
-     * restarted, so a signal wakes it. */
-    static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
-    for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
-        handle(sent[i], libos, SA_RESTART);
-        sigaddset(&routed, sent[i]);
-    }
-    if (sigprocmask(SIG_UNBLOCK, &routed, NULL) < 0)
-        err(TENDER_EXIT, "sigprocmask(unblock the routed signals) failed");
-    struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
-    if (setitimer(ITIMER_VIRTUAL, &tick, NULL) < 0)
-        err(TENDER_EXIT, "setitimer(ITIMER_VIRTUAL) failed");
+	stack_t ss = { .ss_sp = (void *)libos->trap_stack, .ss_size = libos->trap_stack_size };
+	if (sigaltstack(&ss, NULL) < 0)
+		err(TENDER_EXIT, "sigaltstack(trap stack) failed");
+	/* SA_NODEFER: SIGSYS is never blocked, even while the libOS serves a trapped call and
+	 * switches threads (a trap while SIGSYS is blocked would kill the process). */
+	handle(SIGSYS, libos, SA_NODEFER);
+	/* SA_RESTART: a tick that lands in a host call the libOS made restarts it. */
+	handle(SIGVTALRM, libos, SA_NODEFER | SA_RESTART);
+	sigset_t routed;
+	sigemptyset(&routed);
+	sigaddset(&routed, SIGSYS);
+	sigaddset(&routed, SIGVTALRM);
+	/* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
+	 * restarted, so a signal wakes it. */
+	static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+	for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
+		handle(sent[i], libos, SA_RESTART);
+		sigaddset(&routed, sent[i]);
+	}
+	if (sigprocmask(SIG_UNBLOCK, &routed, NULL) < 0)
+		err(TENDER_EXIT, "sigprocmask(unblock the routed signals) failed");
+	struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
+	if (setitimer(ITIMER_VIRTUAL, &tick, NULL) < 0)
+		err(TENDER_EXIT, "setitimer(ITIMER_VIRTUAL) failed");
 }

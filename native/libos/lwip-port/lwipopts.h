@@ -57,7 +57,7 @@ void net_mem_free(void *p);
 #define TCP_QUEUE_OOSEQ 1
 #define TCP_LISTEN_BACKLOG 1
 #define LWIP_TCP_KEEPALIVE 1 /* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
-#define SO_REUSE 1           /* SO_REUSEADDR: bind over TIME_WAIT */
+#define SO_REUSE 1 /* SO_REUSEADDR: bind over TIME_WAIT */
 #define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1
 uint32_t net_random32(void);
 #define LWIP_RAND() net_random32()

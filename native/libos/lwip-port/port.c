@@ -20,7 +20,9 @@
 #define CHUNK (1UL << MAX_SHIFT)
 #define BIG 0xff /* header: a block of whole pages; its size follows */
 
-struct block { struct block *next; };
+struct block {
+	struct block *next;
+};
 
 static struct block *lists[MAX_SHIFT + 1];
 static char *chunk;

@@ -15,7 +15,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define PUMP_MAX 64         /* frames per pump: then threads run again */
+#define PUMP_MAX 64 /* frames per pump: then threads run again */
 #define TICK_CYCLES (1 << 20) /* busy threads: a look at the tap at most this often (TSC) */
 #define TIME_WAIT_MAX 512 /* lwIP looks pcbs up in lists: a server closing first leaves many */
 
@@ -23,7 +23,7 @@ int net_woke; /* set by net.c whenever lwIP's callbacks wake a thread */
 static struct netif tap;
 static int up;
 static struct pbuf *spare; /* a frame-sized pbuf waiting for the next read */
-static uint8_t *frame;      /* where a chained pbuf (IP fragments) is gathered to be sent */
+static uint8_t *frame; /* where a chained pbuf (IP fragments) is gathered to be sent */
 static uint16_t frame_max;
 
 int net_up(void)

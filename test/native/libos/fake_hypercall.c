@@ -82,7 +82,9 @@ long hc_set_fs(uint64_t addr)
 	fake.fs_sets++;
 	if (!fs_host_call) FAIL("hc_set_fs in cpu mode: the host would kill the process");
 	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_arch_prctl), "D"((long)NABLA_ARCH_SET_FS), "S"((long)addr)
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_arch_prctl), "D"((long)NABLA_ARCH_SET_FS), "S"((long)addr)
 			 : "rcx", "r11", "memory");
 	return ret;
 }

@@ -36,7 +36,10 @@ static int report_fd = -1; /* where fail_at sends the reason (the runner's pipe)
 static long raw_arch_prctl(long code, long arg)
 {
 	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_arch_prctl), "D"(code), "S"(arg) : "rcx", "r11", "memory");
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"((long)SYS_arch_prctl), "D"(code), "S"(arg)
+			 : "rcx", "r11", "memory");
 	return ret;
 }
 
@@ -73,19 +76,58 @@ _Noreturn void fail_at(const char *file, int line, const char *fmt, ...)
 
 const char *errname(long v)
 {
-	static const struct { int e; const char *name; } names[] = {
-		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" }, { EIO, "EIO" }, { EBADF, "EBADF" },
-		{ ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
-		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EINVAL, "EINVAL" },
-		{ EMFILE, "EMFILE" }, { ENOTTY, "ENOTTY" }, { EFBIG, "EFBIG" }, { ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" },
-		{ ERANGE, "ERANGE" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" }, { ENOTEMPTY, "ENOTEMPTY" },
-		{ ELOOP, "ELOOP" }, { ETIMEDOUT, "ETIMEDOUT" }, { EXDEV, "EXDEV" }, { EPIPE, "EPIPE" }, { EDOM, "EDOM" },
-		{ ENOTSOCK, "ENOTSOCK" }, { EDESTADDRREQ, "EDESTADDRREQ" }, { EMSGSIZE, "EMSGSIZE" },
-		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
-		{ ENETDOWN, "ENETDOWN" }, { ENETUNREACH, "ENETUNREACH" }, { ECONNABORTED, "ECONNABORTED" },
-		{ ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" }, { EISCONN, "EISCONN" }, { ENOTCONN, "ENOTCONN" },
-		{ ECONNREFUSED, "ECONNREFUSED" }, { EALREADY, "EALREADY" }, { EINPROGRESS, "EINPROGRESS" },
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" },
+		{ ENOENT, "ENOENT" },
+		{ EINTR, "EINTR" },
+		{ EIO, "EIO" },
+		{ EBADF, "EBADF" },
+		{ ECHILD, "ECHILD" },
+		{ EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" },
+		{ EFAULT, "EFAULT" },
+		{ EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" },
+		{ ENODEV, "ENODEV" },
+		{ ENOTDIR, "ENOTDIR" },
+		{ EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" },
+		{ EMFILE, "EMFILE" },
+		{ ENOTTY, "ENOTTY" },
+		{ EFBIG, "EFBIG" },
+		{ ENOSPC, "ENOSPC" },
+		{ ESPIPE, "ESPIPE" },
+		{ ERANGE, "ERANGE" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" },
+		{ ENOSYS, "ENOSYS" },
+		{ ENOTEMPTY, "ENOTEMPTY" },
+		{ ELOOP, "ELOOP" },
+		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ EXDEV, "EXDEV" },
+		{ EPIPE, "EPIPE" },
+		{ EDOM, "EDOM" },
+		{ ENOTSOCK, "ENOTSOCK" },
+		{ EDESTADDRREQ, "EDESTADDRREQ" },
+		{ EMSGSIZE, "EMSGSIZE" },
+		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" },
+		{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EAFNOSUPPORT, "EAFNOSUPPORT" },
+		{ EADDRINUSE, "EADDRINUSE" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ ENETDOWN, "ENETDOWN" },
+		{ ENETUNREACH, "ENETUNREACH" },
+		{ ECONNABORTED, "ECONNABORTED" },
+		{ ECONNRESET, "ECONNRESET" },
+		{ ENOBUFS, "ENOBUFS" },
+		{ EISCONN, "EISCONN" },
+		{ ENOTCONN, "ENOTCONN" },
+		{ ECONNREFUSED, "ECONNREFUSED" },
+		{ EALREADY, "EALREADY" },
+		{ EINPROGRESS, "EINPROGRESS" },
 		{ ENOPROTOOPT, "ENOPROTOOPT" },
 	};
 	if (v >= 0 || v < -4095) return "";
@@ -183,8 +225,13 @@ void boot(const struct boot_opts *o)
 		b->net_mtu = 1500;
 	}
 	guest = (struct guest){
-		.boot = b, .region = region, .size = va, .disk_fd = b->disk_fd, .wire = wire,
-		.heap_lo = (uintptr_t)b->image_end, .heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
+		.boot = b,
+		.region = region,
+		.size = va,
+		.disk_fd = b->disk_fd,
+		.wire = wire,
+		.heap_lo = (uintptr_t)b->image_end,
+		.heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};
 	libos_init(b);
 	/* The libOS starts the app with no thread pointer; give it ours, as libc's start would.
@@ -311,7 +358,13 @@ const char *ls(const char *path)
 		if (got < 0) FAIL("getdents64(%s) = -%s", path, errname(got));
 		if (got == 0) break;
 		for (long off = 0; off < got;) {
-			struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d = (void *)(buf + off);
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
 			if (strcmp(d->name, ".") && strcmp(d->name, "..") && n < 256) {
 				const char *mark = "";
 				if (d->type == DT_DIR) mark = "/";

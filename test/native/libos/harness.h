@@ -43,17 +43,17 @@ int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid,
 /* ---- cases ---- */
 
 struct test_case {
-	const char *name;  /* the function's name; printed with '-' for '_' */
+	const char *name; /* the function's name; printed with '-' for '_' */
 	void (*fn)(void);
 	const char *file;
 	int line;
 };
 
-#define TEST_(fn_)                                                                                \
-	static void fn_(void);                                                                    \
-	static const struct test_case case_##fn_ = { #fn_, fn_, __FILE__, __LINE__ };             \
-	__attribute__((used, section("libos_cases"))) static const struct test_case *const        \
-		case_ptr_##fn_ = &case_##fn_;                                                     \
+#define TEST_(fn_) \
+	static void fn_(void); \
+	static const struct test_case case_##fn_ = { #fn_, fn_, __FILE__, __LINE__ }; \
+	__attribute__((used, section("libos_cases"))) static const struct test_case *const \
+		case_ptr_##fn_ = &case_##fn_; \
 	static void fn_(void)
 /* TEST(name) { ... }: one case. */
 #define TEST(fn_) TEST_(fn_)
@@ -64,36 +64,36 @@ _Noreturn void fail_at(const char *file, int line, const char *fmt, ...) __attri
 const char *errname(long v); /* "ENOENT" for -2, "" for anything not an -errno */
 
 #define FAIL(...) fail_at(__FILE__, __LINE__, __VA_ARGS__)
-#define CHECK(cond)                                                        \
-	do {                                                               \
+#define CHECK(cond) \
+	do { \
 		if (!(cond)) fail_at(__FILE__, __LINE__, "not true: %s", #cond); \
 	} while (0)
-#define CHECK_EQ_(got, want, text)                                                                          \
-	do {                                                                                                \
-		long g_ = (long)(got), w_ = (long)(want);                                                   \
-		if (g_ != w_)                                                                               \
+#define CHECK_EQ_(got, want, text) \
+	do { \
+		long g_ = (long)(got), w_ = (long)(want); \
+		if (g_ != w_) \
 			fail_at(__FILE__, __LINE__, "%s = %ld%s%s, want %ld%s%s", text, g_, *errname(g_) ? " -" : "", \
-				errname(g_), w_, *errname(w_) ? " -" : "", errname(w_));                    \
+				errname(g_), w_, *errname(w_) ? " -" : "", errname(w_)); \
 	} while (0)
 #define CHECK_EQ(got, want) CHECK_EQ_(got, want, #got)
 /* expr returns -E */
 #define CHECK_ERR(expr, E) CHECK_EQ_(expr, -(E), #expr)
 /* expr succeeds (>= 0); evaluates to its value */
-#define CHECK_OK(expr)                                                                                    \
-	({                                                                                                \
-		long r_ = (long)(expr);                                                                   \
+#define CHECK_OK(expr) \
+	({ \
+		long r_ = (long)(expr); \
 		if (r_ < 0) fail_at(__FILE__, __LINE__, "%s = %ld -%s, want success", #expr, r_, errname(r_)); \
-		r_;                                                                                       \
+		r_; \
 	})
-#define CHECK_STR(got, want)                                                                                    \
-	do {                                                                                                    \
-		const char *g_ = (got), *w_ = (want);                                                           \
+#define CHECK_STR(got, want) \
+	do { \
+		const char *g_ = (got), *w_ = (want); \
 		if (strcmp(g_, w_) != 0) fail_at(__FILE__, __LINE__, "%s = \"%.200s\", want \"%.200s\"", #got, g_, w_); \
 	} while (0)
 /* len bytes at got equal those at want */
-#define CHECK_MEM(got, want, len)                                                                \
-	do {                                                                                     \
-		size_t i_ = first_diff((got), (want), (len));                                    \
+#define CHECK_MEM(got, want, len) \
+	do { \
+		size_t i_ = first_diff((got), (want), (len)); \
 		if (i_ != (size_t)-1) fail_at(__FILE__, __LINE__, "%s differs from %s at byte %zu", #got, #want, i_); \
 	} while (0)
 size_t first_diff(const void *a, const void *b, size_t len);
@@ -115,14 +115,14 @@ extern int fs_host_call; /* booted with NABLA_BOOT_FS_HOST_CALL (--fs-base=host-
 /* ---- booting ---- */
 
 struct boot_opts {
-	const char *tar;   /* fixture name (e.g. "pax.tar"); 0: "pax.tar" */
-	int no_disk;       /* disk_fd = -1 */
-	const char *cwd;   /* 0: "/" */
-	size_t mem_mib;    /* 0: 64 */
+	const char *tar; /* fixture name (e.g. "pax.tar"); 0: "pax.tar" */
+	int no_disk; /* disk_fd = -1 */
+	const char *cwd; /* 0: "/" */
+	size_t mem_mib; /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
-	uint8_t seed;      /* every seed byte; 0: 0x5a */
-	int net;           /* a network: 10.0.0.2/24, gateway 10.0.0.1, MAC 02:6e:0a:00:00:02, over a
-	                      datagram socketpair whose other end (guest.wire) plays the tap's host side */
+	uint8_t seed; /* every seed byte; 0: 0x5a */
+	int net; /* a network: 10.0.0.2/24, gateway 10.0.0.1, MAC 02:6e:0a:00:00:02, over a
+		    datagram socketpair whose other end (guest.wire) plays the tap's host side */
 };
 
 struct guest {
@@ -130,7 +130,7 @@ struct guest {
 	char *region;
 	size_t size;
 	uintptr_t heap_lo, heap_hi; /* where the libOS's heap may lie: [image_end, stack_top - stack_size) */
-	uint64_t fs_after_init;     /* the FS base libos_init left */
+	uint64_t fs_after_init; /* the FS base libos_init left */
 	int disk_fd;
 	int wire; /* with boot_opts.net: the host side of the fake tap, one frame per datagram */
 };
@@ -145,18 +145,18 @@ const char *fixture(const char *name);
 /* ---- the fake hypercalls' record (fake_hypercall.c) ---- */
 
 struct fake {
-	jmp_buf *exit_jmp;      /* hc_exit longjmps here (with host_fs back), or _exit()s if 0 */
+	jmp_buf *exit_jmp; /* hc_exit longjmps here (with host_fs back), or _exit()s if 0 */
 	int exit_code;
-	int passthrough;        /* hc_write also writes to the real fd 1/2 */
-	char out[3][16384];     /* what the libOS wrote to the console, by fd */
+	int passthrough; /* hc_write also writes to the real fd 1/2 */
+	char out[3][16384]; /* what the libOS wrote to the console, by fd */
 	size_t out_len[3];
-	int writes[3];          /* hc_write calls by fd */
-	long preads;            /* hc_pread calls */
-	long sleeps;            /* hc_sleep calls */
-	uint64_t slept_ns;      /* total time asked of hc_sleep */
-	long net_waits;         /* hc_net_wait calls */
+	int writes[3]; /* hc_write calls by fd */
+	long preads; /* hc_pread calls */
+	long sleeps; /* hc_sleep calls */
+	uint64_t slept_ns; /* total time asked of hc_sleep */
+	long net_waits; /* hc_net_wait calls */
 	long net_reads, net_writes; /* hc_net_read and hc_net_write calls */
-	long fs_sets;           /* hc_set_fs calls */
+	long fs_sets; /* hc_set_fs calls */
 };
 extern struct fake fake;
 
@@ -183,7 +183,7 @@ long spawn(int (*fn)(void *), void *arg, int flags, int *ctid);
 uint64_t now_ns(void); /* host CLOCK_MONOTONIC */
 long open_(const char *path, int flags);
 long read_file(const char *path, char *buf, size_t cap); /* the whole file, NUL-terminated */
-long write_file(const char *path, const char *data);     /* create or truncate, write */
+long write_file(const char *path, const char *data); /* create or truncate, write */
 /* A directory's entries but "." and "..", sorted, space-separated, each marked by type:
  * "name/" dir, "name@" symlink, "name%" device, "name" file; or "error -ENAME". Static buffer. */
 const char *ls(const char *path);

@@ -187,7 +187,7 @@ TEST(epoll_create_and_ctl_errors_are_as_on_linux)
 	CHECK_ERR(ep_ctl(99, EPOLL_CTL_ADD, efd, EPOLLIN, 0), EBADF);
 	CHECK_ERR(ep_ctl(ep, EPOLL_CTL_ADD, 99, EPOLLIN, 0), EBADF);
 	CHECK_ERR(ep_ctl(efd, EPOLL_CTL_ADD, 1, EPOLLIN, 0), EINVAL); /* not an epoll fd */
-	CHECK_ERR(ep_ctl(ep, EPOLL_CTL_ADD, ep, EPOLLIN, 0), EINVAL);   /* itself */
+	CHECK_ERR(ep_ctl(ep, EPOLL_CTL_ADD, ep, EPOLLIN, 0), EINVAL); /* itself */
 	CHECK_ERR(sys(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, efd, 0), EFAULT);
 	CHECK_ERR(ep_ctl(ep, EPOLL_CTL_MOD, efd, EPOLLIN, 0), ENOENT);
 	CHECK_ERR(sys(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, efd, 0), ENOENT);
@@ -436,7 +436,10 @@ TEST(epoll_wait_timeouts)
 	CHECK_EQ(sys(SYS_epoll_pwait2, ep, &ev, 1, 0, 0, 8), 1); /* no timeout: forever, but ready now */
 }
 
-struct waker { int efd; int ran; };
+struct waker {
+	int efd;
+	int ran;
+};
 
 static int wake_after_a_while(void *arg)
 {
@@ -473,7 +476,9 @@ TEST(epoll_pwait_blocked_in_one_thread_is_woken_by_an_eventfd_write_from_another
 	CHECK(ms_since(t0) < 1000);
 }
 
-struct adder { int ep, fd; };
+struct adder {
+	int ep, fd;
+};
 
 static int add_a_ready_fd(void *arg)
 {

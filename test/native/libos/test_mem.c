@@ -78,7 +78,7 @@ TEST(mmap_anonymous_is_zeroed_page_aligned_and_in_the_heap)
 	CHECK(q + P <= p || q >= p + 3 * P); /* no overlap */
 	CHECK_OK(sys(SYS_munmap, p, 10000));
 	CHECK_EQ(map(0, 3 * P, 0), p); /* the same pages again, */
-	all_zero(p, 3 * P);            /* zeroed again */
+	all_zero(p, 3 * P); /* zeroed again */
 }
 
 TEST(munmap_then_reuse)
@@ -130,7 +130,7 @@ TEST(mremap_grows_in_place)
 	CHECK_OK(sys(SYS_munmap, p + 2 * P, 6 * P));
 	CHECK_EQ(sys(SYS_mremap, p, 2 * P, 4 * P, 0, 0), p);
 	CHECK_EQ(((unsigned char *)p)[2 * P - 1], 0x22); /* kept */
-	all_zero(p + 2 * P, 2 * P);                        /* new */
+	all_zero(p + 2 * P, 2 * P); /* new */
 	CHECK_ERR(map(p + 3 * P, P, MAP_FIXED_NOREPLACE), EEXIST);
 	CHECK_EQ(map(p + 4 * P, P, MAP_FIXED_NOREPLACE), p + 4 * P);
 }
@@ -229,10 +229,10 @@ TEST(mmap_takes_a_free_hint)
 	boot(0);
 	long a = CHECK_OK(map(0, 4 * P, 0));
 	CHECK_OK(sys(SYS_munmap, a, 4 * P));
-	CHECK_EQ(map(a + P, P, 0), a + P);            /* free: taken */
-	long b = CHECK_OK(map(a + P, P, 0));          /* taken now: somewhere else */
+	CHECK_EQ(map(a + P, P, 0), a + P); /* free: taken */
+	long b = CHECK_OK(map(a + P, P, 0)); /* taken now: somewhere else */
 	CHECK(b != a + P);
-	CHECK_OK(map(0x7f0000000000L, P, 0));         /* outside the region: ignored */
+	CHECK_OK(map(0x7f0000000000L, P, 0)); /* outside the region: ignored */
 }
 
 TEST(mmap_out_of_memory_is_enomem_not_a_crash)
@@ -251,7 +251,7 @@ TEST(mmap_out_of_memory_is_enomem_not_a_crash)
 	CHECK_ERR(r, ENOMEM);
 	long top = sys(SYS_brk, 0);
 	CHECK_EQ(sys(SYS_brk, top + P), top); /* brk too fails quietly */
-	CHECK_EQ(sys(SYS_getpid), 1);         /* still alive */
+	CHECK_EQ(sys(SYS_getpid), 1); /* still alive */
 	CHECK_OK(sys(SYS_munmap, last, 1 << 20));
 	CHECK_EQ(map(0, 1 << 20, 0), last);
 }

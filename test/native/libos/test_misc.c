@@ -84,7 +84,10 @@ TEST(signal_actions_and_masks_are_kept)
 	boot(0);
 	struct k_sigaction act = { (void *)1, 0x04000000 /* SA_RESTORER */, (void *)2, 1u << 9 };
 	/* old in a roomy buffer: see rt_sigaction_writes_only_a_kernel_sigaction */
-	union { struct k_sigaction k; char room[256]; } old;
+	union {
+		struct k_sigaction k;
+		char room[256];
+	} old;
 	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR1, &act, 0, 8));
 	CHECK_OK(sys(SYS_rt_sigaction, SIGUSR1, 0, &old, 8));
 	CHECK_EQ((long)old.k.handler, 1);
@@ -107,15 +110,15 @@ TEST(signal_actions_and_masks_are_kept)
 TEST(signals_to_self)
 {
 	boot(0);
-	CHECK_OK(sys(SYS_kill, 1, 0));                 /* a probe: we exist */
-	CHECK_OK(sys(SYS_tgkill, 1, 1, 0));            /* and so does the main thread */
+	CHECK_OK(sys(SYS_kill, 1, 0)); /* a probe: we exist */
+	CHECK_OK(sys(SYS_tgkill, 1, 1, 0)); /* and so does the main thread */
 	CHECK_ERR(sys(SYS_tgkill, 1, 9999, 0), ESRCH);
-	CHECK_OK(sys(SYS_tgkill, 1, 1, SIGURG));       /* default: ignored (Go's preemption signal) */
+	CHECK_OK(sys(SYS_tgkill, 1, 1, SIGURG)); /* default: ignored (Go's preemption signal) */
 	CHECK_OK(sys(SYS_kill, 1, SIGCHLD));
 	struct k_sigaction act = { (void *)1, 0x04000000, 0, 0 }; /* SIG_IGN */
 	CHECK_OK(sys(SYS_rt_sigaction, SIGTERM, &act, 0, 8));
 	CHECK_OK(sys(SYS_kill, 1, SIGTERM));
-	act.handler = 0;                               /* SIG_DFL: SIGTERM ends the process */
+	act.handler = 0; /* SIG_DFL: SIGTERM ends the process */
 	CHECK_OK(sys(SYS_rt_sigaction, SIGTERM, &act, 0, 8));
 	jmp_buf jb;
 	fake.exit_jmp = &jb;
@@ -159,7 +162,10 @@ TEST(rt_sigaction_writes_only_a_kernel_sigaction)
 {
 	boot(0);
 	/* act, then other bytes: what an over-read of act picks up differs from buf's 0xee */
-	static union { struct k_sigaction k; unsigned char room[256]; } act;
+	static union {
+		struct k_sigaction k;
+		unsigned char room[256];
+	} act;
 	memset(&act, 0x11, sizeof act);
 	act.k = (struct k_sigaction){ (void *)1, 0, 0, 0 };
 	static unsigned char buf[256];

@@ -128,7 +128,10 @@ TEST(socket_argument_errors_are_as_on_linux)
 
 /* ---- TCP over 127.0.0.1 ---- */
 
-struct echo { int lfd; int port; };
+struct echo {
+	int lfd;
+	int port;
+};
 
 /* Accepts one connection, answers each message with "<msg>!" until EOF, then closes. */
 static int echo_server(void *arg)
@@ -227,7 +230,10 @@ TEST(tcp_connect_to_a_closed_port_is_refused)
 	CHECK_EQ(err, 0); /* read once, then cleared */
 }
 
-struct bulk { int fd; size_t size; };
+struct bulk {
+	int fd;
+	size_t size;
+};
 
 static int bulk_writer(void *arg)
 {
@@ -472,7 +478,11 @@ static uint16_t csum(const void *data, size_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* An ARP packet (op 1 request, 2 reply) from the host (10.0.0.1) into the wire. */

@@ -6,7 +6,9 @@
 
 #include "harness.h"
 
-struct ends { int r, w; };
+struct ends {
+	int r, w;
+};
 
 static int write_hello_and_close(void *arg)
 {

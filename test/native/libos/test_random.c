@@ -57,7 +57,7 @@ TEST(getrandom_same_seed_gives_the_same_first_output)
 	CHECK_EQ(strlen(a.out), 64);
 	CHECK_STR(a.out, b.out);
 	CHECK(strcmp(a.out, c.out) != 0); /* another seed, another stream */
-	CHECK_STR(d.out, a.out);           /* /dev/urandom is the same stream */
+	CHECK_STR(d.out, a.out); /* /dev/urandom is the same stream */
 }
 
 /* An independent ChaCha20 block (64-bit counter, zero nonce), checked against RFC 7539's

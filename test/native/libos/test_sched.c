@@ -176,7 +176,7 @@ TEST(futex_wait_wake_handshake_between_two_threads)
 		}
 	}
 	CHECK_EQ(w, 2 * ROUNDS);
-	CHECK(wakes >= ROUNDS - 1);        /* the child was asleep on the word */
+	CHECK(wakes >= ROUNDS - 1); /* the child was asleep on the word */
 	CHECK(woken_count >= 2 * ROUNDS - 2); /* each side was woken, not only EAGAIN'd */
 	while (ctid) futex_wait(&ctid, ctid, 0);
 }

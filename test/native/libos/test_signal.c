@@ -13,7 +13,7 @@ struct k_sigaction {
 	void *restorer;
 	uint64_t mask;
 };
-#define BIT(sig) (1ULL << ((sig) - 1))
+#define BIT(sig) (1ULL << ((sig)-1))
 
 static volatile int handled, last_signo, last_code;
 static volatile uint64_t mask_in_handler;

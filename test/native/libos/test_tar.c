@@ -48,8 +48,18 @@ static int tar_count(const char *tar, int (*want)(const char *hdr, const char *d
 
 static int pax_path(const char *h, const char *d, size_t len) { return h[156] == 'x' && memmem(d, len, " path=", 6); }
 static int pax_linkpath(const char *h, const char *d, size_t len) { return h[156] == 'x' && memmem(d, len, " linkpath=", 10); }
-static int gnu_longname(const char *h, const char *d, size_t len) { (void)d; (void)len; return h[156] == 'L'; }
-static int gnu_longlink(const char *h, const char *d, size_t len) { (void)d; (void)len; return h[156] == 'K'; }
+static int gnu_longname(const char *h, const char *d, size_t len)
+{
+	(void)d;
+	(void)len;
+	return h[156] == 'L';
+}
+static int gnu_longlink(const char *h, const char *d, size_t len)
+{
+	(void)d;
+	(void)len;
+	return h[156] == 'K';
+}
 /* an entry (not a GNU long-name record, named "././@LongLink") whose name starts with "./" */
 static int dot_slash(const char *h, const char *d, size_t len)
 {

@@ -106,7 +106,11 @@ TEST(socketpair_stream_carries_bytes_both_ways_through_every_call)
 	CHECK_EQ(sys(SYS_read, sv[1], buf, 0), 0);
 }
 
-struct io { int fd; long n; char *buf; };
+struct io {
+	int fd;
+	long n;
+	char *buf;
+};
 
 static int write_after_a_while(void *arg)
 {
@@ -272,7 +276,7 @@ TEST(socketpair_shutdown_ends_one_direction)
 	CHECK_EQ(revents(sv[1], POLLIN | POLLRDHUP), POLLIN | POLLRDHUP);
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 3);
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 0); /* the peer's end of file */
-	CHECK_EQ(sys(SYS_write, sv[1], "back", 4), 4);       /* the other way still works */
+	CHECK_EQ(sys(SYS_write, sv[1], "back", 4), 4); /* the other way still works */
 	CHECK_EQ(sys(SYS_read, sv[0], buf, sizeof buf), 4);
 	CHECK_EQ(revents(sv[0], POLLIN | POLLOUT), POLLOUT);
 	/* SHUT_RD: reads end here, writes to it are EPIPE there. */

@@ -360,7 +360,7 @@ TEST(getdents64_lists_names_types_dot_and_dotdot)
 	CHECK(strncmp(seen, ".:4 ..:4 ", 9) == 0);
 	CHECK(strstr(seen, "file.txt:8") && strstr(seen, "sub:4") && strstr(seen, "up:10"));
 	CHECK_EQ(sys(SYS_getdents64, fd, buf, sizeof buf), 0); /* the end */
-	CHECK_EQ(sys(SYS_lseek, fd, 0, SEEK_SET), 0);          /* rewinds */
+	CHECK_EQ(sys(SYS_lseek, fd, 0, SEEK_SET), 0); /* rewinds */
 	CHECK_EQ(sys(SYS_getdents64, fd, buf, sizeof buf), got);
 	long file = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_getdents64, file, buf, sizeof buf), ENOTDIR);
@@ -487,9 +487,20 @@ TEST(faccessat_and_statx)
 	CHECK_OK(sys(SYS_access, "/hello.txt", R_OK));
 	CHECK_ERR(sys(SYS_access, "/nope", F_OK), ENOENT);
 	CHECK_OK(sys(SYS_faccessat2, AT_FDCWD, "/link-to-file", R_OK, 0));
-	struct { uint32_t mask, blksize; uint64_t attributes; uint32_t nlink, uid, gid; uint16_t mode, pad;
-		 uint64_t ino, size, blocks, attributes_mask; struct { int64_t sec; uint32_t nsec; int32_t r; } t[4];
-		 uint32_t rdev_major, rdev_minor, dev_major, dev_minor; uint64_t spare[14]; } stx;
+	struct {
+		uint32_t mask, blksize;
+		uint64_t attributes;
+		uint32_t nlink, uid, gid;
+		uint16_t mode, pad;
+		uint64_t ino, size, blocks, attributes_mask;
+		struct {
+			int64_t sec;
+			uint32_t nsec;
+			int32_t r;
+		} t[4];
+		uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+		uint64_t spare[14];
+	} stx;
 	_Static_assert(sizeof stx == 256, "struct statx");
 	CHECK_OK(sys(SYS_statx, AT_FDCWD, "/link-to-file", 0, 0x7ff, &stx));
 	CHECK_EQ(stx.size, 13);

@@ -10,95 +10,97 @@ static int failed;
 
 static void check(int ok, const char *what)
 {
-    puts1(ok ? "ok: " : "FAIL: ");
-    puts1(what);
-    puts1("\n");
-    failed |= !ok;
+	puts1(ok ? "ok: " : "FAIL: ");
+	puts1(what);
+	puts1("\n");
+	failed |= !ok;
 }
 
 int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 {
-    uint64_t argc = sp[0], mem = boot->mem_size, want_stack = mem / 4 < (8 << 20) ? mem / 4 : (8 << 20);
-    char **argv = (char **)&sp[1], **envp = argv + argc + 1, **e = envp;
-    puts1("abi="), putu(boot->abi_version), puts1(" mem_size="), putu(mem), puts1(" image_end="),
-        putx(boot->image_end), puts1(" stack_top="), putx(boot->stack_top), puts1("\ncwd="),
-        puts1((const char *)boot->cwd), puts1("\nargc="), putu(argc), puts1("\n");
-    for (uint64_t i = 0; i < argc; i++)
-        puts1("argv: "), puts1(argv[i]), puts1("\n");
-    for (; *e; e++)
-        if (sprefix(*e, "NABLA_T"))
-            puts1("env: "), puts1(*e), puts1("\n");
-    uint64_t *aux = (uint64_t *)(e + 1), at[40] = { 0 };
-    int has_vdso = 0;
-    for (; aux[0] != AT_NULL; aux += 2)
-        if (aux[0] < 40)
-            at[aux[0]] = aux[1];
-        else if (aux[0] == AT_SYSINFO_EHDR)
-            has_vdso = 1;
+	uint64_t argc = sp[0], mem = boot->mem_size, want_stack = mem / 4 < (8 << 20) ? mem / 4 : (8 << 20);
+	char **argv = (char **)&sp[1], **envp = argv + argc + 1, **e = envp;
+	puts1("abi="), putu(boot->abi_version), puts1(" mem_size="), putu(mem), puts1(" image_end="),
+		putx(boot->image_end), puts1(" stack_top="), putx(boot->stack_top), puts1("\ncwd="),
+		puts1((const char *)boot->cwd), puts1("\nargc="), putu(argc), puts1("\n");
+	for (uint64_t i = 0; i < argc; i++)
+		puts1("argv: "), puts1(argv[i]), puts1("\n");
+	for (; *e; e++)
+		if (sprefix(*e, "NABLA_T"))
+			puts1("env: "), puts1(*e), puts1("\n");
+	uint64_t *aux = (uint64_t *)(e + 1), at[40] = { 0 };
+	int has_vdso = 0;
+	for (; aux[0] != AT_NULL; aux += 2)
+		if (aux[0] < 40)
+			at[aux[0]] = aux[1];
+		else if (aux[0] == AT_SYSINFO_EHDR)
+			has_vdso = 1;
 
-    check(regs == 0, "every GPR but rsp and rdi is zero at entry");
-    check(((uint64_t)sp & 15) == 0, "rsp is 16-byte aligned");
-    check((uint64_t)boot == NABLA_BOOT_ADDR, "rdi is the boot page");
-    check(boot->abi_version == NABLA_ABI_VERSION, "abi_version");
-    check(boot->mem_base == NABLA_GUEST_BASE && boot->va_size == mem + NABLA_VA_EXTRA &&
-              boot->stack_top == NABLA_GUEST_BASE + boot->va_size, "mem_base, va_size, stack_top");
-    check(boot->app_entry == 0, "app_entry: 0 (the libOS is linked in)");
-    check(boot->stack_size == want_stack, "stack_size is min(8 MiB, mem/4)");
-    check((uint64_t)sp < boot->stack_top && (uint64_t)sp > boot->stack_top - 65536, "initial stack at the top");
-    check(boot->image_end % 4096 == 0 && boot->image_end > (uint64_t)_nabla_start &&
-              boot->image_end <= boot->stack_top - boot->stack_size, "image_end");
-    if (boot->net_fd < 0) {
-        check(boot->net_fd == -1 && boot->net_wait_fd == -1, "net_fd and net_wait_fd are -1");
-    } else { /* --net: the tap and its epoll set, usable as the policy says */
-        const uint8_t *m = boot->net_mac, *ip = (const uint8_t *)&boot->net_ip, *gw = (const uint8_t *)&boot->net_gw;
-        puts1("net_fd="), putu((uint64_t)boot->net_fd), puts1(" net_wait_fd="), putu((uint64_t)boot->net_wait_fd),
-            puts1(" mtu="), putu(boot->net_mtu), puts1(" mask="), putx(boot->net_mask), puts1("\nip=");
-        for (int i = 0; i < 4; i++) putu(ip[i]), puts1(i < 3 ? "." : " gw=");
-        for (int i = 0; i < 4; i++) putu(gw[i]), puts1(i < 3 ? "." : " mac=");
-        for (int i = 0; i < 6; i++) {
-            char hex[3] = { "0123456789abcdef"[m[i] >> 4], "0123456789abcdef"[m[i] & 15], 0 };
-            puts1(hex), puts1(i < 5 ? ":" : "\n");
-        }
-        uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-        for (int i = 0; i < 6; i++) frame[6 + i] = m[i];
-        frame[12] = 0x88, frame[13] = 0xb5; /* an experimental ethertype: the host drops it */
-        check(sys(NR_write, boot->net_fd, frame, sizeof frame) == sizeof frame, "write(tap) sends a frame");
-        long r = sys(NR_read, boot->net_fd, frame, sizeof frame);
-        check(r == -11 /* EAGAIN */ || r > 0, "read(tap) does not block");
-        uint64_t ev[2];
-        r = sys6(NR_epoll_pwait, boot->net_wait_fd, (long)ev, 1, 0, 0, 0);
-        check(r == 0 || r == 1, "epoll_pwait(the tap's set, 0 ms)");
-    }
-    int seeded = 0;
-    for (int i = 0; i < 32; i++)
-        seeded |= boot->seed[i];
-    check(seeded != 0, "seed is random");
-    check(boot->cwd > NABLA_BOOT_ADDR && boot->cwd < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE, "cwd on the boot page");
-    check(at[AT_ENTRY] == (uint64_t)_nabla_start, "AT_ENTRY is _nabla_start");
-    check(at[AT_PAGESZ] == 4096, "AT_PAGESZ");
-    check(at[AT_PHDR] >= 0x400000 && at[AT_PHDR] < boot->image_end && *(uint32_t *)at[AT_PHDR] != 0, "AT_PHDR");
-    check(at[AT_EXECFN] == (uint64_t)argv[0], "AT_EXECFN is argv[0]");
-    const uint8_t *rnd = (const uint8_t *)at[AT_RANDOM];
-    int r = 0;
-    for (int i = 0; rnd && i < 16; i++)
-        r |= rnd[i];
-    check(rnd && (uint64_t)rnd > (uint64_t)sp && (uint64_t)rnd < boot->stack_top && r, "AT_RANDOM");
-    check(!has_vdso, "no AT_SYSINFO_EHDR");
-    struct timespec_ rt = { 0, 0 }, mono = { 0, 0 };
-    check(sys(NR_clock_gettime, 0, &rt, 0) == 0 && rt.sec > 1600000000, "clock_gettime(REALTIME)");
-    check(sys(NR_clock_gettime, 1, &mono, 0) == 0 && (mono.sec | mono.nsec), "clock_gettime(MONOTONIC)");
-    check(sys(NR_write, 2, "stderr\n", 7) == 7, "write(2)");
-    if (boot->disk_fd >= 0) {
-        char buf[65];
-        long n = sys6(NR_pread64, boot->disk_fd, (long)buf, 64, 0, 0, 0);
-        uint64_t want = boot->disk_size < 64 ? boot->disk_size : 64;
-        check(n >= 0 && (uint64_t)n == want, "pread64(disk)");
-        for (long i = 0; i < n; i++)
-            if (buf[i] == '\n')
-                n = i;
-        buf[n < 0 ? 0 : n] = 0;
-        puts1("disk_fd="), putu(boot->disk_fd), puts1(" disk_size="), putu(boot->disk_size), puts1(" disk: "), puts1(buf),
-            puts1("\n");
-    }
-    return failed;
+	check(regs == 0, "every GPR but rsp and rdi is zero at entry");
+	check(((uint64_t)sp & 15) == 0, "rsp is 16-byte aligned");
+	check((uint64_t)boot == NABLA_BOOT_ADDR, "rdi is the boot page");
+	check(boot->abi_version == NABLA_ABI_VERSION, "abi_version");
+	check(boot->mem_base == NABLA_GUEST_BASE && boot->va_size == mem + NABLA_VA_EXTRA &&
+		      boot->stack_top == NABLA_GUEST_BASE + boot->va_size,
+	      "mem_base, va_size, stack_top");
+	check(boot->app_entry == 0, "app_entry: 0 (the libOS is linked in)");
+	check(boot->stack_size == want_stack, "stack_size is min(8 MiB, mem/4)");
+	check((uint64_t)sp < boot->stack_top && (uint64_t)sp > boot->stack_top - 65536, "initial stack at the top");
+	check(boot->image_end % 4096 == 0 && boot->image_end > (uint64_t)_nabla_start &&
+		      boot->image_end <= boot->stack_top - boot->stack_size,
+	      "image_end");
+	if (boot->net_fd < 0) {
+		check(boot->net_fd == -1 && boot->net_wait_fd == -1, "net_fd and net_wait_fd are -1");
+	} else { /* --net: the tap and its epoll set, usable as the policy says */
+		const uint8_t *m = boot->net_mac, *ip = (const uint8_t *)&boot->net_ip, *gw = (const uint8_t *)&boot->net_gw;
+		puts1("net_fd="), putu((uint64_t)boot->net_fd), puts1(" net_wait_fd="), putu((uint64_t)boot->net_wait_fd),
+			puts1(" mtu="), putu(boot->net_mtu), puts1(" mask="), putx(boot->net_mask), puts1("\nip=");
+		for (int i = 0; i < 4; i++) putu(ip[i]), puts1(i < 3 ? "." : " gw=");
+		for (int i = 0; i < 4; i++) putu(gw[i]), puts1(i < 3 ? "." : " mac=");
+		for (int i = 0; i < 6; i++) {
+			char hex[3] = { "0123456789abcdef"[m[i] >> 4], "0123456789abcdef"[m[i] & 15], 0 };
+			puts1(hex), puts1(i < 5 ? ":" : "\n");
+		}
+		uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		for (int i = 0; i < 6; i++) frame[6 + i] = m[i];
+		frame[12] = 0x88, frame[13] = 0xb5; /* an experimental ethertype: the host drops it */
+		check(sys(NR_write, boot->net_fd, frame, sizeof frame) == sizeof frame, "write(tap) sends a frame");
+		long r = sys(NR_read, boot->net_fd, frame, sizeof frame);
+		check(r == -11 /* EAGAIN */ || r > 0, "read(tap) does not block");
+		uint64_t ev[2];
+		r = sys6(NR_epoll_pwait, boot->net_wait_fd, (long)ev, 1, 0, 0, 0);
+		check(r == 0 || r == 1, "epoll_pwait(the tap's set, 0 ms)");
+	}
+	int seeded = 0;
+	for (int i = 0; i < 32; i++)
+		seeded |= boot->seed[i];
+	check(seeded != 0, "seed is random");
+	check(boot->cwd > NABLA_BOOT_ADDR && boot->cwd < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE, "cwd on the boot page");
+	check(at[AT_ENTRY] == (uint64_t)_nabla_start, "AT_ENTRY is _nabla_start");
+	check(at[AT_PAGESZ] == 4096, "AT_PAGESZ");
+	check(at[AT_PHDR] >= 0x400000 && at[AT_PHDR] < boot->image_end && *(uint32_t *)at[AT_PHDR] != 0, "AT_PHDR");
+	check(at[AT_EXECFN] == (uint64_t)argv[0], "AT_EXECFN is argv[0]");
+	const uint8_t *rnd = (const uint8_t *)at[AT_RANDOM];
+	int r = 0;
+	for (int i = 0; rnd && i < 16; i++)
+		r |= rnd[i];
+	check(rnd && (uint64_t)rnd > (uint64_t)sp && (uint64_t)rnd < boot->stack_top && r, "AT_RANDOM");
+	check(!has_vdso, "no AT_SYSINFO_EHDR");
+	struct timespec_ rt = { 0, 0 }, mono = { 0, 0 };
+	check(sys(NR_clock_gettime, 0, &rt, 0) == 0 && rt.sec > 1600000000, "clock_gettime(REALTIME)");
+	check(sys(NR_clock_gettime, 1, &mono, 0) == 0 && (mono.sec | mono.nsec), "clock_gettime(MONOTONIC)");
+	check(sys(NR_write, 2, "stderr\n", 7) == 7, "write(2)");
+	if (boot->disk_fd >= 0) {
+		char buf[65];
+		long n = sys6(NR_pread64, boot->disk_fd, (long)buf, 64, 0, 0, 0);
+		uint64_t want = boot->disk_size < 64 ? boot->disk_size : 64;
+		check(n >= 0 && (uint64_t)n == want, "pread64(disk)");
+		for (long i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				n = i;
+		buf[n < 0 ? 0 : n] = 0;
+		puts1("disk_fd="), putu(boot->disk_fd), puts1(" disk_size="), putu(boot->disk_size), puts1(" disk: "), puts1(buf),
+			puts1("\n");
+	}
+	return failed;
 }

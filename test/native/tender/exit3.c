@@ -3,6 +3,6 @@
 
 int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 {
-    (void)boot, (void)sp, (void)regs;
-    return 3;
+	(void)boot, (void)sp, (void)regs;
+	return 3;
 }

@@ -3,7 +3,7 @@
 
 int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 {
-    (void)boot, (void)sp, (void)regs;
-    puts1("Hello from a nabla guest!\n");
-    return 0;
+	(void)boot, (void)sp, (void)regs;
+	puts1("Hello from a nabla guest!\n");
+	return 0;
 }

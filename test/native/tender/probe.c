@@ -11,12 +11,15 @@
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "fsgsbase") == 0)
-        return (getauxval(AT_HWCAP2) & 2) ? 0 : 1;
-    if (argc == 2 && strcmp(argv[1], "int80") == 0) {
-        long ret;
-        __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L /* i386 getpid */) : "memory");
-        return ret > 0 ? 0 : 1;
-    }
-    return 2;
+	if (argc == 2 && strcmp(argv[1], "fsgsbase") == 0)
+		return (getauxval(AT_HWCAP2) & 2) ? 0 : 1;
+	if (argc == 2 && strcmp(argv[1], "int80") == 0) {
+		long ret;
+		__asm__ volatile("int $0x80"
+				 : "=a"(ret)
+				 : "a"(20L /* i386 getpid */)
+				 : "memory");
+		return ret > 0 ? 0 : 1;
+	}
+	return 2;
 }
