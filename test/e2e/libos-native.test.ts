@@ -34,7 +34,7 @@ const PATHS = [
   'openat-and-friends-relative-to-a-dirfd', 'readlink', 'lstat-with-a-trailing-slash-follows-the-link',
   'faccessat-and-statx',
 ];
-/** fs.c (path calls, read/write), fd.c (fds, dup/fcntl) and dev.c (devices, console): copy-on-write over the disk, tmpfs, truncation. */
+/** fs.c (path calls, read/write, dup/fcntl), fd.c (fds, open files) and dev.c (devices, console): copy-on-write over the disk, tmpfs, truncation. */
 const FILES = [
   'write-to-a-file-from-the-tar-copies-it-on-write', 'write-to-a-big-file-from-the-tar-keeps-the-rest',
   'tmpfs-file-round-trip', 'pwrite-past-the-end-leaves-a-zeroed-hole', 'ftruncate-grows-with-zeros-and-shrinks',
