@@ -53,6 +53,7 @@ void mem_free(void *p, size_t len);
 /* time.c */
 long sys_clock_gettime(int clock, struct timespec *ts);
 long sys_gettimeofday(struct timeval *tv, void *tz);
+long sys_time(long *tloc);
 uint64_t time_now_ns(int clock);
 
 /* random.c */

@@ -70,6 +70,7 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	case SYS_madvise: return sys_madvise((uintptr_t)a1, (size_t)a2, (int)a3);
 	case SYS_clock_gettime: return sys_clock_gettime((int)a1, (struct timespec *)a2);
 	case SYS_gettimeofday: return sys_gettimeofday((void *)a1, (void *)a2);
+	case SYS_time: return sys_time((long *)a1);
 	case SYS_clock_getres:
 		if (a2) *(struct timespec *)a2 = (struct timespec){ .tv_sec = 0, .tv_nsec = 1 };
 		return 0;

@@ -42,3 +42,14 @@ long sys_gettimeofday(struct timeval *tv, void *tz)
 	}
 	return 0;
 }
+
+/* time(2): seconds of wall time, also stored at tloc when given (old code, and the trap
+ * path's programs, still call it). */
+long sys_time(long *tloc)
+{
+	struct timespec ts;
+	long r = hc_clock_gettime(CLOCK_REALTIME, &ts);
+	if (r < 0) return r;
+	if (tloc) *tloc = ts.tv_sec;
+	return ts.tv_sec;
+}

@@ -30,6 +30,10 @@ TEST(clock_gettime_follows_the_host)
 	CHECK(tv.tv_sec - host.tv_sec <= 1 && tv.tv_usec < 1000000);
 	CHECK_OK(sys(SYS_clock_getres, CLOCK_MONOTONIC, &a));
 	CHECK_EQ(a.tv_sec, 0);
+	long t = 0, now = sys(SYS_time, &t);
+	CHECK(now - host.tv_sec >= 0 && now - host.tv_sec <= 1);
+	CHECK_EQ(t, now);
+	CHECK(sys(SYS_time, 0) - now <= 1); /* no place to store it: only returned */
 }
 
 TEST(process_identity)
