@@ -284,6 +284,17 @@ static struct sock *sock_of(long fd, struct file **f, long *err)
 	struct sock *s = sock_of((fd), &(f), &err_); \
 	if (!s) return err_
 
+/* The tender gave no network (nabla-run --net). Apps rarely say why a socket failed, so
+ * the first time the libOS does, on stderr. */
+static long no_network(void)
+{
+	static int told;
+	if (!told++)
+		libos_warn("socket(AF_INET): no network (ENETDOWN). A server lists its port in nabla.json \"ports\" "
+			   "and runs with docker run --cap-add NET_ADMIN --device /dev/net/tun (README: Networking)");
+	return -ENETDOWN;
+}
+
 static long sys_socket(int family, int type, int protocol)
 {
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -291,7 +302,7 @@ static long sys_socket(int family, int type, int protocol)
 	if (family != AF_INET) return -EAFNOSUPPORT;
 	if (type != SOCK_STREAM && type != SOCK_DGRAM) return -ESOCKTNOSUPPORT;
 	if (protocol && protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) return -EPROTONOSUPPORT;
-	if (!net_up()) return -ENETDOWN; /* the tender gave no network (nabla-run --net) */
+	if (!net_up()) return no_network();
 	struct sock *s = sock_new(type);
 	if (type == SOCK_STREAM) {
 		s->tcp = tcp_new_ip_type(IPADDR_TYPE_V4);

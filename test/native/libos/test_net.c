@@ -70,7 +70,11 @@ TEST(socket_without_a_network_is_enetdown)
 {
 	boot(0);
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_STREAM, 0), ENETDOWN);
+	CHECK(strstr(fake.out[2], "no network (ENETDOWN)") != 0); /* said once, on stderr */
+	CHECK(strstr(fake.out[2], "nabla.json \"ports\"") != 0);
+	size_t said = fake.out_len[2];
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ENETDOWN);
+	CHECK_EQ(fake.out_len[2], said);
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
