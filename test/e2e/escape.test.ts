@@ -71,6 +71,15 @@ describe.each(FS_BASE_MODES)('escape attempts, FS base by $mode', ({ mode, runs 
     expect(result.exitCode).toBe(0);
   });
 
+  it('a socket without a network says why on stderr, once', async () => {
+    const result = await run('raw-socket');
+    expect(result.stdout).toBe('raw-socket: returned -100');
+    expect(result.stderr).toBe(
+      'nabla libOS: socket(AF_INET): no network (ENETDOWN). A server lists its port in nabla.json "ports" ' +
+        'and runs with docker run --cap-add NET_ADMIN --device /dev/net/tun (README: Networking)',
+    );
+  });
+
   it('raw kill(1, SIGKILL) ends only the unikernel itself', async () => {
     const result = await run('raw-kill');
     expect(result.stdout).toBe('');
