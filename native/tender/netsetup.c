@@ -111,14 +111,16 @@ static void make_tap(void)
  * re-resolves it (about a minute). With two ports, a frame for a MAC not known on the tap
  * goes to IF anyway: learning on IF buys nothing. No ioctl sets it: rtnetlink, as
  * `bridge link set dev IF learning off` does. */
+struct nl_header { /* struct nlmsghdr */
+	uint32_t len;
+	uint16_t type, flags;
+	uint32_t seq, pid;
+};
+
 static void no_learning_on(const char *port)
 {
 	struct {
-		struct {
-			uint32_t len;
-			uint16_t type, flags;
-			uint32_t seq, pid;
-		} nh;
+		struct nl_header nh;
 		struct {
 			uint8_t family, pad;
 			uint16_t type;
@@ -144,11 +146,7 @@ static void no_learning_on(const char *port)
 	if (send(s, &req, sizeof req, 0) != (ssize_t)sizeof req)
 		fail("asking the bridge not to learn addresses on the interface");
 	struct {
-		struct {
-			uint32_t len;
-			uint16_t type, flags;
-			uint32_t seq, pid;
-		} nh;
+		struct nl_header nh;
 		int32_t error;
 		char rest[256];
 	} ack;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
+import type { ImageRuntimeConfig } from '../engine/engine.js';
 import { ConfigError } from '../util/errors.js';
 
 export interface ImageSummary {
@@ -21,14 +22,7 @@ export interface ImageConfigJson {
   created?: string;
   architecture?: string;
   os?: string;
-  config?: {
-    Entrypoint?: string[];
-    Cmd?: string[];
-    Env?: string[];
-    WorkingDir?: string;
-    ExposedPorts?: Record<string, object>;
-    Labels?: Record<string, string>;
-  };
+  config?: ImageRuntimeConfig;
 }
 
 type Files = Map<string, Buffer>;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
-import { LoadedImages, httpGet } from '../helpers/docker.js';
+import { LoadedImages, httpGet, waitForLog } from '../helpers/docker.js';
 
 const podman = (...args: string[]) => execa('podman', args, { reject: false });
 const installed = execaSync('podman', ['--version'], { reject: false }).exitCode === 0;
@@ -72,18 +72,6 @@ function hostLimits(): { hardNofile: number; capSysResource: boolean } {
   return { hardNofile: hard === 'unlimited' ? Infinity : Number(hard), capSysResource: ((BigInt(`0x${capEff}`) >> 24n) & 1n) === 1n };
 }
 
-async function waitForPodmanLog(container: string, text: string, ms = 20_000): Promise<string> {
-  const until = Date.now() + ms;
-  let logs = '';
-  while (Date.now() < until) {
-    const result = await podman('logs', container);
-    logs = result.stdout + result.stderr;
-    if (logs.includes(text)) return logs;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`"${text}" not in the logs of ${container} after ${ms} ms:\n${logs}`);
-}
-
 /**
  * CNI's bridge plugin, on teardown, removes the masquerade rule of each address it finds on
  * the container's eth0; the tender moved that address to the unikernel, so the rule and its
@@ -120,7 +108,7 @@ async function startServer(name: string, network: string, ip: string): Promise<s
   expect(started.exitCode, started.stderr).toBe(0);
   const id = started.stdout.trim();
   containers.push(id);
-  await waitForPodmanLog(id, 'listening on 8080');
+  await waitForLog(id, 'listening on 8080', 20_000, 'podman');
   return id;
 }
 

@@ -47,12 +47,15 @@ export async function expectSameBytesFromTwoFolders(example: string, file: strin
   return { dir: a, stdout: first.stdout };
 }
 
-/** Waits until the container's logs hold `text`; returns them, or throws with what they held. */
-export async function waitForLog(container: string, text: string, ms = 20_000): Promise<string> {
+/**
+ * Waits until the container's logs hold `text`; returns them, or throws with what they
+ * held. `cli`: the engine's command line (docker, or podman).
+ */
+export async function waitForLog(container: string, text: string, ms = 20_000, cli = 'docker'): Promise<string> {
   const until = Date.now() + ms;
   let logs = '';
   while (Date.now() < until) {
-    const result = await docker('logs', container);
+    const result = await execa(cli, ['logs', container], { reject: false });
     logs = result.stdout + result.stderr;
     if (logs.includes(text)) return logs;
     await new Promise((r) => setTimeout(r, 100));
