@@ -15,7 +15,7 @@
  * arch_prctl(ARCH_SET_FS) (proc.c), with wrfsbase or, in host-call mode, with the fake
  * hc_set_fs (a real arch_prctl); the harness's libc keeps its TLS at the FS base too. The
  * suite runs in the mode `libos-test --fs-base=cpu|host-call` names (default: cpu where the
- * host has FSGSBASE), and reads and sets the FS base only through the kernel's arch_prctl,
+ * host has FSGSBASE; on a host without it, cpu mode emulates wrfsbase on SIGILL), and reads and sets the FS base only through the kernel's arch_prctl,
  * so it runs on any host. host_fs is read once at start; boot() gives it back to the libOS
  * (as libc's start would) after libos_init cleared it; sys() checks that the FS base after every
  * libos_syscall is what it was before (else it restores it and fails the case, naming the
