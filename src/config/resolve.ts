@@ -55,7 +55,18 @@ export interface BuildConfig {
 }
 
 export const DEFAULT_MEMORY_MIB = 256;
-export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', 'Dockerfile', '.dockerignore', '**/*.o', '**/.DS_Store'];
+export const DEFAULT_EXCLUDE = [
+  '.git/**',
+  '.nabla/**',
+  'nabla.json',
+  'Dockerfile',
+  '.dockerignore',
+  // CI jobs (as `nabla-build init` writes them) are not app files.
+  '.github/**',
+  '.gitlab-ci.yml',
+  '**/*.o',
+  '**/.DS_Store',
+];
 /** Build inputs that are not app files: vendored wheels are installed, not shipped. */
 const LANGUAGE_EXCLUDE: Partial<Record<string, string[]>> = {
   python: ['wheels/**', '.venv/**', '**/__pycache__/**'],

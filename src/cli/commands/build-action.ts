@@ -1,6 +1,6 @@
 /** The body of `build`, loaded only when it runs. */
-import { build } from '../../build/build.js';
-import { resolveBuildConfig, type BuildFlags } from '../../config/resolve.js';
+import { build, type BuildResult } from '../../build/build.js';
+import { resolveBuildConfig, type BuildConfig, type BuildFlags } from '../../config/resolve.js';
 import { openCatalog } from '../../toolchain/catalog.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
@@ -9,6 +9,17 @@ import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
+  const { config, result } = await buildApp(dir, flags, globals);
+  if (flags.json) {
+    const { digest, imageId, published } = result;
+    process.stdout.write(JSON.stringify({ digest, imageId, published, language: config.language, entry: config.entry }) + '\n');
+  } else {
+    process.stdout.write(`${result.digest}\n`);
+  }
+}
+
+/** One build with the CLI's flags and environment, its progress on stderr; `run` builds with it too. */
+export async function buildApp(dir: string, flags: BuildFlags, globals: GlobalOptions): Promise<{ config: BuildConfig; result: BuildResult }> {
   const catalog = openCatalog(globals.toolchainsDir);
   const config = resolveBuildConfig(dir, flags, { cwd: process.cwd(), env: process.env, toolchains: catalog });
   const progress = createProgress(globals.progress);
@@ -25,13 +36,7 @@ export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean
       logDir: logDir(),
       signal: globals.signal,
     });
-    progress.close();
-    if (flags.json) {
-      const { digest, imageId, published } = result;
-      process.stdout.write(JSON.stringify({ digest, imageId, published, language: config.language, entry: config.entry }) + '\n');
-    } else {
-      process.stdout.write(`${result.digest}\n`);
-    }
+    return { config, result };
   } finally {
     progress.close();
   }
