@@ -5,7 +5,13 @@ export default defineConfig({
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // GitHub's workflow parser imports its schema as JSON without an import attribute,
+          // which Node 20 refuses: vite loads it instead.
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
+        },
       },
       {
         test: {
