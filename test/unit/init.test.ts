@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { schema as gitlabSchema } from 'gitlab-ci-local/src/schema/schema.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -27,7 +27,7 @@ function githubErrors(content: string): string[] {
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const validateGitlab = ajv.compile(gitlabSchema as object);
 function gitlabErrors(content: string): string[] {
-  return validateGitlab(parse(content)) ? [] : (validateGitlab.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  return validateGitlab(parse(content)) ? [] : (validateGitlab.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message}`);
 }
 
 describe('templates', () => {
