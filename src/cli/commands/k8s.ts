@@ -25,7 +25,7 @@ The pod drops every capability, runs with a read-only root, no privilege escalat
 runtime's default seccomp profile, and its memory limit leaves the unikernel all its --mem.
 An image with a network also gets NET_ADMIN (the tender uses it before the app starts, then
 holds no capability) and the node's /dev/net/tun as a hostPath volume: that needs a
-namespace whose Pod Security level is "privileged" (README: Kubernetes).`,
+namespace whose Pod Security level is "privileged" (README: Networking, In Kubernetes).`,
     )
     .action(async (image: string, flags: { replicas: number; nameAs?: string }) => {
       globals();
