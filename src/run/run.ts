@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import type { Container, ContainerSecurity, Engine, PublishedPort } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
-import { ConfigError, EnvironmentError, errorMessage } from '../util/errors.js';
+import { ConfigError, EnvironmentError, errorMessage, NablaError } from '../util/errors.js';
 import { imageNeeds, NET_CAPABILITY, NOBODY, TUN_DEVICE, type ImageNeeds } from './needs.js';
 
 export interface RunRequest {
@@ -97,13 +97,13 @@ export async function runImage(engine: Engine, request: RunRequest, io: RunIo): 
       stopForwarding();
     }
   } catch (error) {
-    if (/device|tun|capabilit/i.test((error as Error).message)) {
-      throw new EnvironmentError(`the engine could not start ${request.image}: ${(error as Error).message}`, {
-        hint: `the image takes the container's network: the engine must allow ${NET_CAPABILITY} and ${TUN_DEVICE}`,
-        cause: error,
-      });
-    }
-    throw error;
+    if (error instanceof NablaError) throw error;
+    throw new EnvironmentError(`the engine could not run ${request.image}: ${errorMessage(error)}`, {
+      hint: needs.network
+        ? `the image takes the container's network: the engine must allow --cap-add ${NET_CAPABILITY} and --device ${TUN_DEVICE}`
+        : 'check `docker info`, and that the engine can run containers',
+      cause: error,
+    });
   } finally {
     await container?.remove().catch(() => {});
     if (madeNetwork) await engine.removeNetwork(madeNetwork).catch(() => {});
