@@ -17,6 +17,8 @@ export interface RunRequest {
   publish: string[];
   /** A network to join instead of Docker's default one (or one made for this run). */
   network?: string;
+  /** Aborted: the app is asked to stop (SIGTERM), as for a restart under --watch. */
+  stop?: AbortSignal;
 }
 
 export interface RunIo {
@@ -89,12 +91,16 @@ export async function runImage(engine: Engine, request: RunRequest, io: RunIo): 
       // It may have exited already: then there is nothing to do.
       running.kill(sent).catch((error: unknown) => log(`kill ${sent}: ${errorMessage(error)}`));
     });
+    const onStop = () => void running.kill('SIGTERM').catch((error: unknown) => log(`kill SIGTERM: ${errorMessage(error)}`));
+    request.stop?.addEventListener('abort', onStop);
     try {
       const { exited } = await running.start(io.stdout, io.stderr);
+      if (request.stop?.aborted) onStop();
       if (needs.network) await noteUrls(running, network, needs, publish, io.note);
       return await exited;
     } finally {
       stopForwarding();
+      request.stop?.removeEventListener('abort', onStop);
     }
   } catch (error) {
     if (error instanceof NablaError) throw error;

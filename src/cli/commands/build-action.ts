@@ -1,14 +1,36 @@
 /** The body of `build`, loaded only when it runs. */
 import { build, type BuildResult } from '../../build/build.js';
 import { resolveBuildConfig, type BuildConfig, type BuildFlags } from '../../config/resolve.js';
+import path from 'node:path';
+import { nextChange } from '../../run/watch.js';
 import { openCatalog } from '../../toolchain/catalog.js';
+import { InterruptedError } from '../../util/errors.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
 import { dockerConfigFile, logDir } from '../places.js';
-import { createProgress } from '../progress.js';
+import { createProgress, notice } from '../progress.js';
+import { reportError } from '../report.js';
 import { VERSION } from '../version.js';
 
-export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
+export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean; watch?: boolean }, globals: GlobalOptions): Promise<void> {
+  if (!flags.watch) return buildOnce(dir, flags, globals);
+  // --watch: build, then again after each change; a failed build is reported, not the end.
+  for (;;) {
+    try {
+      await buildOnce(dir, flags, globals);
+    } catch (error) {
+      if (globals.signal.aborted || error instanceof InterruptedError) throw error;
+      reportError(error, globals.verbose);
+    }
+    if (globals.progress !== 'quiet') notice('nabla-build: watching for changes (Ctrl-C to stop)');
+    const file = await nextChange(path.resolve(dir), globals.signal).catch(() => {
+      throw new InterruptedError();
+    });
+    if (globals.progress !== 'quiet') notice(`nabla-build: ${file} changed: building again`);
+  }
+}
+
+async function buildOnce(dir: string, flags: BuildFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
   const { config, result } = await buildApp(dir, flags, globals);
   if (flags.json) {
     const { digest, imageId, published } = result;

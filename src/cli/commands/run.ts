@@ -13,6 +13,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('-p, --publish <[ip:]host:container>', 'publish a port the app serves on the host (repeatable)', collect)
     .option('--network <name>', 'join this Docker network (default: Docker\'s bridge, or a network made for this run)')
     .option('-c, --config <file>', 'nabla.json to build DIR with (default: DIR/nabla.json)')
+    .option('--watch', 'on every change in DIR: stop the app (SIGTERM), build and run it again')
     .addHelpText(
       'after',
       `
@@ -20,6 +21,7 @@ Examples:
   $ nabla-build run examples/hello-c                  # build, run, remove
   $ nabla-build run hello-c -- one two                # an image in Docker, with arguments
   $ nabla-build run examples/http-c -p 8080:8080      # serving at http://127.0.0.1:8080/
+  $ nabla-build run . --watch                         # restart on every save
 
 The image's entrypoint says what it needs: an app with a network gets --cap-add NET_ADMIN
 and --device /dev/net/tun, the others no capability at all; every run gets a read-only root,
@@ -28,7 +30,7 @@ line it amounts to is printed on stderr. Ctrl-C and SIGTERM are passed to the ap
 three times kills it); the exit code is the app's. The container, a network made for the run
 and an image built from DIR are removed afterwards.`,
     )
-    .action(async (target: string, args: string[], flags: { publish?: string[]; network?: string; config?: string }) => {
+    .action(async (target: string, args: string[], flags: { publish?: string[]; network?: string; config?: string; watch?: boolean }) => {
       await (await import('./run-action.js')).runApp(target, args, flags, globals());
     });
 }
