@@ -5,7 +5,7 @@
  *
  * Files are copied as they are, but for two kinds of marks, so that GitHub's own `${{ … }}`
  * expressions pass through untouched:
- *   {{version}}, {{language}}            the nabla-build version, the language
+ *   {{version}}                              the nabla-build version (CI installs that one)
  *   a line `{{#KIND}}` … a line `{{/KIND}}`  kept only in an app of that kind
  */
 import fs from 'node:fs';
@@ -69,8 +69,7 @@ function render(text: string, choice: TemplateChoice): string {
     else if (close) section = undefined;
     else if (section === undefined || section === choice.kind) kept.push(line);
   }
-  const values: Record<string, string> = { version: choice.version, language: choice.language };
-  return kept.join('\n').replace(/\{\{(version|language)\}\}/g, (_, key: string) => values[key]!);
+  return kept.join('\n').replaceAll('{{version}}', choice.version);
 }
 
 /** Every file under dir, relative, sorted. */

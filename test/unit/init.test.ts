@@ -50,7 +50,7 @@ describe('templates', () => {
         for (const ci of ['.github/workflows/nabla.yml', '.gitlab-ci.yml']) {
           const content = text(files, ci);
           expect(content).toContain('npm install --global nabla-build@9.8.7');
-          expect(content).not.toMatch(/\{\{[#/]?(hello|server|version|language)\}\}/); // every mark replaced
+          expect(content).not.toMatch(/\{\{[#/]?(hello|server|version)\}\}/); // every mark replaced
           expect(/run "\$IMAGE" -p /.test(content)).toBe(kind === 'server');
         }
         expect(githubErrors(text(files, '.github/workflows/nabla.yml'))).toEqual([]);
