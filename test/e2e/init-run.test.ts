@@ -120,6 +120,30 @@ describe.each(LANGUAGES)('%s from an empty folder', (language) => {
   });
 });
 
+describe('run --watch', () => {
+  it('builds and runs again after a change; Ctrl-C ends it; nothing left behind', async () => {
+    const init = await nabla(['init', 'watched', '--lang', 'c'], { cwd: work });
+    expect(init.exitCode, init.stderr).toBe(0);
+    const child = execa(cliPath, ['--progress=plain', 'run', path.join(work, 'watched'), '--watch'], { reject: false, stdin: 'ignore' });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const waitFor = async (text: string, times = 1) => {
+      for (let i = 0; i < 3000 && stderr.split(text).length - 1 < times; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr.split(text).length - 1, stderr).toBeGreaterThanOrEqual(times);
+    };
+    await waitFor('waiting for a change');
+    const source = path.join(work, 'watched', 'hello.c');
+    fs.writeFileSync(source, fs.readFileSync(source, 'utf8').replace('Hello from', 'Changed in'));
+    await waitFor('hello.c changed');
+    await waitFor('waiting for a change', 2);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(String(result.stdout)).toBe('Hello from a nabla unikernel!\nChanged in a nabla unikernel!');
+    expect(result.exitCode).toBe(130);
+    expect(await leftovers()).toBe('');
+  });
+});
+
 describe('bad input', () => {
   it('node: "Node support is not built yet", exit 2, nothing written', async () => {
     const result = await nabla(['init', 'n', '--lang', 'node'], { cwd: work });
