@@ -3,12 +3,16 @@
  * the app, `nabla-build run` builds and runs it (a server on a network of its own here,
  * since this engine has no default bridge, reached at the URL it prints; Ctrl-C ends it
  * with the app's exit code and nothing is left behind); the Dockerfile it wrote builds with
- * `docker build` into an image with the same entrypoint and env, which runs too.
+ * `docker build` into an image with the same entrypoint and env, which runs too; and
+ * `nabla-build k8s` of it passes the Kubernetes schemas.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Service } from 'kubernetes-models/v1/Service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { cliPath, nabla, tempDir } from '../helpers/cli.js';
 import { docker, httpGet } from '../helpers/docker.js';
 
@@ -107,6 +111,16 @@ describe.each(LANGUAGES)('%s from an empty folder', (language) => {
     expect(fromDockerfile.Entrypoint).toEqual(fromHost.Entrypoint);
     expect([...(fromDockerfile.Env ?? [])].sort()).toEqual(expect.arrayContaining(fromHost.Env ?? []));
     expect(fromDockerfile.ExposedPorts ?? null).toEqual(fromHost.ExposedPorts ?? null);
+    // The cluster's view of the same image: manifests that pass the Kubernetes schemas.
+    const k8s = await nabla(['k8s', hostImage(language, kind), '--replicas', '2']);
+    expect(k8s.exitCode, k8s.stderr).toBe(0);
+    const [deployment, service] = parseAllDocuments(k8s.stdout).map((doc) => doc.toJS() as Record<string, any>);
+    new Deployment(deployment as never).validate();
+    expect(deployment!.spec.template.spec.containers[0].securityContext.capabilities).toEqual(
+      kind === 'server' ? { drop: ['ALL'], add: ['NET_ADMIN'] } : { drop: ['ALL'] },
+    );
+    if (kind === 'server') new Service(service as never).validate();
+    else expect(service).toBeUndefined();
     if (kind === 'hello') {
       const run = await nabla(['run', dockerfileImage(language, kind)]);
       expect(run.stdout, run.stderr).toBe('Hello from a nabla unikernel!');
