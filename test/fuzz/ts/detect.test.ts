@@ -20,7 +20,7 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const fileName = fc.oneof(
   fc.constantFrom('go.mod', 'package.json', 'pyproject.toml', 'requirements.txt', 'Makefile', 'makefile', 'main.py', 'app.py', '__main__.py', 'index.js', 'server.js', 'main.go', 'hello.c', 'x.c', 'lib.py'),
-  fc.stringMatching(/^[\w .-]{1,12}(\.(c|go|py|js))?$/).filter((n) => n !== '.' && n !== '..'),
+  fc.stringMatching(/^[\w .\n\t-]{1,12}(\.(c|go|py|js))?$/).filter((n) => n !== '.' && n !== '..'),
 );
 const packageJson = fc.oneof(
   fc.record({ main: fc.oneof(fc.string(), fc.constantFrom('', 'server.js', 'a\nb', 'a\u0000b', '../x.js'), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
@@ -35,7 +35,7 @@ const folder = fc.record({
   files: fc.uniqueArray(fileName, { maxLength: 6 }),
   packageJson,
   goMod,
-  commands: fc.uniqueArray(fc.stringMatching(/^[\w.-]{1,8}$/).filter((n) => n !== '.' && n !== '..'), { maxLength: 2 }),
+  commands: fc.uniqueArray(fc.stringMatching(/^[\w.\n-]{1,8}$/).filter((n) => n !== '.' && n !== '..'), { maxLength: 2 }),
   dirName: fc.oneof(fc.constantFrom('app', 'my app', '---', '.hidden', 'ünï'), fc.stringMatching(/^[\w .-]{1,10}$/).filter((n) => n !== '.' && n !== '..')),
 });
 
