@@ -34,20 +34,27 @@ export function memoryMiB(value: number | string): number {
   return match[2]!.toLowerCase().startsWith('g') ? amount * 1024 : amount;
 }
 
+/** Text that becomes argv, the environment or a path in the image: a C string, so no NUL. */
+const cString = z.string().refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
+
 export const nablaJsonSchema = z
   .object({
     $schema: z.string().optional(),
-    entry: z.string().min(1).optional(),
+    entry: z
+      .string()
+      .min(1)
+      .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must be one line of printable text (no control characters)')
+      .optional(),
     language: z.enum(LANGUAGES).optional(),
     toolchain: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a toolchain name such as "c" (see `nabla-build toolchain ls`)')
       .optional(),
-    args: z.array(z.string()).optional(),
+    args: z.array(cString).optional(),
     env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be letters, digits and _'), z.string())
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names must be letters, digits and _'), cString)
       .optional(),
-    workdir: z.string().startsWith('/', 'must be an absolute path inside the image, e.g. "/app"').optional(),
+    workdir: cString.pipe(z.string().startsWith('/', 'must be an absolute path inside the image, e.g. "/app"')).optional(),
     ports: z.array(port).optional(),
     /** "container": the unikernel takes over the container's network (eth0); "none": no network. */
     network: z.enum(['container', 'none']).optional(),

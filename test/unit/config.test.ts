@@ -123,6 +123,9 @@ describe('nabla.json', () => {
     ['{"memory":"0"}', 'memory'],
     ['{"memory":"100G"}', 'memory'],
     ['{"memory":1e300}', 'memory'],
+    ['{"entry":"a\\nb"}', 'entry'],
+    ['{"args":["a\\u0000b"]}', 'args.0'],
+    ['{"env":{"A":"\\u0000"}}', 'env.A'],
   ])('%s names field %s', (json, field) => {
     const dir = app({ 'hello.c': '', 'nabla.json': json });
     expect(catchError(() => resolve(dir)).field).toBe(field);

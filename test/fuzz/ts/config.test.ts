@@ -32,10 +32,10 @@ const either = <T>(plausible: fc.Arbitrary<T>) =>
 const word = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
 const nablaJson = fc.record(
   {
-    entry: either(fc.oneof(word, fc.string({ minLength: 1 }))),
+    entry: either(fc.oneof(word, fc.string({ minLength: 1 }), fc.constantFrom('a\u0000b', 'a\nb'))),
     language: either(fc.constantFrom('c', 'c', 'c', 'go', 'rust')),
     toolchain: either(fc.constantFrom('c', 'c', 'c', 'go', 'C', '../c')),
-    args: either(fc.array(fc.string())),
+    args: either(fc.array(fc.oneof(fc.string(), fc.constant('a\u0000b')))),
     env: either(fc.dictionary(fc.oneof(word, fc.string()), fc.string())),
     workdir: either(fc.string().map((s) => `/${s}`)),
     ports: either(fc.array(fc.oneof(fc.integer({ min: -1, max: 70000 }), fc.stringMatching(/^\d{1,6}(\/(tcp|udp|sctp))?$/)))),
@@ -77,7 +77,9 @@ describe('fuzz: nabla.json and the build flags', () => {
           const got = resolve(json);
           if (got instanceof Error) return expectNablaError(got);
           expect(Object.isFrozen(got)).toBe(true);
-          expect(typeof got.entry === 'string' && got.entry.length > 0).toBe(true);
+          // The entry, args, env and workdir become argv, environment and a path in the image: C strings.
+          expect(typeof got.entry === 'string' && got.entry.length > 0 && !/[\u0000-\u001f\u007f]/.test(got.entry), `entry ${JSON.stringify(got.entry)}`).toBe(true);
+          for (const s of [...got.args, ...Object.values(got.env), got.workdir]) expect(s.includes('\u0000'), `NUL in ${JSON.stringify(s)}`).toBe(false);
           expect(Number.isSafeInteger(got.memoryMiB) && got.memoryMiB >= 16 && got.memoryMiB <= MEM_MAX_MIB, `memory ${got.memoryMiB} MiB from ${json}`).toBe(true);
           for (const port of got.ports) {
             const m = /^(\d+)\/(tcp|udp)$/.exec(port);
