@@ -14,6 +14,10 @@ export default defineConfig({
         },
       },
       {
+        // Property-based fuzzing of the TypeScript parsers (fast-check), NABLA_FUZZ_SECONDS each.
+        test: { name: 'fuzz', include: ['test/fuzz/ts/**/*.test.ts'] },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
