@@ -43,7 +43,7 @@ afterAll(async () => {
 
 /** Runs `nabla-build run ARGS` in the background until its stderr says where it serves. */
 async function startServer(args: string[]) {
-  const child = execa(cliPath, ['--progress=plain', 'run', ...args], { reject: false, stdin: 'ignore', all: false });
+  const child = execa(cliPath, ['--progress=plain', 'run', ...args], { reject: false, stdin: 'ignore' });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed in 300 s:\n${stderr}`)), 300_000);
