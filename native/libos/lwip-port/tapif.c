@@ -153,16 +153,14 @@ static void loop_round(struct netif *n)
 	}
 }
 
-/* Work that needs no host call: due timers and the loopback's packets, round after round
- * while answers to answers come (a handshake over 127.0.0.1). 1 if some are still queued:
- * the threads they woke run first. */
-static int run_stack(void)
+/* The loopback's packets, round after round while answers to answers come (a handshake
+ * over 127.0.0.1), until one wakes a thread. 1 if some are still queued: the threads they
+ * woke run first. No host call. */
+static int run_loopback(void)
 {
-	sys_check_timeouts();
-	trim_time_wait();
+	struct netif *n;
 	for (int round = 0; round < 8; round++) {
 		int queued = 0;
-		struct netif *n;
 		NETIF_FOREACH(n)
 			if (n->loop_first) {
 				queued = 1;
@@ -171,10 +169,17 @@ static int run_stack(void)
 		if (!queued) return 0;
 		if (net_woke) break;
 	}
-	struct netif *n;
 	NETIF_FOREACH(n)
 		if (n->loop_first) return 1;
 	return 0;
+}
+
+/* Work that needs no waiting: due timers and the loopback's packets. */
+static int run_stack(void)
+{
+	sys_check_timeouts();
+	trim_time_wait();
+	return run_loopback();
 }
 
 /* lwIP's timers: all of them with a tap (ARP, reassembly, TCP); without one only TCP's
@@ -214,15 +219,19 @@ int net_idle(uint64_t deadline)
 	return 1;
 }
 
-/* While threads keep running (switching, yielding, preempted), frames, loopback packets
- * and timers still need their turn: every ~0.3 ms (2^20 cycles at 3 GHz), timed by the
- * TSC, which costs no host call. */
+/* While threads keep running (switching, yielding, preempted; a Go runtime whose idle
+ * threads spin), frames and timers still need their turn: every ~0.3 ms (2^20 cycles at
+ * 3 GHz), timed by the TSC, which costs no host call. The loopback's packets, which cost
+ * none either, are delivered at every switch. */
 void net_tick(void)
 {
 	static uint64_t last;
 	if (!stack) return;
 	uint64_t now = __builtin_ia32_rdtsc();
-	if (now - last < TICK_CYCLES) return;
+	if (now - last < TICK_CYCLES) {
+		run_loopback();
+		return;
+	}
 	last = now;
 	if (up && hc_net_wait(0) > 0) pump();
 	run_stack();
