@@ -25,12 +25,15 @@
  * tender's policy (`nabla-run --print-policy`), with the fds below pinned, and kills on
  * anything else. A syscall made anywhere else (code that was not relinked) is trapped:
  * SIGSYS goes to trap_handler on trap_stack, which serves it in the libOS and returns to
- * the app with rt_sigreturn from the hypercall code.
+ * the app with rt_sigreturn from the hypercall code. The same handler gets the preemption
+ * tick (SIGVTALRM), the signals a container is sent, and the guest's faults (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, with SA_NODEFER): it must end the process on a fault
+ * it cannot give the app, never return into it.
  */
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 3 /* 3: NABLA_BOOT_FS_HOST_CALL */
+#define NABLA_ABI_VERSION 4 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults go to trap_handler */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1

@@ -8,6 +8,10 @@
  * threads are switched only inside the libOS, so without a tick a thread that computes
  * would never let the others run. The kernel delivers the tick without any system call.
  *
+ * It gets the faults the guest's code raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP): the
+ * libOS gives one in the app's code to the app's handler (Go's nil-pointer panic, a C
+ * handler on its sigaltstack) and ends the process by it otherwise.
+ *
  * And it gets the signals a container is sent (docker stop's SIGTERM, Ctrl-C's SIGINT,
  * docker kill -s): the libOS gives them the app's action. Without a handler the tender,
  * as PID 1, would ignore SIGTERM and docker stop would wait 10 s to kill it.
@@ -53,6 +57,14 @@ void trap_install(const struct nabla_note *libos)
 	sigemptyset(&routed);
 	sigaddset(&routed, SIGSYS);
 	sigaddset(&routed, SIGVTALRM);
+	/* SA_NODEFER: a fault while the libOS writes the app's signal frame (a bad sigaltstack)
+	 * comes back to it, which then ends the process with SIGSEGV as Linux does. A fault it
+	 * cannot take (the trap stack itself gone) the kernel turns into a plain SIGSEGV. */
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+	for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+		handle(faults[i], libos, SA_NODEFER);
+		sigaddset(&routed, faults[i]);
+	}
 	/* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
 	 * restarted, so a signal wakes it. */
 	static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
