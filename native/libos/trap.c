@@ -172,12 +172,16 @@ static int on_trap_stack(uintptr_t sp)
 	return sp > (uintptr_t)trap_stack && sp <= (uintptr_t)trap_stack + TRAP_STACK_SIZE;
 }
 
-/* May a signal frame go at [lo, hi)? Inside guest memory, and not over the trap stack or,
- * beside a program, the libOS's own image (an app's sigaltstack may point anywhere). */
-static int frame_fits(uintptr_t lo, uintptr_t hi)
+/* May a signal frame go at [lo, hi), below the stack pointer sp it was placed from?
+ * Inside guest memory, not over the trap stack or, beside a program, the libOS's own image
+ * (an app's sigaltstack may point anywhere), and not across the main stack's guard page
+ * (an overflow without a signal stack: Linux finds no memory there either). */
+static int frame_fits(uintptr_t lo, uintptr_t hi, uintptr_t sp)
 {
 	const struct nabla_boot *b = libos_boot;
+	uintptr_t guard = b->stack_top - b->stack_size;
 	if (lo < b->mem_base + NABLA_BOOT_SIZE || hi > b->stack_top || lo >= hi) return 0;
+	if (lo < guard + PAGE_SIZE && (sp > hi ? sp : hi) > guard) return 0;
 	if (lo < (uintptr_t)trap_stack + TRAP_STACK_SIZE && hi > (uintptr_t)trap_stack) return 0;
 	return signal_relinked() || lo >= (uintptr_t)_end || hi <= (uintptr_t)__executable_start;
 }
@@ -196,7 +200,8 @@ static void push_signal_frame(struct k_ucontext *uc, const struct signal_deliver
 	uintptr_t top = frame_stack(r, d->flags);
 	struct k_siginfo *info = (struct k_siginfo *)((top - sizeof(struct k_siginfo)) & ~(uintptr_t)15);
 	uint64_t *ret_addr = (uint64_t *)frame_place((uint8_t *)info, uc) - 1; /* the handler starts as if called */
-	if (!frame_fits((uintptr_t)ret_addr, top)) hc_exit(128 + SIGSEGV_);
+	uintptr_t from = top + 128 == r->rsp ? r->rsp : top; /* on the interrupted stack, or a signal stack */
+	if (!frame_fits((uintptr_t)ret_addr, top, from)) hc_exit(128 + SIGSEGV_);
 	frame_building = 1;
 	struct k_ucontext *saved = frame_copy((uint8_t *)info, uc); /* 16-aligned */
 	const struct thread_signals *t = sched_signals();
@@ -352,8 +357,7 @@ static char *put_hex(char *p, uint64_t v)
 /* A fault in the libOS itself: where, in one line, and the process dies by it. */
 static _Noreturn void fault_in_libos(int sig, const struct k_siginfo *si, const struct k_ucontext *uc)
 {
-	static const char *const names[] = { [SIGILL_] = "SIGILL", [SIGTRAP_] = "SIGTRAP", [SIGBUS_] = "SIGBUS",
-					     [SIGFPE_] = "SIGFPE", [SIGSEGV_] = "SIGSEGV" };
+	static const char *const names[] = { [SIGILL_] = "SIGILL", [SIGTRAP_] = "SIGTRAP", [SIGBUS_] = "SIGBUS", [SIGFPE_] = "SIGFPE", [SIGSEGV_] = "SIGSEGV" };
 	uint64_t addr;
 	memcpy(&addr, (const uint8_t *)si + 16, sizeof addr); /* si_addr */
 	char line[128], *p = line;

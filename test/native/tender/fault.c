@@ -13,7 +13,8 @@ void guest_fault(int sig, const uint8_t *info, uint8_t *uc);
 void guest_fault(int sig, const uint8_t *info, uint8_t *uc)
 {
 	static const char *const names[] = { [4] = "SIGILL", [5] = "SIGTRAP", [7] = "SIGBUS", [8] = "SIGFPE", [11] = "SIGSEGV" };
-	__asm__ volatile("pushf\n\t andl $~0x40000, (%%rsp)\n\t popf" ::: "memory", "cc"); /* AC off (SIGBUS) */
+	__asm__ volatile("pushf\n\t andl $~0x40000, (%%rsp)\n\t popf" ::
+				 : "memory", "cc"); /* AC off (SIGBUS) */
 	const uint64_t *mc = (const uint64_t *)(uc + 40); /* uc_mcontext: r8..r15, rdi, rsi, ... */
 	puts1(names[sig]), puts1(" code="), putu((uint64_t) * (const int32_t *)(info + 8));
 	puts1(" addr="), putx(*(const uint64_t *)(info + 16));
@@ -26,7 +27,10 @@ void guest_fault(int sig, const uint8_t *info, uint8_t *uc)
 #endif
 
 /* Runs one faulting instruction with resume set to just past it. */
-#define FAULT(insn, ...) __asm__ volatile("lea 2f(%%rip), %%rax\n\t mov %%rax, %0\n\t" insn "\n2:" : "=m"(resume) : __VA_ARGS__ : "rax", "rcx", "rdx", "memory", "cc")
+#define FAULT(insn, ...) __asm__ volatile("lea 2f(%%rip), %%rax\n\t mov %%rax, %0\n\t" insn "\n2:" \
+					  : "=m"(resume) \
+					  : __VA_ARGS__ \
+					  : "rax", "rcx", "rdx", "memory", "cc")
 
 int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 {
