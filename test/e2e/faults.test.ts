@@ -20,7 +20,7 @@ const images = new LoadedImages();
 beforeAll(async () => {
   await images.build(path.join(repoRoot, 'test', 'fixtures', 'faults-c'), C_IMAGE);
   await images.build(path.join(repoRoot, 'test', 'fixtures', 'faults-go'), GO_IMAGE);
-}, 600_000);
+});
 afterAll(() => images.removeAll());
 
 const run = async (image: string, name: string) => {

@@ -27,7 +27,7 @@ guest() { # guest NAME SOURCE [FLAGS...]
     # shellcheck disable=SC2086
     $CC $gflags "$@" -o "$G/$name" "$HERE/start.S" "$HERE/$src.c" || { echo "FAIL build $name"; exit 1; }
 }
-for g in hello exit3 bootinfo sleep escape fault; do guest $g $g; done
+for g in hello exit3 bootinfo sleep escape fault window; do guest $g $g; done
 guest nofault fault -DFAULT_NO_HANDLER
 guest trap trap -DGUEST_TRAP
 guest nonote hello -DGUEST_NO_NOTE
@@ -343,6 +343,19 @@ ppoll nfds=0" "$T" --print-policy --net=tap0
             "$T" --disk="$W/secret" "$G/hello"
     fi
 done
+
+# The window between the guest's handler and the filter is closed: a signal raised there
+# (the test build's hook) waits until the guest runs under its filter.
+T=$(dirname "$1")/nabla-run-assume-fsgsbase
+case $T in /*) ;; *) T=$START/$T ;; esac
+tag=$(basename "$T")
+if [ -x "$T" ]; then
+    case_ signal-before-filter 159 "!UNFILTERED
+!entered" env NABLA_FS_BASE=host-call NABLA_TEST_SIGNAL_BEFORE_FILTER=1 "$T" "$G/window"
+    case_ signal-before-filter-none 0 "entered, no signal came" env NABLA_FS_BASE=host-call "$T" "$G/window"
+else
+    echo "skip $tag signal-before-filter: $T is not built (make test builds it)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -78,9 +78,11 @@ _nabla_start:
  * tender's preemption tick (SIGVTALRM) and a container's signals come here too: nothing
  * to do. A fault (SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11) goes to the guest's
  * guest_fault(sig, info, uc) if it has one, else the guest exits with 128 + sig (returning
- * would run the faulting instruction again, forever). */
+ * would run the faulting instruction again, forever); any other signal to its
+ * guest_signal(sig, info, uc), if it has one. */
     .globl guest_trap
     .weak guest_fault
+    .weak guest_signal
 guest_trap:
     cmp $31, %edi           /* SIGSYS */
     jne 1f
@@ -97,7 +99,11 @@ guest_trap:
     jmp *%rax               /* returns to the restorer */
 3:  add $128, %edi
     jmp guest_exit
-2:  ret
+2:  mov guest_signal@GOTPCREL(%rip), %rax
+    test %rax, %rax
+    jz 4f
+    jmp *%rax
+4:  ret
 
 /* The hypercall code of a GUEST_TRAP guest. */
 hc_start:
