@@ -13,8 +13,10 @@
  *
  * Boot: the tender maps the region, copies the segments, writes a struct nabla_boot at
  * NABLA_BOOT_ADDR, builds a Linux initial stack (argc, argv, envp, auxv) at the top of
- * the region, installs its seccomp filter and jumps to the ELF entry with
- *   %rdi = NABLA_BOOT_ADDR, %rsp = the initial stack, every other register zero.
+ * the region, installs its seccomp filter and enters the ELF entry with
+ *   %rdi = NABLA_BOOT_ADDR, %rsp = the initial stack, every other register zero,
+ * by rt_sigreturn through trap_restorer (so it must be `mov $15, %eax; syscall`), which
+ * also unblocks the signals routed to trap_handler: none reaches it before the filter.
  * The entry (libOS `_nabla_start`) keeps %rdi and hands the stack to libc's _start.
  *
  * The libOS's entry (`_nabla_start`) keeps %rdi, sets itself up and hands the stack to
@@ -25,12 +27,15 @@
  * tender's policy (`nabla-run --print-policy`), with the fds below pinned, and kills on
  * anything else. A syscall made anywhere else (code that was not relinked) is trapped:
  * SIGSYS goes to trap_handler on trap_stack, which serves it in the libOS and returns to
- * the app with rt_sigreturn from the hypercall code.
+ * the app with rt_sigreturn from the hypercall code. The same handler gets the preemption
+ * tick (SIGVTALRM), the signals a container is sent, and the guest's faults (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, with SA_NODEFER): it must end the process on a fault
+ * it cannot give the app, never return into it.
  */
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 3 /* 3: NABLA_BOOT_FS_HOST_CALL */
+#define NABLA_ABI_VERSION 4 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1

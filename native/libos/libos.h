@@ -127,6 +127,9 @@ struct signal_delivery {
 };
 int signal_next(struct signal_delivery *d);
 void signal_set_mask(uint64_t mask);
+/* A fault of the app's code (trap.c): 1 and d filled (and the mask set) as signal_next
+ * does when its handler is to run now; 0 when the process is to die by it. */
+int signal_fault(int sig, struct signal_delivery *d);
 /* Relinked apps: runs the handlers of those signals as functions, after a call
  * (interrupted: it returned -EINTR and may be restarted) or at a tick. Returns 1 if the
  * call is to be restarted (every handler had SA_RESTART). */

@@ -12,6 +12,11 @@
  * (signal_take). A program that was not relinked (Go) gets what the kernel would give it:
  * a signal frame on its signal stack and a jump to the handler, whose rt_sigreturn comes
  * back through the trap path (trap.c).
+ *
+ * A fault of the app's own code (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) is synchronous:
+ * the trap handler gives it a kernel-style frame at once if the app has a handler for it
+ * and the thread does not block it (signal_fault), relinked app or not; else the process
+ * dies by it, as Linux forces such a signal.
  */
 #include <signal.h>
 #include <sys/syscall.h>
@@ -126,6 +131,17 @@ int signal_next(struct signal_delivery *d)
 		t->suspended = 0;
 	}
 	return 0;
+}
+
+int signal_fault(int sig, struct signal_delivery *d)
+{
+	struct thread_signals *t = sched_signals();
+	struct k_sigaction a = actions[sig];
+	if (t->mask & BIT(sig) || !handled(sig)) return 0; /* Linux forces it: blocked or not handled kills */
+	if (a.flags & SA_RESETHAND) actions[sig].handler = SIG_DFL;
+	*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask };
+	t->mask |= a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig));
+	return 1;
 }
 
 void signal_set_mask(uint64_t mask)

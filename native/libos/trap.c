@@ -18,6 +18,13 @@
  * handler, which returns to its restorer; that restorer's rt_sigreturn is trapped here and
  * loads the frame back. A call cut short by the signal is restarted with SA_RESTART the
  * way Linux does it: the frame goes back to the syscall instruction.
+ *
+ * Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP from the CPU) come here too. One in the
+ * app's code goes to the app's handler at once, with the kernel's siginfo and registers
+ * (trapno, err, cr2), on its signal stack, relinked app or not (a relinked app's handler
+ * returns through fault_restorer); without a handler, or blocked, the process dies by it.
+ * One in the libOS's own code (or on the trap stack, or in the hypercall code) is the
+ * libOS's bug, or the app's corruption of it: one line, and the process dies by it.
  */
 #include <stddef.h>
 #include <string.h>
@@ -55,8 +62,17 @@ struct k_siginfo_sys {
 	uint32_t arch;
 };
 #define SYS_SECCOMP 1
+#define SIGILL_ 4
+#define SIGTRAP_ 5
+#define SIGBUS_ 7
+#define SIGFPE_ 8
+#define SIGSEGV_ 11
 #define SIGSYS_ 31
 #define SIGVTALRM_ 26
+#define USER_CS 0x33 /* Linux's 64-bit user code and data segments: handlers run there */
+#define USER_DS 0x2b
+#define USER_EFLAGS 0x40cd5UL /* CF PF AF ZF SF DF OF AC: what a frame may change; never TF, IF, IOPL */
+#define EFLAGS_TF 0x100UL
 #define TRAP_STACK_SIZE (32 * 1024) /* start.S */
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FXSAVE_SIZE 512
@@ -80,13 +96,21 @@ static size_t fpstate_size(const uint8_t *fp)
 	return size;
 }
 
+/* Where frame_copy puts a copy of uc below top (registers, then the FPU state above them). */
+static struct k_ucontext *frame_place(uint8_t *top, const struct k_ucontext *uc)
+{
+	const uint8_t *fp = (const uint8_t *)uc->mc.fpstate;
+	uintptr_t fp_copy = ((uintptr_t)top - (fp ? fpstate_size(fp) : 0)) & ~(uintptr_t)63;
+	return (struct k_ucontext *)((fp_copy - sizeof(struct k_ucontext)) & ~(uintptr_t)15);
+}
+
 /* Copies a signal frame (registers + FPU state) below top; returns the copy. */
 static struct k_ucontext *frame_copy(uint8_t *top, const struct k_ucontext *uc)
 {
 	const uint8_t *fp = (const uint8_t *)uc->mc.fpstate;
 	size_t fp_size = fp ? fpstate_size(fp) : 0;
 	uint8_t *fp_copy = (uint8_t *)(((uintptr_t)top - fp_size) & ~(uintptr_t)63);
-	struct k_ucontext *copy = (struct k_ucontext *)(((uintptr_t)fp_copy - sizeof *copy) & ~(uintptr_t)15);
+	struct k_ucontext *copy = frame_place(top, uc);
 	memcpy(copy, uc, sizeof *copy);
 	if (fp) memcpy(fp_copy, fp, fp_size);
 	copy->mc.fpstate = fp ? (uint64_t)fp_copy : 0;
@@ -127,32 +151,83 @@ static uintptr_t frame_stack(const struct k_sigcontext *r, unsigned long flags)
 	return r->rsp - 128;
 }
 
+/* The hypercall code (the linker names its bounds), the trap stack (start.S) and, when the
+ * libOS is an ELF of its own, its image; weak: the native tests have none of them. */
+extern const char __start_nabla_hypercall[] __attribute__((weak));
+extern const char __stop_nabla_hypercall[] __attribute__((weak));
+extern char trap_stack[] __attribute__((weak));
+extern const char __executable_start[] __attribute__((weak));
+extern const char _etext[] __attribute__((weak));
+extern char _end[] __attribute__((weak));
+
+static int in_hypercalls(uintptr_t ip)
+{
+	return ip >= (uintptr_t)__start_nabla_hypercall && ip < (uintptr_t)__stop_nabla_hypercall;
+}
+
+/* (uc_stack.ss_flags would not tell: Linux saves the configured flags there, not whether
+ * the interrupted code ran on the signal stack.) */
+static int on_trap_stack(uintptr_t sp)
+{
+	return sp > (uintptr_t)trap_stack && sp <= (uintptr_t)trap_stack + TRAP_STACK_SIZE;
+}
+
+/* May a signal frame go at [lo, hi), below the stack pointer sp it was placed from?
+ * Inside guest memory, not over the trap stack or, beside a program, the libOS's own image
+ * (an app's sigaltstack may point anywhere), and not across the main stack's guard page
+ * (an overflow without a signal stack: Linux finds no memory there either). */
+static int frame_fits(uintptr_t lo, uintptr_t hi, uintptr_t sp)
+{
+	const struct nabla_boot *b = libos_boot;
+	uintptr_t guard = b->stack_top - b->stack_size;
+	if (lo < b->mem_base + NABLA_BOOT_SIZE || hi > b->stack_top || lo >= hi) return 0;
+	if (lo < guard + PAGE_SIZE && (sp > hi ? sp : hi) > guard) return 0;
+	if (lo < (uintptr_t)trap_stack + TRAP_STACK_SIZE && hi > (uintptr_t)trap_stack) return 0;
+	return signal_relinked() || lo >= (uintptr_t)_end || hi <= (uintptr_t)__executable_start;
+}
+
+/* Set while a frame is written to the app's stack: a fault then means that stack is bad. */
+static volatile int frame_building;
+
 /* Turns the frame the thread returns with into a call of the handler, as the kernel
- * does: siginfo, the interrupted registers and FPU state and the old mask go on the app's
- * stack, the saved frame right above the return address of its restorer (where its
- * rt_sigreturn finds it). */
-static void push_signal_frame(struct k_ucontext *uc, const struct signal_delivery *d)
+ * does: siginfo (the kernel's for a fault, else a sent signal's), the interrupted
+ * registers and FPU state and the old mask go on the app's stack, the saved frame right
+ * above the return address of its restorer (where its rt_sigreturn finds it). A frame
+ * that cannot go there ends the process with SIGSEGV, as Linux does. */
+static void push_signal_frame(struct k_ucontext *uc, const struct signal_delivery *d, const struct k_siginfo *fault_info)
 {
 	struct k_sigcontext *r = &uc->mc;
-	struct k_siginfo *info = (struct k_siginfo *)((frame_stack(r, d->flags) - sizeof(struct k_siginfo)) & ~(uintptr_t)15);
+	uintptr_t top = frame_stack(r, d->flags);
+	struct k_siginfo *info = (struct k_siginfo *)((top - sizeof(struct k_siginfo)) & ~(uintptr_t)15);
+	uint64_t *ret_addr = (uint64_t *)frame_place((uint8_t *)info, uc) - 1; /* the handler starts as if called */
+	uintptr_t from = top + 128 == r->rsp ? r->rsp : top; /* on the interrupted stack, or a signal stack */
+	if (!frame_fits((uintptr_t)ret_addr, top, from)) hc_exit(128 + SIGSEGV_);
+	frame_building = 1;
 	struct k_ucontext *saved = frame_copy((uint8_t *)info, uc); /* 16-aligned */
-	uint64_t *ret_addr = (uint64_t *)saved - 1; /* the handler starts as if called */
 	const struct thread_signals *t = sched_signals();
 	saved->stack.sp = t->altstack_sp;
 	saved->stack.size = t->altstack_size;
 	saved->stack.flags = t->altstack_sp ? t->altstack_flags : 2 /* SS_DISABLE */;
 	saved->sigmask = d->old_mask;
-	memset(info, 0, sizeof *info);
-	info->signo = d->sig;
-	info->code = SI_USER_;
+	saved->mc.oldmask = d->old_mask;
+	if (fault_info) {
+		memcpy(info, fault_info, sizeof *info);
+	} else {
+		memset(info, 0, sizeof *info);
+		info->signo = d->sig;
+		info->code = SI_USER_;
+	}
 	*ret_addr = (uint64_t)d->restorer;
+	frame_building = 0;
 	r->rsp = (uint64_t)ret_addr;
 	r->rip = (uint64_t)d->handler;
 	r->rdi = (uint64_t)d->sig;
 	r->rsi = (uint64_t)info;
 	r->rdx = (uint64_t)saved;
 	r->rax = 0;
-	r->eflags &= ~EFLAGS_DF;
+	r->eflags &= ~(EFLAGS_DF | EFLAGS_TF);
+	r->cs = USER_CS; /* the handler runs as 64-bit code, whatever ran before */
+	r->ss = USER_DS;
 }
 
 /* The handler's rt_sigreturn (from its restorer: the stack pointer is just past the
@@ -164,8 +239,7 @@ static void sigreturn(struct k_ucontext *uc)
 	const struct k_ucontext *saved = (const struct k_ucontext *)uc->mc.rsp;
 	uint64_t fpstate = uc->mc.fpstate;
 	uint16_t cs = uc->mc.cs, gs = uc->mc.gs, fs = uc->mc.fs, ss = uc->mc.ss;
-	const uint64_t user_flags = 0xcd5; /* CF PF AF ZF SF TF DF OF */
-	uint64_t eflags = (uc->mc.eflags & ~user_flags) | (saved->mc.eflags & user_flags);
+	uint64_t eflags = (uc->mc.eflags & ~USER_EFLAGS) | (saved->mc.eflags & USER_EFLAGS);
 	memcpy(&uc->mc, &saved->mc, offsetof(struct k_sigcontext, cs));
 	uc->mc.eflags = eflags;
 	uc->mc.cs = cs, uc->mc.gs = gs, uc->mc.fs = fs, uc->mc.ss = ss;
@@ -187,7 +261,7 @@ static void deliver(struct k_ucontext *uc, long nr, long ret)
 		uc->mc.rax = (uint64_t)nr; /* the handler returns to the syscall instruction again */
 		uc->mc.rip -= SYSCALL_INSN_SIZE;
 	}
-	push_signal_frame(uc, &d);
+	push_signal_frame(uc, &d, 0);
 }
 
 static _Noreturn void serve(void *frame)
@@ -221,12 +295,6 @@ static _Noreturn void preempt(void *frame)
 	trap_return(frame, sched_in_libos());
 }
 
-/* The hypercall code (the linker names its bounds) and the trap stack (start.S); weak:
- * the native tests have neither. */
-extern const char __start_nabla_hypercall[] __attribute__((weak));
-extern const char __stop_nabla_hypercall[] __attribute__((weak));
-extern char trap_stack[] __attribute__((weak));
-
 /* Is the app's own code running, so the thread may be switched out here? Not inside the
  * libOS (it may be in the middle of changing its state), not in the hypercall code (in
  * trap_return, the frame it is about to load sits where a new one would be copied), not on
@@ -234,15 +302,108 @@ extern char trap_stack[] __attribute__((weak));
  * the libOS is up. */
 static int preemptible(const struct k_ucontext *uc)
 {
-	uintptr_t ip = uc->mc.rip, sp = uc->mc.rsp;
-	int in_hypercalls = ip >= (uintptr_t)__start_nabla_hypercall && ip < (uintptr_t)__stop_nabla_hypercall;
-	/* (uc_stack.ss_flags would not tell: Linux saves the configured flags there, not
-	 * whether the interrupted code ran on the signal stack.) */
-	int on_trap_stack = sp > (uintptr_t)trap_stack && sp <= (uintptr_t)trap_stack + TRAP_STACK_SIZE;
-	return libos_ready && !in_hypercalls && !on_trap_stack && !*sched_in_libos();
+	return libos_ready && !in_hypercalls(uc->mc.rip) && !on_trap_stack(uc->mc.rsp) && !*sched_in_libos();
 }
 
-/* The handler of SIGSYS, of the preemption tick (SIGVTALRM) and of the signals the
+/* A relinked app's handler of a fault returns here (its own restorer, libOS-musl's, never
+ * runs: see signal.c): the stack pointer is at the frame push_signal_frame saved, maybe
+ * changed by the handler. */
+void fault_restorer(void);
+__asm__(".text\n"
+	".global fault_restorer\n"
+	".hidden fault_restorer\n"
+	".type fault_restorer,@function\n"
+	"fault_restorer:\n"
+	"	mov %rsp, %rdi\n"
+	"	and $-16, %rsp\n"
+	"	call fault_sigreturn\n"
+	"	ud2\n");
+
+/* The fields of the kernel's frame for the last fault that a relinked app's frame may not
+ * choose (its segments, system flags, signal stack, host mask): what fault_sigreturn
+ * loads with the app's registers. */
+static struct k_ucontext fault_kernel_frame;
+static int fault_kernel_frame_set;
+
+/* fault_restorer's work, as sigreturn() does it for a trapped rt_sigreturn: the app's
+ * registers, user flags, FPU state and mask from its frame, the rest from the kernel's. */
+_Noreturn void fault_sigreturn(const struct k_ucontext *saved);
+_Noreturn void fault_sigreturn(const struct k_ucontext *saved)
+{
+	int *in_libos = sched_in_libos();
+	*in_libos = 1;
+	if (!fault_kernel_frame_set) libos_panic("a fault handler's return with no fault");
+	const struct k_ucontext *k = &fault_kernel_frame;
+	struct k_ucontext *frame = frame_copy(sched_kstack_top(), saved);
+	frame->flags = k->flags;
+	frame->link = 0;
+	frame->stack = k->stack;
+	frame->sigmask = k->sigmask;
+	frame->mc.eflags = (k->mc.eflags & ~USER_EFLAGS) | (saved->mc.eflags & USER_EFLAGS);
+	frame->mc.cs = k->mc.cs, frame->mc.gs = k->mc.gs, frame->mc.fs = k->mc.fs, frame->mc.ss = k->mc.ss;
+	signal_set_mask(saved->sigmask);
+	trap_return(frame, in_libos);
+}
+
+static char *put_hex(char *p, uint64_t v)
+{
+	int shift = 60;
+	while (shift > 0 && !(v >> shift & 0xf)) shift -= 4;
+	*p++ = '0', *p++ = 'x';
+	for (; shift >= 0; shift -= 4) *p++ = "0123456789abcdef"[v >> shift & 0xf];
+	return p;
+}
+
+/* A fault in the libOS itself: where, in one line, and the process dies by it. */
+static _Noreturn void fault_in_libos(int sig, const struct k_siginfo *si, const struct k_ucontext *uc)
+{
+	static const char *const names[] = { [SIGILL_] = "SIGILL", [SIGTRAP_] = "SIGTRAP", [SIGBUS_] = "SIGBUS", [SIGFPE_] = "SIGFPE", [SIGSEGV_] = "SIGSEGV" };
+	uint64_t addr;
+	memcpy(&addr, (const uint8_t *)si + 16, sizeof addr); /* si_addr */
+	char line[128], *p = line;
+	const char *parts[] = { names[sig], " (address ", ") at ip ", " in the libOS's own code: stopping" };
+	for (int i = 0; i < 4; i++) {
+		for (const char *c = parts[i]; *c; c++) *p++ = *c;
+		if (i == 1) p = put_hex(p, addr);
+		if (i == 2) p = put_hex(p, uc->mc.rip);
+	}
+	*p = 0;
+	libos_warn(line);
+	hc_exit(128 + sig);
+}
+
+/* Is the code that faulted the libOS's, not the app's? */
+static int in_libos_code(const struct k_ucontext *uc)
+{
+	uintptr_t ip = uc->mc.rip;
+	if (!libos_ready || *sched_in_libos() || in_hypercalls(ip) || on_trap_stack(uc->mc.rsp)) return 1;
+	return !signal_relinked() && ip >= (uintptr_t)__executable_start && ip < (uintptr_t)_etext;
+}
+
+/* A fault the CPU raised (not a signal someone sent): to the app's handler at once, as
+ * Linux delivers it, or the process dies by it. */
+static _Noreturn void fault(int sig, const struct k_siginfo *si, struct k_ucontext *uc)
+{
+	int unchanged = 0;
+	if (frame_building) hc_exit(128 + SIGSEGV_); /* no frame on that stack: Linux's SIGSEGV */
+	if (in_libos_code(uc)) fault_in_libos(sig, si, uc);
+	struct signal_delivery d;
+	if (!signal_fault(sig, &d)) hc_exit(128 + sig);
+	if (signal_relinked()) {
+		memcpy(&fault_kernel_frame, uc, sizeof *uc);
+		fault_kernel_frame_set = 1;
+		d.restorer = (void *)fault_restorer;
+	}
+	push_signal_frame(uc, &d, si);
+	trap_return(uc, &unchanged);
+}
+
+static int is_fault(int sig)
+{
+	return sig == SIGSEGV_ || sig == SIGBUS_ || sig == SIGFPE_ || sig == SIGILL_ || sig == SIGTRAP_;
+}
+
+/* The handler of SIGSYS, of the preemption tick (SIGVTALRM), of faults and of the signals the
  * container gets (SA_SIGINFO | SA_ONSTACK), on the trap stack with the app's FS base:
  * nothing here may touch TLS (the libOS is built without a stack protector) or make a
  * host call but from the hypercall code. */
@@ -251,6 +412,7 @@ _Noreturn void trap_handler(int sig, void *info, void *context)
 	const struct k_siginfo_sys *si = info;
 	struct k_ucontext *uc = context;
 	int unchanged = 0; /* returning as we came: the thread's flag stays as it is */
+	if (is_fault(sig) && si->code > 0) fault(sig, info, uc); /* > 0: from the CPU, not kill() */
 	if (sig != SIGSYS_ && sig != SIGVTALRM_) {
 		signal_arrived(sig); /* the default action happens here; a handler runs later */
 		trap_return(uc, &unchanged);

@@ -1,11 +1,12 @@
 /*
  * core.c — the order of things: policy, ELF, memory, devices, boot page, stack,
- * filter, jump. Also the rules every guest needs and the jump itself.
+ * filter, jump. Also the rules every guest needs.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -44,25 +45,6 @@ static void close_inherited_fds(void)
 			close(fd);
 	}
 	closedir(d);
-}
-
-/* %rsp = the initial stack, %rdi = the boot page, every other GPR zero, DF clear, then
- * jump to the ELF entry (an indirect jmp through the stack slot below %rsp: no ret, so
- * nothing to unbalance a shadow stack). */
-__attribute__((noreturn)) static void jump(uint64_t entry, uint64_t sp, uint64_t boot)
-{
-	__asm__ volatile("mov %%rsi, %%rsp\n\t"
-			 "mov %%rax, -8(%%rsp)\n\t"
-			 "xor %%eax, %%eax\n\t xor %%ebx, %%ebx\n\t xor %%ecx, %%ecx\n\t xor %%edx, %%edx\n\t"
-			 "xor %%esi, %%esi\n\t xor %%ebp, %%ebp\n\t xor %%r8d, %%r8d\n\t xor %%r9d, %%r9d\n\t"
-			 "xor %%r10d, %%r10d\n\t xor %%r11d, %%r11d\n\t xor %%r12d, %%r12d\n\t xor %%r13d, %%r13d\n\t"
-			 "xor %%r14d, %%r14d\n\t xor %%r15d, %%r15d\n\t"
-			 "cld\n\t"
-			 "jmp *-8(%%rsp)\n\t"
-			 :
-			 : "a"(entry), "S"(sp), "D"(boot)
-			 : "memory");
-	__builtin_unreachable();
 }
 
 /* The app, and the libOS beside it (--libos) or inside it (relinked): checked, and loaded
@@ -189,7 +171,11 @@ int tender_run(const struct tender_opts *given)
 	boot_write(&boot);
 	uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 
-	trap_install(&with_libos->note);
+	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */
+#ifdef NABLA_TEST_HOOKS
+	if (getenv("NABLA_TEST_SIGNAL_BEFORE_FILTER")) /* a signal in that window (test/native/tender) */
+		raise(SIGUSR1);
+#endif
 	seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */
-	jump(with_libos->entry, sp, NABLA_BOOT_ADDR);
+	trap_enter(&with_libos->note, with_libos->entry, sp, NABLA_BOOT_ADDR);
 }

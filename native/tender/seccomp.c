@@ -161,7 +161,8 @@ void seccomp_install(const struct policy *p, const struct nabla_note *libos)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER_, 0, &prog) == 0)
 		return;
 	/* Never run the guest without its filter: say why there is none, and stop. The guest's
-	 * handlers are in place already (trap_install): no signal may run them now. */
+	 * handlers are in place already (trap_install): no signal may run them now (the routed
+	 * ones are blocked since; so is every other). */
 	int error = errno;
 	sigset_t all;
 	sigfillset(&all);

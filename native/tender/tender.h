@@ -115,8 +115,10 @@ enum fs_base fs_base_resolve(enum fs_base mode, const char *source); /* auto →
 void fs_base_rules(struct policy *p, enum fs_base resolved);
 void fs_base_rules_any_host(struct policy *p);
 
-/* trap.c: SIGSYS to the libOS's handler, on its signal stack, before the filter. */
+/* trap.c: SIGSYS (and the other routed signals) to the libOS's handler, on its signal
+ * stack, before the filter, blocked until trap_enter jumps into the guest after it. */
 void trap_install(const struct nabla_note *libos);
+__attribute__((noreturn)) void trap_enter(const struct nabla_note *libos, uint64_t entry, uint64_t sp, uint64_t boot);
 
 /* Devices: each opens what it needs before the filter and adds the rules it needs. */
 void console_open(struct nabla_boot *boot);

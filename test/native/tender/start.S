@@ -75,15 +75,35 @@ _nabla_start:
 
 /* SIGSYS handler for trapped calls (rdi = signo, rsi = siginfo, rdx = ucontext): the
  * call "returns" 1000 + its number (si_syscall), so a test sees it was served here. The
- * tender's preemption tick (SIGVTALRM) comes here too: nothing to do. */
+ * tender's preemption tick (SIGVTALRM) and a container's signals come here too: nothing
+ * to do. A fault (SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11) goes to the guest's
+ * guest_fault(sig, info, uc) if it has one, else the guest exits with 128 + sig (returning
+ * would run the faulting instruction again, forever); any other signal to its
+ * guest_signal(sig, info, uc), if it has one. */
     .globl guest_trap
+    .weak guest_fault
+    .weak guest_signal
 guest_trap:
     cmp $31, %edi           /* SIGSYS */
     jne 1f
     movslq 24(%rsi), %rax   /* si_syscall */
     add $1000, %rax
     mov %rax, 0x90(%rdx)    /* uc_mcontext.rax */
-1:  ret                     /* to the restorer */
+    ret                     /* to the restorer */
+1:  mov $0x9b0, %eax        /* the fault signals' bits: 1 << 4, 5, 7, 8, 11 */
+    bt %edi, %eax
+    jnc 2f
+    mov guest_fault@GOTPCREL(%rip), %rax
+    test %rax, %rax
+    jz 3f
+    jmp *%rax               /* returns to the restorer */
+3:  add $128, %edi
+    jmp guest_exit
+2:  mov guest_signal@GOTPCREL(%rip), %rax
+    test %rax, %rax
+    jz 4f
+    jmp *%rax
+4:  ret
 
 /* The hypercall code of a GUEST_TRAP guest. */
 hc_start:
