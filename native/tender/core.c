@@ -172,10 +172,6 @@ int tender_run(const struct tender_opts *given)
 	uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
 
 	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */
-#ifdef NABLA_TEST_HOOKS
-	if (getenv("NABLA_TEST_SIGNAL_BEFORE_FILTER")) /* a signal in that window (test/native/tender) */
-		raise(SIGUSR1);
-#endif
 	seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */
 	trap_enter(&with_libos->note, with_libos->entry, sp, NABLA_BOOT_ADDR);
 }

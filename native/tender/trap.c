@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -68,8 +69,30 @@ static void handle(int sig, const struct nabla_note *libos, unsigned long flags)
 		err(TENDER_EXIT, "rt_sigaction(%d) failed", sig);
 }
 
+/* SA_NODEFER: a fault while the libOS writes the app's signal frame (a bad sigaltstack)
+ * comes back to it, which then ends the process with SIGSEGV as Linux does. A fault it
+ * cannot take (the trap stack itself gone) the kernel turns into a plain SIGSEGV. */
+static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+/* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
+ * restarted, so a signal wakes it. */
+static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 void trap_install(const struct nabla_note *libos)
 {
+	/* Blocked first: from the first rt_sigaction on, a routed signal would run the
+	 * image's handler with no filter yet; they wait until trap_enter. */
+	sigset_t routed;
+	sigemptyset(&routed);
+	sigaddset(&routed, SIGSYS);
+	sigaddset(&routed, SIGVTALRM);
+	for (size_t i = 0; i < COUNT(faults); i++) sigaddset(&routed, faults[i]);
+	for (size_t i = 0; i < COUNT(sent); i++) sigaddset(&routed, sent[i]);
+	if (sigprocmask(SIG_BLOCK, &routed, &enter_mask) < 0)
+		err(TENDER_EXIT, "sigprocmask(block the routed signals) failed");
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&routed, sig))
+			sigdelset(&enter_mask, sig);
 	stack_t ss = { .ss_sp = (void *)libos->trap_stack, .ss_size = libos->trap_stack_size };
 	if (sigaltstack(&ss, NULL) < 0)
 		err(TENDER_EXIT, "sigaltstack(trap stack) failed");
@@ -78,30 +101,12 @@ void trap_install(const struct nabla_note *libos)
 	handle(SIGSYS, libos, SA_NODEFER);
 	/* SA_RESTART: a tick that lands in a host call the libOS made restarts it. */
 	handle(SIGVTALRM, libos, SA_NODEFER | SA_RESTART);
-	sigset_t routed;
-	sigemptyset(&routed);
-	sigaddset(&routed, SIGSYS);
-	sigaddset(&routed, SIGVTALRM);
-	/* SA_NODEFER: a fault while the libOS writes the app's signal frame (a bad sigaltstack)
-	 * comes back to it, which then ends the process with SIGSEGV as Linux does. A fault it
-	 * cannot take (the trap stack itself gone) the kernel turns into a plain SIGSEGV. */
-	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
-	for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
-		handle(faults[i], libos, SA_NODEFER);
-		sigaddset(&routed, faults[i]);
-	}
-	/* SA_RESTART: the libOS's host calls go on; its idle wait (ppoll, epoll_pwait) is never
-	 * restarted, so a signal wakes it. */
-	static const int sent[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
-	for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++) {
-		handle(sent[i], libos, SA_RESTART);
-		sigaddset(&routed, sent[i]);
-	}
-	if (sigprocmask(SIG_BLOCK, &routed, &enter_mask) < 0)
-		err(TENDER_EXIT, "sigprocmask(block the routed signals) failed");
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigismember(&routed, sig))
-			sigdelset(&enter_mask, sig);
+	for (size_t i = 0; i < COUNT(faults); i++) handle(faults[i], libos, SA_NODEFER);
+	for (size_t i = 0; i < COUNT(sent); i++) handle(sent[i], libos, SA_RESTART);
+#ifdef NABLA_TEST_HOOKS
+	if (getenv("NABLA_TEST_SIGNAL_BEFORE_FILTER")) /* a signal in the window (test/native/tender) */
+		raise(SIGUSR1);
+#endif
 	struct itimerval tick = { { 0, TICK_US }, { 0, TICK_US } };
 	if (setitimer(ITIMER_VIRTUAL, &tick, NULL) < 0)
 		err(TENDER_EXIT, "setitimer(ITIMER_VIRTUAL) failed");

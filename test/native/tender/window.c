@@ -1,6 +1,6 @@
 /*
  * window: run by the tender's test build with NABLA_TEST_SIGNAL_BEFORE_FILTER, which raises
- * SIGUSR1 after the guest's handler is installed but before the filter. The signal must
+ * SIGUSR1 as soon as the guest's handlers are installed, before the filter. The signal must
  * wait until the guest is entered, filter on: then the write to fd 3 below (the disk's
  * number, not a console) is a call no rule allows and the guest dies by SIGSYS. Had the
  * handler run before the filter, the write would reach the host (EBADF: fd 3 is closed)
