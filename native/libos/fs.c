@@ -266,6 +266,12 @@ static long sys_statx(long dirfd, const char *path, int flags, unsigned mask, st
 	return 0;
 }
 
+/* A folder's place (the open file's pos): 0 and 1 before "." and "..", then, past the
+ * children newest first, DIR_END minus the dir_seq of the last one given. A place stays
+ * good while the folder changes: no entry is given twice or skipped for another's coming
+ * or going (those that come after opendir are not given, as POSIX allows). */
+#define DIR_END (1ULL << 62)
+
 static long sys_getdents64(long fd, char *buf, size_t len)
 {
 	struct file *f = fd_get(fd);
@@ -273,22 +279,25 @@ static long sys_getdents64(long fd, char *buf, size_t len)
 	struct node *dir = f->node;
 	if (!S_ISDIR(dir->mode)) return -ENOTDIR;
 	size_t used = 0;
-	/* pos counts entries: 0 is ".", 1 is "..", then the children in order. */
-	for (;; f->pos++) {
-		struct node *n = 0;
+	struct node *n = dir->children;
+	for (;;) {
+		struct node *node;
 		const char *name;
+		uint64_t next;
 		if (f->pos == 0) {
 			name = ".";
-			n = dir;
+			node = dir;
+			next = 1;
 		} else if (f->pos == 1) {
 			name = "..";
-			n = dir->parent;
+			node = dir->parent;
+			next = 2;
 		} else {
-			uint64_t i = 2;
-			for (n = dir->children; n && i < f->pos; n = n->next) i++;
+			while (n && n->dir_seq >= DIR_END - f->pos) n = n->next;
 			if (!n) break;
 			name = n->name;
-			n = vfs_inode(n); /* a hard link's entry: the file it names */
+			node = vfs_inode(n); /* a hard link's entry: the file it names */
+			next = DIR_END - n->dir_seq;
 		}
 		size_t reclen = (19 + strlen(name) + 1 + 7) & ~(size_t)7;
 		if (used + reclen > len) {
@@ -296,12 +305,13 @@ static long sys_getdents64(long fd, char *buf, size_t len)
 			break;
 		}
 		struct dirent *d = (struct dirent *)(buf + used);
-		d->d_ino = n->ino;
-		d->d_off = (off_t)(f->pos + 1);
+		d->d_ino = node->ino;
+		d->d_off = (off_t)next;
 		d->d_reclen = (unsigned short)reclen;
-		d->d_type = (unsigned char)IFTODT(n->mode);
+		d->d_type = (unsigned char)IFTODT(node->mode);
 		strcpy(d->d_name, name);
 		used += reclen;
+		f->pos = next;
 	}
 	return (long)used;
 }
@@ -417,14 +427,10 @@ static void move_entry(struct node *entry, struct node *parent, const char *name
 	char *copy = arena_alloc(len + 1);
 	memcpy(copy, name, len);
 	copy[len] = 0;
-	struct node **link = &entry->parent->children;
-	while (*link != entry) link = &(*link)->next;
-	*link = entry->next;
+	vfs_detach(entry);
 	vfs_stamp(entry->parent, VFS_MTIME);
 	entry->name = copy;
-	entry->parent = parent;
-	entry->next = parent->children;
-	parent->children = entry;
+	vfs_insert(parent, entry);
 	vfs_stamp(parent, VFS_MTIME);
 	vfs_stamp(vfs_inode(entry), VFS_CTIME);
 }
@@ -617,6 +623,23 @@ static long sys_memfd_create(const char *name, unsigned flags)
 	return fd_open(node, O_RDWR | (flags & MFD_CLOEXEC_ ? O_CLOEXEC : 0));
 }
 
+/* fallocate: mode 0 makes the file at least off + len long (zeros); FALLOC_FL_KEEP_SIZE
+ * has nothing to do, since memory is taken as bytes are written. Holes are not punched. */
+static long sys_fallocate(long fd, int mode, int64_t off, int64_t len)
+{
+	struct file *f = fd_get(fd);
+	if (!f || !writable(f)) return -EBADF;
+	if (off < 0 || len <= 0) return -EINVAL;
+	if (mode & ~1) return -EOPNOTSUPP; /* FALLOC_FL_KEEP_SIZE is 1 */
+	struct node *node = f->node;
+	if (node->ops->stream) return -ESPIPE;
+	if (S_ISDIR(node->mode)) return -EISDIR;
+	if (!S_ISREG(node->mode)) return -ENODEV;
+	if (len > INT64_MAX - off) return -EFBIG;
+	if (mode || (uint64_t)(off + len) <= node->size) return 0;
+	return vfs_truncate(node, (uint64_t)(off + len));
+}
+
 static long sys_getcwd(char *buf, size_t size)
 {
 	char path[4096];
@@ -804,6 +827,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 		if (!writable(f) || a2 < 0) return -EINVAL;
 		return vfs_truncate(f->node, (uint64_t)a2);
 	}
+	case SYS_fallocate: return sys_fallocate(a1, (int)a2, a3, a4);
 	case SYS_truncate: {
 		struct node *node;
 		if (a2 < 0) return -EINVAL;

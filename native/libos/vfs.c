@@ -47,12 +47,26 @@ struct node *vfs_new(struct node *dir, const char *name, size_t len, mode_t mode
 	n->disk_off = -1;
 	n->links = 1;
 	n->names = 1;
-	n->parent = dir ? dir : n;
-	if (dir) {
-		n->next = dir->children;
-		dir->children = n;
-	}
+	n->parent = n;
+	if (dir) vfs_insert(dir, n);
 	return n;
+}
+
+void vfs_insert(struct node *dir, struct node *entry)
+{
+	static uint64_t next_seq = 1;
+	entry->parent = dir;
+	entry->dir_seq = next_seq++;
+	entry->next = dir->children;
+	dir->children = entry;
+}
+
+void vfs_detach(struct node *entry)
+{
+	struct node **p = &entry->parent->children;
+	while (*p && *p != entry) p = &(*p)->next;
+	if (*p) *p = entry->next;
+	entry->next = 0;
 }
 
 void vfs_link(struct node *dir, const char *name, size_t len, struct node *node)
@@ -67,10 +81,7 @@ void vfs_link(struct node *dir, const char *name, size_t len, struct node *node)
  * last open file let go. */
 void vfs_unlink(struct node *entry)
 {
-	struct node **p = &entry->parent->children;
-	while (*p && *p != entry) p = &(*p)->next;
-	if (*p) *p = entry->next;
-	entry->next = 0;
+	vfs_detach(entry);
 	struct node *node = vfs_inode(entry);
 	node->names--;
 	vfs_put(node);

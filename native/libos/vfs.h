@@ -48,7 +48,8 @@ struct node {
 	char *name;
 	struct node *parent;
 	struct node *children; /* a directory's first child */
-	struct node *next; /* next sibling */
+	struct node *next; /* next sibling: the newer entries come first */
+	uint64_t dir_seq; /* when it came into its folder, counting up: getdents64's place */
 	uint64_t ino;
 	uint64_t size;
 	int64_t disk_off; /* a regular file: where its bytes start in the disk image, or -1 */
@@ -83,6 +84,10 @@ extern struct node *vfs_root;
 void vfs_init(void);
 /* A node in dir (0: in none), with its one link. Its times are 0: vfs_stamp them. */
 struct node *vfs_new(struct node *dir, const char *name, size_t len, mode_t mode, const struct file_ops *ops);
+/* Puts an entry (out of any folder) into dir, as its newest. */
+void vfs_insert(struct node *dir, struct node *entry);
+/* Takes an entry out of its folder (which it keeps as parent). */
+void vfs_detach(struct node *entry);
 /* A second name for node in dir (a hard link). */
 void vfs_link(struct node *dir, const char *name, size_t len, struct node *node);
 /* Takes an entry (a node, or a hard link's name) out of its folder. */
