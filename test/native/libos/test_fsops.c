@@ -60,7 +60,7 @@ TEST(link_gives_a_file_a_second_name)
 	CHECK_ERR(sys(SYS_link, "/nowhere", "/tmp/n"), ENOENT);
 	CHECK_ERR(sys(SYS_link, "/hello.txt", "/no-dir/x"), ENOENT);
 	CHECK_ERR(sys(SYS_linkat, AT_FDCWD, "/hello.txt", AT_FDCWD, "/tmp/x", 0x8000), EINVAL);
-	CHECK_ERR(sys(SYS_linkat, fd, "", AT_FDCWD, "/tmp/x", AT_EMPTY_PATH), ENOENT); /* no CAP_DAC_READ_SEARCH */
+	CHECK_ERR(sys(SYS_linkat, fd, "", AT_FDCWD, "/tmp/x", AT_EMPTY_PATH), ENOENT); /* its file has no name left */
 }
 
 TEST(link_of_a_symlink_links_the_link_unless_told_to_follow)
@@ -226,6 +226,7 @@ TEST(statfs_reports_one_tmpfs_of_half_the_memory)
 	CHECK_EQ(sf.f_frsize, 4096);
 	CHECK_EQ(sf.f_blocks, 64 * 1024 * 1024 / 2 / 4096);
 	CHECK_EQ(sf.f_namelen, 255);
+	CHECK_EQ(sf.f_flags, 0x20 | 0x400); /* ST_VALID | ST_NOATIME */
 	CHECK_EQ(sf.f_bavail, sf.f_bfree);
 	long free_before = (long)sf.f_bfree;
 	long fd = CHECK_OK(open_("/tmp/big", O_RDWR | O_CREAT));
@@ -253,7 +254,8 @@ TEST(mknod_makes_fifos_and_files_but_no_devices)
 	CHECK_ERR(open_("/tmp/sock", O_RDONLY), ENXIO);
 	CHECK_ERR(sys(SYS_mknod, "/tmp/null", S_IFCHR | 0600, 0x103), EPERM);
 	CHECK_ERR(sys(SYS_mknod, "/tmp/disk", S_IFBLK | 0600, 0x800), EPERM);
-	CHECK_ERR(sys(SYS_mknod, "/tmp/dir", S_IFDIR | 0600, 0), EINVAL);
+	CHECK_ERR(sys(SYS_mknod, "/tmp/dir", S_IFDIR | 0600, 0), EPERM);
+	CHECK_ERR(sys(SYS_mknod, "/tmp/odd", 0170000, 0), EINVAL);
 	CHECK_ERR(sys(SYS_mknod, "/no-dir/fifo", S_IFIFO | 0600, 0), ENOENT);
 	CHECK_STR(ls("/tmp"), "fifo plain sock");
 }
@@ -339,7 +341,8 @@ TEST(memfd_create_is_a_file_in_memory_and_no_folder)
 	CHECK_OK(sys(SYS_fstat, fd, &st));
 	CHECK_EQ(st.st_mode, S_IFREG | 0777);
 	CHECK_EQ(st.st_size, 8192);
-	CHECK_EQ(st.st_nlink, 1);
+	CHECK_EQ(st.st_nlink, 0); /* Linux's are unlinked files of an internal tmpfs */
+	CHECK_ERR(sys(SYS_linkat, fd, "", AT_FDCWD, "/tmp/m", AT_EMPTY_PATH), EXDEV);
 	CHECK_EQ(sys(SYS_pread64, fd, buf, 2, 8190), 2);
 	CHECK_MEM(buf, "\0\0", 2);
 	long plain = CHECK_OK(sys(SYS_memfd_create, "", 2 /* MFD_ALLOW_SEALING */));
@@ -366,7 +369,18 @@ TEST(o_tmpfile_is_a_file_in_no_folder)
 	CHECK_ERR(sys(SYS_openat, AT_FDCWD, "/tmp", O_TMPFILE | O_RDONLY, 0600), EINVAL);
 	CHECK_ERR(sys(SYS_openat, AT_FDCWD, "/hello.txt", O_TMPFILE | O_RDWR, 0600), ENOTDIR);
 	CHECK_ERR(sys(SYS_openat, AT_FDCWD, "/nowhere", O_TMPFILE | O_RDWR, 0600), ENOENT);
-	CHECK_ERR(sys(SYS_linkat, fd, "", AT_FDCWD, "/tmp/named", AT_EMPTY_PATH), ENOENT);
+	/* linkat gives it a name */
+	CHECK_OK(sys(SYS_linkat, fd, "", AT_FDCWD, "/tmp/named", AT_EMPTY_PATH));
+	CHECK_STR(ls("/tmp"), "named");
+	CHECK_EQ(stat_of("/tmp/named").st_nlink, 1);
+	char buf[8];
+	CHECK_EQ(read_file("/tmp/named", buf, sizeof buf), 3);
+	CHECK_STR(buf, "tmp");
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	CHECK_ERR(sys(SYS_linkat, fds[0], "", AT_FDCWD, "/tmp/pipe", AT_EMPTY_PATH), EXDEV);
+	long dir = CHECK_OK(open_("/tmp", O_RDONLY | O_DIRECTORY));
+	CHECK_ERR(sys(SYS_linkat, dir, "", AT_FDCWD, "/tmp/dir", AT_EMPTY_PATH), EPERM);
 }
 
 TEST(a_link_to_its_own_folder_loops_out_after_40_links)
@@ -511,7 +525,15 @@ TEST(fallocate_grows_a_file_and_pread_past_the_end_is_empty)
 	CHECK_EQ(st.st_size, 10000);
 	CHECK_ERR(sys(SYS_fallocate, fd, 0, 0, 0), EINVAL);
 	CHECK_ERR(sys(SYS_fallocate, fd, 0, -1, 10), EINVAL);
-	CHECK_ERR(sys(SYS_fallocate, fd, 2 | 1 /* PUNCH_HOLE */, 0, 10), EOPNOTSUPP);
+	/* a hole punched (with KEEP_SIZE) reads as zeros; the size stays */
+	CHECK_EQ(sys(SYS_pwrite64, fd, "abcdef", 6, 100), 6);
+	CHECK_OK(sys(SYS_fallocate, fd, 2 | 1 /* PUNCH_HOLE | KEEP_SIZE */, 101, 4));
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 6, 100), 6);
+	CHECK_MEM(buf, "a\0\0\0\0f", 6);
+	CHECK_OK(sys(SYS_fstat, fd, &st));
+	CHECK_EQ(st.st_size, 10000);
+	CHECK_ERR(sys(SYS_fallocate, fd, 2 /* PUNCH_HOLE without KEEP_SIZE */, 0, 10), EOPNOTSUPP);
+	CHECK_ERR(sys(SYS_fallocate, fd, 0x10 /* ZERO_RANGE */, 0, 10), EOPNOTSUPP);
 	long ro = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_fallocate, ro, 0, 0, 10), EBADF);
 	int fds[2];
