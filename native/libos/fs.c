@@ -67,9 +67,8 @@ static struct node *created(struct node *parent, struct node *node)
 	return node;
 }
 
-/* O_TMPFILE: a file in no folder (st_nlink 0), gone at its last close. It cannot be linked
- * into the tree afterwards: linkat with AT_EMPTY_PATH is ENOENT here, as in a container
- * without CAP_DAC_READ_SEARCH (Docker's default). */
+/* O_TMPFILE: a file in no folder (st_nlink 0), gone at its last close unless linkat
+ * (AT_EMPTY_PATH) gives it a name. */
 static long open_tmpfile(struct node *base, const char *path, int flags, mode_t mode)
 {
 	struct node *dir;
@@ -269,7 +268,7 @@ static long sys_statx(long dirfd, const char *path, int flags, unsigned mask, st
 /* A folder's place (the open file's pos): 0 and 1 before "." and "..", then, past the
  * children newest first, DIR_END minus the dir_seq of the last one given. A place stays
  * good while the folder changes: no entry is given twice or skipped for another's coming
- * or going (those that come after opendir are not given, as POSIX allows). */
+ * or going (one that comes once a listing has begun is not given, as POSIX allows). */
 #define DIR_END (1ULL << 62)
 
 static long sys_getdents64(long fd, char *buf, size_t len)
@@ -382,16 +381,23 @@ static void removed(struct node *entry)
 	vfs_unlink(entry);
 }
 
+static long target_of(long dirfd, const char *path, int flags, struct node **out);
+
 static long sys_linkat(long olddir, const char *oldpath, long newdir, const char *newpath, int flags)
 {
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-	if ((flags & AT_EMPTY_PATH) && oldpath[0] == 0) return -ENOENT; /* needs CAP_DAC_READ_SEARCH */
 	struct node *node, *parent;
 	const char *last;
 	size_t len;
-	long r = lookup_at(olddir, oldpath, flags & AT_SYMLINK_FOLLOW, &node);
+	long r = target_of(olddir, oldpath, (flags & AT_EMPTY_PATH) | (flags & AT_SYMLINK_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW), &node);
 	if (r < 0) return r;
 	if (S_ISDIR(node->mode)) return -EPERM;
+	/* An fd's file (AT_EMPTY_PATH): one that was in the tree and left it is gone (ENOENT);
+	 * of those never in it, only an O_TMPFILE file may come in (pipes, sockets, memfds
+	 * live on other file systems in Linux: EXDEV). An O_TMPFILE file is the only regular
+	 * file made in no folder with no name. */
+	if (node->parent == node && (!S_ISREG(node->mode) || node->name[0])) return -EXDEV;
+	if (node->names == 0 && node->parent != node) return -ENOENT;
 	if ((r = new_name(newdir, newpath, &parent, &last, &len)) < 0) return r;
 	if (last[len]) return -ENOENT; /* "name/" for a file */
 	vfs_link(parent, last, len, node);
@@ -596,7 +602,7 @@ static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
 	const char *last;
 	size_t len;
 	mode_t type = mode & S_IFMT, perm = mode & 07777 & ~UMASK;
-	if (type == S_IFCHR || type == S_IFBLK) return -EPERM;
+	if (type == S_IFCHR || type == S_IFBLK || type == S_IFDIR) return -EPERM; /* folders: mkdir */
 	if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
 	long r = new_name(dirfd, path, &parent, &last, &len);
 	if (r < 0) return r;
@@ -606,7 +612,8 @@ static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
 	return 0;
 }
 
-/* memfd_create: a file in memory and in no folder, "memfd:NAME". Sealing is not kept:
+/* memfd_create: a file in memory and in no folder, "memfd:NAME" (st_nlink 0, as Linux's,
+ * which are unlinked files of an internal tmpfs). Sealing is not kept:
  * MFD_ALLOW_SEALING is taken, and F_ADD_SEALS is then EINVAL. */
 #define MFD_CLOEXEC_ 1U
 #define MFD_ALLOW_SEALING_ 2U
@@ -620,22 +627,25 @@ static long sys_memfd_create(const char *name, unsigned flags)
 	memcpy(full + 6, name, len);
 	struct node *node = vfs_new(0, full, 6 + len, S_IFREG | 0777, &regular_ops);
 	vfs_stamp(node, VFS_ATIME | VFS_MTIME | VFS_CTIME);
+	node->names = 0;
 	return fd_open(node, O_RDWR | (flags & MFD_CLOEXEC_ ? O_CLOEXEC : 0));
 }
 
 /* fallocate: mode 0 makes the file at least off + len long (zeros); FALLOC_FL_KEEP_SIZE
- * has nothing to do, since memory is taken as bytes are written. Holes are not punched. */
+ * has nothing to do, since memory is taken as bytes are written; a punched hole
+ * (FALLOC_FL_PUNCH_HOLE, with KEEP_SIZE) reads as zeros. */
 static long sys_fallocate(long fd, int mode, int64_t off, int64_t len)
 {
 	struct file *f = fd_get(fd);
 	if (!f || !writable(f)) return -EBADF;
 	if (off < 0 || len <= 0) return -EINVAL;
-	if (mode & ~1) return -EOPNOTSUPP; /* FALLOC_FL_KEEP_SIZE is 1 */
+	if (mode != 0 && mode != 1 && mode != 3) return -EOPNOTSUPP; /* KEEP_SIZE 1, PUNCH_HOLE 2 */
 	struct node *node = f->node;
 	if (node->ops->stream) return -ESPIPE;
 	if (S_ISDIR(node->mode)) return -EISDIR;
 	if (!S_ISREG(node->mode)) return -ENODEV;
 	if (len > INT64_MAX - off) return -EFBIG;
+	if (mode == 3) return vfs_zero(node, (uint64_t)off, (uint64_t)len);
 	if (mode || (uint64_t)(off + len) <= node->size) return 0;
 	return vfs_truncate(node, (uint64_t)(off + len));
 }

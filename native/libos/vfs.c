@@ -247,6 +247,17 @@ static long vfs_write(struct node *node, const void *buf, size_t len, uint64_t o
 	return (long)len;
 }
 
+long vfs_zero(struct node *node, uint64_t off, uint64_t len)
+{
+	if (!S_ISREG(node->mode) || off >= node->size) return 0;
+	if (len > node->size - off) len = node->size - off;
+	long r = reserve(node, node->size);
+	if (r < 0) return r;
+	memset(node->data + off, 0, len);
+	vfs_stamp(node, VFS_MTIME);
+	return 0;
+}
+
 long vfs_truncate(struct node *node, uint64_t len)
 {
 	if (!S_ISREG(node->mode)) return S_ISDIR(node->mode) ? -EISDIR : -EINVAL;
@@ -294,7 +305,7 @@ void vfs_statfs(struct statfs *sf)
 	sf->f_ffree = sf->f_bfree;
 	sf->f_fsid.__val[0] = 1; /* st_dev */
 	sf->f_namelen = 255;
-	sf->f_flags = 0x20 | 0x400; /* ST_VALID | ST_RELATIME, as statfs(2) reports for a tmpfs */
+	sf->f_flags = 0x20 | 0x400; /* ST_VALID | ST_NOATIME: reads leave atime */
 }
 
 /* The absolute path of node into buf; returns its length (without the NUL). */

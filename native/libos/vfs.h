@@ -118,6 +118,8 @@ void *arena_alloc(size_t len);
 extern const struct file_ops regular_ops;
 long vfs_read(struct node *node, void *buf, size_t len, uint64_t off);
 long vfs_truncate(struct node *node, uint64_t len);
+/* Zeros [off, off + len) of a regular file, within its size. */
+long vfs_zero(struct node *node, uint64_t off, uint64_t len);
 
 /* Woken whenever a file may have become ready: poll, select and epoll_wait wait here. */
 extern const int poll_key;
