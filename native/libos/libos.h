@@ -138,11 +138,14 @@ int signal_take(int interrupted);
 /* 1 when the libOS is linked into the app; else it was loaded beside a program (Go). */
 int signal_relinked(void);
 
-/* lwip-port/tapif.c: the network (the tender's tap, lwIP), when the tender gave one. */
+/* lwip-port/tapif.c: lwIP, with its loopback always and the tender's tap when it gave
+ * one (net_up: 1 then). Started at boot with a tap, else by net_start at the first socket. */
 void net_init(void);
+void net_start(void);
 int net_up(void);
-/* The scheduler's idle wait: runs the stack's timers and frames, then waits on the host
- * for a frame or the monotonic deadline (0: none). 0 when there is no network. */
+/* The scheduler's idle wait: runs the stack's timers, loopback packets and frames, then
+ * waits on the host for a frame or the monotonic deadline (0: none). 0 when the stack has
+ * nothing to wait for (no tap, no TCP timer running). */
 int net_idle(uint64_t deadline);
 /* Called at every reschedule: now and then takes waiting frames without waiting. */
 void net_tick(void);

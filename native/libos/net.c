@@ -1,6 +1,7 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
- * EAFNOSUPPORT). Without a network (no --net) socket(AF_INET, ...) is ENETDOWN.
+ * EAFNOSUPPORT). 127.0.0.1 always works; without a network (no --net) it is the only
+ * address there is, and a server on 0.0.0.0 or a connection out says so once (hint()).
  * socketpair and every call on a socketpair's end are unix.c's (AF_UNIX, no network).
  *
  * A socket is a node with a struct sock (node->priv). lwIP runs only inside libOS calls on
@@ -22,6 +23,7 @@
 
 #include "vfs.h"
 /* After the libOS's headers: from here on mem_free & co. are lwIP's (lwipopts.h). */
+#include "lwip/ip4.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/priv/tcp_priv.h" /* TCP_KEEP*_DEFAULT */
 #include "lwip/tcp.h"
@@ -284,15 +286,46 @@ static struct sock *sock_of(long fd, struct file **f, long *err)
 	struct sock *s = sock_of((fd), &(f), &err_); \
 	if (!s) return err_
 
-/* The tender gave no network (nabla-run --net). Apps rarely say why a socket failed, so
- * the first time the libOS does, on stderr. */
-static long no_network(void)
+/* "a.b.c.d:port" (port 0: none) at out, which has room for 22 bytes. */
+static void format_addr(char *out, uint32_t ip, uint16_t port)
+{
+	const uint8_t *b = (const uint8_t *)&ip; /* network order */
+	char *p = out;
+	for (int i = 0; i < 4 + (port != 0); i++) {
+		unsigned v = i < 4 ? b[i] : port;
+		if (i) *p++ = i < 4 ? '.' : ':';
+		char digits[5];
+		int n = 0;
+		do digits[n++] = (char)('0' + v % 10);
+		while (v /= 10);
+		while (n) *p++ = digits[--n];
+	}
+	*p = 0;
+}
+
+/* The tender gave no network (nabla-run --net), and the app did what only helps with one:
+ * a server on any address, or a connection out. Apps rarely say why nobody reaches them,
+ * so the first time the libOS does, on stderr. `what` holds one "%a" for the address. */
+static void hint(const char *what, uint32_t ip, uint16_t port)
 {
 	static int told;
-	if (!told++)
-		libos_warn("socket(AF_INET): no network (ENETDOWN). A server lists its port in nabla.json \"ports\" "
-			   "and runs with docker run --cap-add NET_ADMIN --device /dev/net/tun (README: Networking)");
-	return -ENETDOWN;
+	if (net_up() || told++) return;
+	char line[320], addr[24];
+	format_addr(addr, ip, port);
+	size_t n = 0;
+	for (const char *w = what; *w && n < 200; w++) {
+		if (w[0] == '%' && w[1] == 'a') {
+			for (const char *a = addr; *a; a++) line[n++] = *a;
+			w++;
+		} else {
+			line[n++] = *w;
+		}
+	}
+	const char *fix = ". With a network, list the port in nabla.json \"ports\" (or say \"network\": \"container\") "
+			  "and run with docker run --cap-add NET_ADMIN --device /dev/net/tun (README: Networking)";
+	if (n + strlen(fix) >= sizeof line) return;
+	memcpy(line + n, fix, strlen(fix) + 1);
+	libos_warn(line);
 }
 
 static long sys_socket(int family, int type, int protocol)
@@ -302,7 +335,7 @@ static long sys_socket(int family, int type, int protocol)
 	if (family != AF_INET) return -EAFNOSUPPORT;
 	if (type != SOCK_STREAM && type != SOCK_DGRAM) return -ESOCKTNOSUPPORT;
 	if (protocol && protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) return -EPROTONOSUPPORT;
-	if (!net_up()) return no_network();
+	net_start();
 	struct sock *s = sock_new(type);
 	if (type == SOCK_STREAM) {
 		s->tcp = tcp_new_ip_type(IPADDR_TYPE_V4);
@@ -326,7 +359,12 @@ static long sys_bind(long fd, const void *addr, socklen_t len)
 	u16_t port;
 	long r = addr_in(addr, len, &ip, &port, 0);
 	if (r < 0) return r;
-	if (!local_address(&ip)) return -EADDRNOTAVAIL;
+	if (!local_address(&ip)) {
+		hint("no network: %a is not an address of this unikernel (EADDRNOTAVAIL), only 127.0.0.1 is", ip.addr, 0);
+		return -EADDRNOTAVAIL;
+	}
+	if (s->type == SOCK_DGRAM && port && ip4_addr_isany(&ip))
+		hint("no network: a server on %a/udp is reachable only from inside this unikernel (127.0.0.1)", ip.addr, port);
 	ip_addr_t a = IPADDR4_INIT(ip.addr);
 	err_t e;
 	if (s->type == SOCK_STREAM) {
@@ -358,6 +396,8 @@ static long sys_listen(long fd, int backlog)
 	s->state = S_LISTEN;
 	tcp_arg(l, s);
 	tcp_accept(l, on_accept);
+	if (ip_addr_isany(&l->local_ip))
+		hint("no network: a server on %a is reachable only from inside this unikernel (127.0.0.1)", 0, l->local_port);
 	return 0;
 }
 
@@ -401,6 +441,7 @@ static long tcp_connect_(struct sock *s, struct file *f, const ip4_addr_t *ip, u
 	}
 	ip_addr_t a = IPADDR4_INIT(ip4_addr_isany(ip) ? PP_HTONL(INADDR_LOOPBACK) : ip->addr);
 	err_t e = tcp_connect(s->tcp, &a, port, on_connected);
+	if (e == ERR_RTE) hint("no network: %a is unreachable (ENETUNREACH), only 127.0.0.1 is", ip_2_ip4(&a)->addr, port);
 	if (e != ERR_OK) return -errno_of(e);
 	s->state = S_CONNECTING;
 	set_peer(s, &a, port);
@@ -430,6 +471,10 @@ static long sys_connect(long fd, const void *addr, socklen_t len)
 			return 0;
 		}
 		ip_addr_t a = IPADDR4_INIT(ip4_addr_isany(&ip) ? PP_HTONL(INADDR_LOOPBACK) : ip.addr);
+		if (!ip4_route(ip_2_ip4(&a))) { /* as Linux, and what musl's AI_ADDRCONFIG asks */
+			hint("no network: %a/udp is unreachable (ENETUNREACH), only 127.0.0.1 is", ip_2_ip4(&a)->addr, port);
+			return -ENETUNREACH;
+		}
 		err_t e = udp_connect(s->udp, &a, port);
 		if (e == ERR_OK) s->state = S_CONNECTED;
 		return -errno_of(e);
@@ -588,6 +633,18 @@ static long udp_recv_(struct sock *s, const struct iovec *iov, int count, int fl
 	return (long)(flags & MSG_TRUNC ? size : n);
 }
 
+/* A datagram to a local port no socket has bound: Linux answers with ICMP port
+ * unreachable, which a connected socket's next call reads as ECONNREFUSED (a resolver
+ * asking 127.0.0.1:53 with no server there gives up at once). lwIP sends the ICMP but
+ * tells no socket: this is its part. */
+static int nobody_bound(const ip_addr_t *ip, u16_t port)
+{
+	if (!ip4_addr_isloopback(ip_2_ip4(ip)) && ip_2_ip4(ip)->addr != libos_boot->net_ip) return 0;
+	for (struct udp_pcb *pcb = udp_pcbs; pcb; pcb = pcb->next)
+		if (pcb->local_port == port && (ip_addr_isany(&pcb->local_ip) || ip_addr_cmp(&pcb->local_ip, ip))) return 0;
+	return 1;
+}
+
 static long udp_send_(struct sock *s, const struct iovec *iov, int count, const void *addr, socklen_t addrlen)
 {
 	ip4_addr_t ip = { 0 };
@@ -612,8 +669,13 @@ static long udp_send_(struct sock *s, const struct iovec *iov, int count, const 
 	if (addr) {
 		ip_addr_t a = IPADDR4_INIT(ip4_addr_isany(&ip) ? PP_HTONL(INADDR_LOOPBACK) : ip.addr);
 		e = udp_sendto(s->udp, p, &a, port);
+		if (e == ERR_RTE) hint("no network: %a/udp is unreachable (ENETUNREACH), only 127.0.0.1 is", ip_2_ip4(&a)->addr, port);
 	} else {
 		e = udp_send(s->udp, p);
+		if (e == ERR_OK && nobody_bound(&s->udp->remote_ip, s->udp->remote_port)) {
+			s->err = ECONNREFUSED;
+			wake(s);
+		}
 	}
 	pbuf_free(p);
 	return e == ERR_OK ? (long)total : -errno_of(e);
@@ -907,6 +969,8 @@ static long sock_ioctl(struct file *f, unsigned long request, long arg)
  * close(); the sock and its node are kept for the next socket. */
 static void sock_free(struct sock *s)
 {
+	if (s->rx) pbuf_free(s->rx); /* first: under memory pressure, room for the RST below */
+	s->rx = 0;
 	if (s->type == SOCK_DGRAM) {
 		udp_remove(s->udp);
 		while (s->dq) {
@@ -936,10 +1000,8 @@ static void sock_free(struct sock *s)
 		tcp_err(s->tcp, 0);
 		if (tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
 	}
-	if (s->rx) pbuf_free(s->rx);
 	s->tcp = 0;
 	s->udp = 0;
-	s->rx = 0;
 	s->next = free_socks;
 	free_socks = s;
 }

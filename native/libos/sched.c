@@ -2,11 +2,12 @@
  * Threads are green threads on one vCPU: clone makes a thread the libOS schedules itself,
  * switching when the running one blocks (futex wait, sleep, yield, exit) or when the
  * tender's CPU-time tick finds it in the app's own code (trap.c: preempt). When every
- * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline (with a
- * network: in net_idle, until then or a frame); when every thread waits with no deadline
- * and there is no network, only a signal's handler could wake them (signal.c); without
- * one, that is a deadlock. The alarm (setitimer ITIMER_REAL, alarm) rings here too: the
- * scheduler sends SIGALRM when it passes the alarm's time, and sleeps no longer than that.
+ * thread waits, the libOS sleeps in the tender's ppoll until the nearest deadline (first
+ * net_idle delivers what the loopback holds; with a network it waits until then or a
+ * frame); when every thread waits with no deadline and the network stack has nothing to
+ * wait for, only a signal's handler could wake them (signal.c); without one, that is a
+ * deadlock. The alarm (setitimer ITIMER_REAL, alarm) rings here too: the scheduler sends
+ * SIGALRM when it passes the alarm's time, and sleeps no longer than that.
  */
 #include <sched.h>
 #include <signal.h>
@@ -126,7 +127,7 @@ static void reschedule(void)
 			}
 			return;
 		}
-		if (net_idle(nearest)) continue; /* with a network, the wait is for a frame or the deadline */
+		if (net_idle(nearest)) continue; /* the stack's packets and timers (with a network: frames) */
 		if (!nearest && waiting && signal_handlers_installed()) {
 			hc_sleep(0); /* until a signal (docker stop, Ctrl-C) runs a handler */
 			continue;

@@ -19,6 +19,8 @@ import { packTar } from '../util/tar.js';
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** IPv4 only: the unikernel has no IPv6 (socket(AF_INET6) is EAFNOSUPPORT). */
+const ETC_HOSTS = '127.0.0.1\tlocalhost\n';
 /** The interface Docker (and Kubernetes) give a container on a network. */
 const CONTAINER_INTERFACE = 'eth0';
 
@@ -53,6 +55,8 @@ export async function composeImage({ config, outDir, appFiles, toolchainImage, s
       ...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE),
       ...(fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : []),
       { type: 'directory', path: '/tmp', mode: 0o1777 },
+      // "localhost" without a network (the loopback is always there): what every container's /etc/hosts says.
+      ...(fs.existsSync(path.join(runtimeDir, 'etc', 'hosts')) ? [] : [{ type: 'file' as const, path: '/etc/hosts', mode: 0o644, data: Buffer.from(ETC_HOSTS) }]),
     ],
     config.sourceDateEpoch,
   );

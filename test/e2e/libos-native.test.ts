@@ -16,7 +16,7 @@ import { runInToolchain } from '../helpers/native-suite.js';
 const TAR = [
   'tar-pax-files', 'tar-pax-directories', 'tar-pax-symlinks', 'tar-pax-long-name', 'tar-pax-long-link-target',
   'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-read-offsets', 'tar-fstat-sizes',
-  'tar-file-bytes-stay-on-disk', 'tar-no-disk',
+  'tar-file-bytes-stay-on-disk', 'tar-extended-header-past-the-end-panics', 'tar-no-disk',
 ];
 /** vfs.c and the path calls: lookup, symlinks, create/remove/rename, listings, cwd. */
 const PATHS = [
@@ -99,16 +99,42 @@ const OTHERS = [
   'arch-prctl-sets-and-gets-the-fs-base', 'arch-prctl-outside-user-space-is-eperm-and-changes-nothing',
   'the-app-starts-with-no-fs-base', 'the-fs-base-is-set-the-way-the-boot-flag-says', 'libos-panic-on-an-abi-mismatch',
 ];
-/** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 and as frames on a fake tap. */
+/** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
+ * network and with a tap) and as frames on a fake tap. */
 const NET = [
-  'socket-without-a-network-is-enetdown', 'socket-argument-errors-are-as-on-linux',
-  'tcp-connect-accept-read-write-close-between-threads', 'tcp-nonblocking-connect-is-einprogress-then-writable',
-  'tcp-connect-to-a-closed-port-is-refused', 'tcp-bulk-transfer-keeps-every-byte-in-order',
-  'tcp-close-with-unread-data-resets-the-peer', 'tcp-nonblocking-io-and-fionbio', 'epoll-and-select-report-sockets',
-  'so-rcvtimeo-ends-a-blocking-read-and-the-libos-waits-on-the-tap',
-  'a-thread-that-never-blocks-still-lets-the-network-run', 'socket-options-read-back',
-  'udp-sendto-recvfrom-connect-and-msg', 'tap-an-arp-request-gets-the-guests-mac', 'tap-a-ping-gets-an-echo-reply',
-  'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
+  'without-a-network-sockets-work-over-loopback-and-other-families-are-refused',
+  'without-a-network-a-server-on-any-address-works-and-says-why-once',
+  'without-a-network-a-connection-out-is-unreachable-and-says-why',
+  'with-a-tap-a-server-on-any-address-says-nothing', 'socket-argument-errors-are-as-on-linux',
+  'tcp-connect-accept-read-write-close-between-threads-without-a-network',
+  'tcp-connect-accept-read-write-close-between-threads-with-a-tap',
+  'tcp-nonblocking-connect-is-einprogress-then-writable-without-a-network',
+  'tcp-nonblocking-connect-is-einprogress-then-writable-with-a-tap',
+  'tcp-connect-to-a-closed-port-is-refused-without-a-network', 'tcp-connect-to-a-closed-port-is-refused-with-a-tap',
+  'tcp-bulk-transfer-keeps-every-byte-in-order-without-a-network',
+  'tcp-bulk-transfer-keeps-every-byte-in-order-with-a-tap',
+  'tcp-close-with-unread-data-resets-the-peer-without-a-network',
+  'tcp-close-with-unread-data-resets-the-peer-with-a-tap', 'tcp-nonblocking-io-and-fionbio-without-a-network',
+  'tcp-nonblocking-io-and-fionbio-with-a-tap', 'epoll-and-select-report-sockets-without-a-network',
+  'epoll-and-select-report-sockets-with-a-tap', 'so-rcvtimeo-ends-a-blocking-read-and-the-libos-waits-on-the-tap',
+  'a-thread-that-never-blocks-still-lets-the-network-run-without-a-network',
+  'a-thread-that-never-blocks-still-lets-the-network-run-with-a-tap', 'socket-options-read-back-without-a-network',
+  'socket-options-read-back-with-a-tap', 'udp-sendto-recvfrom-connect-and-msg-without-a-network',
+  'udp-sendto-recvfrom-connect-and-msg-with-a-tap',
+  'tcp-many-connections-from-many-threads-to-one-epoll-server-without-a-network',
+  'tcp-many-connections-from-many-threads-to-one-epoll-server-with-a-tap',
+  'tcp-large-transfers-both-directions-at-once-without-a-network',
+  'tcp-large-transfers-both-directions-at-once-with-a-tap',
+  'tcp-request-answer-latency-over-loopback-without-a-network',
+  'tcp-request-answer-latency-over-loopback-with-a-tap',
+  'tcp-connect-storms-neither-hang-nor-exhaust-the-stack-without-a-network',
+  'tcp-connect-storms-neither-hang-nor-exhaust-the-stack-with-a-tap',
+  'tcp-peers-that-never-read-are-bounded-and-hang-nobody-without-a-network',
+  'tcp-peers-that-never-read-are-bounded-and-hang-nobody-with-a-tap',
+  'udp-to-a-loopback-port-nobody-bound-is-refused-when-connected-without-a-network',
+  'udp-to-a-loopback-port-nobody-bound-is-refused-when-connected-with-a-tap',
+  'without-a-network-a-blocked-read-sleeps-until-its-timeout', 'tap-an-arp-request-gets-the-guests-mac',
+  'tap-a-ping-gets-an-echo-reply', 'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
 ];
 /** unix.c: socketpair(AF_UNIX) without a network: streams, records, ends, readiness, errors. */
 /** signal.c: handlers, EINTR and SA_RESTART, masks, sigsuspend, the host's signals. */

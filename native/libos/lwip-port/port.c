@@ -6,8 +6,9 @@
  * Memory: blocks of 2^k bytes (64 B .. 64 KiB, a 16-byte header says which) on free lists,
  * carved from 64 KiB chunks of guest memory; bigger blocks are pages of their own. Freed
  * blocks go back to their list, never to the page allocator, so the busiest size classes
- * stay warm. What it takes is capped at a quarter of guest memory: past it lwIP sees an
- * allocation fail and drops a frame or makes a writer wait, as it is built to.
+ * stay warm. What it takes is capped at a quarter of guest memory: past it a bigger free
+ * block is cut up (split) before lwIP sees an allocation fail and drops a frame or makes
+ * a writer wait, as it is built to.
  */
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,24 @@ static void *carve(int k)
 	return p;
 }
 
+/* At the cap, a free block of a bigger class is cut into blocks of class k: memory the
+ * stack freed in big blocks (received data) then still serves small ones (the RST or ACK
+ * that frees more), so a stack that ran out recovers when connections close. */
+static void *split(int k)
+{
+	int j = k + 1;
+	while (j <= MAX_SHIFT && !lists[j]) j++;
+	if (j > MAX_SHIFT) return 0;
+	char *b = (char *)lists[j];
+	lists[j] = lists[j]->next;
+	for (size_t off = 1UL << k; off < 1UL << j; off += 1UL << k) {
+		struct block *rest = (struct block *)(b + off);
+		rest->next = lists[k];
+		lists[k] = rest;
+	}
+	return b;
+}
+
 void *net_mem_malloc(size_t len)
 {
 	if (!limit) limit = libos_boot->mem_size / 4;
@@ -68,7 +87,7 @@ void *net_mem_malloc(size_t len)
 		if (lists[k]) {
 			h = (uint64_t *)lists[k];
 			lists[k] = lists[k]->next;
-		} else if (!(h = carve(k))) {
+		} else if (!(h = carve(k)) && !(h = split(k))) {
 			return 0;
 		}
 		h[0] = (uint64_t)k;

@@ -1,15 +1,19 @@
 /*
- * The network device: the tender's tap as an lwIP netif, and the pump that moves frames
- * between it and lwIP, run by the scheduler (net_idle when every thread waits, net_tick
- * between switches). Frames are read from the O_NONBLOCK tap until it has none; the idle
- * wait is the tender's epoll set over the tap, with a timeout for the nearest thread
- * deadline or lwIP timer; a wait under a millisecond (epoll's unit) is a ppoll sleep.
+ * lwIP's links and the pump that runs it, from the scheduler (net_idle when every thread
+ * waits, net_tick between switches). The loopback (127.0.0.1, and the unikernel's own
+ * address) is always there: its packets are queued in guest memory and delivered by the
+ * pump itself, with no host call. The tender's tap, when it gave one, is a second netif:
+ * frames are read from the O_NONBLOCK tap until it has none; the idle wait is the tender's
+ * epoll set over the tap, with a timeout for the nearest thread deadline or lwIP timer; a
+ * wait under a millisecond (epoll's unit) is a ppoll sleep. Without a tap the idle wait
+ * is that ppoll sleep, and only while TCP's timer runs.
  */
 #include <time.h>
 
 #include "../libos.h"
 #include "lwip/etharp.h"
 #include "lwip/init.h"
+#include "lwip/ip.h"
 #include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
@@ -21,7 +25,8 @@
 
 int net_woke; /* set by net.c whenever lwIP's callbacks wake a thread */
 static struct netif tap;
-static int up;
+static int stack; /* lwIP runs: from boot with a tap, else from the app's first socket */
+static int up; /* the tap is there */
 static struct pbuf *spare; /* a frame-sized pbuf waiting for the next read */
 static uint8_t *frame; /* where a chained pbuf (IP fragments) is gathered to be sent */
 static uint16_t frame_max;
@@ -57,13 +62,22 @@ static err_t tap_init(struct netif *nif)
 	return ERR_OK;
 }
 
+/* An app that never makes a socket pays nothing for lwIP: no memory, timers or random
+ * numbers taken at boot. */
+void net_start(void)
+{
+	if (stack) return;
+	stack = 1;
+	lwip_init(); /* also brings up the loopback, 127.0.0.1 */
+}
+
 void net_init(void)
 {
 	if (libos_boot->net_fd < 0) return;
 	if (libos_boot->net_mtu < 576 || libos_boot->net_mtu > 65000) libos_panic("the tender gave the network an MTU outside 576..65000");
 	frame_max = (uint16_t)(libos_boot->net_mtu + SIZEOF_ETH_HDR + 4 /* a VLAN tag */);
 	frame = mem_alloc(frame_max);
-	lwip_init(); /* also brings up the loopback, 127.0.0.1 */
+	net_start();
 	ip4_addr_t ip = { libos_boot->net_ip }, mask = { libos_boot->net_mask }, gw = { libos_boot->net_gw };
 	if (!netif_add(&tap, &ip, &mask, &gw, 0, tap_init, ethernet_input)) libos_panic("lwIP refused the tap netif");
 	netif_set_default(&tap);
@@ -121,27 +135,67 @@ static void trim_time_wait(void)
 	while (p && p->next) tcp_abort(p->next); /* unlinks it */
 }
 
-/* Work that needs no host call: due timers and the loopback's packets, round after round
- * while answers to answers come (a handshake over 127.0.0.1). 1 if some are still queued. */
+/* One round of a netif's loopback: the packets it holds now. lwIP's netif_poll would
+ * also take those their answers add, and two ends that each answer at once (both sending
+ * over one connection) would keep it going without ever letting a thread read. */
+static void loop_round(struct netif *n)
+{
+	struct pbuf *p = n->loop_first;
+	n->loop_first = n->loop_last = 0;
+	while (p) {
+		struct pbuf *end = p; /* a packet may be a chain: up to the pbuf where it ends */
+		while (end->len != end->tot_len) end = end->next;
+		struct pbuf *next = end->next;
+		end->next = 0;
+		p->if_idx = netif_get_index(n);
+		if (ip_input(p, n) != ERR_OK) pbuf_free(p);
+		p = next;
+	}
+}
+
+/* The loopback's packets, round after round while answers to answers come (a handshake
+ * over 127.0.0.1), until one wakes a thread. 1 if some are still queued: the threads they
+ * woke run first. No host call. */
+static int run_loopback(void)
+{
+	struct netif *n;
+	for (int round = 0; round < 8; round++) {
+		int queued = 0;
+		NETIF_FOREACH(n)
+			if (n->loop_first) {
+				queued = 1;
+				loop_round(n);
+			}
+		if (!queued) return 0;
+		if (net_woke) break;
+	}
+	NETIF_FOREACH(n)
+		if (n->loop_first) return 1;
+	return 0;
+}
+
+/* Work that needs no waiting: due timers and the loopback's packets. */
 static int run_stack(void)
 {
 	sys_check_timeouts();
 	trim_time_wait();
-	for (int round = 0; round < 64; round++) {
-		int queued = 0;
-		struct netif *n;
-		NETIF_FOREACH(n) queued |= n->loop_first != 0;
-		if (!queued) return 0;
-		netif_poll_all();
-	}
-	return 1;
+	return run_loopback();
+}
+
+/* lwIP's timers: all of them with a tap (ARP, reassembly, TCP); without one only TCP's
+ * (retransmissions, delayed ACKs, TIME_WAIT), which runs while connections exist. With
+ * none due, the scheduler waits as if there were no stack (and can tell a deadlock). */
+static int timers_matter(void)
+{
+	return up || tcp_active_pcbs || tcp_tw_pcbs;
 }
 
 int net_idle(uint64_t deadline)
 {
-	if (!up) return 0;
+	if (!stack) return 0;
 	net_woke = 0;
 	if (run_stack() || net_woke) return 1;
+	if (!timers_matter()) return 0;
 	uint64_t now = time_now_ns(CLOCK_MONOTONIC);
 	uint32_t timer = sys_timeouts_sleeptime();
 	if (timer != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
@@ -151,29 +205,34 @@ int net_idle(uint64_t deadline)
 	int ms = -1;
 	if (deadline) {
 		uint64_t left = deadline > now ? deadline - now : 0;
-		if (left < 1000000u) {
-			struct timespec ts = { 0, (long)left };
+		if (left < 1000000u || !up) {
+			struct timespec ts = { (time_t)(left / 1000000000u), (long)(left % 1000000000u) };
 			if (left) hc_sleep(&ts);
 			run_stack();
 			return 1;
 		}
 		ms = left / 1000000u > 0x7fffffff ? 0x7fffffff : (int)(left / 1000000u);
 	}
+	if (!up) return 0; /* not met: lwIP's cyclic timers always give a deadline */
 	if (hc_net_wait(ms) > 0) pump();
 	run_stack();
 	return 1;
 }
 
-/* While threads keep running (switching, yielding, preempted), frames and timers still
- * need their turn: every ~0.3 ms (2^20 cycles at 3 GHz), timed by the TSC, which costs
- * no host call. */
+/* While threads keep running (switching, yielding, preempted; a Go runtime whose idle
+ * threads spin), frames and timers still need their turn: every ~0.3 ms (2^20 cycles at
+ * 3 GHz), timed by the TSC, which costs no host call. The loopback's packets, which cost
+ * none either, are delivered at every switch. */
 void net_tick(void)
 {
 	static uint64_t last;
-	if (!up) return;
+	if (!stack) return;
 	uint64_t now = __builtin_ia32_rdtsc();
-	if (now - last < TICK_CYCLES) return;
+	if (now - last < TICK_CYCLES) {
+		run_loopback();
+		return;
+	}
 	last = now;
-	if (hc_net_wait(0) > 0) pump();
+	if (up && hc_net_wait(0) > 0) pump();
 	run_stack();
 }

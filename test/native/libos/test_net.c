@@ -1,17 +1,20 @@
 /*
- * net.c and lwip-port/: sockets. Without a network, socket() is ENETDOWN. With one (boot
- * opts .net), TCP and UDP run between green threads over 127.0.0.1 (lwIP's loopback,
- * pumped by the scheduler's idle wait), and the fake tap (a datagram socketpair,
- * guest.wire) carries real Ethernet frames the cases write and read: ARP, ICMP, a SYN.
+ * net.c and lwip-port/: sockets. TCP and UDP run between green threads over 127.0.0.1
+ * (lwIP's loopback, pumped by the scheduler, no host call), with or without a network:
+ * each LOOPBACK case runs twice, once booted without one and once with one (boot opts
+ * .net), where the fake tap (a datagram socketpair, guest.wire) also carries real
+ * Ethernet frames the tap cases write and read: ARP, ICMP, a SYN.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -20,6 +23,23 @@
 #include "harness.h"
 
 static const struct boot_opts with_net = { .no_disk = 1, .net = 1 };
+static const struct boot_opts no_net = { .no_disk = 1 };
+
+/* LOOPBACK(name) { body }: the body as two cases, name_without_a_network and
+ * name_with_a_tap, each booted that way. */
+#define LOOPBACK(name) \
+	static void name(void); \
+	TEST(name##_without_a_network) \
+	{ \
+		boot(&no_net); \
+		name(); \
+	} \
+	TEST(name##_with_a_tap) \
+	{ \
+		boot(&with_net); \
+		name(); \
+	} \
+	static void name(void)
 
 static long ms_since(uint64_t t0)
 {
@@ -66,25 +86,84 @@ static void sleep_ms(long ms)
 
 /* ---- no network, and bad arguments ---- */
 
-TEST(socket_without_a_network_is_enetdown)
+TEST(without_a_network_sockets_work_over_loopback_and_other_families_are_refused)
 {
 	boot(0);
-	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_STREAM, 0), ENETDOWN);
-	CHECK(strstr(fake.out[2], "no network (ENETDOWN)") != 0); /* said once, on stderr */
-	CHECK(strstr(fake.out[2], "nabla.json \"ports\"") != 0);
-	size_t said = fake.out_len[2];
-	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ENETDOWN);
-	CHECK_EQ(fake.out_len[2], said);
-	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+	int t = tcp_socket(0);
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT); /* Go and CPython fall back to IPv4 */
+	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
 	int pair[2];
-	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* needs no network (unix.c) */
-	struct sockaddr_in a = sin_("127.0.0.1", 80);
+	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* unix.c */
+	struct sockaddr_in a = sin_("127.0.0.1", 80), lo = sin_("127.0.0.1", 65535);
 	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_bind, fd, &a, sizeof a), ENOTSOCK);
 	CHECK_ERR(sys(SYS_connect, 99, &a, sizeof a), EBADF);
 	CHECK_ERR(sys(SYS_listen, 1, 5), ENOTSOCK);
+	/* What only touches loopback says nothing: musl's AI_ADDRCONFIG probe (a UDP connect
+	 * to 127.0.0.1:65535), Go's probe (bind 127.0.0.1:0), a server on 127.0.0.1. */
+	CHECK_OK(sys(SYS_connect, u, &lo, sizeof lo));
+	CHECK_OK(sys(SYS_bind, t, &a, sizeof a));
+	CHECK_OK(sys(SYS_listen, t, 5));
+	CHECK_EQ(fake.out_len[2], 0);
+}
+
+/* A server on 0.0.0.0 with no network (what users meet: an app without "ports") works
+ * over loopback, and says once on stderr why nothing else reaches it. */
+TEST(without_a_network_a_server_on_any_address_works_and_says_why_once)
+{
+	boot(&no_net);
+	int l = tcp_socket(0);
+	struct sockaddr_in any = sin_("0.0.0.0", 8080);
+	CHECK_OK(sys(SYS_bind, l, &any, sizeof any));
+	CHECK_OK(sys(SYS_listen, l, 5));
+	CHECK(strstr(fake.out[2], "nabla libOS: no network: a server on 0.0.0.0:8080 is reachable only from inside this unikernel (127.0.0.1)") != 0);
+	CHECK(strstr(fake.out[2], "nabla.json \"ports\"") != 0);
+	CHECK(strstr(fake.out[2], "--cap-add NET_ADMIN --device /dev/net/tun") != 0);
+	size_t said = fake.out_len[2];
+	int c = connect_to(8080); /* reachable over loopback */
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_EQ(sys(SYS_write, c, "hi", 2), 2);
+	char buf[4];
+	CHECK_EQ(sys(SYS_read, s, buf, sizeof buf), 2);
+	struct sockaddr_in far = sin_("10.1.2.3", 80);
+	int out = tcp_socket(0);
+	CHECK_ERR(sys(SYS_connect, out, &far, sizeof far), ENETUNREACH);
+	CHECK_EQ(fake.out_len[2], said); /* once per run */
+}
+
+TEST(without_a_network_a_connection_out_is_unreachable_and_says_why)
+{
+	boot(&no_net);
+	struct sockaddr_in far = sin_("10.1.2.3", 80);
+	int c = tcp_socket(0), n = tcp_socket(SOCK_NONBLOCK);
+	CHECK_ERR(sys(SYS_connect, c, &far, sizeof far), ENETUNREACH);
+	CHECK(strstr(fake.out[2], "no network: 10.1.2.3:80 is unreachable (ENETUNREACH), only 127.0.0.1 is") != 0);
+	CHECK_ERR(sys(SYS_connect, n, &far, sizeof far), ENETUNREACH);
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	CHECK_ERR(sys(SYS_sendto, u, "q", 1, 0, &far, sizeof far), ENETUNREACH);
+	CHECK_ERR(sys(SYS_connect, u, &far, sizeof far), ENETUNREACH);
+	CHECK_ERR(sys(SYS_bind, u, &far, sizeof far), EADDRNOTAVAIL);
+	CHECK_EQ(fake.writes[2], 3); /* one message: prefix, text, newline */
+}
+
+TEST(with_a_tap_a_server_on_any_address_says_nothing)
+{
+	boot(&with_net);
+	int l = tcp_socket(0);
+	struct sockaddr_in any = sin_("0.0.0.0", 8080);
+	CHECK_OK(sys(SYS_bind, l, &any, sizeof any));
+	CHECK_OK(sys(SYS_listen, l, 5));
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	CHECK_OK(sys(SYS_bind, u, &any, sizeof any));
+	CHECK_EQ(fake.out_len[2], 0);
+	/* The unikernel's own address is local too: reached through the loopback. */
+	int c = tcp_socket(0);
+	struct sockaddr_in own = sin_("10.0.0.2", 8080);
+	CHECK_OK(sys(SYS_connect, c, &own, sizeof own));
+	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
 }
 
 TEST(socket_argument_errors_are_as_on_linux)
@@ -157,9 +236,8 @@ static int echo_server(void *arg)
 	return 0;
 }
 
-TEST(tcp_connect_accept_read_write_close_between_threads)
+LOOPBACK(tcp_connect_accept_read_write_close_between_threads)
 {
-	boot(&with_net);
 	struct echo e = { listener(8080), 8080 };
 	CHECK_OK(spawn(echo_server, &e, 0, 0));
 	int c = connect_to(8080); /* blocks until the handshake over the loopback is done */
@@ -186,9 +264,8 @@ TEST(tcp_connect_accept_read_write_close_between_threads)
 	CHECK_EQ(ntohs(me.sin_port), 8080);
 }
 
-TEST(tcp_nonblocking_connect_is_einprogress_then_writable)
+LOOPBACK(tcp_nonblocking_connect_is_einprogress_then_writable)
 {
-	boot(&with_net);
 	int l = listener(8081);
 	int c = tcp_socket(SOCK_NONBLOCK);
 	struct sockaddr_in a = sin_("127.0.0.1", 8081);
@@ -215,9 +292,8 @@ TEST(tcp_nonblocking_connect_is_einprogress_then_writable)
 	CHECK_ERR(sys(SYS_read, s, buf, sizeof buf), EAGAIN);
 }
 
-TEST(tcp_connect_to_a_closed_port_is_refused)
+LOOPBACK(tcp_connect_to_a_closed_port_is_refused)
 {
-	boot(&with_net);
 	struct sockaddr_in a = sin_("127.0.0.1", 9);
 	int c = tcp_socket(0);
 	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), ECONNREFUSED);
@@ -253,12 +329,12 @@ static int bulk_writer(void *arg)
 	return 0;
 }
 
-TEST(tcp_bulk_transfer_keeps_every_byte_in_order)
+LOOPBACK(tcp_bulk_transfer_keeps_every_byte_in_order)
 {
-	boot(&with_net);
 	int l = listener(8082);
 	struct bulk b = { connect_to(8082), 3u << 20 };
 	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	uint64_t t0 = now_ns();
 	CHECK_OK(spawn(bulk_writer, &b, 0, 0));
 	size_t got = 0;
 	char buf[1000];
@@ -270,11 +346,14 @@ TEST(tcp_bulk_transfer_keeps_every_byte_in_order)
 		got += (size_t)n;
 	}
 	CHECK_EQ(got, b.size);
+	long ms = ms_since(t0);
+	printf("# %s: %zu MiB one way in %ld ms (%.0f MB/s)\n", guest.boot->net_fd < 0 ? "no network" : "tap", b.size >> 20, ms,
+	       ms ? (double)b.size / 1e3 / (double)ms : 0.0);
+	fflush(stdout);
 }
 
-TEST(tcp_close_with_unread_data_resets_the_peer)
+LOOPBACK(tcp_close_with_unread_data_resets_the_peer)
 {
-	boot(&with_net);
 	int l = listener(8083), c = connect_to(8083);
 	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
 	CHECK_EQ(sys(SYS_write, c, "unread", 6), 6);
@@ -285,9 +364,8 @@ TEST(tcp_close_with_unread_data_resets_the_peer)
 	CHECK_ERR(sys(SYS_write, c, "x", 1), EPIPE);
 }
 
-TEST(tcp_nonblocking_io_and_fionbio)
+LOOPBACK(tcp_nonblocking_io_and_fionbio)
 {
-	boot(&with_net);
 	int l = listener(8084), c = connect_to(8084);
 	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0)); /* the one connection there is */
 	int on = 1;
@@ -320,9 +398,8 @@ static int connect_later(void *arg)
 	return 0;
 }
 
-TEST(epoll_and_select_report_sockets)
+LOOPBACK(epoll_and_select_report_sockets)
 {
-	boot(&with_net);
 	int port = 8085, l = listener(port);
 	int ep = (int)CHECK_OK(sys(SYS_epoll_create1, 0));
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
@@ -374,9 +451,8 @@ TEST(so_rcvtimeo_ends_a_blocking_read_and_the_libos_waits_on_the_tap)
 	CHECK_ERR(sys(SYS_accept4, l, 0, 0, 0), EAGAIN); /* timed out too */
 }
 
-TEST(a_thread_that_never_blocks_still_lets_the_network_run)
+LOOPBACK(a_thread_that_never_blocks_still_lets_the_network_run)
 {
-	boot(&with_net);
 	int l = listener(8087), c = tcp_socket(SOCK_NONBLOCK);
 	struct sockaddr_in a = sin_("127.0.0.1", 8087);
 	CHECK_ERR(sys(SYS_connect, c, &a, sizeof a), EINPROGRESS);
@@ -391,9 +467,8 @@ TEST(a_thread_that_never_blocks_still_lets_the_network_run)
 	CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
 }
 
-TEST(socket_options_read_back)
+LOOPBACK(socket_options_read_back)
 {
-	boot(&with_net);
 	int t = tcp_socket(0), u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
 	int v;
 	socklen_t len = sizeof v;
@@ -424,9 +499,8 @@ TEST(socket_options_read_back)
 
 /* ---- UDP over 127.0.0.1 ---- */
 
-TEST(udp_sendto_recvfrom_connect_and_msg)
+LOOPBACK(udp_sendto_recvfrom_connect_and_msg)
 {
-	boot(&with_net);
 	int a = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
 	int b = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
 	struct sockaddr_in aa = sin_("127.0.0.1", 5001), ba = sin_("127.0.0.1", 5002), from;
@@ -466,6 +540,372 @@ TEST(udp_sendto_recvfrom_connect_and_msg)
 	sleep_ms(2);
 	CHECK_OK(sys(SYS_ioctl, a, FIONREAD, &n));
 	CHECK_EQ(n, 3);
+}
+
+/* ---- loopback under load, and hostile peers ---- */
+
+/* Waits for a thread spawned with CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID, as
+ * pthread_join does. */
+static void join(int *ctid)
+{
+	int tid;
+	while ((tid = *(volatile int *)ctid) != 0) sys(SYS_futex, ctid, 0 /* FUTEX_WAIT */, tid, 0, 0, 0);
+}
+
+#define CLIENTS 8
+#define PER_CLIENT 8
+#define ROUNDS 20
+
+struct many {
+	int lfd, port, closed;
+};
+
+/* One thread serves every connection with epoll: accepts, echoes, counts the closes. */
+static int epoll_echo_server(void *arg)
+{
+	struct many *m = arg;
+	int ep = (int)CHECK_OK(sys(SYS_epoll_create1, 0));
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = m->lfd };
+	CHECK_OK(sys(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, m->lfd, &ev));
+	while (m->closed < CLIENTS * PER_CLIENT) {
+		struct epoll_event evs[16];
+		long n = CHECK_OK(sys(SYS_epoll_wait, ep, evs, 16, 3000));
+		if (n == 0) FAIL("the server saw nothing for 3 s (%d closed)", m->closed);
+		for (long i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == m->lfd) {
+				int c = (int)CHECK_OK(sys(SYS_accept4, m->lfd, 0, 0, SOCK_NONBLOCK));
+				ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = c };
+				CHECK_OK(sys(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, c, &ev));
+				continue;
+			}
+			char buf[512];
+			long r = sys(SYS_read, fd, buf, sizeof buf);
+			if (r == -EAGAIN) continue;
+			CHECK_OK(r);
+			if (r == 0) {
+				CHECK_OK(sys(SYS_close, fd));
+				m->closed++;
+				continue;
+			}
+			CHECK_EQ(sys(SYS_write, fd, buf, r), r);
+		}
+	}
+	return 0;
+}
+
+static int many_client(void *arg)
+{
+	struct many *m = arg;
+	int fds[PER_CLIENT];
+	for (int i = 0; i < PER_CLIENT; i++) fds[i] = connect_to(m->port);
+	for (int r = 0; r < ROUNDS; r++)
+		for (int i = 0; i < PER_CLIENT; i++) {
+			char msg[32], got[32];
+			int len = 0;
+			for (int v = r * 1000 + i * 7 + fds[i]; len == 0 || v; v /= 10) msg[len++] = (char)('0' + v % 10);
+			CHECK_EQ(sys(SYS_write, fds[i], msg, len), len);
+			CHECK_EQ(sys(SYS_recvfrom, fds[i], got, len, MSG_WAITALL, 0, 0), len);
+			CHECK_MEM(got, msg, (size_t)len);
+		}
+	for (int i = 0; i < PER_CLIENT; i++) CHECK_OK(sys(SYS_close, fds[i]));
+	return 0;
+}
+
+LOOPBACK(tcp_many_connections_from_many_threads_to_one_epoll_server)
+{
+	struct many m = { listener(8090), 8090, 0 };
+	int server = 0, clients[CLIENTS] = { 0 };
+	CHECK_OK(spawn(epoll_echo_server, &m, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &server));
+	for (int i = 0; i < CLIENTS; i++) CHECK_OK(spawn(many_client, &m, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &clients[i]));
+	for (int i = 0; i < CLIENTS; i++) join(&clients[i]);
+	join(&server);
+	CHECK_EQ(m.closed, CLIENTS * PER_CLIENT);
+}
+
+#define DUPLEX_SIZE (4u << 20)
+
+struct half {
+	int fd;
+	uint32_t seed;
+	size_t got;
+	char chunk[32768]; /* the writer's (threads share the harness's TLS) */
+};
+
+static char pattern(uint32_t seed, size_t i)
+{
+	return (char)((i * 131 + seed) % 253);
+}
+
+static int duplex_writer(void *arg)
+{
+	struct half *h = arg;
+	for (size_t done = 0; done < DUPLEX_SIZE;) {
+		size_t n = DUPLEX_SIZE - done < sizeof h->chunk ? DUPLEX_SIZE - done : sizeof h->chunk;
+		for (size_t i = 0; i < n; i++) h->chunk[i] = pattern(h->seed, done + i);
+		done += (size_t)CHECK_OK(sys(SYS_write, h->fd, h->chunk, n));
+	}
+	CHECK_OK(sys(SYS_shutdown, h->fd, SHUT_WR));
+	return 0;
+}
+
+static int duplex_reader(void *arg)
+{
+	struct half *h = arg;
+	char buf[7000];
+	for (;;) {
+		long n = CHECK_OK(sys(SYS_read, h->fd, buf, sizeof buf));
+		if (n == 0) return 0;
+		for (long i = 0; i < n; i++)
+			if (buf[i] != pattern(h->seed, h->got + (size_t)i)) FAIL("byte %zu differs", h->got + (size_t)i);
+		h->got += (size_t)n;
+	}
+}
+
+/* Several MiB each way on one connection at once: a writer and a reader thread per end. */
+LOOPBACK(tcp_large_transfers_both_directions_at_once)
+{
+	int l = listener(8091), c = connect_to(8091);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	static struct half cw, sw, cr, sr;
+	cw = (struct half){ .fd = c, .seed = 1 };
+	sw = (struct half){ .fd = s, .seed = 2 };
+	cr = (struct half){ .fd = c, .seed = 2 };
+	sr = (struct half){ .fd = s, .seed = 1 };
+	int t[4] = { 0 };
+	uint64_t t0 = now_ns();
+	CHECK_OK(spawn(duplex_writer, &cw, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &t[0]));
+	CHECK_OK(spawn(duplex_writer, &sw, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &t[1]));
+	CHECK_OK(spawn(duplex_reader, &cr, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &t[2]));
+	CHECK_OK(spawn(duplex_reader, &sr, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &t[3]));
+	for (int i = 0; i < 4; i++) join(&t[i]);
+	CHECK_EQ(cr.got, DUPLEX_SIZE);
+	CHECK_EQ(sr.got, DUPLEX_SIZE);
+	long ms = ms_since(t0);
+	printf("# %s: 2 x %u MiB in %ld ms (%.0f MB/s each way)\n", guest.boot->net_fd < 0 ? "no network" : "tap", DUPLEX_SIZE >> 20,
+	       ms, ms ? DUPLEX_SIZE / 1e3 / (double)ms : 0.0);
+	fflush(stdout);
+}
+
+/* Request and answer of 100 bytes, one at a time between two threads: the latency. */
+static int pingpong_server(void *arg)
+{
+	int s = *(int *)arg;
+	char buf[100];
+	long n;
+	while ((n = CHECK_OK(sys(SYS_recvfrom, s, buf, sizeof buf, MSG_WAITALL, 0, 0))) == (long)sizeof buf)
+		CHECK_EQ(sys(SYS_write, s, buf, sizeof buf), sizeof buf);
+	return 0;
+}
+
+LOOPBACK(tcp_request_answer_latency_over_loopback)
+{
+	int l = listener(8092), c = connect_to(8092);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	int on = 1;
+	CHECK_OK(sys(SYS_setsockopt, c, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on));
+	CHECK_OK(sys(SYS_setsockopt, s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on));
+	CHECK_OK(spawn(pingpong_server, &s, 0, 0));
+	char buf[100] = { 1 };
+	const int rounds = 5000;
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < rounds; i++) {
+		CHECK_EQ(sys(SYS_write, c, buf, sizeof buf), sizeof buf);
+		CHECK_EQ(sys(SYS_recvfrom, c, buf, sizeof buf, MSG_WAITALL, 0, 0), sizeof buf);
+	}
+	uint64_t ns = now_ns() - t0;
+	printf("# %s: %d request/answer rounds, %.1f us each\n", guest.boot->net_fd < 0 ? "no network" : "tap", rounds,
+	       (double)ns / rounds / 1e3);
+	fflush(stdout);
+	CHECK(ns / rounds < 2000000u); /* no delayed-ACK stalls (200 ms) */
+	if (guest.boot->net_fd < 0) CHECK_EQ(fake.net_waits, 0); /* no host call on the way */
+}
+
+/* A thread that keeps a pipe busy while the network is under attack: it must keep going. */
+struct alive {
+	volatile int stop;
+	long rounds;
+};
+
+static int keep_alive(void *arg)
+{
+	struct alive *a = arg;
+	while (!a->stop) {
+		sleep_ms(1);
+		a->rounds++;
+	}
+	return 0;
+}
+
+/* Hundreds of connections that nobody accepts, beyond the backlog, then hundreds that
+ * connect and close at once: lwIP drops SYNs past the backlog, TIME_WAIT stays bounded,
+ * and another thread runs all along. */
+LOOPBACK(tcp_connect_storms_neither_hang_nor_exhaust_the_stack)
+{
+	struct alive a = { 0, 0 };
+	int alive = 0;
+	CHECK_OK(spawn(keep_alive, &a, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &alive));
+	int l = tcp_socket(0);
+	struct sockaddr_in at = sin_("127.0.0.1", 8093);
+	CHECK_OK(sys(SYS_bind, l, &at, sizeof at));
+	CHECK_OK(sys(SYS_listen, l, 4));
+	static int fds[300];
+	for (int i = 0; i < 300; i++) {
+		fds[i] = tcp_socket(SOCK_NONBLOCK);
+		long r = sys(SYS_connect, fds[i], &at, sizeof at);
+		if (r != -EINPROGRESS) CHECK_OK(r);
+	}
+	sleep_ms(50);
+	int connected = 0;
+	for (int i = 0; i < 300; i++) {
+		struct pollfd p = { fds[i], POLLOUT, 0 };
+		connected += sys(SYS_poll, &p, 1, 0) == 1 && p.revents == POLLOUT;
+	}
+	if (connected > 16) FAIL("%d connections finished with a backlog of 4 and no accept", connected);
+	for (int i = 0; i < 300; i++) CHECK_OK(sys(SYS_close, fds[i]));
+	CHECK_OK(sys(SYS_close, l));
+	/* Connect and close, 1500 times, the server closing first: TIME_WAIT piles up. */
+	l = listener(8094);
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < 1500; i++) {
+		int c = connect_to(8094);
+		int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+		CHECK_OK(sys(SYS_close, s));
+		CHECK_OK(sys(SYS_close, c));
+	}
+	long ms = ms_since(t0);
+	a.stop = 1;
+	join(&alive);
+	if (a.rounds < ms / 20) FAIL("the other thread ran %ld times in %ld ms", a.rounds, ms);
+	int c = connect_to(8094); /* still works */
+	CHECK_OK(sys(SYS_close, c));
+}
+
+static int write_forever(void *arg)
+{
+	static char chunk[65536];
+	long r;
+	while ((r = sys(SYS_write, *(int *)arg, chunk, sizeof chunk)) > 0) {}
+	CHECK(r == -ECONNRESET || r == -EPIPE); /* the reader closed with bytes unread: a reset */
+	return 0;
+}
+
+/* Peers that never read: a blocked writer waits in the scheduler while other threads run;
+ * hundreds of writers fill their windows until the stack's memory (a quarter of guest
+ * memory) runs out, and then get EAGAIN or ENOBUFS, not more memory; a new connection
+ * works again once they are gone. */
+LOOPBACK(tcp_peers_that_never_read_are_bounded_and_hang_nobody)
+{
+	struct alive a = { 0, 0 };
+	int alive = 0, writer = 0;
+	CHECK_OK(spawn(keep_alive, &a, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &alive));
+	int l = listener(8095);
+	CHECK_OK(sys(SYS_listen, l, 255));
+	int b = connect_to(8095), bs = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_OK(spawn(write_forever, &b, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &writer));
+	uint64_t t0 = now_ns();
+	enum {
+		N = 300
+	};
+	static int cs[N], ss[N];
+	static char chunk[65536];
+	int n = 0;
+	long total = 0;
+	struct sockaddr_in at = sin_("127.0.0.1", 8095);
+	for (; n < N; n++) {
+		long c = sys(SYS_socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c == -ENOBUFS) break;
+		cs[n] = (int)CHECK_OK(c);
+		long r = sys(SYS_connect, cs[n], &at, sizeof at);
+		struct pollfd p = { cs[n], POLLOUT, 0 };
+		if (r == -ENOBUFS || (r == -EINPROGRESS && sys(SYS_poll, &p, 1, 300) != 1) || p.revents != POLLOUT) {
+			CHECK_OK(sys(SYS_close, cs[n]));
+			break;
+		}
+		ss[n] = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0)); /* never read */
+		for (int pass = 0; pass < 2; pass++) {
+			long w;
+			while ((w = sys(SYS_write, cs[n], chunk, sizeof chunk)) > 0) total += w;
+			if (w != -EAGAIN) CHECK_ERR(w, ENOBUFS);
+			sleep_ms(0); /* the loopback delivers; the window fills */
+		}
+	}
+	printf("# %s: %d connections that never read hold %ld KiB (%ld ms)\n", guest.boot->net_fd < 0 ? "no network" : "tap", n, total >> 10, ms_since(t0));
+	fflush(stdout);
+	if (n < 40) FAIL("only %d connections before the stack ran out", n);
+	/* Each could hold 128 KiB (its send buffer and the peer's window): more than the stack
+	 * may have, which is a quarter of the 64 MiB. */
+	CHECK((long)n * 2 * 65536 > (16l << 20));
+	if (total > (16l << 20)) FAIL("%ld bytes taken by %d peers that never read", total, n);
+	/* The stack kept to its quarter: the rest of guest memory is there for the app. */
+	long big = CHECK_OK(sys(SYS_mmap, 0, 32u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	CHECK_OK(sys(SYS_munmap, big, 32u << 20));
+	for (int i = 0; i < n; i++) {
+		CHECK_OK(sys(SYS_close, ss[i])); /* with bytes unread: a reset, which frees the writer's end */
+		CHECK_OK(sys(SYS_close, cs[i]));
+	}
+	CHECK_OK(sys(SYS_close, bs)); /* ends the blocked writer with a reset */
+	join(&writer);
+	long ms = ms_since(t0);
+	a.stop = 1;
+	join(&alive);
+	if (a.rounds < ms / 20) FAIL("the other thread ran %ld times in %ld ms", a.rounds, ms);
+	/* Memory came back: a fresh connection moves a MiB. */
+	struct bulk bk = { connect_to(8095), 1u << 20 };
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	CHECK_OK(spawn(bulk_writer, &bk, 0, 0));
+	size_t got = 0;
+	char buf[4096];
+	long r;
+	while ((r = CHECK_OK(sys(SYS_read, s, buf, sizeof buf))) > 0) got += (size_t)r;
+	CHECK_EQ(got, bk.size);
+}
+
+/* A connected UDP socket sending to a loopback port nobody bound reads ECONNREFUSED (ICMP
+ * port unreachable on Linux): a resolver asking 127.0.0.1:53 without a server there gives
+ * up at once instead of waiting for its timeout. */
+LOOPBACK(udp_to_a_loopback_port_nobody_bound_is_refused_when_connected)
+{
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	struct sockaddr_in dns = sin_("127.0.0.1", 53);
+	CHECK_OK(sys(SYS_connect, u, &dns, sizeof dns));
+	CHECK_EQ(sys(SYS_write, u, "query", 5), 5);
+	struct pollfd p = { u, POLLIN, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 1000), 1);
+	CHECK(p.revents & POLLERR);
+	char buf[16];
+	CHECK_ERR(sys(SYS_read, u, buf, sizeof buf), ECONNREFUSED);
+	/* With a server there, the same socket talks. */
+	int srv = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	CHECK_OK(sys(SYS_bind, srv, &dns, sizeof dns));
+	CHECK_EQ(sys(SYS_write, u, "query", 5), 5);
+	CHECK_EQ(sys(SYS_read, srv, buf, sizeof buf), 5);
+	/* Unconnected, as on Linux: no error. */
+	int v = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	struct sockaddr_in closed = sin_("127.0.0.1", 54);
+	CHECK_EQ(sys(SYS_sendto, v, "x", 1, 0, &closed, sizeof closed), 1);
+	sleep_ms(2);
+	CHECK_ERR(sys(SYS_recvfrom, v, buf, sizeof buf, 0, 0, 0), EAGAIN);
+}
+
+/* Without a tap the idle wait is a ppoll sleep (no network host call); a read with a
+ * timeout ends on time. */
+TEST(without_a_network_a_blocked_read_sleeps_until_its_timeout)
+{
+	boot(&no_net);
+	int l = listener(8096), c = connect_to(8096);
+	(void)l;
+	struct timeval tv = { 0, 60000 };
+	CHECK_OK(sys(SYS_setsockopt, c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+	long sleeps = fake.sleeps;
+	uint64_t t0 = now_ns();
+	char buf[4];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), EAGAIN);
+	long ms = ms_since(t0);
+	if (ms < 60 || ms > 1000) FAIL("read waited %ld ms, want about 60", ms);
+	CHECK(fake.sleeps > sleeps);
+	CHECK(fake.sleeps - sleeps < 20); /* not spinning */
+	CHECK_EQ(fake.net_waits + fake.net_reads + fake.net_writes, 0);
 }
 
 /* ---- the tap: real frames ---- */
