@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -16,6 +17,9 @@
 #include "vfs.h"
 
 static struct node *cwd;
+
+/* Files are made with the umask Linux gives a process by default (umask(2) is not kept). */
+#define UMASK 022
 
 void fs_init(void)
 {
@@ -55,6 +59,29 @@ static long lookup_at(long dirfd, const char *path, int follow, struct node **ou
 	return r < 0 ? r : vfs_lookup(base, path, follow, out, 0, 0);
 }
 
+/* A new node in parent: its times are now, and so is the folder's mtime. */
+static struct node *created(struct node *parent, struct node *node)
+{
+	vfs_stamp(node, VFS_ATIME | VFS_MTIME | VFS_CTIME);
+	vfs_stamp(parent, VFS_MTIME);
+	return node;
+}
+
+/* O_TMPFILE: a file in no folder (st_nlink 0), gone at its last close unless linkat
+ * (AT_EMPTY_PATH) gives it a name. */
+static long open_tmpfile(struct node *base, const char *path, int flags, mode_t mode)
+{
+	struct node *dir;
+	long r = vfs_lookup(base, path, 1, &dir, 0, 0);
+	if (r < 0) return r;
+	if (!S_ISDIR(dir->mode)) return -ENOTDIR;
+	if ((flags & O_ACCMODE) == O_RDONLY) return -EINVAL;
+	struct node *node = vfs_new(0, "", 0, S_IFREG | (mode & 07777 & ~UMASK), &regular_ops);
+	vfs_stamp(node, VFS_ATIME | VFS_MTIME | VFS_CTIME);
+	node->names = 0;
+	return fd_open(node, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_CLOEXEC));
+}
+
 static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 {
 	struct node *base, *node, *parent;
@@ -63,12 +90,13 @@ static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 	if (r < 0) return r;
 	/* O_CREAT|O_EXCL never follows a link in the last part, even a dangling one: it exists. */
 	int excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+	if ((flags & O_TMPFILE) == O_TMPFILE) return open_tmpfile(base, path, flags, mode);
+	if (flags & O_TMPFILE & ~O_DIRECTORY) return -EINVAL; /* __O_TMPFILE without O_DIRECTORY */
 	r = vfs_lookup(base, path, !(flags & O_NOFOLLOW) && !excl, &node, &parent, &last);
 	if (r == -ENOENT && (flags & O_CREAT) && parent) {
 		size_t len = strcspn(last, "/");
 		if (last[len]) return -ENOENT; /* "newdir/" cannot be created as a file */
-		node = vfs_new(parent, last, len, S_IFREG | (mode & 07777 & ~022), &regular_ops);
-		node->mtime = (int64_t)(time_now_ns(0) / 1000000000u);
+		node = created(parent, vfs_new(parent, last, len, S_IFREG | (mode & 07777 & ~UMASK), &regular_ops));
 	} else if (r < 0) {
 		return r;
 	} else if ((flags & O_CREAT) && (flags & O_EXCL)) {
@@ -77,9 +105,11 @@ static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 	if (S_ISLNK(node->mode)) return -ELOOP; /* O_NOFOLLOW on a link */
 	if ((flags & O_DIRECTORY) && !S_ISDIR(node->mode)) return -ENOTDIR;
 	if (S_ISDIR(node->mode) && (flags & O_ACCMODE) != O_RDONLY) return -EISDIR;
+	if (S_ISSOCK(node->mode)) return -ENXIO;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY && S_ISREG(node->mode)) vfs_truncate(node, 0);
 	struct file *f = file_open(node, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC));
-	r = fd_install(f, 0, !!(flags & O_CLOEXEC));
+	r = node->ops->open ? node->ops->open(f) : 0; /* a FIFO waits for its other end here */
+	if (r >= 0) r = fd_install(f, 0, !!(flags & O_CLOEXEC));
 	file_put(f);
 	return r;
 }
@@ -220,16 +250,26 @@ static long sys_statx(long dirfd, const char *path, int flags, unsigned mask, st
 	stx->stx_mask = 0x7ff; /* STATX_BASIC_STATS */
 	stx->stx_blksize = (uint32_t)st.st_blksize;
 	stx->stx_nlink = (uint32_t)st.st_nlink;
+	stx->stx_uid = st.st_uid;
+	stx->stx_gid = st.st_gid;
 	stx->stx_mode = (uint16_t)st.st_mode;
 	stx->stx_ino = st.st_ino;
 	stx->stx_size = (uint64_t)st.st_size;
 	stx->stx_blocks = (uint64_t)st.st_blocks;
-	stx->stx_atime.tv_sec = stx->stx_mtime.tv_sec = stx->stx_ctime.tv_sec = st.st_mtim.tv_sec;
+	stx->stx_atime = (struct kstatx_time){ st.st_atim.tv_sec, (uint32_t)st.st_atim.tv_nsec, 0 };
+	stx->stx_mtime = (struct kstatx_time){ st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec, 0 };
+	stx->stx_ctime = (struct kstatx_time){ st.st_ctim.tv_sec, (uint32_t)st.st_ctim.tv_nsec, 0 };
 	stx->stx_rdev_major = (uint32_t)(st.st_rdev >> 8);
 	stx->stx_rdev_minor = (uint32_t)(st.st_rdev & 0xff);
 	stx->stx_dev_minor = 1;
 	return 0;
 }
+
+/* A folder's place (the open file's pos): 0 and 1 before "." and "..", then, past the
+ * children newest first, DIR_END minus the dir_seq of the last one given. A place stays
+ * good while the folder changes: no entry is given twice or skipped for another's coming
+ * or going (one that comes once a listing has begun is not given, as POSIX allows). */
+#define DIR_END (1ULL << 62)
 
 static long sys_getdents64(long fd, char *buf, size_t len)
 {
@@ -238,21 +278,25 @@ static long sys_getdents64(long fd, char *buf, size_t len)
 	struct node *dir = f->node;
 	if (!S_ISDIR(dir->mode)) return -ENOTDIR;
 	size_t used = 0;
-	/* pos counts entries: 0 is ".", 1 is "..", then the children in order. */
-	for (;; f->pos++) {
-		struct node *n = 0;
+	struct node *n = dir->children;
+	for (;;) {
+		struct node *node;
 		const char *name;
+		uint64_t next;
 		if (f->pos == 0) {
 			name = ".";
-			n = dir;
+			node = dir;
+			next = 1;
 		} else if (f->pos == 1) {
 			name = "..";
-			n = dir->parent;
+			node = dir->parent;
+			next = 2;
 		} else {
-			uint64_t i = 2;
-			for (n = dir->children; n && i < f->pos; n = n->next) i++;
+			while (n && n->dir_seq >= DIR_END - f->pos) n = n->next;
 			if (!n) break;
 			name = n->name;
+			node = vfs_inode(n); /* a hard link's entry: the file it names */
+			next = DIR_END - n->dir_seq;
 		}
 		size_t reclen = (19 + strlen(name) + 1 + 7) & ~(size_t)7;
 		if (used + reclen > len) {
@@ -260,12 +304,13 @@ static long sys_getdents64(long fd, char *buf, size_t len)
 			break;
 		}
 		struct dirent *d = (struct dirent *)(buf + used);
-		d->d_ino = n->ino;
-		d->d_off = (off_t)(f->pos + 1);
+		d->d_ino = node->ino;
+		d->d_off = (off_t)next;
 		d->d_reclen = (unsigned short)reclen;
-		d->d_type = (unsigned char)IFTODT(n->mode);
+		d->d_type = (unsigned char)IFTODT(node->mode);
 		strcpy(d->d_name, name);
 		used += reclen;
+		f->pos = next;
 	}
 	return (long)used;
 }
@@ -287,7 +332,7 @@ static long new_name(long dirfd, const char *path, struct node **parent, const c
 	struct node *base, *node;
 	long r = base_dir(dirfd, path, &base);
 	if (r < 0) return r;
-	r = vfs_lookup(base, path, 0, &node, parent, last);
+	r = vfs_lookup_entry(base, path, &node, parent, last);
 	if (r == 0) return -EEXIST;
 	if (r != -ENOENT || !*parent) return r;
 	*len = strcspn(*last, "/");
@@ -301,7 +346,7 @@ static long sys_mkdirat(long dirfd, const char *path, mode_t mode)
 	size_t len;
 	long r = new_name(dirfd, path, &parent, &last, &len);
 	if (r < 0) return r;
-	vfs_new(parent, last, len, S_IFDIR | (mode & 07777 & ~022), &regular_ops);
+	created(parent, vfs_new(parent, last, len, S_IFDIR | (mode & 07777 & ~UMASK), &regular_ops));
 	return 0;
 }
 
@@ -312,10 +357,52 @@ static long sys_symlinkat(const char *target, long dirfd, const char *path)
 	size_t len;
 	long r = new_name(dirfd, path, &parent, &last, &len);
 	if (r < 0) return r;
-	struct node *l = vfs_new(parent, last, len, S_IFLNK | 0777, &regular_ops);
+	struct node *l = created(parent, vfs_new(parent, last, len, S_IFLNK | 0777, &regular_ops));
 	l->size = strlen(target);
 	l->data = arena_alloc(l->size + 1);
 	memcpy(l->data, target, l->size + 1);
+	return 0;
+}
+
+/* The entry a path names (not what a last symlink or a hard link's name points to). */
+static long entry_at(long dirfd, const char *path, struct node **out)
+{
+	struct node *base, *parent;
+	const char *last;
+	long r = base_dir(dirfd, path, &base);
+	return r < 0 ? r : vfs_lookup_entry(base, path, out, &parent, &last);
+}
+
+/* An entry leaves its folder: both their times say so. */
+static void removed(struct node *entry)
+{
+	vfs_stamp(entry->parent, VFS_MTIME);
+	vfs_stamp(vfs_inode(entry), VFS_CTIME);
+	vfs_unlink(entry);
+}
+
+static long target_of(long dirfd, const char *path, int flags, struct node **out);
+
+static long sys_linkat(long olddir, const char *oldpath, long newdir, const char *newpath, int flags)
+{
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	struct node *node, *parent;
+	const char *last;
+	size_t len;
+	long r = target_of(olddir, oldpath, (flags & AT_EMPTY_PATH) | (flags & AT_SYMLINK_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW), &node);
+	if (r < 0) return r;
+	if (S_ISDIR(node->mode)) return -EPERM;
+	/* An fd's file (AT_EMPTY_PATH): one that was in the tree and left it is gone (ENOENT);
+	 * of those never in it, only an O_TMPFILE file may come in (pipes, sockets, memfds
+	 * live on other file systems in Linux: EXDEV). An O_TMPFILE file is the only regular
+	 * file made in no folder with no name. */
+	if (node->parent == node && (!S_ISREG(node->mode) || node->name[0])) return -EXDEV;
+	if (node->names == 0 && node->parent != node) return -ENOENT;
+	if ((r = new_name(newdir, newpath, &parent, &last, &len)) < 0) return r;
+	if (last[len]) return -ENOENT; /* "name/" for a file */
+	vfs_link(parent, last, len, node);
+	vfs_stamp(parent, VFS_MTIME);
+	vfs_stamp(node, VFS_CTIME);
 	return 0;
 }
 
@@ -325,9 +412,10 @@ static long sys_unlinkat(long dirfd, const char *path, int flags)
 	size_t len = strlen(path);
 	while (len > 1 && path[len - 1] == '/') len--;
 	if ((flags & AT_REMOVEDIR) && len >= 1 && path[len - 1] == '.' && (len == 1 || path[len - 2] == '/')) return -EINVAL;
-	struct node *node;
-	long r = lookup_at(dirfd, path, 0, &node);
+	struct node *entry;
+	long r = entry_at(dirfd, path, &entry);
 	if (r < 0) return r;
+	struct node *node = vfs_inode(entry);
 	if (node == vfs_root) return -EBUSY;
 	if (flags & AT_REMOVEDIR) {
 		if (!S_ISDIR(node->mode)) return -ENOTDIR;
@@ -335,46 +423,231 @@ static long sys_unlinkat(long dirfd, const char *path, int flags)
 	} else if (S_ISDIR(node->mode)) {
 		return -EISDIR;
 	}
-	vfs_unlink(node);
+	removed(entry);
 	return 0;
 }
 
-static long sys_renameat(long olddir, const char *oldpath, long newdir, const char *newpath)
+/* Moves entry into parent as name[len]. */
+static void move_entry(struct node *entry, struct node *parent, const char *name, size_t len)
 {
-	struct node *node, *target, *parent, *base;
+	char *copy = arena_alloc(len + 1);
+	memcpy(copy, name, len);
+	copy[len] = 0;
+	vfs_detach(entry);
+	vfs_stamp(entry->parent, VFS_MTIME);
+	entry->name = copy;
+	vfs_insert(parent, entry);
+	vfs_stamp(parent, VFS_MTIME);
+	vfs_stamp(vfs_inode(entry), VFS_CTIME);
+}
+
+/* Is dir inside node (or node itself)? A folder cannot move there. */
+static int inside(struct node *dir, struct node *node)
+{
+	for (struct node *p = dir;; p = p->parent) {
+		if (p == node) return 1;
+		if (p == vfs_root) return 0;
+	}
+}
+
+/* renameat2's flags (musl 1.2.3 has no names for them). */
+#define RENAME_NOREPLACE 1
+#define RENAME_EXCHANGE 2
+
+static long sys_renameat(long olddir, const char *oldpath, long newdir, const char *newpath, unsigned flags)
+{
+	struct node *entry, *target, *parent, *base;
 	const char *last;
-	long r = lookup_at(olddir, oldpath, 0, &node);
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) return -EINVAL;
+	long r = entry_at(olddir, oldpath, &entry);
 	if (r < 0) return r;
+	struct node *node = vfs_inode(entry);
 	if ((r = base_dir(newdir, newpath, &base)) < 0) return r;
-	r = vfs_lookup(base, newpath, 0, &target, &parent, &last);
+	r = vfs_lookup_entry(base, newpath, &target, &parent, &last);
 	if (r == 0) {
-		if (target == node) return 0;
+		if (flags & RENAME_NOREPLACE) return -EEXIST;
+		if (vfs_inode(target) == node) return 0; /* two names of one file: nothing happens */
 		parent = target->parent;
 	} else if (r != -ENOENT || !parent) {
 		return r;
+	} else if (flags & RENAME_EXCHANGE) {
+		return -ENOENT;
 	}
-	for (struct node *p = parent;; p = p->parent) { /* a folder cannot move into itself */
-		if (p == node) return -EINVAL;
-		if (p == vfs_root) break;
+	if (node == vfs_root || (r == 0 && vfs_inode(target) == vfs_root)) return -EBUSY;
+	if (S_ISDIR(node->mode) && inside(parent, node)) return -EINVAL;
+	if (flags & RENAME_EXCHANGE) { /* each takes the other's place */
+		struct node *other = vfs_inode(target), *old_parent = entry->parent;
+		if (S_ISDIR(other->mode) && inside(old_parent, other)) return -EINVAL;
+		char *old_name = entry->name;
+		move_entry(entry, parent, target->name, strlen(target->name));
+		move_entry(target, old_parent, old_name, strlen(old_name));
+		return 0;
 	}
 	if (r == 0) { /* checked before anything is removed */
-		if (S_ISDIR(node->mode) && !S_ISDIR(target->mode)) return -ENOTDIR;
-		if (S_ISDIR(target->mode) && (!S_ISDIR(node->mode) || target->children)) return !S_ISDIR(node->mode) ? -EISDIR : -ENOTEMPTY;
+		struct node *old = vfs_inode(target);
+		if (S_ISDIR(node->mode) && !S_ISDIR(old->mode)) return -ENOTDIR;
+		if (S_ISDIR(old->mode) && (!S_ISDIR(node->mode) || old->children)) return !S_ISDIR(node->mode) ? -EISDIR : -ENOTEMPTY;
 		last = target->name;
-		vfs_unlink(target);
+		removed(target);
 	}
-	size_t len = strcspn(last, "/");
-	char *name = arena_alloc(len + 1);
-	memcpy(name, last, len);
-	name[len] = 0;
-	struct node **link = &node->parent->children;
-	while (*link != node) link = &(*link)->next;
-	*link = node->next;
-	node->name = name;
-	node->parent = parent;
-	node->next = parent->children;
-	parent->children = node;
+	move_entry(entry, parent, last, strcspn(last, "/"));
 	return 0;
+}
+
+/* The node a metadata call changes: path from dirfd, or dirfd itself (AT_EMPTY_PATH with
+ * "", or no path at all: futimens). */
+static long target_of(long dirfd, const char *path, int flags, struct node **out)
+{
+	if (!path || ((flags & AT_EMPTY_PATH) && path[0] == 0)) {
+		if ((int)dirfd == AT_FDCWD) {
+			*out = cwd;
+			return 0;
+		}
+		struct file *f = fd_get(dirfd);
+		if (!f) return -EBADF;
+		*out = f->node;
+		return 0;
+	}
+	return lookup_at(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), out);
+}
+
+/* fchmodat2's number (Linux 6.6; not in musl 1.2.3). */
+#define SYS_fchmodat2_ 452
+
+static long sys_fchmodat(long dirfd, const char *path, mode_t mode, int flags)
+{
+	struct node *node;
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	long r = target_of(dirfd, path, flags, &node);
+	if (r < 0) return r;
+	if (S_ISLNK(node->mode)) return -EOPNOTSUPP; /* a link's own mode cannot change */
+	node->mode = (node->mode & S_IFMT) | (mode & 07777);
+	vfs_stamp(node, 0);
+	return 0;
+}
+
+/* As root: any owner; -1 keeps one. A file that changes hands loses its set-user-ID bit,
+ * and its set-group-ID bit where that means "group executable" (chown(2)). */
+static long sys_fchownat(long dirfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+	struct node *node;
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	long r = target_of(dirfd, path, flags, &node);
+	if (r < 0) return r;
+	if (uid != (uid_t)-1) node->uid = uid;
+	if (gid != (gid_t)-1) node->gid = gid;
+	if (!S_ISDIR(node->mode)) {
+		node->mode &= ~(mode_t)S_ISUID;
+		if (node->mode & S_IXGRP) node->mode &= ~(mode_t)S_ISGID;
+	}
+	vfs_stamp(node, 0);
+	return 0;
+}
+
+/* utimensat: each of atime and mtime set, now (no times, or UTIME_NOW), or left (UTIME_OMIT);
+ * ctime is now unless both are left. */
+static long sys_utimensat(long dirfd, const char *path, const struct timespec *times, int flags)
+{
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+	if (!path && (flags & AT_SYMLINK_NOFOLLOW)) return -EINVAL;
+	for (int i = 0; times && i < 2; i++)
+		if (times[i].tv_nsec != UTIME_NOW && times[i].tv_nsec != UTIME_OMIT && (times[i].tv_nsec < 0 || times[i].tv_nsec >= 1000000000))
+			return -EINVAL;
+	struct node *node;
+	long r = target_of(dirfd, path, flags, &node);
+	if (r < 0) return r;
+	if (times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT) return 0;
+	vfs_stamp(node, 0);
+	struct timespec *dest[2] = { &node->atime, &node->mtime };
+	for (int i = 0; i < 2; i++) {
+		if (!times || times[i].tv_nsec == UTIME_NOW) *dest[i] = node->ctime;
+		else if (times[i].tv_nsec != UTIME_OMIT) *dest[i] = times[i];
+	}
+	return 0;
+}
+
+/* utimes and futimesat: microseconds; none is now. */
+static long sys_futimesat(long dirfd, const char *path, const struct timeval *tv)
+{
+	struct timespec ts[2];
+	for (int i = 0; tv && i < 2; i++) {
+		if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return -EINVAL;
+		ts[i] = (struct timespec){ .tv_sec = tv[i].tv_sec, .tv_nsec = tv[i].tv_usec * 1000 };
+	}
+	return sys_utimensat(dirfd, path, tv ? ts : 0, 0);
+}
+
+/* utime(2): whole seconds, { actime, modtime }; none is now. */
+static long sys_utime(const char *path, const time_t *times)
+{
+	struct timespec ts[2] = { { .tv_sec = times ? times[0] : 0 }, { .tv_sec = times ? times[1] : 0 } };
+	return sys_utimensat(AT_FDCWD, path, times ? ts : 0, 0);
+}
+
+static long sys_statfs(long dirfd, const char *path, struct statfs *sf)
+{
+	struct node *node;
+	long r = target_of(dirfd, path, 0, &node);
+	if (r < 0) return r;
+	vfs_statfs(sf);
+	return 0;
+}
+
+/* mknod: FIFOs (pipe.c), regular files and socket names; no devices (a container may not
+ * make them either: they would not open). */
+static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
+{
+	(void)dev;
+	struct node *parent;
+	const char *last;
+	size_t len;
+	mode_t type = mode & S_IFMT, perm = mode & 07777 & ~UMASK;
+	if (type == S_IFCHR || type == S_IFBLK || type == S_IFDIR) return -EPERM; /* folders: mkdir */
+	if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
+	long r = new_name(dirfd, path, &parent, &last, &len);
+	if (r < 0) return r;
+	if (last[len]) return -ENOENT; /* "name/" */
+	if (type == S_IFIFO) created(parent, fifo_new(parent, last, len, perm));
+	else created(parent, vfs_new(parent, last, len, (type ? type : S_IFREG) | perm, &regular_ops));
+	return 0;
+}
+
+/* memfd_create: a file in memory and in no folder, "memfd:NAME" (st_nlink 0, as Linux's,
+ * which are unlinked files of an internal tmpfs). Sealing is not kept:
+ * MFD_ALLOW_SEALING is taken, and F_ADD_SEALS is then EINVAL. */
+#define MFD_CLOEXEC_ 1U
+#define MFD_ALLOW_SEALING_ 2U
+
+static long sys_memfd_create(const char *name, unsigned flags)
+{
+	if (flags & ~(MFD_CLOEXEC_ | MFD_ALLOW_SEALING_)) return -EINVAL;
+	size_t len = strnlen(name, 250);
+	if (len > 249) return -EINVAL; /* NAME_MAX less "memfd:" */
+	char full[256] = "memfd:";
+	memcpy(full + 6, name, len);
+	struct node *node = vfs_new(0, full, 6 + len, S_IFREG | 0777, &regular_ops);
+	vfs_stamp(node, VFS_ATIME | VFS_MTIME | VFS_CTIME);
+	node->names = 0;
+	return fd_open(node, O_RDWR | (flags & MFD_CLOEXEC_ ? O_CLOEXEC : 0));
+}
+
+/* fallocate: mode 0 makes the file at least off + len long (zeros); FALLOC_FL_KEEP_SIZE
+ * has nothing to do, since memory is taken as bytes are written; a punched hole
+ * (FALLOC_FL_PUNCH_HOLE, with KEEP_SIZE) reads as zeros. */
+static long sys_fallocate(long fd, int mode, int64_t off, int64_t len)
+{
+	struct file *f = fd_get(fd);
+	if (!f || !writable(f)) return -EBADF;
+	if (off < 0 || len <= 0) return -EINVAL;
+	if (mode != 0 && mode != 1 && mode != 3) return -EOPNOTSUPP; /* KEEP_SIZE 1, PUNCH_HOLE 2 */
+	struct node *node = f->node;
+	if (node->ops->stream) return -ESPIPE;
+	if (S_ISDIR(node->mode)) return -EISDIR;
+	if (!S_ISREG(node->mode)) return -ENODEV;
+	if (len > INT64_MAX - off) return -EFBIG;
+	if (mode == 3) return vfs_zero(node, (uint64_t)off, (uint64_t)len);
+	if (mode || (uint64_t)(off + len) <= node->size) return 0;
+	return vfs_truncate(node, (uint64_t)(off + len));
 }
 
 static long sys_getcwd(char *buf, size_t size)
@@ -550,9 +823,9 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_unlink: return sys_unlinkat(AT_FDCWD, (const char *)a1, 0);
 	case SYS_rmdir: return sys_unlinkat(AT_FDCWD, (const char *)a1, AT_REMOVEDIR);
 	case SYS_unlinkat: return sys_unlinkat(a1, (const char *)a2, (int)a3);
-	case SYS_rename: return sys_renameat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2);
-	case SYS_renameat:
-	case SYS_renameat2: return sys_renameat(a1, (const char *)a2, a3, (const char *)a4);
+	case SYS_rename: return sys_renameat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2, 0);
+	case SYS_renameat: return sys_renameat(a1, (const char *)a2, a3, (const char *)a4, 0);
+	case SYS_renameat2: return sys_renameat(a1, (const char *)a2, a3, (const char *)a4, (unsigned)a5);
 	case SYS_dup: return fd_get(a1) ? fd_install(fd_get(a1), 0, 0) : -EBADF;
 	case SYS_dup2: return sys_dup3(a1, a2, 0, 1);
 	case SYS_dup3: return sys_dup3(a1, a2, (int)a3, 0);
@@ -564,6 +837,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 		if (!writable(f) || a2 < 0) return -EINVAL;
 		return vfs_truncate(f->node, (uint64_t)a2);
 	}
+	case SYS_fallocate: return sys_fallocate(a1, (int)a2, a3, a4);
 	case SYS_truncate: {
 		struct node *node;
 		if (a2 < 0) return -EINVAL;
@@ -592,14 +866,25 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_fsync:
 	case SYS_fdatasync: return fd_get(a1) ? 0 : -EBADF;
 	case SYS_sync: return 0;
-	case SYS_chmod:
-	case SYS_fchmod:
-	case SYS_fchmodat:
-	case SYS_chown:
-	case SYS_fchown:
-	case SYS_lchown:
-	case SYS_fchownat:
-	case SYS_utimensat: return 0;
+	case SYS_link: return sys_linkat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2, 0);
+	case SYS_linkat: return sys_linkat(a1, (const char *)a2, a3, (const char *)a4, (int)a5);
+	case SYS_chmod: return sys_fchmodat(AT_FDCWD, (const char *)a1, (mode_t)a2, 0);
+	case SYS_fchmod: return sys_fchmodat(a1, 0, (mode_t)a2, 0);
+	case SYS_fchmodat: return sys_fchmodat(a1, (const char *)a2, (mode_t)a3, 0);
+	case SYS_fchmodat2_: return sys_fchmodat(a1, (const char *)a2, (mode_t)a3, (int)a4);
+	case SYS_chown: return sys_fchownat(AT_FDCWD, (const char *)a1, (uid_t)a2, (gid_t)a3, 0);
+	case SYS_lchown: return sys_fchownat(AT_FDCWD, (const char *)a1, (uid_t)a2, (gid_t)a3, AT_SYMLINK_NOFOLLOW);
+	case SYS_fchown: return sys_fchownat(a1, 0, (uid_t)a2, (gid_t)a3, 0);
+	case SYS_fchownat: return sys_fchownat(a1, (const char *)a2, (uid_t)a3, (gid_t)a4, (int)a5);
+	case SYS_utimensat: return sys_utimensat(a1, (const char *)a2, (const struct timespec *)a3, (int)a4);
+	case SYS_futimesat: return sys_futimesat(a1, (const char *)a2, (const struct timeval *)a3);
+	case SYS_utimes: return sys_futimesat(AT_FDCWD, (const char *)a1, (const struct timeval *)a2);
+	case SYS_utime: return sys_utime((const char *)a1, (const time_t *)a2);
+	case SYS_statfs: return sys_statfs(AT_FDCWD, (const char *)a1, (struct statfs *)a2);
+	case SYS_fstatfs: return sys_statfs(a1, 0, (struct statfs *)a2);
+	case SYS_mknod: return sys_mknodat(AT_FDCWD, (const char *)a1, (mode_t)a2, (dev_t)a3);
+	case SYS_mknodat: return sys_mknodat(a1, (const char *)a2, (mode_t)a3, (dev_t)a4);
+	case SYS_memfd_create: return sys_memfd_create((const char *)a1, (unsigned)a2);
 	default: *handled = 0; return -ENOSYS;
 	}
 }

@@ -20,6 +20,10 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 
 extern const struct nabla_boot *libos_boot;
 
+/* syscall.c: may call n go on after a handler with SA_RESTART? Not those Linux never
+ * restarts (poll, select, epoll_wait, sleeps, sigsuspend): they return EINTR. */
+int syscall_restartable(long n);
+
 /* hypercall.c: the only code that makes host system calls. */
 long hc_write(int fd, const void *buf, size_t len);
 long hc_pread(int fd, void *buf, size_t len, uint64_t off);

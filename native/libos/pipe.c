@@ -1,9 +1,12 @@
 /*
- * Pipes (pipe2): a 64 KiB ring between green threads. A reader of an empty pipe and a
- * writer of a full one wait in the scheduler until the other side moves; every change
- * also wakes poll, select and epoll (vfs_changed). The ring is also each direction of a
- * socketpair (unix.c). A closed pipe's node and state are kept for the next pipe: nodes
- * come from the arena, which never frees.
+ * Pipes (pipe2) and FIFOs (mkfifo): a 64 KiB ring between green threads. A reader of an
+ * empty pipe and a writer of a full one wait in the scheduler until the other side moves;
+ * every change also wakes poll, select and epoll (vfs_changed). The ring is also each
+ * direction of a socketpair (unix.c). A closed pipe's node and state are kept for the next
+ * pipe: nodes come from the arena, which never frees. A FIFO is a pipe with a name, whose
+ * ring lives while an end is open; opening it is as on Linux (fifo(7)): a blocking open
+ * waits for the other side, a non-blocking one for reading succeeds (reads are then at
+ * their end until a writer comes), and one for writing with no reader is ENXIO.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +17,8 @@
 struct pipe {
 	struct ring ring;
 	int readers, writers; /* open ends */
+	unsigned reader_opens, writer_opens; /* ends ever opened: a FIFO's open waits for these to move */
+	int named; /* a FIFO: its node stays in the tree */
 };
 
 void ring_init(struct ring *r)
@@ -92,30 +97,66 @@ static long pipe_write(struct file *f, const void *buf, size_t len, uint64_t off
 	return (long)done;
 }
 
-static int write_end(struct file *f)
+/* An end reads, writes, or both (a FIFO opened O_RDWR). */
+static int reads(struct file *f)
 {
-	return (f->flags & O_ACCMODE) == O_WRONLY;
+	return (f->flags & O_ACCMODE) != O_WRONLY;
+}
+
+static int writes(struct file *f)
+{
+	return (f->flags & O_ACCMODE) != O_RDONLY;
 }
 
 static short pipe_poll(struct file *f)
 {
 	struct pipe *p = f->node->priv;
-	if (write_end(f)) return (short)((p->readers == 0 ? POLLERR : 0) | (p->ring.len < RING_SIZE ? POLLOUT : 0));
-	return (short)((p->ring.len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0));
+	short events = 0;
+	if (writes(f)) events |= (short)((p->readers == 0 ? POLLERR : 0) | (p->ring.len < RING_SIZE ? POLLOUT : 0));
+	if (reads(f)) events |= (short)((p->ring.len ? POLLIN : 0) | (p->writers == 0 ? POLLHUP : 0));
+	return events;
 }
 
-/* An end is closed: the other sees it; once both are, the ring goes and the node is kept. */
+/* An end is closed: the other sees it; once both are, the ring goes and the node is kept
+ * (a FIFO's in its folder). */
 static void pipe_release(struct file *f)
 {
 	struct node *node = f->node;
 	struct pipe *p = node->priv;
-	if (write_end(f)) p->writers--;
-	else p->readers--;
+	if (writes(f)) p->writers--;
+	if (reads(f)) p->readers--;
 	vfs_changed(node);
 	if (p->readers || p->writers) return;
 	ring_free(&p->ring);
+	if (p->named) return;
 	node->next = free_pipes;
 	free_pipes = node;
+}
+
+/* Opening a FIFO by its name. The end counts from here on, so a failed open is undone by
+ * pipe_release like a close. */
+static long fifo_open(struct file *f)
+{
+	struct node *node = f->node;
+	struct pipe *p = node->priv;
+	if (!p->readers && !p->writers) ring_init(&p->ring);
+	if (reads(f)) {
+		p->readers++;
+		p->reader_opens++;
+	}
+	if (writes(f)) {
+		p->writers++;
+		p->writer_opens++;
+	}
+	if ((f->flags & O_ACCMODE) == O_WRONLY && (f->flags & O_NONBLOCK) && !p->readers) return -ENXIO;
+	vfs_changed(node); /* a blocked open of the other side goes on */
+	if (f->flags & O_NONBLOCK || (f->flags & O_ACCMODE) == O_RDWR) return 0;
+	/* Until the other side has been opened (it may be closed again already). */
+	unsigned *others = reads(f) ? &p->writer_opens : &p->reader_opens, seen = *others;
+	int *open_now = reads(f) ? &p->writers : &p->readers;
+	while (!*open_now && *others == seen)
+		if (sched_wait(node, 0) < 0) return -EINTR;
+	return 0;
 }
 
 static const struct file_ops pipe_ops = {
@@ -125,6 +166,25 @@ static const struct file_ops pipe_ops = {
 	.release = pipe_release,
 	.stream = 1,
 };
+
+static const struct file_ops fifo_ops = {
+	.read = pipe_read,
+	.write = pipe_write,
+	.poll = pipe_poll,
+	.open = fifo_open,
+	.release = pipe_release,
+	.stream = 1,
+};
+
+struct node *fifo_new(struct node *dir, const char *name, size_t len, mode_t mode)
+{
+	struct node *node = vfs_new(dir, name, len, S_IFIFO | mode, &fifo_ops);
+	struct pipe *p = arena_alloc(sizeof *p);
+	memset(p, 0, sizeof *p);
+	p->named = 1;
+	node->priv = p;
+	return node;
+}
 
 long sys_pipe2(int *fdpair, int flags)
 {

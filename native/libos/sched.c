@@ -6,11 +6,14 @@
  * net_idle delivers what the loopback holds; with a network it waits until then or a
  * frame); when every thread waits with no deadline and the network stack has nothing to
  * wait for, only a signal's handler could wake them (signal.c); without one, that is a
- * deadlock.
+ * deadlock. The alarm (setitimer ITIMER_REAL, alarm) rings here too: the scheduler sends
+ * SIGALRM when it passes the alarm's time, and sleeps no longer than that.
  */
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "libos.h"
@@ -84,13 +87,26 @@ static void interrupt_for_signals(void)
 	}
 }
 
+/* The alarm: SIGALRM at this monotonic time (0: none), then every alarm_every ns (0: once). */
+static uint64_t alarm_at, alarm_every;
+
+/* Rings the alarm if its time has come; else returns its time (0: none). */
+static uint64_t alarm_check(uint64_t now)
+{
+	if (!alarm_at || now < alarm_at) return alarm_at;
+	/* An interval timer that fell behind rings once and keeps its rhythm, as Linux's. */
+	alarm_at = alarm_every ? alarm_at + alarm_every * (1 + (now - alarm_at) / alarm_every) : 0;
+	signal_arrived(SIGALRM);
+	return alarm_at;
+}
+
 /* Runs another thread until this one is runnable again; returns when it is. */
 static void reschedule(void)
 {
 	net_tick(); /* now and then, frames from the network even while threads keep running */
 	for (;;) {
+		uint64_t now = alarm_at ? time_now_ns(CLOCK_MONOTONIC) : 0, nearest = alarm_at ? alarm_check(now) : 0;
 		interrupt_for_signals();
-		uint64_t now = 0, nearest = 0;
 		int waiting = 0;
 		int start = (int)(current - threads);
 		for (int i = 1; i <= MAX_THREADS; i++) {
@@ -322,6 +338,48 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	}
 }
 
+static struct timeval timeval_of(uint64_t ns)
+{
+	return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000u), .tv_usec = (long)(ns % 1000000000u / 1000u) };
+}
+
+/* The alarm as setitimer(ITIMER_REAL) reports it: time left and interval. */
+static void alarm_get(struct itimerval *value)
+{
+	uint64_t now = time_now_ns(CLOCK_MONOTONIC);
+	/* A time to come never reads as 0 (that would say "disarmed"). */
+	uint64_t left = !alarm_at ? 0 : (alarm_at > now ? alarm_at - now : 1000);
+	value->it_value = timeval_of(left);
+	value->it_interval = timeval_of(alarm_every);
+}
+
+/* Only the wall-clock timer: there are no CPU-time clocks to drive ITIMER_VIRTUAL or
+ * ITIMER_PROF (the tender's preemption tick is its own). */
+static long itimer(int which, const struct itimerval *value, struct itimerval *old)
+{
+	if (which != ITIMER_REAL) return -EINVAL;
+	if (value) {
+		const struct timeval *v = &value->it_value, *i = &value->it_interval;
+		if (v->tv_sec < 0 || v->tv_usec < 0 || v->tv_usec >= 1000000 || i->tv_sec < 0 || i->tv_usec < 0 || i->tv_usec >= 1000000)
+			return -EINVAL;
+	}
+	if (old) alarm_get(old);
+	if (!value) return 0;
+	uint64_t first = (uint64_t)value->it_value.tv_sec * 1000000000u + (uint64_t)value->it_value.tv_usec * 1000u;
+	alarm_every = first ? (uint64_t)value->it_interval.tv_sec * 1000000000u + (uint64_t)value->it_interval.tv_usec * 1000u : 0;
+	alarm_at = first ? time_now_ns(CLOCK_MONOTONIC) + first : 0;
+	return 0;
+}
+
+/* alarm(2): seconds left of the previous alarm, rounded to the nearest (at least 1). */
+static long sys_alarm(unsigned seconds)
+{
+	struct itimerval value = { .it_value = { .tv_sec = seconds } }, old;
+	itimer(ITIMER_REAL, &value, &old);
+	long left = old.it_value.tv_sec + (old.it_value.tv_usec >= 500000);
+	return left ? left : (old.it_value.tv_usec ? 1 : 0);
+}
+
 /* nanosleep, clock_nanosleep: cut short by a signal, a relative sleep says what was left. */
 static long sleep_for(const struct timespec *req, int absolute, int clock, struct timespec *rem)
 {
@@ -346,6 +404,9 @@ long sched_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6,
 	case SYS_exit: thread_exit((int)a1);
 	case SYS_nanosleep: return sleep_for((const struct timespec *)a1, 0, CLOCK_MONOTONIC, (struct timespec *)a2);
 	case SYS_clock_nanosleep: return sleep_for((const struct timespec *)a3, (int)a2 & TIMER_ABSTIME, (int)a1, (struct timespec *)a4);
+	case SYS_setitimer: return itimer((int)a1, (const struct itimerval *)a2, (struct itimerval *)a3);
+	case SYS_getitimer: return itimer((int)a1, 0, (struct itimerval *)a2);
+	case SYS_alarm: return sys_alarm((unsigned)a1);
 	default: *handled = 0; return -ENOSYS;
 	}
 }

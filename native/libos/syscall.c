@@ -24,8 +24,7 @@ void libos_init(const struct nabla_boot *boot)
 
 static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
-/* Calls Linux never restarts after a handler, SA_RESTART or not: they return EINTR. */
-static int restartable(long n)
+int syscall_restartable(long n)
 {
 	switch (n) {
 	case SYS_poll:
@@ -54,7 +53,7 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 		long ret = dispatch(n, a1, a2, a3, a4, a5, a6);
 		*in_libos = outer; /* the same thread: a call returns only to the thread that made it */
 		if (outer || !signal_pending()) return ret;
-		if (!signal_take(ret == -EINTR && restartable(n))) return ret;
+		if (!signal_take(ret == -EINTR && syscall_restartable(n))) return ret;
 	}
 }
 

@@ -15,6 +15,12 @@ static uint64_t octal(const char *p, size_t len)
 	return v;
 }
 
+/* A tar's mtime: whole seconds. */
+static struct timespec mtime_of(const char *header)
+{
+	return (struct timespec){ .tv_sec = (time_t)octal(header + 136, 12) };
+}
+
 /* Reads the image's bytes [off, off+len): the whole disk seen as one disk-backed file. */
 static void read_exact(void *buf, size_t len, uint64_t off)
 {
@@ -131,7 +137,8 @@ void tar_load(uint64_t size)
 				continue;
 			}
 			if (existing) vfs_unlink(existing);
-			vfs_new(dir, last, last_len, S_IFDIR | mode, &regular_ops)->mtime = (int64_t)octal(header + 136, 12);
+			struct node *d = vfs_new(dir, last, last_len, S_IFDIR | mode, &regular_ops);
+			d->atime = d->mtime = d->ctime = mtime_of(header);
 			continue;
 		}
 		if (existing) vfs_unlink(existing); /* a later entry replaces an earlier one, as tar does */
@@ -139,14 +146,19 @@ void tar_load(uint64_t size)
 			struct node *f = vfs_new(dir, last, last_len, S_IFREG | mode, &regular_ops);
 			f->size = len;
 			f->disk_off = (int64_t)data;
-			f->mtime = (int64_t)octal(header + 136, 12);
+			f->atime = f->mtime = f->ctime = mtime_of(header);
 		} else if (type == '2') {
 			struct node *l = vfs_new(dir, last, last_len, S_IFLNK | 0777, &regular_ops);
 			size_t tlen = strlen(link);
 			l->data = arena_alloc(tlen + 1);
 			memcpy(l->data, link, tlen + 1);
 			l->size = tlen;
+			l->atime = l->mtime = l->ctime = mtime_of(header);
+		} else if (type == '1') { /* a hard link: a second name for an earlier file */
+			struct node *target;
+			if (vfs_lookup(vfs_root, link, 0, &target, 0, 0) == 0 && !S_ISDIR(target->mode))
+				vfs_link(dir, last, last_len, target);
 		}
-		/* hard links, devices, fifos: not part of an app image; skipped */
+		/* devices, fifos: not part of an app image; skipped */
 	}
 }

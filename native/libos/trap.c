@@ -257,7 +257,7 @@ static void deliver(struct k_ucontext *uc, long nr, long ret)
 {
 	struct signal_delivery d;
 	if (signal_relinked() || !signal_pending() || !signal_next(&d)) return;
-	if (ret == -EINTR && d.flags & SA_RESTART_ && nr >= 0) {
+	if (ret == -EINTR && d.flags & SA_RESTART_ && nr >= 0 && syscall_restartable(nr)) {
 		uc->mc.rax = (uint64_t)nr; /* the handler returns to the syscall instruction again */
 		uc->mc.rip -= SYSCALL_INSN_SIZE;
 	}

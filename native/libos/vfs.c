@@ -2,14 +2,19 @@
  * The file tree, and the regular files in it. Everything lives in guest memory; files that
  * came from the disk image are read from it with pread until first written, then copied
  * into memory (the image stays read-only on the host). Paths resolve like Linux: '.',
- * '..', symlinks (40 deep).
+ * '..', symlinks (40 in one resolution). The rootfs and what the app writes are one tree in
+ * memory, so metadata changes (chmod, utimensat, chown) stick on any file, the image's too,
+ * with nothing copied: only a file's bytes are ever copied up, at its first write.
  */
 #include <string.h>
+#include <sys/statfs.h>
+#include <time.h>
 
 #include "vfs.h"
 
 struct node *vfs_root;
 static uint64_t next_ino = 1;
+static size_t bytes_in_memory; /* the written files' bytes, for statfs */
 const int poll_key;
 
 /* Small, never-freed allocations (nodes, names) carved from 64 KiB chunks. */
@@ -41,22 +46,54 @@ struct node *vfs_new(struct node *dir, const char *name, size_t len, mode_t mode
 	n->ino = next_ino++;
 	n->disk_off = -1;
 	n->links = 1;
-	n->parent = dir ? dir : n;
-	if (dir) {
-		n->next = dir->children;
-		dir->children = n;
-	}
+	n->names = 1;
+	n->parent = n;
+	if (dir) vfs_insert(dir, n);
 	return n;
 }
 
-/* Takes a node out of its directory; its data goes when the last open file lets go. */
-void vfs_unlink(struct node *node)
+void vfs_insert(struct node *dir, struct node *entry)
 {
-	struct node **p = &node->parent->children;
-	while (*p && *p != node) p = &(*p)->next;
-	if (*p) *p = node->next;
-	node->next = 0;
+	static uint64_t next_seq = 1;
+	entry->parent = dir;
+	entry->dir_seq = next_seq++;
+	entry->next = dir->children;
+	dir->children = entry;
+}
+
+void vfs_detach(struct node *entry)
+{
+	struct node **p = &entry->parent->children;
+	while (*p && *p != entry) p = &(*p)->next;
+	if (*p) *p = entry->next;
+	entry->next = 0;
+}
+
+void vfs_link(struct node *dir, const char *name, size_t len, struct node *node)
+{
+	struct node *entry = vfs_new(dir, name, len, node->mode & S_IFMT, node->ops);
+	entry->inode = node;
+	node->links++;
+	node->names++;
+}
+
+/* Takes an entry out of its directory; its node's data goes when the last name and the
+ * last open file let go. */
+void vfs_unlink(struct node *entry)
+{
+	vfs_detach(entry);
+	struct node *node = vfs_inode(entry);
+	node->names--;
 	vfs_put(node);
+}
+
+void vfs_stamp(struct node *node, int which)
+{
+	uint64_t ns = time_now_ns(CLOCK_REALTIME);
+	struct timespec now = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	if (which & VFS_ATIME) node->atime = now;
+	if (which & VFS_MTIME) node->mtime = now;
+	node->ctime = now;
 }
 
 /* The last link is gone: a written file's bytes go. (Other kinds free their own state when
@@ -64,6 +101,7 @@ void vfs_unlink(struct node *node)
 void vfs_put(struct node *node)
 {
 	if (--node->links > 0) return;
+	bytes_in_memory -= node->cap;
 	if (node->cap) mem_free(node->data, node->cap);
 	node->data = 0;
 	node->cap = 0;
@@ -83,10 +121,10 @@ static struct node *child(struct node *dir, const char *name, size_t len)
 	return 0;
 }
 
-static long walk(struct node *base, const char *path, int follow_last, int depth, struct node **out,
+/* links: the symlinks followed so far in this resolution (Linux's MAXSYMLINKS is 40). */
+static long walk(struct node *base, const char *path, int follow_last, int entry, int *links, struct node **out,
 		 struct node **parent, const char **last)
 {
-	if (depth > 40) return -ELOOP;
 	if (*path == 0) return -ENOENT;
 	struct node *cur = *path == '/' ? vfs_root : base;
 	const char *p = path;
@@ -115,11 +153,15 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 			return -ENOENT;
 		}
 		/* "link/" names what the link points to, even without follow_last (path_resolution(7)). */
-		if (S_ISLNK(next->mode) && (!is_last || follow_last || *p == '/')) {
+		struct node *node = vfs_inode(next);
+		if (S_ISLNK(node->mode) && (!is_last || follow_last || *p == '/')) {
+			if (++*links > 40) return -ELOOP;
 			struct node *target;
-			long r = walk(cur, next->data, 1, depth + 1, &target, is_last ? parent : 0, last);
+			long r = walk(cur, node->data, 1, 0, links, &target, is_last ? parent : 0, last);
 			if (r < 0) return r;
 			next = target;
+		} else if (!(is_last && entry)) {
+			next = node;
 		}
 		cur = next;
 	}
@@ -129,10 +171,23 @@ static long walk(struct node *base, const char *path, int follow_last, int depth
 	return 0;
 }
 
-long vfs_lookup(struct node *base, const char *path, int follow_last, struct node **out, struct node **parent, const char **last)
+static long lookup(struct node *base, const char *path, int follow_last, int entry, struct node **out, struct node **parent,
+		   const char **last)
 {
 	if (parent) *parent = 0;
-	return walk(base, path, follow_last, 0, out, parent, last);
+	if (strnlen(path, 4096) == 4096) return -ENAMETOOLONG; /* PATH_MAX, 4096, counts the NUL */
+	int links = 0;
+	return walk(base, path, follow_last, entry, &links, out, parent, last);
+}
+
+long vfs_lookup(struct node *base, const char *path, int follow_last, struct node **out, struct node **parent, const char **last)
+{
+	return lookup(base, path, follow_last, 0, out, parent, last);
+}
+
+long vfs_lookup_entry(struct node *base, const char *path, struct node **out, struct node **parent, const char **last)
+{
+	return lookup(base, path, 0, 1, out, parent, last);
 }
 
 long vfs_read(struct node *node, void *buf, size_t len, uint64_t off)
@@ -173,6 +228,7 @@ static long reserve(struct node *node, uint64_t size)
 		}
 	}
 	if (node->cap) mem_free(node->data, node->cap);
+	bytes_in_memory += cap - node->cap;
 	node->data = data;
 	node->cap = cap;
 	node->disk_off = -1;
@@ -187,13 +243,25 @@ static long vfs_write(struct node *node, const void *buf, size_t len, uint64_t o
 	if (off > node->size) memset(node->data + node->size, 0, off - node->size);
 	memcpy(node->data + off, buf, len);
 	if (off + len > node->size) node->size = off + len;
-	node->mtime = (int64_t)(time_now_ns(0) / 1000000000u);
+	vfs_stamp(node, VFS_MTIME);
 	return (long)len;
+}
+
+long vfs_zero(struct node *node, uint64_t off, uint64_t len)
+{
+	if (!S_ISREG(node->mode) || off >= node->size) return 0;
+	if (len > node->size - off) len = node->size - off;
+	long r = reserve(node, node->size);
+	if (r < 0) return r;
+	memset(node->data + off, 0, len);
+	vfs_stamp(node, VFS_MTIME);
+	return 0;
 }
 
 long vfs_truncate(struct node *node, uint64_t len)
 {
 	if (!S_ISREG(node->mode)) return S_ISDIR(node->mode) ? -EISDIR : -EINVAL;
+	vfs_stamp(node, VFS_MTIME);
 	if (node->disk_off >= 0 && len <= node->size) { /* still read from the disk: nothing to copy */
 		node->size = len;
 		return 0;
@@ -211,12 +279,33 @@ void vfs_stat(struct node *node, struct stat *st)
 	st->st_dev = 1;
 	st->st_ino = node->ino;
 	st->st_mode = node->mode;
-	st->st_nlink = S_ISDIR(node->mode) ? 2 : 1;
+	st->st_nlink = S_ISDIR(node->mode) ? 2 : (nlink_t)node->names;
+	st->st_uid = node->uid;
+	st->st_gid = node->gid;
 	st->st_size = (off_t)node->size;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((node->size + 511) / 512);
-	st->st_mtim.tv_sec = st->st_atim.tv_sec = st->st_ctim.tv_sec = node->mtime;
+	st->st_atim = node->atime;
+	st->st_mtim = node->mtime;
+	st->st_ctim = node->ctime;
 	st->st_rdev = node->rdev;
+}
+
+/* A tmpfs of Linux's default size, half the memory; what is used is the bytes of the files
+ * written (those still on the disk image cost nothing). */
+void vfs_statfs(struct statfs *sf)
+{
+	memset(sf, 0, sizeof *sf);
+	sf->f_type = 0x01021994; /* TMPFS_MAGIC */
+	sf->f_bsize = sf->f_frsize = PAGE_SIZE;
+	sf->f_blocks = libos_boot->mem_size / 2 / PAGE_SIZE;
+	uint64_t used = bytes_in_memory / PAGE_SIZE;
+	sf->f_bfree = sf->f_bavail = used < sf->f_blocks ? sf->f_blocks - used : 0;
+	sf->f_files = next_ino + sf->f_bfree; /* tmpfs: as many inodes as free pages, about */
+	sf->f_ffree = sf->f_bfree;
+	sf->f_fsid.__val[0] = 1; /* st_dev */
+	sf->f_namelen = 255;
+	sf->f_flags = 0x20 | 0x400; /* ST_VALID | ST_NOATIME: reads leave atime */
 }
 
 /* The absolute path of node into buf; returns its length (without the NUL). */

@@ -34,6 +34,9 @@ struct file_ops {
 	short (*poll)(struct file *f);
 	/* The requests the fd layer does not answer itself (FIONREAD). 0: ENOTTY. */
 	long (*ioctl)(struct file *f, unsigned long request, long arg);
+	/* f is a new open file of a node in the tree (openat): 0, or -errno (f is then
+	 * released). It may wait. 0: 0. */
+	long (*open)(struct file *f);
 	/* f's last fd and hold are gone. */
 	void (*release)(struct file *f);
 	int stream; /* no offset: lseek, pread and pwrite are ESPIPE */
@@ -45,7 +48,8 @@ struct node {
 	char *name;
 	struct node *parent;
 	struct node *children; /* a directory's first child */
-	struct node *next; /* next sibling */
+	struct node *next; /* next sibling: the newer entries come first */
+	uint64_t dir_seq; /* when it came into its folder, counting up: getdents64's place */
 	uint64_t ino;
 	uint64_t size;
 	int64_t disk_off; /* a regular file: where its bytes start in the disk image, or -1 */
@@ -54,8 +58,14 @@ struct node {
 	dev_t rdev; /* a device's number */
 	void *priv; /* the kind's own state: a pipe, a socket, a counter ... */
 	uint32_t changes; /* readiness-affecting events so far: epoll's edge trigger */
-	int64_t mtime;
-	int links; /* open files pointing here, plus 1 while in the tree or its maker holds it */
+	struct timespec atime, mtime, ctime;
+	uid_t uid;
+	gid_t gid;
+	int links; /* open files pointing here, plus 1 per name in the tree (or while its maker holds it) */
+	int names; /* its names in the tree: stat's st_nlink (1 for a node in no folder, as a pipe) */
+	/* A hard link's second (third ...) name: the node it names. Only the tree sees such an
+	 * entry; lookups give the node itself (vfs_inode). 0: the node is its own entry. */
+	struct node *inode;
 };
 
 /* An open file: what an fd (and its dups) points to. */
@@ -72,14 +82,35 @@ extern struct node *vfs_root;
 
 /* The root, with /tmp. */
 void vfs_init(void);
-/* A node in dir (0: in none), with its one link. */
+/* A node in dir (0: in none), with its one link. Its times are 0: vfs_stamp them. */
 struct node *vfs_new(struct node *dir, const char *name, size_t len, mode_t mode, const struct file_ops *ops);
-void vfs_unlink(struct node *node);
+/* Puts an entry (out of any folder) into dir, as its newest. */
+void vfs_insert(struct node *dir, struct node *entry);
+/* Takes an entry out of its folder (which it keeps as parent). */
+void vfs_detach(struct node *entry);
+/* A second name for node in dir (a hard link). */
+void vfs_link(struct node *dir, const char *name, size_t len, struct node *node);
+/* Takes an entry (a node, or a hard link's name) out of its folder. */
+void vfs_unlink(struct node *entry);
 void vfs_put(struct node *node);
+static inline struct node *vfs_inode(struct node *entry) { return entry->inode ? entry->inode : entry; }
 /* Finds path from base: 0 and *out, or -errno. With parent/last, a missing last component
- * is reported as -ENOENT with *parent and *last set, so the caller can create it. */
+ * is reported as -ENOENT with *parent and *last set, so the caller can create it. A
+ * resolution follows at most 40 symlinks in all (ELOOP), and a path is under PATH_MAX. */
 long vfs_lookup(struct node *base, const char *path, int follow_last, struct node **out, struct node **parent, const char **last);
+/* The same without following a last symlink, giving the entry itself: the name that
+ * unlink, rename and link remove or replace (a hard link's own entry, not its node). */
+long vfs_lookup_entry(struct node *base, const char *path, struct node **out, struct node **parent, const char **last);
+/* Sets node's times to now: VFS_ATIME, VFS_MTIME (its bytes or entries changed), VFS_CTIME
+ * (its status changed; any change does that). */
+#define VFS_ATIME 1
+#define VFS_MTIME 2
+#define VFS_CTIME 4
+void vfs_stamp(struct node *node, int which);
 void vfs_stat(struct node *node, struct stat *st);
+/* statfs: the tree is one tmpfs. */
+struct statfs;
+void vfs_statfs(struct statfs *sf);
 size_t vfs_path(struct node *node, char *buf, size_t size);
 void *arena_alloc(size_t len);
 
@@ -87,6 +118,8 @@ void *arena_alloc(size_t len);
 extern const struct file_ops regular_ops;
 long vfs_read(struct node *node, void *buf, size_t len, uint64_t off);
 long vfs_truncate(struct node *node, uint64_t len);
+/* Zeros [off, off + len) of a regular file, within its size. */
+long vfs_zero(struct node *node, uint64_t off, uint64_t len);
 
 /* Woken whenever a file may have become ready: poll, select and epoll_wait wait here. */
 extern const int poll_key;
@@ -139,6 +172,8 @@ void ring_free(struct ring *r);
 size_t ring_put(struct ring *r, const void *src, size_t len); /* appends what fits: how much */
 size_t ring_peek(const struct ring *r, size_t off, void *dst, size_t len); /* copies from byte off on */
 void ring_drop(struct ring *r, size_t len); /* takes len bytes off the front */
+/* A FIFO (mkfifo) named name[len] in dir: a pipe whose ends are opened by that name. */
+struct node *fifo_new(struct node *dir, const char *name, size_t len, mode_t mode);
 
 /* net.c, for unix.c too: SO_RCVTIMEO/SO_SNDTIMEO, kept in ns (0: none). */
 uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */

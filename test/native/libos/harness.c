@@ -118,6 +118,7 @@ const char *errname(long v)
 		{ EFAULT, "EFAULT" },
 		{ EBUSY, "EBUSY" },
 		{ EEXIST, "EEXIST" },
+		{ ENXIO, "ENXIO" },
 		{ ENODEV, "ENODEV" },
 		{ ENOTDIR, "ENOTDIR" },
 		{ EISDIR, "EISDIR" },

@@ -62,7 +62,7 @@ tsort "$OUT/callgraph.txt" >/dev/null 2>"$OUT/build.log" ||
 echo "# call graph: $(wc -l <"$OUT/callgraph.txt") edges between libOS files, one way"
 
 # 2. The harness (the test files in run order) over them.
-tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_signal.c test_net.c test_unix.c"
+tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_signal.c test_net.c test_unix.c test_fsops.c"
 hflags="-std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-stack-protector -fno-pie -no-pie -static -D_GNU_SOURCE
   -I$SRC/include -I$SRC/libos -I$HERE"
 srcs="$HERE/harness.c $HERE/fake_hypercall.c"
@@ -71,8 +71,8 @@ for t in $tests; do srcs="$srcs $HERE/$t"; done
 $CC $hflags -o "$OUT/libos-test" $srcs $objs >"$OUT/build.log" 2>&1 ||
     build_fail "harness: $(tr '\n' '|' <"$OUT/build.log" | head -c 600)"
 
-# 3. Fixtures: one tree, tarred by GNU tar in pax, ustar and gnu formats, and a tar whose
-#    later entries replace earlier ones.
+# 3. Fixtures: one tree, tarred by GNU tar in pax, ustar and gnu formats, a tar whose
+#    later entries replace earlier ones, and one with a hard link.
 #    Modes are fixed (umask 022), whatever umask we were called with: the cases check them.
 F=$OUT/fixtures
 T=$F/tree
@@ -139,6 +139,14 @@ tar $common --format=ustar --exclude='./a-file-name-*' --exclude='./a-directory-
     # shellcheck disable=SC2086
     tar $common --format=pax -C "$F/r2" -rf "$F/replace.tar" same.txt becomes-dir was-dir
 ) || build_fail "replace.tar"
+(
+    set -e
+    mkdir -p "$F/h/sub"
+    printf 'hard linked' >"$F/h/first.txt"
+    ln "$F/h/first.txt" "$F/h/sub/second.txt"
+    # shellcheck disable=SC2086
+    tar $common --format=pax -C "$F/h" -cf "$F/hardlink.tar" .
+) || build_fail "hardlink.tar"
 # An extended (pax) header whose size runs far past the image's end (test/fuzz/c tar): one
 # header block named "x" of type 'x' claiming 0o77777777777 bytes, and one zero block.
 (
