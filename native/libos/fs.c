@@ -364,11 +364,25 @@ static long sys_symlinkat(const char *target, long dirfd, const char *path)
 	return 0;
 }
 
-/* The entry a path names (not what a last symlink or a hard link's name points to). */
+/* The number of dots when a path's last part is "." or ".." (trailing slashes aside), else 0. */
+static int last_is_dots(const char *path)
+{
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/') len--;
+	size_t start = len;
+	while (start > 0 && path[start - 1] != '/') start--;
+	size_t n = len - start;
+	return (n == 1 || n == 2) && path[start] == '.' && path[len - 1] == '.' ? (int)n : 0;
+}
+
+/* The entry a path names (not what a last symlink or a hard link's name points to). "."
+ * and ".." name a folder, not an entry of one: such a folder cannot be moved or removed
+ * by that name (EBUSY, as Linux's rename). */
 static long entry_at(long dirfd, const char *path, struct node **out)
 {
 	struct node *base, *parent;
 	const char *last;
+	if (last_is_dots(path)) return -EBUSY;
 	long r = base_dir(dirfd, path, &base);
 	return r < 0 ? r : vfs_lookup_entry(base, path, out, &parent, &last);
 }
@@ -408,10 +422,10 @@ static long sys_linkat(long olddir, const char *oldpath, long newdir, const char
 
 static long sys_unlinkat(long dirfd, const char *path, int flags)
 {
-	/* rmdir("x/.") is EINVAL on Linux: the last part must name the folder itself. */
-	size_t len = strlen(path);
-	while (len > 1 && path[len - 1] == '/') len--;
-	if ((flags & AT_REMOVEDIR) && len >= 1 && path[len - 1] == '.' && (len == 1 || path[len - 2] == '/')) return -EINVAL;
+	/* Linux: rmdir("x/.") is EINVAL, rmdir("x/..") ENOTEMPTY, unlink of either EISDIR. */
+	int dots = last_is_dots(path);
+	if (dots) return !(flags & AT_REMOVEDIR) ? -EISDIR : dots == 1 ? -EINVAL :
+									 -ENOTEMPTY;
 	struct node *entry;
 	long r = entry_at(dirfd, path, &entry);
 	if (r < 0) return r;
@@ -499,7 +513,7 @@ static long sys_renameat(long olddir, const char *oldpath, long newdir, const ch
 static long target_of(long dirfd, const char *path, int flags, struct node **out)
 {
 	if (!path || ((flags & AT_EMPTY_PATH) && path[0] == 0)) {
-		if ((int)dirfd == AT_FDCWD) {
+		if ((int)dirfd == AT_FDCWD && path) { /* fchmod(AT_FDCWD, …), no path: EBADF */
 			*out = cwd;
 			return 0;
 		}

@@ -353,6 +353,14 @@ static void alarm_get(struct itimerval *value)
 	value->it_interval = timeval_of(alarm_every);
 }
 
+/* A timer's time in ns, at most ~292 years (Linux clamps too; a product would wrap). */
+static uint64_t timeval_ns(const struct timeval *tv)
+{
+	const uint64_t max_s = UINT64_MAX / 1000000000u / 2;
+	uint64_t s = (uint64_t)tv->tv_sec < max_s ? (uint64_t)tv->tv_sec : max_s;
+	return s * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+}
+
 /* Only the wall-clock timer: there are no CPU-time clocks to drive ITIMER_VIRTUAL or
  * ITIMER_PROF (the tender's preemption tick is its own). */
 static long itimer(int which, const struct itimerval *value, struct itimerval *old)
@@ -365,8 +373,8 @@ static long itimer(int which, const struct itimerval *value, struct itimerval *o
 	}
 	if (old) alarm_get(old);
 	if (!value) return 0;
-	uint64_t first = (uint64_t)value->it_value.tv_sec * 1000000000u + (uint64_t)value->it_value.tv_usec * 1000u;
-	alarm_every = first ? (uint64_t)value->it_interval.tv_sec * 1000000000u + (uint64_t)value->it_interval.tv_usec * 1000u : 0;
+	uint64_t first = timeval_ns(&value->it_value);
+	alarm_every = first ? timeval_ns(&value->it_interval) : 0;
 	alarm_at = first ? time_now_ns(CLOCK_MONOTONIC) + first : 0;
 	return 0;
 }

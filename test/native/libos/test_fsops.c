@@ -587,6 +587,34 @@ static void alarm_in(long ms, void (*handler)(int), unsigned long flags)
 	CHECK_OK(sys(SYS_setitimer, ITIMER_REAL, &it, 0));
 }
 
+/* An attacker's review found rename(".") bringing a removed folder back and rmdir("..")
+ * succeeding; and fchmod(AT_FDCWD) changing the working folder. Linux's answers: */
+TEST(dot_names_cannot_be_moved_or_removed_and_at_fdcwd_is_no_fd)
+{
+	boot(0);
+	CHECK_OK(sys(SYS_mkdir, "/tmp/gone", 0755));
+	CHECK_OK(sys(SYS_mkdir, "/tmp/gone/sub", 0755));
+	CHECK_OK(sys(SYS_chdir, "/tmp/gone/sub"));
+	CHECK_ERR(sys(SYS_rename, ".", "/tmp/back"), EBUSY);
+	CHECK_ERR(sys(SYS_rename, "..", "/tmp/back"), EBUSY);
+	CHECK_ERR(sys(SYS_rename, "/tmp/gone/sub/..", "/tmp/back"), EBUSY);
+	CHECK_ERR(sys(SYS_rmdir, ".."), ENOTEMPTY);
+	CHECK_ERR(sys(SYS_rmdir, "./"), EINVAL);
+	CHECK_ERR(sys(SYS_unlink, ".."), EISDIR);
+	CHECK_STR(ls("/tmp"), "gone/");
+	CHECK_ERR(sys(SYS_fchmod, AT_FDCWD, 0700), EBADF);
+	CHECK_ERR(sys(SYS_fchown, AT_FDCWD, 1, 1), EBADF);
+	CHECK_EQ(stat_of("/tmp/gone/sub").st_mode & 07777, 0755);
+	CHECK_OK(sys(SYS_chdir, "/"));
+	/* a timer a lifetime away stays far away (its nanoseconds once wrapped) */
+	struct itimerval far = { .it_value = { .tv_sec = 0x7fffffffffffffffL } }, left;
+	CHECK_OK(sys(SYS_setitimer, ITIMER_REAL, &far, 0));
+	CHECK_OK(sys(SYS_getitimer, ITIMER_REAL, &left));
+	CHECK(left.it_value.tv_sec > 1000000000L);
+	struct itimerval off = { 0 };
+	CHECK_OK(sys(SYS_setitimer, ITIMER_REAL, &off, 0));
+}
+
 TEST(alarm_rings_once_or_every_interval_and_says_what_is_left)
 {
 	boot(0);
