@@ -274,6 +274,11 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	return 0;
 }
 
+size_t mem_available(void)
+{
+	return (limit_pages - counted_pages) * PAGE_SIZE;
+}
+
 void *mem_try_alloc(size_t len)
 {
 	long p = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

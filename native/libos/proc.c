@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "libos.h"
 
@@ -79,6 +81,19 @@ static long get_limit(int resource, const struct rlimit *new, struct rlimit *old
 	return 0;
 }
 
+/* sysinfo: glibc's sysconf(_SC_PHYS_PAGES) and libuv read it, and V8 sizes its heap from
+ * it: the guest's memory is --mem. */
+static long do_sysinfo(struct sysinfo *si)
+{
+	memset(si, 0, sizeof *si);
+	si->uptime = (long)(time_now_ns(CLOCK_MONOTONIC) / 1000000000);
+	si->totalram = libos_boot->mem_size;
+	si->freeram = mem_available();
+	si->procs = 1;
+	si->mem_unit = 1;
+	return 0;
+}
+
 static long getaffinity(size_t size, unsigned long *mask)
 {
 	if (size < sizeof *mask) return -EINVAL;
@@ -106,6 +121,7 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_set_robust_list: return 0;
 	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
 	case SYS_uname: return do_uname((struct utsname *)a1);
+	case SYS_sysinfo: return do_sysinfo((struct sysinfo *)a1);
 	case SYS_prlimit64: return get_limit((int)a2, (const struct rlimit *)a3, (struct rlimit *)a4);
 	case SYS_getrlimit: return get_limit((int)a1, 0, (struct rlimit *)a2);
 	case SYS_setrlimit: return 0;
