@@ -57,7 +57,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   let executor: Executor;
   if (config.executor === 'docker') {
     const engine = await deps.engine();
-    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal });
+    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal, buildEnv: config.compileEnv });
     executor = new DockerExecutor(engine, logDir);
   } else {
     executor = new LocalExecutor(logDir);
