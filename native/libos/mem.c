@@ -9,6 +9,12 @@
  *            counting it would take 512 MiB of --mem per Node worker. What the guest writes
  *            there costs host memory that --mem does not bound (the container's limit does)
  *   touched  may hold old data: zeroed before it is handed out again
+ * Zeroing writes, and so makes the host give a page memory (on some hosts even reading a
+ * never-written page does): madvise(MADV_DONTNEED) on MAP_NORESERVE pages leaves their
+ * contents as they are, where Linux would give zeros. V8 discards its whole fresh code range
+ * so, and takes discarded contents as undefined; zeroing it would cost 512 MiB. Such pages,
+ * once usable, stay "touched": a later mapping there is zeroed, which costs host memory
+ * for what is zeroed (a second Node worker's code range, say).
  * brk grows up from the images; mmap takes the hint when it is free, else the highest free
  * run below the stack. Nothing is mapped or unmapped on the host: the tender mapped the
  * whole region once (MAP_NORESERVE), so a page costs host memory only once written, and a
@@ -85,7 +91,7 @@ static long commit(size_t first, size_t n)
 	counted_pages += more;
 	for (size_t p = first; p < first + n; p++) {
 		if (p % 64 == 0 && first + n - p >= 64) {
-			counted[p / 64] = ~noreserve[p / 64];
+			counted[p / 64] |= ~noreserve[p / 64];
 			p += 63;
 		} else if (!bit(noreserve, p)) {
 			set_bits(counted, p, 1, 1);
@@ -267,9 +273,11 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	/* Anonymous pages given back read as zero afterwards. */
 	if ((advice == MADV_DONTNEED || advice == MADV_FREE) && in_heap(addr, PAGE_UP(len))) {
 		size_t first = page_of(addr), n = PAGE_UP(len) / PAGE_SIZE;
-		zero_touched(first, n);
-		for (size_t p = first; p < first + n; p++) /* still usable, so may be written again */
-			if (bit(counted, p) || bit(noreserve, p)) set_bits(touched, p, 1, 1);
+		for (size_t p = first; p < first + n; p++) {
+			if (bit(noreserve, p)) continue; /* kept as they are (above) */
+			if (bit(touched, p)) memset((void *)page_addr(p), 0, PAGE_SIZE);
+			set_bits(touched, p, 1, bit(counted, p)); /* still usable, so may be written again */
+		}
 	}
 	return 0;
 }

@@ -208,9 +208,10 @@ int tender_run(const struct tender_opts *given)
 		.stack_size = stack_size_for(mem),
 		.net_fd = -1,
 		.net_wait_fd = -1,
-		.app_entry = o->interp ? interp.entry : o->libos ? app.entry :
-								   0,
+		.app_entry = o->libos ? app.entry : 0,
 	};
+	if (o->interp)
+		boot.app_entry = interp.entry; /* the loader starts the program */
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);

@@ -3,9 +3,10 @@
  *
  * Accepted: ELF64, little-endian, x86-64, ET_EXEC (non-PIE; a PT_INTERP is recorded, and
  * core.c decides), or ET_DYN when it is the dynamic loader of such a program, loaded at a
- * bias the tender chooses (no PT_INTERP of its own); at most ELF_MAX_LOADS PT_LOAD segments, each inside the guest region above the boot
- * page, inside the file, never W+X, no two sharing a page; program headers loaded (for
- * AT_PHDR); entry in an executable segment. The NABLA note, when there is one, must have
+ * bias the tender chooses (no PT_INTERP of its own); at most ELF_MAX_LOADS PT_LOAD
+ * segments, each inside the guest region above the boot page, inside the file, never W+X,
+ * no two sharing a page; program headers loaded (for AT_PHDR); entry in an executable
+ * segment. The NABLA note, when there is one, must have
  * our ABI version and point into the image where it should (elf_check_note).
  * Every refusal is one line: "nabla-run: FILE: what is wrong".
  */

@@ -59,6 +59,13 @@ TEST(process_identity)
 	CHECK_EQ(sys(SYS_sched_getaffinity, 0, sizeof mask, mask), sizeof mask[0]);
 	CHECK_EQ(mask[0], 1);
 	CHECK_EQ(sys(SYS_umask, 077), 022);
+	int prio = 7;
+	CHECK_EQ(sys(SYS_sched_getscheduler, 0), 0); /* SCHED_OTHER */
+	CHECK_EQ(sys(SYS_sched_getscheduler, 1), 0);
+	CHECK_OK(sys(SYS_sched_getparam, 1, &prio));
+	CHECK_EQ(prio, 0);
+	CHECK_ERR(sys(SYS_sched_getscheduler, -1), EINVAL);
+	CHECK_ERR(sys(SYS_sched_getparam, 1, 0), EINVAL);
 }
 
 /* sysinfo: the guest's memory is --mem, and what is mapped is not free. */
@@ -66,7 +73,11 @@ TEST(sysinfo_tells_the_guest_memory)
 {
 	boot(&(struct boot_opts){ .mem_mib = 32 });
 	struct sysinfo si;
+	unsigned char *raw = (unsigned char *)&si;
+	memset(&si, 0xa5, sizeof si);
 	CHECK_OK(sys(SYS_sysinfo, &si));
+	for (size_t i = 112; i < sizeof si; i++) /* the kernel writes 112 bytes: not musl's reserved tail */
+		if (raw[i] != 0xa5) FAIL("sysinfo wrote byte %zu, past the kernel's struct", i);
 	CHECK_EQ(si.mem_unit, 1);
 	CHECK_EQ(si.totalram, 32UL << 20);
 	CHECK(si.freeram > 0 && si.freeram < si.totalram);
