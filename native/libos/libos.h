@@ -48,6 +48,10 @@ long sys_munmap(uintptr_t addr, size_t len);
 long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
 long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
+/* Bytes of --mem not yet counted (sysinfo's freeram). */
+size_t mem_available(void);
+/* filemap.c: mmap of a file, as a copy in an anonymous mapping. */
+long sys_mmap_file(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
 /* Memory for the libOS itself (never freed): file tables, tmpfs data. */
 void *mem_alloc(size_t len);
 /* The same, or 0 when guest memory is full (for memory the app asked for, e.g. file data). */

@@ -1,10 +1,20 @@
 /*
  * Guest memory: the address space between the end of the loaded images and the main
- * stack, three bits per page:
+ * stack, four bits per page:
  *   in_use   mapped (brk or mmap)
  *   counted  readable or writable: counts against --mem (PROT_NONE only reserves address
  *            space, the way Go reserves its heap index, and costs nothing)
+ *   noreserve  mapped with MAP_NORESERVE: never counted, as Linux commits nothing for it.
+ *            V8 reserves a 512 MiB code range per isolate so and makes it all RWX at once;
+ *            counting it would take 512 MiB of --mem per Node worker. What the guest writes
+ *            there costs host memory that --mem does not bound (the container's limit does)
  *   touched  may hold old data: zeroed before it is handed out again
+ * Zeroing writes, and so makes the host give a page memory (on some hosts even reading a
+ * never-written page does): madvise(MADV_DONTNEED) on MAP_NORESERVE pages leaves their
+ * contents as they are, where Linux would give zeros. V8 discards its whole fresh code range
+ * so, and takes discarded contents as undefined; zeroing it would cost 512 MiB. Such pages,
+ * once usable, stay "touched": a later mapping there is zeroed, which costs host memory
+ * for what is zeroed (a second Node worker's code range, say).
  * brk grows up from the images; mmap takes the hint when it is free, else the highest free
  * run below the stack. Nothing is mapped or unmapped on the host: the tender mapped the
  * whole region once (MAP_NORESERVE), so a page costs host memory only once written, and a
@@ -15,7 +25,7 @@
 
 #include "libos.h"
 
-static uint64_t *in_use, *counted, *touched;
+static uint64_t *in_use, *counted, *touched, *noreserve;
 static uintptr_t heap_base; /* first page managed here */
 static size_t heap_pages;
 static size_t counted_pages, limit_pages;
@@ -72,13 +82,21 @@ static void uncount(size_t first, size_t n)
 	set_bits(counted, first, n, 0);
 }
 
-/* Counts the pages against --mem (they become usable); 0, or -ENOMEM past the limit. */
+/* Counts the pages against --mem (they become usable; MAP_NORESERVE ones are usable
+ * uncounted); 0, or -ENOMEM past the limit. */
 static long commit(size_t first, size_t n)
 {
-	size_t more = n - count_bits(counted, first, n);
+	size_t more = n - count_bits(counted, first, n) - count_bits(noreserve, first, n);
 	if (counted_pages + more > limit_pages) return -ENOMEM;
 	counted_pages += more;
-	set_bits(counted, first, n, 1);
+	for (size_t p = first; p < first + n; p++) {
+		if (p % 64 == 0 && first + n - p >= 64) {
+			counted[p / 64] |= ~noreserve[p / 64];
+			p += 63;
+		} else if (!bit(noreserve, p)) {
+			set_bits(counted, p, 1, 1);
+		}
+	}
 	set_bits(touched, first, n, 1);
 	return 0;
 }
@@ -87,16 +105,18 @@ static void unmap(size_t first, size_t n)
 {
 	uncount(first, n);
 	set_bits(in_use, first, n, 0);
+	set_bits(noreserve, first, n, 0);
 }
 
-/* A new mapping over [first, first+n): zeroed, counted unless PROT_NONE. */
-static long map(size_t first, size_t n, int prot)
+/* A new mapping over [first, first+n): zeroed, counted unless PROT_NONE or MAP_NORESERVE. */
+static long map(size_t first, size_t n, int prot, int flags)
 {
-	size_t gain = prot == PROT_NONE ? 0 : n - count_bits(counted, first, n);
+	size_t gain = prot == PROT_NONE || (flags & MAP_NORESERVE) ? 0 : n - count_bits(counted, first, n);
 	if (counted_pages + gain > limit_pages) return -ENOMEM;
 	unmap(first, n);
 	zero_touched(first, n);
 	set_bits(in_use, first, n, 1);
+	if (flags & MAP_NORESERVE) set_bits(noreserve, first, n, 1);
 	return prot == PROT_NONE ? 0 : commit(first, n);
 }
 
@@ -107,13 +127,14 @@ void mem_init(void)
 	uintptr_t end = b->stack_top - b->stack_size;
 	size_t pages = (end - start) / PAGE_SIZE;
 	size_t map_pages = PAGE_UP((pages + 63) / 64 * 8) / PAGE_SIZE;
-	if (end <= start || pages <= 3 * map_pages + 16) libos_panic("guest memory too small for the heap (raise --mem)");
+	if (end <= start || pages <= 4 * map_pages + 16) libos_panic("guest memory too small for the heap (raise --mem)");
 	/* The tender hands us zeroed memory. */
 	in_use = (uint64_t *)start;
 	counted = (uint64_t *)(start + map_pages * PAGE_SIZE);
 	touched = (uint64_t *)(start + 2 * map_pages * PAGE_SIZE);
-	heap_base = start + 3 * map_pages * PAGE_SIZE;
-	heap_pages = pages - 3 * map_pages;
+	noreserve = (uint64_t *)(start + 3 * map_pages * PAGE_SIZE);
+	heap_base = start + 4 * map_pages * PAGE_SIZE;
+	heap_pages = pages - 4 * map_pages;
 	/* --mem holds the images and the main stack too. */
 	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
 	limit_pages = b->mem_size > fixed ? (b->mem_size - fixed) / PAGE_SIZE : 0;
@@ -135,7 +156,7 @@ long sys_brk(uintptr_t addr)
 	if (new_top > old_top) {
 		size_t first = page_of(old_top), n = (new_top - old_top) / PAGE_SIZE;
 		if (count_bits(in_use, first, n)) return (long)brk_cur; /* an mmap sits there: brk cannot grow */
-		if (map(first, n, PROT_READ | PROT_WRITE) < 0) return (long)brk_cur;
+		if (map(first, n, PROT_READ | PROT_WRITE, 0) < 0) return (long)brk_cur;
 	} else if (new_top < old_top) {
 		unmap(page_of(new_top), (old_top - new_top) / PAGE_SIZE);
 	}
@@ -186,7 +207,7 @@ long sys_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off
 		first = find_free(n);
 		if (first < 0) return -ENOMEM;
 	}
-	long err = map((size_t)first, n, prot);
+	long err = map((size_t)first, n, prot, flags);
 	return err < 0 ? err : (long)page_addr((size_t)first);
 }
 
@@ -219,7 +240,7 @@ long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintpt
 	}
 	size_t grow = new_pages - old_pages;
 	if (first + new_pages <= heap_pages && !count_bits(in_use, first + old_pages, grow)) {
-		long err = map(first + old_pages, grow, PROT_READ | PROT_WRITE);
+		long err = map(first + old_pages, grow, PROT_READ | PROT_WRITE, 0);
 		return err < 0 ? err : (long)old;
 	}
 	if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
@@ -252,11 +273,18 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	/* Anonymous pages given back read as zero afterwards. */
 	if ((advice == MADV_DONTNEED || advice == MADV_FREE) && in_heap(addr, PAGE_UP(len))) {
 		size_t first = page_of(addr), n = PAGE_UP(len) / PAGE_SIZE;
-		zero_touched(first, n);
-		for (size_t p = first; p < first + n; p++) /* still usable, so may be written again */
-			if (bit(counted, p)) set_bits(touched, p, 1, 1);
+		for (size_t p = first; p < first + n; p++) {
+			if (bit(noreserve, p)) continue; /* kept as they are (above) */
+			if (bit(touched, p)) memset((void *)page_addr(p), 0, PAGE_SIZE);
+			set_bits(touched, p, 1, bit(counted, p)); /* still usable, so may be written again */
+		}
 	}
 	return 0;
+}
+
+size_t mem_available(void)
+{
+	return (limit_pages - counted_pages) * PAGE_SIZE;
 }
 
 void *mem_try_alloc(size_t len)

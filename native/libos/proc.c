@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "libos.h"
 
@@ -79,6 +80,31 @@ static long get_limit(int resource, const struct rlimit *new, struct rlimit *old
 	return 0;
 }
 
+/* The kernel's struct sysinfo (112 bytes on x86-64): musl's has 256 more reserved bytes,
+ * which would overrun the app's buffer. */
+struct k_sysinfo {
+	long uptime;
+	unsigned long loads[3];
+	unsigned long totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	unsigned short procs, pad;
+	unsigned long totalhigh, freehigh;
+	unsigned mem_unit;
+};
+_Static_assert(sizeof(struct k_sysinfo) == 112, "the kernel's struct sysinfo");
+
+/* sysinfo: glibc's sysconf(_SC_PHYS_PAGES) and libuv read it, and V8 sizes its heap from
+ * it: the guest's memory is --mem. */
+static long do_sysinfo(struct k_sysinfo *si)
+{
+	memset(si, 0, sizeof *si);
+	si->uptime = (long)(time_now_ns(CLOCK_MONOTONIC) / 1000000000);
+	si->totalram = libos_boot->mem_size;
+	si->freeram = mem_available();
+	si->procs = 1;
+	si->mem_unit = 1;
+	return 0;
+}
+
 static long getaffinity(size_t size, unsigned long *mask)
 {
 	if (size < sizeof *mask) return -EINVAL;
@@ -106,10 +132,18 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_set_robust_list: return 0;
 	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
 	case SYS_uname: return do_uname((struct utsname *)a1);
+	case SYS_sysinfo: return do_sysinfo((struct k_sysinfo *)a1);
 	case SYS_prlimit64: return get_limit((int)a2, (const struct rlimit *)a3, (struct rlimit *)a4);
 	case SYS_getrlimit: return get_limit((int)a1, 0, (struct rlimit *)a2);
 	case SYS_setrlimit: return 0;
 	case SYS_sched_getaffinity: return getaffinity((size_t)a2, (unsigned long *)a3);
+	/* Every thread runs under the normal policy, priority 0: glibc's pthread_getschedparam
+	 * asks (abseil's mutex in Node complains on stderr when it fails). */
+	case SYS_sched_getscheduler: return a1 < 0 ? -EINVAL : 0 /* SCHED_OTHER */;
+	case SYS_sched_getparam:
+		if (a1 < 0 || !a2) return -EINVAL;
+		*(int *)a2 = 0;
+		return 0;
 	case SYS_getrandom: return sys_getrandom((void *)a1, (size_t)a2, (unsigned)a3);
 	case SYS_umask: return 022;
 	/* No processes to make or trace: this is the one process there is. */

@@ -1,4 +1,5 @@
 /* libos_init and the dispatcher every system call of the app goes through. */
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -62,7 +63,9 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	int handled;
 	switch (n) {
 	case SYS_brk: return sys_brk((uintptr_t)a1);
-	case SYS_mmap: return sys_mmap((uintptr_t)a1, (size_t)a2, (int)a3, (int)a4, (int)a5, (off_t)a6);
+	case SYS_mmap:
+		if (!(a4 & MAP_ANONYMOUS)) return sys_mmap_file((uintptr_t)a1, (size_t)a2, (int)a3, (int)a4, (int)a5, (off_t)a6);
+		return sys_mmap((uintptr_t)a1, (size_t)a2, (int)a3, (int)a4, (int)a5, (off_t)a6);
 	case SYS_munmap: return sys_munmap((uintptr_t)a1, (size_t)a2);
 	case SYS_mremap: return sys_mremap((uintptr_t)a1, (size_t)a2, (size_t)a3, (int)a4, (uintptr_t)a5);
 	case SYS_mprotect: return sys_mprotect((uintptr_t)a1, (size_t)a2, (int)a3);

@@ -61,11 +61,14 @@ void boot_write(struct nabla_boot *boot)
 		err(TENDER_EXIT, "mprotect(boot page) failed");
 }
 
-/* Builds argc, argv, envp and auxv below stack_top; returns the guest's %rsp. */
-uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size)
+/* Builds argc, argv, envp and auxv below stack_top; returns the guest's %rsp. The auxv
+ * describes the app (its headers and entry) even when its dynamic loader runs first:
+ * AT_BASE says where the loader is, as Linux does it. */
+uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const struct tender_opts *o, uint64_t stack_top,
+		     uint64_t stack_size)
 {
 	enum {
-		NAUX = 15
+		NAUX = 16
 	};
 	int envc = 0;
 	uint64_t strings = 16; /* AT_RANDOM bytes first */
@@ -93,6 +96,7 @@ uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, u
 		{ AT_PHNUM, app->phnum },
 		{ AT_PAGESZ, PAGE_SIZE },
 		{ AT_ENTRY, app->entry },
+		{ AT_BASE, interp_base },
 		{ AT_RANDOM, (uint64_t)rnd },
 		{ AT_UID, getuid() },
 		{ AT_EUID, geteuid() },

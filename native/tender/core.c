@@ -47,16 +47,35 @@ static void close_inherited_fds(void)
 	closedir(d);
 }
 
-/* The app, and the libOS beside it (--libos) or inside it (relinked): checked, and loaded
- * into the mapped region. Returns the ELF that holds the libOS; *image_end: where the
- * images end. */
-static const struct elf_image *load_images(const struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
-					   uint64_t *image_end)
+/* The dynamic loader sits above the images, on its own 2 MiB boundary, where Linux would
+ * put it anywhere: the heap then starts above it. */
+#define INTERP_ALIGN (2 * MIB)
+
+/* A program with PT_INTERP runs only beside the libOS and with its loader given: the
+ * tender opens no file on the guest's behalf, so the loader is a file of the image, named
+ * by the entrypoint like the libOS. */
+static void check_interp(const struct tender_opts *o, const struct elf_image *app)
 {
-	elf_open(app, o->kernel);
+	if (app->interp[0] && !o->interp)
+		errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP %s); give its loader with --interp=PATH (and --libos), or link it with -static",
+		     o->kernel, app->interp);
+	if (o->interp && !app->interp[0])
+		errx(TENDER_EXIT, "%s: not dynamically linked (no PT_INTERP): run it without --interp", o->kernel);
+	if (o->interp && !o->libos)
+		errx(TENDER_EXIT, "--interp needs --libos: a dynamically linked program runs beside the libOS");
+}
+
+/* The app, the libOS beside it (--libos) or inside it (relinked), and the app's dynamic
+ * loader (--interp): checked, and loaded into the mapped region. Returns the ELF that holds
+ * the libOS; *image_end: where the images end. */
+static const struct elf_image *load_images(const struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
+					   struct elf_image *interp, uint64_t *image_end)
+{
+	elf_open(app, o->kernel, 0);
+	check_interp(o, app);
 	const struct elf_image *with_libos = app;
 	if (o->libos) {
-		elf_open(libos, o->libos);
+		elf_open(libos, o->libos, 0);
 		if (!libos->has_note)
 			errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
 		if (app->has_note)
@@ -71,6 +90,12 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
 	elf_check_note(with_libos);
 
 	uint64_t end = app->image_end > with_libos->image_end ? app->image_end : with_libos->image_end;
+	if (o->interp) {
+		elf_open(interp, o->interp, (end + INTERP_ALIGN - 1) & ~(INTERP_ALIGN - 1));
+		if (interp->has_note)
+			errx(TENDER_EXIT, "%s: has a NABLA ABI note: a dynamic loader is not a libOS", o->interp);
+		end = interp->image_end; /* above both */
+	}
 	uint64_t need = elf_min_mem_mib(end), mem = o->mem_mib * MIB;
 	if (need == 0)
 		errx(TENDER_EXIT, "%s: image ends at 0x%lx: too large for any --mem (max %d)", o->kernel, end, NABLA_MEM_MAX_MIB);
@@ -86,6 +111,10 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
 	if (o->libos) {
 		elf_load(libos);
 		elf_close(libos);
+	}
+	if (o->interp) {
+		elf_load(interp);
+		elf_close(interp);
 	}
 	*image_end = end;
 	return with_libos;
@@ -144,9 +173,9 @@ int tender_run(const struct tender_opts *given)
 	}
 
 	memlimit_fit(o);
-	struct elf_image app, libos;
+	struct elf_image app, libos, interp = { 0 };
 	uint64_t image_end;
-	const struct elf_image *with_libos = load_images(o, &app, &libos, &image_end);
+	const struct elf_image *with_libos = load_images(o, &app, &libos, &interp, &image_end);
 	uint64_t mem = o->mem_mib * MIB, va_size = mem + NABLA_VA_EXTRA;
 
 	close_inherited_fds();
@@ -163,13 +192,15 @@ int tender_run(const struct tender_opts *given)
 		.net_wait_fd = -1,
 		.app_entry = o->libos ? app.entry : 0,
 	};
+	if (o->interp)
+		boot.app_entry = interp.entry; /* the loader starts the program */
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);
 	drop_capabilities();
 	no_core_dumps();
 	boot_write(&boot);
-	uint64_t sp = stack_build(&app, o, boot.stack_top, boot.stack_size);
+	uint64_t sp = stack_build(&app, interp.bias, o, boot.stack_top, boot.stack_size);
 
 	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */
 	seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */

@@ -1,10 +1,12 @@
 /*
  * elf.c — check a unikernel ELF hard, then copy it into guest memory.
  *
- * Accepted: ELF64, little-endian, x86-64, ET_EXEC (static, non-PIE), no PT_INTERP,
- * at most ELF_MAX_LOADS PT_LOAD segments, each inside the guest region above the boot
- * page, inside the file, never W+X, no two sharing a page; program headers loaded (for
- * AT_PHDR); entry in an executable segment. The NABLA note, when there is one, must have
+ * Accepted: ELF64, little-endian, x86-64, ET_EXEC (non-PIE; a PT_INTERP is recorded, and
+ * core.c decides), or ET_DYN when it is the dynamic loader of such a program, loaded at a
+ * bias the tender chooses (no PT_INTERP of its own); at most ELF_MAX_LOADS PT_LOAD
+ * segments, each inside the guest region above the boot page, inside the file, never W+X,
+ * no two sharing a page; program headers loaded (for AT_PHDR); entry in an executable
+ * segment. The NABLA note, when there is one, must have
  * our ABI version and point into the image where it should (elf_check_note).
  * Every refusal is one line: "nabla-run: FILE: what is wrong".
  */
@@ -77,12 +79,15 @@ static void read_note(struct elf_image *img, const Elf64_Phdr *ph)
 	}
 }
 
-static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
+static void check_load(struct elf_image *img, const Elf64_Phdr *ph, uint64_t bias)
 {
 	const char *f = img->path;
-	uint64_t v = ph->p_vaddr;
 	if (ph->p_memsz == 0)
 		return;
+	if (ph->p_vaddr > GUEST_LIMIT)
+		errx(TENDER_EXIT, "%s: segment at 0x%lx lies beyond the largest guest memory (%d MiB)", f, ph->p_vaddr,
+		     NABLA_MEM_MAX_MIB);
+	uint64_t v = ph->p_vaddr + bias; /* no overflow: both are below 2^37 */
 	if (img->nloads == ELF_MAX_LOADS)
 		errx(TENDER_EXIT, "%s: more than %d PT_LOAD segments", f, ELF_MAX_LOADS);
 	if (ph->p_filesz > ph->p_memsz || !in_file(img, ph->p_offset, ph->p_filesz))
@@ -112,7 +117,18 @@ static void check_load(struct elf_image *img, const Elf64_Phdr *ph)
 	img->nloads++;
 }
 
-void elf_open(struct elf_image *img, const char *path)
+/* PT_INTERP's path, kept for core.c's messages. */
+static void read_interp(struct elf_image *img, const Elf64_Phdr *ph)
+{
+	if (!in_file(img, ph->p_offset, ph->p_filesz) || ph->p_filesz < 2 || ph->p_filesz > sizeof img->interp ||
+	    img->file[ph->p_offset + ph->p_filesz - 1] != 0)
+		errx(TENDER_EXIT, "%s: malformed PT_INTERP", img->path);
+	memcpy(img->interp, img->file + ph->p_offset, ph->p_filesz);
+}
+
+/* bias 0: a program linked at its addresses (ET_EXEC). Otherwise the dynamic loader
+ * (ET_DYN), every address moved up by bias. */
+void elf_open(struct elf_image *img, const char *path, uint64_t bias)
 {
 	const char *f = path;
 	*img = (struct elf_image){ .path = path };
@@ -140,24 +156,31 @@ void elf_open(struct elf_image *img, const char *path)
 		errx(TENDER_EXIT, "%s: not a 64-bit little-endian ELF file", f);
 	if (eh.e_machine != EM_X86_64)
 		errx(TENDER_EXIT, "%s: built for another architecture (ELF machine %u), not x86-64", f, eh.e_machine);
-	if (eh.e_type == ET_DYN)
+	if (bias && eh.e_type != ET_DYN)
+		errx(TENDER_EXIT, "%s: not a dynamic loader (ELF type %u, not ET_DYN)", f, eh.e_type);
+	if (!bias && eh.e_type == ET_DYN)
 		errx(TENDER_EXIT, "%s: position-independent (ET_DYN); link the unikernel with -static -no-pie", f);
-	if (eh.e_type != ET_EXEC)
+	if (!bias && eh.e_type != ET_EXEC)
 		errx(TENDER_EXIT, "%s: not an executable (ELF type %u)", f, eh.e_type);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64 ||
 	    !in_file(img, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
 		errx(TENDER_EXIT, "%s: bad program header table", f);
-	img->entry = eh.e_entry;
+	if (eh.e_entry > GUEST_LIMIT)
+		errx(TENDER_EXIT, "%s: entry point 0x%lx is not in an executable segment", f, eh.e_entry);
+	img->entry = eh.e_entry + bias;
+	img->bias = bias;
 	img->phnum = eh.e_phnum;
 	img->phdr_off = eh.e_phoff;
 
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, img->file + eh.e_phoff + i * sizeof ph, sizeof ph);
-		if (ph.p_type == PT_INTERP)
-			errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP); link the unikernel with -static", f);
+		if (ph.p_type == PT_INTERP && bias)
+			errx(TENDER_EXIT, "%s: a dynamic loader that asks for a loader of its own (PT_INTERP)", f);
+		else if (ph.p_type == PT_INTERP)
+			read_interp(img, &ph);
 		else if (ph.p_type == PT_LOAD)
-			check_load(img, &ph);
+			check_load(img, &ph, bias);
 		else if (ph.p_type == PT_NOTE)
 			read_note(img, &ph);
 	}

@@ -39,6 +39,7 @@ struct tender_opts {
 	uint64_t mem_asked_mib; /* ... from this --mem */
 	const char *disk; /* --disk=PATH or NULL */
 	const char *libos; /* --libos=PATH or NULL (the libOS is linked into the kernel) */
+	const char *interp; /* --interp=PATH: the dynamic loader of a UNIKERNEL with PT_INTERP */
 	const char *net; /* --net=TAP or NULL */
 	const char *net_from; /* --net-from=IF: take this interface's network (netsetup.c) */
 	const char *net_ip; /* --net-ip=A.B.C.D/LEN */
@@ -64,6 +65,8 @@ struct elf_image {
 	const uint8_t *file;
 	size_t file_size;
 	uint64_t entry;
+	uint64_t bias; /* where an ET_DYN image (the dynamic loader) was placed; 0 for ET_EXEC */
+	char interp[256]; /* PT_INTERP's path, or "" when static */
 	uint64_t phdr; /* guest address of the program headers (AT_PHDR) */
 	uint64_t phnum;
 	uint64_t phdr_off; /* e_phoff */
@@ -75,7 +78,7 @@ struct elf_image {
 	struct nabla_note note;
 };
 #define TRAP_STACK_MIN (16 * 1024UL) /* a signal frame with the xsave area, and room to work */
-void elf_open(struct elf_image *img, const char *path);
+void elf_open(struct elf_image *img, const char *path, uint64_t bias);
 void elf_check_note(const struct elf_image *img);
 void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
 uint64_t elf_min_mem_mib(uint64_t image_end);
@@ -138,7 +141,8 @@ void net_from_container(struct tender_opts *o);
 uint64_t stack_size_for(uint64_t mem);
 void guest_map(uint64_t va_size, int exec_heap);
 void boot_write(struct nabla_boot *boot);
-uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
+uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const struct tender_opts *o, uint64_t stack_top,
+		     uint64_t stack_size);
 
 /* memlimit.c: lowers o->mem_mib to what the container's cgroup memory limit leaves;
  * memlimit_for: the smallest limit that leaves mem_mib. */

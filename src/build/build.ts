@@ -22,7 +22,9 @@ import { composeImage } from './compose.js';
 import { createPublishers } from './publishers.js';
 
 /** What goes into the toolchain container: everything but VCS data and host-built deps. */
-const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', 'node_modules/**', '.venv/**', '**/__pycache__/**', '**/*.o'];
+// node_modules/ is the app's (vendored dependencies: the node toolchain uses them as they are,
+// and checks them for native addons); the image ships it with the app's files anyway.
+const SOURCE_EXCLUDE = ['.git/**', '.nabla/**', '.venv/**', '**/__pycache__/**', '**/*.o'];
 
 export interface BuildDeps {
   catalog: ToolchainCatalog;
@@ -57,7 +59,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   let executor: Executor;
   if (config.executor === 'docker') {
     const engine = await deps.engine();
-    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal });
+    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal, buildEnv: config.compileEnv });
     executor = new DockerExecutor(engine, logDir);
   } else {
     executor = new LocalExecutor(logDir);

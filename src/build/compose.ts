@@ -2,7 +2,8 @@
  * Lays out the image from what the toolchain produced and the app's own files:
  *   /nabla/nabla-run        the tender (from the toolchain)
  *   /nabla/<app>.nabla      the unikernel (from the toolchain)
- *   /nabla/libos.nabla      the libOS beside a program that was not relinked (Go), if any
+ *   /nabla/libos.nabla      the libOS beside a program that was not relinked (Go, Node), if any
+ *   /nabla/ld-linux-*.so.2  a dynamically linked program's loader (Node), if any
  *   /nabla/rootfs.tar       the app's files under /app, plus the toolchain's runtime files:
  *                           the unikernel's whole file system, read through the tender's disk
  * and the config: the entrypoint runs the tender with the memory and disk (and the libOS),
@@ -39,6 +40,12 @@ interface RunSpec {
   unikernel: string;
   /** The standalone libOS the tender loads beside the unikernel (`--libos=`). */
   libos?: string;
+  /** The dynamic loader of a dynamically linked unikernel (`--interp=`, Node). */
+  interp?: string;
+  /** Free guest memory executable (`--x-exec-heap`): JITs and shared libraries' code. */
+  execHeap?: boolean;
+  /** Arguments before nabla.json's and `docker run`'s (Node: the script). */
+  args?: string[];
   /** Environment the program needs (Go: GODEBUG); nabla.json's env wins on conflicts. */
   env?: Record<string, string>;
 }
@@ -72,7 +79,10 @@ export async function composeImage({ config, outDir, appFiles, toolchainImage, s
         `--disk=${ROOTFS_IN_IMAGE}`,
         ...(config.network === 'container' ? [`--net-from=${CONTAINER_INTERFACE}`] : []),
         ...(run.libos ? [`--libos=${run.libos}`] : []),
+        ...(run.interp ? [`--interp=${run.interp}`] : []),
+        ...(run.execHeap ? ['--x-exec-heap'] : []),
         run.unikernel,
+        ...(run.args ?? []),
         ...config.args,
       ],
       cmd: [],
@@ -98,7 +108,7 @@ function readRunSpec(outDir: string, toolchain: string): RunSpec {
   const broken = (why: string) =>
     new CompileError(`toolchain "${toolchain}" broke the compile contract: ${why}`, {
       file: 'toolchains/README.md',
-      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}, optional "libos" and "env") and policy.txt',
+      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}, optional "libos", "interp", "execHeap", "args" and "env") and policy.txt',
     });
   let run: Partial<RunSpec>;
   try {
@@ -106,13 +116,18 @@ function readRunSpec(outDir: string, toolchain: string): RunSpec {
   } catch {
     throw broken('run.json is missing or not JSON');
   }
-  for (const key of ['tender', 'unikernel', 'libos'] as const) {
+  for (const key of ['tender', 'unikernel', 'libos', 'interp'] as const) {
     const value = run[key];
-    if (key === 'libos' && value === undefined) continue;
+    if ((key === 'libos' || key === 'interp') && value === undefined) continue;
     const inNabla = typeof value === 'string' && value.startsWith('/nabla/') && !value.split('/').includes('..');
     if (!inNabla || !fs.existsSync(path.join(outDir, value.slice(1)))) {
       throw broken(`run.json "${key}" must name a file the toolchain wrote under /nabla/`);
     }
+  }
+  if (run.execHeap !== undefined && typeof run.execHeap !== 'boolean') throw broken('run.json "execHeap" must be true or false');
+  const args: unknown = run.args;
+  if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) {
+    throw broken('run.json "args" must be an array of strings');
   }
   const env: unknown = run.env;
   if (env !== undefined) {

@@ -114,14 +114,17 @@ function subfolders(dir: string): string[] {
   }
 }
 
+/** package.json's "main", else the script of a "start" script of the form `node FILE`. */
 function packageMain(appDir: string): string | undefined {
   const text = readIfExists(path.join(appDir, 'package.json'));
   if (!text) return undefined;
   try {
-    const main = (JSON.parse(text) as { main?: unknown }).main;
-    return typeof main === 'string' ? main : undefined;
+    const pkg = JSON.parse(text) as { main?: unknown; scripts?: { start?: unknown } };
+    if (typeof pkg.main === 'string') return pkg.main;
+    const start = pkg.scripts?.start;
+    return typeof start === 'string' ? /^node\s+([^\s-][^\s]*)\s*$/.exec(start)?.[1] : undefined;
   } catch {
-    return undefined; // the node toolchain reports a broken package.json with npm's own words
+    return undefined; // the node toolchain reports a broken package.json
   }
 }
 

@@ -17,6 +17,10 @@ export interface EnsureOptions {
   logDir: string;
   /** Rebuild even when an image with the same hash exists. */
   force?: boolean;
+  /** Build args for toolchain `name` itself (not its parents): the values its passEnv names
+   * (a registry, a proxy, a proxy's CA), for Dockerfile steps that download. They do not
+   * change what is built, so they are not in the tag's hash. */
+  buildEnv?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -48,7 +52,7 @@ export async function ensureToolchain(
       await dockerBuild(engine, {
         tag: image,
         context: catalog.context(toolchain.name),
-        buildargs: { NABLA_FROM: catalog.parentImage(toolchain.name) },
+        buildargs: { ...(toolchain.name === name ? options.buildEnv : {}), NABLA_FROM: catalog.parentImage(toolchain.name) },
         labels: { 'dev.nabla.toolchain': toolchain.name, 'dev.nabla.toolchain.hash': catalog.hash(toolchain.name) },
         hostNetwork: true,
         what: `toolchain "${toolchain.name}"`,

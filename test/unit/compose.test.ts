@@ -56,6 +56,30 @@ describe('composeImage', () => {
     expect(image.entries.map((e) => e.path)).toContain('/nabla/libos.nabla');
   });
 
+  it('"interp", "execHeap" and "args" (Node): --interp= and --x-exec-heap before the unikernel, args before the app\'s', async () => {
+    const nodeRun = {
+      tender: '/nabla/nabla-run',
+      unikernel: '/nabla/app.nabla',
+      libos: '/nabla/libos.nabla',
+      interp: '/nabla/ld.so',
+      execHeap: true,
+      args: ['/app/server.js'],
+    };
+    const image = await compose(nodeRun, { args: ['--port', '8080'] }, ['nabla-run', 'app.nabla', 'libos.nabla', 'ld.so']);
+    expect(image.config.entrypoint).toEqual([
+      '/nabla/nabla-run',
+      '--mem=256',
+      '--disk=/nabla/rootfs.tar',
+      '--libos=/nabla/libos.nabla',
+      '--interp=/nabla/ld.so',
+      '--x-exec-heap',
+      '/nabla/app.nabla',
+      '/app/server.js',
+      '--port',
+      '8080',
+    ]);
+  });
+
   it('an app with ports takes the container\'s network (--net-from=eth0); "network" says so either way', async () => {
     const c = { tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla' };
     const files = ['nabla-run', 'app.nabla'];
@@ -81,10 +105,14 @@ describe('composeImage', () => {
     [{ ...goRun, env: ['GODEBUG=x'] }, 'run.json "env" must be an object'],
     [{ ...goRun, env: { GODEBUG: 1 } }, 'run.json "env" must be an object'],
     [{ ...goRun, env: { 'BAD NAME': 'x' } }, 'run.json "env" must be an object'],
+    [{ ...goRun, interp: '/lib64/ld-linux-x86-64.so.2' }, 'run.json "interp" must name a file the toolchain wrote under /nabla/'],
+    [{ ...goRun, execHeap: 'yes' }, 'run.json "execHeap" must be true or false'],
+    [{ ...goRun, args: '/app/index.js' }, 'run.json "args" must be an array of strings'],
+    [{ ...goRun, args: [1] }, 'run.json "args" must be an array of strings'],
   ])('a broken run.json %j is a CompileError naming the field', async (run, message) => {
     const error = await compose(run).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompileError);
     expect((error as CompileError).message).toContain(message);
-    expect((error as CompileError).hint).toMatch(/"libos" and "env"/);
+    expect((error as CompileError).hint).toMatch(/"libos", "interp", "execHeap", "args" and "env"/);
   });
 });

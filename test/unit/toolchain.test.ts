@@ -144,6 +144,13 @@ describe('ensureToolchain (with a fake engine)', () => {
     expect(engine.calls).toEqual([]); // both are there now: nothing is built again
   });
 
+  it('buildEnv reaches the named toolchain\'s Dockerfile as build args, not its parents\'', async () => {
+    const { catalog, engine, logDir } = setup();
+    await ensureToolchain(engine, catalog, 'c', silentProgress, { logDir, buildEnv: { NPM_CONFIG_CA: 'PEM', NABLA_FROM: 'evil' } });
+    expect(engine.built[0]!.options.buildargs).toEqual({ NABLA_FROM: BASE_IMAGE });
+    expect(engine.built[1]!.options.buildargs).toEqual({ NPM_CONFIG_CA: 'PEM', NABLA_FROM: catalog.image('base') });
+  });
+
   it('without the base image it says how to make it, and builds nothing', async () => {
     const { engine, ensure } = setup();
     engine.images.clear();

@@ -1,4 +1,5 @@
 /** The bodies of the toolchain commands, loaded only when one runs. */
+import { passedEnv } from '../../config/resolve.js';
 import { imageExists, type Engine } from '../../engine/engine.js';
 import { bootstrapBaseImage } from '../../toolchain/bootstrap.js';
 import { ensureToolchain } from '../../toolchain/build.js';
@@ -30,11 +31,12 @@ export async function list(globals: GlobalOptions): Promise<void> {
 
 export async function buildOne(name: string, flags: { force?: boolean; withCli?: boolean }, globals: GlobalOptions): Promise<void> {
   const toolchains = openCatalog(globals.toolchainsDir);
-  toolchains.get(name); // unknown names fail before Docker is asked
+  const toolchain = toolchains.get(name); // unknown names fail before Docker is asked
   const docker = await engine();
   const progress = createProgress(globals.progress);
   try {
-    const image = await ensureToolchain(docker, toolchains, name, progress, { logDir: logDir(), force: flags.force, signal: globals.signal });
+    const buildEnv = passedEnv(toolchain.passEnv, process.env);
+    const image = await ensureToolchain(docker, toolchains, name, progress, { logDir: logDir(), force: flags.force, signal: globals.signal, buildEnv });
     const builder = flags.withCli
       ? await buildBuilderImage(docker, toolchains, name, VERSION, progress, { logDir: logDir(), cacheDir: cacheDir() })
       : undefined;

@@ -256,14 +256,124 @@ TEST(mmap_out_of_memory_is_enomem_not_a_crash)
 	CHECK_EQ(map(0, 1 << 20, 0), last);
 }
 
-TEST(mmap_of_a_file_is_enodev)
+/* A file mapping is a copy of the file's bytes from the offset; past the end of the file
+ * the pages read as zero; writing the copy leaves the file as it was. */
+TEST(mmap_of_a_file_is_a_copy_from_its_offset)
+{
+	boot(0);
+	size_t len;
+	const char *want = host_file("big.txt", &len); /* 64004 bytes, from the disk */
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	long at = CHECK_OK(sys(SYS_mmap, 0, 16 * P, PROT_READ, MAP_PRIVATE, fd, 0));
+	inside_heap(at, 16 * P);
+	CHECK(memcmp((void *)at, want, len) == 0);
+	all_zero(at + (long)len, 16 * P - (long)len);
+	long at2 = CHECK_OK(sys(SYS_mmap, 0, 2 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 3 * P));
+	CHECK(memcmp((void *)at2, want + 3 * P, 2 * P) == 0);
+	memset((void *)at2, 'x', P);
+	char buf[16];
+	CHECK_EQ(sys(SYS_pread64, fd, buf, sizeof buf, 3 * P), (long)sizeof buf);
+	CHECK(memcmp(buf, want + 3 * P, sizeof buf) == 0);
+	/* an offset at or past the end: all zero, as far as the mapping goes */
+	long at3 = CHECK_OK(sys(SYS_mmap, 0, P, PROT_READ, MAP_SHARED, fd, 20 * P));
+	all_zero(at3, P);
+	/* the fd may be closed: the mapping stays */
+	CHECK_OK(sys(SYS_close, fd));
+	CHECK(memcmp((void *)at, want, 64) == 0);
+	/* a file written in tmpfs maps as well */
+	CHECK_OK(write_file("/tmp/w", "written in tmpfs"));
+	fd = CHECK_OK(open_("/tmp/w", O_RDONLY));
+	at = CHECK_OK(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, 0));
+	CHECK(memcmp((void *)at, "written in tmpfs", 17) == 0);
+}
+
+/* What ld.so does: reserve the whole span, then map each segment MAP_FIXED inside it from
+ * its file offset, and the bss anonymous. */
+TEST(mmap_of_a_file_fixed_over_a_reservation)
+{
+	boot(0);
+	size_t len;
+	const char *want = host_file("big.txt", &len);
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	long span = CHECK_OK(sys(SYS_mmap, 0, 32 * P, PROT_READ, MAP_PRIVATE, fd, 0));
+	CHECK_EQ(sys(SYS_mmap, span + 8 * P, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 2 * P), span + 8 * P);
+	CHECK(memcmp((void *)(span + 8 * P), want + 2 * P, 4 * P) == 0);
+	CHECK(memcmp((void *)span, want, 8 * P) == 0); /* the rest of the span is untouched */
+	CHECK_EQ(sys(SYS_mmap, span + 12 * P, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+		 span + 12 * P);
+	all_zero(span + 12 * P, 4 * P);
+	CHECK_OK(sys(SYS_mprotect, span, 8 * P, PROT_READ));
+	CHECK_ERR(sys(SYS_mmap, span + 8 * P, P, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0), EEXIST);
+	CHECK_OK(sys(SYS_munmap, span, 32 * P));
+}
+
+TEST(mmap_of_a_file_refuses_what_it_cannot_serve)
 {
 	boot(0);
 	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
-	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, 0), ENODEV);
-	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_SHARED, fd, 0), ENODEV);
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, 100), EINVAL); /* unaligned offset */
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, fd, -P), EINVAL);
+	CHECK_ERR(sys(SYS_mmap, 0, 0, PROT_READ, MAP_PRIVATE, fd, 0), EINVAL);
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, 0, fd, 0), EINVAL); /* neither private nor shared */
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, 999, 0), EBADF);
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, -1, 0), EBADF);
+	/* a shared writable mapping would have to write back: not served */
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), ENODEV);
+	long dir = CHECK_OK(open_("/dir", O_RDONLY | O_DIRECTORY));
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, dir, 0), ENODEV);
+	int pipefd[2];
+	CHECK_OK(sys(SYS_pipe2, pipefd, 0));
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, pipefd[0], 0), ENODEV);
+	long wr = CHECK_OK(open_("/tmp/wo", O_WRONLY | O_CREAT));
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ, MAP_PRIVATE, wr, 0), EACCES);
+	/* code only where the tender made free memory executable (--x-exec-heap) */
+	CHECK_ERR(sys(SYS_mmap, 0, P, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0), EPERM);
+	guest.boot->flags |= NABLA_BOOT_EXEC_HEAP;
+	CHECK_OK(sys(SYS_mmap, 0, P, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0));
+	guest.boot->flags &= ~NABLA_BOOT_EXEC_HEAP;
 	/* with MAP_ANONYMOUS the fd is ignored, as Linux does */
 	CHECK_OK(sys(SYS_mmap, 0, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, fd, 0));
+}
+
+/* A hostile guest cannot have a file copied over memory outside its heap: the boot page,
+ * the images. */
+TEST(mmap_of_a_file_stays_in_the_heap)
+{
+	boot(0);
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	struct nabla_boot before = *guest.boot;
+	uintptr_t boot_page = (uintptr_t)guest.boot & ~(P - 1);
+	CHECK_ERR(sys(SYS_mmap, boot_page, P, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0), ENOMEM);
+	CHECK(memcmp(&before, guest.boot, sizeof before) == 0);
+	CHECK_ERR(sys(SYS_mmap, guest.heap_hi - P, 2 * P, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0), ENOMEM);
+	CHECK_ERR(sys(SYS_mmap, 0, -P, PROT_READ, MAP_PRIVATE, fd, 0), ENOMEM);
+}
+
+/* MAP_NORESERVE commits nothing, as on Linux: V8 makes a 512 MiB code range RWX at once. */
+TEST(mmap_noreserve_is_not_counted_against_mem)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
+	int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+	CHECK_ERR(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON, -1, 0), ENOMEM);
+	long big = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_NONE, ANON | MAP_NORESERVE, -1, 0));
+	CHECK_OK(sys(SYS_mprotect, big, 64 << 20, rwx));
+	memset((void *)(big + (32 << 20)), 7, P); /* usable */
+	/* discarded with madvise, its pages are left as they are (zeroing would cost the host
+	 * memory for all of them); Linux would give zeros, V8 takes them as undefined */
+	CHECK_OK(sys(SYS_madvise, big, 64 << 20, MADV_DONTNEED));
+	CHECK_EQ(*(char *)(big + (32 << 20)), 7);
+	long rw = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
+	/* ordinary memory is still counted as before */
+	long r, n = 0;
+	while ((r = map(0, 1 << 20, 0)) > 0) n++;
+	CHECK_ERR(r, ENOMEM);
+	CHECK(n > 4 && n < 16);
+	/* given back and mapped again without MAP_NORESERVE, the pages count and read as zero */
+	CHECK_OK(sys(SYS_munmap, big, 64 << 20));
+	CHECK_OK(sys(SYS_munmap, rw, 64 << 20));
+	CHECK_EQ(sys(SYS_mmap, big + (32 << 20), P, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0), big + (32 << 20));
+	all_zero(big + (32 << 20), P);
+	CHECK_ERR(sys(SYS_mmap, big, 16 << 20, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0), ENOMEM);
 }
 
 /* A full tmpfs is ENOSPC on Linux; the app gets an error it can handle. */

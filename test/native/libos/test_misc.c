@@ -1,7 +1,9 @@
 /* time.c, proc.c and the dispatcher: clocks, identity, limits, the thread pointer. */
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -57,6 +59,33 @@ TEST(process_identity)
 	CHECK_EQ(sys(SYS_sched_getaffinity, 0, sizeof mask, mask), sizeof mask[0]);
 	CHECK_EQ(mask[0], 1);
 	CHECK_EQ(sys(SYS_umask, 077), 022);
+	int prio = 7;
+	CHECK_EQ(sys(SYS_sched_getscheduler, 0), 0); /* SCHED_OTHER */
+	CHECK_EQ(sys(SYS_sched_getscheduler, 1), 0);
+	CHECK_OK(sys(SYS_sched_getparam, 1, &prio));
+	CHECK_EQ(prio, 0);
+	CHECK_ERR(sys(SYS_sched_getscheduler, -1), EINVAL);
+	CHECK_ERR(sys(SYS_sched_getparam, 1, 0), EINVAL);
+}
+
+/* sysinfo: the guest's memory is --mem, and what is mapped is not free. */
+TEST(sysinfo_tells_the_guest_memory)
+{
+	boot(&(struct boot_opts){ .mem_mib = 32 });
+	struct sysinfo si;
+	unsigned char *raw = (unsigned char *)&si;
+	memset(&si, 0xa5, sizeof si);
+	CHECK_OK(sys(SYS_sysinfo, &si));
+	for (size_t i = 112; i < sizeof si; i++) /* the kernel writes 112 bytes: not musl's reserved tail */
+		if (raw[i] != 0xa5) FAIL("sysinfo wrote byte %zu, past the kernel's struct", i);
+	CHECK_EQ(si.mem_unit, 1);
+	CHECK_EQ(si.totalram, 32UL << 20);
+	CHECK(si.freeram > 0 && si.freeram < si.totalram);
+	CHECK_EQ(si.procs, 1);
+	unsigned long before = si.freeram;
+	CHECK_OK(sys(SYS_mmap, 0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	CHECK_OK(sys(SYS_sysinfo, &si));
+	CHECK_EQ(si.freeram, before - (1 << 20));
 }
 
 TEST(no_other_processes)

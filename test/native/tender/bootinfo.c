@@ -43,7 +43,12 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 	check(boot->mem_base == NABLA_GUEST_BASE && boot->va_size == mem + NABLA_VA_EXTRA &&
 		      boot->stack_top == NABLA_GUEST_BASE + boot->va_size,
 	      "mem_base, va_size, stack_top");
-	check(boot->app_entry == 0, "app_entry: 0 (the libOS is linked in)");
+	if (boot->app_entry == 0) {
+		check(1, "app_entry: 0 (the libOS is linked in)");
+	} else { /* this guest is the libOS beside a program (--libos): where would it hand over? */
+		puts1("app_entry="), putx(boot->app_entry), puts1("\n");
+		check(boot->app_entry < boot->image_end, "app_entry inside the images");
+	}
 	check(boot->stack_size == want_stack, "stack_size is min(8 MiB, mem/4)");
 	check((uint64_t)sp < boot->stack_top && (uint64_t)sp > boot->stack_top - 65536, "initial stack at the top");
 	check(boot->image_end % 4096 == 0 && boot->image_end > (uint64_t)_nabla_start &&
@@ -76,7 +81,15 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 		seeded |= boot->seed[i];
 	check(seeded != 0, "seed is random");
 	check(boot->cwd > NABLA_BOOT_ADDR && boot->cwd < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE, "cwd on the boot page");
-	check(at[AT_ENTRY] == (uint64_t)_nabla_start, "AT_ENTRY is _nabla_start");
+	puts1("at_base="), putx(at[AT_BASE]), puts1(" at_entry="), putx(at[AT_ENTRY]), puts1("\n");
+	if (at[AT_BASE] == 0) { /* no dynamic loader */
+		check(at[AT_ENTRY] == (uint64_t)_nabla_start || at[AT_ENTRY] == boot->app_entry,
+		      "AT_ENTRY is the program's entry");
+	} else { /* --interp: the loader above the images, on 2 MiB; the libOS hands over to it */
+		check(at[AT_BASE] % (2 << 20) == 0 && at[AT_BASE] > at[AT_ENTRY] && at[AT_BASE] < boot->image_end,
+		      "AT_BASE: the loader, above the program, on a 2 MiB boundary");
+		check(boot->app_entry > at[AT_BASE] && boot->app_entry < boot->image_end, "app_entry: the loader's entry");
+	}
 	check(at[AT_PAGESZ] == 4096, "AT_PAGESZ");
 	check(at[AT_PHDR] >= 0x400000 && at[AT_PHDR] < boot->image_end && *(uint32_t *)at[AT_PHDR] != 0, "AT_PHDR");
 	check(at[AT_EXECFN] == (uint64_t)argv[0], "AT_EXECFN is argv[0]");

@@ -42,6 +42,7 @@ enum {
 #define AT_NULL 0
 #define AT_PHDR 3
 #define AT_PAGESZ 6
+#define AT_BASE 7
 #define AT_ENTRY 9
 #define AT_RANDOM 25
 #define AT_EXECFN 31

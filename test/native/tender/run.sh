@@ -38,6 +38,15 @@ guest high hello -Wl,-Ttext-segment=0x40000000 # 1 GiB: beyond the default 256 M
 guest low hello -Wl,-Ttext-segment=0x10000     # below guest memory
 guest wx hello -Wl,-N -Wl,--no-warn-rwx-segments # one RWX segment
 guest pie hello -fpie -static-pie -DGUEST_NO_NOTE  # ET_DYN (refused before the note is read)
+guest bootinfo2m bootinfo -Wl,-Ttext-segment=0x200000 # a stand-in libOS that tells what it got
+guest pienote hello -fpie -static-pie -Wl,-z,notext # ET_DYN with a NABLA note: no loader
+# A program that asks for a dynamic loader (PT_INTERP) and a loader that asks for one too:
+# linked against libc.so (nothing used), so the linker writes PT_INTERP.
+dyn="-nostdlib -ffreestanding -fno-stack-protector -O2 -fno-asynchronous-unwind-tables -Wl,-e,_nabla_start
+  -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2 -Wl,--no-as-needed -lc -DGUEST_NO_NOTE -I$INC -I$HERE"
+# shellcheck disable=SC2086
+$CC $dyn -fno-pie -no-pie -o "$G/dyn" "$HERE/start.S" "$HERE/hello.c" &&
+    $CC $dyn -fpie -pie -o "$G/dynpie" "$HERE/start.S" "$HERE/hello.c" || { echo "FAIL build dyn"; exit 1; }
 echo 'just text' >"$G/notelf"
 cp "$G/hello" "$G/arm64" && printf '\267\000' | dd of="$G/arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # e_machine
 head -c 1000 "$G/hello" >"$G/trunc" # headers whole, the text segment cut off
@@ -218,6 +227,25 @@ resumed" "$T" "$G/fault"
         "$T" --libos="$G/nonote" "$G/nonote"
     case_ libos-overlap 125 "overlap" "$T" --libos="$G/hello" "$G/nonote"
     case_ libos-empty 125 "nabla-run: --libos= needs a PATH" "$T" --libos= "$G/nonote"
+    # --interp: a program with PT_INTERP, its loader (here a static-pie stand-in) above the
+    # images, AT_BASE pointing at it, and the libOS handing over to the loader's entry.
+    case_ interp-beside 0 "at_base=0x
+app_entry=0x
+ok: AT_BASE: the loader, above the program, on a 2 MiB boundary
+ok: app_entry: the loader's entry
+!FAIL" "$T" --libos="$G/bootinfo2m" --interp="$G/pie" "$G/dyn"
+    case_ interp-missing 125 "nabla-run: $G/dyn: dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2); give its loader with --interp=PATH (and --libos), or link it with -static" \
+        "$T" --libos="$G/libos2m" "$G/dyn"
+    case_ interp-static-app 125 "nabla-run: $G/nonote: not dynamically linked (no PT_INTERP): run it without --interp" \
+        "$T" --libos="$G/libos2m" --interp="$G/pie" "$G/nonote"
+    case_ interp-no-libos 125 "nabla-run: --interp needs --libos" "$T" --interp="$G/pie" "$G/dyn"
+    case_ interp-not-dyn 125 "nabla-run: $G/nonote: not a dynamic loader (ELF type 2, not ET_DYN)" \
+        "$T" --libos="$G/libos2m" --interp="$G/nonote" "$G/dyn"
+    case_ interp-has-note 125 "nabla-run: $G/pienote: has a NABLA ABI note: a dynamic loader is not a libOS" \
+        "$T" --libos="$G/libos2m" --interp="$G/pienote" "$G/dyn"
+    case_ interp-has-interp 125 "nabla-run: $G/dynpie: a dynamic loader that asks for a loader of its own (PT_INTERP)" \
+        "$T" --libos="$G/libos2m" --interp="$G/dynpie" "$G/dyn"
+    case_ interp-empty 125 "nabla-run: --interp= needs a PATH" "$T" --libos="$G/libos2m" --interp= "$G/dyn"
 }
 
 for T in "$@"; do
