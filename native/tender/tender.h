@@ -63,6 +63,7 @@ struct elf_image {
 	const char *path;
 	const uint8_t *file;
 	size_t file_size;
+	int64_t mtime;
 	uint64_t entry;
 	uint64_t phdr; /* guest address of the program headers (AT_PHDR) */
 	uint64_t phnum;
@@ -81,6 +82,7 @@ void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
 uint64_t elf_min_mem_mib(uint64_t image_end);
 void elf_load(const struct elf_image *img);
 void elf_close(struct elf_image *img);
+void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot);
 
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
 #define RULE_MAX_VALS 3
@@ -135,7 +137,7 @@ void net_from_container(struct tender_opts *o);
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);
 void guest_map(uint64_t va_size, int exec_heap);
-void boot_write(struct nabla_boot *boot);
+void boot_write(struct nabla_boot *boot, const char *exe);
 uint64_t stack_build(const struct elf_image *app, const struct tender_opts *o, uint64_t stack_top, uint64_t stack_size);
 
 /* memlimit.c: lowers o->mem_mib to what the container's cgroup memory limit leaves;

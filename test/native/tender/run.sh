@@ -264,7 +264,7 @@ arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE, or with NABLA_FS_BA
 lies outside the file" "$T" "$G/trunc"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
-    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 3" "$T" "$G/abi1"
+    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 4" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
     case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"
     case_ below-guest 125 "nabla-run: $G/low: segment at 0x10000 lies below guest memory" "$T" "$G/low"
