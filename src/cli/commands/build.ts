@@ -29,7 +29,7 @@ Examples:
   $ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) nabla-build build . --progress=plain
 
 stdout gets the image digest (or pushed references); progress goes to stderr.
-Two builds of the same source give the same digest (mtimes come from SOURCE_DATE_EPOCH, default 0).`,
+Two builds of the same source give the same digest (timestamps come from SOURCE_DATE_EPOCH, default 1980-01-01).`,
     )
     .action(async (dir: string, flags: Record<string, unknown>) => {
       const { runBuild } = await import('./build-action.js');
