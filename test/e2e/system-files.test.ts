@@ -71,7 +71,7 @@ describe('the files every Linux program expects', () => {
     expect(paths).toEqual(expect.arrayContaining(['etc/passwd', 'etc/group', 'etc/hosts', 'app/main.go']));
   });
 
-  it('C: getpwuid(0), getgrgid(0), localhost, TZ=Europe/Paris and /proc/self/exe', async () => {
+  it('C: getpwuid(0), getgrgid(0), localhost, local time and /proc/self/exe', async () => {
     await images.build(fixture('system-c'), 'nabla-e2e/system-c:1');
     const result = await runImage('nabla-e2e/system-c:1');
     expect(result.stderr).toBe('');
@@ -82,7 +82,6 @@ describe('the files every Linux program expects', () => {
       'getgrgid(65534): nogroup',
       'getaddrinfo(localhost): 127.0.0.1',
       'local: 22:13 UTC',
-      'Europe/Paris: 23:13 CET',
       '/proc/self/exe: /nabla/system.nabla ELF=1',
       '/etc/hosts mtime: 315532800',
     ]);
