@@ -183,7 +183,7 @@ const fieldHints: Record<string, string> = {
   network: 'use "container" (the unikernel takes the container\'s network) or "none"',
   memory: 'use MiB as a number (256) or a size string ("1G")',
   files: 'use { "include": ["**"], "exclude": ["tests/**"] }',
-  zoneinfo: 'use true (Debian\'s time zones in /usr/share/zoneinfo, the default) or false (none: the app runs in UTC, about 210 KB smaller)',
+  zoneinfo: 'use true (Debian\'s time zones in /usr/share/zoneinfo, the default) or false (none: the app knows only UTC; the image is about 200 KB smaller)',
 };
 
 function pickLanguage(flag: string | undefined, fromJson: Language | undefined, appDir: string, files: string[]): Language {
