@@ -100,7 +100,7 @@ describe('the files every Linux program expects', () => {
       "platform.libc_ver: ('', '')",
       'pwd.getpwuid(0): root 0 /root /usr/sbin/nologin',
       'grp.getgrgid(0): root',
-      'expanduser: /root True',
+      'expanduser: /root True / /', // HOME=/ from Docker; ~root from /etc/passwd
       'Europe/Paris: Europe/Paris 2024-01-15T13:00:00+01:00 2024-07-15T14:00:00+02:00',
       "zip: [('main.py', (1980, 1, 1, 0, 0, 0))]",
     ]);
