@@ -139,7 +139,7 @@ describe('nabla.json', () => {
     expect(resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfo":true}' })).zoneinfo).toBe(true);
     const error = catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfo":"no"}' })));
     expect(error.message).toContain('field "zoneinfo": must be true or false');
-    expect(error.hint).toContain('false (none: the app runs in UTC');
+    expect(error.hint).toContain('false (none: the app knows only UTC');
     expect(catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfos":false}' }))).hint).toBe('did you mean "zoneinfo"?');
   });
 
