@@ -35,7 +35,7 @@
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 4 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn */
+#define NABLA_ABI_VERSION 4 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_* */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -47,8 +47,8 @@
 /* Address space beyond --mem: room for reservations (PROT_NONE mappings, e.g. Go's heap
  * index) that cost no memory. Only mappings the guest can use count against --mem. */
 #define NABLA_VA_EXTRA (4UL << 30)
-/* One page at the start of the region holds struct nabla_boot and the strings it points to;
- * the guest may read it, not write it. */
+/* One page at the start of the region holds struct nabla_boot and the strings it points to
+ * (cwd, exe_path); the guest may read it, not write it. */
 #define NABLA_BOOT_ADDR NABLA_GUEST_BASE
 #define NABLA_BOOT_SIZE 0x1000UL
 
@@ -111,12 +111,19 @@ struct nabla_boot {
 	uint32_t net_gw; /* 0: no default route */
 	uint8_t net_mac[6]; /* the unikernel's own MAC */
 	uint16_t net_mtu; /* the tap's MTU (bytes of IP packet) */
+	/* The program's own file (the unikernel; beside a libOS: the app), kept mapped read-only
+	 * by the tender outside the guest region, so the guest can read itself (/proc/self/exe)
+	 * with no host call. exe_size 0: none. */
+	uint64_t exe_addr;
+	uint64_t exe_size; /* bytes */
+	uint64_t exe_path; /* guest address of its NUL-terminated absolute path, on the boot page */
+	int64_t exe_mtime; /* seconds since the epoch */
 };
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
 _Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
-_Static_assert(sizeof(struct nabla_boot) == 144, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 176, "struct nabla_boot layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */
 

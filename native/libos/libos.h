@@ -72,6 +72,8 @@ long sys_getrandom(void *buf, size_t len, unsigned flags);
 /* Files (vfs.h tells how they are built). fs.c: the path calls and those on any fd; each
  * kind of file has its own calls: pipe.c, eventfd.c, epoll.c, and unix.c, net.c below. */
 void fs_init(void);
+/* self.c: the program's own file at its path, and /proc/self/exe (after fs_init). */
+void self_init(void);
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long sys_pipe2(int *fdpair, int flags);
 long sys_eventfd2(unsigned initval, int flags);

@@ -17,6 +17,7 @@ void libos_init(const struct nabla_boot *boot)
 	sched_init();
 	mem_init();
 	fs_init();
+	self_init();
 	net_init();
 	/* The app starts with no thread pointer, as after execve (not the tender's). */
 	if (tp_set(0) < 0) libos_panic("the host refused to clear the FS base");

@@ -4,7 +4,7 @@
  * Guest region [NABLA_GUEST_BASE, +va_size), va_size = --mem + NABLA_VA_EXTRA, mapped
  * MAP_NORESERVE: a page costs host memory only once touched, and the libOS keeps what the
  * guest maps within --mem.
- *   boot page (read-only: struct nabla_boot, then the cwd string)
+ *   boot page (read-only: struct nabla_boot, then the cwd and exe path strings)
  *   ... free (RW, RWX with --x-exec-heap) ...
  *   the libOS at NABLA_LIBOS_BASE when it runs beside the app (--libos)
  *   PT_LOAD segments (their own flags), image_end
@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <elf.h>
 #include <err.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -48,14 +49,22 @@ static void random_bytes(void *buf, size_t n)
 		err(TENDER_EXIT, "getrandom(%zu bytes) failed", n);
 }
 
-/* Writes the boot struct and the cwd string to the boot page, then makes it read-only. */
-void boot_write(struct nabla_boot *boot)
+/* Writes the boot struct, the cwd and the absolute path of the program's file (exe) to the
+ * boot page, then makes it read-only. */
+void boot_write(struct nabla_boot *boot, const char *exe)
 {
-	char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot;
+	char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot, *end = (char *)NABLA_BOOT_ADDR + NABLA_BOOT_SIZE;
 	random_bytes(boot->seed, sizeof boot->seed);
-	if (!getcwd(cwd, NABLA_BOOT_SIZE - sizeof *boot))
+	if (!getcwd(cwd, (size_t)(end - cwd)))
 		err(TENDER_EXIT, "getcwd failed");
 	boot->cwd = (uint64_t)cwd;
+	char *exe_path = cwd + strlen(cwd) + 1, real[4096]; /* PATH_MAX, which realpath fills at most */
+	if (!realpath(exe, real))
+		err(TENDER_EXIT, "%s: realpath failed", exe);
+	if (strlen(real) >= (size_t)(end - exe_path))
+		errx(TENDER_EXIT, "%s: the working directory and this path do not fit the boot page (%lu bytes)", exe,
+		     NABLA_BOOT_SIZE);
+	boot->exe_path = (uint64_t)strcpy(exe_path, real);
 	memcpy((void *)NABLA_BOOT_ADDR, boot, sizeof *boot);
 	if (mprotect((void *)NABLA_BOOT_ADDR, NABLA_BOOT_SIZE, PROT_READ) < 0)
 		err(TENDER_EXIT, "mprotect(boot page) failed");

@@ -106,8 +106,7 @@ static const struct elf_image *load_images(const struct tender_opts *o, struct e
 	if (o->mem_mib < need)
 		errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
 	guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
-	elf_load(app);
-	elf_close(app);
+	elf_load(app); /* its file stays mapped: the guest's own exe (elf_keep_for_guest) */
 	if (o->libos) {
 		elf_load(libos);
 		elf_close(libos);
@@ -197,9 +196,10 @@ int tender_run(const struct tender_opts *given)
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);
+	elf_keep_for_guest(&app, &boot);
 	drop_capabilities();
 	no_core_dumps();
-	boot_write(&boot);
+	boot_write(&boot, o->kernel);
 	uint64_t sp = stack_build(&app, interp.bias, o, boot.stack_top, boot.stack_size);
 
 	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */

@@ -143,6 +143,7 @@ void elf_open(struct elf_image *img, const char *path, uint64_t bias)
 	if ((size_t)st.st_size < sizeof(Elf64_Ehdr))
 		errx(TENDER_EXIT, "%s: not an ELF file (too short)", f);
 	img->file_size = st.st_size;
+	img->mtime = st.st_mtime;
 	img->file = mmap(NULL, img->file_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (img->file == MAP_FAILED)
 		err(TENDER_EXIT, "%s: mmap of the file failed", f);
@@ -264,6 +265,19 @@ void elf_load(const struct elf_image *img)
 		if (mprotect((void *)start, align_up(l->vaddr + l->memsz, PAGE_SIZE) - start, l->prot) < 0)
 			err(TENDER_EXIT, "mprotect(segment at 0x%lx) failed", l->vaddr);
 	}
+}
+
+/* The program's file stays mapped (read-only, private) for the guest to read itself
+ * (nabla_boot.exe_*): no fd and no host call after the filter, only page faults on a file
+ * mapping, as the tender's own text takes. The pages the load touched leave our RSS; the
+ * guest faults back in what it reads. */
+void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot)
+{
+	if (madvise((void *)img->file, img->file_size, MADV_DONTNEED) < 0)
+		err(TENDER_EXIT, "madvise(%s, MADV_DONTNEED) failed", img->path);
+	boot->exe_addr = (uint64_t)img->file;
+	boot->exe_size = img->file_size;
+	boot->exe_mtime = img->mtime;
 }
 
 void elf_close(struct elf_image *img)

@@ -64,6 +64,7 @@ struct elf_image {
 	const char *path;
 	const uint8_t *file;
 	size_t file_size;
+	int64_t mtime;
 	uint64_t entry;
 	uint64_t bias; /* where an ET_DYN image (the dynamic loader) was placed; 0 for ET_EXEC */
 	char interp[256]; /* PT_INTERP's path, or "" when static */
@@ -84,6 +85,7 @@ void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
 uint64_t elf_min_mem_mib(uint64_t image_end);
 void elf_load(const struct elf_image *img);
 void elf_close(struct elf_image *img);
+void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot);
 
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
 #define RULE_MAX_VALS 3
@@ -140,7 +142,7 @@ void net_from_container(struct tender_opts *o);
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);
 void guest_map(uint64_t va_size, int exec_heap);
-void boot_write(struct nabla_boot *boot);
+void boot_write(struct nabla_boot *boot, const char *exe);
 uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const struct tender_opts *o, uint64_t stack_top,
 		     uint64_t stack_size);
 

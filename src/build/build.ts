@@ -78,6 +78,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         sources,
         env: { ...config.compileEnv, NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
         network: toolchain.network,
+        zoneinfo: config.zoneinfo,
       },
       step,
       signal,
@@ -89,6 +90,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
       const spec = await composeImage({
         config,
         outDir: compiled.outDir,
+        zoneinfoDir: compiled.zoneinfoDir,
         appFiles,
         toolchainImage,
         sourceDigest: sourceDigest(config.appDir, sources),

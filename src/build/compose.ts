@@ -4,8 +4,10 @@
  *   /nabla/<app>.nabla      the unikernel (from the toolchain)
  *   /nabla/libos.nabla      the libOS beside a program that was not relinked (Go, Node), if any
  *   /nabla/ld-linux-*.so.2  a dynamically linked program's loader (Node), if any
- *   /nabla/rootfs.tar       the app's files under /app, plus the toolchain's runtime files:
- *                           the unikernel's whole file system, read through the tender's disk
+ *   /nabla/rootfs.tar       the app's files under /app, plus the toolchain's runtime files,
+ *                           plus what every Linux program expects (rootfs/system.ts: /etc,
+ *                           /tmp, time zones) where the toolchain brought none: the
+ *                           unikernel's whole file system, read through the tender's disk
  * and the config: the entrypoint runs the tender with the memory and disk (and the libOS),
  * then the args; the env is the toolchain's (run.json) overridden by nabla.json's.
  */
@@ -13,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/resolve.js';
 import type { ImageSpec } from '../image/types.js';
+import { systemEntries, withoutGiven, ZONEINFO_IN_IMAGE, zoneinfoEntries } from '../rootfs/system.js';
 import { fileEntries, treeEntries } from '../rootfs/tree.js';
 import { CompileError } from '../util/errors.js';
 import { packTar } from '../util/tar.js';
@@ -20,14 +23,14 @@ import { packTar } from '../util/tar.js';
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** IPv4 only: the unikernel has no IPv6 (socket(AF_INET6) is EAFNOSUPPORT). */
-const ETC_HOSTS = '127.0.0.1\tlocalhost\n';
 /** The interface Docker (and Kubernetes) give a container on a network. */
 const CONTAINER_INTERFACE = 'eth0';
 
 export interface ComposeInput {
   config: BuildConfig;
   outDir: string;
+  /** A copy of the toolchain image's /usr/share/zoneinfo, when nabla.json wants time zones. */
+  zoneinfoDir?: string;
   appFiles: string[];
   toolchainImage: string;
   sourceDigest: string;
@@ -50,21 +53,17 @@ interface RunSpec {
   env?: Record<string, string>;
 }
 
-export async function composeImage({ config, outDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
+export async function composeImage({ config, outDir, zoneinfoDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
   const run = readRunSpec(outDir, config.toolchain);
   // With the container's network the tender allows the tap's calls too (policy-net.txt).
   const netPolicy = path.join(outDir, 'policy-net.txt');
   const policyFile = config.network === 'container' && fs.existsSync(netPolicy) ? netPolicy : path.join(outDir, 'policy.txt');
   const policy = fs.readFileSync(policyFile, 'utf8').trim().split('\n');
   const runtimeDir = path.join(outDir, 'rootfs');
+  const runtime = fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : [];
+  const defaults = [...(zoneinfoDir ? zoneinfoEntries(zoneinfoDir) : []), ...systemEntries({ zoneinfo: zoneinfoDir !== undefined })];
   const rootfs = await packTar(
-    [
-      ...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE),
-      ...(fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : []),
-      { type: 'directory', path: '/tmp', mode: 0o1777 },
-      // "localhost" without a network (the loopback is always there): what every container's /etc/hosts says.
-      ...(fs.existsSync(path.join(runtimeDir, 'etc', 'hosts')) ? [] : [{ type: 'file' as const, path: '/etc/hosts', mode: 0o644, data: Buffer.from(ETC_HOSTS) }]),
-    ],
+    [...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE), ...runtime, ...withoutGiven(defaults, runtime, [ZONEINFO_IN_IMAGE])],
     config.sourceDateEpoch,
   );
   return {

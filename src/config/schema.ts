@@ -59,6 +59,8 @@ export const nablaJsonSchema = z
     /** "container": the unikernel takes over the container's network (eth0); "none": no network. */
     network: z.enum(['container', 'none']).optional(),
     memory: memory.optional(),
+    /** false: no time zone data (/usr/share/zoneinfo) in the rootfs; the app runs in UTC. */
+    zoneinfo: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
     files: z
       .object({
         include: z.array(z.string().min(1)).optional(),

@@ -1,7 +1,8 @@
 /**
  * Runs `nabla-compile` in a fresh container of the toolchain image: the source goes in as
- * a tar, the compiler's output is streamed to the step, /nabla/out comes back as a tar,
- * and the container is removed on success, failure and Ctrl-C alike.
+ * a tar, the compiler's output is streamed to the step, /nabla/out (and, when asked, the
+ * image's /usr/share/zoneinfo) comes back as a tar, and the container is removed on
+ * success, failure and Ctrl-C alike.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import type { Step } from '../util/progress.js';
 import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
-import type { CompileJob, CompileResult, Executor } from './types.js';
+import { noZoneinfo, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 const log = debug('executor');
 
@@ -44,18 +45,30 @@ export class DockerExecutor implements Executor {
       const status = await container.run((line) => output.line(line));
       throwIfAborted(signal);
       if (status !== 0) throw output.failed(status);
-      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
+      const dispose = () => fs.rmSync(work, { recursive: true, force: true });
+      const outDir = path.join(work, 'out');
       try {
+        fs.mkdirSync(outDir);
         await untar(await container.getArchive('/nabla/out'), outDir, 'out/');
       } catch (error) {
-        fs.rmSync(outDir, { recursive: true, force: true });
+        dispose();
         throw new CompileError(`toolchain "${job.toolchain}" wrote output nabla-build cannot use: ${(error as Error).message}`, {
           file: 'toolchains/README.md',
           hint: '$NABLA_OUT may hold only files, folders and symlinks that stay inside it',
           cause: error,
         });
       }
-      return { outDir, dispose: () => fs.rmSync(outDir, { recursive: true, force: true }) };
+      if (!job.zoneinfo) return { outDir, dispose };
+      const zoneinfoDir = path.join(work, 'zoneinfo');
+      try {
+        fs.mkdirSync(zoneinfoDir);
+        await untar(await container.getArchive(ZONEINFO_DIR), zoneinfoDir, 'zoneinfo/');
+      } catch (error) {
+        dispose();
+        throw noZoneinfo(job, error);
+      }
+      return { outDir, zoneinfoDir, dispose };
     } catch (error) {
       throwIfAborted(signal);
       throw error;

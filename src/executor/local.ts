@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { CompileOutput } from './compile-output.js';
-import type { CompileJob, CompileResult, Executor } from './types.js';
+import { noZoneinfo, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
   /** logDir: where the compile's full output is kept. */
@@ -47,6 +47,13 @@ export class LocalExecutor implements Executor {
       output.close();
     }
     fs.rmSync(srcDir, { recursive: true, force: true });
-    return { outDir, dispose: () => fs.rmSync(work, { recursive: true, force: true }) };
+    const dispose = () => fs.rmSync(work, { recursive: true, force: true });
+    if (!job.zoneinfo) return { outDir, dispose };
+    // This is the toolchain image: its time zones are right here, read in place.
+    if (!fs.existsSync(ZONEINFO_DIR)) {
+      dispose();
+      throw noZoneinfo(job);
+    }
+    return { outDir, zoneinfoDir: ZONEINFO_DIR, dispose };
   }
 }

@@ -4,6 +4,7 @@
  * $NABLA_SRC (a private copy), results go to $NABLA_OUT: `nabla/` (the tender and the
  * unikernel), `run.json`, `policy.txt` and optionally `rootfs/`.
  */
+import { ToolchainError } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 
 export interface CompileJob {
@@ -15,13 +16,28 @@ export interface CompileJob {
   sources: string[];
   env: Record<string, string>;
   network: 'none' | 'host';
+  /** Bring back the image's /usr/share/zoneinfo too. */
+  zoneinfo: boolean;
 }
 
 export interface CompileResult {
   /** Host folder holding what the toolchain wrote to $NABLA_OUT. */
   outDir: string;
+  /** Host folder holding the toolchain image's /usr/share/zoneinfo (with job.zoneinfo). */
+  zoneinfoDir?: string;
   /** Removes outDir and anything else the executor left; the caller calls it once. */
   dispose(): void;
+}
+
+/** Where Debian keeps its time zones, in the toolchain image as in the app's rootfs. */
+export const ZONEINFO_DIR = '/usr/share/zoneinfo';
+
+/** A toolchain image without time zones, asked for them: say both ways out. */
+export function noZoneinfo(job: CompileJob, cause?: unknown): ToolchainError {
+  return new ToolchainError(`toolchain image ${job.image} has no ${ZONEINFO_DIR} to copy into the app's rootfs`, {
+    hint: 'install Debian\'s tzdata in the toolchain image, or set "zoneinfo": false in nabla.json to build without time zones',
+    cause,
+  });
 }
 
 export interface Executor {

@@ -20,7 +20,7 @@ export interface ImageSpec {
   /** The image's single layer; paths are absolute inside the image. */
   entries: TarEntry[];
   config: ImageConfigSpec;
-  /** Seconds since the epoch, from SOURCE_DATE_EPOCH (default 0): every mtime and `created`. */
+  /** Seconds since the epoch, from SOURCE_DATE_EPOCH (default 1980-01-01): every mtime and `created`. */
   sourceDateEpoch: number;
 }
 

@@ -33,7 +33,7 @@ describe.each(FS_BASE_MODES)('escape attempts, FS base by $mode', ({ mode, runs 
     const result = await run('host-file');
     expect(result.stdout.split('\n')).toEqual([
       '/etc/hostname: No such file or directory',
-      '/etc/passwd: No such file or directory',
+      '/etc/resolv.conf: No such file or directory',
       '/proc/self/status: No such file or directory',
       '/nabla/nabla-run: No such file or directory',
     ]);

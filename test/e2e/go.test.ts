@@ -190,7 +190,7 @@ describe('escape attempts from Go (trap path)', () => {
       'ptrace: function not implemented',
       'mount: function not implemented',
       'open /etc/hostname: no such file or directory',
-      'open /etc/passwd: no such file or directory',
+      'open /etc/resolv.conf: no such file or directory',
       'open /proc/self/status: no such file or directory',
       'open /nabla/nabla-run: no such file or directory',
       'escape: done',

@@ -99,6 +99,11 @@ const OTHERS = [
   'arch-prctl-sets-and-gets-the-fs-base', 'arch-prctl-outside-user-space-is-eperm-and-changes-nothing',
   'the-app-starts-with-no-fs-base', 'the-fs-base-is-set-the-way-the-boot-flag-says', 'libos-panic-on-an-abi-mismatch',
 ];
+/** self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
+const SELF = [
+  'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
+  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc',
+];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
  * network and with a tap) and as frames on a fake tap. */
 const NET = [
@@ -176,6 +181,8 @@ const FS_SEMANTICS = [
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
+  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF], ['sockets', NET],
+  ['socketpairs', UNIX], ['signals', SIGNALS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['sockets', NET],
   ['socketpairs', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
 ];

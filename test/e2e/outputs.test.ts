@@ -199,12 +199,18 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
     expect(stat('nabla/rootfs.tar')).toBe(0o644);
   });
 
-  it('the unikernel\'s rootfs.tar holds the app files and /tmp, without Dockerfile or nabla.json', async () => {
-    const list = (await execa('tar', ['-tvf', path.join(out('rootfs'), 'nabla', 'rootfs.tar')])).stdout.split('\n');
-    const names = list.map((line) => line.split(/\s+/).pop());
-    expect(names).toEqual(['app/', 'app/hello.c', 'tmp/']);
-    expect(list[1]).toMatch(/^-rw-r--r-- 0\/0 /);
-    expect(list[2]).toMatch(/^drwxrwxrwt 0\/0 /);
+  it('the unikernel\'s rootfs.tar holds the app files, /etc, /root, /tmp and the time zones, without Dockerfile or nabla.json', async () => {
+    const rootfs = path.join(out('rootfs'), 'nabla', 'rootfs.tar');
+    const names = (await execa('tar', ['-tf', rootfs])).stdout.split('\n');
+    const list = (await execa('tar', ['--utc', '-tvf', rootfs])).stdout.split('\n'); // the same order
+    const etc = ['etc/', 'etc/group', 'etc/hosts', 'etc/localtime', 'etc/nsswitch.conf', 'etc/passwd'];
+    expect(names.filter((name) => !name.startsWith('usr/share/zoneinfo/'))).toEqual(['app/', 'app/hello.c', ...etc, 'root/', 'tmp/', 'usr/', 'usr/share/']);
+    expect(names).toContain('usr/share/zoneinfo/Europe/Paris');
+    const line = (name: string) => list[names.indexOf(name)];
+    expect(line('app/hello.c')).toMatch(/^-rw-r--r-- 0\/0 .* 1980-01-01 00:00 /);
+    expect(line('etc/passwd')).toMatch(/^-rw-r--r-- 0\/0 /);
+    expect(line('root/')).toMatch(/^drwx------ 0\/0 /);
+    expect(line('tmp/')).toMatch(/^drwxrwxrwt 0\/0 /);
   });
 
   it('--push: the registry holds the same digest, and skopeo copies it back', async () => {

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Container, ContainerSpec, Engine, ImageBuildOptions, ImageInfo } from '../../src/engine/engine.js';
 
 type Failing = 'load' | 'build' | 'pull' | 'import';
+type ContainerBehaviour = { output: string[]; exitCode: number; archive?: Buffer | Record<string, Buffer> };
 
 export class FakeEngine implements Engine {
   /** Images under each of their names (tags and ID). */
@@ -22,8 +23,9 @@ export class FakeEngine implements Engine {
   output: string[] = [];
   /** What a load leaves in the engine; by default nothing, as if the archive were empty. */
   onLoad: (archive: Buffer) => void = () => {};
-  /** What the next container prints, exits with, and has under the path getArchive asks for. */
-  nextContainer: { output: string[]; exitCode: number; archive?: Buffer } = { output: [], exitCode: 0 };
+  /** What the next container prints, exits with, and has under the path getArchive asks for
+   * (one tar for any path, or a tar per path). */
+  nextContainer: ContainerBehaviour = { output: [], exitCode: 0 };
 
   /** Puts an image in the engine under `id` and its repoTags. */
   addImage(id: string, repoTags: string[] = []): ImageInfo {
@@ -124,7 +126,7 @@ export class FakeContainer implements Container {
   constructor(
     readonly id: string,
     readonly spec: ContainerSpec,
-    private readonly behaviour: { output: string[]; exitCode: number; archive?: Buffer },
+    private readonly behaviour: ContainerBehaviour,
   ) {}
 
   async putArchive(tar: Buffer, path: string): Promise<void> {
@@ -138,8 +140,10 @@ export class FakeContainer implements Container {
   }
 
   async getArchive(path: string): Promise<NodeJS.ReadableStream> {
-    if (!this.behaviour.archive) throw new Error(`Could not find the file ${path} in container ${this.id}`);
-    return Readable.from([this.behaviour.archive]);
+    const { archive } = this.behaviour;
+    const tar = Buffer.isBuffer(archive) ? archive : archive?.[path];
+    if (!tar) throw new Error(`Could not find the file ${path} in container ${this.id}`);
+    return Readable.from([tar]);
   }
 
   /** Signals sent with kill(), in order. */

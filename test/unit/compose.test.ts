@@ -1,9 +1,14 @@
 /** The image laid out from a toolchain's output (run.json, nabla/, policy.txt) and the app's config. */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { extract } from 'tar-stream';
 import { composeImage } from '../../src/build/compose.js';
 import { resolveBuildConfig } from '../../src/config/resolve.js';
+import type { ImageSpec } from '../../src/image/types.js';
+import { systemEntries, withoutGiven } from '../../src/rootfs/system.js';
 import { CompileError } from '../../src/util/errors.js';
+import type { TarEntry } from '../../src/util/tar.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { testToolchains } from '../helpers/toolchains.js';
 
@@ -16,17 +21,59 @@ function folder(files: Record<string, string>): string {
   return writeFiles(dir, files);
 }
 
-/** Composes an app (main.go + nabla.json) with what a toolchain wrote (run.json + nabla/ files). */
-function compose(run: unknown, nablaJson: object = {}, nablaFiles = ['nabla-run', 'app.nabla', 'libos.nabla']) {
+/** Composes an app (main.go + nabla.json) with what a toolchain wrote (run.json + nabla/ files,
+ * and outFiles, e.g. its rootfs/), and the toolchain image's time zones (zoneinfoDir). */
+function compose(
+  run: unknown,
+  nablaJson: object = {},
+  nablaFiles = ['nabla-run', 'app.nabla', 'libos.nabla'],
+  { outFiles = {}, zoneinfoDir }: { outFiles?: Record<string, string>; zoneinfoDir?: string } = {},
+) {
   const appDir = folder({ 'main.go': 'package main\n', 'nabla.json': JSON.stringify({ entry: 'app', ...nablaJson }) });
   const outDir = folder({
     'run.json': JSON.stringify(run),
     'policy.txt': 'write fd=1|2\nexit_group\n',
     ...Object.fromEntries(nablaFiles.map((file) => [`nabla/${file}`, file])),
+    ...outFiles,
   });
   const config = resolveBuildConfig(appDir, {}, { cwd: appDir, env: {}, toolchains: testToolchains(folder({})) });
-  return composeImage({ config, outDir, appFiles: ['main.go'], toolchainImage: 'nabla/toolchain-go:x', sourceDigest: 'sha256:0', version: '0' });
+  return composeImage({ config, outDir, zoneinfoDir, appFiles: ['main.go'], toolchainImage: 'nabla/toolchain-go:x', sourceDigest: 'sha256:0', version: '0' });
 }
+
+interface RootfsEntry {
+  type: string;
+  mode: number;
+  mtime: number;
+  text: string; // a file's bytes, a link's target
+}
+
+/** The image's rootfs.tar, by path without the leading '/' (folders end in '/'). */
+async function rootfsOf(image: ImageSpec): Promise<Map<string, RootfsEntry>> {
+  const entry = image.entries.find((e) => e.path === '/nabla/rootfs.tar');
+  if (entry?.type !== 'file') throw new Error('no /nabla/rootfs.tar');
+  const out = new Map<string, RootfsEntry>();
+  const unpack = extract();
+  unpack.end(entry.data);
+  for await (const file of unpack) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of file) chunks.push(chunk as Buffer);
+    const { name, type, mode = 0, mtime, linkname } = file.header;
+    out.set(name, { type: type ?? '', mode, mtime: (mtime?.getTime() ?? -1) / 1000, text: linkname ?? Buffer.concat(chunks).toString() });
+  }
+  return out;
+}
+
+/** A stand-in for a toolchain image's /usr/share/zoneinfo, as Debian's tzdata lays it out. */
+function zoneinfo(): string {
+  const dir = folder({ 'Europe/Paris': 'TZif2 Paris', 'Etc/UTC': 'TZif2 UTC', 'right/Europe/Paris': 'TZif2 Paris with leap seconds', 'zone1970.tab': '#' });
+  fs.mkdirSync(path.join(dir, 'posix'));
+  fs.symlinkSync('../Europe', path.join(dir, 'posix/Europe'));
+  fs.symlinkSync('/etc/localtime', path.join(dir, 'localtime'));
+  return dir;
+}
+
+const cRun = { tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla' };
+const cFiles = ['nabla-run', 'app.nabla'];
 
 const goRun = {
   tender: '/nabla/nabla-run',
@@ -114,5 +161,59 @@ describe('composeImage', () => {
     expect(error).toBeInstanceOf(CompileError);
     expect((error as CompileError).message).toContain(message);
     expect((error as CompileError).hint).toMatch(/"libos", "interp", "execHeap", "args" and "env"/);
+  });
+});
+
+describe('the rootfs every image gets', () => {
+  it('has /etc/passwd, /etc/group, /etc/hosts, /etc/nsswitch.conf, /root and /tmp, all dated 1980-01-01', async () => {
+    const rootfs = await rootfsOf(await compose(cRun, {}, cFiles));
+    expect(rootfs.get('etc/passwd')?.text).toBe('root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+    expect(rootfs.get('etc/group')?.text).toBe('root:x:0:\nnogroup:x:65534:\n');
+    expect(rootfs.get('etc/hosts')?.text).toBe('127.0.0.1\tlocalhost\n');
+    expect(rootfs.get('etc/nsswitch.conf')?.text).toMatch(/^hosts: +files dns$/m);
+    expect(rootfs.get('etc/passwd')?.mode).toBe(0o644);
+    expect(rootfs.get('root/')).toMatchObject({ type: 'directory', mode: 0o700 });
+    expect(rootfs.get('tmp/')).toMatchObject({ type: 'directory', mode: 0o1777 });
+    expect(rootfs.get('app/main.go')?.text).toBe('package main\n');
+    // No time zones without the toolchain image's, and then no /etc/localtime pointing nowhere.
+    expect([...rootfs.keys()].filter((name) => name.startsWith('usr/') || name === 'etc/localtime')).toEqual([]);
+    expect(new Set([...rootfs.values()].map((e) => e.mtime))).toEqual(new Set([315532800]));
+  });
+
+  it('has Debian\'s time zones without right/, posix/ as links, and /etc/localtime at UTC', async () => {
+    const rootfs = await rootfsOf(await compose(cRun, {}, cFiles, { zoneinfoDir: zoneinfo() }));
+    expect(rootfs.get('usr/share/zoneinfo/Europe/Paris')).toMatchObject({ type: 'file', mode: 0o644, text: 'TZif2 Paris' });
+    expect(rootfs.get('usr/share/zoneinfo/zone1970.tab')?.type).toBe('file');
+    expect(rootfs.get('usr/share/zoneinfo/posix/Europe')).toMatchObject({ type: 'symlink', text: '../Europe' });
+    expect(rootfs.get('usr/share/zoneinfo/localtime')).toMatchObject({ type: 'symlink', text: '/etc/localtime' });
+    expect(rootfs.get('etc/localtime')).toMatchObject({ type: 'symlink', text: '/usr/share/zoneinfo/Etc/UTC' });
+    expect([...rootfs.keys()].filter((name) => name.includes('right'))).toEqual([]);
+  });
+
+  it('the toolchain\'s own rootfs wins: its /etc/passwd and its time zones, not ours (no mix of two tzdata)', async () => {
+    const outFiles = { 'rootfs/etc/passwd': 'app:x:1000:1000::/home/app:/bin/false\n', 'rootfs/usr/share/zoneinfo/UTC': 'their UTC' };
+    const rootfs = await rootfsOf(await compose(cRun, {}, cFiles, { outFiles, zoneinfoDir: zoneinfo() }));
+    expect(rootfs.get('etc/passwd')?.text).toBe('app:x:1000:1000::/home/app:/bin/false\n');
+    expect(rootfs.get('usr/share/zoneinfo/UTC')?.text).toBe('their UTC');
+    expect(rootfs.has('usr/share/zoneinfo/Europe/Paris')).toBe(false);
+    expect(rootfs.get('etc/group')?.text).toBe('root:x:0:\nnogroup:x:65534:\n'); // what it left empty is filled
+  });
+
+  it('a default is left out where the toolchain has the path, a link or file above it, or files below it', () => {
+    const file = (p: string): TarEntry => ({ type: 'file', path: p, mode: 0o644, data: Buffer.from('') });
+    const paths = (given: TarEntry[]) => withoutGiven(systemEntries({ zoneinfo: true }), given).map((e) => e.path);
+    expect(paths([])).toEqual(['/etc/passwd', '/etc/group', '/etc/hosts', '/etc/nsswitch.conf', '/etc/localtime', '/root', '/tmp']);
+    expect(paths([{ type: 'symlink', path: '/etc', target: 'config' }])).toEqual(['/root', '/tmp']);
+    expect(paths([file('etc/hosts/x'), file('/etc/group')])).toEqual(['/etc/passwd', '/etc/nsswitch.conf', '/etc/localtime', '/root', '/tmp']);
+    // A folder keeps its mode over the toolchain's files in it.
+    expect(withoutGiven(systemEntries({ zoneinfo: false }), [file('/tmp/x')]).find((e) => e.path === '/tmp')).toMatchObject({ mode: 0o1777 });
+  });
+
+  it('the same input gives the same rootfs bytes', async () => {
+    const zones = zoneinfo();
+    const a = await compose(cRun, {}, cFiles, { zoneinfoDir: zones });
+    const b = await compose(cRun, {}, cFiles, { zoneinfoDir: zones });
+    const bytes = (image: ImageSpec) => (image.entries.find((e) => e.path === '/nabla/rootfs.tar') as { data: Buffer }).data;
+    expect(bytes(a).equals(bytes(b))).toBe(true);
   });
 });

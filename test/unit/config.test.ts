@@ -139,6 +139,22 @@ describe('nabla.json', () => {
     expect(() => resolve(dir)).toThrow(/not valid JSON/);
   });
 
+  it('without SOURCE_DATE_EPOCH every timestamp is 1980-01-01, the first date a zip can hold', () => {
+    expect(resolve(app({ 'hello.c': '' })).sourceDateEpoch).toBe(315532800);
+    expect(resolve(app({ 'hello.c': '' }), {}, { SOURCE_DATE_EPOCH: '' }).sourceDateEpoch).toBe(315532800);
+    expect(resolve(app({ 'hello.c': '' }), {}, { SOURCE_DATE_EPOCH: '0' }).sourceDateEpoch).toBe(0);
+  });
+
+  it('"zoneinfo": time zones by default, none with false, and a clear message for anything else', () => {
+    expect(resolve(app({ 'hello.c': '' })).zoneinfo).toBe(true);
+    expect(resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfo":false}' })).zoneinfo).toBe(false);
+    expect(resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfo":true}' })).zoneinfo).toBe(true);
+    const error = catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfo":"no"}' })));
+    expect(error.message).toContain('field "zoneinfo": must be true or false');
+    expect(error.hint).toContain('false (none: the app knows only UTC');
+    expect(catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfos":false}' }))).hint).toBe('did you mean "zoneinfo"?');
+  });
+
   it('rejects a SOURCE_DATE_EPOCH that is not a number', () => {
     const dir = app({ 'hello.c': '' });
     expect(() => resolve(dir, {}, { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);

@@ -5,7 +5,7 @@ import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../src/executor/docker.js';
 import type { CompileJob } from '../../src/executor/types.js';
-import { CompileError, InterruptedError } from '../../src/util/errors.js';
+import { CompileError, InterruptedError, ToolchainError } from '../../src/util/errors.js';
 import type { Step } from '../../src/util/progress.js';
 import { packTar } from '../../src/util/tar.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
@@ -19,8 +19,8 @@ const folder = (files: Record<string, string> = {}) => {
   return writeFiles(dir, files);
 };
 
-function job(appDir: string): CompileJob {
-  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none' };
+function job(appDir: string, zoneinfo = false): CompileJob {
+  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none', zoneinfo };
 }
 
 function recordingStep(): Step & { lines: string[] } {
@@ -62,6 +62,47 @@ describe('DockerExecutor', () => {
       result.dispose();
     }
     expect(fs.existsSync(result.outDir)).toBe(false);
+  });
+
+  it('with zoneinfo, brings back the image\'s /usr/share/zoneinfo beside /nabla/out (links as links)', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      archive: {
+        '/nabla/out': await packTar([{ type: 'file', path: 'out/run.json', mode: 0o644, data: Buffer.from('{}') }], 0),
+        '/usr/share/zoneinfo': await packTar(
+          [
+            { type: 'file', path: 'zoneinfo/Europe/Paris', mode: 0o644, data: Buffer.from('TZif2') },
+            { type: 'symlink', path: 'zoneinfo/localtime', target: '/etc/localtime' },
+          ],
+          0,
+        ),
+      },
+    };
+    const result = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': '' }), true), recordingStep());
+    try {
+      expect(fs.readFileSync(path.join(result.outDir, 'run.json'), 'utf8')).toBe('{}');
+      expect(fs.readFileSync(path.join(result.zoneinfoDir!, 'Europe/Paris'), 'utf8')).toBe('TZif2');
+      expect(fs.readlinkSync(path.join(result.zoneinfoDir!, 'localtime'))).toBe('/etc/localtime');
+    } finally {
+      result.dispose();
+    }
+    expect(fs.existsSync(result.zoneinfoDir!)).toBe(false);
+  });
+
+  it('with zoneinfo, an image without /usr/share/zoneinfo says how to go on; the container is removed', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      archive: { '/nabla/out': await packTar([{ type: 'file', path: 'out/run.json', mode: 0o644, data: Buffer.from('{}') }], 0) },
+    };
+    const error = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': '' }), true), recordingStep()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect((error as ToolchainError).message).toBe('toolchain image nabla/toolchain-c:1 has no /usr/share/zoneinfo to copy into the app\'s rootfs');
+    expect((error as ToolchainError).hint).toContain('"zoneinfo": false');
+    expect(engine.containers[0]!.removed).toBe(true);
   });
 
   it('a failed compile is a CompileError with the last lines and the log path; the container is removed', async () => {

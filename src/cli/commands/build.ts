@@ -31,7 +31,7 @@ Examples:
   $ nabla-build build . --watch --load -t app     # rebuild on every save
 
 stdout gets the image digest (or pushed references); progress goes to stderr.
-Two builds of the same source give the same digest (mtimes come from SOURCE_DATE_EPOCH, default 0).`,
+Two builds of the same source give the same digest (timestamps come from SOURCE_DATE_EPOCH, default 1980-01-01).`,
     )
     .action(async (dir: string, flags: Record<string, unknown>) => {
       const { runBuild } = await import('./build-action.js');

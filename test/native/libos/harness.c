@@ -228,6 +228,14 @@ void boot(const struct boot_opts *o)
 	char *cwd = region + sizeof *b;
 	snprintf(cwd, 256, "%s", o->cwd ? o->cwd : "/");
 	b->cwd = (uint64_t)(uintptr_t)cwd;
+	if (o->exe) {
+		char *exe_path = cwd + strlen(cwd) + 1;
+		snprintf(exe_path, 256, "%s", o->exe_path);
+		b->exe_path = (uint64_t)(uintptr_t)exe_path;
+		b->exe_addr = (uint64_t)(uintptr_t)o->exe;
+		b->exe_size = o->exe_size;
+		b->exe_mtime = 315532800;
+	}
 	if (!o->no_disk) {
 		const char *tar = fixture(o->tar ? o->tar : "pax.tar");
 		int fd = open(tar, O_RDONLY);

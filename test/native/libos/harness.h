@@ -118,6 +118,9 @@ struct boot_opts {
 	const char *tar; /* fixture name (e.g. "pax.tar"); 0: "pax.tar" */
 	int no_disk; /* disk_fd = -1 */
 	const char *cwd; /* 0: "/" */
+	const char *exe_path; /* the program's own file (nabla_boot.exe_*): its path ... */
+	const void *exe; /* ... and bytes; 0: none */
+	size_t exe_size;
 	size_t mem_mib; /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed; /* every seed byte; 0: 0x5a */

@@ -90,6 +90,21 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 		      "AT_BASE: the loader, above the program, on a 2 MiB boundary");
 		check(boot->app_entry > at[AT_BASE] && boot->app_entry < boot->image_end, "app_entry: the loader's entry");
 	}
+	/* The program's own file, mapped read-only by the tender (run.sh starts it by its real path). */
+	const uint8_t *exe = (const uint8_t *)boot->exe_addr;
+	check(boot->exe_path > boot->cwd && boot->exe_path < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE &&
+		      seq((const char *)boot->exe_path, argv[0]),
+	      "exe_path on the boot page, the program's path");
+	check(boot->exe_size > 4096 && exe && exe[0] == 0x7f && exe[1] == 'E' && exe[2] == 'L' && exe[3] == 'F',
+	      "exe_addr maps the program's file");
+	if (boot->exe_size > 4096 && exe) { /* a fault here fails the case */
+		volatile uint8_t last = ((const volatile uint8_t *)exe)[boot->exe_size - 1];
+		(void)last;
+		check(1, "the mapping is readable to the file's end");
+	}
+	check(boot->exe_addr + boot->exe_size <= boot->mem_base || boot->exe_addr >= boot->stack_top,
+	      "the file's mapping lies outside the guest region");
+	check(boot->exe_mtime > 1600000000, "exe_mtime");
 	check(at[AT_PAGESZ] == 4096, "AT_PAGESZ");
 	check(at[AT_PHDR] >= 0x400000 && at[AT_PHDR] < boot->image_end && *(uint32_t *)at[AT_PHDR] != 0, "AT_PHDR");
 	check(at[AT_EXECFN] == (uint64_t)argv[0], "AT_EXECFN is argv[0]");

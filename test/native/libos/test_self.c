@@ -1,0 +1,100 @@
+/* self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "harness.h"
+
+/* The "program": bytes in a read-only mapping, as the tender keeps the unikernel's file. */
+static const char *program(size_t *size)
+{
+	static const char bytes[] = "\177ELF a program, read back by itself";
+	char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) FAIL("mmap: %s", strerror(errno));
+	memcpy(p, bytes, sizeof bytes);
+	if (mprotect(p, 4096, PROT_READ) < 0) FAIL("mprotect: %s", strerror(errno));
+	*size = sizeof bytes;
+	return p;
+}
+
+TEST(self_exe_at_its_path_and_proc_self_exe)
+{
+	size_t size;
+	const char *exe = program(&size);
+	boot(&(struct boot_opts){ .exe_path = "/nabla/app.nabla", .exe = exe, .exe_size = size });
+	char buf[128];
+	CHECK_EQ(read_file("/nabla/app.nabla", buf, sizeof buf), (long)size);
+	CHECK_MEM(buf, exe, size);
+	CHECK_EQ(sys(SYS_readlink, "/proc/self/exe", buf, sizeof buf), 16);
+	CHECK_MEM(buf, "/nabla/app.nabla", 16);
+	CHECK_EQ(read_file("/proc/self/exe", buf, sizeof buf), (long)size);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/proc/self/exe", &st));
+	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0755);
+	CHECK_EQ(st.st_size, (long)size);
+	CHECK_EQ(st.st_mtim.tv_sec, 315532800);
+	CHECK_OK(sys(SYS_stat, "/nabla", &st)); /* made on the way */
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_OK(sys(SYS_stat, "/hello.txt", &st)); /* the rootfs is still there */
+}
+
+/* A write must never reach the tender's mapping (read-only: it would fault): the file gets
+ * a copy in guest memory, as a file from the disk does. */
+TEST(self_exe_written_gets_a_copy)
+{
+	size_t size;
+	const char *exe = program(&size);
+	boot(&(struct boot_opts){ .exe_path = "/app.nabla", .exe = exe, .exe_size = size });
+	long fd = sys(SYS_open, "/proc/self/exe", O_RDWR);
+	CHECK(fd >= 0);
+	CHECK_EQ(sys(SYS_pwrite64, fd, "XY", 2, 1), 2);
+	char buf[128];
+	CHECK_EQ(sys(SYS_pread64, fd, buf, sizeof buf, 0), (long)size);
+	CHECK_MEM(buf, "\177XYF a program", 14);
+	CHECK_MEM(exe, "\177ELF", 4);
+	CHECK_OK(sys(SYS_close, fd));
+	CHECK_OK(sys(SYS_unlink, "/app.nabla")); /* and gone: nothing of the mapping is freed */
+	CHECK_ERR(sys(SYS_open, "/proc/self/exe", O_RDONLY), ENOENT);
+	CHECK_MEM(exe, "\177ELF", 4);
+}
+
+TEST(self_exe_replaces_a_file_of_the_rootfs)
+{
+	size_t size;
+	const char *exe = program(&size);
+	boot(&(struct boot_opts){ .exe_path = "/dir/file.txt", .exe = exe, .exe_size = size });
+	char buf[128];
+	CHECK_EQ(read_file("/dir/file.txt", buf, sizeof buf), (long)size);
+	CHECK_EQ(read_file("/dir/sub/deep.txt", buf, sizeof buf), 5); /* its neighbours stay */
+}
+
+/* Where the rootfs has a folder at the path, or a file on the way, the rootfs stays as it
+ * is and there is no /proc/self/exe. */
+TEST(self_exe_on_a_folder_or_below_a_file_is_left_out)
+{
+	size_t size;
+	const char *exe = program(&size);
+	boot(&(struct boot_opts){ .exe_path = "/dir/sub", .exe = exe, .exe_size = size });
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/dir/sub", &st));
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_ERR(sys(SYS_stat, "/proc/self/exe", &st), ENOENT);
+}
+
+TEST(self_exe_below_a_file_is_left_out)
+{
+	size_t size;
+	const char *exe = program(&size);
+	boot(&(struct boot_opts){ .exe_path = "/hello.txt/app", .exe = exe, .exe_size = size });
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/hello.txt", &st));
+	CHECK(S_ISREG(st.st_mode));
+	CHECK_ERR(sys(SYS_stat, "/proc/self/exe", &st), ENOENT);
+}
+
+TEST(no_exe_no_proc)
+{
+	boot(0);
+	struct stat st;
+	CHECK_ERR(sys(SYS_stat, "/proc", &st), ENOENT);
+}
