@@ -1,0 +1,19 @@
+// `npm run compat`: bundles the TypeScript harness (main.ts) with esbuild, as the CLI's
+// own bundle is made, and runs it. Packages stay external: they load from node_modules.
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const outfile = path.join(import.meta.dirname, '..', '..', '.nabla', 'compat', 'harness.mjs');
+await build({
+  entryPoints: [path.join(import.meta.dirname, 'main.ts')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
+const { main } = await import(pathToFileURL(outfile).href);
+process.exitCode = await main(process.argv.slice(2));
