@@ -12,7 +12,8 @@ import { goToolchain, prepareGoPackage, runGo, type GoToolchain } from './go.js'
 import { preparePython, runPython, type PythonImages } from './python.js';
 import type { Language } from './processes.js';
 import { compare, gapReport, markdownTable, processList, type Comparison } from './report.js';
-import type { SuiteRun } from './results.js';
+import { parseGo, parsePython } from './parse.js';
+import type { ContainerRun, SuiteRun } from './results.js';
 
 const usage = `usage: npm run compat -- [options]
 
@@ -30,6 +31,8 @@ tests pass in the unikernel.
                           listed as not run (default 20; lists are in order of importance)
   --results DIR           where the report, logs and per-test gaps go (default .nabla/compat/results)
   --rebuild               build the images again even if they exist
+  --from-logs             run nothing: read the logs a run left in the results folder and
+                          report again (after a change to the harness's reading of them)
   -h, --help              this text
 
 Lists: test/compat/suites.json. Results: DIR/summary.md, DIR/results.json, and per module
@@ -51,6 +54,7 @@ export interface Options {
   budgetMinutes: number;
   results: string;
   rebuild: boolean;
+  fromLogs: boolean;
 }
 
 class UsageError extends Error {}
@@ -66,6 +70,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       budget: { type: 'string', default: '20' },
       results: { type: 'string', default: path.join(repoRoot, '.nabla', 'compat', 'results') },
       rebuild: { type: 'boolean', default: false },
+      'from-logs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -102,6 +107,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     budgetMinutes: number('budget', values.budget),
     results: path.resolve(values.results),
     rebuild: values.rebuild,
+    fromLogs: values['from-logs'],
   };
 }
 
@@ -118,8 +124,11 @@ function record(results: string, language: Language, index: string, c: Compariso
   const dir = path.join(results, language);
   const base = path.join(dir, c.name.replace(/\//g, '_'));
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(`${base}.runc.log`, c.runc.output);
-  fs.writeFileSync(`${base}.nabla.log`, c.nabla.output);
+  for (const run of [c.runc, c.nabla]) {
+    const { output, ...how } = run.container;
+    fs.writeFileSync(`${base}.${run.side}.log`, output);
+    fs.writeFileSync(`${base}.${run.side}.json`, JSON.stringify(how) + '\n');
+  }
   fs.writeFileSync(`${base}.gap.md`, gapReport(c));
   const processes = c.gap.filter((g) => g.process).length;
   log(`${index} ${c.name}: runc ${brief(c.runc)} | nabla ${brief(c.nabla)} | both pass ${c.bothPass}/${c.runcCounts.pass}, needs processes ${processes}`);
@@ -174,6 +183,28 @@ export async function runSuites(options: Options): Promise<RunResult> {
   return out;
 }
 
+/** The comparisons again from the logs and exit records a run left (--from-logs). */
+function readLogs(options: Options): RunResult {
+  const leftOut = path.join(path.dirname(options.results), 'work', 'python-app', 'left-out.txt');
+  const pythonLeftOut = fs.existsSync(leftOut) ? fs.readFileSync(leftOut, 'utf8').split('\n').filter(Boolean) : [];
+  const out: RunResult = { comparisons: { python: [], go: [] }, notRun: { python: [], go: [] }, pythonLeftOut };
+  for (const language of options.languages) {
+    for (const name of language === 'python' ? options.python : options.go) {
+      const base = path.join(options.results, language, name.replace(/\//g, '_'));
+      if (!fs.existsSync(`${base}.nabla.json`) || !fs.existsSync(`${base}.runc.json`)) {
+        out.notRun[language].push(name);
+        continue;
+      }
+      const [runc, nabla] = (['runc', 'nabla'] as const).map((side) => {
+        const container = { ...JSON.parse(fs.readFileSync(`${base}.${side}.json`, 'utf8')), output: fs.readFileSync(`${base}.${side}.log`, 'utf8') } as ContainerRun;
+        return (language === 'python' ? parsePython : parseGo)(side, name, container);
+      });
+      out.comparisons[language].push(compare(language, runc!, nabla!));
+    }
+  }
+  return out;
+}
+
 async function commit(): Promise<string> {
   const head = await execa('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { reject: false });
   const dirty = await execa('git', ['-C', repoRoot, 'status', '--porcelain', '--untracked-files=no'], { reject: false });
@@ -187,7 +218,7 @@ export async function summary(result: RunResult, options: Options): Promise<stri
     const comparisons = result.comparisons[language];
     parts.push('', `## ${language === 'python' ? 'CPython 3.11 (test modules)' : 'Go 1.23 (packages, -test.short)'}`, '');
     parts.push(markdownTable(language === 'python' ? 'module' : 'package', comparisons));
-    if (result.notRun[language].length > 0) parts.push('', `Not run (over the --budget): ${result.notRun[language].join(', ')}`);
+    if (result.notRun[language].length > 0) parts.push('', `Not run: ${result.notRun[language].join(', ')}`);
     parts.push('', 'Tests that need a process (pass under runc; in nabla the call is refused):', '', processList(comparisons));
   }
   if (result.pythonLeftOut.length > 0) parts.push('', `Left out of the CPython suite (they do not compile, on purpose): ${result.pythonLeftOut.map((f) => path.basename(f)).join(', ')}`);
@@ -222,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     void killRunning().then(() => process.exit(130));
   });
   const started = Date.now();
-  const result = await runSuites(options);
+  const result = options.fromLogs ? readLogs(options) : await runSuites(options);
   const text = await summary(result, options);
   fs.writeFileSync(path.join(options.results, 'summary.md'), text);
   fs.writeFileSync(path.join(options.results, 'results.json'), JSON.stringify(toJson(result), null, 2) + '\n');

@@ -80,7 +80,7 @@ export function parseGo(side: Side, name: string, run: ContainerRun): SuiteRun {
 }
 
 function finish(side: Side, name: string, run: ContainerRun, tests: Map<string, TestResult>, started: Set<string>, ended: boolean): SuiteRun {
-  const base = { side, name, tests, seconds: run.seconds, output: run.output };
+  const base = { side, name, tests, seconds: run.seconds, container: run };
   if (run.timedOut) {
     const unfinished = addUnfinished(tests, started, `timed out after ${Math.round(run.seconds)} s`, run.output);
     return { ...base, status: 'timeout', statusDetail: `timed out after ${Math.round(run.seconds)} s${runningWhen(unfinished)}` };

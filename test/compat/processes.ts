@@ -25,6 +25,7 @@ const PYTHON_RULES: Rule[] = [
   { reason: 'exec', all: [/os\.exec[lv]p?e?\(/, REFUSED] },
   { reason: 'fork (skipped: requires fork)', all: [/^requires working os\.fork\(\)|requires os\.fork|test needs os\.fork/] },
   { reason: 'subprocess (skipped: requires subprocess)', all: [/^requires subprocess support/] },
+  { reason: 'a shell (skipped: no /bin/sh)', all: [/^requires a shell$/] },
 ];
 
 const GO_RULES: Rule[] = [

@@ -23,8 +23,8 @@ export interface SuiteRun {
   statusDetail: string;
   tests: Map<string, TestResult>;
   seconds: number;
-  /** The container's whole output (stdout and stderr, interleaved), kept in the results folder. */
-  output: string;
+  /** The container run it was read from (its whole output), kept in the results folder. */
+  container: ContainerRun;
 }
 
 /** A finished container: its exit code and output, and whether the harness killed it. */
