@@ -185,7 +185,7 @@ export async function runSuites(options: Options): Promise<RunResult> {
 
 /** The comparisons again from the logs and exit records a run left (--from-logs). */
 function readLogs(options: Options): RunResult {
-  const leftOut = path.join(path.dirname(options.results), 'work', 'python-app', 'left-out.txt');
+  const leftOut = path.join(path.dirname(options.results), 'work', 'python-app.left-out');
   const pythonLeftOut = fs.existsSync(leftOut) ? fs.readFileSync(leftOut, 'utf8').split('\n').filter(Boolean) : [];
   const out: RunResult = { comparisons: { python: [], go: [] }, notRun: { python: [], go: [] }, pythonLeftOut };
   for (const language of options.languages) {

@@ -42,21 +42,27 @@ export async function preparePython(work: string, log: (line: string) => void, r
   const runner = fs.readFileSync(path.join(here, 'runner.py'), 'utf8');
   const toolchain = await toolchainImage('python');
   const nabla = `nabla-compat/python:${shortHash(toolchain, await imageId(runc), runner, MEMORY)}`;
-  const leftOutFile = path.join(appDir, 'left-out.txt');
-  if (!rebuild && (await imageExists(nabla)) && fs.existsSync(leftOutFile)) {
-    log(`python: nabla image ${nabla} (built before)`);
-    return { runc, nabla, appDir, leftOut: fs.readFileSync(leftOutFile, 'utf8').split('\n').filter(Boolean) };
+  // The app folder is the nabla image's source and runc's /app: made again unless it is this one.
+  const stamp = `${appDir}.made-for`;
+  const leftOutFile = `${appDir}.left-out`;
+  if (rebuild || !fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== nabla) {
+    log('python: the app folder: the test package copied out of the runc image, runner.py');
+    fs.rmSync(appDir, { recursive: true, force: true });
+    fs.mkdirSync(appDir, { recursive: true });
+    await copyFromImage(runc, '/usr/lib/python3.11/test', path.join(appDir, 'test'));
+    const leftOut = await removeUncompilable(runc, appDir);
+    fs.writeFileSync(path.join(appDir, 'runner.py'), runner);
+    fs.writeFileSync(path.join(appDir, 'nabla.json'), JSON.stringify({ language: 'python', entry: 'runner.py', memory: MEMORY }, null, 2) + '\n');
+    fs.writeFileSync(leftOutFile, leftOut.join('\n') + '\n');
+    fs.writeFileSync(stamp, nabla);
   }
-  log(`python: nabla image ${nabla}: copying the test package out of the runc image, then nabla-build build`);
-  fs.rmSync(appDir, { recursive: true, force: true });
-  fs.mkdirSync(appDir, { recursive: true });
-  await copyFromImage(runc, '/usr/lib/python3.11/test', path.join(appDir, 'test'));
-  const leftOut = await removeUncompilable(runc, appDir);
-  fs.writeFileSync(path.join(appDir, 'runner.py'), runner);
-  fs.writeFileSync(path.join(appDir, 'nabla.json'), JSON.stringify({ language: 'python', entry: 'runner.py', memory: MEMORY }, null, 2) + '\n');
-  fs.writeFileSync(leftOutFile, leftOut.join('\n') + '\n');
-  await buildNablaImage(appDir, nabla, path.join(work, 'python-nabla-build.log'));
-  return { runc, nabla, appDir, leftOut };
+  if (rebuild || !(await imageExists(nabla))) {
+    log(`python: nabla image ${nabla}: nabla-build build`);
+    await buildNablaImage(appDir, nabla, path.join(work, 'python-nabla-build.log'));
+  } else {
+    log(`python: nabla image ${nabla} (built before)`);
+  }
+  return { runc, nabla, appDir, leftOut: fs.readFileSync(leftOutFile, 'utf8').split('\n').filter(Boolean) };
 }
 
 /**
