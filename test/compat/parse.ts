@@ -5,6 +5,8 @@
 import { addUnfinished, describeExit, runningWhen, tail, type ContainerRun, type Outcome, type Side, type SuiteRun, type TestResult } from './results.js';
 
 const MARK = '@@compat ';
+/** How runner.py starts the detail of a module that did not import. */
+const LOAD_ERROR = 'cannot load the module:\n';
 
 interface PythonEvent {
   event: 'module' | 'start' | 'end' | 'done';
@@ -34,6 +36,10 @@ export function parsePython(side: Side, name: string, run: ContainerRun): SuiteR
       tests.set(event.test, { outcome: PYTHON_OUTCOMES[event.outcome ?? ''] ?? 'error', detail: event.detail ?? '' });
     }
     if (event.event === 'done') done = true;
+  }
+  const loadError = [...tests.values()].find((t) => t.detail.startsWith(LOAD_ERROR));
+  if (loadError && tests.size === 1 && run.exitCode === 0 && !run.timedOut) {
+    return { side, name, tests, seconds: run.seconds, container: run, status: 'load error', statusDetail: tail(loadError.detail, 1) };
   }
   return finish(side, name, run, tests, started, done && run.exitCode === 0);
 }

@@ -21,7 +21,7 @@ const PYTHON_RULES: Rule[] = [
   { reason: 'subprocess', all: [/subprocess\.py", line \d+, in _execute_child/, REFUSED] },
   { reason: 'multiprocessing', all: [/multiprocessing\//, REFUSED] },
   { reason: 'fork', all: [/\b(os|pty)\.(fork|forkpty)\(|\bfork\(\)/, REFUSED] },
-  { reason: 'posix_spawn / os.spawn*', all: [/posix_spawnp?\(|os\.spawn[lv]/, REFUSED] },
+  { reason: 'posix_spawn / os.spawn*', all: [/posix_spawnp?\(|os\.spawn[lv]|\bspawn_func\(/, REFUSED] },
   { reason: 'exec', all: [/os\.exec[lv]p?e?\(/, REFUSED] },
   { reason: 'fork (skipped: requires fork)', all: [/^requires working os\.fork\(\)|requires os\.fork|test needs os\.fork/] },
   { reason: 'subprocess (skipped: requires subprocess)', all: [/^requires subprocess support/] },

@@ -12,8 +12,11 @@ export interface TestResult {
   detail: string;
 }
 
-/** ok: ran to its end (failures are in the tests); timeout: killed at the time limit; crash: ended early. */
-export type RunStatus = 'ok' | 'timeout' | 'crash';
+/**
+ * ok: ran to its end (failures are in the tests); timeout: killed at the time limit;
+ * crash: ended early; load error: the module did not import (one error, the module's).
+ */
+export type RunStatus = 'ok' | 'timeout' | 'crash' | 'load error';
 
 export interface SuiteRun {
   side: Side;

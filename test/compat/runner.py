@@ -25,6 +25,7 @@ from test.libregrtest.setup import setup_tests
 from test.support import os_helper
 
 DETAIL_LIMIT = 6000
+LOAD_ERROR = "cannot load the module:\n"
 
 
 def emit(**fields):
@@ -97,11 +98,10 @@ def run_module(name):
         suite = unittest.TestLoader().loadTestsFromModule(module)
     except unittest.SkipTest as e:
         emit(event="end", test=module_name, outcome="skip", detail=f"module skipped: {e}")
-        return
     except BaseException:
-        emit(event="end", test=module_name, outcome="error", detail="cannot load the module:\n" + traceback.format_exc()[-DETAIL_LIMIT:])
-        return
-    suite.run(StreamingResult())
+        emit(event="end", test=module_name, outcome="error", detail=LOAD_ERROR + traceback.format_exc()[-DETAIL_LIMIT:])
+    else:
+        suite.run(StreamingResult())
     emit(event="done", module=name, seconds=round(time.monotonic() - started, 2))
 
 

@@ -86,6 +86,14 @@ describe('compat: CPython output', () => {
     expect([...r.tests].map(([name, t]) => `${name}:${t.outcome}`)).toEqual(['t.a:pass', 't.b:pass', 't.c:fail', 't.d:skip']);
   });
 
+  it('a module that does not import: "load error", with the exception', () => {
+    const detail = 'cannot load the module:\nTraceback (most recent call last):\n  ...\nOSError: [Errno 97] Address family not supported by protocol\n';
+    const r = parsePython('nabla', 'test_stat', run(py({ event: 'end', test: 'test.test_stat', outcome: 'error', detail })));
+    expect(r.status).toBe('load error');
+    expect(r.statusDetail).toBe('OSError: [Errno 97] Address family not supported by protocol');
+    expect(r.tests.get('test.test_stat')?.outcome).toBe('error');
+  });
+
   it('no "done" line: a crash, with the test that was running', () => {
     const output = [py({ event: 'start', test: 't.a' }), py({ event: 'end', test: 't.a', outcome: 'pass' }), py({ event: 'start', test: 't.b' }), 'Fatal Python error: Segmentation fault'].join('\n');
     const r = parsePython('nabla', 'test_x', run(output, 139));
@@ -107,7 +115,9 @@ describe('compat: needs a process', () => {
     expect(needsProcess('python', subprocessTrace)).toBe('subprocess');
     expect(needsProcess('python', `  File "/app/test/support/script_helper.py", line 134\n${subprocessTrace}`)).toBe('a child python (test.support.script_helper)');
     expect(needsProcess('python', '    pid = os.fork()\nOSError: [Errno 38] Function not implemented')).toBe('fork');
+    expect(needsProcess('python', "    pid = self.spawn_func(args[0], args, os.environ,\nOSError: [Errno 38] Function not implemented: '/nabla/python.nabla'")).toBe('posix_spawn / os.spawn*');
     expect(needsProcess('python', 'requires working os.fork()')).toBe('fork (skipped: requires fork)');
+    expect(needsProcess('python', 'requires a shell')).toBe('a shell (skipped: no /bin/sh)');
     expect(needsProcess('go', 'fork/exec /bin/sh: function not implemented')).toBe('exec (os/exec, os.StartProcess)');
     expect(needsProcess('go', 'skipping test: cannot exec subprocess on linux/amd64: ...')).toBe('exec (skipped: testenv cannot exec)');
   });
