@@ -8,12 +8,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { killRunning, repoRoot } from './docker.js';
-import { goToolchain, prepareGoPackage, runGo, type GoToolchain } from './go.js';
+import { goToolchain, prepareGoPackage, runGo, type GoPackage, type GoToolchain } from './go.js';
 import { preparePython, runPython, type PythonImages } from './python.js';
 import type { Language } from './processes.js';
 import { compare, gapReport, markdownTable, processList, type Comparison } from './report.js';
 import { parseGo, parsePython } from './parse.js';
-import type { ContainerRun, SuiteRun } from './results.js';
+import { count, type ContainerRun, type SuiteRun } from './results.js';
 
 const usage = `usage: npm run compat -- [options]
 
@@ -114,9 +114,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const brief = (run: SuiteRun) => {
-  let pass = 0, fail = 0, error = 0, skip = 0; // prettier-ignore
-  for (const t of run.tests.values()) if (t.outcome === 'pass') pass++; else if (t.outcome === 'fail') fail++; else if (t.outcome === 'error') error++; else skip++; // prettier-ignore
-  return `${pass}/${fail}/${error}/${skip} ${run.seconds.toFixed(0)}s${run.status === 'ok' ? '' : ` ${run.status.toUpperCase()}`}`;
+  const c = count(run.tests.values());
+  return `${c.pass}/${c.fail}/${c.error}/${c.skip} ${run.seconds.toFixed(0)}s${run.status === 'ok' ? '' : ` ${run.status.toUpperCase()}`}`;
 };
 
 /** Writes a module's logs and gap, and prints its progress line. */
@@ -136,6 +135,7 @@ function record(results: string, language: Language, index: string, c: Compariso
 
 export interface RunResult {
   comparisons: Record<Language, Comparison[]>;
+  /** Modules not run, and why: over the budget, a test image that did not build, no logs. */
   notRun: Record<Language, string[]>;
   pythonLeftOut: string[];
 }
@@ -153,7 +153,7 @@ export async function runSuites(options: Options): Promise<RunResult> {
     const deadline = Date.now() + options.budgetMinutes * 60_000;
     for (const [i, module] of options.python.entries()) {
       if (Date.now() > deadline) {
-        out.notRun.python.push(module);
+        out.notRun.python.push(`${module} (over the budget)`);
         continue;
       }
       const runc = await runPython(images, 'runc', module, options.timeout);
@@ -169,10 +169,17 @@ export async function runSuites(options: Options): Promise<RunResult> {
     const deadline = Date.now() + options.budgetMinutes * 60_000;
     for (const [i, name] of options.go.entries()) {
       if (Date.now() > deadline) {
-        out.notRun.go.push(name);
+        out.notRun.go.push(`${name} (over the budget)`);
         continue;
       }
-      const pkg = await prepareGoPackage(work, toolchain, name, options.rebuild);
+      let pkg: GoPackage;
+      try {
+        pkg = await prepareGoPackage(work, toolchain, name, options.rebuild);
+      } catch (error) {
+        log(`[go ${i + 1}/${options.go.length}] ${name}: the test image did not build: ${(error as Error).message}`);
+        out.notRun.go.push(`${name} (the test image did not build)`);
+        continue;
+      }
       const runc = await runGo(pkg, 'runc', options.timeout);
       const nabla = await runGo(pkg, 'nabla', options.timeout);
       const c = compare('go', runc, nabla);
@@ -192,7 +199,7 @@ function readLogs(options: Options): RunResult {
     for (const name of language === 'python' ? options.python : options.go) {
       const base = path.join(options.results, language, name.replace(/\//g, '_'));
       if (!fs.existsSync(`${base}.nabla.json`) || !fs.existsSync(`${base}.runc.json`)) {
-        out.notRun[language].push(name);
+        out.notRun[language].push(`${name} (no logs in the results folder)`);
         continue;
       }
       const [runc, nabla] = (['runc', 'nabla'] as const).map((side) => {
