@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nabla, tempDir, writeFiles } from '../helpers/cli.js';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, runImage } from '../helpers/docker.js';
 import { runSuites, summary, suites, type Options, type RunResult } from '../compat/main.js';
 
@@ -75,6 +75,20 @@ describe('npm run compat, the quick subset', () => {
     expect(gap).toContain('(needs a process: subprocess)');
     expect(gap).toContain('OSError: [Errno 38] Function not implemented');
     expect(fs.readFileSync(path.join(options.results, 'go', 'encoding_base64.nabla.log'), 'utf8')).toContain('--- PASS: TestEncode');
+  });
+});
+
+describe('npm run compat, its command line', () => {
+  const compat = (...args: string[]) => execa('node', [path.join(repoRoot, 'test', 'compat', 'start.mjs'), ...args], { reject: false, cwd: repoRoot });
+
+  it('--help says what it runs and where the results go; a bad flag is one line and exit 2', async () => {
+    const help = await compat('--help');
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('usage: npm run compat -- [options]');
+    expect(help.stdout).toContain('--only NAME');
+    const bad = await compat('--timeout', '0');
+    expect(bad.stderr.trim()).toBe('compat: --timeout 0: not a positive number\n(see npm run compat -- --help)');
+    expect(bad.exitCode).toBe(2);
   });
 });
 
