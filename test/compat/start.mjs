@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { build } from 'esbuild';
 
-// One bundle per process (two runs may start at once), removed once loaded.
+// One bundle per process (two runs may start at once), removed once loaded; .nabla/compat
+// is as deep as test/compat, so the harness finds the repository from import.meta.dirname.
 const outfile = path.join(import.meta.dirname, '..', '..', '.nabla', 'compat', `harness-${process.pid}.mjs`);
 await build({
   entryPoints: [path.join(import.meta.dirname, 'main.ts')],
