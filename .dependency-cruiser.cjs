@@ -8,7 +8,7 @@
  */
 const LAYERS = [
   ['cli'], // commander, progress, exit codes; the only reader of argv and env
-  ['build'], // one build: toolchain, compile, image, publishers
+  ['build', 'run', 'init'], // one build: toolchain, compile, image, publishers; running an image; starter apps
   ['config', 'image/publishers'], // flags + env + nabla.json → BuildConfig; each output
   ['toolchain', 'executor', 'image'],
   ['detect', 'engine', 'registry', 'rootfs'],

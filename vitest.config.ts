@@ -5,7 +5,17 @@ export default defineConfig({
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // GitHub's workflow parser imports its schema as JSON without an import attribute,
+          // which Node 20 refuses: vite loads it instead.
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
+        },
+      },
+      {
+        // Property-based fuzzing of the TypeScript parsers (fast-check), NABLA_FUZZ_SECONDS each.
+        test: { name: 'fuzz', include: ['test/fuzz/ts/**/*.test.ts'] },
       },
       {
         test: {

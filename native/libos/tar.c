@@ -79,6 +79,8 @@ void tar_load(uint64_t size)
 		off = data + ((len + 511) & ~511ULL);
 		char type = header[156];
 		if (type == 'x' || type == 'L' || type == 'K') {
+			/* Checked before taking memory for it: a broken size would take the heap. */
+			if (len > size - data) libos_panic("rootfs image: an extended header runs past the end of the image");
 			char *rec = arena_alloc(len + 1);
 			read_exact(rec, len, data);
 			if (type == 'L') {

@@ -44,9 +44,9 @@ static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
 static void read_note(struct elf_image *img, const Elf64_Phdr *ph)
 {
 	uint64_t a = ph->p_align == 8 ? 8 : 4, size = ph->p_filesz, pos = 0; /* offsets inside the note */
-	const uint8_t *notes = img->file + ph->p_offset;
 	if (!in_file(img, ph->p_offset, ph->p_filesz))
 		errx(TENDER_EXIT, "%s: PT_NOTE lies outside the file", img->path);
+	const uint8_t *notes = img->file + ph->p_offset; /* only now: a pointer past the file is UB */
 	while (size - pos >= sizeof(Elf64_Nhdr)) {
 		Elf64_Nhdr n;
 		memcpy(&n, notes + pos, sizeof n);

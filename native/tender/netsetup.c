@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "tender.h"
@@ -87,11 +89,29 @@ static void default_gateway(char *out, size_t size)
 	fclose(f);
 }
 
+/* The tun device, its node made first where the container has none: Docker's default
+ * capabilities include CAP_MKNOD and its default device rules allow c 10:200, so there
+ * --cap-add NET_ADMIN alone is enough (core.c drops CAP_MKNOD with the others). */
+static int open_tun(void)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (mkdir("/dev/net", 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (mknod("/dev/net/tun", S_IFCHR | 0600, makedev(10, 200)) < 0 && errno != EEXIST) {
+		if (errno == EPERM)
+			errno = ENOENT; /* no CAP_MKNOD: it is missing, and cannot be made */
+		return -1;
+	}
+	return open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+}
+
 /* The tap, persistent so it outlives this fd (mod_net.c attaches to it again); it goes
  * away with the container's network namespace. */
 static void make_tap(void)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = open_tun();
 	if (fd < 0 && errno == ENOENT)
 		errx(TENDER_EXIT, "--net-from=%s: /dev/net/tun is missing (the container needs: " FLAGS_HINT ")", ifname);
 	if (fd < 0)

@@ -15,7 +15,10 @@ export async function main(argv: string[]): Promise<number> {
   enableDebug(process.env.DEBUG ?? '');
   const controller = new AbortController();
   let verbose = false;
-  const onInterrupt = () => {
+  let exitCode: number = ExitCode.ok;
+  let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    if (signalHandler) return signalHandler(signal);
     if (controller.signal.aborted) process.exit(ExitCode.interrupted); // second Ctrl-C: leave now
     notice('nabla-build: interrupted, cleaning up (Ctrl-C again to quit at once)');
     controller.abort();
@@ -43,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
       toolchainsDir: options.toolchainsDir === undefined ? undefined : path.resolve(options.toolchainsDir),
       verbose,
       signal: controller.signal,
+      setExitCode: (code) => (exitCode = code),
+      takeSignals: (handler) => {
+        signalHandler = handler;
+        return () => (signalHandler = undefined);
+      },
     };
   };
 
@@ -50,10 +58,13 @@ export async function main(argv: string[]): Promise<number> {
   (await import('./commands/toolchain.js')).register(program, globals);
   (await import('./commands/inspect.js')).register(program, globals);
   (await import('./commands/doctor.js')).register(program, globals);
+  (await import('./commands/init.js')).register(program, globals);
+  (await import('./commands/run.js')).register(program, globals);
+  (await import('./commands/k8s.js')).register(program, globals);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return ExitCode.ok;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has printed its own message (or the help/version text).

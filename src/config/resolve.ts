@@ -15,7 +15,7 @@ import { ConfigError, EnvironmentError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { parseOutputs, type OutputSpec } from './output-spec.js';
 import { parseReference } from './reference.js';
-import { NABLA_JSON_FIELDS, nablaJsonSchema, type NablaJson } from './schema.js';
+import { memoryMiB, NABLA_JSON_FIELDS, nablaJsonSchema, type NablaJson } from './schema.js';
 
 export type ExecutorKind = 'docker' | 'local';
 
@@ -55,7 +55,18 @@ export interface BuildConfig {
 }
 
 export const DEFAULT_MEMORY_MIB = 256;
-export const DEFAULT_EXCLUDE = ['.git/**', '.nabla/**', 'nabla.json', 'Dockerfile', '.dockerignore', '**/*.o', '**/.DS_Store'];
+export const DEFAULT_EXCLUDE = [
+  '.git/**',
+  '.nabla/**',
+  'nabla.json',
+  'Dockerfile',
+  '.dockerignore',
+  // CI jobs (as `nabla-build init` writes them) are not app files.
+  '.github/**',
+  '.gitlab-ci.yml',
+  '**/*.o',
+  '**/.DS_Store',
+];
 /** Build inputs that are not app files: vendored wheels are installed, not shipped. */
 const LANGUAGE_EXCLUDE: Partial<Record<string, string[]>> = {
   python: ['wheels/**', '.venv/**', '**/__pycache__/**'],
@@ -96,7 +107,7 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
     ports: (json?.ports ?? []).map((p) => (typeof p === 'number' || !p.includes('/') ? `${p}/tcp` : p)),
     // An app that exposes ports serves on the network; others get none unless they ask.
     network: json?.network ?? (json?.ports?.length ? 'container' : 'none'),
-    memoryMiB: parseMemory(json?.memory),
+    memoryMiB: json?.memory === undefined ? DEFAULT_MEMORY_MIB : memoryMiB(json.memory),
     files: {
       include: json?.files?.include ?? ['**'],
       exclude: [...DEFAULT_EXCLUDE, ...(LANGUAGE_EXCLUDE[language] ?? []), ...(json?.files?.exclude ?? [])],
@@ -186,14 +197,6 @@ function pickLanguage(flag: string | undefined, fromJson: Language | undefined, 
     return flag as Language;
   }
   return fromJson ?? detectLanguage(appDir, files).language;
-}
-
-function parseMemory(value: number | string | undefined): number {
-  if (value === undefined) return DEFAULT_MEMORY_MIB;
-  if (typeof value === 'number') return value;
-  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim())!;
-  const amount = Number(match[1]);
-  return match[2]!.toLowerCase().startsWith('g') ? amount * 1024 : amount;
 }
 
 export function parseSourceDateEpoch(value: string | undefined): number {

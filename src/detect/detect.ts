@@ -36,6 +36,19 @@ export function detectLanguage(appDir: string, files: string[]): { language: Lan
 }
 
 export function detectEntry(appDir: string, language: Language, files: string[]): string {
+  const entry = findEntry(appDir, language, files);
+  // It becomes NABLA_ENTRY and part of the image's argv: one line of printable text.
+  if (/[\u0000-\u001f\u007f]/.test(entry)) {
+    throw new DetectError(`the entry found in ${appDir}, ${JSON.stringify(entry)}, holds control characters`, {
+      file: path.join(appDir, 'nabla.json'),
+      field: 'entry',
+      hint: `rename it, or set "entry" in nabla.json, e.g. { "entry": "${exampleEntry[language]}" }`,
+    });
+  }
+  return entry;
+}
+
+function findEntry(appDir: string, language: Language, files: string[]): string {
   const has = (name: string) => files.includes(name);
   const noEntry = (looked: string): never => {
     throw new DetectError(`no entry found in ${appDir} (looked for ${looked})`, {

@@ -6,7 +6,7 @@
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { EnvironmentError } from '../util/errors.js';
-import type { Container, ContainerSpec, Engine, ImageBuildOptions, ImageInfo, ImageRuntimeConfig } from './engine.js';
+import type { Container, ContainerSecurity, ContainerSpec, Engine, ImageBuildOptions, ImageInfo, ImageRuntimeConfig, PublishedPort } from './engine.js';
 import { forEachLine, readDaemonStream } from './lines.js';
 
 const DEFAULT_HOST = 'unix:///var/run/docker.sock';
@@ -105,10 +105,59 @@ export class DockerEngine implements Engine {
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       WorkingDir: spec.workingDir,
       Labels: spec.labels,
-      HostConfig: { NetworkMode: spec.network },
+      ...(spec.security?.user ? { User: spec.security.user } : {}),
+      ExposedPorts: Object.fromEntries((spec.publish ?? []).map((p) => [p.containerPort, {}])),
+      HostConfig: {
+        NetworkMode: spec.network,
+        ...(spec.security ? securityConfig(spec.security) : {}),
+        ...(spec.publish?.length ? { PortBindings: portBindings(spec.publish) } : {}),
+      },
     });
     return new DockerContainer(container);
   }
+
+  async removeImage(reference: string): Promise<void> {
+    try {
+      await this.docker.getImage(reference).remove();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker.getNetwork(name).remove();
+  }
+}
+
+function securityConfig(security: ContainerSecurity): Dockerode.HostConfig {
+  return {
+    CapDrop: ['ALL'],
+    CapAdd: security.capabilities,
+    Devices: security.devices.map((device) => ({ PathOnHost: device, PathInContainer: device, CgroupPermissions: 'rwm' })),
+    Memory: security.memoryBytes,
+    ReadonlyRootfs: security.readOnlyRootfs,
+    SecurityOpt: security.noNewPrivileges ? ['no-new-privileges'] : [],
+  };
+}
+
+function portBindings(publish: PublishedPort[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of publish) (bindings[p.containerPort] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  return bindings;
 }
 
 class DockerContainer implements Container {
@@ -143,8 +192,34 @@ class DockerContainer implements Container {
     return this.container.getArchive({ path });
   }
 
-  async kill(): Promise<void> {
-    await this.container.kill();
+  async start(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<{ exited: Promise<number> }> {
+    const attached = await this.container.attach({ stream: true, stdout: true, stderr: true });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.pipe(stdout, { end: false });
+    err.pipe(stderr, { end: false });
+    this.container.modem.demuxStream(attached, out, err);
+    const ended = new Promise<void>((resolve) => attached.on('end', resolve).on('close', resolve).on('error', () => resolve()));
+    await this.container.start();
+    const exited = (async () => {
+      const { StatusCode: status } = (await this.container.wait()) as { StatusCode: number };
+      // The attach stream ends after the last byte of output; wait for it briefly.
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
+      (attached as Duplex).destroy();
+      out.end();
+      err.end();
+      return status;
+    })();
+    return { exited };
+  }
+
+  async address(network: string): Promise<string | undefined> {
+    const info = await this.container.inspect();
+    return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+  }
+
+  async kill(signal?: string): Promise<void> {
+    await this.container.kill(signal ? { signal } : {});
   }
 
   async remove(): Promise<void> {

@@ -19,6 +19,13 @@ export interface Engine {
   /** `docker build` of a context tar that holds its Dockerfile at the top. */
   buildImage(context: Buffer, options: ImageBuildOptions, onLine: (line: string) => void): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<Container>;
+  /** Untags (and, when it was the last name, removes) an image; no error if it is gone. */
+  removeImage(reference: string): Promise<void>;
+  /** Whether the engine has a network of that name ("bridge": Docker's default one). */
+  networkExists(name: string): Promise<boolean>;
+  /** A bridge network of the engine's choosing subnet, labelled. */
+  createNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
 }
 
 export interface ImageInfo {
@@ -57,7 +64,31 @@ export interface ContainerSpec {
   env: Record<string, string>;
   workingDir: string;
   labels: Record<string, string>;
-  network: 'none' | 'host';
+  /** none, host, or the name of a network. */
+  network: string;
+  /** What an app container is given beyond the defaults (an app run by `nabla-build run`). */
+  security?: ContainerSecurity;
+  /** Container ports ("8080/tcp") published on the host. */
+  publish?: PublishedPort[];
+}
+
+export interface ContainerSecurity {
+  /** Capabilities kept; every other one is dropped. */
+  capabilities: string[];
+  /** Host device paths given to the container at the same path. */
+  devices: string[];
+  /** The container's memory limit, in bytes. */
+  memoryBytes: number;
+  readOnlyRootfs: boolean;
+  noNewPrivileges: boolean;
+  /** uid:gid to run as; undefined: the image's user (root). */
+  user?: string;
+}
+
+export interface PublishedPort {
+  containerPort: string;
+  hostIp: string;
+  hostPort: number;
 }
 
 /** A created container; whoever creates one removes it. */
@@ -72,7 +103,15 @@ export interface Container {
   run(onLine: (line: string) => void): Promise<number>;
   /** A tar of `path`, whose entries start with path's last component ("out/…"). */
   getArchive(path: string): Promise<NodeJS.ReadableStream>;
-  kill(): Promise<void>;
+  /**
+   * Attaches (the app's stdout and stderr, kept apart) and starts the container; resolves once
+   * it runs, with the exit code to come (after all its output was written).
+   */
+  start(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<{ exited: Promise<number> }>;
+  /** The container's address on a network, once it runs. */
+  address(network: string): Promise<string | undefined>;
+  /** Sends a signal (default SIGKILL). */
+  kill(signal?: string): Promise<void>;
   /** Removes the container, running or not. */
   remove(): Promise<void>;
 }

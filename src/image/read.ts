@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { z } from 'zod';
 import type { ImageRuntimeConfig } from '../engine/engine.js';
 import { ConfigError } from '../util/errors.js';
 
@@ -27,58 +28,123 @@ export interface ImageConfigJson {
 
 type Files = Map<string, Buffer>;
 
+const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or an image name known to Docker';
+
 export async function readImage(location: string): Promise<ImageSummary> {
   const stat = fs.statSync(location);
   const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  if (files.has('oci-layout')) return fromOciLayout(files, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
-  if (files.has('manifest.json')) return fromDockerArchive(files);
-  throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, {
-    file: location,
-    hint: 'pass what `nabla-build build --output type=oci|docker` wrote, or an image name known to Docker',
-  });
+  const image = new ImageFiles(location, files);
+  if (files.has('oci-layout')) return fromOciLayout(image, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
+  if (files.has('manifest.json')) return fromDockerArchive(image);
+  throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
 }
 
-function json<T>(files: Files, name: string): T {
-  const data = files.get(name);
-  if (!data) throw new ConfigError(`the image is incomplete: ${name} is missing`, { file: name });
-  return JSON.parse(data.toString('utf8')) as T;
+// What the reader takes from each file: anything else in them is broken input, said as such.
+const digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'must be a digest such as "sha256:<hex>"');
+const ociIndex = z.object({ manifests: z.array(z.object({ digest })).min(1, 'must name the image manifest') });
+const ociManifest = z.object({
+  config: z.object({ digest }),
+  layers: z.array(z.object({ digest, size: z.number().int().nonnegative(), mediaType: z.string() })),
+});
+const dockerManifest = z.array(z.object({ Config: z.string().min(1), Layers: z.array(z.string()) })).min(1, 'must list the image');
+/** Docker writes null for a field it has no value for: read as absent. */
+const absentIfNull = <T extends z.ZodTypeAny>(type: T) => type.nullish().transform((v) => v ?? undefined);
+const strings = absentIfNull(z.array(z.string()));
+const imageConfig = z
+  .object({
+    created: absentIfNull(z.string()),
+    architecture: absentIfNull(z.string()),
+    os: absentIfNull(z.string()),
+    config: absentIfNull(
+      z
+        .object({
+          Entrypoint: strings,
+          Cmd: strings,
+          Env: strings,
+          WorkingDir: absentIfNull(z.string()),
+          ExposedPorts: absentIfNull(z.record(z.object({}).passthrough())),
+          Labels: absentIfNull(z.record(z.string())),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+
+/** The files of one image, read and checked by name. */
+class ImageFiles {
+  constructor(
+    private readonly location: string,
+    private readonly files: Files,
+  ) {}
+
+  broken(what: string, cause?: unknown): ConfigError {
+    return new ConfigError(`${this.location}: ${printable(what)}`, { file: this.location, hint: HINT, cause });
+  }
+
+  blob(name: string): Buffer {
+    const data = this.files.get(name);
+    if (!data) throw this.broken(`the image is incomplete: ${name} is missing`);
+    return data;
+  }
+
+  json<S extends z.ZodTypeAny>(name: string, schema: S): z.output<S> {
+    let data: unknown;
+    try {
+      data = JSON.parse(this.blob(name).toString('utf8'));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw this.broken(`${name} is not valid JSON: ${(error as Error).message}`, error);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw this.broken(`${name}: ${issue.path.length > 0 ? `field "${issue.path.join('.')}": ` : ''}${issue.message}`);
+    }
+    return parsed.data;
+  }
+
+  /** Entry names of a layer, a tar held in memory (gzipped or not). */
+  async layerFiles(name: string, gzipped: boolean): Promise<string[]> {
+    const blob = this.blob(name);
+    try {
+      return await listTar(gzipped ? gunzipSync(blob) : blob);
+    } catch (error) {
+      throw this.broken(`layer ${name} is not a ${gzipped ? 'gzipped ' : ''}tar: ${(error as Error).message}`, error);
+    }
+  }
 }
+
+/** Names and snippets from the image, fit for a one-line message: control characters escaped. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 
-async function fromOciLayout(files: Files, format: 'oci-layout' | 'oci-archive'): Promise<ImageSummary> {
-  const index = json<{ manifests: { digest: string }[] }>(files, 'index.json');
-  const digest = index.manifests[0]!.digest;
-  const manifest = json<{ config: { digest: string }; layers: { digest: string; size: number; mediaType: string }[] }>(
-    files,
-    blobPath(digest),
-  );
+async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<ImageSummary> {
+  const digest = image.json('index.json', ociIndex).manifests[0]!.digest;
+  const manifest = image.json(blobPath(digest), ociManifest);
   return {
     format,
     digest,
     imageId: manifest.config.digest,
-    config: json<ImageConfigJson>(files, blobPath(manifest.config.digest)),
+    config: image.json(blobPath(manifest.config.digest), imageConfig),
     layers: await Promise.all(
-      manifest.layers.map(async (layer) => {
-        const blob = files.get(blobPath(layer.digest))!;
-        const tar = layer.mediaType.endsWith('gzip') ? gunzipSync(blob) : blob;
-        return { digest: layer.digest, size: layer.size, files: await listTar(tar) };
-      }),
+      manifest.layers.map(async (layer) => ({
+        digest: layer.digest,
+        size: layer.size,
+        files: await image.layerFiles(blobPath(layer.digest), layer.mediaType.endsWith('gzip')),
+      })),
     ),
   };
 }
 
-async function fromDockerArchive(files: Files): Promise<ImageSummary> {
-  const [entry] = json<{ Config: string; Layers: string[] }[]>(files, 'manifest.json');
+async function fromDockerArchive(image: ImageFiles): Promise<ImageSummary> {
+  const [entry] = image.json('manifest.json', dockerManifest);
   return {
     format: 'docker-archive',
     imageId: `sha256:${path.basename(entry!.Config, '.json')}`,
-    config: json<ImageConfigJson>(files, entry!.Config),
+    config: image.json(entry!.Config, imageConfig),
     layers: await Promise.all(
-      entry!.Layers.map(async (name) => {
-        const blob = files.get(name)!;
-        return { digest: name, size: blob.length, files: await listTar(blob) };
-      }),
+      entry!.Layers.map(async (name) => ({ digest: name, size: image.blob(name).length, files: await image.layerFiles(name, false) })),
     ),
   };
 }
@@ -112,10 +178,14 @@ async function readTar(file: string): Promise<Files> {
   const files: Files = new Map();
   const unpack = extract();
   fs.createReadStream(file).pipe(unpack);
-  for await (const entry of unpack) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk as Buffer);
-    if (entry.header.type === 'file') files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
+  try {
+    for await (const entry of unpack) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (entry.header.type === 'file') files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
+    }
+  } catch (error) {
+    throw new ConfigError(`${file} is not a readable tar: ${printable((error as Error).message)}`, { file, hint: HINT, cause: error });
   }
   return files;
 }

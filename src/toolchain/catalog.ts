@@ -28,7 +28,14 @@ const manifestSchema = z
     /** Variables of nabla-build's environment handed to compiles when set (an index, a proxy). */
     passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name, e.g. "PIP_INDEX_URL"')).default([]),
     /** Folders of the nabla-build package (e.g. "native") added to the build context and the hash. */
-    include: z.array(z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, 'must be a folder of the nabla-build package, e.g. "native"')).default([]),
+    include: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._/-]*$/, 'must be a folder of the nabla-build package, e.g. "native"')
+          .refine((folder) => !folder.split('/').includes('..'), 'must stay inside the nabla-build package (no "..")'),
+      )
+      .default([]),
   })
   .strict();
 
@@ -52,7 +59,17 @@ export class ToolchainCatalog {
       const dir = path.join(root, name);
       const manifestPath = path.join(dir, 'toolchain.json');
       if (!fs.existsSync(manifestPath)) continue;
-      const parsed = manifestSchema.safeParse(JSON.parse(fs.readFileSync(manifestPath, 'utf8')));
+      let data: unknown;
+      try {
+        data = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+      } catch (error) {
+        throw new ToolchainError(`${manifestPath} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ')}`, {
+          file: manifestPath,
+          hint: 'see toolchains/README.md for the toolchain.json fields',
+          cause: error,
+        });
+      }
+      const parsed = manifestSchema.safeParse(data);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new ToolchainError(`${manifestPath}: field "${issue.path.join('.')}": ${issue.message}`, {
@@ -96,7 +113,7 @@ export class ToolchainCatalog {
   hash(name: string): string {
     const known = this.hashes.get(name);
     if (known) return known;
-    const toolchain = this.get(name);
+    const toolchain = this.lineage(name).at(-1)!; // refuses a cycle in "from" before the parent's hash recurses
     const digest = crypto.createHash('sha256');
     digest.update(`parent:${toolchain.from ? this.hash(toolchain.from) : BASE_IMAGE}\0`);
     for (const entry of this.context(name)) {

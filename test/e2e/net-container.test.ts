@@ -145,6 +145,30 @@ describe('a client in a unikernel, on the container\'s network', () => {
   });
 });
 
+describe('--cap-add NET_ADMIN alone (Docker\'s default capabilities include MKNOD)', () => {
+  it('the tender makes /dev/net/tun itself and serves', async () => {
+    const name = `${CONTAINER}-no-device`;
+    await docker('rm', '-f', name);
+    const started = await docker('run', '-d', '--name', name, '--network', NETWORK, '--ip', '10.89.0.11', '--cap-add', 'NET_ADMIN', IMAGE);
+    try {
+      expect(started.exitCode, started.stderr).toBe(0);
+      await waitForLog(name, 'listening on 8080');
+      expect(await get('http://10.89.0.11:8080/')).toEqual({ status: 200, body: 'hello from a nabla unikernel\n' });
+      // It still holds no capability once the unikernel runs.
+      const pid = (await docker('inspect', '-f', '{{.State.Pid}}', name)).stdout.trim();
+      expect((await execa('cat', [`/proc/${pid}/status`])).stdout).toMatch(/^CapEff:\s+0000000000000000$/m);
+    } finally {
+      await docker('rm', '-f', name);
+    }
+  });
+
+  it('without MKNOD (--cap-drop ALL --cap-add NET_ADMIN) it says the device is missing and how to give it, exit 125', async () => {
+    const run = await docker('run', '--rm', '--network', NETWORK, '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', IMAGE);
+    expect(run.exitCode).toBe(125);
+    expect(run.stderr).toMatch(/^nabla-run: --net-from=eth0: \/dev\/net\/tun is missing \(the container needs: docker run --cap-add NET_ADMIN --device \/dev\/net\/tun\)$/m);
+  });
+});
+
 describe('without the flags it needs', () => {
   it('stops with one line naming the docker run flags, exit 125', async () => {
     const run = await docker('run', '--rm', '--network', NETWORK, IMAGE);

@@ -31,7 +31,7 @@ const ESCAPES = [
 ];
 /** Bad input the loader and CLI refuse with exit 125 and one line. */
 const REFUSALS = [
-  'no-file', 'not-elf', 'wrong-arch', 'truncated', 'no-note', 'two-notes', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
+  'no-file', 'not-elf', 'wrong-arch', 'truncated', 'note-outside-file', 'no-note', 'two-notes', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
   'beyond-mem', 'beyond-mem-by-1', 'mem-too-small', 'mem-too-large', 'mem-not-number', 'unknown-flag', 'disk-empty',
   'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable', 'fs-base-bad', 'fs-base-env-bad',
 ];

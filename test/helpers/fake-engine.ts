@@ -81,6 +81,28 @@ export class FakeEngine implements Engine {
     return container;
   }
 
+  async removeImage(reference: string): Promise<void> {
+    this.calls.push(`rmi ${reference}`);
+    this.images.delete(reference);
+  }
+
+  /** Networks there are; Docker's default "bridge" unless a test takes it away. */
+  readonly networks = new Set<string>(['bridge']);
+
+  async networkExists(name: string): Promise<boolean> {
+    return this.networks.has(name);
+  }
+
+  async createNetwork(name: string): Promise<void> {
+    this.calls.push(`network create ${name}`);
+    this.networks.add(name);
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.calls.push(`network rm ${name}`);
+    this.networks.delete(name);
+  }
+
   private print(onLine: (line: string) => void, kind: Failing): void {
     this.output.forEach((line) => onLine(line));
     this.failIfTold(kind);
@@ -120,8 +142,22 @@ export class FakeContainer implements Container {
     return Readable.from([this.behaviour.archive]);
   }
 
-  async kill(): Promise<void> {
+  /** Signals sent with kill(), in order. */
+  readonly signals: string[] = [];
+
+  async start(stdout: NodeJS.WritableStream): Promise<{ exited: Promise<number> }> {
+    this.started = true;
+    this.behaviour.output.forEach((line) => stdout.write(`${line}\n`));
+    return { exited: Promise.resolve(this.behaviour.exitCode) };
+  }
+
+  async address(): Promise<string | undefined> {
+    return '10.0.0.2';
+  }
+
+  async kill(signal = 'SIGKILL'): Promise<void> {
     this.killed = true;
+    this.signals.push(signal);
   }
 
   async remove(): Promise<void> {

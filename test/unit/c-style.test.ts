@@ -1,7 +1,7 @@
 /**
  * One C style for all our C: .clang-format (the libOS's: tabs, width 8, Linux braces),
  * checked with Debian's clang-format (14 on bookworm; scripts/setup-host.sh installs it)
- * over every *.c and *.h under native/ and test/native/ that git lists, new files included.
+ * over every *.c and *.h under native/, test/native/ and test/fuzz/ that git lists, new files included.
  * `npm run format:c` reformats them all in place.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 
 /** The files the style covers, as git pathspecs (`*` crosses directories). package.json's format:c uses the same. */
-const PATHSPECS = ['native/*.[ch]', 'test/native/*.[ch]'];
+const PATHSPECS = ['native/*.[ch]', 'test/native/*.[ch]', 'test/fuzz/*.[ch]'];
 
 /** Tracked and new (untracked, not ignored) files; a tracked file deleted from the work tree is not checked. */
 function cFiles(): string[] {

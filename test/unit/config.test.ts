@@ -117,6 +117,15 @@ describe('nabla.json', () => {
     ['{"workdir":"app"}', 'workdir'],
     ['{"env":{"1BAD":"x"}}', 'env.1BAD'],
     ['{"files":{"inclde":["**"]}}', 'files.inclde'],
+    // Found by test/fuzz/ts/config: values the tender or Docker would refuse only at run time.
+    ['{"ports":["0"]}', 'ports.0'],
+    ['{"ports":["99999/udp"]}', 'ports.0'],
+    ['{"memory":"0"}', 'memory'],
+    ['{"memory":"100G"}', 'memory'],
+    ['{"memory":1e300}', 'memory'],
+    ['{"entry":"a\\nb"}', 'entry'],
+    ['{"args":["a\\u0000b"]}', 'args.0'],
+    ['{"env":{"A":"\\u0000"}}', 'env.A'],
   ])('%s names field %s', (json, field) => {
     const dir = app({ 'hello.c': '', 'nabla.json': json });
     expect(catchError(() => resolve(dir)).field).toBe(field);

@@ -10,11 +10,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublishers } from '../../src/build/publishers.js';
 import type { OutputSpec } from '../../src/config/output-spec.js';
 import { buildImage, sha256Digest } from '../../src/image/oci.js';
+import { readImage } from '../../src/image/read.js';
 import { LoadPublisher } from '../../src/image/publishers/load.js';
 import { PushPublisher } from '../../src/image/publishers/push.js';
 import type { ImageReference, RegistryReference } from '../../src/image/reference.js';
 import type { ImageArtifact, ImageSpec, Publisher } from '../../src/image/types.js';
-import { OutputError } from '../../src/util/errors.js';
+import { ConfigError, OutputError } from '../../src/util/errors.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { packTar, type TarEntry } from '../../src/util/tar.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
@@ -532,5 +533,58 @@ describe('--load (with a fake engine)', () => {
       /not tagged docker\.io\/library\/hello:1/,
     );
     await expect(load(new FakeEngine(), ['hello:1']).publish(image, silentProgress)).rejects.toThrow(/has no image sha256:.* after loading it/);
+  });
+});
+
+// Found by test/fuzz/ts/image-read: each was a TypeError or SyntaxError ("internal error").
+describe('inspect of a broken image: one ConfigError naming what is wrong', () => {
+  async function layout(change: (files: Map<string, Buffer>, digests: { manifest: string; config: string; layer: string }) => void): Promise<string> {
+    const image = await buildImage({
+      entries: [{ type: 'file', path: '/a', mode: 0o644, data: Buffer.from('a') }],
+      config: { entrypoint: ['/a'], cmd: [], env: [], workingDir: '/', exposedPorts: [], labels: {} },
+      sourceDateEpoch: 0,
+    });
+    const blob = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
+    const files = new Map<string, Buffer>([
+      ['oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}')],
+      ['index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ digest: image.manifest.digest }] }))],
+      [blob(image.manifest.digest), image.manifest.data],
+      [blob(image.config.digest), image.config.data],
+      [blob(image.layers[0]!.digest), image.layers[0]!.data],
+    ]);
+    change(files, { manifest: blob(image.manifest.digest), config: blob(image.config.digest), layer: blob(image.layers[0]!.digest) });
+    const dir = tempDir();
+    for (const [name, data] of files) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), data);
+    }
+    return dir;
+  }
+
+  it.each<[string, (files: Map<string, Buffer>, d: { manifest: string; config: string; layer: string }) => void, RegExp]>([
+    ['index.json is not JSON', (f) => f.set('index.json', Buffer.from('{')), /index\.json is not valid JSON/],
+    ['index.json names no manifest', (f) => f.set('index.json', Buffer.from('{"manifests":[]}')), /index\.json: field "manifests": must name the image manifest/],
+    ['a digest is a number', (f) => f.set('index.json', Buffer.from('{"manifests":[{"digest":7}]}')), /field "manifests\.0\.digest"/],
+    ['the layer blob is missing', (f, d) => f.delete(d.layer), /the image is incomplete: blobs\/sha256\/[0-9a-f]+ is missing/],
+    ['the layer is not gzip', (f, d) => f.set(d.layer, Buffer.from('no gzip\n')), /layer blobs\/sha256\/[0-9a-f]+ is not a gzipped tar: /],
+    ['Env is a string', (f, d) => f.set(d.config, Buffer.from('{"config":{"Env":"A=1"}}')), /field "config\.Env": Expected array/],
+  ])('%s', async (_name, change, message) => {
+    const error = await readImage(await layout(change)).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('a docker archive whose manifest.json lists no object, and a file that is no tar', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'manifest.json'), '[0]');
+    await expect(readImage(dir)).rejects.toThrow(/manifest\.json: field "0": Expected object/);
+    fs.writeFileSync(path.join(dir, 'x.tar'), Buffer.alloc(1024, 1));
+    await expect(readImage(path.join(dir, 'x.tar'))).rejects.toThrow(ConfigError);
+  });
+
+  it("Docker's nulls read as absent fields", async () => {
+    const dir = await layout((f, d) => f.set(d.config, Buffer.from('{"os":"linux","config":{"Env":null,"Labels":null,"Entrypoint":null}}')));
+    expect((await readImage(dir)).config).toEqual({ os: 'linux', config: {} });
   });
 });

@@ -97,6 +97,27 @@ describe('toolchain catalog', () => {
     fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":"x","from":"base","languages":["c"],"network":"none","passEnv":["PIP INDEX"]}');
     expect(() => new ToolchainCatalog(dir)).toThrow(/field "passEnv\.0": must be a variable name/);
   });
+
+  // Found by test/fuzz/ts/toolchain.
+  it('a toolchain.json that is not JSON is a ToolchainError naming the file', () => {
+    const dir = catalogDir();
+    fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":');
+    expect(() => new ToolchainCatalog(dir)).toThrow(ToolchainError);
+    expect(() => new ToolchainCatalog(dir)).toThrow(/c\/toolchain\.json is not valid JSON/);
+  });
+
+  it('a cycle in "from" is a ToolchainError for the tag too, not a stack overflow', () => {
+    const dir = catalogDir();
+    fs.writeFileSync(path.join(dir, 'base', 'toolchain.json'), manifest('c'));
+    const catalog = new ToolchainCatalog(dir);
+    expect(() => catalog.image('c')).toThrow(/has a cycle in "from"/);
+  });
+
+  it('an include that leaves the nabla-build package is refused', () => {
+    const dir = catalogDir();
+    fs.writeFileSync(path.join(dir, 'c', 'toolchain.json'), '{"description":"x","from":"base","languages":["c"],"network":"none","include":["native/../.."]}');
+    expect(() => new ToolchainCatalog(dir)).toThrow(/field "include\.0": must stay inside the nabla-build package/);
+  });
 });
 
 describe('ensureToolchain (with a fake engine)', () => {

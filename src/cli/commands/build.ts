@@ -19,6 +19,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--push', 'push the image to the registry in its -t names')
     .option('--executor <kind>', 'docker, local (inside a toolchain image) or auto', 'auto')
     .option('--json', 'print the result as one JSON object on stdout')
+    .option('--watch', 'build again after every change in DIR (until Ctrl-C)')
     .addHelpText(
       'after',
       `
@@ -27,6 +28,7 @@ Examples:
   $ nabla-build build . -o type=oci,dest=image.tar -o type=docker,dest=docker.tar
   $ nabla-build build . --push -t 127.0.0.1:5000/team/app:1.0
   $ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) nabla-build build . --progress=plain
+  $ nabla-build build . --watch --load -t app     # rebuild on every save
 
 stdout gets the image digest (or pushed references); progress goes to stderr.
 Two builds of the same source give the same digest (mtimes come from SOURCE_DATE_EPOCH, default 0).`,

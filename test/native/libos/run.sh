@@ -139,6 +139,15 @@ tar $common --format=ustar --exclude='./a-file-name-*' --exclude='./a-directory-
     # shellcheck disable=SC2086
     tar $common --format=pax -C "$F/r2" -rf "$F/replace.tar" same.txt becomes-dir was-dir
 ) || build_fail "replace.tar"
+# An extended (pax) header whose size runs far past the image's end (test/fuzz/c tar): one
+# header block named "x" of type 'x' claiming 0o77777777777 bytes, and one zero block.
+(
+    set -e
+    head -c 1024 /dev/zero >"$F/pax-past-end.tar"
+    printf 'x' | dd of="$F/pax-past-end.tar" bs=1 seek=0 conv=notrunc 2>/dev/null
+    printf '77777777777' | dd of="$F/pax-past-end.tar" bs=1 seek=124 conv=notrunc 2>/dev/null
+    printf 'x' | dd of="$F/pax-past-end.tar" bs=1 seek=156 conv=notrunc 2>/dev/null
+) || build_fail "pax-past-end.tar"
 
 # The tars hold the modes now. A caller with umask 0 (a container writing for the host
 # user) gets a tree it can remove.

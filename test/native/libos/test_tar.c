@@ -299,6 +299,20 @@ TEST(tar_file_bytes_stay_on_disk)
 	CHECK(fake.preads > at_boot); /* read from the disk when asked, not copied at boot */
 }
 
+TEST(tar_extended_header_past_the_end_panics)
+{
+	/* Refused before the libOS takes guest memory for it (found by test/fuzz/c tar: it took
+	 * the size from the header, then said "out of guest memory (raise --mem)"). */
+	jmp_buf jb;
+	fake.exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		boot(&(struct boot_opts){ .tar = "pax-past-end.tar" });
+		FAIL("booted an image whose extended header runs past its end");
+	}
+	CHECK_EQ(fake.exit_code, 127);
+	CHECK(strstr(fake.out[2], "rootfs image: an extended header runs past the end of the image") != 0);
+}
+
 TEST(tar_no_disk)
 {
 	boot(&(struct boot_opts){ .no_disk = 1 });

@@ -40,6 +40,15 @@ guest pie hello -fpie -static-pie -DGUEST_NO_NOTE  # ET_DYN (refused before the 
 echo 'just text' >"$G/notelf"
 cp "$G/hello" "$G/arm64" && printf '\267\000' | dd of="$G/arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # e_machine
 head -c 1000 "$G/hello" >"$G/trunc" # headers whole, the text segment cut off
+# The PT_NOTE's p_offset far past the file's end (test/fuzz/c found elf.c pointing there
+# before it checked the offset): headers at e_phoff 64, p_offset at +8 in a 56-byte entry.
+cp "$G/hello" "$G/notefar"
+i=0
+while [ $i -lt "$(od -An -tu2 -j56 -N2 "$G/hello" | tr -d ' ')" ]; do
+    [ "$(od -An -tu4 -j$((64 + i * 56)) -N4 "$G/hello" | tr -d ' ')" = 4 ] &&
+        printf '\000\000\000\000\000\000\000\200' | dd of="$G/notefar" bs=1 seek=$((64 + i * 56 + 8)) conv=notrunc 2>/dev/null
+    i=$((i + 1))
+done
 $CC -O2 -Wall -Werror -o "$G/probe" "$HERE/probe.c" || { echo "FAIL build probe"; exit 1; }
 has_fsgsbase=0
 "$G/probe" fsgsbase && has_fsgsbase=1
@@ -262,6 +271,7 @@ arch_prctl code=ARCH_SET_FS [only on hosts without FSGSBASE, or with NABLA_FS_BA
     case_ wrong-arch 125 "nabla-run: $G/arm64: built for another architecture (ELF machine 183), not x86-64" "$T" "$G/arm64"
     case_ truncated 125 "nabla-run: $G/trunc: segment at 0x4
 lies outside the file" "$T" "$G/trunc"
+    case_ note-outside-file 125 "nabla-run: $G/notefar: PT_NOTE lies outside the file" "$T" "$G/notefar"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
     case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 3" "$T" "$G/abi1"

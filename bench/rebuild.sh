@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): local rebuild times of the C, Go and Python examples, as a
+# developer sees them with `nabla-build build DIR --load` (toolchain images already built):
+#   cold       the first build of a fresh copy of the example
+#   no change  the same folder again
+#   one line   after a one-line change to the source (a line printed)
+# Each compile runs in a fresh toolchain container, so nothing is carried from one build
+# to the next but the toolchain image itself: the three columns show what that costs.
+# Usage: bench/rebuild.sh   (needs a Docker engine and `npm run build` done)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli="$PWD/bin/nabla-build.js"
+work=$(mktemp -d)
+trap 'rm -rf "$work"; docker rmi -f nabla-bench/rebuild-c nabla-bench/rebuild-go nabla-bench/rebuild-python >/dev/null 2>&1 || true' EXIT
+
+for language in c go python; do $cli -q toolchain build "$language" >/dev/null; done
+
+seconds() { # DIR IMAGE: the wall time of one build, in seconds
+  local start end
+  start=$(date +%s.%N)
+  $cli -q build "$1" --load -t "$2" >/dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l | xargs printf '%.1f'
+}
+
+echo "| example | cold, s | no change, s | one-line change, s |"
+echo "|---|---|---|---|"
+for pair in c:hello-c:hello.c go:hello-go:main.go python:hello-python:main.py; do
+  IFS=: read -r language example file <<<"$pair"
+  cp -r "examples/$example" "$work/$example"
+  image="nabla-bench/rebuild-$language"
+  cold=$(seconds "$work/$example" "$image")
+  same=$(seconds "$work/$example" "$image")
+  case $language in
+    c) sed -i 's|return 0;|puts("one more line"); return 0;|' "$work/$example/$file" ;;
+    go) sed -i 's|^}$|\tfmt.Println("one more line")\n}|' "$work/$example/$file" ;;
+    python) echo 'print("one more line")' >>"$work/$example/$file" ;;
+  esac
+  changed=$(seconds "$work/$example" "$image")
+  docker run --rm --network none "$image" | grep -q 'one more line' || { echo "the change did not reach the $language image" >&2; exit 1; }
+  echo "| $example | $cold | $same | $changed |"
+done
