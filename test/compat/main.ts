@@ -260,11 +260,19 @@ export async function main(argv: string[]): Promise<number> {
     void killRunning().then(() => process.exit(130));
   });
   const started = Date.now();
-  const result = options.fromLogs ? readLogs(options) : await runSuites(options);
-  const text = await summary(result, options);
-  fs.writeFileSync(path.join(options.results, 'summary.md'), text);
-  fs.writeFileSync(path.join(options.results, 'results.json'), JSON.stringify(toJson(result), null, 2) + '\n');
-  process.stdout.write(text);
+  try {
+    if (options.fromLogs && !fs.existsSync(options.results)) throw new Error(`--from-logs: no results folder ${options.results}`);
+    const result = options.fromLogs ? readLogs(options) : await runSuites(options);
+    const text = await summary(result, options);
+    fs.writeFileSync(path.join(options.results, 'summary.md'), text);
+    fs.writeFileSync(path.join(options.results, 'results.json'), JSON.stringify(toJson(result), null, 2) + '\n');
+    process.stdout.write(text);
+  } catch (error) {
+    // The harness itself failed (no engine, an image that did not build): say so in one go.
+    log(`compat: ${(error as Error).message}`);
+    await killRunning();
+    return 1;
+  }
   log(`compat: done in ${((Date.now() - started) / 60_000).toFixed(1)} min; results in ${options.results}`);
   return 0;
 }

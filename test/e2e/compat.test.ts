@@ -81,7 +81,7 @@ describe('npm run compat, the quick subset', () => {
 describe('npm run compat, its command line', () => {
   const compat = (...args: string[]) => execa('node', [path.join(repoRoot, 'test', 'compat', 'start.mjs'), ...args], { reject: false, cwd: repoRoot });
 
-  it('--help says what it runs and where the results go; a bad flag is one line and exit 2', async () => {
+  it('--help says what it runs and where the results go; a bad flag is one line and exit 2, a harness failure exit 1', async () => {
     const help = await compat('--help');
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('usage: npm run compat -- [options]');
@@ -89,6 +89,9 @@ describe('npm run compat, its command line', () => {
     const bad = await compat('--timeout', '0');
     expect(bad.stderr.trim()).toBe('compat: --timeout 0: not a positive number\n(see npm run compat -- --help)');
     expect(bad.exitCode).toBe(2);
+    const nothing = await compat('--from-logs', '--results', path.join(work, 'no-such-run'));
+    expect(nothing.stderr.trim()).toBe(`compat: --from-logs: no results folder ${path.join(work, 'no-such-run')}`);
+    expect(nothing.exitCode).toBe(1);
   });
 });
 
