@@ -59,7 +59,7 @@ void self_init(void)
 	}
 	exe->data = (char *)b->exe_addr; /* cap 0: not ours to free or write */
 	exe->size = b->exe_size;
-	exe->mtime = b->exe_mtime;
+	exe->mtime = exe->ctime = exe->atime = (struct timespec){ .tv_sec = b->exe_mtime };
 	struct node *link = put("/proc/self/exe", S_IFLNK | 0777);
 	if (!link) return;
 	size_t len = strlen(path);
