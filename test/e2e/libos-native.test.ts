@@ -53,7 +53,9 @@ const MEMORY = [
   'mmap-fixed-noreplace-over-a-mapping-is-eexist', 'mmap-bad-arguments', 'mremap-grows-in-place',
   'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address',
   'madvise-dontneed-zeroes', 'mprotect-is-bookkeeping', 'mmap-out-of-memory-is-enomem-not-a-crash',
-  'mmap-of-a-file-is-enodev', 'tmpfs-write-when-memory-is-full-is-enospc',
+  'mmap-of-a-file-is-a-copy-from-its-offset', 'mmap-of-a-file-fixed-over-a-reservation',
+  'mmap-of-a-file-refuses-what-it-cannot-serve', 'mmap-of-a-file-stays-in-the-heap',
+  'mmap-noreserve-is-not-counted-against-mem', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
   'prot-none-reserves-address-space-only', 'mmap-takes-a-free-hint',
 ];
 /** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */
