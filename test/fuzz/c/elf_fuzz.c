@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input_size = size;
 	static struct elf_image img; /* static: it must survive the longjmp */
 	if (setjmp(refused) == 0) {
-		elf_open(&img, PATH);
+		elf_open(&img, PATH, 0);
 		require(opened < 0, "elf_open left the file open");
 		check_image(&img);
 		if (img.has_note) {
