@@ -183,13 +183,10 @@ const FS_SEMANTICS = [
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
-  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF], ['sockets', NET],
-  ['socketpairs', UNIX], ['signals', SIGNALS],
-  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['sockets', NET],
-  ['socketpairs', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
+  ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF],
+  ['sockets', NET], ['socketpairs', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
-
 
 const out = tempDir('nabla-e2e-libos-');
 interface ModeRun {
