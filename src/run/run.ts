@@ -38,6 +38,7 @@ const RUN_LABEL = 'dev.nabla.run';
 /** Ctrl-C this many times and the app is killed rather than asked. */
 const KILL_AFTER = 3;
 const log = debug('run');
+const MIB = 1024 * 1024;
 
 export async function runImage(engine: Engine, request: RunRequest, io: RunIo): Promise<number> {
   const info = await engine.inspectImage(request.image);
@@ -69,7 +70,7 @@ export async function runImage(engine: Engine, request: RunRequest, io: RunIo): 
     }
   }
   const security = securityFor(needs);
-  io.note(`docker run ${dockerRunFlags(needs, network, publish).join(' ')} ${request.image}${request.args.length ? ' ' + request.args.join(' ') : ''}`);
+  io.note(`docker run ${dockerRunFlags(security, network, publish).join(' ')} ${request.image}${request.args.length ? ' ' + request.args.join(' ') : ''}`);
   let container: Container | undefined;
   try {
     container = await engine.createContainer({
@@ -120,27 +121,29 @@ export function securityFor(needs: ImageNeeds): ContainerSecurity {
   return {
     capabilities: needs.network ? [NET_CAPABILITY] : [],
     devices: needs.network ? [TUN_DEVICE] : [],
-    memoryBytes: needs.containerMiB * 1024 * 1024,
+    memoryBytes: needs.containerMiB * MIB,
     readOnlyRootfs: true,
     noNewPrivileges: true,
     user: needs.network ? undefined : `${NOBODY}:${NOBODY}`,
   };
 }
 
-/** The same run as `docker run` flags, for people and scripts that run images themselves. */
-export function dockerRunFlags(needs: ImageNeeds, network: string, publish: PublishedPort[]): string[] {
+/** The same run as `docker run` flags, for people and scripts that run images themselves:
+ * written from the ContainerSecurity the engine gets, so the two cannot disagree. */
+export function dockerRunFlags(security: ContainerSecurity, network: string, publish: PublishedPort[]): string[] {
   return [
     '--rm',
     '--network',
     network,
     '--cap-drop',
     'ALL',
-    ...(needs.network ? ['--cap-add', NET_CAPABILITY, '--device', TUN_DEVICE] : ['--user', `${NOBODY}:${NOBODY}`]),
-    '--read-only',
-    '--security-opt',
-    'no-new-privileges',
+    ...security.capabilities.flatMap((capability) => ['--cap-add', capability]),
+    ...security.devices.flatMap((device) => ['--device', device]),
+    ...(security.user ? ['--user', security.user] : []),
+    ...(security.readOnlyRootfs ? ['--read-only'] : []),
+    ...(security.noNewPrivileges ? ['--security-opt', 'no-new-privileges'] : []),
     '--memory',
-    `${needs.containerMiB}m`,
+    `${security.memoryBytes / MIB}m`,
     ...publish.flatMap((p) => ['-p', `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}:${p.containerPort}`]),
   ];
 }
