@@ -63,6 +63,9 @@ long sys_clock_gettime(int clock, struct timespec *ts);
 long sys_gettimeofday(struct timeval *tv, void *tz);
 long sys_time(long *tloc);
 uint64_t time_now_ns(int clock);
+/* A count of nanoseconds as the structs the ABI carries it in. */
+struct timespec time_timespec(uint64_t ns);
+struct timeval time_timeval(uint64_t ns);
 
 /* random.c */
 void random_init(const uint8_t seed[32]);

@@ -779,11 +779,6 @@ static long opt_int(const void *val, socklen_t len, int *out)
 	return 0;
 }
 
-struct timeval sockopt_timeval(uint64_t ns)
-{
-	return (struct timeval){ (time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u / 1000u) };
-}
-
 long sockopt_set_timeout(const void *val, socklen_t len, uint64_t *ns)
 {
 	struct timeval tv;
@@ -907,7 +902,7 @@ static long sys_getsockopt(long fd, int level, int name, void *val, socklen_t *l
 	}
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO: {
-		struct timeval tv = sockopt_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
+		struct timeval tv = time_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
 		socklen_t n = *len < sizeof tv ? *len : sizeof tv;
 		memcpy(val, &tv, n);
 		*len = n;

@@ -134,7 +134,7 @@ static void reschedule(void)
 		}
 		if (!nearest) libos_panic(waiting ? "deadlock: every thread waits and none can be woken" : "no thread left to run");
 		uint64_t left = nearest - now;
-		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
+		struct timespec ts = time_timespec(left);
 		hc_sleep(&ts);
 	}
 }
@@ -338,19 +338,14 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	}
 }
 
-static struct timeval timeval_of(uint64_t ns)
-{
-	return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000u), .tv_usec = (long)(ns % 1000000000u / 1000u) };
-}
-
 /* The alarm as setitimer(ITIMER_REAL) reports it: time left and interval. */
 static void alarm_get(struct itimerval *value)
 {
 	uint64_t now = time_now_ns(CLOCK_MONOTONIC);
 	/* A time to come never reads as 0 (that would say "disarmed"). */
 	uint64_t left = !alarm_at ? 0 : (alarm_at > now ? alarm_at - now : 1000);
-	value->it_value = timeval_of(left);
-	value->it_interval = timeval_of(alarm_every);
+	value->it_value = time_timeval(left);
+	value->it_interval = time_timeval(alarm_every);
 }
 
 /* A timer's time in ns, at most ~292 years (Linux clamps too; a product would wrap). */
@@ -396,7 +391,7 @@ static long sleep_for(const struct timespec *req, int absolute, int clock, struc
 	if (block(0, deadline) == 0) return 0;
 	if (rem && !absolute) {
 		uint64_t now = time_now_ns(CLOCK_MONOTONIC), left = deadline > now ? deadline - now : 0;
-		*rem = (struct timespec){ .tv_sec = (time_t)(left / 1000000000u), .tv_nsec = (long)(left % 1000000000u) };
+		*rem = time_timespec(left);
 	}
 	return -EINTR;
 }

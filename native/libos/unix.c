@@ -380,7 +380,7 @@ static long sys_getsockopt(struct usock *s, int level, int name, void *val, sock
 	}
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO: {
-		struct timeval tv = sockopt_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
+		struct timeval tv = time_timeval(name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo);
 		return put_opt(val, len, &tv, sizeof tv);
 	}
 	default: return -ENOPROTOOPT;

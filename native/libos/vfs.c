@@ -89,8 +89,7 @@ void vfs_unlink(struct node *entry)
 
 void vfs_stamp(struct node *node, int which)
 {
-	uint64_t ns = time_now_ns(CLOCK_REALTIME);
-	struct timespec now = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	struct timespec now = time_timespec(time_now_ns(CLOCK_REALTIME));
 	if (which & VFS_ATIME) node->atime = now;
 	if (which & VFS_MTIME) node->mtime = now;
 	node->ctime = now;

@@ -178,7 +178,6 @@ struct node *fifo_new(struct node *dir, const char *name, size_t len, mode_t mod
 /* net.c, for unix.c too: SO_RCVTIMEO/SO_SNDTIMEO, kept in ns (0: none). */
 uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */
 long sockopt_set_timeout(const void *val, socklen_t len, uint64_t *ns); /* from a struct timeval */
-struct timeval sockopt_timeval(uint64_t ns);
 
 /* tar.c: load the disk image's index into the tree. */
 void tar_load(uint64_t size);
