@@ -30,16 +30,6 @@ uint64_t time_now_ns(int clock)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct timespec time_timespec(uint64_t ns)
-{
-	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
-}
-
-struct timeval time_timeval(uint64_t ns)
-{
-	return (struct timeval){ .tv_sec = (time_t)(ns / 1000000000u), .tv_usec = (suseconds_t)(ns % 1000000000u / 1000u) };
-}
-
 long sys_gettimeofday(struct timeval *tv, void *tz)
 {
 	(void)tz;
