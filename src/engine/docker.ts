@@ -39,7 +39,48 @@ export async function connectDocker(dockerHost?: string): Promise<Engine> {
       cause: error,
     });
   }
-  return new DockerEngine(docker);
+  return reportingLostConnection(new DockerEngine(docker), dockerHost ?? DEFAULT_HOST);
+}
+
+/** Error codes of a connection that broke under a call: dockerd stopped, restarted or was cut off. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT', 'ECONNABORTED']);
+
+/**
+ * The engine (and the containers it makes) with every failed call whose connection broke
+ * turned into one message naming the engine, instead of a bare "socket hang up". Outputs are
+ * written only after a whole build, so a build cut off here has written none.
+ */
+function reportingLostConnection<T extends object>(target: T, host: string): T {
+  const lost = (error: unknown): unknown => {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === undefined || !CONNECTION_LOST.has(code)) return error;
+    return new EnvironmentError(`lost the connection to the Docker engine at ${host}: ${(error as Error).message}`, {
+      field: 'DOCKER_HOST',
+      hint:
+        'check that dockerd still runs (`docker info`), then build again (no output was written; a compile ' +
+        'container cut off may be left: `docker ps -a --filter label=dev.nabla.build=compile`)',
+      cause: error,
+    });
+  };
+  const wrap = (value: unknown): unknown => {
+    if (value instanceof DockerContainer) return reportingLostConnection(value, host);
+    if (value instanceof Readable) {
+      const copy = new PassThrough();
+      value.on('error', (error) => copy.destroy(lost(error) as Error));
+      return value.pipe(copy);
+    }
+    return value;
+  };
+  return new Proxy(target, {
+    get(object, key, receiver) {
+      const member: unknown = Reflect.get(object, key, receiver);
+      if (typeof member !== 'function') return member;
+      return (...args: unknown[]) => {
+        const result: unknown = member.apply(object, args);
+        return result instanceof Promise ? result.then(wrap, (error: unknown) => Promise.reject(lost(error))) : result;
+      };
+    },
+  });
 }
 
 export class DockerEngine implements Engine {
