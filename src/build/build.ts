@@ -76,7 +76,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         image: toolchainImage,
         appDir: config.appDir,
         sources,
-        env: { ...config.compileEnv, NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
+        env: { ...config.compileEnv, ...config.languageOptions, NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
         network: toolchain.network,
         zoneinfo: config.zoneinfo,
       },

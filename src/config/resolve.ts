@@ -48,6 +48,8 @@ export interface BuildConfig {
   files: { include: string[]; exclude: string[] };
   /** Debian's time zones (the toolchain image's /usr/share/zoneinfo) in the rootfs. */
   zoneinfo: boolean;
+  /** Language options from nabla.json that the toolchain applies (NABLA_NODE for "node"). */
+  languageOptions: Record<string, string>;
   /** Every timestamp in the image: mtimes and the config's `created` (seconds). */
   sourceDateEpoch: number;
   executor: ExecutorKind;
@@ -119,12 +121,26 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
       exclude: [...DEFAULT_EXCLUDE, ...(LANGUAGE_EXCLUDE[language] ?? []), ...(json?.files?.exclude ?? [])],
     },
     zoneinfo: json?.zoneinfo ?? true,
+    languageOptions: languageOptions(json, language, configFile),
     sourceDateEpoch,
     executor,
     compileEnv: passedEnv(toolchain.passEnv, ctx.env),
     outputs,
     tags,
   });
+}
+
+/** The language's own block of nabla.json, as the variable the toolchain reads (JSON text). */
+function languageOptions(json: NablaJson | undefined, language: Language, configFile: string): Record<string, string> {
+  if (json?.node === undefined) return {};
+  if (language !== 'node') {
+    throw new ConfigError(`${configFile}: field "node" is for Node apps, and this app is ${language}`, {
+      file: configFile,
+      field: 'node',
+      hint: 'remove "node", or set "language": "node" if this is a Node app',
+    });
+  }
+  return { NABLA_NODE: JSON.stringify(json.node) };
 }
 
 function listAppDir(appDir: string): string[] {
@@ -169,7 +185,7 @@ function describeIssue(file: string, issue: ZodIssue): ConfigError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-    const known = issue.path[0] === 'files' ? ['include', 'exclude'] : NABLA_JSON_FIELDS;
+    const known = NESTED_FIELDS[String(issue.path[0])] ?? NABLA_JSON_FIELDS;
     const suggestion = closest(key, known);
     return new ConfigError(`${file}: unknown field "${where}${key}"`, {
       file,
@@ -185,6 +201,8 @@ function describeIssue(file: string, issue: ZodIssue): ConfigError {
   });
 }
 
+const NESTED_FIELDS: Record<string, string[]> = { files: ['include', 'exclude'], node: ['version', 'options'] };
+
 const fieldHints: Record<string, string> = {
   entry: 'set "entry" to the program to run, e.g. "hello" or "main.py"',
   language: `use one of ${LANGUAGES.join(', ')}`,
@@ -194,6 +212,7 @@ const fieldHints: Record<string, string> = {
   network: 'use "container" (the unikernel takes the container\'s network) or "none"',
   memory: 'use MiB as a number (256) or a size string ("1G")',
   files: 'use { "include": ["**"], "exclude": ["tests/**"] }',
+  node: 'use { "version": 22, "options": ["--jitless"] }: a major the node toolchain has (24 or 22), and node\'s own options',
   zoneinfo: 'use true (Debian\'s time zones in /usr/share/zoneinfo, the default) or false (none: the app knows only UTC; the image is about 200 KB smaller)',
 };
 

@@ -61,6 +61,17 @@ export const nablaJsonSchema = z
     memory: memory.optional(),
     /** false: no time zone data (/usr/share/zoneinfo) in the rootfs; the app runs in UTC. */
     zoneinfo: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+    /** Node apps: the Node.js major (the toolchain's; else engines.node picks) and node's own
+     * options, put before the script (e.g. "--jitless", "--max-old-space-size=200"). */
+    node: z
+      .object({
+        version: z.number({ invalid_type_error: 'must be a Node.js major version as a number, e.g. 22' }).int().positive().optional(),
+        options: z
+          .array(cString.pipe(z.string().regex(/^--?[A-Za-z]/, 'each must be a node option, starting with "-" (e.g. "--jitless")')))
+          .optional(),
+      })
+      .strict()
+      .optional(),
     files: z
       .object({
         include: z.array(z.string().min(1)).optional(),

@@ -121,6 +121,45 @@ describe('node apps', () => {
     expect(bad.stderr).toContain('package.json "engines.node" asks for >=30');
   });
 
+  it('nabla.json "node": the version, node\'s options before the script (--jitless runs without the JIT); misfits fail naming the field', async () => {
+    const script = 'const v8 = require("v8"); console.log(process.version.split(".")[0], process.execArgv.join(" "), ' +
+      'v8.getHeapStatistics().heap_size_limit <= 100 * 1024 * 1024, [1, 2, 3].map((x) => x * x).join());\n';
+    const app = writeFiles(path.join(work, 'node-options'), {
+      'package.json': JSON.stringify({ name: 'node-options', version: '1.0.0' }),
+      'index.js': script,
+      'nabla.json': JSON.stringify({ node: { version: 22, options: ['--jitless', '--max-old-space-size=48'] } }),
+    });
+    await images.build(app, 'nabla-e2e/node-options:1');
+    const { Entrypoint } = await config('nabla-e2e/node-options:1');
+    expect(Entrypoint.slice(-3)).toEqual(['--jitless', '--max-old-space-size=48', '/app/index.js']);
+    const result = await runImage('nabla-e2e/node-options:1');
+    expect(result.stdout).toBe('v22 --jitless --max-old-space-size=48 true 1,4,9');
+    expect(result.exitCode).toBe(0);
+
+    const nablaJson = (node: unknown, extra: object = {}) => fs.writeFileSync(path.join(app, 'nabla.json'), JSON.stringify({ node, ...extra }));
+    nablaJson({ version: 20 });
+    const missing = await nabla(['build', app]);
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toContain('nabla.json "node.version" is 20; this toolchain has Node.js 24.');
+    expect(missing.stderr).toContain('use 24 or 22');
+
+    nablaJson({ version: 22 });
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'node-options', version: '1.0.0', engines: { node: '>=24' } }));
+    const disagree = await nabla(['build', app]);
+    expect(disagree.exitCode).not.toBe(0);
+    expect(disagree.stderr).toMatch(/nabla.json "node.version" 22 \(Node.js 22\.[0-9.]+\) does not satisfy package.json "engines.node" >=24/);
+
+    nablaJson({ options: ['jitless'] });
+    const notAnOption = await nabla(['build', app]);
+    expect(notAnOption.exitCode).toBe(2);
+    expect(notAnOption.stderr).toContain('field "node.options.0": each must be a node option, starting with "-"');
+
+    nablaJson({ version: 22 }, { language: 'c', entry: 'index.js' });
+    const notNode = await nabla(['build', app]);
+    expect(notNode.exitCode).toBe(2);
+    expect(notNode.stderr).toContain('field "node" is for Node apps, and this app is c');
+  });
+
   it('dependencies without package-lock.json fail naming the file; native addons fail naming the package', async () => {
     const noLock = writeFiles(path.join(work, 'nolock'), {
       'package.json': JSON.stringify({ name: 'nolock', version: '1.0.0', dependencies: { express: '^4' } }),

@@ -155,6 +155,19 @@ describe('nabla.json', () => {
     expect(catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"zoneinfos":false}' }))).hint).toBe('did you mean "zoneinfo"?');
   });
 
+  it('"node" reaches the node toolchain as NABLA_NODE; its fields are checked, and only Node apps may have it', () => {
+    const node = (json: object) => app({ 'package.json': '{}', 'index.js': '', 'nabla.json': JSON.stringify(json) });
+    expect(resolve(node({})).languageOptions).toEqual({});
+    const config = resolve(node({ node: { version: 22, options: ['--jitless'] } }));
+    expect(config.languageOptions).toEqual({ NABLA_NODE: '{"version":22,"options":["--jitless"]}' });
+    expect(catchError(() => resolve(node({ node: { version: '22' } }))).message).toContain('field "node.version": must be a Node.js major version as a number, e.g. 22');
+    expect(catchError(() => resolve(node({ node: { options: ['jitless'] } }))).message).toContain('field "node.options.0": each must be a node option');
+    expect(catchError(() => resolve(node({ node: { verison: 22 } }))).hint).toBe('did you mean "node.version"?');
+    const notNode = catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"node":{"version":22}}' })));
+    expect(notNode.message).toContain('field "node" is for Node apps, and this app is c');
+    expect(notNode.hint).toContain('"language": "node"');
+  });
+
   it('rejects a SOURCE_DATE_EPOCH that is not a number', () => {
     const dir = app({ 'hello.c': '' });
     expect(() => resolve(dir, {}, { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);
