@@ -36,6 +36,8 @@ export interface BuildDeps {
   dockerConfig: string;
   /** Where compile and toolchain build logs are kept. */
   logDir: string;
+  /** Where the toolchain build locks are (places.ts). */
+  lockDir: string;
   signal?: AbortSignal;
 }
 
@@ -50,7 +52,7 @@ export interface BuildResult {
 }
 
 export async function build(config: BuildConfig, deps: BuildDeps): Promise<BuildResult> {
-  const { catalog, progress, signal, logDir } = deps;
+  const { catalog, progress, signal, logDir, lockDir } = deps;
   const toolchain = catalog.get(config.toolchain);
   const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, dockerConfig: deps.dockerConfig });
   // Fail on an unwritable --output or an unreachable registry before minutes of compiling, not after.
@@ -59,7 +61,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   let executor: Executor;
   if (config.executor === 'docker') {
     const engine = await deps.engine();
-    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, signal, buildEnv: config.compileEnv });
+    await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, lockDir, signal, buildEnv: config.compileEnv });
     executor = new DockerExecutor(engine, logDir);
   } else {
     executor = new LocalExecutor(logDir);

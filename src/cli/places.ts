@@ -10,6 +10,11 @@ export function logDir(): string {
   return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'logs');
 }
 
+/** Locks between nabla-build processes (one toolchain build at a time per image). */
+export function lockDir(): string {
+  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'locks');
+}
+
 /** Downloads kept between runs (Node's package for builder images). */
 export function cacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');

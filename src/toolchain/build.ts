@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { imageExists, type Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
-import { EnvironmentError, throwIfAborted } from '../util/errors.js';
+import { EnvironmentError } from '../util/errors.js';
+import { withFileLock } from '../util/file-lock.js';
 import type { Progress } from '../util/progress.js';
 import { BASE_IMAGE, type ToolchainCatalog } from './catalog.js';
 import { dockerBuild } from './docker-build.js';
@@ -15,6 +16,8 @@ const log = debug('toolchain');
 export interface EnsureOptions {
   /** Where build logs are kept. */
   logDir: string;
+  /** Where the locks are that keep two nabla-build processes from building one image at once. */
+  lockDir: string;
   /** Rebuild even when an image with the same hash exists. */
   force?: boolean;
   /** Build args for toolchain `name` itself (not its parents): the values its passEnv names
@@ -46,21 +49,32 @@ export async function ensureToolchain(
         step.note(`cached ${image}`);
         return;
       }
-      throwIfAborted(options.signal);
-      step.note(`building ${image}`);
-      log(`building ${image} from ${toolchain.dir}`);
-      await dockerBuild(engine, {
-        tag: image,
-        context: catalog.context(toolchain.name),
-        buildargs: { ...(toolchain.name === name ? options.buildEnv : {}), NABLA_FROM: catalog.parentImage(toolchain.name) },
-        labels: { 'dev.nabla.toolchain': toolchain.name, 'dev.nabla.toolchain.hash': catalog.hash(toolchain.name) },
-        hostNetwork: true,
-        what: `toolchain "${toolchain.name}"`,
-        dockerfile: path.join(toolchain.dir, 'Dockerfile'),
-        logDir: options.logDir,
-        onLine: (line) => step.log(line),
-        signal: options.signal,
-      });
+      // Builds of many apps at once (CI jobs, a test suite) need the image once: one builds it.
+      const lock = path.join(options.lockDir, `${image.replace(/[^\w.-]/g, '_')}.lock`);
+      await withFileLock(
+        lock,
+        async () => {
+          if (!rebuild && (await imageExists(engine, image))) {
+            step.note(`built meanwhile by another nabla-build: ${image}`);
+            return;
+          }
+          step.note(`building ${image}`);
+          log(`building ${image} from ${toolchain.dir}`);
+          await dockerBuild(engine, {
+            tag: image,
+            context: catalog.context(toolchain.name),
+            buildargs: { ...(toolchain.name === name ? options.buildEnv : {}), NABLA_FROM: catalog.parentImage(toolchain.name) },
+            labels: { 'dev.nabla.toolchain': toolchain.name, 'dev.nabla.toolchain.hash': catalog.hash(toolchain.name) },
+            hostNetwork: true,
+            what: `toolchain "${toolchain.name}"`,
+            dockerfile: path.join(toolchain.dir, 'Dockerfile'),
+            logDir: options.logDir,
+            onLine: (line) => step.log(line),
+            signal: options.signal,
+          });
+        },
+        { onWait: (pid) => step.note(`waiting: another nabla-build (pid ${pid}) is building ${image}`), signal: options.signal },
+      );
     });
   }
   return catalog.image(name);

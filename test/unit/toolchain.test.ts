@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,10 +125,11 @@ describe('ensureToolchain (with a fake engine)', () => {
   function setup() {
     const catalog = new ToolchainCatalog(catalogDir());
     const logDir = tempDir();
-    dirs.push(logDir);
+    const lockDir = tempDir();
+    dirs.push(logDir, lockDir);
     const engine = new FakeEngine();
     engine.addImage('sha256:debian', [BASE_IMAGE]);
-    return { catalog, logDir, engine, ensure: () => ensureToolchain(engine, catalog, 'c', silentProgress, { logDir }) };
+    return { catalog, logDir, lockDir, engine, ensure: () => ensureToolchain(engine, catalog, 'c', silentProgress, { logDir, lockDir }) };
   }
 
   it('builds what is missing, parents first, each FROM its parent', async () => {
@@ -144,9 +146,24 @@ describe('ensureToolchain (with a fake engine)', () => {
     expect(engine.calls).toEqual([]); // both are there now: nothing is built again
   });
 
+  it('builds at once need each image once: the second waits on the lock and finds it built', async () => {
+    const { catalog, engine, lockDir, ensure } = setup();
+    expect(await Promise.all([ensure(), ensure(), ensure()])).toEqual([catalog.image('c'), catalog.image('c'), catalog.image('c')]);
+    expect(engine.calls).toEqual([`build ${catalog.image('base')}`, `build ${catalog.image('c')}`]);
+    expect(fs.readdirSync(lockDir)).toEqual([]); // released
+  });
+
+  it('a lock whose owner died is taken over', async () => {
+    const { catalog, engine, lockDir, ensure } = setup();
+    const dead = spawnSync('true').pid!; // a pid that has exited
+    fs.writeFileSync(path.join(lockDir, `${catalog.image('base').replace(/[^\w.-]/g, '_')}.lock`), `${dead}\n`);
+    expect(await ensure()).toBe(catalog.image('c'));
+    expect(engine.calls).toHaveLength(2);
+  });
+
   it('buildEnv reaches the named toolchain\'s Dockerfile as build args, not its parents\'', async () => {
-    const { catalog, engine, logDir } = setup();
-    await ensureToolchain(engine, catalog, 'c', silentProgress, { logDir, buildEnv: { NPM_CONFIG_CA: 'PEM', NABLA_FROM: 'evil' } });
+    const { catalog, engine, logDir, lockDir } = setup();
+    await ensureToolchain(engine, catalog, 'c', silentProgress, { logDir, lockDir, buildEnv: { NPM_CONFIG_CA: 'PEM', NABLA_FROM: 'evil' } });
     expect(engine.built[0]!.options.buildargs).toEqual({ NABLA_FROM: BASE_IMAGE });
     expect(engine.built[1]!.options.buildargs).toEqual({ NPM_CONFIG_CA: 'PEM', NABLA_FROM: catalog.image('base') });
   });

@@ -7,7 +7,7 @@ import { buildBuilderImage } from '../../toolchain/builder.js';
 import { openCatalog } from '../../toolchain/catalog.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { cacheDir, logDir } from '../places.js';
+import { cacheDir, lockDir, logDir } from '../places.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
@@ -36,7 +36,7 @@ export async function buildOne(name: string, flags: { force?: boolean; withCli?:
   const progress = createProgress(globals.progress);
   try {
     const buildEnv = passedEnv(toolchain.passEnv, process.env);
-    const image = await ensureToolchain(docker, toolchains, name, progress, { logDir: logDir(), force: flags.force, signal: globals.signal, buildEnv });
+    const image = await ensureToolchain(docker, toolchains, name, progress, { logDir: logDir(), lockDir: lockDir(), force: flags.force, signal: globals.signal, buildEnv });
     const builder = flags.withCli
       ? await buildBuilderImage(docker, toolchains, name, VERSION, progress, { logDir: logDir(), cacheDir: cacheDir() })
       : undefined;

@@ -1,0 +1,62 @@
+/**
+ * A lock between nabla-build processes on one machine: a file made with O_EXCL that holds
+ * the owner's pid. A lock whose owner is gone (killed, crashed) is taken over; two processes
+ * taking over the same dead owner's lock at once may both get it, so it suits work that is
+ * only wasted, not broken, when done twice (building the same image).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { throwIfAborted } from './errors.js';
+
+const POLL_MS = 500;
+
+/** Runs fn holding the lock at `file`; calls onWait once if another process holds it first. */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: { onWait?: (ownerPid: number) => void; signal?: AbortSignal } = {}): Promise<T> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let waited = false;
+  for (;;) {
+    throwIfAborted(options.signal);
+    const owner = tryTake(file);
+    if (owner === undefined) break;
+    if (!waited) options.onWait?.(owner);
+    waited = true;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** Takes the lock (undefined) or returns the live owner's pid. */
+function tryTake(file: string): number | undefined {
+  try {
+    fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const owner = Number.parseInt(readOr(file, ''), 10);
+  if (Number.isInteger(owner) && owner > 0 && alive(owner)) return owner;
+  // The owner is gone (or was still writing its pid: then the next round sees it).
+  if (Number.isInteger(owner)) fs.rmSync(file, { force: true });
+  return Number.isInteger(owner) ? tryTake(file) : -1;
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
