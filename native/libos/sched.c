@@ -18,7 +18,10 @@
 
 #include "libos.h"
 
-#define MAX_THREADS 256
+/* As many threads as a thread-per-connection server with a thousand clients and more needs
+ * (Linux's default limits allow tens of thousands). The scans below stop at the highest
+ * slot ever used, so a small app pays for its own threads only. */
+#define MAX_THREADS 4096
 
 /* From Linux's uapi/linux/futex.h (musl ships no kernel headers). */
 #define FUTEX_WAIT 0
@@ -56,6 +59,7 @@ struct thread {
 };
 
 static struct thread threads[MAX_THREADS];
+static int slots_used = 1; /* threads[slots_used..] have never been used */
 static struct thread *current = &threads[0];
 static int next_tid = 2;
 
@@ -74,7 +78,7 @@ void sched_init(void)
 static void interrupt_for_signals(void)
 {
 	uint64_t for_process = signal_process_pending();
-	for (int i = 0; i < MAX_THREADS; i++) {
+	for (int i = 0; i < slots_used; i++) {
 		struct thread *t = &threads[i];
 		if (t->state != RUNNABLE && t->state != WAITING) continue;
 		uint64_t takes = (for_process | t->signals.pending) & ~t->signals.mask;
@@ -109,8 +113,8 @@ static void reschedule(void)
 		interrupt_for_signals();
 		int waiting = 0;
 		int start = (int)(current - threads);
-		for (int i = 1; i <= MAX_THREADS; i++) {
-			struct thread *t = &threads[(start + i) % MAX_THREADS];
+		for (int i = 1; i <= slots_used; i++) {
+			struct thread *t = &threads[(start + i) % slots_used];
 			if (t->state == WAITING && t->deadline) {
 				if (!now) now = time_now_ns(CLOCK_MONOTONIC);
 				if (now >= t->deadline) t->state = RUNNABLE;
@@ -160,7 +164,7 @@ static int block(const volatile void *futex, uint64_t deadline)
 static int wake(const volatile void *futex, int count)
 {
 	int woken = 0;
-	for (int i = 0; i < MAX_THREADS && woken < count; i++) {
+	for (int i = 0; i < slots_used && woken < count; i++) {
 		struct thread *t = &threads[i];
 		if (t->state == WAITING && t->futex == futex) {
 			t->state = RUNNABLE;
@@ -211,6 +215,7 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	for (int i = 1; i < MAX_THREADS && !t; i++)
 		if ((threads[i].state == FREE || threads[i].state == DEAD) && &threads[i] != current) t = &threads[i];
 	if (!t) return -EAGAIN;
+	if (t - threads >= slots_used) slots_used = (int)(t - threads) + 1;
 	if ((flags & CLONE_SETTLS) && (uint64_t)tls >= USER_SPACE_END) return -EPERM; /* as Linux */
 	/* The slot's libOS stack belonged to a dead thread: nothing runs on it any more. */
 	if (t->kstack) mem_free(t->kstack, KSTACK_SIZE);
@@ -242,7 +247,7 @@ uint8_t *sched_kstack_top(void)
 
 void sched_set_trap_child(int tid, uint8_t *kstack, void *resume_frame)
 {
-	for (int i = 0; i < MAX_THREADS; i++)
+	for (int i = 0; i < slots_used; i++)
 		if (threads[i].tid == tid && threads[i].state == RUNNABLE) {
 			threads[i].kstack = kstack;
 			threads[i].resume_frame = resume_frame;
@@ -256,7 +261,7 @@ int *sched_in_libos(void)
 
 struct thread_signals *sched_signals_of(int tid)
 {
-	for (int i = 0; i < MAX_THREADS; i++)
+	for (int i = 0; i < slots_used; i++)
 		if (threads[i].tid == tid && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) return &threads[i].signals;
 	return 0;
 }
@@ -269,7 +274,7 @@ struct thread_signals *sched_signals(void)
 static _Noreturn void thread_exit(int code)
 {
 	int others = 0;
-	for (int i = 0; i < MAX_THREADS; i++)
+	for (int i = 0; i < slots_used; i++)
 		if (&threads[i] != current && (threads[i].state == RUNNABLE || threads[i].state == WAITING)) others++;
 	if (!others) hc_exit(code); /* the last thread's exit is the process's */
 	if (current->clear_tid) {
@@ -327,7 +332,7 @@ static long futex(int *uaddr, int op, int val, const struct timespec *timeout, i
 	case FUTEX_CMP_REQUEUE: {
 		if (cmd == FUTEX_CMP_REQUEUE && *(volatile int *)uaddr != val3) return -EAGAIN;
 		int woken = wake(uaddr, val), moved = 0;
-		for (int i = 0; i < MAX_THREADS && moved < (int)(long)timeout; i++)
+		for (int i = 0; i < slots_used && moved < (int)(long)timeout; i++)
 			if (threads[i].state == WAITING && threads[i].futex == uaddr) {
 				threads[i].futex = uaddr2;
 				moved++;
