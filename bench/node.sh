@@ -6,7 +6,7 @@
 #     (median of 5)
 #   - examples/express-node: wrk -t2 -c32 -d5s from the c toolchain image on the host's
 #     network, requests/s and p99 (median of 3 rounds, after a warm-up round), with V8's
-#     JIT and with --jitless
+#     JIT and with --jitless; the server's CPU time per request over those rounds
 #   - RSS of each server after the load (VmRSS of the container's PID 1: the tender, or node)
 #   - image size
 #   - system calls per request: strace -f attached to each server (from the c toolchain
@@ -14,13 +14,13 @@
 #     shows each trapped call followed by its SIGSYS (served by the libOS, never run by the
 #     host), so the calls node makes and the host calls the tender and libOS make are told
 #     apart.
-# The runc image: Debian's base (nabla/debian:bookworm, the base of the toolchain images,
-# so its loader and libraries are the files the node toolchain puts in the nabla rootfs)
-# with the node binary copied out of the nabla image (/nabla/node) and the nabla image's own
-# rootfs.tar unpacked over it (the app with the node_modules `npm ci` installed, and the
-# same shared libraries). So both sides run the same node, glibc, app and dependencies; only
-# the way they meet the kernel differs. A Debian base is also how node is commonly shipped
-# (the node:bookworm-slim images), which makes the image-size row a fair one.
+# The runc image: Debian's base (nabla/debian:bookworm, the base of the toolchain images)
+# with the files copied out of the nabla image: /nabla/node, glibc's loader, the shared
+# libraries of its rootfs.tar (over Debian's copies of them) and /app with the
+# node_modules `npm ci` installed. So both sides run the same node, glibc, app and
+# dependencies, byte for byte; only the way they meet the kernel differs. A Debian base
+# (rather than FROM scratch) is how node is commonly shipped (the node:*-slim images), which
+# keeps the image-size row a fair one.
 # Usage: bench/node.sh   (needs a Docker engine, the base image and `npm run build` done;
 # the node toolchain is built on first use)
 set -euo pipefail
@@ -149,7 +149,7 @@ median() { sort -n -k"${2:-1},${2:-1}" "$1" | sed -n "$(( ($(wc -l < "$1") + 1) 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f", $1 / 1e6 }'; }
 total() { awk -v kind="$2" '$1 == kind { n += $3 } END { printf "%.1f", n }' "$1"; }
-top() { awk -v kind="$2" '$1 == kind' "$1" | head -"$3" | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $3 }'; }
+most_frequent() { awk -v kind="$2" '$1 == kind' "$1" | head -"$3" | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $3 }'; }
 read -r first_plain _ < <(median "$work/start-plain" 1)
 read -r first_nabla _ < <(median "$work/start-nabla" 1)
 read -r _ exit_plain < <(median "$work/start-plain" 2)
@@ -184,6 +184,6 @@ printf '| node'"'"'s calls (under nabla: all trapped, served by the libOS) | %s 
   "$(total "$work/calls-plain" host)" "$(total "$work/calls-nabla" trapped)"
 printf '| host calls (under nabla: the tender'"'"'s and libOS'"'"'s, rt_sigreturn included) | %s | %s |\n' \
   "$(total "$work/calls-plain" host)" "$(total "$work/calls-nabla" host)"
-printf '| the most frequent of node'"'"'s calls | %s | %s |\n' "$(top "$work/calls-plain" host 6)" "$(top "$work/calls-nabla" trapped 6)"
-printf '| the host calls under nabla | | %s |\n' "$(top "$work/calls-nabla" host 6)"
+printf '| the most frequent of node'"'"'s calls | %s | %s |\n' "$(most_frequent "$work/calls-plain" host 6)" "$(most_frequent "$work/calls-nabla" trapped 6)"
+printf '| the host calls under nabla | | %s |\n' "$(most_frequent "$work/calls-nabla" host 6)"
 printf '\n(%s requests traced under runc, %s under nabla.)\n' "$(cat "$work/requests-plain")" "$(cat "$work/requests-nabla")"
