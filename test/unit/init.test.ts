@@ -11,12 +11,13 @@ import { Ajv } from 'ajv';
 import { schema as gitlabSchema } from 'gitlab-ci-local/src/schema/schema.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderTemplate, TEMPLATE_KINDS, templateLanguages } from '../../src/init/templates.js';
+import { DEFAULT_MEMORY_MIB } from '../../src/config/resolve.js';
+import { renderTemplate, TEMPLATE_KINDS, templateLanguages, type TemplateKind } from '../../src/init/templates.js';
 import { writeNewFiles } from '../../src/init/write.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
 
 const root = path.join(repoRoot, 'templates');
-const render = (language: string, kind: 'hello' | 'server') => renderTemplate({ root, language, kind, version: '9.8.7' });
+const render = (language: string, kind: TemplateKind) => renderTemplate({ root, language, kind, version: '9.8.7' });
 const text = (files: ReturnType<typeof render>, name: string) => files.find((f) => f.path === name)!.content.toString();
 
 function githubErrors(content: string): string[] {
@@ -31,14 +32,14 @@ function gitlabErrors(content: string): string[] {
 }
 
 describe('templates', () => {
-  it('c, go and python each have a hello and a server app; a language is one folder', () => {
-    expect(templateLanguages(root)).toEqual(['c', 'go', 'python']);
+  it('c, go, node and python each have a hello and a server app; a language is one folder', () => {
+    expect(templateLanguages(root)).toEqual(['c', 'go', 'node', 'python']);
     for (const language of templateLanguages(root)) {
       for (const kind of TEMPLATE_KINDS) expect(fs.existsSync(path.join(root, language, kind, 'nabla.json')), `${language}/${kind}`).toBe(true);
     }
   });
 
-  for (const language of ['c', 'go', 'python']) {
+  for (const language of ['c', 'go', 'node', 'python']) {
     for (const kind of TEMPLATE_KINDS) {
       it(`${language} ${kind}: the app, nabla.json, Dockerfile, .dockerignore and CI jobs that pass their schemas`, () => {
         const files = render(language, kind);
@@ -57,16 +58,67 @@ describe('templates', () => {
         expect(gitlabErrors(text(files, '.gitlab-ci.yml'))).toEqual([]);
         expect(text(files, '.github/workflows/nabla.yml')).toContain('${{ secrets.GITHUB_TOKEN }}'); // GitHub's own marks untouched
       });
+
+      it(`${language} ${kind}: the Dockerfile's ENTRYPOINT and EXPOSE agree with nabla.json (memory, network, args)`, () => {
+        const files = render(language, kind);
+        const nabla = JSON.parse(text(files, 'nabla.json'));
+        const dockerfile = text(files, 'Dockerfile');
+        const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)![1]!) as string[];
+        expect(entrypoint.slice(0, 3)).toEqual(['/nabla/nabla-run', `--mem=${nabla.memory ?? DEFAULT_MEMORY_MIB}`, '--disk=/nabla/rootfs.tar']);
+        expect(entrypoint.includes('--net-from=eth0')).toBe(kind === 'server');
+        const args: string[] = nabla.args ?? [];
+        expect(entrypoint.slice(entrypoint.length - args.length)).toEqual(args);
+        expect(dockerfile.match(/^EXPOSE .*$/gm) ?? []).toEqual(kind === 'server' ? ['EXPOSE 8080'] : []);
+      });
     }
   }
+
+  it.each(TEMPLATE_KINDS)('node %s: its entry is a file of the app, run by the toolchain\'s newest Node, and it needs no npm registry', (kind) => {
+    const files = render('node', kind);
+    const entry = JSON.parse(text(files, 'nabla.json')).entry as string;
+    expect(files.map((f) => f.path)).toContain(entry);
+    const pkg = JSON.parse(text(files, 'package.json'));
+    expect(pkg.scripts.start).toBe(`node ${entry}`); // npm start runs what the image runs
+    // No dependencies: nabla-compile runs no `npm ci`, so no package-lock.json is needed.
+    expect(pkg.dependencies ?? {}).toEqual({});
+    expect(pkg.engines).toBeUndefined(); // the toolchain's newest Node.js
+    expect(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(text(files, 'Dockerfile'))![1]!)).toContain(`/app/${entry}`);
+  });
+
+  // One Dockerfile per app rather than one shared with marks: its ENTRYPOINT (and Python's
+  // ENV) is what a build of that app makes, which init cannot know without the toolchain.
+  // The rest is one text, kept so by this test.
+  it('the Dockerfiles are one text but for the language and the image config a build makes (ENV, EXPOSE, ENTRYPOINT)', () => {
+    const common = (language: string, kind: TemplateKind) =>
+      text(render(language, kind), 'Dockerfile')
+        .split('\n')
+        .filter((line) => !/^(ENV|EXPOSE|ENTRYPOINT) /.test(line))
+        .join('\n')
+        .replaceAll(`toolchain build ${language} `, 'toolchain build LANGUAGE ')
+        .replaceAll(`builder-${language}`, 'builder-LANGUAGE')
+        .replaceAll(`the ${language} toolchain`, 'the LANGUAGE toolchain')
+        .replace('ENTRYPOINT and ENV must', 'ENTRYPOINT must'); // Python's also has ENV
+    const first = common('c', 'hello');
+    expect(first).toContain('FROM nabla/builder-LANGUAGE:latest AS build');
+    for (const language of templateLanguages(root)) {
+      for (const kind of TEMPLATE_KINDS) expect(common(language, kind), `${language}/${kind}`).toBe(first);
+    }
+  });
 
   it('the schema checks can fail: a broken workflow and a broken GitLab job are refused', () => {
     expect(githubErrors('on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    stepz: []\n').length).toBeGreaterThan(0);
     expect(gitlabErrors('job:\n  script: 3\n  when: sometimes\n').length).toBeGreaterThan(0);
   });
 
-  it('an unknown kind of app names the languages there are', () => {
-    expect(() => renderTemplate({ root, language: 'node', kind: 'hello', version: '1' })).toThrow(/no hello template for node/);
+  it('a language without templates is refused, naming the languages there are', () => {
+    let error: { message: string; hint?: string } | undefined;
+    try {
+      renderTemplate({ root, language: 'rust', kind: 'hello', version: '1' });
+    } catch (caught) {
+      error = caught as typeof error;
+    }
+    expect(error?.message).toMatch(/no hello template for rust/);
+    expect(error?.hint).toBe('languages with templates: c, go, node, python');
   });
 });
 

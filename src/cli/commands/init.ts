@@ -16,6 +16,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
 Examples:
   $ nabla-build init hello --lang c && nabla-build run hello
   $ nabla-build init api --lang go --server && nabla-build run api   # prints the URL it serves at
+  $ nabla-build init web --lang node --server  # node:http only: no npm install, no lockfile
   $ nabla-build init . --lang python          # into the current folder
 
 stdout lists the files written. A file that already exists stops it before anything is
