@@ -183,8 +183,8 @@ describe('escape attempts from Node.js (trap path)', () => {
     const it = test.skipIf(!runs);
     const container = `nabla-e2e-escape-node-${mode}`;
     /** `node [nodeFlags] /app/main.js ...args` in the image (the entrypoint's script swapped). */
-    const node = (args: string[], { nodeFlags = [] as string[], dockerFlags = [] as string[] } = {}) =>
-      docker('run', '--rm', '--network', 'none', '--hostname', HOSTNAME, '-e', `NABLA_FS_BASE=${mode}`, ...dockerFlags,
+    const node = (args: string[], { nodeFlags = [] as string[], dockerFlags = ['--rm'] } = {}) =>
+      docker('run', '--network', 'none', '--hostname', HOSTNAME, '-e', `NABLA_FS_BASE=${mode}`, ...dockerFlags,
         '--entrypoint', entrypoint[0]!, NODE_IMAGE, ...entrypoint.slice(1), ...nodeFlags, '/app/main.js', ...args);
     const lines = (result: { stdout: string }) => result.stdout.split('\n');
 
@@ -257,10 +257,11 @@ describe('escape attempts from Node.js (trap path)', () => {
           'write /etc/hostname: "written\\n"',
           'write /sys/fs/cgroup/cgroup.procs: "1\\n"',
         ]);
-        // The writes were the unikernel's own copies: the container's files are unchanged.
+        // The writes were the unikernel's own copies: the container's files are unchanged
+        // (runc makes the image's WorkingDir, /app, in the container before the tender starts).
         const diff = await docker('diff', container);
         expect(diff.exitCode, diff.stderr).toBe(0);
-        expect(diff.stdout).toBe('');
+        expect(diff.stdout).toBe('A /app');
       } finally {
         await docker('rm', '-f', container);
       }
@@ -306,7 +307,7 @@ describe('escape attempts from Node.js (trap path)', () => {
         'internalBinding("fs").open("/etc/hostname"): ENOENT',
       ]);
       expect(result.exitCode).toBe(0);
-      const options = await node(['internals'], { dockerFlags: ['-e', 'NODE_OPTIONS=--expose-internals'] });
+      const options = await node(['internals'], { dockerFlags: ['--rm', '-e', 'NODE_OPTIONS=--expose-internals'] });
       expect(options.stderr).toBe('/nabla/node: --expose-internals is not allowed in NODE_OPTIONS');
       expect(options.exitCode).toBe(9);
     }, 60_000);
