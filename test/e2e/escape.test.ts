@@ -5,6 +5,9 @@
  * libOS's own host calls, misused, kill the process with SIGSYS (exit 159) before the
  * host acts. All of it in both FS-base modes (NABLA_FS_BASE, as a user would set it): the
  * host-call mode allows one more call, arch_prctl(ARCH_SET_FS), and nothing else with it.
+ * The same from Node.js (the official binary, unchanged, on the trap path): child
+ * processes, the container's files, Node's bindings and internals, WebAssembly, and a
+ * native addon of the app's own making raw system calls (test/fixtures/escape-node).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
