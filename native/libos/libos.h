@@ -146,6 +146,9 @@ struct signal_delivery {
 	unsigned long flags;
 	void *restorer;
 	uint64_t old_mask;
+	/* Who sent it, as siginfo says: SI_TKILL from the app's tgkill/tkill, SI_USER from
+	 * its kill (pid 1) or from the host (pid 0, outside the container). */
+	int code, pid;
 };
 int signal_next(struct signal_delivery *d);
 void signal_set_mask(uint64_t mask);

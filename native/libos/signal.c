@@ -39,6 +39,8 @@ struct k_sigaction {
 static struct k_sigaction actions[65];
 /* Signals from the host not yet handled; set by the trap handler, so changed atomically. */
 static uint64_t pending;
+/* Those of them the app sent itself with kill(): their siginfo names pid 1, not the host. */
+static uint64_t pending_from_app;
 
 int signal_relinked(void)
 {
@@ -95,7 +97,7 @@ int signal_handlers_installed(void)
 static void run_handler(const struct signal_delivery *d)
 {
 	if (d->flags & SA_SIGINFO) {
-		siginfo_t info = { .si_signo = d->sig, .si_code = SI_USER };
+		siginfo_t info = { .si_signo = d->sig, .si_code = d->code, .si_pid = d->pid };
 		ucontext_t uc = { .uc_sigmask = { { d->old_mask } } };
 		((void (*)(int, siginfo_t *, void *))d->handler)(d->sig, &info, &uc);
 	} else {
@@ -108,9 +110,15 @@ int signal_next(struct signal_delivery *d)
 	struct thread_signals *t = sched_signals();
 	uint64_t ready;
 	while ((ready = signal_pending() & ~t->mask)) {
-		int sig = __builtin_ctzll(ready) + 1;
-		if (t->pending & BIT(sig)) t->pending &= ~BIT(sig);
-		else __atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
+		int sig = __builtin_ctzll(ready) + 1, code = SI_USER, pid = 0;
+		if (t->pending & BIT(sig)) {
+			t->pending &= ~BIT(sig);
+			code = SI_TKILL; /* glibc's setxid and cancel handlers take only these */
+			pid = 1;
+		} else {
+			__atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
+			if (__atomic_fetch_and(&pending_from_app, ~BIT(sig), __ATOMIC_SEQ_CST) & BIT(sig)) pid = 1;
+		}
 		struct k_sigaction a = actions[sig]; /* the app may have changed it since it arrived */
 		if (a.handler == SIG_IGN) continue;
 		if (!handled(sig)) {
@@ -118,7 +126,7 @@ int signal_next(struct signal_delivery *d)
 			continue;
 		}
 		if (a.flags & SA_RESETHAND) actions[sig].handler = SIG_DFL;
-		*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask };
+		*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask, code, pid };
 		if (t->suspended) { /* rt_sigsuspend's mask holds while the handler runs */
 			d->old_mask = t->suspend_saved_mask;
 			t->suspended = 0;
@@ -139,7 +147,7 @@ int signal_fault(int sig, struct signal_delivery *d)
 	struct k_sigaction a = actions[sig];
 	if (t->mask & BIT(sig) || !handled(sig)) return 0; /* Linux forces it: blocked or not handled kills */
 	if (a.flags & SA_RESETHAND) actions[sig].handler = SIG_DFL;
-	*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask };
+	*d = (struct signal_delivery){ sig, a.handler, a.flags, a.restorer, t->mask, 0, 0 }; /* siginfo: the CPU's (trap.c) */
 	t->mask |= a.mask | (a.flags & SA_NODEFER ? 0 : BIT(sig));
 	return 1;
 }
@@ -167,7 +175,10 @@ static long rt_sigaction(int sig, const struct k_sigaction *act, struct k_sigact
 	if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
 	if (old) *old = actions[sig];
 	if (act) actions[sig] = *act;
-	if (act && act->handler == SIG_IGN) __atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
+	if (act && act->handler == SIG_IGN) {
+		__atomic_fetch_and(&pending, ~BIT(sig), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&pending_from_app, ~BIT(sig), __ATOMIC_SEQ_CST);
+	}
 	return 0;
 }
 
@@ -239,8 +250,12 @@ static long send_signal(long pid, long tid, int sig)
 	if (tid && !to) return -ESRCH;
 	if (sig < 0 || sig > 64) return -EINVAL;
 	if (!sig || actions[sig].handler == SIG_IGN) return 0;
-	if (!to || !handled(sig)) signal_arrived(sig);
-	else to->pending |= BIT(sig); /* tgkill: that thread's handler (Go's preemption) */
+	if (to && handled(sig)) {
+		to->pending |= BIT(sig); /* tgkill: that thread's handler (Go's preemption) */
+		return 0;
+	}
+	if (handled(sig)) __atomic_fetch_or(&pending_from_app, BIT(sig), __ATOMIC_SEQ_CST);
+	signal_arrived(sig);
 	return 0;
 }
 

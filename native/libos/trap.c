@@ -77,7 +77,6 @@ struct k_siginfo_sys {
 #define FP_XSTATE_MAGIC1 0x46505853U
 #define FXSAVE_SIZE 512
 #define FPSTATE_MAX (12 * 1024) /* AVX-512 needs 2.7 KiB, AMX 11 KiB */
-#define SI_USER_ 0
 #define SA_ONSTACK_ 0x08000000UL
 #define SA_RESTART_ 0x10000000UL
 #define EFLAGS_DF 0x400UL
@@ -215,7 +214,8 @@ static void push_signal_frame(struct k_ucontext *uc, const struct signal_deliver
 	} else {
 		memset(info, 0, sizeof *info);
 		info->signo = d->sig;
-		info->code = SI_USER_;
+		info->code = d->code;
+		info->pid = d->pid;
 	}
 	*ret_addr = (uint64_t)d->restorer;
 	frame_building = 0;

@@ -15,7 +15,7 @@ struct k_sigaction {
 };
 #define BIT(sig) (1ULL << ((sig)-1))
 
-static volatile int handled, last_signo, last_code;
+static volatile int handled, last_signo, last_code, last_pid;
 static volatile uint64_t mask_in_handler;
 
 static void count(int sig)
@@ -33,6 +33,7 @@ static void count_info(int sig, siginfo_t *info, void *uc)
 	handled++;
 	last_signo = info->si_signo == sig ? sig : -1;
 	last_code = info->si_code;
+	last_pid = info->si_pid;
 }
 
 static void set_handler(int sig, void *handler, unsigned long flags)
@@ -213,4 +214,30 @@ TEST(signal_to_one_thread_waits_for_that_thread)
 	CHECK_EQ(handled, 1);
 	CHECK_EQ(handler_tid, tid);
 	CHECK_EQ(read_result, -EINTR);
+}
+
+/* siginfo names the sender as Linux would: glibc's setxid handler (setuid in a threaded
+ * program: Node's process.setuid) runs only for SI_TKILL from its own pid, and waits
+ * forever for the threads whose handler returned early. */
+TEST(signal_siginfo_says_who_sent_it)
+{
+	boot(0);
+	handled = 0;
+	set_handler(SIGUSR1, count_info, SA_SIGINFO);
+	CHECK_OK(sys(SYS_tgkill, 1, 1, SIGUSR1));
+	CHECK_EQ(handled, 1);
+	CHECK_EQ(last_code, SI_TKILL);
+	CHECK_EQ(last_pid, 1);
+	CHECK_OK(sys(SYS_kill, 1, SIGUSR1));
+	CHECK_EQ(handled, 2);
+	CHECK_EQ(last_code, SI_USER);
+	CHECK_EQ(last_pid, 1);
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	CHECK_OK(spawn(host_sends, (void *)(long)SIGUSR1, 0, 0));
+	char c;
+	CHECK_ERR(sys(SYS_read, fds[0], &c, 1), EINTR);
+	CHECK_EQ(handled, 3);
+	CHECK_EQ(last_code, SI_USER);
+	CHECK_EQ(last_pid, 0); /* from outside the container */
 }
