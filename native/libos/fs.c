@@ -168,6 +168,37 @@ static long sys_pwrite(long fd, const void *buf, size_t len, int64_t off)
 	return file_rw(f, (void *)buf, len, (uint64_t)off, 1);
 }
 
+/* sendfile: a file's bytes (at *offset, or at its position, which moves) to any fd, through
+ * a buffer: Linux's without the zero copy. libuv's fs.copyFile, Python's shutil and Go's
+ * io.Copy to a socket take it first. */
+static long sys_sendfile(long out_fd, long in_fd, int64_t *offset, size_t count)
+{
+	struct file *in = fd_get(in_fd), *out = fd_get(out_fd);
+	if (!in || !readable(in) || !out || !writable(out)) return -EBADF;
+	if (in->node->ops->stream || (offset && *offset < 0)) return -EINVAL; /* as Linux: a file to read at an offset */
+	file_hold(in); /* across a write that may block */
+	uint64_t pos = offset ? (uint64_t)*offset : in->pos;
+	char buf[4096];
+	long total = 0, r = 0;
+	while ((size_t)total < count) {
+		size_t want = count - (size_t)total < sizeof buf ? count - (size_t)total : sizeof buf;
+		long n = file_rw(in, buf, want, pos, 0);
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		r = sys_write(out_fd, buf, (size_t)n);
+		if (r <= 0) break;
+		total += r;
+		pos += (uint64_t)r;
+		if (r < n) break;
+	}
+	if (offset) *offset = (int64_t)pos;
+	else in->pos = pos;
+	file_put(in);
+	return total ? total : r;
+}
+
 static long vector(long fd, const struct iovec *iov, int count, int write)
 {
 	if (count < 0 || count > 1024) return -EINVAL;
@@ -805,6 +836,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_write: return sys_write(a1, (const void *)a2, (size_t)a3);
 	case SYS_pread64: return sys_pread(a1, (void *)a2, (size_t)a3, a4);
 	case SYS_pwrite64: return sys_pwrite(a1, (const void *)a2, (size_t)a3, a4);
+	case SYS_sendfile: return sys_sendfile(a1, a2, (int64_t *)a3, (size_t)a4);
 	case SYS_readv: return vector(a1, (const struct iovec *)a2, (int)a3, 0);
 	case SYS_writev: return vector(a1, (const struct iovec *)a2, (int)a3, 1);
 	case SYS_open: return sys_openat(AT_FDCWD, (const char *)a1, (int)a2, (mode_t)a3);

@@ -173,7 +173,7 @@ const FS_SEMANTICS = [
   'statfs-reports-one-tmpfs-of-half-the-memory', 'mknod-makes-fifos-and-files-but-no-devices',
   'fifo-nonblocking-opens-read-eof-and-write-enxio-without-the-other-side', 'fifo-blocking-opens-wait-for-the-other-side',
   'memfd-create-is-a-file-in-memory-and-no-folder', 'o-tmpfile-is-a-file-in-no-folder',
-  'a-link-to-its-own-folder-loops-out-after-40-links', 'getdents64-while-the-folder-changes-gives-each-entry-once',
+  'sendfile-copies-from-a-file-at-its-position-or-an-offset', 'a-link-to-its-own-folder-loops-out-after-40-links', 'getdents64-while-the-folder-changes-gives-each-entry-once',
   'rename-replaces-files-and-empty-folders-and-takes-renameat2-flags',
   'dot-names-cannot-be-moved-or-removed-and-at-fdcwd-is-no-fd',
   'fallocate-grows-a-file-and-pread-past-the-end-is-empty', 'no-terminals-dev-ptmx-is-enoent',

@@ -383,6 +383,40 @@ TEST(o_tmpfile_is_a_file_in_no_folder)
 	CHECK_ERR(sys(SYS_linkat, dir, "", AT_FDCWD, "/tmp/dir", AT_EMPTY_PATH), EPERM);
 }
 
+TEST(sendfile_copies_from_a_file_at_its_position_or_an_offset)
+{
+	boot(0);
+	static char big[10000];
+	for (size_t i = 0; i < sizeof big - 1; i++) big[i] = (char)('a' + i % 26);
+	CHECK_OK(write_file("/tmp/src", big));
+	long in = CHECK_OK(open_("/tmp/src", O_RDONLY));
+	long out = CHECK_OK(open_("/tmp/dst", O_CREAT | O_WRONLY | O_TRUNC));
+	/* at the file's position, which moves; past the end it stops short */
+	CHECK_EQ(sys(SYS_sendfile, out, in, 0, 9000), 9000);
+	CHECK_EQ(sys(SYS_lseek, in, 0, SEEK_CUR), 9000);
+	CHECK_EQ(sys(SYS_sendfile, out, in, 0, 5000), 999);
+	CHECK_EQ(sys(SYS_sendfile, out, in, 0, 5000), 0);
+	static char back[10000];
+	CHECK_EQ(read_file("/tmp/dst", back, sizeof back), 9999);
+	CHECK(memcmp(back, big, 9999) == 0);
+	/* at an offset: the offset moves, the position does not */
+	int64_t off = 26;
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	CHECK_EQ(sys(SYS_sendfile, fds[1], in, &off, 3), 3);
+	CHECK_EQ(off, 29);
+	CHECK_EQ(sys(SYS_lseek, in, 0, SEEK_CUR), 9999);
+	char got[4] = { 0 };
+	CHECK_EQ(sys(SYS_read, fds[0], got, 3), 3);
+	CHECK_STR(got, "abc");
+	/* from a pipe, at a negative offset, from or to a closed fd: Linux's errors */
+	CHECK_ERR(sys(SYS_sendfile, out, fds[0], 0, 10), EINVAL);
+	off = -1;
+	CHECK_ERR(sys(SYS_sendfile, out, in, &off, 10), EINVAL);
+	CHECK_ERR(sys(SYS_sendfile, out, 99, 0, 10), EBADF);
+	CHECK_ERR(sys(SYS_sendfile, 99, in, 0, 10), EBADF);
+}
+
 TEST(a_link_to_its_own_folder_loops_out_after_40_links)
 {
 	boot(0);
