@@ -147,7 +147,7 @@ const NET = [
 /** signal.c: handlers, EINTR and SA_RESTART, masks, sigsuspend, the host's signals. */
 const SIGNALS = [
   'signal-handler-runs-when-the-call-returns', 'signal-resethand-runs-once-then-the-default-ends-the-process',
-  'signal-blocked-stays-pending-until-unblocked', 'signal-from-the-host-cuts-a-blocked-read-short',
+  'signal-blocked-stays-pending-until-unblocked', 'signal-from-the-host-cuts-a-blocked-read-short', 'signal-siginfo-says-who-sent-it',
   'signal-with-sa-restart-restarts-the-read', 'signal-cuts-a-sleep-short-and-says-what-was-left',
   'signal-sigsuspend-waits-with-its-mask-for-a-handler', 'signal-from-the-host-with-the-default-action',
   'signal-to-one-thread-waits-for-that-thread',
