@@ -3,8 +3,8 @@
  * of its designs (a thread per connection; one thread with epoll) and Python's
  * ThreadingHTTPServer take 1,000 keep-alive connections at once, answer 100,000 requests
  * with 0 errors, and keep their memory within what 1,000 connections need (and, for the
- * one-thread server, flat once warm); clients that send one
- * byte a second do not stop others being served. Memory is the tender's resident set
+ * one-thread server, flat once warm); clients that send one byte a second do not stop
+ * others being served. Memory is the tender's resident set
  * (VmRSS of the container's PID 1, read from the host): guest memory the app touched.
  */
 import fs from 'node:fs';
