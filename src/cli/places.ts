@@ -5,14 +5,19 @@
 import os from 'node:os';
 import path from 'node:path';
 
+/** nabla-build's state: XDG_STATE_HOME's folder of ours. */
+function stateDir(): string {
+  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build');
+}
+
 /** Logs of compiles and toolchain builds, kept so a failure can be read in full. */
 export function logDir(): string {
-  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'logs');
+  return path.join(stateDir(), 'logs');
 }
 
 /** Locks between nabla-build processes (one toolchain build at a time per image). */
 export function lockDir(): string {
-  return path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'nabla-build', 'locks');
+  return path.join(stateDir(), 'locks');
 }
 
 /** Downloads kept between runs (Node's package for builder images). */

@@ -29,19 +29,20 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   }
 }
 
-/** Takes the lock (undefined) or returns the live owner's pid. */
+/** Takes the lock (undefined) or returns its live owner's pid (0: not written yet). */
 function tryTake(file: string): number | undefined {
-  try {
-    fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-    return undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number.parseInt(readOr(file, ''), 10);
+    if (!(owner > 0)) return 0; // its owner is still writing its pid: the next round sees it
+    if (alive(owner)) return owner;
+    fs.rmSync(file, { force: true }); // its owner is gone
   }
-  const owner = Number.parseInt(readOr(file, ''), 10);
-  if (Number.isInteger(owner) && owner > 0 && alive(owner)) return owner;
-  // The owner is gone (or was still writing its pid: then the next round sees it).
-  if (Number.isInteger(owner)) fs.rmSync(file, { force: true });
-  return Number.isInteger(owner) ? tryTake(file) : -1;
 }
 
 function readOr(file: string, fallback: string): string {
