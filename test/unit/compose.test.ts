@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { extract } from 'tar-stream';
 import { composeImage } from '../../src/build/compose.js';
 import { resolveBuildConfig } from '../../src/config/resolve.js';
 import type { ImageSpec } from '../../src/image/types.js';
@@ -11,6 +10,7 @@ import { CompileError } from '../../src/util/errors.js';
 import type { TarEntry } from '../../src/util/tar.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { testToolchains } from '../helpers/toolchains.js';
+import { tarEntries } from '../helpers/tar.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -52,13 +52,9 @@ async function rootfsOf(image: ImageSpec): Promise<Map<string, RootfsEntry>> {
   const entry = image.entries.find((e) => e.path === '/nabla/rootfs.tar');
   if (entry?.type !== 'file') throw new Error('no /nabla/rootfs.tar');
   const out = new Map<string, RootfsEntry>();
-  const unpack = extract();
-  unpack.end(entry.data);
-  for await (const file of unpack) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of file) chunks.push(chunk as Buffer);
-    const { name, type, mode = 0, mtime, linkname } = file.header;
-    out.set(name, { type: type ?? '', mode, mtime: (mtime?.getTime() ?? -1) / 1000, text: linkname ?? Buffer.concat(chunks).toString() });
+  for (const { header, data } of await tarEntries(entry.data)) {
+    const { name, type, mode = 0, mtime, linkname } = header;
+    out.set(name, { type: type ?? '', mode, mtime: (mtime?.getTime() ?? -1) / 1000, text: linkname ?? data.toString() });
   }
   return out;
 }

@@ -1,7 +1,6 @@
 /** The Docker executor against a fake engine: what goes into the container, what comes back, and cleanup. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../src/executor/docker.js';
 import type { CompileJob } from '../../src/executor/types.js';
@@ -10,6 +9,7 @@ import type { Step } from '../../src/util/progress.js';
 import { packTar } from '../../src/util/tar.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
+import { tarEntries } from '../helpers/tar.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -29,14 +29,7 @@ function recordingStep(): Step & { lines: string[] } {
 }
 
 async function names(tar: Buffer): Promise<string[]> {
-  const out: string[] = [];
-  const unpack = extract();
-  unpack.end(tar);
-  for await (const entry of unpack) {
-    out.push(entry.header.name);
-    entry.resume();
-  }
-  return out;
+  return (await tarEntries(tar)).map((entry) => entry.header.name);
 }
 
 describe('DockerExecutor', () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { extract, pack } from 'tar-stream';
+import { pack } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublishers } from '../../src/build/publishers.js';
 import type { OutputSpec } from '../../src/config/output-spec.js';
@@ -19,6 +19,7 @@ import { ConfigError, OutputError } from '../../src/util/errors.js';
 import { silentProgress } from '../../src/util/progress.js';
 import { packTar, type TarEntry } from '../../src/util/tar.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
+import { tarEntries } from '../helpers/tar.js';
 
 const entries: TarEntry[] = [
   { type: 'file', path: '/nabla/nabla-run', mode: 0o755, data: Buffer.from('tender') },
@@ -57,27 +58,18 @@ interface ReadEntry {
 }
 
 async function readTar(tar: Buffer): Promise<ReadEntry[]> {
-  const out: ReadEntry[] = [];
-  const unpack = extract();
-  unpack.end(tar);
-  for await (const entry of unpack) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of entry) chunks.push(chunk as Buffer);
-    const h = entry.header;
-    out.push({
-      name: h.name,
-      type: h.type ?? '',
-      mode: h.mode ?? -1,
-      uid: h.uid ?? -1,
-      gid: h.gid ?? -1,
-      uname: h.uname ?? '',
-      gname: h.gname ?? '',
-      mtime: (h.mtime?.getTime() ?? -1) / 1000,
-      linkname: h.linkname ?? null,
-      data: Buffer.concat(chunks).toString(),
-    });
-  }
-  return out;
+  return (await tarEntries(tar)).map(({ header: h, data }) => ({
+    name: h.name,
+    type: h.type ?? '',
+    mode: h.mode ?? -1,
+    uid: h.uid ?? -1,
+    gid: h.gid ?? -1,
+    uname: h.uname ?? '',
+    gname: h.gname ?? '',
+    mtime: (h.mtime?.getTime() ?? -1) / 1000,
+    linkname: h.linkname ?? null,
+    data: data.toString(),
+  }));
 }
 
 const dirs: string[] = [];

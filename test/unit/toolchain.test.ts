@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { extract } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { passedEnv } from '../../src/config/resolve.js';
 import { bootstrapBaseImage, findDebianMirror } from '../../src/toolchain/bootstrap.js';
@@ -12,6 +11,7 @@ import { ConfigError, EnvironmentError, ToolchainError } from '../../src/util/er
 import { silentProgress } from '../../src/util/progress.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
+import { tarEntries } from '../helpers/tar.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -194,17 +194,7 @@ describe('ensureToolchain (with a fake engine)', () => {
 });
 
 describe('builder image (with a fake engine)', () => {
-  async function fileIn(tar: Buffer, name: string): Promise<string> {
-    const unpack = extract();
-    unpack.end(tar);
-    let text = '';
-    for await (const entry of unpack) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (entry.header.name === name) text = Buffer.concat(chunks).toString();
-    }
-    return text;
-  }
+  const fileIn = async (tar: Buffer, name: string) => (await tarEntries(tar)).find((e) => e.header.name === name)?.data.toString() ?? '';
 
   // The node toolchain's pick-node.js and npm are Debian's: they need Debian's node, which
   // finds Debian's modules (semver). The builder's own Node must not take `node` from them.
