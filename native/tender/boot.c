@@ -50,8 +50,8 @@ static void random_bytes(void *buf, size_t n)
 }
 
 /* Writes the boot struct, the cwd and the absolute path of the program's file (exe) to the
- * boot page, then makes it read-only. */
-void boot_write(struct nabla_boot *boot, const char *exe)
+ * boot page, then makes it read-only. Under --exe-root the path is the guest's. */
+void boot_write(struct nabla_boot *boot, const char *exe, const char *exe_root)
 {
 	char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot, *end = (char *)NABLA_BOOT_ADDR + NABLA_BOOT_SIZE;
 	random_bytes(boot->seed, sizeof boot->seed);
@@ -64,7 +64,7 @@ void boot_write(struct nabla_boot *boot, const char *exe)
 	if (strlen(real) >= (size_t)(end - exe_path))
 		errx(TENDER_EXIT, "%s: the working directory and this path do not fit the boot page (%lu bytes)", exe,
 		     NABLA_BOOT_SIZE);
-	boot->exe_path = (uint64_t)strcpy(exe_path, real);
+	boot->exe_path = (uint64_t)strcpy(exe_path, exe_root_guest_path(exe_root, real));
 	memcpy((void *)NABLA_BOOT_ADDR, boot, sizeof *boot);
 	if (mprotect((void *)NABLA_BOOT_ADDR, NABLA_BOOT_SIZE, PROT_READ) < 0)
 		err(TENDER_EXIT, "mprotect(boot page) failed");

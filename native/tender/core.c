@@ -53,8 +53,14 @@ static void close_inherited_fds(void)
 /* A program with PT_INTERP runs only beside the libOS and with its loader given: the
  * tender opens no file on the guest's behalf, so the loader is a file of the image, named
  * by the entrypoint like the libOS. */
-static void check_interp(const struct tender_opts *o, const struct elf_image *app)
+static void check_interp(struct tender_opts *o, const struct elf_image *app)
 {
+	if (o->exe_root && o->interp)
+		errx(TENDER_EXIT, "--exe-root takes the loader from the program's PT_INTERP: run it without --interp");
+	if (o->exe_root && !o->libos)
+		errx(TENDER_EXIT, "--exe-root needs --libos: the programs it finds run beside the libOS");
+	if (o->exe_root && app->interp[0])
+		exe_root_interp(o, app->interp);
 	if (app->interp[0] && !o->interp)
 		errx(TENDER_EXIT, "%s: dynamically linked (PT_INTERP %s); give its loader with --interp=PATH (and --libos), or link it with -static",
 		     o->kernel, app->interp);
@@ -67,9 +73,11 @@ static void check_interp(const struct tender_opts *o, const struct elf_image *ap
 /* The app, the libOS beside it (--libos) or inside it (relinked), and the app's dynamic
  * loader (--interp): checked, and loaded into the mapped region. Returns the ELF that holds
  * the libOS; *image_end: where the images end. */
-static const struct elf_image *load_images(const struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
+static const struct elf_image *load_images(struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
 					   struct elf_image *interp, uint64_t *image_end)
 {
+	if (o->exe_root)
+		exe_root_find(o);
 	elf_open(app, o->kernel, 0);
 	check_interp(o, app);
 	const struct elf_image *with_libos = app;
@@ -198,7 +206,7 @@ int tender_run(const struct tender_opts *given)
 	elf_keep_for_guest(&app, &boot);
 	drop_capabilities();
 	no_core_dumps();
-	boot_write(&boot, o->kernel);
+	boot_write(&boot, o->kernel, o->exe_root);
 	uint64_t sp = stack_build(&app, interp.bias, o, boot.stack_top, boot.stack_size);
 
 	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */

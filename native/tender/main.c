@@ -2,7 +2,7 @@
  * main.c — argv parsing only; the work is in core.c.
  *
  *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]]
- *             [--libos=PATH [--interp=PATH]] [--x-exec-heap] [--fs-base=auto|cpu|host-call] [--print-policy[=any-host]]
+ *             [--libos=PATH [--interp=PATH | --exe-root=DIR]] [--x-exec-heap] [--fs-base=auto|cpu|host-call] [--print-policy[=any-host]]
  *             UNIKERNEL [--] [ARGS...]
  */
 #define _GNU_SOURCE
@@ -15,7 +15,7 @@
 #include "tender.h"
 
 static const char usage[] =
-	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH [--interp=PATH]]\n"
+	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH [--interp=PATH|--exe-root=DIR]]\n"
 	"                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
 	"  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
 	"  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
@@ -31,6 +31,9 @@ static const char usage[] =
 	"  --interp=PATH   with --libos: UNIKERNEL is dynamically linked and PATH is its loader\n"
 	"                  (ld-linux-x86-64.so.2); the loader's own file reads and mmaps are\n"
 	"                  served by the libOS from the disk\n"
+	"  --exe-root=DIR  with --libos: UNIKERNEL is a program of the guest's file system, kept\n"
+	"                  under DIR: a bare name is looked up in $PATH, a path from the working\n"
+	"                  directory, both inside DIR; its loader (PT_INTERP) too (exit 127: none)\n"
 	"  --x-exec-heap   make free guest memory executable (for JITs)\n"
 	"  --fs-base=MODE  how the guest sets thread pointers: cpu (the wrfsbase instruction, no\n"
 	"                  host call; needs FSGSBASE), host-call (one more allowed host call,\n"
@@ -92,6 +95,10 @@ int main(int argc, char **argv)
 			if (!a[9])
 				errx(TENDER_EXIT, "--interp= needs a PATH");
 			o.interp = a + 9;
+		} else if (strncmp(a, "--exe-root=", 11) == 0) {
+			if (!a[11])
+				errx(TENDER_EXIT, "--exe-root= needs a DIR");
+			o.exe_root = a + 11;
 		} else if (strcmp(a, "--x-exec-heap") == 0) {
 			o.exec_heap = 1;
 		} else if (strncmp(a, "--fs-base=", 10) == 0) {

@@ -40,6 +40,7 @@ struct tender_opts {
 	const char *disk; /* --disk=PATH or NULL */
 	const char *libos; /* --libos=PATH or NULL (the libOS is linked into the kernel) */
 	const char *interp; /* --interp=PATH: the dynamic loader of a UNIKERNEL with PT_INTERP */
+	const char *exe_root; /* --exe-root=DIR: UNIKERNEL and its loader are guest paths, under DIR (exeroot.c) */
 	const char *net; /* --net=TAP or NULL */
 	const char *net_from; /* --net-from=IF: take this interface's network (netsetup.c) */
 	const char *net_ip; /* --net-ip=A.B.C.D/LEN */
@@ -142,7 +143,7 @@ void net_from_container(struct tender_opts *o);
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);
 void guest_map(uint64_t va_size, int exec_heap);
-void boot_write(struct nabla_boot *boot, const char *exe);
+void boot_write(struct nabla_boot *boot, const char *exe, const char *exe_root);
 uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const struct tender_opts *o, uint64_t stack_top,
 		     uint64_t stack_size);
 
@@ -150,6 +151,11 @@ uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const st
  * memlimit_for: the smallest limit that leaves mem_mib. */
 void memlimit_fit(struct tender_opts *o);
 uint64_t memlimit_for(uint64_t mem_mib);
+
+/* exeroot.c: --exe-root=DIR, programs of a converted image found by their guest paths. */
+void exe_root_find(struct tender_opts *o); /* o->kernel: UNIKERNEL found under DIR (exit 127 if none) */
+void exe_root_interp(struct tender_opts *o, const char *interp); /* o->interp: DIR + the PT_INTERP path */
+const char *exe_root_guest_path(const char *root, const char *real); /* real without DIR in front */
 
 /* core.c */
 int tender_run(const struct tender_opts *o);

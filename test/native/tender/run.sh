@@ -246,6 +246,34 @@ ok: app_entry: the loader's entry
     case_ interp-has-interp 125 "nabla-run: $G/dynpie: a dynamic loader that asks for a loader of its own (PT_INTERP)" \
         "$T" --libos="$G/libos2m" --interp="$G/dynpie" "$G/dyn"
     case_ interp-empty 125 "nabla-run: --interp= needs a PATH" "$T" --libos="$G/libos2m" --interp= "$G/dyn"
+    # --exe-root: programs of a converted image, found by their guest paths under a folder
+    # of the image: a bare name in $PATH, a path from the working directory, the loader its
+    # PT_INTERP names; the guest sees guest paths (bootinfo checks exe_path == argv[0]).
+    R=$W/xroot
+    rm -rf "$R" && mkdir -p "$R/usr/bin" "$R/lib64" "$R$W"
+    cp "$G/nonote" "$R/usr/bin/greet" && ln -s "$R/usr/bin/greet" "$R/usr/bin/alias"
+    cp "$G/dyn" "$R/usr/bin/dyn" && cp "$G/pie" "$R/lib64/ld-linux-x86-64.so.2" && cp "$G/nonote" "$R$W/here"
+    ln -s "$G/nonote" "$R/usr/bin/out" && cp "$G/nonote" "$R/usr/bin/noexec" && chmod 644 "$R/usr/bin/noexec"
+    case_ exe-root-path 0 "Hello from a nabla guest!" env PATH=/nowhere:/usr/bin "$T" --libos="$G/libos2m" --exe-root="$R" greet
+    case_ exe-root-symlink 0 "Hello from a nabla guest!" env PATH=/usr/bin "$T" --libos="$G/libos2m" --exe-root="$R" alias
+    case_ exe-root-absolute 0 "Hello from a nabla guest!" "$T" --libos="$G/libos2m" --exe-root="$R" /usr/bin/greet
+    case_ exe-root-relative 0 "Hello from a nabla guest!" "$T" --libos="$G/libos2m" --exe-root="$R" ./here
+    case_ exe-root-interp 0 "ok: AT_BASE: the loader, above the program, on a 2 MiB boundary
+ok: app_entry: the loader's entry
+ok: exe_path on the boot page, the program's path
+!FAIL" "$T" --libos="$G/bootinfo2m" --exe-root="$R" /usr/bin/dyn
+    case_ exe-root-missing 127 "nabla-run: nope: not found in PATH (/usr/bin:/bin)" \
+        env PATH=/usr/bin:/bin "$T" --libos="$G/libos2m" --exe-root="$R" nope
+    case_ exe-root-not-executable 127 "nabla-run: /usr/bin/noexec: no such program in the image" \
+        "$T" --libos="$G/libos2m" --exe-root="$R" /usr/bin/noexec
+    case_ exe-root-escape 125 "leads outside --exe-root=$R" "$T" --libos="$G/libos2m" --exe-root="$R" /usr/bin/out
+    case_ exe-root-dotdot 125 "leads outside --exe-root=$R" "$T" --libos="$G/libos2m" --exe-root="$R" "../../../../../../../../../../../..$G/nonote"
+    case_ exe-root-no-loader 125 "its loader /lib64/ld-linux-x86-64.so.2 is not in the image" \
+        "$T" --libos="$G/libos2m" --exe-root="$R/usr" /bin/dyn
+    case_ exe-root-with-interp 125 "nabla-run: --exe-root takes the loader from the program's PT_INTERP" \
+        "$T" --libos="$G/libos2m" --interp="$G/pie" --exe-root="$R" /usr/bin/dyn
+    case_ exe-root-no-libos 125 "nabla-run: --exe-root needs --libos" "$T" --exe-root="$R" /usr/bin/greet
+    case_ exe-root-not-dir 125 "nabla-run: --exe-root=$G/nonote: not a folder" "$T" --libos="$G/libos2m" --exe-root="$G/nonote" greet
 }
 
 for T in "$@"; do
