@@ -11,7 +11,7 @@ const LAYERS = [
   ['build', 'run', 'init'], // one build: toolchain, compile, image, publishers; running an image; starter apps
   ['config', 'image/publishers'], // flags + env + nabla.json → BuildConfig; each output
   ['toolchain', 'executor', 'image'],
-  ['detect', 'engine', 'registry', 'rootfs'],
+  ['detect', 'engine', 'registry', 'rootfs', 'convert'], // convert: reading someone else's image (ELF, layers)
   ['util'], // helpers that know nothing of nabla-build
 ];
 

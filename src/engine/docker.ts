@@ -118,6 +118,10 @@ export class DockerEngine implements Engine {
     await readDaemonStream(await this.docker.loadImage(Readable.from([archive]), { quiet: true }), () => {});
   }
 
+  async saveImage(reference: string): Promise<NodeJS.ReadableStream> {
+    return this.docker.getImage(reference).get();
+  }
+
   async importImage(rootfs: NodeJS.ReadableStream, repository: string, tag: string, onLine: (line: string) => void): Promise<void> {
     await readDaemonStream(await this.docker.importImage(rootfs, { repo: repository, tag }), onLine);
   }

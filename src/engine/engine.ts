@@ -13,6 +13,8 @@ export interface Engine {
   tagImage(image: string, repository: string, tag: string): Promise<void>;
   /** `docker load` of an archive in the `docker save` format (tagged by its RepoTags). */
   loadImage(archive: Buffer): Promise<void>;
+  /** `docker save` of one image: a docker-archive tar (manifest.json, config, layer tars). */
+  saveImage(reference: string): Promise<NodeJS.ReadableStream>;
   /** `docker import` of a root filesystem tar as repository:tag. */
   importImage(rootfs: NodeJS.ReadableStream, repository: string, tag: string, onLine: (line: string) => void): Promise<void>;
   pullImage(reference: string, onLine: (line: string) => void): Promise<void>;
@@ -45,6 +47,7 @@ export interface ImageRuntimeConfig {
   Cmd?: string[];
   Env?: string[];
   WorkingDir?: string;
+  User?: string;
   ExposedPorts?: Record<string, object>;
   Labels?: Record<string, string>;
 }

@@ -43,7 +43,7 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
   };
   // RFC 3339 without the milliseconds that toISOString adds, as Docker and ko write it.
   const created = new Date(spec.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z');
-  const { entrypoint, cmd, env, workingDir, exposedPorts, labels } = spec.config;
+  const { entrypoint, cmd, env, workingDir, user, exposedPorts, labels } = spec.config;
   // Keys are written in the order constructed here and label/port keys sorted, so the
   // config (and its digest, Docker's image ID) never depends on insertion order.
   const config = blob(
@@ -58,6 +58,7 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
           ...(cmd.length > 0 ? { Cmd: cmd } : {}),
           Env: env,
           WorkingDir: workingDir,
+          ...(user ? { User: user } : {}),
           ...(exposedPorts.length > 0 ? { ExposedPorts: Object.fromEntries([...exposedPorts].sort().map((p) => [p, {}])) } : {}),
           Labels: sortKeys(labels),
         },

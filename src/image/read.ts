@@ -1,6 +1,7 @@
 /**
  * Reads an image back from where an output wrote it: an OCI layout folder, an OCI
- * layout tar or a docker-archive tar. Used by `inspect`.
+ * layout tar or a docker-archive tar (`docker save`). Used by `inspect`, and by `convert`
+ * for the layers themselves (readImageLayers).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,24 @@ type Files = Map<string, Buffer>;
 const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or an image name known to Docker';
 
 export async function readImage(location: string): Promise<ImageSummary> {
+  return (await openImage(location)).summary;
+}
+
+/** The image and its layers, bottom first, each an uncompressed tar. */
+export async function readImageLayers(location: string): Promise<{ summary: ImageSummary; layers: Buffer[] }> {
+  const { summary, image, names } = await openImage(location);
+  const layers = names.map((name) => {
+    const blob = image.blob(name);
+    try {
+      return blob[0] === 0x1f && blob[1] === 0x8b ? gunzipSync(blob) : blob;
+    } catch (error) {
+      throw image.broken(`layer ${name} is not a gzipped tar: ${(error as Error).message}`, error);
+    }
+  });
+  return { summary, layers };
+}
+
+async function openImage(location: string): Promise<{ summary: ImageSummary; image: ImageFiles; names: string[] }> {
   const stat = fs.statSync(location);
   const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
   const image = new ImageFiles(location, files);
@@ -62,6 +81,7 @@ const imageConfig = z
           Cmd: strings,
           Env: strings,
           WorkingDir: absentIfNull(z.string()),
+          User: absentIfNull(z.string()),
           ExposedPorts: absentIfNull(z.record(z.object({}).passthrough())),
           Labels: absentIfNull(z.record(z.string())),
         })
@@ -119,10 +139,12 @@ const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) =
 
 const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 
-async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<ImageSummary> {
+type Opened = { summary: ImageSummary; image: ImageFiles; names: string[] };
+
+async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<Opened> {
   const digest = image.json('index.json', ociIndex).manifests[0]!.digest;
   const manifest = image.json(blobPath(digest), ociManifest);
-  return {
+  const summary: ImageSummary = {
     format,
     digest,
     imageId: manifest.config.digest,
@@ -135,11 +157,12 @@ async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-arch
       })),
     ),
   };
+  return { summary, image, names: manifest.layers.map((layer) => blobPath(layer.digest)) };
 }
 
-async function fromDockerArchive(image: ImageFiles): Promise<ImageSummary> {
+async function fromDockerArchive(image: ImageFiles): Promise<Opened> {
   const [entry] = image.json('manifest.json', dockerManifest);
-  return {
+  const summary: ImageSummary = {
     format: 'docker-archive',
     imageId: `sha256:${path.basename(entry!.Config, '.json')}`,
     config: image.json(entry!.Config, imageConfig),
@@ -147,6 +170,7 @@ async function fromDockerArchive(image: ImageFiles): Promise<ImageSummary> {
       entry!.Layers.map(async (name) => ({ digest: name, size: image.blob(name).length, files: await image.layerFiles(name, false) })),
     ),
   };
+  return { summary, image, names: entry!.Layers };
 }
 
 /** Entry names of an uncompressed tar held in memory. */

@@ -12,6 +12,8 @@ export interface ImageConfigSpec {
   cmd: string[];
   env: string[]; // "KEY=value"
   workingDir: string;
+  /** The user to run as ("1000", "app:app"); none: root. Only a converted image carries its own. */
+  user?: string;
   exposedPorts: string[]; // "8080/tcp"
   labels: Record<string, string>;
 }

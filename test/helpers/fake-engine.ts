@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { Container, ContainerSpec, Engine, ImageBuildOptions, ImageInfo } from '../../src/engine/engine.js';
 
-type Failing = 'load' | 'build' | 'pull' | 'import';
+type Failing = 'load' | 'build' | 'pull' | 'import' | 'save';
 type ContainerBehaviour = { output: string[]; exitCode: number; archive?: Buffer | Record<string, Buffer> };
 
 export class FakeEngine implements Engine {
@@ -15,6 +15,8 @@ export class FakeEngine implements Engine {
   /** One line per call that changes something: "build nabla/x:1", "tag a nabla/b:c", "load". */
   readonly calls: string[] = [];
   readonly loaded: Buffer[] = [];
+  /** What `docker save` of a name gives (a docker archive); an empty stream for others. */
+  readonly saved = new Map<string, Buffer>();
   readonly built: { context: Buffer; options: ImageBuildOptions }[] = [];
   readonly containers: FakeContainer[] = [];
   /** The daemon's error message per kind of call; that call then rejects with it. */
@@ -55,6 +57,12 @@ export class FakeEngine implements Engine {
     this.loaded.push(archive);
     this.failIfTold('load');
     this.onLoad(archive);
+  }
+
+  async saveImage(reference: string): Promise<NodeJS.ReadableStream> {
+    this.calls.push(`save ${reference}`);
+    this.failIfTold('save');
+    return Readable.from([this.saved.get(reference) ?? Buffer.alloc(0)]);
   }
 
   async importImage(rootfs: NodeJS.ReadableStream, repository: string, tag: string, onLine: (line: string) => void): Promise<void> {

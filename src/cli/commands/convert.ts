@@ -1,0 +1,38 @@
+/** `nabla-build convert IMAGE`: an existing image, unchanged, run through the tender. */
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../options.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('convert')
+    .description('turn an existing image into one whose program runs as a nabla unikernel, unchanged')
+    .argument('<image>', 'an image Docker has (docker save), an OCI layout folder or tar, or a docker-archive tar')
+    .option('-t, --tag <name:tag>', 'name the new image (repeatable)', collect)
+    .option('-o, --output <spec>', 'type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=dir,dest=DIR (repeatable)', collect)
+    .option('--load', 'load the new image into the Docker engine under its -t names')
+    .option('--push', 'push the new image to the registry in its -t names')
+    .option('--entrypoint <program>', 'run this instead of the image\'s Entrypoint and Cmd: a program, or a JSON array \'["python3","app.py"]\'')
+    .option('--mem <size>', 'guest memory, MiB or e.g. 1G (default 256)')
+    .option('--ports <list>', 'ports the program serves, e.g. 8000 or 8080,53/udp (repeatable): the unikernel takes the container\'s network', collect)
+    .option('--check', 'print only the report of what will not work; exit 1 when the program cannot run')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ nabla-build convert python-app:1.0 --check
+  $ nabla-build convert python-app:1.0 --load -t python-app:nabla && docker run --rm python-app:nabla python3 -c 'print(6*7)'
+  $ nabla-build convert web:1.0 --ports 8000 --load -t web:nabla
+  $ nabla-build convert image.tar --entrypoint '["python3","-m","http.server"]' -o type=oci,dest=out.tar
+
+The report goes to stderr (stdout with --check); stdout gets the new image's digest.
+Programs the tender runs: x86-64 ELF programs linked at fixed addresses (ET_EXEC), static or
+with glibc's loader. Not: shell scripts, PIE programs, anything that starts other programs.`,
+    )
+    .action(async (image: string, flags: Record<string, unknown>) => {
+      const { runConvert } = await import('./convert-action.js');
+      await runConvert(image, flags, globals());
+    });
+}

@@ -1,0 +1,198 @@
+/**
+ * What `convert` needs to know of an ELF file from someone else's image: its class,
+ * machine and type, its loader (PT_INTERP), the libraries it names (DT_NEEDED), where it
+ * looks for them (DT_RUNPATH, DT_RPATH) and the symbols it imports (undefined entries of
+ * .dynsym). The input is hostile: every read is bounds-checked, every count capped, and a
+ * broken file gives an ElfError, never an exception of another kind or a read past the end.
+ */
+
+export class ElfError extends Error {}
+
+export interface ElfInfo {
+  bits: 32 | 64;
+  /** e_machine: 62 is x86-64. */
+  machine: number;
+  /** exec: ET_EXEC (linked at fixed addresses); dyn: ET_DYN (PIE or a shared library). */
+  type: 'exec' | 'dyn' | 'other';
+  /** PT_INTERP's path, or undefined when statically linked. */
+  interp?: string;
+  needed: string[];
+  /** DT_RUNPATH, else DT_RPATH, split at ':'. */
+  runpath: string[];
+  /** Names of undefined dynamic symbols (what it takes from its libraries). */
+  imports: string[];
+  /** Names of defined dynamic symbols (what a library offers). */
+  exports: string[];
+}
+
+export const EM_X86_64 = 62;
+const MAX_HEADERS = 4096;
+const MAX_SYMBOLS = 200_000;
+const MAX_DYNAMIC = 10_000;
+const MAX_STRING = 4096;
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const SHT_DYNSYM = 11;
+const DT_NEEDED = 1;
+const DT_STRTAB = 5;
+const DT_STRSZ = 10;
+const DT_RPATH = 15;
+const DT_RUNPATH = 29;
+
+/** Whether the bytes start like an ELF file (the magic only). */
+export function isElf(data: Uint8Array): boolean {
+  return data.length >= 4 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
+}
+
+/** Reads little-endian fields at checked offsets; anything out of range is an ElfError. */
+class Reader {
+  constructor(private readonly data: Uint8Array) {}
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  private check(offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0 || length < 0 || offset > this.data.length - length) {
+      throw new ElfError(`reads past the end of the file (offset ${offset}, ${length} bytes)`);
+    }
+  }
+
+  u8(offset: number): number {
+    this.check(offset, 1);
+    return this.data[offset]!;
+  }
+
+  u16(offset: number): number {
+    this.check(offset, 2);
+    return this.data[offset]! | (this.data[offset + 1]! << 8);
+  }
+
+  u32(offset: number): number {
+    this.check(offset, 4);
+    return (this.data[offset]! | (this.data[offset + 1]! << 8) | (this.data[offset + 2]! << 16)) + this.data[offset + 3]! * 0x1000000;
+  }
+
+  /** A 64-bit field as a number; values past 2^53 cannot be offsets into a file we hold. */
+  u64(offset: number): number {
+    const low = this.u32(offset);
+    const high = this.u32(offset + 4);
+    if (high >= 0x200000) throw new ElfError(`value at ${offset} is too large`);
+    return high * 0x100000000 + low;
+  }
+
+  /** The NUL-terminated string at offset, which must end inside [offset, limit). */
+  string(offset: number, limit: number): string {
+    this.check(offset, 0);
+    const end = Math.min(limit, this.data.length, offset + MAX_STRING);
+    for (let i = offset; i < end; i++) {
+      if (this.data[i] === 0) return Buffer.from(this.data.subarray(offset, i)).toString('latin1');
+    }
+    throw new ElfError(`unterminated string at ${offset}`);
+  }
+}
+
+interface Segment {
+  type: number;
+  offset: number;
+  vaddr: number;
+  filesz: number;
+}
+
+/** Parses the headers; throws ElfError on anything malformed. */
+export function readElf(data: Uint8Array): ElfInfo {
+  if (!isElf(data)) throw new ElfError('not an ELF file');
+  const r = new Reader(data);
+  const cls = r.u8(4);
+  if (r.u8(5) !== 1) throw new ElfError('not little-endian');
+  const machine = r.u16(18);
+  const etype = r.u16(16);
+  const type = etype === 2 ? 'exec' : etype === 3 ? 'dyn' : 'other';
+  if (cls === 1) return { bits: 32, machine, type, needed: [], runpath: [], imports: [], exports: [] };
+  if (cls !== 2) throw new ElfError(`unknown ELF class ${cls}`);
+
+  const phoff = r.u64(32);
+  const shoff = r.u64(40);
+  const phentsize = r.u16(54);
+  const phnum = r.u16(56);
+  const shentsize = r.u16(58);
+  const shnum = r.u16(60);
+  if (phnum > 0 && phentsize < 56) throw new ElfError('program header entries too small');
+  if (phnum > MAX_HEADERS) throw new ElfError('too many program headers');
+
+  const segments: Segment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    segments.push({ type: r.u32(at), offset: r.u64(at + 8), vaddr: r.u64(at + 16), filesz: r.u64(at + 32) });
+  }
+  const info: ElfInfo = { bits: 64, machine, type, needed: [], runpath: [], imports: [], exports: [] };
+
+  const interp = segments.find((s) => s.type === PT_INTERP);
+  if (interp) info.interp = r.string(interp.offset, interp.offset + interp.filesz);
+
+  const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
+  if (dynamic) readDynamic(r, dynamic, segments.filter((s) => s.type === PT_LOAD), info);
+
+  if (shnum > 0 && shentsize >= 64 && shnum <= MAX_HEADERS) readDynsym(r, shoff, shentsize, shnum, info);
+  return info;
+}
+
+/** A virtual address to its offset in the file, through the PT_LOAD that maps it. */
+function fileOffset(loads: Segment[], vaddr: number): number {
+  for (const load of loads) {
+    if (vaddr >= load.vaddr && vaddr - load.vaddr < load.filesz) return load.offset + (vaddr - load.vaddr);
+  }
+  throw new ElfError(`address 0x${vaddr.toString(16)} is in no loaded segment`);
+}
+
+function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInfo): void {
+  const count = Math.min(Math.floor(dynamic.filesz / 16), MAX_DYNAMIC);
+  const entries: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const tag = r.u64(dynamic.offset + i * 16);
+    if (tag === 0) break;
+    // d_val of tags we do not read may be anything (flags, large addresses): read lazily.
+    entries.push([tag, dynamic.offset + i * 16 + 8]);
+  }
+  const value = (tag: number) => {
+    const entry = entries.find(([t]) => t === tag);
+    return entry ? r.u64(entry[1]) : undefined;
+  };
+  const strtab = value(DT_STRTAB);
+  if (strtab === undefined) return;
+  const start = fileOffset(loads, strtab);
+  const limit = start + (value(DT_STRSZ) ?? r.size - start);
+  const name = (at: number) => r.string(start + r.u64(at), limit);
+  let runpath: string | undefined;
+  let rpath: string | undefined;
+  for (const [tag, at] of entries) {
+    if (tag === DT_NEEDED) info.needed.push(name(at));
+    else if (tag === DT_RUNPATH) runpath = name(at);
+    else if (tag === DT_RPATH) rpath = name(at);
+  }
+  info.runpath = (runpath ?? rpath ?? '').split(':').filter((dir) => dir !== '');
+}
+
+function readDynsym(r: Reader, shoff: number, shentsize: number, shnum: number, info: ElfInfo): void {
+  const section = (i: number) => {
+    const at = shoff + i * shentsize;
+    return { type: r.u32(at + 4), offset: r.u64(at + 24), size: r.u64(at + 32), link: r.u32(at + 40), entsize: r.u64(at + 56) };
+  };
+  for (let i = 0; i < shnum; i++) {
+    const symtab = section(i);
+    if (symtab.type !== SHT_DYNSYM) continue;
+    if (symtab.link >= shnum || symtab.entsize < 24) throw new ElfError('malformed .dynsym');
+    const strings = section(symtab.link);
+    const count = Math.floor(symtab.size / symtab.entsize);
+    if (count > MAX_SYMBOLS) throw new ElfError('too many dynamic symbols');
+    for (let s = 1; s < count; s++) {
+      const at = symtab.offset + s * symtab.entsize;
+      const nameOffset = r.u32(at);
+      if (nameOffset === 0) continue;
+      const name = r.string(strings.offset + nameOffset, strings.offset + strings.size);
+      (r.u16(at + 6) === 0 ? info.imports : info.exports).push(name);
+    }
+    return;
+  }
+}
