@@ -63,16 +63,18 @@ export function analyze(image: FlatImage, run: RunSettings): Analysis {
   const argv = [...run.entrypoint, ...run.cmd];
   const result: Analysis = { argv, findings, runnable: new Map(), aliases: new Map(), notRunnable: 0, ok: false };
 
+  const cannot = new Set<string>();
   // Every program on PATH the tender can run: ELF64 x86-64, linked at fixed addresses, its loader in the image.
   for (const dir of pathVar.split(':').filter((d) => d.startsWith('/'))) {
     for (const name of listDir(nodes, dir)) {
       const found = which(nodes, `${dir}/${name}`, '', '/');
       if (!found) continue;
       if (runnableProgram(nodes, found.path, found.node, result)) addAlias(result, `${dir}/${name}`, found.path);
-      else result.notRunnable++;
+      else cannot.add(found.path);
     }
   }
 
+  result.notRunnable = cannot.size;
   if (argv.length === 0) {
     say('cannot', 'the image names no program to run (no Entrypoint and no Cmd): give one with --entrypoint');
     return result;
@@ -259,11 +261,20 @@ function explainScript(data: Buffer, where: string, argv: string[], say: (l: Lev
           ? argv.length > 1
             ? `; it ends by running its arguments (exec "$@"): convert with --entrypoint '${JSON.stringify(argv.slice(1))}' to run that program itself`
             : ''
-          : suggestFromShell(execLine);
+          : suggestFromExec(execLine, argv);
     say('cannot', `${where} is a shell script (#!${shebang[1]}): running it needs ${name}, which starts other programs (fork/exec), and a unikernel cannot${suggestion || `; convert with --entrypoint naming the program the script starts`}`);
     return;
   }
   say('cannot', `${where} is a script for ${interpreter}: the tender runs ELF programs, not #! lines; convert with --entrypoint '${JSON.stringify([interpreter, where, ...argv.slice(1)])}'`);
+}
+
+/** A script's last `exec PROGRAM [ARGS] "$@"`: that program, with the image's arguments. */
+function suggestFromExec(line: string, argv: string[]): string {
+  const withArgs = /^(.*?)\s+"?\$(@|\*)"?$/.exec(line);
+  if (!withArgs) return suggestFromShell(line);
+  const head = withArgs[1]!.trim();
+  if (!PLAIN_COMMAND.test(head)) return '';
+  return `; it ends with \`exec ${line}\`: convert with --entrypoint '${JSON.stringify([...head.split(/ +/), ...argv.slice(1)])}' to run that program itself`;
 }
 
 /** `; convert with --entrypoint '["python3","app.py"]'` for a plain command line, else ''. */
