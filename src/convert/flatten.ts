@@ -110,6 +110,12 @@ export async function flattenLayers(layers: readonly Buffer[]): Promise<FlatImag
       }
     }
   }
+  // Folders a layer implies but does not list (tars need not) exist in a container: here too.
+  for (const path of [...image.nodes.keys()]) {
+    for (let parent = dirname(path); parent !== '' && !image.nodes.has(parent); parent = dirname(parent)) {
+      image.nodes.set(parent, { type: 'directory', mode: 0o755 });
+    }
+  }
   for (const node of image.nodes.values()) if (node.type !== 'symlink') node.mode &= 0o1777;
   image.setuid = [...setuid].filter((path) => image.nodes.has(path)).sort();
   image.capabilities = [...capabilities].filter((path) => image.nodes.has(path)).sort();

@@ -30,7 +30,7 @@ export async function runConvert(image: string, flags: ConvertFlags & { json?: b
       report: (source, analysis) => (config.check ? process.stdout : process.stderr).write(formatReport(source, analysis)),
     });
     if (config.check) {
-      if (!result.analysis.ok) globals.setExitCode(ExitCode.failure);
+      if (!result.analysis.ok) globals.setExitCode(ExitCode.usage);
       return;
     }
     const digest = result.image!.manifest.digest;

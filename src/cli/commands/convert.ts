@@ -16,7 +16,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--entrypoint <program>', 'run this instead of the image\'s Entrypoint and Cmd: a program, or a JSON array \'["python3","app.py"]\'')
     .option('--mem <size>', 'guest memory, MiB or e.g. 1G (default 256)')
     .option('--ports <list>', 'ports the program serves, e.g. 8000 or 8080,53/udp (repeatable): the unikernel takes the container\'s network', collect)
-    .option('--check', 'print only the report of what will not work; exit 1 when the program cannot run')
+    .option('--check', 'print only the report of what will not work; exit 2 when the program cannot run')
     .option('--json', 'print the result as one JSON object on stdout')
     .addHelpText(
       'after',
