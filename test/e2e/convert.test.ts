@@ -114,11 +114,11 @@ beforeAll(async () => {
     },
     { hello: await staticProgram() },
   );
-  await dockerBuild(SRC.script, {
-    Dockerfile: `FROM ${SRC.python}\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["python3", "app.py"]\n`,
-    'entrypoint.sh': '#!/bin/sh\nset -e\necho starting\nexec "$@"\n',
-  });
-  fs.chmodSync(path.join(work, SRC.script.replace(/[/:]/g, '_'), 'entrypoint.sh'), 0o755);
+  await dockerBuild(
+    SRC.script,
+    { Dockerfile: `FROM ${SRC.python}\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["python3", "app.py"]\n` },
+    { 'entrypoint.sh': Buffer.from('#!/bin/sh\nset -e\necho starting\nexec "$@"\n') },
+  );
   await dockerBuild(SRC.shellc, { Dockerfile: `FROM ${SRC.python}\nCMD ["sh", "-c", "python3 -m http.server 8000"]\n` });
   await docker('network', 'rm', NETWORK);
   const made = await docker('network', 'create', '--subnet', SUBNET, NETWORK);
@@ -266,7 +266,7 @@ describe('convert: other programs', () => {
     const a = path.join(work, 'static-a.tar');
     const first = await nabla(['convert', SRC.static, '--load', '-t', NEW.static, '-o', `type=oci,dest=${a}`]);
     expect(first.exitCode, first.stderr).toBe(0);
-    const second = await nabla(['convert', SRC.static, '-o', `type=oci,dest=${path.join(work, 'static-b.tar')}`]);
+    const second = await nabla(['convert', SRC.static, '-t', NEW.static, '-o', `type=oci,dest=${path.join(work, 'static-b.tar')}`]);
     expect(second.stdout).toBe(first.stdout);
     expect(fs.readFileSync(a).equals(fs.readFileSync(path.join(work, 'static-b.tar')))).toBe(true);
 
