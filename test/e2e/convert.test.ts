@@ -269,6 +269,14 @@ describe('convert: other programs', () => {
     const second = await nabla(['convert', SRC.static, '-t', NEW.static, '-o', `type=oci,dest=${path.join(work, 'static-b.tar')}`]);
     expect(second.stdout).toBe(first.stdout);
     expect(fs.readFileSync(a).equals(fs.readFileSync(path.join(work, 'static-b.tar')))).toBe(true);
+    // The same image read from a `docker save` archive instead of the engine: the same result.
+    const saved = path.join(work, 'static-src.tar');
+    expect((await docker('save', '-o', saved, SRC.static)).exitCode).toBe(0);
+    const fromArchive = await nabla(['convert', saved, '--check']);
+    expect(fromArchive.exitCode, fromArchive.stderr).toBe(0);
+    expect(fromArchive.stdout).toContain('program  /usr/bin/hello (64-bit, machine 62, fixed addresses, static)');
+    const third = await nabla(['convert', saved, '-t', NEW.static, '-o', `type=oci,dest=${path.join(work, 'static-c.tar')}`]);
+    expect(third.stdout).toBe(first.stdout);
 
     const result = await docker('run', '--rm', '--network', 'none', NEW.static);
     expect(result.stdout.split('\n')).toEqual(['static hello, GREETING=hi, cwd=/data', 'argv[0]=hello', 'argv[1]=one', 'data: from the image']);
