@@ -175,17 +175,24 @@ async function layout(
   meta: { toolchainImage: string; version: string },
 ): Promise<ImageSpec> {
   const { nodes } = source.flat;
-  const guest: TarEntry[] = [...nodes].map(([p, node]) => (node.type === 'symlink' ? { type: 'symlink', path: `/${p}`, target: node.target } : node.type === 'file' ? { type: 'file', path: `/${p}`, mode: node.mode, data: node.data } : { type: 'directory', path: `/${p}`, mode: node.mode }));
+  const guest = [...nodes].map(([p, node]): TarEntry => {
+    if (node.type === 'symlink') return { type: 'symlink', path: `/${p}`, target: node.target };
+    if (node.type === 'file') return { type: 'file', path: `/${p}`, mode: node.mode, data: node.data };
+    return { type: 'directory', path: `/${p}`, mode: node.mode };
+  });
   // The image brings its own /etc; only what it lacks (an image made FROM scratch) is added.
   const rootfs = await packTar([...guest, ...withoutGiven(systemEntries({ zoneinfo: false }), guest)], config.sourceDateEpoch);
 
   // The programs the tender may run, and their loaders, at their paths under EXE_ROOT.
   const programs = new Set([...analysis.runnable.keys(), ...[...analysis.runnable.values()].filter((l) => l !== '')]);
-  const copies: TarEntry[] = [...programs].map((p) => {
-    const node = nodes.get(p)!;
-    return { type: 'file', path: `${EXE_ROOT}/${p}`, mode: node.type === 'file' ? node.mode : 0o755, data: node.type === 'file' ? node.data : Buffer.alloc(0) };
+  const copies = [...programs].flatMap((p): TarEntry[] => {
+    const node = nodes.get(p);
+    return node?.type === 'file' ? [{ type: 'file', path: `${EXE_ROOT}/${p}`, mode: node.mode, data: node.data }] : [];
   });
-  const aliases: TarEntry[] = [...analysis.aliases].filter(([alias]) => !programs.has(alias)).map(([alias, p]) => ({ type: 'symlink', path: `${EXE_ROOT}/${alias}`, target: `${EXE_ROOT}/${p}` }));
+  // Other names (PATH entries that are links, PT_INTERP's path) as links inside EXE_ROOT.
+  const aliases = [...analysis.aliases]
+    .filter(([alias]) => !programs.has(alias))
+    .map(([alias, p]): TarEntry => ({ type: 'symlink', path: `${EXE_ROOT}/${alias}`, target: `${EXE_ROOT}/${p}` }));
 
   const c = source.summary.config.config ?? {};
   const ports = [...new Set([...Object.keys(c.ExposedPorts ?? {}), ...config.ports])].sort();

@@ -114,12 +114,27 @@ export function analyze(image: FlatImage, run: RunSettings): Analysis {
   const libraries = elf.bits === 64 && elf.interp ? findLibraries(nodes, elf, env, say) : [];
   result.program = { path: found.path, elf, libraries: libraries.map((l) => l.name) };
   checkImports(elf, libraries, where, say);
-  if (image.setuid.includes(found.path)) say('warning', `${where} is setuid/setgid: the bit is dropped; it runs as the container's user, and nothing in the unikernel changes privilege`);
-  if (image.capabilities.includes(found.path)) say('warning', `${where} has file capabilities (e.g. cap_net_raw for raw sockets): dropped; raw sockets do not exist in the unikernel`);
+  if (image.setuid.includes(found.path)) {
+    say(
+      'warning',
+      `${where} is setuid/setgid: the bit is dropped; it runs as the container's user, and nothing in the unikernel changes privilege`,
+    );
+  }
+  if (image.capabilities.includes(found.path)) {
+    say(
+      'warning',
+      `${where} has file capabilities (e.g. cap_net_raw for raw sockets): dropped; raw sockets do not exist in the unikernel`,
+    );
+  }
   if (run.network && run.user && !/^(0|root)(:|$)/.test(run.user)) {
     say('warning', `the image runs as user "${run.user}": the tender needs root for NET_ADMIN to take the container's network; run with --user 0 (it drops every capability before the program starts)`);
   }
-  if (image.setuid.length > 0) say('note', `${image.setuid.length} setuid/setgid file(s) (${image.setuid.slice(0, 3).map((p) => `/${p}`).join(', ')}${image.setuid.length > 3 ? ', …' : ''}): bits dropped, they would change nothing`);
+  if (image.setuid.length > 0) {
+    say(
+      'note',
+      `${image.setuid.length} setuid/setgid file(s) (${image.setuid.slice(0, 3).map((p) => `/${p}`).join(', ')}${image.setuid.length > 3 ? ', …' : ''}): bits dropped, they would change nothing`,
+    );
+  }
   result.ok = !findings.some((f) => f.level === 'cannot');
   if (result.ok) {
     runnableProgram(nodes, found.path, found.node, result);
@@ -234,13 +249,33 @@ function checkImports(program: ElfInfo, libraries: Library[], where: string, say
     return hits;
   };
   const spawn = users(SPAWN);
-  if (spawn.length > 0) say('warning', `may start other programs: ${spawn.join('; ')}. Starting a process fails with ENOSYS in the unikernel (subprocess, os.system, child_process)`);
+  if (spawn.length > 0) {
+    say(
+      'warning',
+      `may start other programs: ${spawn.join('; ')}. Starting a process fails with ENOSYS in the unikernel (subprocess, os.system, child_process)`,
+    );
+  }
   const uring = users(IO_URING);
-  if (uring.length > 0 || libraries.some((l) => l.name.startsWith('liburing'))) say('warning', `uses io_uring${uring.length ? `: ${uring.join('; ')}` : ' (liburing)'}: io_uring_setup fails with ENOSYS; programs that fall back to epoll work`);
+  if (uring.length > 0 || libraries.some((l) => l.name.startsWith('liburing'))) {
+    say(
+      'warning',
+      `uses io_uring${uring.length ? `: ${uring.join('; ')}` : ' (liburing)'}: io_uring_setup fails with ENOSYS; programs that fall back to epoll work`,
+    );
+  }
   const raw = users(RAW_SOCKETS);
-  if (raw.length > 0 || libraries.some((l) => l.name.startsWith('libpcap'))) say('warning', `captures packets (libpcap${raw.length ? `: ${raw.join('; ')}` : ''}): raw sockets do not exist in the unikernel (EAFNOSUPPORT/EPERM)`);
+  if (raw.length > 0 || libraries.some((l) => l.name.startsWith('libpcap'))) {
+    say(
+      'warning',
+      `captures packets (libpcap${raw.length ? `: ${raw.join('; ')}` : ''}): raw sockets do not exist in the unikernel (EAFNOSUPPORT/EPERM)`,
+    );
+  }
   const dl = users(DLOPEN);
-  if (dl.length > 0) say('note', `loads shared objects at run time: ${dl.join('; ')}. They load through the loader from the image's files, as on Linux (a .so that starts processes or needs the missing calls above fails as they do)`);
+  if (dl.length > 0) {
+    say(
+      'note',
+      `loads shared objects at run time: ${dl.join('; ')}. They load through the loader from the image's files, as on Linux (a .so that starts processes or needs the missing calls above fails as they do)`,
+    );
+  }
 }
 
 function explainScript(data: Buffer, where: string, argv: string[], say: (l: Level, m: string) => void): void {

@@ -5,9 +5,9 @@
  * left out, setuid and capabilities), the analysis (which program, what will not work,
  * the fix it suggests) and the flags.
  */
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { resolveConvertConfig } from '../../src/config/convert.js';
+import { resolveConvertConfig, type ConvertFlags } from '../../src/config/convert.js';
 import { analyze, type RunSettings } from '../../src/convert/analyze.js';
 import { ElfError, readElf } from '../../src/convert/elf.js';
 import { flattenLayers, type FlatImage, type FsNode } from '../../src/convert/flatten.js';
@@ -15,7 +15,7 @@ import { resolvePath, which } from '../../src/convert/guestfs.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { makeElf } from '../helpers/elf.js';
 
-type Entry = Partial<Headers> & { name: string; data?: string | Buffer };
+type Entry = Partial<Header> & { name: string; data?: string | Buffer };
 
 async function layer(entries: Entry[]): Promise<Buffer> {
   const tar = pack();
@@ -220,7 +220,7 @@ describe('convert: flags', () => {
   });
 
   it('bad flags: one message naming the flag', () => {
-    for (const [flags, field] of [
+    const cases: [ConvertFlags, string][] = [
       [{ entrypoint: '["a",' }, '--entrypoint'],
       [{ entrypoint: '[]' }, '--entrypoint'],
       [{ entrypoint: '--x' }, '--entrypoint'],
@@ -228,7 +228,8 @@ describe('convert: flags', () => {
       [{ mem: 'lots' }, '--mem'],
       [{ ports: ['99999'] }, '--ports'],
       [{ load: true }, '--tag'],
-    ] as const) {
+    ];
+    for (const [flags, field] of cases) {
       let error: unknown;
       try {
         resolve(flags);

@@ -56,7 +56,9 @@ export function formatReport(source: SourceImage, analysis: Analysis): string {
     lines.push(`  program  /${program.path} (${kind}, ${elf.interp ? `loader ${elf.interp}` : 'static'})`);
     if (program.libraries.length > 0) lines.push(`  libs     ${program.libraries.join(' ')}`);
   }
-  lines.push(`  on PATH  ${analysis.runnable.size} program(s) the tender can run${analysis.runnable.size ? ` (${[...analysis.runnable.keys()].slice(0, 6).map((p) => p.slice(p.lastIndexOf('/') + 1)).join(', ')}${analysis.runnable.size > 6 ? ', …' : ''})` : ''}, ${analysis.notRunnable} it cannot (PIE, scripts, other architectures)`);
+  const names = [...analysis.runnable.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1));
+  const some = names.length === 0 ? '' : ` (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''})`;
+  lines.push(`  on PATH  ${names.length} program(s) the tender can run${some}, ${analysis.notRunnable} it cannot (PIE, scripts, other architectures)`);
   for (const finding of analysis.findings) lines.push(`  ${LABELS[finding.level]}: ${finding.message}`);
   lines.push(analysis.ok ? '  result   the program can run through the tender' : '  result   the program CANNOT run through the tender');
   return `${lines.join('\n')}\n`;
