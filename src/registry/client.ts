@@ -220,7 +220,7 @@ export class RegistryClient {
           sent = await this.authorization(scopes);
           return this.send(call, sent);
         },
-        this.registry,
+        this.url('/').origin,
         call.retry,
       );
       if (response.status !== 401 || answered) return response;
