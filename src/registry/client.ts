@@ -149,6 +149,8 @@ export class RegistryClient {
       retry: true,
     });
     if (mountFrom && response.status === 201) return 'mounted';
+    // We may not pull from the source (the registry wants that for a mount): upload instead, as docker does.
+    if (mountFrom && (response.status === 401 || response.status === 403)) return this.startUpload(digest);
     // A registry that cannot mount answers as to a plain POST: upload into the session it opened.
     await this.expect(response, [202], doing);
     return { url: this.location(response, doing), offset: 0 };

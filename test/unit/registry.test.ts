@@ -236,6 +236,24 @@ describe('registry client: uploads', () => {
     expect(registry.seen.some((s) => s.method === 'PUT')).toBe(false);
   });
 
+  it('uploads as usual when a mount is refused for want of pull on the source', async () => {
+    const registry = await fakeRegistry({
+      gate(req, res) {
+        if (!req.url!.includes('mount=')) return false;
+        return answered(res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="fake"' }).end('{"errors":[{"code":"DENIED"}]}'));
+      },
+    });
+    const data = Buffer.from('the source is not ours to read');
+    await client(registry.host, password).uploadBlob(sha(data), data, { mountFrom: 'someone/else' });
+    expect(registry.seen.map((s) => `${s.method} ${s.url.replace(/\?.*/, '')}`)).toEqual([
+      'POST /v2/team/app/blobs/uploads/',
+      'POST /v2/team/app/blobs/uploads/', // the same, answered with the password, still refused
+      'POST /v2/team/app/blobs/uploads/',
+      'PUT /v2/team/app/blobs/uploads/u0',
+    ]);
+    expect(registry.blobs.get('team/app')!.get(sha(data))).toEqual(data);
+  });
+
   it('uploads into the session a registry opens when it cannot mount', async () => {
     const registry = await fakeRegistry();
     const data = Buffer.from('not in team/base');

@@ -1,6 +1,5 @@
 /** --push: every missing blob, then the manifest under the tag, to the tag's registry. */
-import type { RegistryAccess } from '../../registry/access.js';
-import { tlsOptionsFor } from '../../registry/access.js';
+import { tlsOptionsFor, type RegistryAccess } from '../../registry/access.js';
 import { RegistryClient } from '../../registry/client.js';
 import { dockerCredentials } from '../../registry/credentials.js';
 import { debug } from '../../util/debug.js';
