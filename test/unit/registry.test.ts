@@ -455,6 +455,12 @@ describe('registry client: TLS', () => {
     expect(error!.hint).toContain('NABLA_REGISTRY_CA');
   });
 
+  it('names an unreadable NABLA_REGISTRY_CA, and adds nothing for a registry without a certs.d folder', () => {
+    const missing = path.join(tempDir(), 'ca.pem');
+    expect(() => tlsOptionsFor('r.example', { certsDirs: [], caFile: missing })).toThrow(`cannot read the certificate file ${missing}: ENOENT`);
+    expect(tlsOptionsFor('r.example', { certsDirs: [tempDir()] })).toEqual({});
+  });
+
   it('reads sizes for NABLA_REGISTRY_CHUNK_SIZE and refuses nonsense', () => {
     expect(parseChunkSize('64k')).toBe(65536);
     expect(parseChunkSize('8M')).toBe(8 * 1024 * 1024);
