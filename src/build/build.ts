@@ -13,6 +13,7 @@ import { LocalExecutor } from '../executor/local.js';
 import type { Executor } from '../executor/types.js';
 import { buildImage } from '../image/oci.js';
 import type { ImageArtifact } from '../image/types.js';
+import type { RegistryAccess } from '../registry/access.js';
 import { selectFiles } from '../rootfs/tree.js';
 import type { ToolchainCatalog } from '../toolchain/catalog.js';
 import { ensureToolchain } from '../toolchain/build.js';
@@ -32,8 +33,8 @@ export interface BuildDeps {
   engine: () => Promise<Engine>;
   progress: Progress;
   version: string;
-  /** docker config.json with `docker login` credentials, for --push. */
-  dockerConfig: string;
+  /** Credentials, CAs and chunk size for --push. */
+  registry: RegistryAccess;
   /** Where compile and toolchain build logs are kept. */
   logDir: string;
   /** Where the toolchain build locks are (places.ts). */
@@ -54,7 +55,11 @@ export interface BuildResult {
 export async function build(config: BuildConfig, deps: BuildDeps): Promise<BuildResult> {
   const { catalog, progress, signal, logDir, lockDir } = deps;
   const toolchain = catalog.get(config.toolchain);
-  const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, dockerConfig: deps.dockerConfig });
+  const publishers = createPublishers(config.outputs, config.tags, {
+    engine: deps.engine,
+    registry: deps.registry,
+    notice: (message) => progress.info(message),
+  });
   // Fail on an unwritable --output or an unreachable registry before minutes of compiling, not after.
   for (const publisher of publishers) await publisher.preflight?.();
 
