@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublishers } from '../../src/build/publishers.js';
@@ -598,6 +598,16 @@ describe('inspect of a broken image: one ConfigError naming what is wrong', () =
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('a gzip bomb: the layer is read only up to the limit, then one message', async () => {
+    const bomb = gzipSync(Buffer.alloc(8 * 2 ** 20)); // 8 MiB of zeros in about 8 KiB
+    const dir = await layout((f, d) => f.set(d.layer, bomb));
+    const error = await readImage(dir, { layerUnpacked: 2 ** 20 }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/layer blobs\/sha256\/[0-9a-f]+ unpacks to more than 1048576 bytes \(a gzip bomb\?\): not read on$/);
+    // Under the limit it is read to the end (zeros are an empty tar): the limit alone stopped it above.
+    expect((await readImage(dir, { layerUnpacked: 16 * 2 ** 20 })).layers[0]!.files).toEqual([]);
   });
 
   it('a docker archive whose manifest.json lists no object, and a file that is no tar', async () => {
