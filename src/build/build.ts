@@ -10,6 +10,7 @@ import type { BuildConfig } from '../config/resolve.js';
 import type { Engine } from '../engine/engine.js';
 import { DockerExecutor } from '../executor/docker.js';
 import { LocalExecutor } from '../executor/local.js';
+import { ToolchainFiles } from '../executor/toolchain-files.js';
 import type { Executor } from '../executor/types.js';
 import { buildImage } from '../image/oci.js';
 import type { ImageArtifact } from '../image/types.js';
@@ -39,6 +40,8 @@ export interface BuildDeps {
   logDir: string;
   /** Where the toolchain build locks are (places.ts). */
   lockDir: string;
+  /** Where toolchain image folders every compile copies out (time zones, runtimes) are kept; none: copied each time. */
+  toolchainFilesDir?: string;
   signal?: AbortSignal;
 }
 
@@ -67,7 +70,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   if (config.executor === 'docker') {
     const engine = await deps.engine();
     await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, lockDir, signal, buildEnv: config.compileEnv });
-    executor = new DockerExecutor(engine, logDir);
+    executor = new DockerExecutor(engine, logDir, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
   } else {
     executor = new LocalExecutor(logDir);
   }
@@ -97,6 +100,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
       const spec = await composeImage({
         config,
         outDir: compiled.outDir,
+        sharedRootfsDir: compiled.sharedRootfsDir,
         zoneinfoDir: compiled.zoneinfoDir,
         appFiles,
         toolchainImage,

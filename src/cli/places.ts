@@ -26,6 +26,11 @@ export function cacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');
 }
 
+/** Folders of toolchain images that every compile copies out, kept per image ID. */
+export function toolchainFilesDir(): string {
+  return path.join(cacheDir(), 'toolchain-files');
+}
+
 /**
  * What --push reads: docker's config.json (`docker login` credentials and helpers), Docker's
  * certs.d folders (the daemon's, and rootless Docker's under XDG_CONFIG_HOME), an extra CA

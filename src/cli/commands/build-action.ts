@@ -7,7 +7,7 @@ import { openCatalog } from '../../toolchain/catalog.js';
 import { InterruptedError } from '../../util/errors.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { lockDir, logDir, registryAccess } from '../places.js';
+import { lockDir, logDir, registryAccess, toolchainFilesDir } from '../places.js';
 import { createProgress, notice } from '../progress.js';
 import { reportError } from '../report.js';
 import { VERSION } from '../version.js';
@@ -57,6 +57,7 @@ export async function buildApp(dir: string, flags: BuildFlags, globals: GlobalOp
       registry: registryAccess(),
       logDir: logDir(),
       lockDir: lockDir(),
+      toolchainFilesDir: toolchainFilesDir(),
       signal: globals.signal,
     });
     return { config, result };
