@@ -18,6 +18,7 @@ import type { ConvertConfig } from '../config/convert.js';
 import { analyze, type Analysis } from '../convert/analyze.js';
 import { flattenLayers, LayerError, type FlatImage } from '../convert/flatten.js';
 import type { Engine } from '../engine/engine.js';
+import type { RegistryAccess } from '../registry/access.js';
 import { buildImage } from '../image/oci.js';
 import { readImageLayers, type ImageSummary } from '../image/read.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
@@ -42,7 +43,8 @@ export interface ConvertDeps {
   engine: () => Promise<Engine>;
   progress: Progress;
   version: string;
-  dockerConfig: string;
+  /** Credentials, CAs and chunk size for --push. */
+  registry: RegistryAccess;
   logDir: string;
   lockDir: string;
   /** Shown the report before anything is written. */
@@ -68,7 +70,7 @@ export interface ConvertResult {
 
 export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise<ConvertResult> {
   const { progress, signal } = deps;
-  const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, dockerConfig: deps.dockerConfig });
+  const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, registry: deps.registry, notice: (message) => progress.info(message) });
   for (const publisher of publishers) await publisher.preflight?.();
 
   const source = await readSource(config, deps);

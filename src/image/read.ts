@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { z } from 'zod';
 import type { ImageRuntimeConfig } from '../engine/engine.js';
@@ -31,28 +32,34 @@ type Files = Map<string, Buffer>;
 
 const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or an image name known to Docker';
 
-export async function readImage(location: string): Promise<ImageSummary> {
-  return (await openImage(location)).summary;
+/** Past this many bytes unpacked a layer is not read on: a gzip bomb (a few MiB that unpack
+ * to terabytes) would take the CPU for hours. Far above any real layer. */
+export const LAYER_UNPACKED_LIMIT = 64 * 2 ** 30;
+/** convert holds every layer in memory, unpacked: each must fit in one Buffer. */
+export const LAYER_IN_MEMORY_LIMIT = 2 * 2 ** 30;
+
+export async function readImage(location: string, limits = { layerUnpacked: LAYER_UNPACKED_LIMIT }): Promise<ImageSummary> {
+  return (await openImage(location, limits.layerUnpacked)).summary;
 }
 
-/** The image and its layers, bottom first, each an uncompressed tar. */
+/** The image and its layers, bottom first, each an uncompressed tar held in memory. */
 export async function readImageLayers(location: string): Promise<{ summary: ImageSummary; layers: Buffer[] }> {
-  const { summary, image, names } = await openImage(location);
+  const { summary, image, names } = await openImage(location, LAYER_IN_MEMORY_LIMIT);
   const layers = names.map((name) => {
     const blob = image.blob(name);
     try {
-      return blob[0] === 0x1f && blob[1] === 0x8b ? gunzipSync(blob) : blob;
+      return blob[0] === 0x1f && blob[1] === 0x8b ? gunzipSync(blob, { maxOutputLength: LAYER_IN_MEMORY_LIMIT }) : blob;
     } catch (error) {
-      throw image.broken(`layer ${name} is not a gzipped tar: ${(error as Error).message}`, error);
+      throw image.broken(`layer ${name} is not a gzipped tar of at most ${LAYER_IN_MEMORY_LIMIT} bytes: ${(error as Error).message}`, error);
     }
   });
   return { summary, layers };
 }
 
-async function openImage(location: string): Promise<{ summary: ImageSummary; image: ImageFiles; names: string[] }> {
+async function openImage(location: string, layerUnpacked: number): Promise<{ summary: ImageSummary; image: ImageFiles; names: string[] }> {
   const stat = fs.statSync(location);
   const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files);
+  const image = new ImageFiles(location, files, layerUnpacked);
   if (files.has('oci-layout')) return fromOciLayout(image, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
   if (files.has('manifest.json')) return fromDockerArchive(image);
   throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
@@ -95,6 +102,7 @@ class ImageFiles {
   constructor(
     private readonly location: string,
     private readonly files: Files,
+    private readonly layerUnpackedLimit: number,
   ) {}
 
   broken(what: string, cause?: unknown): ConfigError {
@@ -127,8 +135,9 @@ class ImageFiles {
   async layerFiles(name: string, gzipped: boolean): Promise<string[]> {
     const blob = this.blob(name);
     try {
-      return await listTar(gzipped ? gunzipSync(blob) : blob);
+      return await listTar(blob, gzipped, this.layerUnpackedLimit);
     } catch (error) {
+      if (error instanceof TooLarge) throw this.broken(`layer ${name} unpacks to more than ${error.limit} bytes (a gzip bomb?): not read on`);
       throw this.broken(`layer ${name} is not a ${gzipped ? 'gzipped ' : ''}tar: ${(error as Error).message}`, error);
     }
   }
@@ -174,10 +183,27 @@ async function fromDockerArchive(image: ImageFiles): Promise<Opened> {
 }
 
 /** Entry names of an uncompressed tar held in memory. */
-async function listTar(tar: Buffer): Promise<string[]> {
+class TooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+/** Entry names of a tar (gzipped or not), unpacked as a stream and counted on the way. */
+async function listTar(blob: Buffer, gzipped: boolean, limit: number): Promise<string[]> {
   const names: string[] = [];
   const unpack = extract();
-  unpack.end(tar);
+  let unpacked = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      unpacked += chunk.length;
+      done(unpacked > limit ? new TooLarge(limit) : null, chunk);
+    },
+  });
+  const stages = gzipped ? [Readable.from([blob]), createGunzip(), count] : [Readable.from([blob]), count];
+  pipeline([...stages, unpack], (error) => {
+    if (error) unpack.destroy(error);
+  });
   for await (const entry of unpack) {
     names.push(entry.header.name);
     entry.resume();

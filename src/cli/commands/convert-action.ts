@@ -6,7 +6,7 @@ import { openCatalog } from '../../toolchain/catalog.js';
 import { ExitCode } from '../../util/errors.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { dockerConfigFile, lockDir, logDir } from '../places.js';
+import { lockDir, logDir, registryAccess } from '../places.js';
 import { createProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
@@ -22,7 +22,7 @@ export async function runConvert(image: string, flags: ConvertFlags & { json?: b
       engine,
       progress,
       version: VERSION,
-      dockerConfig: dockerConfigFile(),
+      registry: registryAccess(),
       logDir: logDir(),
       lockDir: lockDir(),
       signal: globals.signal,
