@@ -36,7 +36,7 @@ export interface Analysis {
   runnable: Map<string, string>;
   /** Other names for them: a path in the image as written (e.g. "usr/bin/python3") → the program's path. */
   aliases: Map<string, string>;
-  /** Programs on PATH it cannot run, with why, for the report. */
+  /** How many programs on PATH it cannot run (PIE, scripts, other machines), for the report. */
   notRunnable: number;
   /** Whether the default program can run at all. */
   ok: boolean;
