@@ -22,7 +22,7 @@
 #define EXE_NOT_FOUND 127 /* as a shell and `docker run` say "command not found" */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static char resolved_exe[PATH_MAX], resolved_interp[PATH_MAX];
+static char root_real[PATH_MAX], resolved_exe[PATH_MAX], resolved_interp[PATH_MAX];
 
 /* root + a guest path (relative ones from the working directory) into out; 0 when too long. */
 static int under_root(char *out, const char *root, const char *guest)
@@ -47,19 +47,22 @@ static int inside_root(const char *root, const char *path)
 	return 1;
 }
 
-static void check_root(const char *root)
+/* DIR itself, its symlinks resolved: what every program's real path must start with. */
+static const char *check_root(const char *root)
 {
 	struct stat st;
 	if (root[0] != '/' || strlen(root) < 2 || root[strlen(root) - 1] == '/')
 		errx(TENDER_EXIT, "--exe-root=%s: must be an absolute path without a trailing /", root);
-	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode) || !realpath(root, root_real))
 		errx(TENDER_EXIT, "--exe-root=%s: not a folder", root);
+	if (strcmp(root_real, "/") == 0)
+		errx(TENDER_EXIT, "--exe-root=%s: is the root of the container's file system", root);
+	return root_real;
 }
 
 void exe_root_find(struct tender_opts *o)
 {
-	const char *root = o->exe_root, *name = o->kernel;
-	check_root(root);
+	const char *root = o->exe_root = check_root(o->exe_root), *name = o->kernel;
 	if (strchr(name, '/')) {
 		if (!under_root(resolved_exe, root, name) || !inside_root(root, resolved_exe))
 			errx(EXE_NOT_FOUND, "%s: no such program in the image (or not one nabla-run can run)", name);

@@ -273,6 +273,11 @@ ok: exe_path on the boot page, the program's path
     case_ exe-root-with-interp 125 "nabla-run: --exe-root takes the loader from the program's PT_INTERP" \
         "$T" --libos="$G/libos2m" --interp="$G/pie" --exe-root="$R" /usr/bin/dyn
     case_ exe-root-no-libos 125 "nabla-run: --exe-root needs --libos" "$T" --exe-root="$R" /usr/bin/greet
+    rm -f "$W/xlink" "$W/xslash" && ln -s "$R" "$W/xlink" && ln -s / "$W/xslash"
+    case_ exe-root-linked 0 "ok: exe_path on the boot page, the program's path
+!FAIL" "$T" --libos="$G/bootinfo2m" --exe-root="$W/xlink" /usr/bin/dyn
+    case_ exe-root-host-root 125 "nabla-run: --exe-root=$W/xslash: is the root of the container's file system" \
+        "$T" --libos="$G/libos2m" --exe-root="$W/xslash" "$G/nonote"
     case_ exe-root-not-dir 125 "nabla-run: --exe-root=$G/nonote: not a folder" "$T" --libos="$G/libos2m" --exe-root="$G/nonote" greet
 }
 
