@@ -18,6 +18,7 @@ void libos_init(const struct nabla_boot *boot)
 	mem_init();
 	fs_init();
 	self_init();
+	procfs_init();
 	net_init();
 	/* The app starts with no thread pointer, as after execve (not the tender's). */
 	if (tp_set(0) < 0) libos_panic("the host refused to clear the FS base");
