@@ -93,6 +93,8 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	if (handled) return ret;
 	ret = epoll_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
+	ret = rtnl_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
 	ret = unix_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = net_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
