@@ -7,14 +7,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import { extract } from 'tar-stream';
+import type { Container, Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
 import { CompileError, throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
-import { noZoneinfo, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import { noZoneinfo, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 const log = debug('executor');
 
@@ -59,7 +60,8 @@ export class DockerExecutor implements Executor {
           cause: error,
         });
       }
-      if (!job.zoneinfo) return { outDir, dispose };
+      const facts = await readFacts(container);
+      if (!job.zoneinfo) return { outDir, facts, dispose };
       const zoneinfoDir = path.join(work, 'zoneinfo');
       try {
         fs.mkdirSync(zoneinfoDir);
@@ -68,7 +70,7 @@ export class DockerExecutor implements Executor {
         dispose();
         throw noZoneinfo(job, error);
       }
-      return { outDir, zoneinfoDir, dispose };
+      return { outDir, facts, zoneinfoDir, dispose };
     } catch (error) {
       throwIfAborted(signal);
       throw error;
@@ -78,6 +80,25 @@ export class DockerExecutor implements Executor {
       await container.remove().catch(() => {});
     }
   }
+}
+
+/** The TOOLCHAIN_FACTS files the container's image has (each getArchive is a one-file tar). */
+async function readFacts(container: Container): Promise<Map<string, string>> {
+  const facts = new Map<string, string>();
+  for (const file of TOOLCHAIN_FACTS) {
+    try {
+      const unpack = extract();
+      (await container.getArchive(file)).pipe(unpack);
+      for await (const entry of unpack) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        if (entry.header.type === 'file' && entry.header.name === path.basename(file)) facts.set(file, Buffer.concat(chunks).toString('utf8'));
+      }
+    } catch (error) {
+      log(`no ${file} in the toolchain image: ${(error as Error).message}`);
+    }
+  }
+  return facts;
 }
 
 function sourceTar(job: CompileJob): Promise<Buffer> {

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { CompileOutput } from './compile-output.js';
-import { noZoneinfo, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import { noZoneinfo, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
   /** logDir: where the compile's full output is kept. */
@@ -48,12 +48,14 @@ export class LocalExecutor implements Executor {
     }
     fs.rmSync(srcDir, { recursive: true, force: true });
     const dispose = () => fs.rmSync(work, { recursive: true, force: true });
-    if (!job.zoneinfo) return { outDir, dispose };
+    // This is the toolchain image: its facts are right here too.
+    const facts = new Map(TOOLCHAIN_FACTS.flatMap((file) => (fs.existsSync(file) ? [[file, fs.readFileSync(file, 'utf8')] as const] : [])));
+    if (!job.zoneinfo) return { outDir, facts, dispose };
     // This is the toolchain image: its time zones are right here, read in place.
     if (!fs.existsSync(ZONEINFO_DIR)) {
       dispose();
       throw noZoneinfo(job);
     }
-    return { outDir, zoneinfoDir: ZONEINFO_DIR, dispose };
+    return { outDir, facts, zoneinfoDir: ZONEINFO_DIR, dispose };
   }
 }

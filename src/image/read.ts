@@ -41,7 +41,14 @@ export async function readImage(location: string): Promise<ImageSummary> {
 
 // What the reader takes from each file: anything else in them is broken input, said as such.
 const digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'must be a digest such as "sha256:<hex>"');
-const ociIndex = z.object({ manifests: z.array(z.object({ digest })).min(1, 'must name the image manifest') });
+const ociIndex = z.object({
+  manifests: z.array(z.object({ digest, artifactType: z.string().optional() })).min(1, 'must name the image manifest'),
+});
+const artifactManifest = z.object({
+  artifactType: z.string().optional(),
+  subject: z.object({ digest }).optional(),
+  layers: z.array(z.object({ digest, mediaType: z.string() })),
+});
 const ociManifest = z.object({
   config: z.object({ digest }),
   layers: z.array(z.object({ digest, size: z.number().int().nonnegative(), mediaType: z.string() })),
@@ -119,8 +126,43 @@ const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) =
 
 const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 
+/** The image's manifest digest in an index.json: its first entry that is not an artifact (an SBOM). */
+function imageDigest(image: ImageFiles): string {
+  const { manifests } = image.json('index.json', ociIndex);
+  const found = manifests.find((m) => m.artifactType === undefined);
+  if (!found) throw image.broken('index.json lists only artifacts, no image');
+  return found.digest;
+}
+
+/**
+ * The SBOM attached to the image in an OCI layout folder or tar: the document of the
+ * artifact in index.json whose subject is the image and whose type is `mediaType`.
+ */
+export async function readReferrer(location: string, mediaType: string): Promise<Buffer> {
+  const stat = fs.statSync(location);
+  const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
+  const image = new ImageFiles(location, files);
+  if (!files.has('oci-layout')) {
+    throw new ConfigError(`${location} is not an OCI layout, so it holds no SBOM`, {
+      file: location,
+      hint: 'docker archives and the Docker engine keep no referrers: read the SBOM from `--output type=oci` or write it with `--sbom FILE`',
+    });
+  }
+  const subject = imageDigest(image);
+  for (const entry of image.json('index.json', ociIndex).manifests) {
+    if (entry.artifactType !== mediaType) continue;
+    const manifest = image.json(blobPath(entry.digest), artifactManifest);
+    const layer = manifest.layers.find((l) => l.mediaType === mediaType);
+    if (manifest.subject?.digest === subject && layer) return image.blob(blobPath(layer.digest));
+  }
+  throw new ConfigError(`${location} holds no SBOM (${mediaType}) for its image ${subject}`, {
+    file: location,
+    hint: 'build the image again with this nabla-build: every build attaches one',
+  });
+}
+
 async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<ImageSummary> {
-  const digest = image.json('index.json', ociIndex).manifests[0]!.digest;
+  const digest = imageDigest(image);
   const manifest = image.json(blobPath(digest), ociManifest);
   return {
     format,

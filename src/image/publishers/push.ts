@@ -1,9 +1,17 @@
-/** --push: every missing blob, then the manifest under the tag, to the tag's registry. */
+/**
+ * --push: every missing blob, then the manifest under the tag, to the tag's registry; then
+ * the SBOM: its blobs, its manifest by digest (a registry with the referrers API lists it
+ * from its `subject`), and the referrers tag `sha256-<image hex>` for registries without
+ * that API. The client puts but cannot read manifests, so that tag's index is written with
+ * our SBOM alone: another tool's referrer listed there before is dropped from the list
+ * (its manifest stays in the registry).
+ */
 import { dockerConfigAuth, RegistryClient } from '../../registry/client.js';
 import { debug } from '../../util/debug.js';
 import { OutputError } from '../../util/errors.js';
 import { formatReference, type RegistryReference } from '../reference.js';
-import type { ImageArtifact, Publisher } from '../types.js';
+import { referrersIndex, referrersTag } from '../referrers.js';
+import type { Blob, ImageArtifact, Publisher } from '../types.js';
 
 const log = debug('registry');
 
@@ -26,20 +34,30 @@ export class PushPublisher implements Publisher {
     const client = this.client();
     // Blobs before the manifest: a registry refuses a manifest whose blobs it does not hold.
     const where = `${client.registry}/${this.tag.repository}`;
-    for (const blob of [...image.layers, image.config]) {
-      if (await client.hasBlob(blob.digest)) {
-        log(`${where}: ${blob.digest} is there already`);
-      } else {
-        log(`${where}: uploading ${blob.digest} (${blob.size} bytes)`);
-        await client.uploadBlob(blob.digest, blob.data);
+    const upload = async (blobs: Blob[]) => {
+      for (const blob of blobs) {
+        if (await client.hasBlob(blob.digest)) {
+          log(`${where}: ${blob.digest} is there already`);
+        } else {
+          log(`${where}: uploading ${blob.digest} (${blob.size} bytes)`);
+          await client.uploadBlob(blob.digest, blob.data);
+        }
       }
-    }
+    };
+    await upload([...image.layers, image.config]);
     const digest = await client.putManifest(this.tag.tag, image.manifest.mediaType, image.manifest.data);
     if (digest !== undefined && digest !== image.manifest.digest) {
       throw new OutputError(`registry ${client.registry} stored the manifest as ${digest}, not ${image.manifest.digest}`, {
         field: '--push',
         hint: 'the registry rewrote the manifest; push to a registry that keeps OCI manifests as sent',
       });
+    }
+    if (image.sbom) {
+      await upload([image.sbom.config, image.sbom.document]);
+      await client.putManifest(image.sbom.manifest.digest, image.sbom.manifest.mediaType, image.sbom.manifest.data);
+      const index = referrersIndex([image.sbom]);
+      await client.putManifest(referrersTag(image.manifest), index.mediaType, index.data);
+      log(`${where}: SBOM ${image.sbom.manifest.digest}, listed under ${referrersTag(image.manifest)}`);
     }
     return `${formatReference(this.tag)}@${image.manifest.digest}`;
   }
