@@ -21,12 +21,11 @@ export interface AppSource {
 export function gitSource(appDir: string): AppSource {
   const git = (...args: string[]) => {
     try {
-      // GIT_OPTIONAL_LOCKS=0: `git status` must not write the index of someone's repository.
-      return execFileSync('git', ['-C', appDir, ...args], {
+      // --no-optional-locks: `git status` must not write the index of someone's repository.
+      return execFileSync('git', ['--no-optional-locks', '-C', appDir, ...args], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
         timeout: 10_000,
-        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
       }).trim();
     } catch {
       return undefined;
