@@ -74,6 +74,7 @@ export function collect(input: SbomInput): Inventory {
     appDeps.push(...tree.direct);
   }
   const unikernel = fileData(input.run.unikernel);
+  const compiled = input.app.language === 'c' || input.app.language === 'go';
   const go = input.app.language === 'go' && unikernel ? readGoBuildInfo(unikernel) : undefined;
   if (go) {
     const { modules, stdlib } = goComponents(go);
@@ -92,8 +93,9 @@ export function collect(input: SbomInput): Inventory {
     name: input.app.name,
     ...(input.app.version ? { version: input.app.version } : {}),
     ...(input.app.license ? { license: input.app.license } : {}),
-    ...(unikernel ? { hashes: sha256(unikernel) } : {}),
-    description: `the ${input.app.language} app, run as ${input.run.unikernel}`,
+    // The unikernel is the app's own program when it was compiled (C, Go), else its runtime (node, python).
+    ...(unikernel && compiled ? { hashes: sha256(unikernel) } : {}),
+    description: `the ${input.app.language} app, ${compiled ? 'compiled into' : 'run by'} ${input.run.unikernel}`,
     ...(input.app.source?.url ? { vcs: input.app.source.url } : {}),
     properties: {
       'dev.nabla.source.digest': input.app.sourceDigest,

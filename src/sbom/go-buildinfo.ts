@@ -27,6 +27,8 @@ export interface GoModule {
   version: string;
   /** go.sum's "h1:" hash, when the build had it (not with -mod=vendor). */
   sum?: string;
+  /** A `replace` to a folder (./greet): the module's code came from there, not from its version. */
+  localReplace?: string;
 }
 
 /** The build info of a Go binary, or undefined if it holds none (not a Go binary, or pre-1.18). */
@@ -63,7 +65,12 @@ function parseModinfo(text: string): Omit<GoBuildInfo, 'goVersion'> {
     if (kind === 'path') info.path = fields[0];
     else if (kind === 'mod') info.main = module();
     else if (kind === 'dep') info.deps.push(module());
-    else if (kind === '=>' && info.deps.length > 0) info.deps[info.deps.length - 1] = module(); // a replace: what was linked
+    else if (kind === '=>' && info.deps.length > 0) {
+      // A replace: what was linked. A folder has no module version; the module keeps its name.
+      const replaced = info.deps[info.deps.length - 1]!;
+      const local = /^(\.{1,2}\/|\/)/.test(fields[0] ?? '');
+      info.deps[info.deps.length - 1] = local ? { path: replaced.path, version: replaced.version, localReplace: fields[0]! } : module();
+    }
     else if (kind === 'build' && fields[0]?.includes('=')) {
       const [key, ...value] = fields[0].split('=');
       info.settings[key!] = value.join('=');
@@ -83,7 +90,10 @@ export function goComponents(info: GoBuildInfo): { modules: Component[]; stdlib:
         name: dep.path,
         version: dep.version,
         purl: ref,
-        ...(dep.sum ? { properties: { 'dev.nabla.go.sum': dep.sum } } : {}),
+        properties: {
+          ...(dep.sum ? { 'dev.nabla.go.sum': dep.sum } : {}),
+          ...(dep.localReplace ? { 'dev.nabla.go.replace': dep.localReplace } : {}),
+        },
       };
     })
     .sort((a, b) => (a.ref < b.ref ? -1 : 1));

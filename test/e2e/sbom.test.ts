@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
+import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { cyclonedxErrors } from '../helpers/cyclonedx.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 
@@ -184,6 +184,40 @@ describe('examples/express-node: the npm dependencies as npm ci installed them',
       expect.stringMatching(/^pkg:deb\/debian\/libc6@.*\?arch=amd64&distro=debian-12$/),
       expect.stringMatching(/^pkg:deb\/debian\/libstdc%2B%2B6@/),
     ]));
+  });
+});
+
+describe('a Go app with a module of its own (replace => ./greet): the modules the binary links', () => {
+  let bom: Bom;
+  const image = `nabla-e2e/sbom-go:${Math.random().toString(36).slice(2, 8)}`;
+
+  beforeAll(async () => {
+    const app = path.join(work, 'go-app');
+    writeFiles(app, {
+      'go.mod': 'module example.com/hello-deps\n\ngo 1.21\n\nrequire example.com/greet v0.0.0\n\nreplace example.com/greet => ./greet\n',
+      'main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
+      'greet/go.mod': 'module example.com/greet\n\ngo 1.21\n',
+      'greet/greet.go': 'package greet\n\nfunc Hello() string { return "hello from a module" }\n',
+    });
+    const result = await nabla(['build', app, '--entry', 'hello-deps', '--load', '-t', image, '--sbom', path.join(work, 'go.cdx.json')]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    bom = JSON.parse(fs.readFileSync(path.join(work, 'go.cdx.json'), 'utf8')) as Bom;
+  });
+
+  afterAll(async () => {
+    await execa('docker', ['rmi', '-f', image], { reject: false });
+  });
+
+  it('runs, and the SBOM lists the module, where it came from, and the Go standard library it was linked with', async () => {
+    expect((await execa('docker', ['run', '--rm', '--network', 'none', image])).stdout).toBe('hello from a module');
+    expect(cyclonedxErrors(bom)).toEqual([]);
+    const greet = bom.components.find((c) => c.name === 'example.com/greet') as Bom['components'][number] & { properties?: { name: string; value: string }[] };
+    expect(greet.purl).toBe('pkg:golang/example.com/greet@v0.0.0');
+    expect(greet.properties).toEqual([{ name: 'dev.nabla.go.replace', value: './greet' }]);
+    const stdlib = bom.components.find((c) => c.purl?.startsWith('pkg:golang/stdlib@'))!;
+    expect(stdlib.version).toMatch(/^1\.23\.\d+$/);
+    const app = bom.dependencies.find((d) => d.ref === 'nabla:app')!;
+    expect(app.dependsOn).toEqual(expect.arrayContaining([greet['bom-ref'], stdlib['bom-ref']]));
   });
 });
 

@@ -45,7 +45,9 @@ const MODINFO = [
   'mod\texample.com/app\t(devel)\t',
   'dep\tgithub.com/google/uuid\tv1.6.0\th1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=',
   'dep\tgolang.org/x/text\tv0.14.0\th1:old=',
-  '=>\t../text\t(devel)\t',
+  '=>\t../text\t\t',
+  'dep\texample.com/old\tv1.0.0\th1:old=',
+  '=>\texample.com/new\tv1.1.0\th1:new=',
   'build\t-trimpath=true',
   'build\tCGO_ENABLED=0',
   'build\t-ldflags=-s -w -buildid=',
@@ -59,7 +61,8 @@ describe('Go: the module list in the binary', () => {
     expect(info.path).toBe('example.com/app');
     expect(info.deps).toEqual([
       { path: 'github.com/google/uuid', version: 'v1.6.0', sum: 'h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=' },
-      { path: '../text', version: '(devel)' },
+      { path: 'golang.org/x/text', version: 'v0.14.0', localReplace: '../text' },
+      { path: 'example.com/new', version: 'v1.1.0', sum: 'h1:new=' },
     ]);
     expect(info.settings).toEqual({ '-trimpath': 'true', CGO_ENABLED: '0', '-ldflags': '-s -w -buildid=' });
     const { modules, stdlib } = goComponents(info);
