@@ -11,12 +11,12 @@ export class SbomFilePublisher implements Publisher {
   }
 
   async preflight(): Promise<void> {
-    checkWritable(this.dest, 'file');
+    checkWritable(this.dest, 'file', '--sbom');
   }
 
   async publish(image: ImageArtifact): Promise<string> {
     if (!image.sbom) throw new OutputError('this image has no SBOM to write', { field: '--sbom', hint: 'a bug: every build makes one' });
-    await writeFileAtomic(this.dest, image.sbom.document.data);
+    await writeFileAtomic(this.dest, image.sbom.document.data, '--sbom');
     return this.dest;
   }
 }
