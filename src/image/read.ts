@@ -219,8 +219,10 @@ function readFolder(dir: string): Files {
 async function readTar(file: string): Promise<Files> {
   const files: Files = new Map();
   const unpack = extract();
-  fs.createReadStream(file).pipe(unpack);
   try {
+    // Read whole (every file of it is kept anyway): a stream piped in would go on reading,
+    // unobserved, after a broken header ended the loop below.
+    unpack.end(await fs.promises.readFile(file));
     for await (const entry of unpack) {
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);
