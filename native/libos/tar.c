@@ -51,6 +51,19 @@ static struct node *parent_of(const char *path, const char **last)
 	return dir;
 }
 
+/* A ".." part: no image nabla-build writes has one. Kept, "a/../b" would be a folder named
+ * ".." that lookups never reach; GNU tar skips such members too. */
+static int has_dotdot(const char *path)
+{
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.') return 1;
+		p += len;
+		p += strspn(p, "/");
+	}
+	return 0;
+}
+
 /* The value of `key` in a pax record block ("LEN key=value\n"...), copied into out. */
 static int pax_value(const char *rec, size_t len, const char *key, char *out, size_t size)
 {
@@ -122,6 +135,7 @@ void tar_load(uint64_t size)
 			link[llen] = 0;
 		}
 		long_name = long_link = 0;
+		if (has_dotdot(name)) continue;
 
 		const char *last;
 		struct node *dir = parent_of(name, &last);

@@ -31,16 +31,11 @@
 #define IFF_NO_PI_ 0x1000
 #define SIOCBRADDBR_ 0x89a0
 #define SIOCBRADDIF_ 0x89a2
-/* From linux/netlink.h, linux/rtnetlink.h and linux/if_link.h. */
-#define NETLINK_ROUTE_ 0
+/* From linux/rtnetlink.h and linux/if_link.h. */
 #define RTM_SETLINK_ 19
-#define NLMSG_ERROR_ 2
-#define NLM_F_REQUEST_ 1
-#define NLM_F_ACK_ 4
 #define AF_BRIDGE_ 7
 #define IFLA_PROTINFO_ 12
 #define IFLA_BRPORT_LEARNING_ 8
-#define NLA_F_NESTED_ 0x8000
 
 #define TAP_NAME "nabla0"
 #define BRIDGE_NAME "nabla-br0"
@@ -131,51 +126,25 @@ static void make_tap(void)
  * re-resolves it (about a minute). With two ports, a frame for a MAC not known on the tap
  * goes to IF anyway: learning on IF buys nothing. No ioctl sets it: rtnetlink, as
  * `bridge link set dev IF learning off` does. */
-struct nl_header { /* struct nlmsghdr */
-	uint32_t len;
-	uint16_t type, flags;
-	uint32_t seq, pid;
-};
-
 static void no_learning_on(const char *port)
 {
 	struct {
-		struct nl_header nh;
-		struct {
-			uint8_t family, pad;
-			uint16_t type;
-			int32_t index;
-			uint32_t flags, change;
-		} ifi;
-		struct {
-			uint16_t len, type;
-		} protinfo;
-		struct {
-			uint16_t len, type;
-			uint8_t value, pad[3];
-		} learning;
-	} req = {
-		{ sizeof req, RTM_SETLINK_, NLM_F_REQUEST_ | NLM_F_ACK_, 1, 0 },
-		{ AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 },
-		{ sizeof req.protinfo + sizeof req.learning, IFLA_PROTINFO_ | NLA_F_NESTED_ },
-		{ 5, IFLA_BRPORT_LEARNING_, 0, { 0 } },
-	};
-	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE_);
-	if (s < 0)
-		fail("socket(AF_NETLINK) for the bridge port");
-	if (send(s, &req, sizeof req, 0) != (ssize_t)sizeof req)
-		fail("asking the bridge not to learn addresses on the interface");
-	struct {
-		struct nl_header nh;
-		int32_t error;
-		char rest[256];
-	} ack;
-	ssize_t n = recv(s, &ack, sizeof ack, 0);
-	close(s);
-	if (n < (ssize_t)(sizeof ack.nh + sizeof ack.error) || ack.nh.type != NLMSG_ERROR_)
+		uint8_t family, pad;
+		uint16_t type;
+		int32_t index;
+		uint32_t flags, change;
+	} ifi = { AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 };
+	struct nl_buf req;
+	nl_begin(&req, &ifi, sizeof ifi);
+	size_t protinfo = nl_nest_begin(&req, IFLA_PROTINFO_);
+	uint8_t off = 0;
+	nl_put(&req, IFLA_BRPORT_LEARNING_, &off, sizeof off);
+	nl_nest_end(&req, protinfo);
+	int error = nl_request(&req, RTM_SETLINK_, 0);
+	if (error == -EPROTO)
 		errx(TENDER_EXIT, "--net-from=%s: no answer from the kernel about the bridge port", ifname);
-	if (ack.error != 0) {
-		errno = -ack.error;
+	if (error != 0) {
+		errno = -error;
 		fail("asking the bridge not to learn addresses on the interface");
 	}
 }

@@ -133,11 +133,38 @@ void disk_rules(struct policy *p, const char *path);
 struct net_config {
 	uint32_t ip, mask, gw; /* network byte order; gw 0: none */
 	uint8_t mac[6];
+	int guard_required; /* --net-from: the tender made the tap, so its frame filter must be there */
 };
 void net_parse(struct net_config *c, const struct tender_opts *o);
 void net_open(struct nabla_boot *boot, const char *tap, const struct net_config *c);
 void net_rules(struct policy *p, const char *tap);
 void net_from_container(struct tender_opts *o);
+void net_guard(const char *tap, const struct net_config *c);
+
+/* netlink.c: an rtnetlink request built in a buffer, header first, then the message's
+ * fixed part (nl_begin), then attributes (nl_put; nl_nest_* around nested ones). */
+struct nl_header { /* struct nlmsghdr */
+	uint32_t len;
+	uint16_t type, flags;
+	uint32_t seq, pid;
+};
+struct nl_buf {
+	size_t len;
+	unsigned char data[1024];
+};
+#define NL_ALIGN(n) (((n) + 3) & ~(size_t)3)
+#define NL_NESTED 0x8000 /* NLA_F_NESTED */
+#define NL_F_REQUEST 0x1
+#define NL_F_ACK 0x4
+#define NL_F_REPLACE 0x100
+#define NL_F_EXCL 0x200
+#define NL_F_CREATE 0x400
+void nl_begin(struct nl_buf *b, const void *fixed, size_t len);
+void nl_put(struct nl_buf *b, uint16_t type, const void *data, size_t len);
+size_t nl_nest_begin(struct nl_buf *b, uint16_t type);
+void nl_nest_end(struct nl_buf *b, size_t at);
+/* Sends it as `type` with `flags` (beside REQUEST and ACK): 0, or -errno (-EPROTO: no answer). */
+int nl_request(struct nl_buf *b, uint16_t type, uint16_t flags);
 
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);

@@ -10,11 +10,13 @@ import type { BuildConfig } from '../config/resolve.js';
 import type { Engine } from '../engine/engine.js';
 import { DockerExecutor } from '../executor/docker.js';
 import { LocalExecutor } from '../executor/local.js';
+import { ToolchainFiles } from '../executor/toolchain-files.js';
 import type { Executor } from '../executor/types.js';
 import { buildImage, rfc3339 } from '../image/oci.js';
 import { formatReference } from '../image/reference.js';
 import { attach } from '../image/referrers.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
+import type { RegistryAccess } from '../registry/access.js';
 import { nativeSourceDigests } from '../sbom/native.js';
 import { generateSbom, SBOM_MEDIA_TYPE, toolchainFacts } from '../sbom/sbom.js';
 import { selectFiles } from '../rootfs/tree.js';
@@ -37,12 +39,14 @@ export interface BuildDeps {
   engine: () => Promise<Engine>;
   progress: Progress;
   version: string;
-  /** docker config.json with `docker login` credentials, for --push. */
-  dockerConfig: string;
+  /** Credentials, CAs and chunk size for --push. */
+  registry: RegistryAccess;
   /** Where compile and toolchain build logs are kept. */
   logDir: string;
   /** Where the toolchain build locks are (places.ts). */
   lockDir: string;
+  /** Where toolchain image folders every compile copies out (time zones, runtimes) are kept; none: copied each time. */
+  toolchainFilesDir?: string;
   signal?: AbortSignal;
 }
 
@@ -59,7 +63,11 @@ export interface BuildResult {
 export async function build(config: BuildConfig, deps: BuildDeps): Promise<BuildResult> {
   const { catalog, progress, signal, logDir, lockDir } = deps;
   const toolchain = catalog.get(config.toolchain);
-  const publishers = createPublishers(config.outputs, config.tags, { engine: deps.engine, dockerConfig: deps.dockerConfig });
+  const publishers = createPublishers(config.outputs, config.tags, {
+    engine: deps.engine,
+    registry: deps.registry,
+    notice: (message) => progress.info(message),
+  });
   // Fail on an unwritable --output or an unreachable registry before minutes of compiling, not after.
   for (const publisher of publishers) await publisher.preflight?.();
 
@@ -68,7 +76,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   if (config.executor === 'docker') {
     const engine = await deps.engine();
     await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, lockDir, signal, buildEnv: config.compileEnv });
-    executor = new DockerExecutor(engine, logDir);
+    executor = new DockerExecutor(engine, logDir, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
     toolchainId = (await engine.inspectImage(catalog.image(toolchain.name)))?.id;
   } else {
     executor = new LocalExecutor(logDir);
@@ -100,6 +108,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
       const spec = await composeImage({
         config,
         outDir: compiled.outDir,
+        sharedRootfsDir: compiled.sharedRootfsDir,
         zoneinfoDir: compiled.zoneinfoDir,
         appFiles,
         toolchainImage,

@@ -30,6 +30,8 @@ const CONTAINER_INTERFACE = 'eth0';
 export interface ComposeInput {
   config: BuildConfig;
   outDir: string;
+  /** A copy of the toolchain image's folder named in rootfs-shared: the rootfs under outDir's rootfs/. */
+  sharedRootfsDir?: string;
   /** A copy of the toolchain image's /usr/share/zoneinfo, when nabla.json wants time zones. */
   zoneinfoDir?: string;
   appFiles: string[];
@@ -54,7 +56,7 @@ export interface RunSpec {
   env?: Record<string, string>;
 }
 
-export async function composeImage({ config, outDir, zoneinfoDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
+export async function composeImage({ config, outDir, sharedRootfsDir, zoneinfoDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
   const run = readRunSpec(outDir, config.toolchain);
   const annotations = openContainersAnnotations(config, toolchainImage);
   const { source } = config.app;
@@ -63,7 +65,9 @@ export async function composeImage({ config, outDir, zoneinfoDir, appFiles, tool
   const policyFile = config.network === 'container' && fs.existsSync(netPolicy) ? netPolicy : path.join(outDir, 'policy.txt');
   const policy = fs.readFileSync(policyFile, 'utf8').trim().split('\n');
   const runtimeDir = path.join(outDir, 'rootfs');
-  const runtime = fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : [];
+  const own = fs.existsSync(runtimeDir) ? treeEntries(runtimeDir, '/') : [];
+  // The toolchain's shared runtime beneath what this compile wrote (its dependencies).
+  const runtime = [...own, ...(sharedRootfsDir ? withoutGiven(treeEntries(sharedRootfsDir, '/'), own) : [])];
   const defaults = [...(zoneinfoDir ? zoneinfoEntries(zoneinfoDir) : []), ...systemEntries({ zoneinfo: zoneinfoDir !== undefined })];
   const rootfs = await packTar(
     [...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE), ...runtime, ...withoutGiven(defaults, runtime, [ZONEINFO_IN_IMAGE])],

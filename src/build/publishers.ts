@@ -5,16 +5,19 @@ import { DirPublisher } from '../image/publishers/dir.js';
 import { DockerArchivePublisher } from '../image/publishers/docker-archive.js';
 import { LoadPublisher } from '../image/publishers/load.js';
 import { OciLayoutPublisher } from '../image/publishers/oci-layout.js';
-import { PushPublisher } from '../image/publishers/push.js';
+import { KnownBlobs, PushPublisher } from '../image/publishers/push.js';
 import { SbomFilePublisher } from '../image/publishers/sbom-file.js';
 import { formatReference, type ImageReference } from '../image/reference.js';
 import type { Publisher } from '../image/types.js';
+import type { RegistryAccess } from '../registry/access.js';
 
 export interface PublisherDeps {
   /** The engine, for --load; connected only when that publisher needs it. */
   engine: () => Promise<Engine>;
-  /** docker config.json with `docker login` credentials, for --push. */
-  dockerConfig: string;
+  /** Credentials, CAs and chunk size for --push (cli/places.ts). */
+  registry: RegistryAccess;
+  /** Where --push says it is retrying. */
+  notice?: (message: string) => void;
 }
 
 /**
@@ -39,8 +42,11 @@ export function createPublishers(outputs: readonly OutputSpec[], tags: readonly 
           return [new SbomFilePublisher(output.dest)];
         case 'load':
           return [new LoadPublisher(deps.engine, names)];
-        case 'push':
-          return output.targets.map((target) => new PushPublisher(target, deps.dockerConfig));
+        case 'push': {
+          // One memory of blobs for all names, so a second repository mounts what the first got.
+          const known = new KnownBlobs();
+          return output.targets.map((target) => new PushPublisher(target, deps.registry, known, deps.notice));
+        }
       }
     });
 }

@@ -1,8 +1,9 @@
 /**
  * Runs `nabla-compile` in a fresh container of the toolchain image: the source goes in as
- * a tar, the compiler's output is streamed to the step, /nabla/out (and, when asked, the
- * image's /usr/share/zoneinfo) comes back as a tar, and the container is removed on
- * success, failure and Ctrl-C alike.
+ * a tar, the compiler's output is streamed to the step, /nabla/out comes back as a tar, and
+ * the container is removed on success, failure and Ctrl-C alike. The image's folders that
+ * are the same for every compile (its /usr/share/zoneinfo, when asked; the folder named in
+ * rootfs-shared) come back too, once per image when there is a ToolchainFiles to keep them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,15 +16,17 @@ import type { Step } from '../util/progress.js';
 import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
-import { noZoneinfo, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import type { ToolchainFiles } from './toolchain-files.js';
+import { noZoneinfo, readSharedRootfs, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 const log = debug('executor');
 
 export class DockerExecutor implements Executor {
-  /** logDir: where the compile's full output is kept. */
+  /** logDir: where the compile's full output is kept; files: where image folders are kept between builds. */
   constructor(
     private readonly engine: Engine,
     private readonly logDir: string,
+    private readonly files?: ToolchainFiles,
   ) {}
 
   async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
@@ -60,17 +63,20 @@ export class DockerExecutor implements Executor {
           cause: error,
         });
       }
-      const facts = await readFacts(container);
-      if (!job.zoneinfo) return { outDir, facts, dispose };
-      const zoneinfoDir = path.join(work, 'zoneinfo');
       try {
-        fs.mkdirSync(zoneinfoDir);
-        await untar(await container.getArchive(ZONEINFO_DIR), zoneinfoDir, 'zoneinfo/');
+        const facts = await this.facts(job, container);
+        const imageFolder = await this.imageFolders(job, container, work);
+        const sharedPath = readSharedRootfs(job, outDir);
+        const sharedRootfsDir = sharedPath ? await imageFolder(sharedPath, 'shared') : undefined;
+        if (!job.zoneinfo) return { outDir, facts, sharedRootfsDir, dispose };
+        const zoneinfoDir = await imageFolder(ZONEINFO_DIR, 'zoneinfo').catch((error: unknown) => {
+          throw noZoneinfo(job, error);
+        });
+        return { outDir, facts, sharedRootfsDir, zoneinfoDir, dispose };
       } catch (error) {
         dispose();
-        throw noZoneinfo(job, error);
+        throw error;
       }
-      return { outDir, facts, zoneinfoDir, dispose };
     } catch (error) {
       throwIfAborted(signal);
       throw error;
@@ -79,6 +85,30 @@ export class DockerExecutor implements Executor {
       output.close();
       await container.remove().catch(() => {});
     }
+  }
+
+  /** The TOOLCHAIN_FACTS the image has: read once per image ID with a ToolchainFiles, as its folders are. */
+  private async facts(job: CompileJob, container: Container): Promise<Map<string, string>> {
+    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+    if (!this.files || !imageId) return readFacts(container);
+    const dir = await this.files.folder(imageId, 'sbom-facts', async (into) => {
+      for (const [file, text] of await readFacts(container)) fs.writeFileSync(path.join(into, encodeURIComponent(file)), text);
+    });
+    return new Map(fs.readdirSync(dir).map((name) => [decodeURIComponent(name), fs.readFileSync(path.join(dir, name), 'utf8')]));
+  }
+
+  /** Brings a folder of the image to the host: kept per image ID with a ToolchainFiles, else under work. */
+  private async imageFolders(job: CompileJob, container: Container, work: string) {
+    const copy = async (imagePath: string, into: string) =>
+      untar(await container.getArchive(imagePath), into, `${path.posix.basename(imagePath)}/`);
+    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+    return async (imagePath: string, name: string): Promise<string> => {
+      if (this.files && imageId) return this.files.folder(imageId, imagePath, (into) => copy(imagePath, into));
+      const dir = path.join(work, name);
+      fs.mkdirSync(dir);
+      await copy(imagePath, dir);
+      return dir;
+    };
   }
 }
 

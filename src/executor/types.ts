@@ -2,9 +2,11 @@
  * An executor runs a toolchain's `nabla-compile` on the app's source and returns the
  * folder it produced. The compile contract (toolchains/README.md): the source is at
  * $NABLA_SRC (a private copy), results go to $NABLA_OUT: `nabla/` (the tender and the
- * unikernel), `run.json`, `policy.txt` and optionally `rootfs/`.
+ * unikernel), `run.json`, `policy.txt` and optionally `rootfs/` and `rootfs-shared`.
  */
-import { ToolchainError } from '../util/errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CompileError, ToolchainError } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 
 export interface CompileJob {
@@ -25,6 +27,8 @@ export interface CompileResult {
   outDir: string;
   /** The toolchain image's files the SBOM reads (TOOLCHAIN_FACTS, by path), those it has. */
   facts: Map<string, string>;
+  /** Host folder holding the image folder named in rootfs-shared: the rootfs under `rootfs/`. */
+  sharedRootfsDir?: string;
   /** Host folder holding the toolchain image's /usr/share/zoneinfo (with job.zoneinfo). */
   zoneinfoDir?: string;
   /** Removes outDir and anything else the executor left; the caller calls it once. */
@@ -40,6 +44,23 @@ export const TOOLCHAIN_FACTS = ['/var/lib/dpkg/status', '/usr/lib/os-release', '
 
 /** Where Debian keeps its time zones, in the toolchain image as in the app's rootfs. */
 export const ZONEINFO_DIR = '/usr/share/zoneinfo';
+
+/**
+ * The folder of the toolchain image that $NABLA_OUT/rootfs-shared names (one absolute path):
+ * runtime files that are the same for every compile in this image, added to the rootfs
+ * beneath what the toolchain wrote to rootfs/. Undefined when there is no such file.
+ */
+export function readSharedRootfs(job: CompileJob, outDir: string): string | undefined {
+  const file = path.join(outDir, 'rootfs-shared');
+  if (!fs.existsSync(file)) return undefined;
+  const folder = fs.readFileSync(file, 'utf8').trim();
+  if (!path.posix.isAbsolute(folder) || folder.split('/').includes('..') || folder.includes('\n') || folder === '/') {
+    throw new CompileError(`toolchain "${job.toolchain}" broke the compile contract: rootfs-shared must name one folder of its image by its absolute path, not ${JSON.stringify(folder)}`, {
+      file: 'toolchains/README.md',
+    });
+  }
+  return path.posix.normalize(folder);
+}
 
 /** A toolchain image without time zones, asked for them: say both ways out. */
 export function noZoneinfo(job: CompileJob, cause?: unknown): ToolchainError {

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { z } from 'zod';
 import type { ImageRuntimeConfig } from '../engine/engine.js';
@@ -30,10 +31,14 @@ type Files = Map<string, Buffer>;
 
 const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or an image name known to Docker';
 
-export async function readImage(location: string): Promise<ImageSummary> {
+/** Past this many bytes unpacked a layer is not read on: a gzip bomb (a few MiB that unpack
+ * to terabytes) would take the CPU for hours. Far above any real layer. */
+export const LAYER_UNPACKED_LIMIT = 64 * 2 ** 30;
+
+export async function readImage(location: string, limits = { layerUnpacked: LAYER_UNPACKED_LIMIT }): Promise<ImageSummary> {
   const stat = fs.statSync(location);
   const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files);
+  const image = new ImageFiles(location, files, limits.layerUnpacked);
   if (files.has('oci-layout')) return fromOciLayout(image, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
   if (files.has('manifest.json')) return fromDockerArchive(image);
   throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
@@ -82,6 +87,7 @@ class ImageFiles {
   constructor(
     private readonly location: string,
     private readonly files: Files,
+    private readonly layerUnpackedLimit: number,
   ) {}
 
   broken(what: string, cause?: unknown): ConfigError {
@@ -114,8 +120,9 @@ class ImageFiles {
   async layerFiles(name: string, gzipped: boolean): Promise<string[]> {
     const blob = this.blob(name);
     try {
-      return await listTar(gzipped ? gunzipSync(blob) : blob);
+      return await listTar(blob, gzipped, this.layerUnpackedLimit);
     } catch (error) {
+      if (error instanceof TooLarge) throw this.broken(`layer ${name} unpacks to more than ${error.limit} bytes (a gzip bomb?): not read on`);
       throw this.broken(`layer ${name} is not a ${gzipped ? 'gzipped ' : ''}tar: ${(error as Error).message}`, error);
     }
   }
@@ -141,7 +148,7 @@ function imageDigest(image: ImageFiles): string {
 export async function readReferrer(location: string, mediaType: string): Promise<Buffer> {
   const stat = fs.statSync(location);
   const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files);
+  const image = new ImageFiles(location, files, LAYER_UNPACKED_LIMIT); // no layer is unpacked here
   if (!files.has('oci-layout')) {
     throw new ConfigError(`${location} is not an OCI layout, so it holds no SBOM`, {
       file: location,
@@ -192,10 +199,27 @@ async function fromDockerArchive(image: ImageFiles): Promise<ImageSummary> {
 }
 
 /** Entry names of an uncompressed tar held in memory. */
-async function listTar(tar: Buffer): Promise<string[]> {
+class TooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+  }
+}
+
+/** Entry names of a tar (gzipped or not), unpacked as a stream and counted on the way. */
+async function listTar(blob: Buffer, gzipped: boolean, limit: number): Promise<string[]> {
   const names: string[] = [];
   const unpack = extract();
-  unpack.end(tar);
+  let unpacked = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      unpacked += chunk.length;
+      done(unpacked > limit ? new TooLarge(limit) : null, chunk);
+    },
+  });
+  const stages = gzipped ? [Readable.from([blob]), createGunzip(), count] : [Readable.from([blob]), count];
+  pipeline([...stages, unpack], (error) => {
+    if (error) unpack.destroy(error);
+  });
   for await (const entry of unpack) {
     names.push(entry.header.name);
     entry.resume();

@@ -4,9 +4,11 @@
  * `docker run --cap-add NET_ADMIN --device /dev/net/tun` on a user-made Docker network.
  * The host reaches the container's address directly (dockerd runs without iptables here,
  * so nothing is published): curl-like requests, 10,000 keep-alive requests at concurrency
- * 32 with 0 errors, a client in the unikernel reaching a server on the host, and the clear
- * refusal when the flags are missing.
+ * 32 with 0 errors, a client in the unikernel reaching a server on the host, frames a hostile
+ * guest makes itself dropped unless they are its own, and the clear refusal when the flags
+ * are missing.
  */
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -141,6 +143,34 @@ describe('a client in a unikernel, on the container\'s network', () => {
       expect(run.exitCode, run.stderr).toBe(0);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('a hostile guest on the container\'s network', () => {
+  // nettool writes frames of its own making through the libOS's hypercall code (past its
+  // network stack) to the broadcast MAC. The tender's check on the tap lets out only those
+  // with the unikernel's MAC and address; the host learns an ARP sender as a neighbour.
+  it('frames with another source address or MAC, and ARP claiming another address, never reach the host', async () => {
+    const own = '10.89.0.12';
+    const foreign = '10.89.0.52'; // nettool's "another address": its own plus 40
+    const socket = dgram.createSocket('udp4');
+    const got: string[] = [];
+    socket.on('message', (message) => got.push(message.toString()));
+    await new Promise<void>((resolve) => socket.bind(0, HOST_SIDE, resolve));
+    const port = String(socket.address().port);
+    await execa('ip', ['neigh', 'flush', 'to', foreign], { reject: false });
+    try {
+      for (const kind of ['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip']) {
+        const run = await docker('run', '--rm', '--network', NETWORK, '--ip', own, ...NET_FLAGS, CLIENT_IMAGE, 'frame', kind, own, HOST_SIDE, port);
+        expect(run.stdout, run.stderr).toContain(`wrote ${kind}: `);
+        expect(run.exitCode, run.stderr).toBe(0);
+      }
+      expect(got).toEqual(['frame own']);
+      expect((await execa('ip', ['neigh', 'show', 'to', own])).stdout).toContain('lladdr 02:6e:0a:59:00:0c');
+      expect((await execa('ip', ['neigh', 'show', 'to', foreign])).stdout).toBe('');
+    } finally {
+      socket.close();
     }
   });
 });

@@ -5,7 +5,8 @@
  * it with `nabla-run --net=tap0 --net-ip=10.77.0.2/24`: a C HTTP server (threads and
  * epoll) answers curl, 10,000 keep-alive requests at concurrency 32 from ab, 3,000
  * one-connection requests and wrk, with 0 errors; a client in the unikernel talks TCP to a
- * server on the host side; UDP goes both ways; strace shows only the whitelisted calls.
+ * server on the host side; UDP goes both ways; frames a hostile guest makes itself leave the
+ * tap only when they carry its own MAC and address; strace shows only the whitelisted calls.
  * One vitest case per suite case; every case listed here must be there.
  */
 import fs from 'node:fs';
@@ -25,9 +26,14 @@ const PEERS = [
   'tcp-client-to-the-host', 'tcp-client-refused', 'udp-out-and-back', 'udp-in-and-back', 'udp-server-in-the-unikernel',
   'strace-only-whitelisted-calls',
 ];
+const FRAMES = [
+  ...['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip'].map((kind) => `frame-${kind}-written`),
+  'frame-own-arrives', 'frames-from-another-address-or-mac-are-dropped', 'arp-own-arrives',
+  'arp-for-another-address-is-dropped',
+];
 const GROUPS: Array<[string, string[]]> = [
   ['the tender with a tap', TENDER], ['escapes with --net', ESCAPES], ['an HTTP server in the unikernel', HTTP],
-  ['clients, UDP and strace', PEERS],
+  ['clients, UDP and strace', PEERS], ['a hostile guest\'s own frames on the tap', FRAMES],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

@@ -31,7 +31,7 @@ const images: string[] = [];
 async function publish(output: OutputSpec, tags: ImageReference[]): Promise<string> {
   const [publisher] = createPublishers([output], tags, {
     engine: () => connectDocker(process.env.DOCKER_HOST),
-    dockerConfig: path.join(os.homedir(), '.docker', 'config.json'),
+    registry: { dockerConfig: path.join(os.homedir(), '.docker', 'config.json'), certsDirs: [] },
   });
   await publisher!.preflight?.();
   return publisher!.publish(image, silentProgress);

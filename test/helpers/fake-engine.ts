@@ -139,7 +139,11 @@ export class FakeContainer implements Container {
     return this.behaviour.exitCode;
   }
 
+  /** Paths getArchive was asked for, in order. */
+  readonly archivesOut: string[] = [];
+
   async getArchive(path: string): Promise<NodeJS.ReadableStream> {
+    this.archivesOut.push(path);
     const { archive } = this.behaviour;
     const tar = Buffer.isBuffer(archive) ? archive : archive?.[path];
     if (!tar) throw new Error(`Could not find the file ${path} in container ${this.id}`);

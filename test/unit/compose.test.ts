@@ -27,7 +27,7 @@ function compose(
   run: unknown,
   nablaJson: object = {},
   nablaFiles = ['nabla-run', 'app.nabla', 'libos.nabla'],
-  { outFiles = {}, zoneinfoDir }: { outFiles?: Record<string, string>; zoneinfoDir?: string } = {},
+  { outFiles = {}, zoneinfoDir, sharedRootfsDir }: { outFiles?: Record<string, string>; zoneinfoDir?: string; sharedRootfsDir?: string } = {},
 ) {
   const appDir = folder({ 'main.go': 'package main\n', 'nabla.json': JSON.stringify({ entry: 'app', ...nablaJson }) });
   const outDir = folder({
@@ -37,7 +37,7 @@ function compose(
     ...outFiles,
   });
   const config = resolveBuildConfig(appDir, {}, { cwd: appDir, env: {}, toolchains: testToolchains(folder({})) });
-  return composeImage({ config, outDir, zoneinfoDir, appFiles: ['main.go'], toolchainImage: 'nabla/toolchain-go:x', sourceDigest: 'sha256:0', version: '0' });
+  return composeImage({ config, outDir, sharedRootfsDir, zoneinfoDir, appFiles: ['main.go'], toolchainImage: 'nabla/toolchain-go:x', sourceDigest: 'sha256:0', version: '0' });
 }
 
 interface RootfsEntry {
@@ -193,6 +193,16 @@ describe('the rootfs every image gets', () => {
     expect(rootfs.get('usr/share/zoneinfo/UTC')?.text).toBe('their UTC');
     expect(rootfs.has('usr/share/zoneinfo/Europe/Paris')).toBe(false);
     expect(rootfs.get('etc/group')?.text).toBe('root:x:0:\nnogroup:x:65534:\n'); // what it left empty is filled
+  });
+
+  it('the shared runtime (rootfs-shared) goes beneath the compile\'s rootfs/: a path in both is rootfs/\'s', async () => {
+    const sharedRootfsDir = folder({ 'usr/lib/std.py': 'std', 'usr/lib/site.py': 'shared site', 'etc/ssl/ca.pem': 'CA' });
+    const outFiles = { 'rootfs/usr/lib/site.py': 'own site', 'rootfs/usr/lib/deps/dep.py': 'dep' };
+    const rootfs = await rootfsOf(await compose(cRun, {}, cFiles, { outFiles, sharedRootfsDir }));
+    expect(rootfs.get('usr/lib/std.py')?.text).toBe('std');
+    expect(rootfs.get('etc/ssl/ca.pem')?.text).toBe('CA');
+    expect(rootfs.get('usr/lib/site.py')?.text).toBe('own site');
+    expect(rootfs.get('usr/lib/deps/dep.py')?.text).toBe('dep');
   });
 
   it('a default is left out where the toolchain has the path, a link or file above it, or files below it', () => {

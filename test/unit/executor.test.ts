@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../src/executor/docker.js';
+import { ToolchainFiles } from '../../src/executor/toolchain-files.js';
 import type { CompileJob } from '../../src/executor/types.js';
 import { CompileError, InterruptedError, ToolchainError } from '../../src/util/errors.js';
 import type { Step } from '../../src/util/progress.js';
@@ -31,6 +32,88 @@ function recordingStep(): Step & { lines: string[] } {
 async function names(tar: Buffer): Promise<string[]> {
   return (await tarEntries(tar)).map((entry) => entry.header.name);
 }
+
+describe('DockerExecutor: folders every compile in an image brings back (rootfs-shared, zoneinfo)', () => {
+  async function compileWithShared(engine: FakeEngine, files?: ToolchainFiles, shared = '/opt/runtime/rootfs\n') {
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      archive: {
+        '/nabla/out': await packTar(
+          [
+            { type: 'file', path: 'out/run.json', mode: 0o644, data: Buffer.from('{}') },
+            { type: 'file', path: 'out/rootfs-shared', mode: 0o644, data: Buffer.from(shared) },
+          ],
+          0,
+        ),
+        '/opt/runtime/rootfs': await packTar([{ type: 'file', path: 'rootfs/usr/lib/std.py', mode: 0o644, data: Buffer.from('std') }], 0),
+        '/usr/share/zoneinfo': await packTar([{ type: 'file', path: 'zoneinfo/UTC', mode: 0o644, data: Buffer.from('TZif2') }], 0),
+      },
+    };
+    return new DockerExecutor(engine, folder(), files).compile(job(folder({ 'hello.c': '' }), true), recordingStep());
+  }
+
+  it('brings the folder rootfs-shared names; without a ToolchainFiles, into the compile\'s own folder', async () => {
+    const engine = new FakeEngine();
+    const result = await compileWithShared(engine);
+    expect(fs.readFileSync(path.join(result.sharedRootfsDir!, 'usr/lib/std.py'), 'utf8')).toBe('std');
+    result.dispose();
+    expect(fs.existsSync(result.sharedRootfsDir!)).toBe(false);
+  });
+
+  it('with a ToolchainFiles, copies each folder out of an image once and keeps it past dispose', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:abc', ['nabla/toolchain-c:1']);
+    const files = new ToolchainFiles(folder());
+    const first = await compileWithShared(engine, files);
+    first.dispose();
+    const second = await compileWithShared(engine, files);
+    second.dispose();
+    expect(second.sharedRootfsDir).toBe(first.sharedRootfsDir);
+    expect(second.zoneinfoDir).toBe(first.zoneinfoDir);
+    expect(fs.readFileSync(path.join(second.sharedRootfsDir!, 'usr/lib/std.py'), 'utf8')).toBe('std');
+    expect(fs.readFileSync(path.join(second.zoneinfoDir!, 'UTC'), 'utf8')).toBe('TZif2');
+    // The first compile asked for three folders and the SBOM's files, the second for its output only.
+    expect(engine.containers.map((c) => c.archivesOut)).toEqual([
+      ['/nabla/out', '/var/lib/dpkg/status', '/usr/lib/os-release', '/opt/nabla/lwip/src/include/lwip/init.h', '/opt/runtime/rootfs', '/usr/share/zoneinfo'],
+      ['/nabla/out'],
+    ]);
+  });
+
+  it.each(['usr/lib', '/opt/../etc', '/', '/a\n/b'])('rootfs-shared %j is refused as a broken contract', async (shared) => {
+    const engine = new FakeEngine();
+    const error = await compileWithShared(engine, undefined, shared).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CompileError);
+    expect((error as CompileError).message).toMatch(/rootfs-shared must name one folder of its image by its absolute path/);
+    expect(engine.containers[0]!.removed).toBe(true);
+  });
+});
+
+describe('ToolchainFiles', () => {
+  it('a fill that fails leaves nothing, and the next one fills again', async () => {
+    const root = folder();
+    const files = new ToolchainFiles(root);
+    await expect(files.folder('sha256:abc', '/x', async (into) => {
+      fs.writeFileSync(path.join(into, 'half'), '');
+      throw new Error('connection lost');
+    })).rejects.toThrow('connection lost');
+    expect(fs.readdirSync(path.join(root, 'abc'))).toEqual([]);
+    const dir = await files.folder('sha256:abc', '/x', async (into) => fs.writeFileSync(path.join(into, 'whole'), ''));
+    expect(fs.readdirSync(dir)).toEqual(['whole']);
+  });
+
+  it('two fills at once end with one folder, the first renamed into place', async () => {
+    const files = new ToolchainFiles(folder());
+    const fill = (name: string) => async (into: string) => {
+      await new Promise((resolve) => setTimeout(resolve, name === 'a' ? 10 : 30));
+      fs.writeFileSync(path.join(into, name), '');
+    };
+    const [a, b] = await Promise.all([files.folder('sha256:abc', '/x', fill('a')), files.folder('sha256:abc', '/x', fill('b'))]);
+    expect(a).toBe(b);
+    expect(fs.readdirSync(a)).toEqual(['a']);
+    expect(fs.readdirSync(path.dirname(a))).toEqual([path.basename(a)]);
+  });
+});
 
 describe('DockerExecutor', () => {
   it('puts the source in, runs nabla-compile, brings /nabla/out back and removes the container', async () => {

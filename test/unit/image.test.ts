@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublishers } from '../../src/build/publishers.js';
@@ -84,7 +84,7 @@ const json = (data: Buffer) => JSON.parse(data.toString('utf8'));
 const ref = (registry: string | undefined, repository: string, tag: string): ImageReference => ({ registry, repository, tag });
 /** The publishers of `outputs`, with an engine that is never there and no docker login. */
 const publishersFor = (outputs: OutputSpec[], tags: ImageReference[]) =>
-  createPublishers(outputs, tags, { engine: async () => new FakeEngine(), dockerConfig: path.join(tempDir(), 'none.json') });
+  createPublishers(outputs, tags, { engine: async () => new FakeEngine(), registry: { dockerConfig: path.join(tempDir(), 'none.json'), certsDirs: [] } });
 
 describe('packTar', () => {
   it('gives the same bytes for the same entries, in any order', async () => {
@@ -386,7 +386,7 @@ describe('push (against an in-process fake registry)', () => {
 
   const push = async (tag: RegistryReference, dockerConfig?: string) => {
     const image = await buildImage(spec());
-    const publisher = new PushPublisher(tag, dockerConfig ?? path.join(tempDir(), 'none.json'));
+    const publisher = new PushPublisher(tag, { dockerConfig: dockerConfig ?? path.join(tempDir(), 'none.json'), certsDirs: [] });
     await publisher.preflight();
     return { image, result: await publisher.publish(image) };
   };
@@ -428,7 +428,8 @@ describe('push (against an in-process fake registry)', () => {
     expect(tokenCalls).toHaveLength(1); // one token with push rights serves the whole push
     const tokenUrl = new URL(tokenCalls[0]!.url, 'http://x');
     expect(tokenUrl.searchParams.get('service')).toBe('fake');
-    expect(tokenUrl.searchParams.getAll('scope')).toEqual(['repository:team/hello:pull', 'repository:team/hello:pull,push']);
+    // The challenge's pull scope is covered by the push scope: one scope asked.
+    expect(tokenUrl.searchParams.getAll('scope')).toEqual(['repository:team/hello:pull,push']);
     expect(tokenCalls[0]!.authorization).toBe('Basic dXNlcjpwdw==');
     expect(registry.manifests.get('1')!.equals(image.manifest.data)).toBe(true);
   });
@@ -466,6 +467,38 @@ describe('push (against an in-process fake registry)', () => {
     expect(error!.hint).toMatch(/docker login/);
   });
 
+  it('asks a second repository of the same registry to mount the blobs the first one got', async () => {
+    const registry = await fakeRegistry();
+    const names = [target(registry.host, 'team/a', '1'), target(registry.host, 'team/b', '1')];
+    const image = await buildImage(spec());
+    const [first, second] = publishersFor([{ type: 'push', targets: names }], names);
+    await first!.publish(image, silentProgress);
+    registry.blobs.clear(); // this fake keeps blobs registry-wide: make team/b miss them, as a real registry would
+    await second!.publish(image, silentProgress);
+    const posts = registry.calls.filter((c) => c.method === 'POST').map((c) => decodeURIComponent(c.url));
+    expect(posts).toEqual([
+      '/v2/team/a/blobs/uploads/',
+      '/v2/team/a/blobs/uploads/',
+      `/v2/team/b/blobs/uploads/?mount=${image.layers[0]!.digest}&from=team/a`,
+      `/v2/team/b/blobs/uploads/?mount=${image.config.digest}&from=team/a`,
+    ]);
+    // This fake cannot mount: it opens an upload instead, and the blob goes up into it.
+    expect(registry.blobs.get(image.config.digest)!.equals(image.config.data)).toBe(true);
+  });
+
+  it('leaves no tag when a blob cannot be uploaded: the manifest goes last', async () => {
+    const registry = await fakeRegistry({
+      gate(req, res) {
+        if (req.method !== 'PUT' || !req.url!.startsWith('/v2/upload/')) return false;
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"DIGEST_INVALID","message":"digest did not match"}]}');
+        return true;
+      },
+    });
+    await expect(push(target(registry.host, 'team/hello', '1'))).rejects.toThrow(/HTTP 400 while uploading blob sha256:\w+\): DIGEST_INVALID/);
+    expect(registry.manifests.size).toBe(0);
+    expect(registry.calls.some((c) => c.url.includes('/manifests/'))).toBe(false);
+  });
+
   it('refuses a manifest the registry stored under another digest', async () => {
     const registry = await fakeRegistry({ digestHeader: () => `sha256:${'0'.repeat(64)}` });
     await expect(push(target(registry.host, 'team/hello', '1'))).rejects.toThrow(/stored the manifest as sha256:0+, not sha256:/);
@@ -476,7 +509,7 @@ describe('push (against an in-process fake registry)', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await new PushPublisher(target(host, 'team/hello', '1'), path.join(tempDir(), 'none.json'))
+    const error = await new PushPublisher(target(host, 'team/hello', '1'), { dockerConfig: path.join(tempDir(), 'none.json'), certsDirs: [] })
       .preflight()
       .catch((e: unknown) => e as OutputError);
     expect(error).toBeInstanceOf(OutputError);
@@ -565,6 +598,16 @@ describe('inspect of a broken image: one ConfigError naming what is wrong', () =
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('a gzip bomb: the layer is read only up to the limit, then one message', async () => {
+    const bomb = gzipSync(Buffer.alloc(8 * 2 ** 20)); // 8 MiB of zeros in about 8 KiB
+    const dir = await layout((f, d) => f.set(d.layer, bomb));
+    const error = await readImage(dir, { layerUnpacked: 2 ** 20 }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/layer blobs\/sha256\/[0-9a-f]+ unpacks to more than 1048576 bytes \(a gzip bomb\?\): not read on$/);
+    // Under the limit it is read to the end (zeros are an empty tar): the limit alone stopped it above.
+    expect((await readImage(dir, { layerUnpacked: 16 * 2 ** 20 })).layers[0]!.files).toEqual([]);
   });
 
   it('a docker archive whose manifest.json lists no object, and a file that is no tar', async () => {

@@ -7,7 +7,7 @@ import { openCatalog } from '../../toolchain/catalog.js';
 import { InterruptedError } from '../../util/errors.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { dockerConfigFile, lockDir, logDir } from '../places.js';
+import { lockDir, logDir, registryAccess, toolchainFilesDir } from '../places.js';
 import { createProgress, notice } from '../progress.js';
 import { reportError } from '../report.js';
 import { VERSION } from '../version.js';
@@ -54,9 +54,10 @@ export async function buildApp(dir: string, flags: BuildFlags, globals: GlobalOp
       engine,
       progress,
       version: VERSION,
-      dockerConfig: dockerConfigFile(),
+      registry: registryAccess(),
       logDir: logDir(),
       lockDir: lockDir(),
+      toolchainFilesDir: toolchainFilesDir(),
       signal: globals.signal,
     });
     return { config, result };

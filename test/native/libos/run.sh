@@ -147,6 +147,12 @@ tar $common --format=ustar --exclude='./a-file-name-*' --exclude='./a-directory-
     # shellcheck disable=SC2086
     tar $common --format=pax -C "$F/h" -cf "$F/hardlink.tar" .
 ) || build_fail "hardlink.tar"
+# Entries whose names have a ".." part (GNU tar keeps names as given with -P): skipped.
+(
+    mkdir -p "$F/d" && printf 'kept\n' >"$F/d/kept.txt" && for x in x1 x2 x3; do echo "$x" >"$F/d/$x"; done &&
+    tar $common --format=ustar -P --transform='s,^x1$,a/../b.txt,;s,^x2$,../up.txt,;s,^x3$,c/..,' \
+        -C "$F/d" -cf "$F/dotdot.tar" kept.txt x1 x2 x3
+) || build_fail "dotdot.tar"
 # An extended (pax) header whose size runs far past the image's end (test/fuzz/c tar): one
 # header block named "x" of type 'x' claiming 0o77777777777 bytes, and one zero block.
 (

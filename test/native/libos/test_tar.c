@@ -67,6 +67,12 @@ static int dot_slash(const char *h, const char *d, size_t len)
 	(void)len;
 	return h[156] != 'L' && h[156] != 'K' && strncmp(h, "./", 2) == 0;
 }
+static int has_dotdot_name(const char *h, const char *d, size_t len)
+{
+	(void)d;
+	(void)len;
+	return strstr(h, "..") != 0;
+}
 static int ustar_prefix(const char *h, const char *d, size_t len)
 {
 	(void)d;
@@ -218,6 +224,17 @@ TEST(tar_later_entry_replaces_earlier)
 	CHECK_STR(ls("/implicit"), "deeper/");
 	CHECK_EQ(read_file("/implicit/deeper/c.txt", buf, sizeof buf), 2);
 	CHECK_STR(ls("/"), "becomes-dir/ dev/ implicit/ same.txt tmp/ was-dir");
+}
+
+TEST(tar_entries_with_dotdot_are_skipped)
+{
+	CHECK_EQ(tar_count("dotdot.tar", has_dotdot_name), 3); /* the fixture has them */
+	boot(&(struct boot_opts){ .tar = "dotdot.tar" });
+	CHECK_STR(ls("/"), "dev/ kept.txt tmp/");
+	char buf[64];
+	CHECK_EQ(read_file("/kept.txt", buf, sizeof buf), 5);
+	struct stat st;
+	CHECK_ERR(sys(SYS_stat, "/b.txt", &st), ENOENT);
 }
 
 TEST(tar_read_offsets)

@@ -3,6 +3,7 @@
  *   peer tcp-echo PORT          accept one connection, read to EOF, answer "echo: " + it
  *   peer udp-echo PORT          answer one datagram with "echo: " + it
  *   peer udp-send IP PORT MSG   send MSG, print the reply (5 s at most)
+ *   peer udp-listen PORT SECS   print every datagram that comes within SECS ("got: MSG")
  * Prints "ready" once bound; exits 0 when the exchange happened.
  */
 #include <arpa/inet.h>
@@ -62,6 +63,18 @@ int main(int argc, char **argv)
 		printf("reply: %s\n", buf);
 		return 0;
 	}
-	fprintf(stderr, "usage: peer tcp-echo PORT | udp-echo PORT | udp-send IP PORT MSG\n");
+	if (argc == 4 && strcmp(argv[1], "udp-listen") == 0) {
+		int fd = bound(SOCK_DGRAM, argv[2]);
+		struct timeval tv = { atoi(argv[3]), 0 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		ssize_t n;
+		while ((n = recv(fd, buf, sizeof buf - 1, 0)) >= 0) {
+			buf[n] = 0;
+			printf("got: %s\n", buf);
+			fflush(stdout);
+		}
+		return 0;
+	}
+	fprintf(stderr, "usage: peer tcp-echo PORT | udp-echo PORT | udp-send IP PORT MSG | udp-listen PORT SECS\n");
 	return 2;
 }
