@@ -118,14 +118,14 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
       const artifact = await buildImage(spec);
       step.note(artifact.manifest.digest);
       const sbom = generateSbom({
-        image: { digest: artifact.manifest.digest, ...(config.tags[0] ? { repository: imageRepository(config.tags[0]) } : {}), ...(config.app.version ? { version: config.app.version } : {}) },
+        image: { digest: artifact.manifest.digest, repository: config.tags[0] && imageRepository(config.tags[0]), version: config.app.version },
         app: { ...config.app, language: config.language, dir: config.appDir, sourceDigest: digestOfSource },
         outDir: compiled.outDir,
         run: readRunSpec(compiled.outDir, config.toolchain),
         files: layerFiles(spec),
-        toolchain: { name: toolchain.name, image: toolchainImage, ...(toolchainId ? { id: toolchainId } : {}) },
+        toolchain: { name: toolchain.name, image: toolchainImage, id: toolchainId },
         ...toolchainFacts(compiled.facts),
-        ...(builtFromNative(catalog, toolchain.name) ? { nativeSources: nativeSourceDigests(path.join(packageRoot(), 'native')) } : {}),
+        nativeSources: builtFromNative(catalog, toolchain.name) ? nativeSourceDigests(path.join(packageRoot(), 'native')) : undefined,
         zoneinfo: compiled.zoneinfoDir !== undefined,
         tool: { name: 'nabla-build', version: deps.version },
         created: rfc3339(config.sourceDateEpoch),

@@ -36,12 +36,17 @@ const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or a
 export const LAYER_UNPACKED_LIMIT = 64 * 2 ** 30;
 
 export async function readImage(location: string, limits = { layerUnpacked: LAYER_UNPACKED_LIMIT }): Promise<ImageSummary> {
-  const stat = fs.statSync(location);
-  const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files, limits.layerUnpacked);
-  if (files.has('oci-layout')) return fromOciLayout(image, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
+  const { files, image, isFolder } = await open(location, limits.layerUnpacked);
+  if (files.has('oci-layout')) return fromOciLayout(image, isFolder ? 'oci-layout' : 'oci-archive');
   if (files.has('manifest.json')) return fromDockerArchive(image);
   throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
+}
+
+/** The files at location (a folder, or a tar read whole), and the checked access to them. */
+async function open(location: string, layerUnpackedLimit: number): Promise<{ files: Files; image: ImageFiles; isFolder: boolean }> {
+  const isFolder = fs.statSync(location).isDirectory();
+  const files: Files = isFolder ? readFolder(location) : await readTar(location);
+  return { files, image: new ImageFiles(location, files, layerUnpackedLimit), isFolder };
 }
 
 // What the reader takes from each file: anything else in them is broken input, said as such.
@@ -146,9 +151,7 @@ function imageDigest(image: ImageFiles): string {
  * artifact in index.json whose subject is the image and whose type is `mediaType`.
  */
 export async function readReferrer(location: string, mediaType: string): Promise<Buffer> {
-  const stat = fs.statSync(location);
-  const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files, LAYER_UNPACKED_LIMIT); // no layer is unpacked here
+  const { files, image } = await open(location, LAYER_UNPACKED_LIMIT);
   if (!files.has('oci-layout')) {
     throw new ConfigError(`${location} is not an OCI layout, so it holds no SBOM`, {
       file: location,
