@@ -73,9 +73,9 @@ describe('DockerExecutor: folders every compile in an image brings back (rootfs-
     expect(second.zoneinfoDir).toBe(first.zoneinfoDir);
     expect(fs.readFileSync(path.join(second.sharedRootfsDir!, 'usr/lib/std.py'), 'utf8')).toBe('std');
     expect(fs.readFileSync(path.join(second.zoneinfoDir!, 'UTC'), 'utf8')).toBe('TZif2');
-    // The first compile asked for three folders, the second for its output only.
+    // The first compile asked for three folders and the SBOM's files, the second for its output only.
     expect(engine.containers.map((c) => c.archivesOut)).toEqual([
-      ['/nabla/out', '/opt/runtime/rootfs', '/usr/share/zoneinfo'],
+      ['/nabla/out', '/var/lib/dpkg/status', '/usr/lib/os-release', '/opt/nabla/lwip/src/include/lwip/init.h', '/opt/runtime/rootfs', '/usr/share/zoneinfo'],
       ['/nabla/out'],
     ]);
   });
