@@ -36,7 +36,7 @@ beforeAll(async () => {
   const context = writeFiles(path.join(work, 'context'), {
     'nabla-compile': COMPILE,
     Dockerfile: `FROM ${cImage}
-RUN mkdir -p /srv/ext/bin && cp /opt/nabla/bin/nabla-run /srv/ext/bin/tender && rm /opt/nabla/bin/nabla-compile
+RUN mkdir -p /srv/ext/bin && cp /opt/nabla/bin/nabla-run /srv/ext/bin/tender && rm /usr/local/bin/nabla-compile
 COPY nabla-compile /usr/local/bin/nabla-compile
 RUN chmod 755 /usr/local/bin/nabla-compile
 ENV NABLA_TOOLCHAIN=external
@@ -44,7 +44,7 @@ ENV NABLA_TOOLCHAIN=external
   });
   const made = await docker('build', '-q', '-t', EXTERNAL, context);
   expect(made.exitCode, made.stderr).toBe(0);
-  const bareContext = writeFiles(path.join(work, 'bare'), { Dockerfile: `FROM ${cImage}\nRUN rm /opt/nabla/bin/nabla-compile\n` });
+  const bareContext = writeFiles(path.join(work, 'bare'), { Dockerfile: `FROM ${cImage}\nRUN rm /usr/local/bin/nabla-compile\n` });
   expect((await docker('build', '-q', '-t', BARE, bareContext)).exitCode).toBe(0);
   const manifest = (image: string) => JSON.stringify({ description: 'made elsewhere', from: null, languages: ['c'], network: 'none', image });
   writeFiles(toolchains, { 'external/toolchain.json': manifest(EXTERNAL), 'bare/toolchain.json': manifest(BARE) });
