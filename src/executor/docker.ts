@@ -11,7 +11,7 @@ import path from 'node:path';
 import { extract } from 'tar-stream';
 import type { Container, Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
-import { CompileError, throwIfAborted } from '../util/errors.js';
+import { CompileError, errorMessage, throwIfAborted, ToolchainError } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
@@ -46,7 +46,9 @@ export class DockerExecutor implements Executor {
     const output = new CompileOutput(job, step, this.logDir);
     try {
       await container.putArchive(await sourceTar(job), '/');
-      const status = await container.run((line) => output.line(line));
+      const status = await container.run((line) => output.line(line)).catch((error: unknown) => {
+        throw /executable file not found|no such file or directory/.test(errorMessage(error)) ? noCompiler(job, error) : error;
+      });
       throwIfAborted(signal);
       if (status !== 0) throw output.failed(status);
       const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
@@ -129,6 +131,15 @@ async function readFacts(container: Container): Promise<Map<string, string>> {
     }
   }
   return facts;
+}
+
+/** The image cannot start nabla-compile: it does not keep the compile contract. */
+function noCompiler(job: CompileJob, cause: unknown): ToolchainError {
+  return new ToolchainError(`toolchain image ${job.image} has no nabla-compile on its PATH, so it cannot compile apps`, {
+    file: 'toolchains/README.md',
+    hint: 'a toolchain image must keep the compile contract: an executable nabla-compile on its PATH (see "The compile contract")',
+    cause,
+  });
 }
 
 function sourceTar(job: CompileJob): Promise<Buffer> {

@@ -89,6 +89,22 @@ describe('DockerExecutor: folders every compile in an image brings back (rootfs-
   });
 });
 
+describe('DockerExecutor: an image that does not keep the contract', () => {
+  it('without nabla-compile on its PATH: a ToolchainError naming the image and the contract; the container is removed', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      startError: '(HTTP code 400) unexpected - failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nabla-compile": executable file not found in $PATH: unknown',
+    };
+    const error = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': '' })), recordingStep()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect((error as ToolchainError).message).toBe('toolchain image nabla/toolchain-c:1 has no nabla-compile on its PATH, so it cannot compile apps');
+    expect((error as ToolchainError).hint).toMatch(/compile contract/);
+    expect(engine.containers[0]!.removed).toBe(true);
+  });
+});
+
 describe('ToolchainFiles', () => {
   it('a fill that fails leaves nothing, and the next one fills again', async () => {
     const root = folder();
