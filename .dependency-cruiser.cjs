@@ -10,7 +10,7 @@ const LAYERS = [
   ['cli'], // commander, progress, exit codes; the only reader of argv and env
   ['build', 'run', 'init'], // one build: toolchain, compile, image, publishers; running an image; starter apps
   ['config', 'image/publishers'], // flags + env + nabla.json → BuildConfig; each output
-  ['toolchain', 'executor', 'image'],
+  ['toolchain', 'executor', 'image', 'sbom'], // sbom: what an image holds, as CycloneDX
   ['detect', 'engine', 'registry', 'rootfs', 'convert'], // convert: reading someone else's image (ELF, layers)
   ['util'], // helpers that know nothing of nabla-build
 ];

@@ -7,6 +7,7 @@
 # Usage: bench/c-syscalls.sh   (needs a Docker engine and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 runs=${RUNS:-200}
 
@@ -44,7 +45,6 @@ docker_ms() { # median wall time of `docker run --rm IMAGE` over 15 runs, in ms
 docker_plain=$(docker_ms nabla-bench/main-time-plain)
 docker_nabla=$(docker_ms nabla-bench/main-time)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 printf '\n| measure | plain static musl | nabla (tender + libOS) | nabla / plain |\n|---|---|---|---|\n'
 printf '| getpid() ns/call (best of 5×1M) | %s | %s | %s |\n' "$getpid_native" "$getpid_nabla" "$(ratio "$getpid_nabla" "$getpid_native")"
 printf '| start to main() µs (median of %s) | %s | %s | %s |\n' "$runs" "$start_native" "$start_nabla" "$(ratio "$start_nabla" "$start_native")"

@@ -13,6 +13,7 @@
 # Usage: bench/fs-base.sh   (needs a Docker engine, the base image and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 net=nabla-bench-fsb subnet=10.94.0.0/24
 tools=$($cli -q toolchain build c)
@@ -72,8 +73,6 @@ for _ in 1 2 3; do
   done
 done
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 value() { if [ -s "$work/$1-$2" ]; then median "$work/$1-$2"; else echo "n/a (no FSGSBASE here)"; fi; }
 sc=$(value switch cpu) sh=$(value switch host-call) rc=$(value rps cpu) rh=$(value rps host-call)
 r_switch='—' r_rps='—'

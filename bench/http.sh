@@ -6,6 +6,7 @@
 # Usage: bench/http.sh   (needs a Docker engine and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 net=nabla-bench-net subnet=10.90.0.0/24 nabla_ip=10.90.0.10 plain_ip=10.90.0.11
 image=$($cli -q toolchain build c)
@@ -40,11 +41,9 @@ for round in 1 2 3; do
   wrk_round "$plain_ip" >> "$work/plain"
   wrk_round "$nabla_ip" >> "$work/nabla"
 done
-median() { sort -n -k1,1 "$1" | sed -n 2p; }
 read -r plain_rps plain_p99 < <(median "$work/plain")
 read -r nabla_rps nabla_p99 < <(median "$work/nabla")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 printf '\n| examples/http-c, wrk -t2 -c32 -d5s (median of 3) | requests/s | p99 ms |\n|---|---|---|\n'
 printf '| plain static binary under runc | %s | %s |\n' "$plain_rps" "$plain_p99"
 printf '| nabla image (tender + libOS + lwIP) | %s | %s |\n' "$nabla_rps" "$nabla_p99"

@@ -25,6 +25,7 @@
 # the node toolchain is built on first use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 net=nabla-bench-node subnet=10.96.0.0/24
 servers=(nabla plain nabla-jitless plain-jitless)
@@ -145,9 +146,6 @@ count_calls() { # TRACE REQUESTS: prints "kind name per_request" lines, kind tra
 count_calls "$work/trace-plain" "$(cat "$work/requests-plain")" > "$work/calls-plain"
 count_calls "$work/trace-nabla" "$(cat "$work/requests-nabla")" > "$work/calls-nabla"
 
-median() { sort -n -k"${2:-1},${2:-1}" "$1" | sed -n "$(( ($(wc -l < "$1") + 1) / 2 ))p"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
-size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f", $1 / 1e6 }'; }
 total() { awk -v kind="$2" '$1 == kind { n += $3 } END { printf "%.1f", n }' "$1"; }
 most_frequent() { awk -v kind="$2" '$1 == kind' "$1" | head -"$3" | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $3 }'; }
 read -r first_plain _ < <(median "$work/start-plain" 1)

@@ -8,6 +8,7 @@
 # Usage: bench/python.sh   (needs a Docker engine, the base image and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 net=nabla-bench-py subnet=10.93.0.0/24 nabla_ip=10.93.0.10 plain_ip=10.93.0.11
 tools=$($cli -q toolchain build c)
@@ -57,9 +58,6 @@ for _ in 1 2 3; do
   wrk_rps "$nabla_ip" >> "$work/rps-nabla"
 done
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f", $1 / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 sp=$(median "$work/start-plain") sn=$(median "$work/start-nabla")
 rp=$(median "$work/rps-plain") rn=$(median "$work/rps-nabla")
 zp=$(size_mb nabla-bench/py-plain) zn=$(size_mb nabla-bench/py-http)

@@ -9,6 +9,7 @@
 # Usage: bench/stop.sh   (needs a Docker engine, the base image and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 work=$(mktemp -d)
 images=(nabla-bench/stop-default nabla-bench/stop-handler nabla-bench/stop-plain)
@@ -47,8 +48,6 @@ for _ in 1 2 3; do
   stop_ms nabla-bench/stop-handler >> "$work/handler-nabla"
 done
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 dp=$(median "$work/default-plain") dn=$(median "$work/default-nabla")
 hp=$(median "$work/handler-plain") hn=$(median "$work/handler-nabla")
 printf '\n| docker stop of a sleeping Python app, ms (median of 3) | Debian python3 under runc | nabla (tender + libOS) | nabla / runc |\n|---|---|---|---|\n'

@@ -8,6 +8,7 @@
 # Usage: bench/trap-path.sh   (needs a Docker engine and `npm run build` done)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 cli=./bin/nabla-build.js
 image=$($cli -q toolchain build c)
 work=$(mktemp -d)
@@ -39,7 +40,6 @@ run_ms() { # median wall time of `docker run --rm IMAGE` over 5 runs, alternatin
 go_plain=$(run_ms nabla-bench/go-cpu-plain)
 go_nabla=$(run_ms nabla-bench/go-cpu)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 printf '\n| getpid() ns/call (best of 5 rounds) | ns | vs native |\n|---|---|---|\n'
 printf '| native system call (plain static musl) | %s | 1.00× |\n' "$native"
 printf '| relinked: a call into the libOS | %s | %s |\n' "$relinked" "$(ratio "$relinked" "$native")"

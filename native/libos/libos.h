@@ -86,6 +86,7 @@ long sys_getrandom(void *buf, size_t len, unsigned flags);
 void fs_init(void);
 /* self.c: the program's own file at its path, and /proc/self/exe (after fs_init). */
 void self_init(void);
+void procfs_init(void); /* /proc/stat, /proc/cpuinfo */
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long sys_pipe2(int *fdpair, int flags);
 long sys_eventfd2(unsigned initval, int flags);
@@ -175,6 +176,7 @@ int net_idle(uint64_t deadline);
 void net_tick(void);
 /* unix.c: socketpair, and the socket calls on its ends; net.c: every other socket call. */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
+long rtnl_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 
 /* proc.c: identity, exit, thread pointer */

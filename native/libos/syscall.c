@@ -18,6 +18,7 @@ void libos_init(const struct nabla_boot *boot)
 	mem_init();
 	fs_init();
 	self_init();
+	procfs_init();
 	net_init();
 	/* The app starts with no thread pointer, as after execve (not the tender's). */
 	if (tp_set(0) < 0) libos_panic("the host refused to clear the FS base");
@@ -91,6 +92,8 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 	ret = fs_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = epoll_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
+	if (handled) return ret;
+	ret = rtnl_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;
 	ret = unix_syscall(n, a1, a2, a3, a4, a5, a6, &handled);
 	if (handled) return ret;

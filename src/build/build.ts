@@ -12,15 +12,20 @@ import { DockerExecutor } from '../executor/docker.js';
 import { LocalExecutor } from '../executor/local.js';
 import { ToolchainFiles } from '../executor/toolchain-files.js';
 import type { Executor } from '../executor/types.js';
-import { buildImage } from '../image/oci.js';
-import type { ImageArtifact } from '../image/types.js';
+import { buildImage, rfc3339 } from '../image/oci.js';
+import { formatReference } from '../image/reference.js';
+import { attach } from '../image/referrers.js';
+import type { ImageArtifact, ImageSpec } from '../image/types.js';
 import type { RegistryAccess } from '../registry/access.js';
+import { nativeSourceDigests } from '../sbom/native.js';
+import { generateSbom, SBOM_MEDIA_TYPE, toolchainFacts } from '../sbom/sbom.js';
 import { selectFiles } from '../rootfs/tree.js';
 import type { ToolchainCatalog } from '../toolchain/catalog.js';
 import { ensureToolchain } from '../toolchain/build.js';
 import { throwIfAborted } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
-import { composeImage } from './compose.js';
+import { composeImage, readRunSpec } from './compose.js';
 import { createPublishers } from './publishers.js';
 
 /** What goes into the toolchain container: everything but VCS data and host-built deps. */
@@ -67,10 +72,12 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   for (const publisher of publishers) await publisher.preflight?.();
 
   let executor: Executor;
+  let toolchainId: string | undefined;
   if (config.executor === 'docker') {
     const engine = await deps.engine();
     await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, lockDir, signal, buildEnv: config.compileEnv });
     executor = new DockerExecutor(engine, logDir, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
+    toolchainId = (await engine.inspectImage(catalog.image(toolchain.name)))?.id;
   } else {
     executor = new LocalExecutor(logDir);
   }
@@ -97,6 +104,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   try {
     throwIfAborted(signal);
     const image = await progress.step('write image', async (step) => {
+      const digestOfSource = sourceDigest(config.appDir, sources);
       const spec = await composeImage({
         config,
         outDir: compiled.outDir,
@@ -104,12 +112,25 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         zoneinfoDir: compiled.zoneinfoDir,
         appFiles,
         toolchainImage,
-        sourceDigest: sourceDigest(config.appDir, sources),
+        sourceDigest: digestOfSource,
         version: deps.version,
       });
       const artifact = await buildImage(spec);
       step.note(artifact.manifest.digest);
-      return artifact;
+      const sbom = generateSbom({
+        image: { digest: artifact.manifest.digest, repository: config.tags[0] && imageRepository(config.tags[0]), version: config.app.version },
+        app: { ...config.app, language: config.language, dir: config.appDir, sourceDigest: digestOfSource },
+        outDir: compiled.outDir,
+        run: readRunSpec(compiled.outDir, config.toolchain),
+        files: layerFiles(spec),
+        toolchain: { name: toolchain.name, image: toolchainImage, id: toolchainId },
+        ...toolchainFacts(compiled.facts),
+        nativeSources: builtFromNative(catalog, toolchain.name) ? nativeSourceDigests(path.join(packageRoot(), 'native')) : undefined,
+        zoneinfo: compiled.zoneinfoDir !== undefined,
+        tool: { name: 'nabla-build', version: deps.version },
+        created: rfc3339(config.sourceDateEpoch),
+      });
+      return attach(artifact, SBOM_MEDIA_TYPE, sbom, { 'org.opencontainers.image.created': rfc3339(config.sourceDateEpoch) });
     });
     const published: string[] = [];
     for (const publisher of publishers) {
@@ -126,6 +147,21 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   } finally {
     compiled.dispose();
   }
+}
+
+/** The files of the image's layer, by path. */
+function layerFiles(spec: ImageSpec): { path: string; data: Buffer }[] {
+  return spec.entries.flatMap((entry) => (entry.type === 'file' ? [{ path: entry.path, data: entry.data }] : []));
+}
+
+/** "127.0.0.1:5000/team/app" of a -t name: the image's name in the SBOM's purl. */
+function imageRepository(tag: { registry?: string; repository: string; tag: string }): string {
+  return formatReference(tag).replace(/:[^:/]*$/, '');
+}
+
+/** Whether the toolchain (or a parent) is built from this nabla-build's native/ (the tender and libOS). */
+function builtFromNative(catalog: ToolchainCatalog, name: string): boolean {
+  return catalog.lineage(name).some((t) => t.include.includes('native'));
 }
 
 /** sha256 over the sorted source files (path and bytes): which source an image came from. */

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BuildConfig } from '../config/resolve.js';
+import { rfc3339 } from '../image/oci.js';
 import type { ImageSpec } from '../image/types.js';
 import { systemEntries, withoutGiven, ZONEINFO_IN_IMAGE, zoneinfoEntries } from '../rootfs/system.js';
 import { fileEntries, treeEntries } from '../rootfs/tree.js';
@@ -40,7 +41,7 @@ export interface ComposeInput {
 }
 
 /** run.json: what nabla-compile says the image runs. */
-interface RunSpec {
+export interface RunSpec {
   tender: string;
   unikernel: string;
   /** The standalone libOS the tender loads beside the unikernel (`--libos=`). */
@@ -57,6 +58,8 @@ interface RunSpec {
 
 export async function composeImage({ config, outDir, sharedRootfsDir, zoneinfoDir, appFiles, toolchainImage, sourceDigest, version }: ComposeInput): Promise<ImageSpec> {
   const run = readRunSpec(outDir, config.toolchain);
+  const annotations = openContainersAnnotations(config, toolchainImage);
+  const { source } = config.app;
   // With the container's network the tender allows the tap's calls too (policy-net.txt).
   const netPolicy = path.join(outDir, 'policy-net.txt');
   const policyFile = config.network === 'container' && fs.existsSync(netPolicy) ? netPolicy : path.join(outDir, 'policy.txt');
@@ -95,19 +98,43 @@ export async function composeImage({ config, outDir, sharedRootfsDir, zoneinfoDi
       workingDir: config.workdir,
       exposedPorts: [...new Set(config.ports)].sort(),
       labels: {
+        ...annotations,
         'dev.nabla.language': config.language,
         'dev.nabla.toolchain': toolchainImage,
         'dev.nabla.memory': `${config.memoryMiB}`,
         'dev.nabla.syscalls': policy.join('; '),
         'dev.nabla.source.digest': sourceDigest,
         'dev.nabla.build.version': version,
+        ...(source.modified !== undefined ? { 'dev.nabla.source.modified': String(source.modified) } : {}),
       },
     },
+    annotations,
     sourceDateEpoch: config.sourceDateEpoch,
   };
 }
 
-function readRunSpec(outDir: string, toolchain: string): RunSpec {
+/**
+ * org.opencontainers.image.* (the OCI image spec's pre-defined annotations), as both the
+ * manifest's annotations and the config's labels. base.name is the toolchain image: the
+ * image is FROM scratch, but its tender, libOS and runtime come from there, so a new
+ * toolchain is what asks for a rebuild. A tree that differs from its commit keeps the
+ * commit as the revision (tools expect a commit id there) and says so in
+ * dev.nabla.source.modified, as Go's build info has vcs.modified.
+ */
+export function openContainersAnnotations(config: BuildConfig, toolchainImage: string): Record<string, string> {
+  const { version, license, source } = config.app;
+  const key = (name: string) => `org.opencontainers.image.${name}`;
+  return {
+    [key('created')]: rfc3339(config.sourceDateEpoch),
+    ...(source.url ? { [key('source')]: source.url } : {}),
+    ...(source.revision ? { [key('revision')]: source.revision } : {}),
+    ...(version ? { [key('version')]: version } : {}),
+    ...(license ? { [key('licenses')]: license } : {}),
+    [key('base.name')]: toolchainImage,
+  };
+}
+
+export function readRunSpec(outDir: string, toolchain: string): RunSpec {
   const broken = (why: string) =>
     new CompileError(`toolchain "${toolchain}" broke the compile contract: ${why}`, {
       file: 'toolchains/README.md',

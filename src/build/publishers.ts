@@ -6,6 +6,7 @@ import { DockerArchivePublisher } from '../image/publishers/docker-archive.js';
 import { LoadPublisher } from '../image/publishers/load.js';
 import { OciLayoutPublisher } from '../image/publishers/oci-layout.js';
 import { KnownBlobs, PushPublisher } from '../image/publishers/push.js';
+import { SbomFilePublisher } from '../image/publishers/sbom-file.js';
 import { formatReference, type ImageReference } from '../image/reference.js';
 import type { Publisher } from '../image/types.js';
 import type { RegistryAccess } from '../registry/access.js';
@@ -37,6 +38,8 @@ export function createPublishers(outputs: readonly OutputSpec[], tags: readonly 
           return [new DockerArchivePublisher(output.dest, names)];
         case 'dir':
           return [new DirPublisher(output.dest)];
+        case 'sbom':
+          return [new SbomFilePublisher(output.dest)];
         case 'load':
           return [new LoadPublisher(deps.engine, names)];
         case 'push': {

@@ -10,6 +10,8 @@ export type OutputSpec =
   | { type: 'oci'; dest: string; format: 'layout' | 'tar' }
   | { type: 'docker'; dest: string }
   | { type: 'dir'; dest: string }
+  /** --sbom FILE: the image's SBOM as a file. */
+  | { type: 'sbom'; dest: string }
   | { type: 'load' }
   /** The -t names, each with its registry. */
   | { type: 'push'; targets: RegistryReference[] };
@@ -18,6 +20,7 @@ export interface OutputFlags {
   output?: string[];
   load?: boolean;
   push?: boolean;
+  sbom?: string;
 }
 
 /** Every output of one build, checked against the -t names (`tags`, parsed). */
@@ -29,6 +32,7 @@ export function parseOutputs(flags: OutputFlags, tags: readonly ImageReference[]
       hint: flags.push ? 'add -t REGISTRY/NAME:TAG, e.g. -t 127.0.0.1:5000/hello:1.0' : 'add -t NAME:TAG, e.g. -t hello-c',
     });
   }
+  if (flags.sbom !== undefined) outputs.push({ type: 'sbom', dest: path.resolve(cwd, flags.sbom) });
   if (flags.load) outputs.push({ type: 'load' });
   if (flags.push) outputs.push({ type: 'push', targets: tags.map(pushTarget) });
   return outputs;

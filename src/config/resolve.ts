@@ -14,6 +14,7 @@ import type { Toolchain, ToolchainCatalog } from '../toolchain/catalog.js';
 import { ConfigError, EnvironmentError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { parseOutputs, type OutputSpec } from './output-spec.js';
+import { gitSource, packageJsonFields, type AppSource } from './provenance.js';
 import { parseReference } from './reference.js';
 import { memoryMiB, NABLA_JSON_FIELDS, nablaJsonSchema, type NablaJson } from './schema.js';
 
@@ -28,6 +29,7 @@ export interface BuildFlags {
   output?: string[];
   load?: boolean;
   push?: boolean;
+  sbom?: string;
   executor?: string;
 }
 
@@ -57,6 +59,8 @@ export interface BuildConfig {
   compileEnv: Record<string, string>;
   outputs: OutputSpec[];
   tags: ImageReference[];
+  /** The app as it names itself (nabla.json, else package.json, else its folder) and where its source is. */
+  app: { name: string; version?: string; license?: string; source: AppSource };
 }
 
 export const DEFAULT_MEMORY_MIB = 256;
@@ -102,6 +106,7 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
   const sourceDateEpoch = parseSourceDateEpoch(ctx.env.SOURCE_DATE_EPOCH);
   const toolchain = pickToolchain(flags.toolchain ?? json?.toolchain ?? language, language, ctx.toolchains, json ? configFile : undefined);
   const executor = pickExecutor(flags.executor, toolchain.name, ctx.env.NABLA_TOOLCHAIN);
+  const declared = packageJsonFields(appDir);
 
   return Object.freeze({
     appDir,
@@ -127,6 +132,12 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
     compileEnv: passedEnv(toolchain.passEnv, ctx.env),
     outputs,
     tags,
+    app: Object.freeze({
+      name: declared.name ?? path.basename(appDir),
+      ...((json?.version ?? declared.version) ? { version: json?.version ?? declared.version } : {}),
+      ...((json?.license ?? declared.license) ? { license: json?.license ?? declared.license } : {}),
+      source: Object.freeze(gitSource(appDir)),
+    }),
   });
 }
 
@@ -213,6 +224,8 @@ const fieldHints: Record<string, string> = {
   memory: 'use MiB as a number (256) or a size string ("1G")',
   files: 'use { "include": ["**"], "exclude": ["tests/**"] }',
   node: 'use { "version": 22, "options": ["--jitless"] }: a major the node toolchain has (24 or 22), and node\'s own options',
+  version: 'use a string, e.g. "1.2.0": the image\'s org.opencontainers.image.version',
+  license: 'use an SPDX license expression, e.g. "MIT" or "Apache-2.0 OR MIT"',
   zoneinfo: 'use true (Debian\'s time zones in /usr/share/zoneinfo, the default) or false (none: the app knows only UTC; the image is about 200 KB smaller)',
 };
 

@@ -40,6 +40,13 @@ const cString = z.string().refine((s) => !s.includes('\u0000'), 'must not contai
 export const nablaJsonSchema = z
   .object({
     $schema: z.string().optional(),
+    /** The app's version and license (an SPDX expression): the image's annotations and SBOM; else package.json's. */
+    version: z.string().min(1).max(128).regex(/^[^\s\u0000-\u001f]+$/, 'must be one word, e.g. "1.2.0"').optional(),
+    license: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9.+:()-]+(?: +(?:AND|OR|WITH) +[A-Za-z0-9.+:()-]+)*$/, 'must be an SPDX license expression, e.g. "MIT" or "Apache-2.0 OR MIT"')
+      .optional(),
     entry: z
       .string()
       .min(1)

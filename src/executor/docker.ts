@@ -8,15 +8,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { extract } from 'tar-stream';
 import type { Container, Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
-import { CompileError, throwIfAborted } from '../util/errors.js';
+import { CompileError, errorMessage, throwIfAborted, ToolchainError } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
 import type { ToolchainFiles } from './toolchain-files.js';
-import { noZoneinfo, readSharedRootfs, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import { noZoneinfo, readSharedRootfs, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 const log = debug('executor');
 
@@ -45,7 +46,9 @@ export class DockerExecutor implements Executor {
     const output = new CompileOutput(job, step, this.logDir);
     try {
       await container.putArchive(await sourceTar(job), '/');
-      const status = await container.run((line) => output.line(line));
+      const status = await container.run((line) => output.line(line)).catch((error: unknown) => {
+        throw /executable file not found|no such file or directory/.test(errorMessage(error)) ? noCompiler(job, error) : error;
+      });
       throwIfAborted(signal);
       if (status !== 0) throw output.failed(status);
       const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-out-'));
@@ -63,14 +66,15 @@ export class DockerExecutor implements Executor {
         });
       }
       try {
+        const facts = await this.facts(job, container);
         const imageFolder = await this.imageFolders(job, container, work);
         const sharedPath = readSharedRootfs(job, outDir);
         const sharedRootfsDir = sharedPath ? await imageFolder(sharedPath, 'shared') : undefined;
-        if (!job.zoneinfo) return { outDir, sharedRootfsDir, dispose };
+        if (!job.zoneinfo) return { outDir, facts, sharedRootfsDir, dispose };
         const zoneinfoDir = await imageFolder(ZONEINFO_DIR, 'zoneinfo').catch((error: unknown) => {
           throw noZoneinfo(job, error);
         });
-        return { outDir, sharedRootfsDir, zoneinfoDir, dispose };
+        return { outDir, facts, sharedRootfsDir, zoneinfoDir, dispose };
       } catch (error) {
         dispose();
         throw error;
@@ -83,6 +87,16 @@ export class DockerExecutor implements Executor {
       output.close();
       await container.remove().catch(() => {});
     }
+  }
+
+  /** The TOOLCHAIN_FACTS the image has: read once per image ID with a ToolchainFiles, as its folders are. */
+  private async facts(job: CompileJob, container: Container): Promise<Map<string, string>> {
+    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+    if (!this.files || !imageId) return readFacts(container);
+    const dir = await this.files.folder(imageId, 'sbom-facts', async (into) => {
+      for (const [file, text] of await readFacts(container)) fs.writeFileSync(path.join(into, encodeURIComponent(file)), text);
+    });
+    return new Map(fs.readdirSync(dir).map((name) => [decodeURIComponent(name), fs.readFileSync(path.join(dir, name), 'utf8')]));
   }
 
   /** Brings a folder of the image to the host: kept per image ID with a ToolchainFiles, else under work. */
@@ -98,6 +112,34 @@ export class DockerExecutor implements Executor {
       return dir;
     };
   }
+}
+
+/** The TOOLCHAIN_FACTS files the container's image has (each getArchive is a one-file tar). */
+async function readFacts(container: Container): Promise<Map<string, string>> {
+  const facts = new Map<string, string>();
+  for (const file of TOOLCHAIN_FACTS) {
+    try {
+      const unpack = extract();
+      (await container.getArchive(file)).pipe(unpack);
+      for await (const entry of unpack) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        if (entry.header.type === 'file' && entry.header.name === path.basename(file)) facts.set(file, Buffer.concat(chunks).toString('utf8'));
+      }
+    } catch (error) {
+      log(`no ${file} in the toolchain image: ${(error as Error).message}`);
+    }
+  }
+  return facts;
+}
+
+/** The image cannot start nabla-compile: it does not keep the compile contract. */
+function noCompiler(job: CompileJob, cause: unknown): ToolchainError {
+  return new ToolchainError(`toolchain image ${job.image} has no nabla-compile on its PATH, so it cannot compile apps`, {
+    file: 'toolchains/README.md',
+    hint: 'a toolchain image must keep the compile contract: an executable nabla-compile on its PATH (see "The compile contract")',
+    cause,
+  });
 }
 
 function sourceTar(job: CompileJob): Promise<Buffer> {

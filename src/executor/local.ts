@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { throwIfAborted } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
 import { CompileOutput } from './compile-output.js';
-import { noZoneinfo, readSharedRootfs, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import { noZoneinfo, readSharedRootfs, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 export class LocalExecutor implements Executor {
   /** logDir: where the compile's full output is kept. */
@@ -48,7 +48,7 @@ export class LocalExecutor implements Executor {
     }
     fs.rmSync(srcDir, { recursive: true, force: true });
     const dispose = () => fs.rmSync(work, { recursive: true, force: true });
-    // This is the toolchain image: the folders it names are right here, read in place.
+    // This is the toolchain image: the folders it names, and its facts, are right here, read in place.
     let sharedRootfsDir: string | undefined;
     try {
       sharedRootfsDir = readSharedRootfs(job, outDir);
@@ -56,11 +56,12 @@ export class LocalExecutor implements Executor {
       dispose();
       throw error;
     }
-    if (!job.zoneinfo) return { outDir, sharedRootfsDir, dispose };
+    const facts = new Map(TOOLCHAIN_FACTS.flatMap((file) => (fs.existsSync(file) ? [[file, fs.readFileSync(file, 'utf8')] as const] : [])));
+    if (!job.zoneinfo) return { outDir, facts, sharedRootfsDir, dispose };
     if (!fs.existsSync(ZONEINFO_DIR)) {
       dispose();
       throw noZoneinfo(job);
     }
-    return { outDir, sharedRootfsDir, zoneinfoDir: ZONEINFO_DIR, dispose };
+    return { outDir, facts, sharedRootfsDir, zoneinfoDir: ZONEINFO_DIR, dispose };
   }
 }

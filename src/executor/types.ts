@@ -25,6 +25,8 @@ export interface CompileJob {
 export interface CompileResult {
   /** Host folder holding what the toolchain wrote to $NABLA_OUT. */
   outDir: string;
+  /** The toolchain image's files the SBOM reads (TOOLCHAIN_FACTS, by path), those it has. */
+  facts: Map<string, string>;
   /** Host folder holding the image folder named in rootfs-shared: the rootfs under `rootfs/`. */
   sharedRootfsDir?: string;
   /** Host folder holding the toolchain image's /usr/share/zoneinfo (with job.zoneinfo). */
@@ -32,6 +34,13 @@ export interface CompileResult {
   /** Removes outDir and anything else the executor left; the caller calls it once. */
   dispose(): void;
 }
+
+/**
+ * Small files of the toolchain image that say what it is built from, for the SBOM: its
+ * Debian packages and release (the tzdata and musl versions), and lwIP's version header.
+ * A toolchain without one of them simply has fewer facts.
+ */
+export const TOOLCHAIN_FACTS = ['/var/lib/dpkg/status', '/usr/lib/os-release', '/opt/nabla/lwip/src/include/lwip/init.h'] as const;
 
 /** Where Debian keeps its time zones, in the toolchain image as in the app's rootfs. */
 export const ZONEINFO_DIR = '/usr/share/zoneinfo';

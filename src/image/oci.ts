@@ -12,6 +12,8 @@ export const MEDIA_TYPES = {
   config: 'application/vnd.oci.image.config.v1+json',
   layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
   index: 'application/vnd.oci.image.index.v1+json',
+  /** The config of an artifact that has none (OCI 1.1): the two bytes "{}". */
+  empty: 'application/vnd.oci.empty.v1+json',
 } as const;
 
 export function sha256Digest(data: Buffer): string {
@@ -23,13 +25,18 @@ export function digestHex(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1);
 }
 
-function blob(mediaType: string, data: Buffer): Blob {
+export function blob(mediaType: string, data: Buffer): Blob {
   return { mediaType, digest: sha256Digest(data), size: data.length, data };
 }
 
 /** The OCI descriptor of a blob: what a manifest or index.json points at. */
 export function descriptor({ mediaType, digest, size }: Blob): { mediaType: string; digest: string; size: number } {
   return { mediaType, digest, size };
+}
+
+/** RFC 3339 without the milliseconds that toISOString adds, as Docker and ko write it. */
+export function rfc3339(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
@@ -42,8 +49,7 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
     diffId: sha256Digest(uncompressed),
     uncompressed,
   };
-  // RFC 3339 without the milliseconds that toISOString adds, as Docker and ko write it.
-  const created = new Date(spec.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z');
+  const created = rfc3339(spec.sourceDateEpoch);
   const { entrypoint, cmd, env, workingDir, user, exposedPorts, labels } = spec.config;
   // Keys are written in the order constructed here and label/port keys sorted, so the
   // config (and its digest, Docker's image ID) never depends on insertion order.
@@ -76,6 +82,7 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
         mediaType: MEDIA_TYPES.manifest,
         config: descriptor(config),
         layers: [descriptor(layer)],
+        ...(spec.annotations && Object.keys(spec.annotations).length > 0 ? { annotations: sortKeys(spec.annotations) } : {}),
       }),
     ),
   );

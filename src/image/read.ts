@@ -35,16 +35,27 @@ const HINT = 'pass what `nabla-build build --output type=oci|docker` wrote, or a
 /** Past this many bytes unpacked a layer is not read on: a gzip bomb (a few MiB that unpack
  * to terabytes) would take the CPU for hours. Far above any real layer. */
 export const LAYER_UNPACKED_LIMIT = 64 * 2 ** 30;
+
+export async function readImage(location: string, limits = { layerUnpacked: LAYER_UNPACKED_LIMIT }): Promise<ImageSummary> {
+  return summarize(location, await open(location, limits.layerUnpacked));
+}
+
+async function summarize(location: string, { files, image, isFolder }: Awaited<ReturnType<typeof open>>): Promise<ImageSummary> {
+  if (files.has('oci-layout')) return fromOciLayout(image, isFolder ? 'oci-layout' : 'oci-archive');
+  if (files.has('manifest.json')) return fromDockerArchive(image);
+  throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
+}
+
 /** convert holds every layer in memory, unpacked: each must fit in one Buffer. */
 export const LAYER_IN_MEMORY_LIMIT = 2 * 2 ** 30;
 
-export async function readImage(location: string, limits = { layerUnpacked: LAYER_UNPACKED_LIMIT }): Promise<ImageSummary> {
-  return (await openImage(location, limits.layerUnpacked)).summary;
-}
-
 /** The image and its layers, bottom first, each an uncompressed tar held in memory. */
 export async function readImageLayers(location: string): Promise<{ summary: ImageSummary; layers: Buffer[] }> {
-  const { summary, image, names } = await openImage(location, LAYER_IN_MEMORY_LIMIT);
+  const opened = await open(location, LAYER_IN_MEMORY_LIMIT);
+  const { image } = opened;
+  const summary = await summarize(location, opened);
+  const names =
+    summary.format === 'docker-archive' ? summary.layers.map((layer) => layer.digest) : summary.layers.map((layer) => blobPath(layer.digest));
   const layers = names.map((name) => {
     const blob = image.blob(name);
     try {
@@ -56,18 +67,23 @@ export async function readImageLayers(location: string): Promise<{ summary: Imag
   return { summary, layers };
 }
 
-async function openImage(location: string, layerUnpacked: number): Promise<{ summary: ImageSummary; image: ImageFiles; names: string[] }> {
-  const stat = fs.statSync(location);
-  const files: Files = stat.isDirectory() ? readFolder(location) : await readTar(location);
-  const image = new ImageFiles(location, files, layerUnpacked);
-  if (files.has('oci-layout')) return fromOciLayout(image, stat.isDirectory() ? 'oci-layout' : 'oci-archive');
-  if (files.has('manifest.json')) return fromDockerArchive(image);
-  throw new ConfigError(`${location} is neither an OCI layout nor a docker archive`, { file: location, hint: HINT });
+/** The files at location (a folder, or a tar read whole), and the checked access to them. */
+async function open(location: string, layerUnpackedLimit: number): Promise<{ files: Files; image: ImageFiles; isFolder: boolean }> {
+  const isFolder = fs.statSync(location).isDirectory();
+  const files: Files = isFolder ? readFolder(location) : await readTar(location);
+  return { files, image: new ImageFiles(location, files, layerUnpackedLimit), isFolder };
 }
 
 // What the reader takes from each file: anything else in them is broken input, said as such.
 const digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'must be a digest such as "sha256:<hex>"');
-const ociIndex = z.object({ manifests: z.array(z.object({ digest })).min(1, 'must name the image manifest') });
+const ociIndex = z.object({
+  manifests: z.array(z.object({ digest, artifactType: z.string().optional() })).min(1, 'must name the image manifest'),
+});
+const artifactManifest = z.object({
+  artifactType: z.string().optional(),
+  subject: z.object({ digest }).optional(),
+  layers: z.array(z.object({ digest, mediaType: z.string() })),
+});
 const ociManifest = z.object({
   config: z.object({ digest }),
   layers: z.array(z.object({ digest, size: z.number().int().nonnegative(), mediaType: z.string() })),
@@ -148,12 +164,43 @@ const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) =
 
 const blobPath = (digest: string) => `blobs/${digest.replace(':', '/')}`;
 
-type Opened = { summary: ImageSummary; image: ImageFiles; names: string[] };
+/** The image's manifest digest in an index.json: its first entry that is not an artifact (an SBOM). */
+function imageDigest(image: ImageFiles): string {
+  const { manifests } = image.json('index.json', ociIndex);
+  const found = manifests.find((m) => m.artifactType === undefined);
+  if (!found) throw image.broken('index.json lists only artifacts, no image');
+  return found.digest;
+}
 
-async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<Opened> {
-  const digest = image.json('index.json', ociIndex).manifests[0]!.digest;
+/**
+ * The SBOM attached to the image in an OCI layout folder or tar: the document of the
+ * artifact in index.json whose subject is the image and whose type is `mediaType`.
+ */
+export async function readReferrer(location: string, mediaType: string): Promise<Buffer> {
+  const { files, image } = await open(location, LAYER_UNPACKED_LIMIT);
+  if (!files.has('oci-layout')) {
+    throw new ConfigError(`${location} is not an OCI layout, so it holds no SBOM`, {
+      file: location,
+      hint: 'docker archives and the Docker engine keep no referrers: read the SBOM from `--output type=oci` or write it with `--sbom FILE`',
+    });
+  }
+  const subject = imageDigest(image);
+  for (const entry of image.json('index.json', ociIndex).manifests) {
+    if (entry.artifactType !== mediaType) continue;
+    const manifest = image.json(blobPath(entry.digest), artifactManifest);
+    const layer = manifest.layers.find((l) => l.mediaType === mediaType);
+    if (manifest.subject?.digest === subject && layer) return image.blob(blobPath(layer.digest));
+  }
+  throw new ConfigError(`${location} holds no SBOM (${mediaType}) for its image ${subject}`, {
+    file: location,
+    hint: 'build the image again with this nabla-build: every build attaches one',
+  });
+}
+
+async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-archive'): Promise<ImageSummary> {
+  const digest = imageDigest(image);
   const manifest = image.json(blobPath(digest), ociManifest);
-  const summary: ImageSummary = {
+  return {
     format,
     digest,
     imageId: manifest.config.digest,
@@ -166,12 +213,11 @@ async function fromOciLayout(image: ImageFiles, format: 'oci-layout' | 'oci-arch
       })),
     ),
   };
-  return { summary, image, names: manifest.layers.map((layer) => blobPath(layer.digest)) };
 }
 
-async function fromDockerArchive(image: ImageFiles): Promise<Opened> {
+async function fromDockerArchive(image: ImageFiles): Promise<ImageSummary> {
   const [entry] = image.json('manifest.json', dockerManifest);
-  const summary: ImageSummary = {
+  return {
     format: 'docker-archive',
     imageId: `sha256:${path.basename(entry!.Config, '.json')}`,
     config: image.json(entry!.Config, imageConfig),
@@ -179,7 +225,6 @@ async function fromDockerArchive(image: ImageFiles): Promise<Opened> {
       entry!.Layers.map(async (name) => ({ digest: name, size: image.blob(name).length, files: await image.layerFiles(name, false) })),
     ),
   };
-  return { summary, image, names: entry!.Layers };
 }
 
 /** Entry names of an uncompressed tar held in memory. */
@@ -227,8 +272,10 @@ function readFolder(dir: string): Files {
 async function readTar(file: string): Promise<Files> {
   const files: Files = new Map();
   const unpack = extract();
-  fs.createReadStream(file).pipe(unpack);
   try {
+    // Read whole (every file of it is kept anyway): a stream piped in would go on reading,
+    // unobserved, after a broken header ended the loop below.
+    unpack.end(await fs.promises.readFile(file));
     for await (const entry of unpack) {
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);

@@ -22,6 +22,8 @@ export interface ImageSpec {
   /** The image's single layer; paths are absolute inside the image. */
   entries: TarEntry[];
   config: ImageConfigSpec;
+  /** The manifest's annotations (org.opencontainers.image.*). */
+  annotations?: Record<string, string>;
   /** Seconds since the epoch, from SOURCE_DATE_EPOCH (default 1980-01-01): every mtime and `created`. */
   sourceDateEpoch: number;
 }
@@ -45,6 +47,18 @@ export interface ImageArtifact {
   manifest: Blob; // OCI image manifest; its digest is the image digest
   config: Blob; // OCI image config; its digest is Docker's image ID
   layers: LayerBlob[];
+  /** The SBOM, attached as an OCI 1.1 artifact whose subject is the manifest (image/referrers.ts). */
+  sbom?: Referrer;
+}
+
+/** An artifact that refers to the image (OCI 1.1 `subject`): found by the referrers API or its tag. */
+export interface Referrer {
+  /** Its manifest: artifactType, the empty config, one layer, subject = the image manifest. */
+  manifest: Blob;
+  artifactType: string;
+  config: Blob;
+  /** The document itself (the SBOM's JSON). */
+  document: Blob;
 }
 
 /** Where an image goes: an --output, --load or --push. */

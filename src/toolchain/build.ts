@@ -36,7 +36,8 @@ export async function ensureToolchain(
   options: EnsureOptions,
 ): Promise<string> {
   const chain = catalog.lineage(name);
-  if (!(await imageExists(engine, BASE_IMAGE))) {
+  // An external toolchain (toolchain.json "image") is the root of its chain: never built.
+  if (!chain[0]!.image && !(await imageExists(engine, BASE_IMAGE))) {
     throw new EnvironmentError(`the base image ${BASE_IMAGE} is missing`, {
       hint: 'run `nabla-build toolchain bootstrap` once (it makes it with debootstrap, no registry needed)',
     });
@@ -45,6 +46,17 @@ export async function ensureToolchain(
     const image = catalog.image(toolchain.name);
     const rebuild = options.force === true && toolchain.name === name;
     await progress.step(`toolchain ${toolchain.name}`, async (step) => {
+      if (toolchain.image) {
+        if (!(await imageExists(engine, image))) {
+          throw new EnvironmentError(`toolchain "${toolchain.name}" is the image ${image}, which the Docker engine does not have`, {
+            file: path.join(toolchain.dir, 'toolchain.json'),
+            field: 'image',
+            hint: `docker pull ${image} (or docker load it): nabla-build never builds an external toolchain`,
+          });
+        }
+        step.note(`external ${image}`);
+        return;
+      }
       if (!rebuild && (await imageExists(engine, image))) {
         step.note(`cached ${image}`);
         return;

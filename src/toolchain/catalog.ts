@@ -2,6 +2,8 @@
  * The toolchains shipped in toolchains/<name>/: a Dockerfile, its files, and a
  * toolchain.json saying what it builds. Each image is tagged with a content hash of its
  * folder (and its parent's hash), so a change rebuilds and no change reuses.
+ * A toolchain.json with "image" instead names an image made elsewhere (an external
+ * toolchain, e.g. rumprun's): used as it is, never built, if it keeps the compile contract.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -36,8 +38,17 @@ const manifestSchema = z
           .refine((folder) => !folder.split('/').includes('..'), 'must stay inside the nabla-build package (no "..")'),
       )
       .default([]),
+    /** An image made elsewhere that keeps the compile contract: used as is, no Dockerfile. */
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'must be an image reference, e.g. "registry.example/team/rumprun-c:1"')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => !t.image || (t.from === null && t.include.length === 0), {
+    message: 'a toolchain with "image" is made elsewhere: it has no "from" (null) and no "include"',
+    path: ['image'],
+  });
 
 export interface Toolchain {
   name: string;
@@ -48,6 +59,8 @@ export interface Toolchain {
   network: 'none' | 'host';
   passEnv: string[];
   include: string[];
+  /** An external image used as it is (toolchain.json "image"); none: built from dir's Dockerfile. */
+  image?: string;
 }
 
 export class ToolchainCatalog {
@@ -145,7 +158,7 @@ export class ToolchainCatalog {
   }
 
   image(name: string): string {
-    return `nabla/toolchain-${name}:${this.hash(name).slice(0, 16)}`;
+    return this.get(name).image ?? `nabla/toolchain-${name}:${this.hash(name).slice(0, 16)}`;
   }
 
   /** The image a toolchain's Dockerfile builds FROM (passed as the NABLA_FROM build arg). */

@@ -120,6 +120,13 @@ const cases: Case[] = [
     stderr: [/\/proc/, /field: --output/, /fix: /],
   },
   {
+    name: '--sbom to a folder that is not there',
+    app: { 'hello.c': HELLO },
+    args: ['--sbom', 'OUT/missing/image.cdx.json'],
+    exitCode: 5,
+    stderr: [/cannot write .*missing\/image\.cdx\.json: folder .*missing does not exist/, /field: --sbom/, /fix: +create it first/],
+  },
+  {
     name: 'bad --output spec',
     app: { 'hello.c': HELLO },
     args: ['-o', 'type=zip,dest=OUT/image.zip'],

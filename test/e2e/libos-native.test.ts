@@ -15,8 +15,8 @@ import { runInToolchain } from '../helpers/native-suite.js';
 /** tar.c: the rootfs index (pax, ustar prefix, GNU long names, replacements) and disk reads. */
 const TAR = [
   'tar-pax-files', 'tar-pax-directories', 'tar-pax-symlinks', 'tar-pax-long-name', 'tar-pax-long-link-target',
-  'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-read-offsets', 'tar-fstat-sizes',
-  'tar-file-bytes-stay-on-disk', 'tar-extended-header-past-the-end-panics', 'tar-no-disk',
+  'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-entries-with-dotdot-are-skipped',
+  'tar-read-offsets', 'tar-fstat-sizes', 'tar-file-bytes-stay-on-disk', 'tar-extended-header-past-the-end-panics', 'tar-no-disk',
 ];
 /** vfs.c and the path calls: lookup, symlinks, create/remove/rename, listings, cwd. */
 const PATHS = [
@@ -104,7 +104,8 @@ const OTHERS = [
 /** self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
 const SELF = [
   'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
-  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc',
+  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self',
+  'proc-stat-and-cpuinfo-show-one-cpu',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
  * network and with a tap) and as frames on a fake tap. */
@@ -112,7 +113,9 @@ const NET = [
   'without-a-network-sockets-work-over-loopback-and-other-families-are-refused',
   'without-a-network-a-server-on-any-address-works-and-says-why-once',
   'without-a-network-a-connection-out-is-unreachable-and-says-why',
-  'with-a-tap-a-server-on-any-address-says-nothing', 'socket-argument-errors-are-as-on-linux',
+  'with-a-tap-a-server-on-any-address-says-nothing',
+  'rtnetlink-lists-lo-and-the-tap-as-eth0', 'rtnetlink-without-a-network-lists-lo-refuses-the-rest',
+  'socket-argument-errors-are-as-on-linux',
   'tcp-connect-accept-read-write-close-between-threads-without-a-network',
   'tcp-connect-accept-read-write-close-between-threads-with-a-tap',
   'tcp-nonblocking-connect-is-einprogress-then-writable-without-a-network',

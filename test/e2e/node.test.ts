@@ -78,7 +78,7 @@ describe('node apps', () => {
     expect(result.exitCode).toBe(3);
   });
 
-  it('JSON files, timers, promises, fs/promises, zlib, crypto and worker_threads give the known results', async () => {
+  it('JSON files, timers, promises, fs/promises, zlib, crypto, worker_threads, os.cpus() and os.networkInterfaces() give the known results', async () => {
     await images.build(path.join(repoRoot, 'test', 'fixtures', 'features-node'), 'nabla-e2e/features-node:1');
     const result = await runImage('nabla-e2e/features-node:1');
     expect(result.stderr).toBe('');
@@ -89,6 +89,8 @@ describe('node apps', () => {
       'zlib: 6000 -> small',
       'crypto: a312976c6dbb8212 05ffaebc 32 36',
       'worker_threads: 338350 2686700',
+      'os: 1 cpu, model named, 1 parallel, idle true',
+      'network interfaces: lo 127.0.0.1/8 internal',
     ]);
     expect(result.exitCode).toBe(0);
   });

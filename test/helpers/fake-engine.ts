@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import type { Container, ContainerSpec, Engine, ImageBuildOptions, ImageInfo } from '../../src/engine/engine.js';
 
 type Failing = 'load' | 'build' | 'pull' | 'import' | 'save';
-type ContainerBehaviour = { output: string[]; exitCode: number; archive?: Buffer | Record<string, Buffer> };
+/** What a container prints and exits with; startError: the engine's refusal to start it. */
+type ContainerBehaviour = { output: string[]; exitCode: number; archive?: Buffer | Record<string, Buffer>; startError?: string };
 
 export class FakeEngine implements Engine {
   /** Images under each of their names (tags and ID). */
@@ -142,6 +143,7 @@ export class FakeContainer implements Container {
   }
 
   async run(onLine: (line: string) => void): Promise<number> {
+    if (this.behaviour.startError) throw new Error(this.behaviour.startError);
     this.started = true;
     this.behaviour.output.forEach((line) => onLine(line));
     return this.behaviour.exitCode;

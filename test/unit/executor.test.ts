@@ -73,9 +73,9 @@ describe('DockerExecutor: folders every compile in an image brings back (rootfs-
     expect(second.zoneinfoDir).toBe(first.zoneinfoDir);
     expect(fs.readFileSync(path.join(second.sharedRootfsDir!, 'usr/lib/std.py'), 'utf8')).toBe('std');
     expect(fs.readFileSync(path.join(second.zoneinfoDir!, 'UTC'), 'utf8')).toBe('TZif2');
-    // The first compile asked for three folders, the second for its output only.
+    // The first compile asked for three folders and the SBOM's files, the second for its output only.
     expect(engine.containers.map((c) => c.archivesOut)).toEqual([
-      ['/nabla/out', '/opt/runtime/rootfs', '/usr/share/zoneinfo'],
+      ['/nabla/out', '/var/lib/dpkg/status', '/usr/lib/os-release', '/opt/nabla/lwip/src/include/lwip/init.h', '/opt/runtime/rootfs', '/usr/share/zoneinfo'],
       ['/nabla/out'],
     ]);
   });
@@ -85,6 +85,22 @@ describe('DockerExecutor: folders every compile in an image brings back (rootfs-
     const error = await compileWithShared(engine, undefined, shared).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompileError);
     expect((error as CompileError).message).toMatch(/rootfs-shared must name one folder of its image by its absolute path/);
+    expect(engine.containers[0]!.removed).toBe(true);
+  });
+});
+
+describe('DockerExecutor: an image that does not keep the contract', () => {
+  it('without nabla-compile on its PATH: a ToolchainError naming the image and the contract; the container is removed', async () => {
+    const engine = new FakeEngine();
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      startError: '(HTTP code 400) unexpected - failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nabla-compile": executable file not found in $PATH: unknown',
+    };
+    const error = await new DockerExecutor(engine, folder()).compile(job(folder({ 'hello.c': '' })), recordingStep()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect((error as ToolchainError).message).toBe('toolchain image nabla/toolchain-c:1 has no nabla-compile on its PATH, so it cannot compile apps');
+    expect((error as ToolchainError).hint).toMatch(/compile contract/);
     expect(engine.containers[0]!.removed).toBe(true);
   });
 });

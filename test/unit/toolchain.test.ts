@@ -193,6 +193,48 @@ describe('ensureToolchain (with a fake engine)', () => {
   });
 });
 
+describe('an external toolchain (toolchain.json "image": made elsewhere, used as it is)', () => {
+  function setup(extra: Record<string, string> = {}) {
+    const dir = catalogDir();
+    writeFiles(dir, {
+      'ext/toolchain.json': JSON.stringify({ description: 'x', from: null, languages: ['c'], network: 'none', image: 'team/rumprun-c:1' }),
+      'child/toolchain.json': manifest('ext'),
+      'child/Dockerfile': 'FROM z\n',
+      ...extra,
+    });
+    const catalog = new ToolchainCatalog(dir);
+    const engine = new FakeEngine(); // no base image: an external chain needs none
+    const ensure = (name: string) => ensureToolchain(engine, catalog, name, silentProgress, { logDir: tempDir(), lockDir: tempDir() });
+    return { catalog, engine, ensure };
+  }
+
+  it('is the image it names, never built; a toolchain FROM it builds on that image', async () => {
+    const { catalog, engine, ensure } = setup();
+    expect(catalog.image('ext')).toBe('team/rumprun-c:1');
+    engine.addImage('sha256:ext', ['team/rumprun-c:1']);
+    expect(await ensure('ext')).toBe('team/rumprun-c:1');
+    expect(engine.calls).toEqual([]);
+    await ensure('child');
+    expect(engine.calls).toEqual([`build ${catalog.image('child')}`]);
+    expect(engine.built[0]!.options).toMatchObject({ buildargs: { NABLA_FROM: 'team/rumprun-c:1' } });
+  });
+
+  it('missing from the engine: one error naming the image and how to get it, nothing built', async () => {
+    const { engine, ensure } = setup();
+    const error = (await ensure('child').catch((e: unknown) => e)) as EnvironmentError;
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(error.message).toBe('toolchain "ext" is the image team/rumprun-c:1, which the Docker engine does not have');
+    expect(error.hint).toMatch(/docker pull team\/rumprun-c:1/);
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('with "from" or "include" it is refused: an image made elsewhere has neither', () => {
+    const dir = catalogDir();
+    writeFiles(dir, { 'ext/toolchain.json': JSON.stringify({ description: 'x', from: 'base', languages: ['c'], network: 'none', image: 'a/b:1' }) });
+    expect(() => new ToolchainCatalog(dir)).toThrow(/field "image": a toolchain with "image" is made elsewhere/);
+  });
+});
+
 describe('builder image (with a fake engine)', () => {
   const fileIn = async (tar: Buffer, name: string) => (await tarEntries(tar)).find((e) => e.header.name === name)?.data.toString() ?? '';
 

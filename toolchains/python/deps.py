@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""deps.py SITE: installs a Python app's dependencies (run by nabla-compile in $NABLA_SRC).
+"""deps.py SITE [COMPONENTS]: installs a Python app's dependencies (run by nabla-compile in $NABLA_SRC).
 
 The requirements are requirements.txt and pyproject.toml's [project].dependencies. They come
 from one source, chosen in this order:
@@ -17,16 +17,19 @@ removed, and a package that does not import without them fails the build by name
 same interpreter (/opt/nabla/python/bin/python3) checks the imports and precompiles the
 files (unchecked-hash pycs: no dates in them).
 
-Run by Debian's python3 (it has pip); prints one line per installed distribution.
+Run by Debian's python3 (it has pip); prints one line per installed distribution, and
+writes the Debian packages it copied to COMPONENTS (JSON, the SBOM's; toolchains/README.md).
 """
 import os
 import pathlib
+import json
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
 from importlib import metadata
+from urllib.parse import quote
 
 from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
 from pip._vendor.packaging.utils import canonicalize_name
@@ -152,14 +155,22 @@ def debian_packages(requirements):
 
 
 def debian_copy(site, packages):
-    """Copies the packages' files under SITE."""
+    """Copies the packages' files under SITE; returns them as SBOM components."""
+    release = dict(line.split("=", 1) for line in open("/usr/lib/os-release").read().splitlines() if "=" in line)
+    distro = f"{release['ID']}-{release['VERSION_ID']}".replace('"', "")
+    components = []
     for package in packages:
         for file in dpkg("-L", package).splitlines():
             if file.startswith(SITE + "/") and os.path.isfile(file):
                 target = os.path.join(site, os.path.relpath(file, SITE))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 shutil.copyfile(file, target)
-        print(f"dependency: Debian's {package} {dpkg('-W', '-f=${Version}', package)}")
+        version, arch = dpkg("-W", "-f=${Version} ${Architecture}", package).split(" ")
+        print(f"dependency: Debian's {package} {version}")
+        components.append({"type": "library", "name": package, "version": version,
+                           "purl": f"pkg:deb/debian/{quote(package, safe='')}@{quote(version, safe='')}?arch={arch}&distro={distro}",
+                           "description": f"Debian's, in the rootfs at {SITE}"})
+    return components
 
 
 def describe_missing(missing):
@@ -210,6 +221,7 @@ def precompile(site):
 
 def main():
     site = sys.argv[1]
+    components = sys.argv[2] if len(sys.argv) > 2 else None
     lines, options = read_requirements("requirements.txt") if os.path.exists("requirements.txt") else ([], False)
     lines += read_pyproject()
     requirements = parse(lines)
@@ -226,7 +238,10 @@ def main():
     else:
         packages, missing = debian_packages(requirements)
         if not missing:
-            debian_copy(site, packages)
+            copied = debian_copy(site, packages)
+            if components:
+                with open(components, "w") as f:
+                    json.dump(copied, f)
         else:
             print(f"deps: not in this toolchain's Debian packages: {describe_missing(missing)}; trying pip's index")
             try:

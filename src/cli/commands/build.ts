@@ -17,6 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('-o, --output <spec>', 'type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=dir,dest=DIR (repeatable)', collect)
     .option('--load', 'load the image into the Docker engine under its -t names')
     .option('--push', 'push the image to the registry in its -t names')
+    .option('--sbom <file>', 'also write the image\'s SBOM (CycloneDX 1.5 JSON) to FILE')
     .option('--executor <kind>', 'docker, local (inside a toolchain image) or auto', 'auto')
     .option('--json', 'print the result as one JSON object on stdout')
     .option('--watch', 'build again after every change in DIR (until Ctrl-C)')

@@ -1,10 +1,21 @@
 /** The body of `inspect`, loaded only when it runs. */
 import fs from 'node:fs';
-import { readImage, type ImageSummary } from '../../image/read.js';
+import { readImage, readReferrer, type ImageSummary } from '../../image/read.js';
+import { SBOM_MEDIA_TYPE } from '../../sbom/sbom.js';
 import { ConfigError } from '../../util/errors.js';
 import { engine } from '../engine.js';
 
-export async function inspect(target: string, flags: { files?: boolean; json?: boolean }): Promise<void> {
+export async function inspect(target: string, flags: { files?: boolean; json?: boolean; sbom?: boolean }): Promise<void> {
+  if (flags.sbom) {
+    if (!fs.existsSync(target)) {
+      throw new ConfigError(`"${target}" is not an OCI layout folder or tar: --sbom reads the SBOM from one`, {
+        field: 'image-or-path',
+        hint: 'the Docker engine keeps no SBOM; use the layout of `--output type=oci,dest=…`, or `build --sbom FILE`',
+      });
+    }
+    process.stdout.write(await readReferrer(target, SBOM_MEDIA_TYPE));
+    return;
+  }
   const summary = fs.existsSync(target) ? await readImage(target) : await fromEngine(target);
   if (flags.json) {
     process.stdout.write(JSON.stringify({ digest: summary.digest, imageId: summary.imageId, ...summary.config }, null, 2) + '\n');

@@ -12,10 +12,10 @@ import { OutputError } from '../../util/errors.js';
  * Proves, before any slow work, that dest's folder exists and takes new files, and that
  * dest is not something of the other kind (a folder where a file goes, or the reverse).
  */
-export function checkWritable(dest: string, kind: 'file' | 'folder'): void {
+export function checkWritable(dest: string, kind: 'file' | 'folder', option: Option = '--output'): void {
   const parent = path.dirname(dest);
   const fail = (why: string, hint: string, cause?: unknown): never => {
-    throw new OutputError(`cannot write ${dest}: ${why}`, { file: dest, field: '--output', hint, cause });
+    throw new OutputError(`cannot write ${dest}: ${why}`, { file: dest, field: option, hint: spellFor(option, hint), cause });
   };
   const parentStat = fs.statSync(parent, { throwIfNoEntry: false });
   if (!parentStat) fail(`folder ${parent} does not exist`, `create it first (mkdir -p ${parent}) or pick another dest=`);
@@ -38,14 +38,14 @@ export function checkWritable(dest: string, kind: 'file' | 'folder'): void {
 }
 
 /** Writes data to dest atomically. */
-export async function writeFileAtomic(dest: string, data: Buffer): Promise<void> {
+export async function writeFileAtomic(dest: string, data: Buffer, option: Option = '--output'): Promise<void> {
   const tmp = temporaryPath(dest, 'tmp');
   try {
     await fs.promises.writeFile(tmp, data, { flag: 'wx' });
     await fs.promises.rename(tmp, dest);
   } catch (error) {
     await fs.promises.rm(tmp, { force: true });
-    throw writeFailed(dest, error);
+    throw writeFailed(dest, error, option);
   }
 }
 
@@ -82,13 +82,20 @@ function temporaryPath(dest: string, purpose: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.nabla-${purpose}-${unique}`);
 }
 
-function writeFailed(dest: string, error: unknown): OutputError {
+/** The flag that named dest: hints say "dest=" for --output, "--sbom FILE" for --sbom. */
+type Option = '--output' | '--sbom';
+
+function spellFor(option: Option, hint: string): string {
+  return option === '--output' ? hint : hint.replace(/dest=image\.tar/g, `${option} image.cdx.json`).replace(/dest=/g, `${option} FILE`);
+}
+
+function writeFailed(dest: string, error: unknown, option: Option = '--output'): OutputError {
   if (error instanceof OutputError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   return new OutputError(`writing ${dest} failed: ${(error as Error).message}`, {
     file: dest,
-    field: '--output',
-    hint: code === 'ENOSPC' ? 'free some disk space or pick another dest=' : 'check the permissions and free space of that folder',
+    field: option,
+    hint: spellFor(option, code === 'ENOSPC' ? 'free some disk space or pick another dest=' : 'check the permissions and free space of that folder'),
     cause: error,
   });
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { descriptor, digestHex, MEDIA_TYPES } from '../oci.js';
+import { referrerDescriptor } from '../referrers.js';
 import { packTar, type TarEntry } from '../../util/tar.js';
 import type { ImageArtifact, Publisher } from '../types.js';
 import { checkWritable, writeDirAtomic, writeFileAtomic } from './atomic.js';
@@ -45,7 +46,10 @@ type LayoutFile = Extract<TarEntry, { type: 'file' }>;
 /**
  * The files of an OCI image layout: oci-layout, index.json and blobs/sha256/<hex>.
  * index.json holds one manifest descriptor per distinct tag (annotated with
- * org.opencontainers.image.ref.name), or one without annotations when there is no tag.
+ * org.opencontainers.image.ref.name), or one without annotations when there is no tag;
+ * then the SBOM's artifact manifest, whose `subject` names the image (OCI 1.1 referrers:
+ * tools find it by scanning index.json for that subject). With it, index.json holds two
+ * manifests, so tools that take one image pick it by tag (`oci:DIR:TAG`).
  */
 export function layoutFiles(image: ImageArtifact, refNames: readonly string[]): LayoutFile[] {
   const manifest = descriptor(image.manifest);
@@ -53,15 +57,16 @@ export function layoutFiles(image: ImageArtifact, refNames: readonly string[]): 
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,
-    manifests:
-      names.length === 0
-        ? [manifest]
-        : names.map((name) => ({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': name } })),
+    manifests: [
+      ...(names.length === 0 ? [manifest] : names.map((name) => ({ ...manifest, annotations: { 'org.opencontainers.image.ref.name': name } }))),
+      ...(image.sbom ? [referrerDescriptor(image.sbom)] : []),
+    ],
   };
+  const sbom = image.sbom ? [image.sbom.manifest, image.sbom.config, image.sbom.document] : [];
   const file = (path: string, data: Buffer): LayoutFile => ({ type: 'file', path, mode: 0o644, data });
   return [
     file('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))),
     file('index.json', Buffer.from(JSON.stringify(index))),
-    ...[image.manifest, image.config, ...image.layers].map((blob) => file(`blobs/sha256/${digestHex(blob.digest)}`, blob.data)),
+    ...[image.manifest, image.config, ...image.layers, ...sbom].map((blob) => file(`blobs/sha256/${digestHex(blob.digest)}`, blob.data)),
   ];
 }

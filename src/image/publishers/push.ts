@@ -1,11 +1,19 @@
-/** --push: every missing blob, then the manifest under the tag, to the tag's registry. */
+/**
+ * --push: every missing blob; the image manifest by digest; the SBOM (its blobs, its
+ * manifest by digest: a registry with the referrers API lists it from its `subject`; and
+ * the referrers tag `sha256-<image hex>` for registries without that API); last the image
+ * manifest under the tag. The client puts but cannot read manifests, so the referrers
+ * tag's index is written with our SBOM alone: another tool's referrer listed there before
+ * is dropped from that list (its manifest stays in the registry).
+ */
 import { tlsOptionsFor, type RegistryAccess } from '../../registry/access.js';
 import { RegistryClient } from '../../registry/client.js';
 import { dockerCredentials } from '../../registry/credentials.js';
 import { debug } from '../../util/debug.js';
 import { OutputError } from '../../util/errors.js';
 import { formatReference, type RegistryReference } from '../reference.js';
-import type { ImageArtifact, Publisher } from '../types.js';
+import { referrersIndex, referrersTag } from '../referrers.js';
+import type { Blob, ImageArtifact, Publisher } from '../types.js';
 
 const log = debug('registry');
 
@@ -58,16 +66,29 @@ export class PushPublisher implements Publisher {
     // Blobs before the manifest: a registry refuses a manifest whose blobs it does not hold, and
     // the tag appears only with the manifest, so a push that fails leaves no tag on a partial image.
     const where = `${registry}/${repository}`;
-    for (const blob of [...image.layers, image.config]) {
-      if (await client.hasBlob(blob.digest)) {
-        log(`${where}: ${blob.digest} is there already`);
-      } else {
-        const mountFrom = this.known.elsewhere(registry, repository, blob.digest);
-        log(`${where}: ${mountFrom ? `mounting ${blob.digest} from ${mountFrom}` : `uploading ${blob.digest} (${blob.size} bytes)`}`);
-        await client.uploadBlob(blob.digest, blob.data, { mountFrom });
+    const upload = async (blobs: Blob[]) => {
+      for (const blob of blobs) {
+        if (await client.hasBlob(blob.digest)) {
+          log(`${where}: ${blob.digest} is there already`);
+        } else {
+          const mountFrom = this.known.elsewhere(registry, repository, blob.digest);
+          log(`${where}: ${mountFrom ? `mounting ${blob.digest} from ${mountFrom}` : `uploading ${blob.digest} (${blob.size} bytes)`}`);
+          await client.uploadBlob(blob.digest, blob.data, { mountFrom });
+        }
+        this.known.add(registry, repository, blob.digest);
       }
-      this.known.add(registry, repository, blob.digest);
+    };
+    await upload([...image.layers, image.config]);
+    if (image.sbom) {
+      // The image by digest first, so the SBOM's subject is there; the tag comes last.
+      await upload([image.sbom.config, image.sbom.document]);
+      await client.putManifest(image.manifest.digest, image.manifest.mediaType, image.manifest.data);
+      await client.putManifest(image.sbom.manifest.digest, image.sbom.manifest.mediaType, image.sbom.manifest.data);
+      const index = referrersIndex([image.sbom]);
+      await client.putManifest(referrersTag(image.manifest), index.mediaType, index.data);
+      log(`${where}: SBOM ${image.sbom.manifest.digest}, listed under ${referrersTag(image.manifest)}`);
     }
+    // Last: the tag, only once everything it leads to is in place.
     const digest = await client.putManifest(this.tag.tag, image.manifest.mediaType, image.manifest.data);
     if (digest !== undefined && digest !== image.manifest.digest) {
       throw new OutputError(`registry ${client.registry} stored the manifest as ${digest}, not ${image.manifest.digest}`, {

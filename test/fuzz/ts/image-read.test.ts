@@ -3,21 +3,24 @@
  * (folder and tar) and docker archives made by the real image writer, then broken: a file's
  * JSON replaced or one value in it changed, a blob's bytes replaced, a file left out, the
  * archive's bytes cut or overwritten. Whatever the input, readImage gives a summary of the
- * promised shape or a NablaError (one clear message): never a TypeError, a SyntaxError or
- * a hang.
+ * promised shape, and readReferrer (`inspect --sbom`) the SBOM's bytes, or a NablaError (one
+ * clear message): never a TypeError, a SyntaxError or a hang.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, descriptor, digestHex } from '../../../src/image/oci.js';
-import { readImage, type ImageSummary } from '../../../src/image/read.js';
+import { buildImage, digestHex } from '../../../src/image/oci.js';
+import { layoutFiles } from '../../../src/image/publishers/oci-layout.js';
+import { readImage, readReferrer, type ImageSummary } from '../../../src/image/read.js';
+import { attach } from '../../../src/image/referrers.js';
 import { NablaError } from '../../../src/util/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 import { FUZZ_TIMEOUT, fuzz } from './budget.js';
 
 type Files = Map<string, Buffer>;
+const SBOM = 'application/vnd.cyclonedx+json';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 let oci: Files;
@@ -33,14 +36,8 @@ beforeAll(async () => {
     config: { entrypoint: ['/nabla/nabla-run'], cmd: [], env: ['A=1'], workingDir: '/app', exposedPorts: ['8080/tcp'], labels: { l: 'v' } },
     sourceDateEpoch: 0,
   });
-  const blob = (digest: string) => `blobs/sha256/${digestHex(digest)}`;
-  oci = new Map([
-    ['oci-layout', json({ imageLayoutVersion: '1.0.0' })],
-    ['index.json', json({ schemaVersion: 2, manifests: [descriptor(image.manifest)] })],
-    [blob(image.manifest.digest), image.manifest.data],
-    [blob(image.config.digest), image.config.data],
-    [blob(image.layers[0]!.digest), image.layers[0]!.data],
-  ]);
+  // The layout as the publisher writes it: the image, and its SBOM as a referrer.
+  oci = new Map(layoutFiles(attach(image, SBOM, Buffer.from('{"bomFormat":"CycloneDX"}'), {}), []).map((f) => [f.path, f.data]));
   const id = digestHex(image.config.digest);
   docker = new Map([
     ['manifest.json', json([{ Config: `${id}.json`, RepoTags: ['app:latest'], Layers: [`${id}/layer.tar`] }])],
@@ -119,7 +116,7 @@ type Harm = { kind: 'cut'; at: number } | { kind: 'overwrite'; at: number; bytes
 
 let n = 0;
 /** Writes the files as a folder or a tar and reads them back: the summary, or the error. */
-async function read(files: Files, asTar: boolean, harm: Harm): Promise<ImageSummary | Error> {
+async function read(files: Files, asTar: boolean, harm: Harm, sbom = false): Promise<ImageSummary | Buffer | Error> {
   const target = path.join(work, `in-${n++}`);
   if (asTar) {
     let tar = await tarOf(files);
@@ -134,7 +131,7 @@ async function read(files: Files, asTar: boolean, harm: Harm): Promise<ImageSumm
     fs.mkdirSync(target, { recursive: true });
   }
   try {
-    return await readImage(target);
+    return await (sbom ? readReferrer(target, SBOM) : readImage(target));
   } catch (error) {
     return error as Error;
   } finally {
@@ -142,13 +139,14 @@ async function read(files: Files, asTar: boolean, harm: Harm): Promise<ImageSumm
   }
 }
 
-function expectSummaryOrNablaError(got: ImageSummary | Error): void {
+function expectSummaryOrNablaError(got: ImageSummary | Buffer | Error): void {
   if (got instanceof Error) {
     // Anything else reaches the user as "internal error ... please report it".
     expect(got, `${got.name}: ${got.message}`).toBeInstanceOf(NablaError);
     expect(got.message).not.toContain('\n');
     return;
   }
+  if (Buffer.isBuffer(got)) return; // the SBOM's bytes, whatever they are: inspect --sbom prints them as they are
   expect(typeof got.imageId).toBe('string');
   // The types ImageConfigJson promises: inspect prints these fields as such.
   const strings = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
@@ -178,6 +176,7 @@ describe('fuzz: inspect reads OCI layouts and docker archives', () => {
       expect((got as ImageSummary).layers[0]!.files).toContain('nabla/app.nabla');
     }
     expect(((await read(oci, false, null)) as ImageSummary).format).toBe('oci-layout');
+    expect(((await read(oci, true, null, true)) as Buffer).toString()).toBe('{"bomFormat":"CycloneDX"}');
   });
 
   it(
@@ -185,8 +184,8 @@ describe('fuzz: inspect reads OCI layouts and docker archives', () => {
     async () => {
       await fuzz(
         'image-read',
-        fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 }), damage, async (isOci, asTar, mutations, harm) => {
-          expectSummaryOrNablaError(await read(mutate(isOci ? oci : docker, mutations), asTar, asTar ? harm : null));
+        fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(mutation, { minLength: 1, maxLength: 3 }), damage, fc.boolean(), async (isOci, asTar, mutations, harm, sbom) => {
+          expectSummaryOrNablaError(await read(mutate(isOci ? oci : docker, mutations), asTar, asTar ? harm : null, sbom));
         }),
       );
     },

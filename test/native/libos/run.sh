@@ -38,6 +38,11 @@ for c in "$SRC"/libos/*.c; do
     [ "$b" = hypercall ] || objs="$objs $OUT/obj/$b.o"
 done
 objs="$objs $OUT/obj/switch.o $OUT/obj/lwip.o"
+# The Makefile names its objects one by one: a file the suite tests must be in the libOS built.
+for c in "$SRC"/libos/*.c; do
+    grep -q "^OBJS = .* $(basename "$c" .c)\.o[ )]" "$SRC/libos/Makefile" ||
+        build_fail "native/libos/Makefile: OBJS does not name $(basename "$c" .c).o, so the libOS built for images lacks it"
+done
 # lwIP's source (the toolchain image keeps Debian's at /opt/nabla/lwip): $LWIP to use another.
 # shellcheck disable=SC2086
 make -s -C "$SRC/libos" CC="$CC" OUT="$OUT/obj" ${LWIP:+LWIP="$LWIP"} $objs >"$OUT/build.log" 2>&1 ||

@@ -1055,3 +1055,137 @@ TEST(tap_connect_out_resolves_the_gateway_sends_a_syn_and_takes_a_reset)
 	CHECK_OK(sys(SYS_getsockopt, c, SOL_SOCKET, SO_ERROR, &err, &len));
 	CHECK_EQ(err, ECONNREFUSED);
 }
+
+/* ---- route netlink: the interfaces, as getifaddrs and Go's net.Interfaces ask ---- */
+
+struct nlh {
+	uint32_t len;
+	uint16_t type, flags;
+	uint32_t seq, pid;
+};
+struct nla {
+	uint16_t len, type;
+};
+
+/* Sends a dump request of `type` (RTM_GETLINK 18, RTM_GETADDR 22) and receives its answer,
+ * from the kernel's address (pid 0); returns its length. */
+static long nl_dump(int fd, uint16_t type, uint32_t seq, char *buf, size_t cap)
+{
+	struct {
+		struct nlh h;
+		uint8_t family, pad[3];
+	} req = { { sizeof req, type, 0x1 | 0x300 /* REQUEST | DUMP */, seq, 0 }, AF_UNSPEC, { 0 } };
+	struct {
+		uint16_t family, pad;
+		uint32_t pid, groups;
+	} kernel = { AF_NETLINK, 0, 0, 0 }, from = { 0, 0, 99, 0 };
+	CHECK_EQ(sys(SYS_sendto, fd, &req, sizeof req, 0, &kernel, sizeof kernel), (long)sizeof req);
+	struct iovec iov = { buf, cap };
+	struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
+	long n = CHECK_OK(sys(SYS_recvmsg, fd, &m, 0));
+	CHECK_EQ(from.family, AF_NETLINK);
+	CHECK_EQ(from.pid, 0);
+	CHECK_EQ(m.msg_flags & MSG_TRUNC, 0);
+	return n;
+}
+
+/* The answer's messages as "TYPE NAME..." words: links "link NAME FLAGS MAC", addresses
+ * "addr LABEL A.B.C.D/LEN", then "done"; each checked to carry pid and seq. */
+static const char *nl_words(const char *buf, long n, uint32_t pid, uint32_t seq)
+{
+	static char out[512];
+	size_t o = 0;
+	out[0] = 0;
+	for (long at = 0; at + (long)sizeof(struct nlh) <= n;) {
+		struct nlh h;
+		memcpy(&h, buf + at, sizeof h);
+		CHECK(h.len >= sizeof h && at + (long)h.len <= n);
+		CHECK_EQ(h.pid, pid);
+		CHECK_EQ(h.seq, seq);
+		const char *body = buf + at + sizeof h;
+		size_t fixed = h.type == 16 ? 16 : 8;
+		const char *name = "?";
+		char extra[64] = "";
+		for (size_t a = fixed; a + 4 <= h.len - sizeof h;) {
+			struct nla attr;
+			memcpy(&attr, body + a, sizeof attr);
+			const unsigned char *v = (const unsigned char *)body + a + 4;
+			if ((h.type == 16 && attr.type == 3) || (h.type == 20 && attr.type == 3)) name = (const char *)v;
+			if (h.type == 16 && attr.type == 1)
+				snprintf(extra, sizeof extra, "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4], v[5]);
+			if (h.type == 20 && attr.type == 2)
+				snprintf(extra, sizeof extra, "%u.%u.%u.%u/%u", v[0], v[1], v[2], v[3], (unsigned)(uint8_t)body[1]);
+			a += (attr.len + 3u) & ~3u;
+		}
+		if (h.type == 16) {
+			uint32_t flags;
+			memcpy(&flags, body + 8, 4);
+			o += (size_t)snprintf(out + o, sizeof out - o, "link %s %#x %s, ", name, flags, extra);
+		} else if (h.type == 20) {
+			o += (size_t)snprintf(out + o, sizeof out - o, "addr %s %s, ", name, extra);
+		} else if (h.type == 3) {
+			o += (size_t)snprintf(out + o, sizeof out - o, "done");
+		} else if (h.type == 2) {
+			int32_t error;
+			memcpy(&error, body, 4);
+			o += (size_t)snprintf(out + o, sizeof out - o, "error %d", error);
+		}
+		at += (h.len + 3) & ~3u;
+	}
+	return out;
+}
+
+static uint32_t nl_pid(int fd)
+{
+	struct {
+		uint16_t family, pad;
+		uint32_t pid, groups;
+	} a = { AF_NETLINK, 0, 0, 0 };
+	socklen_t len = sizeof a;
+	CHECK_OK(sys(SYS_bind, fd, &a, sizeof a));
+	CHECK_OK(sys(SYS_getsockname, fd, &a, &len));
+	CHECK_EQ(a.family, AF_NETLINK);
+	CHECK(a.pid != 0);
+	return a.pid;
+}
+
+TEST(rtnetlink_lists_lo_and_the_tap_as_eth0)
+{
+	boot(&with_net);
+	int fd = (int)CHECK_OK(sys(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0));
+	uint32_t pid = nl_pid(fd);
+	char buf[4096];
+	long n = nl_dump(fd, 18, 7, buf, sizeof buf);
+	CHECK_STR(nl_words(buf, n, pid, 7), "link lo 0x49 00:00:00:00:00:00, link eth0 0x1043 02:6e:0a:00:00:02, done");
+	n = nl_dump(fd, 22, 8, buf, sizeof buf);
+	CHECK_STR(nl_words(buf, n, pid, 8), "addr lo 127.0.0.1/8, addr eth0 10.0.0.2/24, done");
+	CHECK_EQ(fake.out_len[2], 0);
+}
+
+TEST(rtnetlink_without_a_network_lists_lo_refuses_the_rest)
+{
+	boot(0);
+	CHECK_ERR(sys(SYS_socket, AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */), EPROTONOSUPPORT);
+	int fd = (int)CHECK_OK(sys(SYS_socket, AF_NETLINK, SOCK_DGRAM, 0));
+	uint32_t pid = nl_pid(fd);
+	char buf[4096];
+	long n = nl_dump(fd, 22, 1, buf, sizeof buf);
+	CHECK_STR(nl_words(buf, n, pid, 1), "addr lo 127.0.0.1/8, done");
+	n = nl_dump(fd, 26 /* RTM_GETROUTE */, 2, buf, sizeof buf);
+	CHECK_STR(nl_words(buf, n, pid, 2), "error -95"); /* EOPNOTSUPP */
+	/* A buffer too small: the answer is cut and says so; MSG_TRUNC asks for its length. */
+	struct {
+		struct nlh h;
+		uint8_t family, pad[3];
+	} req = { { sizeof req, 18, 0x301, 3, 0 }, AF_UNSPEC, { 0 } };
+	CHECK_OK(sys(SYS_sendto, fd, &req, sizeof req, 0));
+	char small[16];
+	struct iovec iov = { small, sizeof small };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	long whole = CHECK_OK(sys(SYS_recvmsg, fd, &m, MSG_PEEK | MSG_TRUNC));
+	CHECK(whole > (long)sizeof small);
+	CHECK_EQ(m.msg_flags & MSG_TRUNC, MSG_TRUNC);
+	CHECK_EQ(sys(SYS_recvmsg, fd, &m, 0), (long)sizeof small);
+	CHECK_ERR(sys(SYS_recvmsg, fd, &m, MSG_DONTWAIT), EAGAIN); /* taken */
+	CHECK_OK(sys(SYS_close, fd));
+}

@@ -1,7 +1,9 @@
 /* self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -92,9 +94,44 @@ TEST(self_exe_below_a_file_is_left_out)
 	CHECK_ERR(sys(SYS_stat, "/proc/self/exe", &st), ENOENT);
 }
 
-TEST(no_exe_no_proc)
+TEST(no_exe_no_proc_self)
 {
 	boot(0);
 	struct stat st;
-	CHECK_ERR(sys(SYS_stat, "/proc", &st), ENOENT);
+	CHECK_ERR(sys(SYS_stat, "/proc/self", &st), ENOENT);
+	CHECK_STR(ls("/proc"), "cpuinfo stat");
+}
+
+/* One CPU, as libuv's uv_cpu_info reads it: the "cpu" total, then one "cpuN" line with
+ * at least six numbers; its model from "model name\t: ". */
+TEST(proc_stat_and_cpuinfo_show_one_cpu)
+{
+	boot(0);
+	char buf[1024];
+	unsigned long long v[10], idle_before;
+	CHECK(read_file("/proc/stat", buf, sizeof buf) > 0);
+	CHECK(sscanf(buf, "cpu  %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) == 10);
+	idle_before = v[3];
+	char *cpu0 = strstr(buf, "\ncpu0 ");
+	CHECK(cpu0 != 0);
+	CHECK(sscanf(cpu0 + 1, "cpu0 %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) == 6);
+	CHECK(strstr(buf, "\ncpu1 ") == 0);
+	CHECK(strstr(buf, "\nbtime ") != 0);
+	struct timespec ms20 = { 0, 20000000 };
+	sys(SYS_nanosleep, &ms20, 0);
+	CHECK(read_file("/proc/stat", buf, sizeof buf) > 0);
+	CHECK(sscanf(buf, "cpu  %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) == 4);
+	CHECK(v[3] > idle_before); /* made at each read */
+
+	CHECK(read_file("/proc/cpuinfo", buf, sizeof buf) > 0);
+	CHECK(strncmp(buf, "processor\t: 0\n", 14) == 0);
+	char *model = strstr(buf, "\nmodel name\t: ");
+	CHECK(model != 0);
+	CHECK(model[15] != '\n' && model[15] != 0);
+	CHECK(strstr(buf, "processor\t: 1") == 0);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/proc/stat", &st));
+	CHECK(S_ISREG(st.st_mode));
+	int fd = (int)sys(SYS_open, "/proc/stat", O_WRONLY);
+	if (fd >= 0) CHECK_ERR(sys(SYS_write, fd, "x", 1), EACCES); /* root may open it; nobody writes it */
 }

@@ -106,7 +106,7 @@ TEST(tar_pax_files)
 	snprintf(dir, sizeof dir, "%s", tree_name(".", "a-directory-name"));
 	snprintf(want, sizeof want,
 		 "%s/ %s abs-link@ big.txt chain@ dangling@ deep/ dev/ dir/ empty-dir/ empty.txt hello.txt link-to-dir@ "
-		 "link-to-file@ long-link@ loop-a@ loop-b@ self@ tmp/",
+		 "link-to-file@ long-link@ loop-a@ loop-b@ proc/ self@ tmp/",
 		 dir, tree_name(".", LONG_NAME_PREFIX));
 	CHECK_STR(ls("/"), want);
 }
@@ -223,14 +223,14 @@ TEST(tar_later_entry_replaces_earlier)
 	/* Folders the tar never names are made on the way to a file. */
 	CHECK_STR(ls("/implicit"), "deeper/");
 	CHECK_EQ(read_file("/implicit/deeper/c.txt", buf, sizeof buf), 2);
-	CHECK_STR(ls("/"), "becomes-dir/ dev/ implicit/ same.txt tmp/ was-dir");
+	CHECK_STR(ls("/"), "becomes-dir/ dev/ implicit/ proc/ same.txt tmp/ was-dir");
 }
 
 TEST(tar_entries_with_dotdot_are_skipped)
 {
 	CHECK_EQ(tar_count("dotdot.tar", has_dotdot_name), 3); /* the fixture has them */
 	boot(&(struct boot_opts){ .tar = "dotdot.tar" });
-	CHECK_STR(ls("/"), "dev/ kept.txt tmp/");
+	CHECK_STR(ls("/"), "dev/ kept.txt proc/ tmp/");
 	char buf[64];
 	CHECK_EQ(read_file("/kept.txt", buf, sizeof buf), 5);
 	struct stat st;
@@ -334,7 +334,7 @@ TEST(tar_no_disk)
 {
 	boot(&(struct boot_opts){ .no_disk = 1 });
 	CHECK_EQ(fake.preads, 0);
-	CHECK_STR(ls("/"), "dev/ tmp/");
+	CHECK_STR(ls("/"), "dev/ proc/ tmp/");
 	CHECK_ERR(open_("/hello.txt", O_RDONLY), ENOENT);
 	CHECK_OK(write_file("/tmp/new", "works without a disk"));
 }

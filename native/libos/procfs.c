@@ -1,0 +1,103 @@
+/*
+ * /proc/stat and /proc/cpuinfo, as Linux has them for one CPU (the libOS runs every guest
+ * thread on one host thread). libuv's uv_cpu_info (Node's os.cpus()) counts the "cpuN"
+ * lines of /proc/stat and takes each CPU's model from /proc/cpuinfo: without them
+ * os.cpus() is empty, and code that sizes a pool by os.cpus().length makes none.
+ * The libOS keeps no CPU accounting, so the times say the CPU was idle since boot: read
+ * as "unknown", not as a load. The model is the CPU's own (cpuid: no host call).
+ * Made fresh at each read, so a reader sees the time move.
+ */
+#include <cpuid.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vfs.h"
+
+#define USER_HZ 100 /* the unit of /proc/stat's times (sysconf(_SC_CLK_TCK)) */
+
+static size_t stat_text(char *out, size_t size)
+{
+	unsigned long long idle = time_now_ns(CLOCK_MONOTONIC) / (1000000000ull / USER_HZ);
+	unsigned long long boot = (time_now_ns(CLOCK_REALTIME) - time_now_ns(CLOCK_MONOTONIC)) / 1000000000ull;
+	int n = snprintf(out, size,
+			 "cpu  0 0 0 %llu 0 0 0 0 0 0\n"
+			 "cpu0 0 0 0 %llu 0 0 0 0 0 0\n"
+			 "intr 0\nctxt 0\nbtime %llu\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n",
+			 idle, idle, boot);
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n :
+					      size - 1;
+}
+
+static size_t cpuinfo_text(char *out, size_t size)
+{
+	unsigned int r[12] = { 0 }, eax, vendor[4] = { 0 };
+	char model[49] = "unknown";
+	__cpuid(0, eax, vendor[0], vendor[2], vendor[1]);
+	if (__get_cpuid_max(0x80000000, 0) >= 0x80000004) {
+		for (unsigned int i = 0; i < 3; i++) __cpuid(0x80000002 + i, r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]);
+		memcpy(model, r, 48);
+		model[48] = 0;
+	}
+	const char *m = model;
+	while (*m == ' ') m++;
+	int n = snprintf(out, size, "processor\t: 0\nvendor_id\t: %.12s\nmodel name\t: %s\ncpu cores\t: 1\nsiblings\t: 1\n\n",
+			 (const char *)vendor, m);
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n :
+					      size - 1;
+}
+
+static long read_text(size_t (*text)(char *, size_t), void *buf, size_t len, uint64_t off)
+{
+	char content[512];
+	size_t total = text(content, sizeof content);
+	if (off >= total) return 0;
+	size_t n = total - off < len ? total - (size_t)off : len;
+	memcpy(buf, content + off, n);
+	return (long)n;
+}
+
+static long stat_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	(void)f;
+	return read_text(stat_text, buf, len, off);
+}
+
+static long cpuinfo_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	(void)f;
+	return read_text(cpuinfo_text, buf, len, off);
+}
+
+static long read_only(struct file *f, const void *buf, size_t len, uint64_t off)
+{
+	(void)f, (void)buf, (void)len, (void)off;
+	return -EACCES;
+}
+
+static const struct file_ops stat_ops = { .read = stat_read, .write = read_only };
+static const struct file_ops cpuinfo_ops = { .read = cpuinfo_read, .write = read_only };
+
+/* After the rootfs is loaded: its own /proc/stat or /proc/cpuinfo (a converted image's,
+ * say) is replaced; a /proc that is not a folder is left alone. */
+void procfs_init(void)
+{
+	struct node *proc, *parent;
+	const char *name;
+	long r = vfs_lookup(vfs_root, "/proc", 1, &proc, &parent, &name);
+	if (r == -ENOENT) proc = vfs_new(vfs_root, "proc", 4, S_IFDIR | 0555, &regular_ops);
+	else if (r < 0 || !S_ISDIR(proc->mode)) return;
+	static const struct {
+		const char *name;
+		const struct file_ops *ops;
+	} files[] = { { "stat", &stat_ops }, { "cpuinfo", &cpuinfo_ops } };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		size_t len = strlen(files[i].name);
+		for (struct node *c = proc->children; c; c = c->next)
+			if (strlen(c->name) == len && memcmp(c->name, files[i].name, len) == 0 && !S_ISDIR(c->mode)) {
+				vfs_unlink(c);
+				break;
+			}
+		vfs_new(proc, files[i].name, len, S_IFREG | 0444, files[i].ops);
+	}
+}
