@@ -142,6 +142,7 @@ export class DockerEngine implements Engine {
   async createContainer(spec: ContainerSpec): Promise<Container> {
     const container = await this.docker.createContainer({
       Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       Cmd: spec.cmd,
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       WorkingDir: spec.workingDir,
@@ -257,6 +258,10 @@ class DockerContainer implements Container {
   async address(network: string): Promise<string | undefined> {
     const info = await this.container.inspect();
     return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+  }
+
+  async hostPid(): Promise<number> {
+    return (await this.container.inspect()).State.Pid;
   }
 
   async kill(signal?: string): Promise<void> {
