@@ -18,7 +18,7 @@ import { securityFor } from '../run/run.js';
 import { ConfigError, EnvironmentError, errorMessage, InterruptedError, NablaError } from '../util/errors.js';
 import { httpLoad, waitForHttp, type LoadResult } from './http-load.js';
 import { TraceInstance, type SurfaceMethod } from './tracefs.js';
-import { TraceReader, type WindowStart } from './trace-reader.js';
+import { ContainerInitFinder, TraceReader, type WindowStart } from './trace-reader.js';
 
 export interface MeasureRequest {
   image: string;
@@ -42,6 +42,8 @@ export interface MeasureHost {
   /** A folder for the raw traces (removed by the caller). */
   workDir: string;
   note: (text: string) => void;
+  /** The environment a --load-cmd runs in (MEASURE_* added). */
+  env: NodeJS.ProcessEnv;
 }
 
 export type TargetKind = 'nabla image' | 'image' | 'command';
@@ -223,10 +225,11 @@ async function measureOne(
     await started.remove();
     running = undefined;
     const opensAt: WindowStart = target.kind === 'nabla image' ? 'filter' : 'exec';
-    const summary = await readTrace(traceFile, started.root, opensAt);
+    const root = started.root || (await findRoot(traceFile, target));
+    const summary = await readTrace(traceFile, root, opensAt);
     if (!summary.opened) {
       throw new EnvironmentError(
-        `${target.name}: the trace has no ${opensAt === 'filter' ? 'seccomp filter of the tender' : 'exec'} of its first process (pid ${started.root})`,
+        `${target.name}: the trace has no ${opensAt === 'filter' ? 'seccomp filter of the tender' : 'exec'} of its first process (pid ${root})`,
         { hint: 'the run ended before it started, or the trace lost events (try a larger --buffer-mb)' },
       );
     }
@@ -237,7 +240,7 @@ async function measureOne(
         name: target.name,
         kind: target.kind,
         policy,
-        window: opensAt === 'filter' ? 'from the tender\'s seccomp filter to the end of the load' : 'from the exec of its first process to the end of the load',
+        window: opensAt === 'filter' ? 'from the tender\'s seccomp filter to the end of the load or run' : 'from the exec of its first process to the end of the load or run',
         load: load.description,
         http: load.http,
         syscalls: Object.fromEntries([...summary.syscalls].sort(([a], [b]) => a.localeCompare(b))),
@@ -313,15 +316,8 @@ async function startContainer(
   }
   let done = false;
   void exited.then(() => (done = true), () => (done = true));
+  // 0 when it has exited already (a short run): then the trace says which process it was.
   const root = await made.hostPid().catch(() => 0);
-  if (root === 0) {
-    const code = await exited.catch(() => -1);
-    await made.remove().catch(() => {});
-    throw new EnvironmentError(`${target.name} exited (${code}) before measure could see its process`, {
-      hint: 'an image that only prints should run at least a moment; check it with docker run',
-      details: lines,
-    });
-  }
   return {
     root,
     exited,
@@ -386,7 +382,7 @@ async function applyLoad(
   if (request.loadCmd) {
     host.note(`${target.name}: load: ${request.loadCmd}`);
     const env: Record<string, string> = address ? { MEASURE_HOST: address.host, MEASURE_PORT: String(address.port), MEASURE_URL: `http://${address.host}:${address.port}/` } : {};
-    const code = await runLoadCommand(request.loadCmd, env, request.signal);
+    const code = await runLoadCommand(request.loadCmd, { ...host.env, ...env }, request.signal);
     if (code !== 0) throw fail(`the load command exited with ${code}`);
     return { description: `--load-cmd ${JSON.stringify(request.loadCmd)}` };
   }
@@ -413,9 +409,9 @@ async function applyLoad(
   return { description: `its run, to its exit (${outcome})` };
 }
 
-function runLoadCommand(command: string, env: Record<string, string>, signal: AbortSignal): Promise<number> {
+function runLoadCommand(command: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 2, 2], env } /* stdout is for the table */);
     const abort = () => child.kill('SIGTERM');
     signal.addEventListener('abort', abort, { once: true });
     child.on('error', reject);
@@ -448,6 +444,22 @@ async function readPolicy(engine: Engine, info: ImageInfo): Promise<{ label: str
     await container.remove().catch(() => {});
   }
   return { label, printed };
+}
+
+/** The container's first process, from the trace: the one runc started that exec'd its entrypoint. */
+async function findRoot(file: string, target: Described): Promise<number> {
+  const finder = new ContainerInitFinder();
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) finder.line(line);
+  const entry = target.info?.config.Entrypoint?.[0] ?? target.info?.config.Cmd?.[0];
+  const matching = finder.execs.filter((e) => entry === undefined || e.filename === entry || path.basename(e.filename) === path.basename(entry));
+  if (matching.length === 1) return matching[0]!.pid;
+  throw new EnvironmentError(
+    matching.length === 0
+      ? `${target.name}: its first process is not in the trace (it ran too briefly for Docker to report it, and runc's start was not seen)`
+      : `${target.name}: it exited at once, and ${matching.length} containers started in the same moment: the trace cannot tell which was its`,
+    { hint: 'run measure again' },
+  );
 }
 
 async function readTrace(file: string, root: number, opensAt: WindowStart) {

@@ -42,6 +42,27 @@ const TRACING_FRAME = /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|tr
 const INTERRUPT_ENTRY = /^(?:asm_sysvec_|asm_common_interrupt|asm_spurious_interrupt|asm_exc_nmi)/;
 const SECCOMP_SET_MODE_FILTER = 1;
 
+/** runc's name for a container's first process until it execs the entrypoint (nsexec.c). */
+const RUNC_INIT = 'runc:[2:INIT]';
+
+/**
+ * Finds the container's first process in a trace when it exited before its pid could be
+ * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd.
+ */
+export class ContainerInitFinder {
+  private readonly runcInits = new Set<number>();
+  readonly execs: { pid: number; filename: string }[] = [];
+
+  line(text: string): void {
+    const header = HEADER.exec(text);
+    if (!header) return;
+    const pid = Number(header[2]);
+    if (header[1] === RUNC_INIT) this.runcInits.add(pid);
+    const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(header[4]!);
+    if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) this.execs.push({ pid, filename: exec[1]! });
+  }
+}
+
 export class TraceReader {
   private readonly summary: TraceSummary = { functions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false };
   private rootExeced = false;

@@ -9,7 +9,15 @@ import { ConfigError } from '../../util/errors.js';
 import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
 import { notice } from '../progress.js';
-import type { MeasureFlags } from './measure.js';
+
+export interface MeasureFlags {
+  against?: string;
+  requests: number;
+  loadCmd?: string;
+  timeout: number;
+  bufferMb: number;
+  json?: boolean;
+}
 
 export async function measureImage(image: string, flags: MeasureFlags, globals: GlobalOptions): Promise<void> {
   if (flags.loadCmd !== undefined && flags.loadCmd.trim() === '') throw new ConfigError('--load-cmd is empty', { field: '--load-cmd', hint: 'give a shell command, e.g. --load-cmd "curl -s $MEASURE_URL"' });
@@ -19,7 +27,7 @@ export async function measureImage(image: string, flags: MeasureFlags, globals: 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-measure-'));
   try {
     const result = await measure(
-      { engine: await engine(), tracefs: root.path, workDir, note },
+      { engine: await engine(), tracefs: root.path, workDir, note, env: process.env },
       {
         image,
         against: flags.against,

@@ -7,15 +7,6 @@ const wholeNumber = (max: number) => (value: string) => {
   return Number(value);
 };
 
-export interface MeasureFlags {
-  against?: string;
-  requests: number;
-  loadCmd?: string;
-  timeout: number;
-  bufferMb: number;
-  json?: boolean;
-}
-
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('measure')
@@ -59,7 +50,7 @@ Needs root and tracefs (mounted at /sys/kernel/tracing if it is not). Everything
 (its tracefs instance under instances/, containers, a network) is removed on every way out,
 Ctrl-C included. Progress goes to stderr, the table (or --json) to stdout.`,
     )
-    .action(async (image: string, flags: MeasureFlags) => {
+    .action(async (image: string, flags: { against?: string; requests: number; loadCmd?: string; timeout: number; bufferMb: number; json?: boolean }) => {
       await (await import('./measure-action.js')).measureImage(image, flags, globals());
     });
 }
