@@ -60,6 +60,8 @@ export interface TargetResult {
   syscalls: Record<string, number>;
   /** Distinct kernel functions entered in the window, sorted. */
   functions: string[];
+  /** Those of them seen outside interrupts and softirqs (in the tasks' own calls, faults, scheduling). */
+  taskFunctions: string[];
   events: number;
   tasks: number;
   /** Trace events lost (the buffer was full): the figures are then too low. */
@@ -73,7 +75,7 @@ export interface MeasureResult {
   target: TargetResult;
   against?: TargetResult;
   /** target / against. */
-  ratio?: { functions: number; syscalls: number };
+  ratio?: { functions: number; taskFunctions: number; syscalls: number };
 }
 
 const LABEL = 'dev.nabla.measure';
@@ -124,6 +126,7 @@ export async function measure(host: MeasureHost, request: MeasureRequest): Promi
       ratio: reference
         ? {
             functions: measured.result.functions.length / Math.max(1, reference.result.functions.length),
+            taskFunctions: measured.result.taskFunctions.length / Math.max(1, reference.result.taskFunctions.length),
             syscalls: Object.keys(measured.result.syscalls).length / Math.max(1, Object.keys(reference.result.syscalls).length),
           }
         : undefined,
@@ -245,6 +248,7 @@ async function measureOne(
         http: load.http,
         syscalls: Object.fromEntries([...summary.syscalls].sort(([a], [b]) => a.localeCompare(b))),
         functions: [...summary.functions].sort(),
+        taskFunctions: [...summary.taskFunctions].sort(),
         events: summary.events,
         tasks: summary.tasks.size,
         lost,

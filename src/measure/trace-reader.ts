@@ -20,6 +20,12 @@ export type WindowStart = 'exec' | 'filter';
 export interface TraceSummary {
   /** Distinct kernel functions entered by the window's tasks. */
   functions: Set<string>;
+  /**
+   * Those of them seen outside interrupts and softirqs: in the tasks' own system calls,
+   * faults and scheduling, not in the interrupt and softirq work that ran while they were
+   * on the CPU (timer ticks, packets of other sockets).
+   */
+  taskFunctions: Set<string>;
   /** Host system calls the window's tasks made, by name, with counts. */
   syscalls: Map<string, number>;
   /** Events recorded for the window's tasks. */
@@ -40,6 +46,8 @@ const FUNCTION = /^([\w.$]+) <-\S+$/;
 const TRACING_FRAME = /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|trace_buffer_|ring_buffer_|__ftrace_|ftrace_|__trace_|trace_raw_output_)/;
 /** Where an interrupt (not an exception the task caused) entered the kernel. */
 const INTERRUPT_ENTRY = /^(?:asm_sysvec_|asm_common_interrupt|asm_spurious_interrupt|asm_exc_nmi)/;
+/** Where pending softirqs run (network receive, timers), here on the way out of a task's own call. */
+const SOFTIRQ_ENTRY = /^(?:handle_softirqs|__do_softirq)$/;
 const SECCOMP_SET_MODE_FILTER = 1;
 
 /** runc's name for a container's first process until it execs the entrypoint (nsexec.c). */
@@ -64,12 +72,11 @@ export class ContainerInitFinder {
 }
 
 export class TraceReader {
-  private readonly summary: TraceSummary = { functions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false };
+  private readonly summary: TraceSummary = { functions: new Set(), taskFunctions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false };
   private rootExeced = false;
   private filterCalled = false;
-  /** The task whose stack the " => " lines belong to, while they come. */
-  private stackOwner = -1;
-  private inInterruptedPart = false;
+  /** The frames of the stack being read, innermost first, if it is one of the window's tasks'. */
+  private stack: string[] | undefined;
 
   constructor(
     private readonly root: number,
@@ -80,14 +87,11 @@ export class TraceReader {
     if (text.startsWith(' => ')) return this.frame(text.slice(4).trim());
     const header = HEADER.exec(text);
     if (!header) return;
+    this.endStack();
     const pid = Number(header[2]);
     const payload = header[4]!;
-    this.stackOwner = -1;
     if (payload === '<stack trace>') {
-      if (this.summary.tasks.has(pid)) {
-        this.stackOwner = pid;
-        this.inInterruptedPart = false;
-      }
+      if (this.summary.tasks.has(pid)) this.stack = [];
       return;
     }
     if (pid === this.root && !this.summary.opened) this.beforeWindow(payload);
@@ -98,7 +102,10 @@ export class TraceReader {
     const call = SYSCALL_ENTER.exec(payload);
     if (call) this.summary.syscalls.set(call[1]!, (this.summary.syscalls.get(call[1]!) ?? 0) + 1);
     const entered = FUNCTION.exec(payload);
-    if (entered) this.summary.functions.add(entered[1]!);
+    if (entered) {
+      this.summary.functions.add(entered[1]!);
+      this.summary.taskFunctions.add(entered[1]!); // the function tracer does not say which context
+    }
   }
 
   private beforeWindow(payload: string): void {
@@ -121,14 +128,25 @@ export class TraceReader {
   }
 
   private frame(name: string): void {
-    if (this.stackOwner < 0 || this.inInterruptedPart) return;
     const bare = name.replace(/[+ ].*$/, '');
-    if (!/^[\w.$]+$/.test(bare) || TRACING_FRAME.test(bare)) return;
-    this.summary.functions.add(bare);
-    if (INTERRUPT_ENTRY.test(bare)) this.inInterruptedPart = true; // older frames: what the interrupt interrupted
+    if (this.stack && /^[\w.$]+$/.test(bare) && !TRACING_FRAME.test(bare)) this.stack.push(bare);
+  }
+
+  private endStack(): void {
+    const frames = this.stack;
+    this.stack = undefined;
+    if (!frames) return;
+    const entry = frames.findIndex((frame) => INTERRUPT_ENTRY.test(frame));
+    // Frames older than an interrupt's entry are what it interrupted: not counted.
+    for (const frame of entry < 0 ? frames : frames.slice(0, entry + 1)) this.summary.functions.add(frame);
+    if (entry >= 0) return;
+    // A softirq run at the end of the task's call (a frame sent, then every queued packet
+    // received, other sockets' too) is not the task's own work either.
+    for (const frame of frames.slice(frames.findIndex((f) => SOFTIRQ_ENTRY.test(f)) + 1)) this.summary.taskFunctions.add(frame);
   }
 
   result(): TraceSummary {
+    this.endStack();
     return this.summary;
   }
 }

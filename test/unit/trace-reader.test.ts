@@ -52,6 +52,17 @@ describe('TraceReader', () => {
     expect([...summary.functions].sort()).toEqual(
       ['__sysvec_apic_timer_interrupt', 'asm_exc_page_fault', 'asm_sysvec_apic_timer_interrupt', 'clear_user', 'exc_page_fault', 'handle_mm_fault', 'hrtimer_interrupt', 'load_elf_binary'].sort(),
     );
+    // Outside interrupts: only the page fault's stack, which the task caused.
+    expect([...summary.taskFunctions].sort()).toEqual(['asm_exc_page_fault', 'clear_user', 'exc_page_fault', 'handle_mm_fault', 'load_elf_binary']);
+  });
+
+  it('leaves softirq work out of the figure outside interrupts', () => {
+    const summary = read(5, 'exec', [
+      event('app', 5, 'sched_process_exec: filename=/app pid=5 old_pid=5'),
+      ...stack('app', 5, ['tcp_v4_rcv', 'net_rx_action', 'handle_softirqs', 'do_softirq', '__local_bh_enable_ip', 'tun_get_user', 'ksys_write']),
+    ]);
+    expect(summary.functions.size).toBe(7);
+    expect([...summary.taskFunctions]).toEqual(['do_softirq', '__local_bh_enable_ip', 'tun_get_user', 'ksys_write']);
   });
 
   it('counts each function the function tracer saw the window\'s tasks enter', () => {

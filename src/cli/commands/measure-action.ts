@@ -67,6 +67,7 @@ function table(result: MeasureResult): string {
   row('kind', target.kind, against?.kind ?? '');
   row('load', target.load + httpNote(target), against ? against.load + httpNote(against) : '');
   row('kernel functions entered (surface)', String(target.functions.length), String(against?.functions.length ?? ''), ratio?.functions);
+  row('  of them outside interrupts and softirqs', String(target.taskFunctions.length), String(against?.taskFunctions.length ?? ''), ratio?.taskFunctions);
   row('distinct host syscalls', String(Object.keys(target.syscalls).length), String(against ? Object.keys(against.syscalls).length : ''), ratio?.syscalls);
   row('host syscalls made', String(total(target)), String(against ? total(against) : ''));
   row('policy (allowed host syscalls)', target.policy ? String(target.policy.printed.length) : 'none of its own', against?.policy ? String(against.policy.printed.length) : against ? 'none of its own' : '');
