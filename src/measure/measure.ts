@@ -182,6 +182,31 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The threads of a process and of all its descendants. */
+function treeThreads(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(/^\d+ \(.*\) \S (\d+)/s.exec(fs.readFileSync(`/proc/${entry}/stat`, 'utf8'))?.[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // it exited meanwhile
+    }
+  }
+  const tids: number[] = [];
+  for (let todo = [root]; todo.length > 0; ) {
+    const pid = todo.pop()!;
+    try {
+      tids.push(...fs.readdirSync(`/proc/${pid}/task`).map(Number));
+    } catch {
+      continue;
+    }
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return tids;
+}
+
 /** The threads of every process called `comm` (containerd: the root of every new container's tasks). */
 function threadsOf(comm: string): number[] {
   const tids: number[] = [];
@@ -322,6 +347,12 @@ async function startContainer(
   void exited.then(() => (done = true), () => (done = true));
   // 0 when it has exited already (a short run): then the trace says which process it was.
   const root = await made.hostPid().catch(() => 0);
+  if (root !== 0) {
+    // From now on only its tasks: containerd's other descendants (containers others start
+    // meanwhile) would fill the buffer. Twice, for tasks it made while the first list was written.
+    instance.setPids(treeThreads(root));
+    instance.addPids(treeThreads(root));
+  }
   return {
     root,
     exited,

@@ -118,6 +118,12 @@ export class TraceInstance {
     }
   }
 
+  /** Traces exactly these tasks (and what they fork from now on), no longer the ones before. */
+  setPids(pids: number[]): void {
+    fs.writeFileSync(path.join(this.dir, 'set_event_pid'), pids.join(' '));
+    if (this.method === 'function-tracer') fs.writeFileSync(path.join(this.dir, 'set_ftrace_pid'), pids.join(' '));
+  }
+
   start(): void {
     const out = fs.openSync(this.output, 'w');
     this.reader = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', out, 'ignore'] });
