@@ -347,10 +347,12 @@ async function startContainer(
   void exited.then(() => (done = true), () => (done = true));
   // 0 when it has exited already (a short run): then the trace says which process it was.
   const root = await made.hostPid().catch(() => 0);
-  if (root !== 0) {
+  const tasks = root === 0 ? [] : treeThreads(root);
+  if (tasks.length > 0) {
     // From now on only its tasks: containerd's other descendants (containers others start
-    // meanwhile) would fill the buffer. Twice, for tasks it made while the first list was written.
-    instance.setPids(treeThreads(root));
+    // meanwhile) would fill the buffer. Twice, for tasks it made while the first list was
+    // written. (Never an empty list: that would trace every task on the machine.)
+    instance.setPids(tasks);
     instance.addPids(treeThreads(root));
   }
   return {

@@ -120,6 +120,7 @@ export class TraceInstance {
 
   /** Traces exactly these tasks (and what they fork from now on), no longer the ones before. */
   setPids(pids: number[]): void {
+    if (pids.length === 0) throw new Error('setPids: an empty list would trace every task');
     fs.writeFileSync(path.join(this.dir, 'set_event_pid'), pids.join(' '));
     if (this.method === 'function-tracer') fs.writeFileSync(path.join(this.dir, 'set_ftrace_pid'), pids.join(' '));
   }
