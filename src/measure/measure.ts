@@ -88,7 +88,7 @@ function onExit(undo: () => void): () => void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
-      for (const step of atExit) {
+      for (const step of [...atExit].reverse()) { // the container before its network
         try {
           step();
         } catch {
