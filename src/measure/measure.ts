@@ -258,7 +258,7 @@ async function measureOne(
     if (!summary.opened) {
       throw new EnvironmentError(
         `${target.name}: the trace has no ${opensAt === 'filter' ? 'seccomp filter of the tender' : 'exec'} of its first process (pid ${root})`,
-        { hint: 'the run ended before it started, or the trace lost events (try a larger --buffer-mb)' },
+        { hint: lost > 0 ? `the trace lost ${lost} events (buffer full: try a larger --buffer-mb, or a quieter machine)` : 'the run ended before it started' },
       );
     }
     if (lost > 0) host.note(`${target.name}: the trace lost ${lost} events (buffer full): the figures are low; try a larger --buffer-mb`);

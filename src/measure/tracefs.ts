@@ -78,6 +78,9 @@ export class TraceInstance {
       instance.write('tracing_on', '0');
       instance.write('buffer_size_kb', String(bufferKb));
       instance.write('options/event-fork', '1');
+      // A full buffer drops the newest events, not the oldest: the exec (or seccomp) that
+      // opens the window comes first and must survive a burst of others' events.
+      instance.write('options/overwrite', '0');
       if (instance.method === 'function-tracer') {
         instance.write('options/function-fork', '1');
         instance.write('current_tracer', 'function');
@@ -132,13 +135,19 @@ export class TraceInstance {
     this.write('tracing_on', '1');
   }
 
-  /** Stops tracing and waits until the reader has drained the buffer. */
+  /**
+   * Stops tracing, lets the reader drain the buffer, stops it, and appends what it had not
+   * read yet (a reader starved of CPU on a busy machine leaves events behind): `trace`
+   * shows the events still in the buffer without consuming them, in the same format.
+   */
   async stop(): Promise<void> {
     this.write('tracing_on', '0');
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 30_000;
     while (this.entriesLeft() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the reader's last write
-    this.stopReader();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the reader's last write
+    await this.stopReader();
+    const rest = fs.readFileSync(path.join(this.dir, 'trace'), 'utf8');
+    fs.appendFileSync(this.output, rest.split('\n').filter((line) => !line.startsWith('#')).join('\n'));
   }
 
   private entriesLeft(): number {
@@ -161,9 +170,14 @@ export class TraceInstance {
     return total;
   }
 
-  private stopReader(): void {
-    if (this.reader?.pid && this.reader.exitCode === null) this.reader.kill('SIGKILL');
+  /** Kills the reader; the promise waits until it is gone (its last write done). */
+  private stopReader(): Promise<void> {
+    const reader = this.reader;
     this.reader = undefined;
+    if (!reader?.pid || reader.exitCode !== null || reader.signalCode !== null) return Promise.resolve();
+    const gone = new Promise<void>((resolve) => reader.once('exit', () => resolve()));
+    reader.kill('SIGKILL');
+    return gone;
   }
 
   /** Tracing off, the reader gone, the instance removed. Synchronous, so an exit handler can call it. */
@@ -175,7 +189,7 @@ export class TraceInstance {
     } catch {
       // already gone
     }
-    this.stopReader();
+    void this.stopReader();
     // rmdir is refused (EBUSY) while the reader still has trace_pipe open: wait for it.
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
