@@ -8,6 +8,7 @@
  */
 const LAYERS = [
   ['cli'], // commander, progress, exit codes; the only reader of argv and env
+  ['measure'], // runs images under a trace: what they use of the host kernel
   ['build', 'run', 'init'], // one build: toolchain, compile, image, publishers; running an image; starter apps
   ['config', 'image/publishers'], // flags + env + nabla.json → BuildConfig; each output
   ['toolchain', 'executor', 'image', 'sbom'], // sbom: what an image holds, as CycloneDX

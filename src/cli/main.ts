@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   (await import('./commands/init.js')).register(program, globals);
   (await import('./commands/run.js')).register(program, globals);
   (await import('./commands/k8s.js')).register(program, globals);
+  (await import('./commands/measure.js')).register(program, globals);
   (await import('./commands/convert.js')).register(program, globals);
 
   try {

@@ -146,6 +146,7 @@ export class DockerEngine implements Engine {
   async createContainer(spec: ContainerSpec): Promise<Container> {
     const container = await this.docker.createContainer({
       Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       Cmd: spec.cmd,
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       WorkingDir: spec.workingDir,
@@ -261,6 +262,10 @@ class DockerContainer implements Container {
   async address(network: string): Promise<string | undefined> {
     const info = await this.container.inspect();
     return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+  }
+
+  async hostPid(): Promise<number> {
+    return (await this.container.inspect()).State.Pid;
   }
 
   async kill(signal?: string): Promise<void> {

@@ -63,6 +63,8 @@ export interface ImageBuildOptions {
 
 export interface ContainerSpec {
   image: string;
+  /** Replaces the image's entrypoint (undefined: the image's own). */
+  entrypoint?: string[];
   cmd: string[];
   env: Record<string, string>;
   workingDir: string;
@@ -113,6 +115,8 @@ export interface Container {
   start(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<{ exited: Promise<number> }>;
   /** The container's address on a network, once it runs. */
   address(network: string): Promise<string | undefined>;
+  /** The host's pid of the container's first process, once it runs (0 when it has exited). */
+  hostPid(): Promise<number>;
   /** Sends a signal (default SIGKILL). */
   kill(signal?: string): Promise<void>;
   /** Removes the container, running or not. */

@@ -28,7 +28,7 @@ describe('commands', () => {
     expect(result.exitCode).toBe(3);
   });
 
-  it.each([['build'], ['toolchain', 'ls'], ['toolchain', 'build'], ['toolchain', 'bootstrap'], ['inspect'], ['doctor'], ['init'], ['run'], ['k8s']])(
+  it.each([['build'], ['toolchain', 'ls'], ['toolchain', 'build'], ['toolchain', 'bootstrap'], ['inspect'], ['doctor'], ['init'], ['run'], ['k8s'], ['measure']])(
     '%s --help shows an example',
     async (...command) => {
       const result = await nabla([...command, '--help']);

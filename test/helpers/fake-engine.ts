@@ -173,6 +173,10 @@ export class FakeContainer implements Container {
     return '10.0.0.2';
   }
 
+  async hostPid(): Promise<number> {
+    return 0;
+  }
+
   async kill(signal = 'SIGKILL'): Promise<void> {
     this.killed = true;
     this.signals.push(signal);

@@ -1,0 +1,152 @@
+/**
+ * Reads a tracefs text trace (trace_pipe) of one measured run and keeps what the
+ * container's own tasks did inside the window: the distinct kernel functions they entered
+ * and the host system calls they made.
+ *
+ * The window opens when untrusted code starts: at the exec of the container's first
+ * process (a plain image: its entrypoint), or, for a nabla image, when the tender's own
+ * seccomp(SECCOMP_SET_MODE_FILTER) returns, since before that only the tender's code runs
+ * and after it only what the policy allows. Tasks the window's tasks fork join it.
+ *
+ * Kernel functions ("event-stacks", a lower bound): the names on the kernel stack recorded
+ * with each event, without the tracing machinery's own frames and without the frames an
+ * interrupt interrupted (they belong to whatever ran before it, not to what the interrupt
+ * did). With the function tracer ("function-tracer"), every function entered.
+ */
+
+/** When the window opens: at the root's exec, or when its seccomp filter is in. */
+export type WindowStart = 'exec' | 'filter';
+
+export interface TraceSummary {
+  /** Distinct kernel functions entered by the window's tasks. */
+  functions: Set<string>;
+  /**
+   * Those of them seen outside interrupts and softirqs: in the tasks' own system calls,
+   * faults and scheduling, not in the interrupt and softirq work that ran while they were
+   * on the CPU (timer ticks, packets of other sockets).
+   */
+  taskFunctions: Set<string>;
+  /** Host system calls the window's tasks made, by name, with counts. */
+  syscalls: Map<string, number>;
+  /** Events recorded for the window's tasks. */
+  events: number;
+  /** The window's tasks (host pids/tids). */
+  tasks: Set<number>;
+  /** Whether the window opened at all (the root exec'd, and its filter went in). */
+  opened: boolean;
+}
+
+const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:\S+\s+)?\d+\.\d+: (.*)$/;
+const SYSCALL_ENTER = /^sys_(\w+)\((.*)\)$/;
+const SYSCALL_EXIT = /^sys_(\w+) -> (0x[0-9a-f]+|-?\d+)$/;
+const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
+const FORK = /^sched_process_fork: .*\bchild_pid=(\d+)/;
+const FUNCTION = /^([\w.$]+) <-\S+$/;
+/** Frames of the tracing machinery itself, not of the work traced. */
+const TRACING_FRAME = /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|trace_buffer_|ring_buffer_|__ftrace_|ftrace_|__trace_|trace_raw_output_)/;
+/** Where an interrupt (not an exception the task caused) entered the kernel. */
+const INTERRUPT_ENTRY = /^(?:asm_sysvec_|asm_common_interrupt|asm_spurious_interrupt|asm_exc_nmi)/;
+/** Where pending softirqs run (network receive, timers), here on the way out of a task's own call. */
+const SOFTIRQ_ENTRY = /^(?:handle_softirqs|__do_softirq)$/;
+const SECCOMP_SET_MODE_FILTER = 1;
+
+/** runc's name for a container's first process until it execs the entrypoint (nsexec.c). */
+const RUNC_INIT = 'runc:[2:INIT]';
+
+/**
+ * Finds the container's first process in a trace when it exited before its pid could be
+ * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd.
+ */
+export class ContainerInitFinder {
+  private readonly runcInits = new Set<number>();
+  readonly execs: { pid: number; filename: string }[] = [];
+
+  line(text: string): void {
+    const header = HEADER.exec(text);
+    if (!header) return;
+    const pid = Number(header[2]);
+    if (header[1] === RUNC_INIT) this.runcInits.add(pid);
+    const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(header[4]!);
+    if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) this.execs.push({ pid, filename: exec[1]! });
+  }
+}
+
+export class TraceReader {
+  private readonly summary: TraceSummary = { functions: new Set(), taskFunctions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false };
+  private rootExeced = false;
+  private filterCalled = false;
+  /** The frames of the stack being read, innermost first, if it is one of the window's tasks'. */
+  private stack: string[] | undefined;
+
+  constructor(
+    private readonly root: number,
+    private readonly opensAt: WindowStart,
+  ) {}
+
+  line(text: string): void {
+    if (text.startsWith(' => ')) return this.frame(text.slice(4).trim());
+    const header = HEADER.exec(text);
+    if (!header) return;
+    this.endStack();
+    const pid = Number(header[2]);
+    const payload = header[4]!;
+    if (payload === '<stack trace>') {
+      if (this.summary.tasks.has(pid)) this.stack = [];
+      return;
+    }
+    if (pid === this.root && !this.summary.opened) this.beforeWindow(payload);
+    if (!this.summary.tasks.has(pid)) return;
+    this.summary.events++;
+    const fork = FORK.exec(payload);
+    if (fork) this.summary.tasks.add(Number(fork[1]));
+    const call = SYSCALL_ENTER.exec(payload);
+    if (call) this.summary.syscalls.set(call[1]!, (this.summary.syscalls.get(call[1]!) ?? 0) + 1);
+    const entered = FUNCTION.exec(payload);
+    if (entered) {
+      this.summary.functions.add(entered[1]!);
+      this.summary.taskFunctions.add(entered[1]!); // the function tracer does not say which context
+    }
+  }
+
+  private beforeWindow(payload: string): void {
+    const exec = EXEC.exec(payload);
+    if (exec && Number(exec[1]) === this.root) {
+      this.rootExeced = true;
+      if (this.opensAt === 'exec') this.open();
+      return;
+    }
+    if (!this.rootExeced || this.opensAt !== 'filter') return;
+    const enter = SYSCALL_ENTER.exec(payload);
+    if (enter?.[1] === 'seccomp') this.filterCalled = Number.parseInt(/^op: (\w+)/.exec(enter[2]!)?.[1] ?? '-1', 16) === SECCOMP_SET_MODE_FILTER;
+    const exit = SYSCALL_EXIT.exec(payload);
+    if (exit?.[1] === 'seccomp' && this.filterCalled && Number(exit[2]) === 0) this.open();
+  }
+
+  private open(): void {
+    this.summary.opened = true;
+    this.summary.tasks.add(this.root);
+  }
+
+  private frame(name: string): void {
+    const bare = name.replace(/[+ ].*$/, '');
+    if (this.stack && /^[\w.$]+$/.test(bare) && !TRACING_FRAME.test(bare)) this.stack.push(bare);
+  }
+
+  private endStack(): void {
+    const frames = this.stack;
+    this.stack = undefined;
+    if (!frames) return;
+    const entry = frames.findIndex((frame) => INTERRUPT_ENTRY.test(frame));
+    // Frames older than an interrupt's entry are what it interrupted: not counted.
+    for (const frame of entry < 0 ? frames : frames.slice(0, entry + 1)) this.summary.functions.add(frame);
+    if (entry >= 0) return;
+    // A softirq run at the end of the task's call (a frame sent, then every queued packet
+    // received, other sockets' too) is not the task's own work either.
+    for (const frame of frames.slice(frames.findIndex((f) => SOFTIRQ_ENTRY.test(f)) + 1)) this.summary.taskFunctions.add(frame);
+  }
+
+  result(): TraceSummary {
+    this.endStack();
+    return this.summary;
+  }
+}
