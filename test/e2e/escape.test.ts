@@ -239,7 +239,7 @@ describe('escape attempts from Node.js (trap path)', () => {
             '/sys/class/net/eth0/address', '/dev/sda', '/dev/mem', '/dev/kmsg', '/dev/tty', '/dev/net/tun', '/dev/fd/3',
             '/app/../../../../etc/hostname', '../../../../../../etc/resolv.conf'].map((file) => `${file}: ENOENT`),
           'ls /: app dev etc lib nabla proc root tmp usr',
-          'ls /proc: self',
+          'ls /proc: cpuinfo self stat', // the libOS's own two files, made at each read
           'ls /proc/self: exe',
           'ls /nabla: node', // the program's own file; nothing else of the container's /nabla
           'ls /dev: null random urandom zero',
@@ -343,7 +343,8 @@ describe('escape attempts from Node.js (trap path)', () => {
         'mount: ENOSYS',
         'unshare(CLONE_NEWUSER): ENOSYS',
         'chroot /tmp: ENOSYS',
-        'socket(AF_NETLINK): EAFNOSUPPORT',
+        'socket(AF_NETLINK, NETLINK_AUDIT): EPROTONOSUPPORT',
+        'socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT): EPROTONOSUPPORT',
         'bpf: ENOSYS',
         'io_uring_setup: ENOSYS',
         'userfaultfd: ENOSYS',
