@@ -63,7 +63,8 @@ function findEntry(appDir: string, language: Language, files: string[]): string 
       if (has('Makefile') || has('makefile')) noEntry('the binary name: a Makefile build needs "entry"');
       const sources = files.filter((f) => f.endsWith('.c'));
       if (sources.length === 0) noEntry('*.c files');
-      return sources.length === 1 ? sources[0]!.slice(0, -2) : sanitize(path.basename(appDir));
+      // One file names the binary, else the folder; either made a usable name (".c" gave "").
+      return sanitize(sources.length === 1 ? sources[0]!.slice(0, -2) : path.basename(appDir));
     }
     case 'go': {
       // The binary's name (the package in the folder is built), or "./cmd/<name>" when the

@@ -43,6 +43,8 @@ describe('language and entry detection', () => {
     [{ 'requirements.txt': '', 'main.py': '', 'util.py': '' }, 'python', 'main.py'],
     [{ 'tool.py': '' }, 'python', 'tool.py'],
     [{ 'hello.c': '' }, 'c', 'hello'],
+    [{ 'my tool.c': '' }, 'c', 'my-tool'],
+    [{ '.c': '' }, 'c', 'app'], // found by test/fuzz/ts/detect: the entry was ""
     [{ 'a.c': '', 'b.c': '' }, 'c', '*dir*'],
   ])('%j → %s', (files, language, entry) => {
     const dir = app(files);
