@@ -64,23 +64,25 @@ static int has_dotdot(const char *path)
 	return 0;
 }
 
-/* The value of `key` in a pax record block ("LEN key=value\n"...), copied into out. */
+/* The value of `key` in a pax record block ("LEN key=value\n"...), copied into out. LEN
+ * counts the whole record; a record whose digits run to its end (or past the block) ends
+ * the search. Offsets, not pointers: a broken LEN must not make one point outside rec. */
 static int pax_value(const char *rec, size_t len, const char *key, char *out, size_t size)
 {
 	size_t klen = strlen(key);
 	for (size_t i = 0; i < len;) {
 		size_t n = 0, j = i;
-		while (j < len && rec[j] >= '0' && rec[j] <= '9') n = n * 10 + (size_t)(rec[j++] - '0');
-		if (n == 0 || i + n > len) return 0;
-		const char *kv = rec + j + 1;
-		if ((size_t)(rec + i + n - kv) > klen && memcmp(kv, key, klen) == 0 && kv[klen] == '=') {
-			size_t vlen = (size_t)(rec + i + n - 1 - (kv + klen + 1));
+		while (j < len && rec[j] >= '0' && rec[j] <= '9' && n <= len) n = n * 10 + (size_t)(rec[j++] - '0');
+		if (n == 0 || n > len - i || j + 1 >= i + n) return 0;
+		size_t kv = j + 1, end = i + n; /* key=value in [kv, end - 1), then the newline */
+		if (end - kv > klen + 1 && memcmp(rec + kv, key, klen) == 0 && rec[kv + klen] == '=') {
+			size_t vlen = end - 1 - (kv + klen + 1);
 			if (vlen >= size) return 0;
-			memcpy(out, kv + klen + 1, vlen);
+			memcpy(out, rec + kv + klen + 1, vlen);
 			out[vlen] = 0;
 			return 1;
 		}
-		i += n;
+		i = end;
 	}
 	return 0;
 }

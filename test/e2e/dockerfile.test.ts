@@ -37,11 +37,15 @@ describe('multi-stage Dockerfile', () => {
   });
 
   it('--executor local in the builder image gives the same digest as the Docker executor on the host', async () => {
-    const host = await nabla(['build', example, '-q']);
+    // The same files with the same provenance: a copy outside the repository, as a Dockerfile
+    // build sees the app (no .git, so no git labels) on both sides.
+    const app = path.join(work, 'hello-c');
+    fs.cpSync(example, app, { recursive: true });
+    const host = await nabla(['build', app, '-q']);
     expect(host.exitCode).toBe(0);
     const inside = await execa(
       'docker',
-      ['run', '--rm', '--network', 'none', '-v', `${example}:/src:ro`, '-v', `${work}:/out`, 'nabla/builder-c:latest',
+      ['run', '--rm', '--network', 'none', '-v', `${app}:/src:ro`, '-v', `${work}:/out`, 'nabla/builder-c:latest',
         'nabla-build', 'build', '/src', '-q', '-o', 'type=oci,dest=/out/image.tar'],
       { reject: false, all: true },
     );

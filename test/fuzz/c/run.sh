@@ -34,6 +34,7 @@ sources() { # sources TARGET -> "FILE:FLAGS" lines
     elf)
         echo "$SRC/tender/elf.c:-Dopen=fuzz_open -Dclose=fuzz_close -Dmmap=fuzz_mmap -Dmunmap=fuzz_munmap"
         echo "$SRC/tender/boot.c:"
+        echo "$SRC/tender/exeroot.c:"
         ;;
     tar)
         echo "$SRC/libos/tar.c:-D_GNU_SOURCE"
