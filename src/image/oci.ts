@@ -89,6 +89,6 @@ export async function buildImage(spec: ImageSpec): Promise<ImageArtifact> {
   return { manifest, config, layers: [layer] };
 }
 
-function sortKeys(record: Record<string, string>): Record<string, string> {
+export function sortKeys(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

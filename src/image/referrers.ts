@@ -5,7 +5,7 @@
  * (distribution 2.x) clients read the fallback tag `sha256-<hex>`, an index of the
  * referrers. An OCI layout lists it in index.json beside the image.
  */
-import { blob, descriptor, MEDIA_TYPES } from './oci.js';
+import { blob, descriptor, MEDIA_TYPES, sortKeys } from './oci.js';
 import type { Blob, ImageArtifact, Referrer } from './types.js';
 
 /** The image with `document` attached as an artifact of type `mediaType` (its layer's media type too). */
@@ -22,7 +22,7 @@ export function attach(image: ImageArtifact, mediaType: string, document: Buffer
         config: descriptor(config),
         layers: [descriptor(layer)],
         subject: descriptor(image.manifest),
-        annotations: Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : 1))),
+        annotations: sortKeys(annotations),
       }),
     ),
   );
