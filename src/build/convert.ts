@@ -17,18 +17,15 @@ import { pipeline } from 'node:stream/promises';
 import type { ConvertConfig } from '../config/convert.js';
 import { analyze, type Analysis } from '../convert/analyze.js';
 import { flattenLayers, LayerError, type FlatImage } from '../convert/flatten.js';
-import type { Engine } from '../engine/engine.js';
-import type { RegistryAccess } from '../registry/access.js';
 import { buildImage } from '../image/oci.js';
 import { readImageLayers, type ImageSummary } from '../image/read.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
 import { systemEntries, withoutGiven } from '../rootfs/system.js';
 import { ensureToolchain } from '../toolchain/build.js';
-import type { ToolchainCatalog } from '../toolchain/catalog.js';
 import { fetchRuntime, type Runtime } from '../toolchain/runtime.js';
 import { ConfigError, throwIfAborted } from '../util/errors.js';
-import type { Progress } from '../util/progress.js';
 import { packTar, type TarEntry } from '../util/tar.js';
+import type { BuildDeps } from './build.js';
 import { ROOTFS_IN_IMAGE } from './compose.js';
 import { createPublishers } from './publishers.js';
 
@@ -38,18 +35,9 @@ export const EXE_ROOT = '/nabla/root';
 const TENDER = '/nabla/nabla-run';
 const LIBOS = '/nabla/libos.nabla';
 
-export interface ConvertDeps {
-  catalog: ToolchainCatalog;
-  engine: () => Promise<Engine>;
-  progress: Progress;
-  version: string;
-  /** Credentials, CAs and chunk size for --push. */
-  registry: RegistryAccess;
-  logDir: string;
-  lockDir: string;
-  /** Shown the report before anything is written. */
+/** What build gets, and where the report goes: shown before anything is written. */
+export interface ConvertDeps extends BuildDeps {
   report: (source: SourceImage, analysis: Analysis) => void;
-  signal?: AbortSignal;
 }
 
 export interface SourceImage {
