@@ -66,8 +66,10 @@ export class DockerExecutor implements Executor {
         });
       }
       try {
-        const facts = await this.facts(job, container);
-        const imageFolder = await this.imageFolders(job, container, work);
+        // Kept per image ID with a ToolchainFiles: the image never changes under its ID.
+        const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+        const facts = await this.facts(container, imageId);
+        const imageFolder = this.imageFolders(container, work, imageId);
         const sharedPath = readSharedRootfs(job, outDir);
         const sharedRootfsDir = sharedPath ? await imageFolder(sharedPath, 'shared') : undefined;
         if (!job.zoneinfo) return { outDir, facts, sharedRootfsDir, dispose };
@@ -90,8 +92,7 @@ export class DockerExecutor implements Executor {
   }
 
   /** The TOOLCHAIN_FACTS the image has: read once per image ID with a ToolchainFiles, as its folders are. */
-  private async facts(job: CompileJob, container: Container): Promise<Map<string, string>> {
-    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+  private async facts(container: Container, imageId: string | undefined): Promise<Map<string, string>> {
     if (!this.files || !imageId) return readFacts(container);
     const dir = await this.files.folder(imageId, 'sbom-facts', async (into) => {
       for (const [file, text] of await readFacts(container)) fs.writeFileSync(path.join(into, encodeURIComponent(file)), text);
@@ -100,10 +101,9 @@ export class DockerExecutor implements Executor {
   }
 
   /** Brings a folder of the image to the host: kept per image ID with a ToolchainFiles, else under work. */
-  private async imageFolders(job: CompileJob, container: Container, work: string) {
+  private imageFolders(container: Container, work: string, imageId: string | undefined) {
     const copy = async (imagePath: string, into: string) =>
       untar(await container.getArchive(imagePath), into, `${path.posix.basename(imagePath)}/`);
-    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
     return async (imagePath: string, name: string): Promise<string> => {
       if (this.files && imageId) return this.files.folder(imageId, imagePath, (into) => copy(imagePath, into));
       const dir = path.join(work, name);
