@@ -253,7 +253,7 @@ async function measureOne(
     await started.remove();
     running = undefined;
     const opensAt: WindowStart = target.kind === 'nabla image' ? 'filter' : 'exec';
-    const root = started.root || (await findRoot(traceFile, target));
+    const root = started.root || (await findRoot(traceFile, target, started.containerId));
     const summary = await readTrace(traceFile, root, opensAt);
     if (!summary.opened) {
       throw new EnvironmentError(
@@ -289,8 +289,10 @@ async function measureOne(
 }
 
 interface Running {
-  /** The host pid whose exec (or filter) opens the window. */
+  /** The host pid whose exec (or filter) opens the window (0: it exited before it was asked). */
   root: number;
+  /** The container's ID, to find its first process in the trace when root is 0. */
+  containerId?: string;
   exited: Promise<number>;
   isRunning(): Promise<boolean>;
   /** Output it wrote, the last lines (for a message when it fails). */
@@ -357,6 +359,7 @@ async function startContainer(
   }
   return {
     root,
+    containerId: made.id,
     exited,
     isRunning: async () => !done,
     tail: () => lines,
@@ -483,13 +486,19 @@ async function readPolicy(engine: Engine, info: ImageInfo): Promise<{ label: str
   return { label, printed };
 }
 
-/** The container's first process, from the trace: the one runc started that exec'd its entrypoint. */
-async function findRoot(file: string, target: Described): Promise<number> {
-  const finder = new ContainerInitFinder();
+/**
+ * The container's first process, from the trace: the one runc started that exec'd its
+ * entrypoint; of several (containers of other runs started in the same moment), the one
+ * in this container's cgroup.
+ */
+async function findRoot(file: string, target: Described, containerId: string | undefined): Promise<number> {
+  const finder = new ContainerInitFinder(containerId);
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
   for await (const line of lines) finder.line(line);
   const entry = target.info?.config.Entrypoint?.[0] ?? target.info?.config.Cmd?.[0];
   const matching = finder.execs.filter((e) => entry === undefined || e.filename === entry || path.basename(e.filename) === path.basename(entry));
+  const ours = matching.filter((e) => e.inContainer);
+  if (ours.length === 1) return ours[0]!.pid;
   if (matching.length === 1) return matching[0]!.pid;
   throw new EnvironmentError(
     matching.length === 0

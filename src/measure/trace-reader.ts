@@ -41,6 +41,7 @@ const SYSCALL_ENTER = /^sys_(\w+)\((.*)\)$/;
 const SYSCALL_EXIT = /^sys_(\w+) -> (0x[0-9a-f]+|-?\d+)$/;
 const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
 const FORK = /^sched_process_fork: .*\bchild_pid=(\d+)/;
+const CGROUP_ATTACH = /^cgroup_attach_task: .*\bdst_path=(\S+) pid=(\d+)/;
 const FUNCTION = /^([\w.$]+) <-\S+$/;
 /** Frames of the tracing machinery itself, not of the work traced. */
 const TRACING_FRAME = /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|trace_buffer_|ring_buffer_|__ftrace_|ftrace_|__trace_|trace_raw_output_)/;
@@ -55,19 +56,34 @@ const RUNC_INIT = 'runc:[2:INIT]';
 
 /**
  * Finds the container's first process in a trace when it exited before its pid could be
- * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd.
+ * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd. Given
+ * the container's ID, each is also marked as the container's own or not: runc moves its
+ * init into the container's cgroup (cgroup_attach_task names the path, which holds the ID),
+ * and everything that task forks is the container's too. That tells our container from
+ * others started in the same moment from the same image.
  */
 export class ContainerInitFinder {
   private readonly runcInits = new Set<number>();
-  readonly execs: { pid: number; filename: string }[] = [];
+  /** Tasks runc put into the container's cgroup, and what they forked. */
+  private readonly containerTasks = new Set<number>();
+  readonly execs: { pid: number; filename: string; inContainer: boolean }[] = [];
+
+  constructor(private readonly containerId?: string) {}
 
   line(text: string): void {
     const header = HEADER.exec(text);
     if (!header) return;
     const pid = Number(header[2]);
+    const payload = header[4]!;
     if (header[1] === RUNC_INIT) this.runcInits.add(pid);
-    const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(header[4]!);
-    if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) this.execs.push({ pid, filename: exec[1]! });
+    const attach = CGROUP_ATTACH.exec(payload);
+    if (attach && this.containerId && attach[1]!.includes(this.containerId)) this.containerTasks.add(Number(attach[2]));
+    const fork = FORK.exec(payload);
+    if (fork && this.containerTasks.has(pid)) this.containerTasks.add(Number(fork[1]));
+    const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(payload);
+    if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) {
+      this.execs.push({ pid, filename: exec[1]!, inContainer: this.containerTasks.has(pid) });
+    }
   }
 }
 

@@ -84,6 +84,28 @@ describe('ContainerInitFinder', () => {
       event('bash', 31, 'sched_process_exec: filename=/bin/ls pid=31 old_pid=31'),
     ])
       finder.line(line);
-    expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run' }]);
+    expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
+  });
+
+  it('tells the container\'s own init from another container\'s started in the same moment, by its cgroup', () => {
+    const id = 'd13315ee66d6';
+    const attach = (pid: number, container: string) =>
+      event('runc', 20, `cgroup_attach_task: dst_root=3 dst_id=1 dst_level=2 dst_path=/docker/${container}79c234 pid=${pid} comm=exe`);
+    const finder = new ContainerInitFinder(id);
+    for (const line of [
+      attach(40, 'aaaaaaaaaaaa'),
+      attach(30, id),
+      event('exe', 30, 'sched_process_fork: comm=exe pid=30 child_comm=exe child_pid=32'),
+      event('exe', 40, 'sched_process_fork: comm=exe pid=40 child_comm=exe child_pid=42'),
+      event('runc:[2:INIT]', 42, 'sys_close(fd: 3)'),
+      event('runc:[2:INIT]', 32, 'sys_close(fd: 3)'),
+      event('hello', 42, 'sched_process_exec: filename=/nabla/nabla-run pid=42 old_pid=42'),
+      event('hello', 32, 'sched_process_exec: filename=/nabla/nabla-run pid=32 old_pid=32'),
+    ])
+      finder.line(line);
+    expect(finder.execs).toEqual([
+      { pid: 42, filename: '/nabla/nabla-run', inContainer: false },
+      { pid: 32, filename: '/nabla/nabla-run', inContainer: true },
+    ]);
   });
 });
