@@ -147,7 +147,7 @@ export function registryApi(host: string, options: RegistryApiOptions = {}) {
       expectStatus(`uploading ${digest}`, 201, await call('PUT', location.toString(), { 'Content-Type': 'application/octet-stream' }, data));
       return { mediaType, digest, size: data.length };
     },
-    async putManifest(repository: string, reference: string, manifest: { mediaType: string }): Promise<Descriptor> {
+    async putManifest(repository: string, reference: string, manifest: { mediaType: string; [field: string]: unknown }): Promise<Descriptor> {
       const data = Buffer.from(JSON.stringify(manifest));
       expectStatus(`putting manifest ${reference}`, 201, await call('PUT', `/v2/${repository}/manifests/${reference}`, { 'Content-Type': manifest.mediaType }, data));
       return { mediaType: manifest.mediaType, digest: `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`, size: data.length };
