@@ -27,13 +27,13 @@ void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, int e
 	struct rule_range where = { 0, "addr", heap_start, region_end - 1, "<guest heap>" };
 	struct rule_range how_much = { 1, "len", 0, span, "<guest heap>" };
 	/* mprotect: heap pages become usable, never executable unless --x-exec-heap. */
-	struct rule usable = { "mprotect", SYS_mprotect, 2, "prot", 1, { { PROT_READ | PROT_WRITE, "PROT_READ|PROT_WRITE" } } };
+	struct rule usable = { "mprotect", SYS_mprotect, 2, "prot", 1, { { PROT_READ | PROT_WRITE, "PROT_READ+PROT_WRITE" } } };
 	if (exec_heap)
-		usable.vals[usable.nvals++] = (struct rule_val){ PROT_READ | PROT_WRITE | PROT_EXEC, "PROT_READ|PROT_WRITE|PROT_EXEC" };
+		usable.vals[usable.nvals++] = (struct rule_val){ PROT_READ | PROT_WRITE | PROT_EXEC, "PROT_READ+PROT_WRITE+PROT_EXEC" };
 	policy_add_ranged(p, usable, (struct rule_ranges){ 2, { where, how_much } });
 	/* mmap: heap pages given back (freed, PROT_NONE); never a mapping of anything. */
 	struct rule_range none = { 2, "prot", PROT_NONE, PROT_NONE, "PROT_NONE" };
-	policy_add_ranged(p, (struct rule){ "mmap", SYS_mmap, 3, "flags", 1, { { NABLA_RELEASE_FLAGS, "MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS|MAP_NORESERVE" } } },
+	policy_add_ranged(p, (struct rule){ "mmap", SYS_mmap, 3, "flags", 1, { { NABLA_RELEASE_FLAGS, "MAP_PRIVATE+MAP_FIXED+MAP_ANONYMOUS+MAP_NORESERVE" } } },
 			  (struct rule_ranges){ 3, { where, how_much, none } });
 }
 

@@ -331,7 +331,11 @@ clock_gettime clockid=REALTIME|MONOTONIC
 ppoll nfds=0
 exit_group
 rt_sigreturn
+mprotect prot=PROT_READ+PROT_WRITE addr=<guest heap> len=<guest heap>
+mmap flags=MAP_PRIVATE+MAP_FIXED+MAP_ANONYMOUS+MAP_NORESERVE addr=<guest heap> len=<guest heap> prot=PROT_NONE
+!PROT_EXEC
 !pread64" "$T" --print-policy
+    case_ policy-exec-heap 0 "mprotect prot=PROT_READ+PROT_WRITE|PROT_READ+PROT_WRITE+PROT_EXEC addr=<guest heap>" "$T" --print-policy --x-exec-heap
     case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
     case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
 ![only on" "$T" --print-policy --fs-base=host-call
