@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ConvertConfig } from '../config/convert.js';
 import { analyze, type Analysis } from '../convert/analyze.js';
 import { flattenLayers, LayerError, type FlatImage } from '../convert/flatten.js';
+import { ToolchainFiles } from '../executor/toolchain-files.js';
 import { buildImage } from '../image/oci.js';
 import { readImageLayers, type ImageSummary } from '../image/read.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
@@ -78,7 +79,7 @@ export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise
   const toolchainImage = await ensureToolchain(engine, deps.catalog, RUNTIME_TOOLCHAIN, progress, { logDir: deps.logDir, lockDir: deps.lockDir, signal });
   const runtime = await progress.step('copy the tender and libOS', async (step) => {
     step.note(`from ${toolchainImage}`);
-    return fetchRuntime(engine, toolchainImage);
+    return fetchRuntime(engine, toolchainImage, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
   });
   try {
     throwIfAborted(signal);
