@@ -28,7 +28,7 @@ import { ConfigError, throwIfAborted } from '../util/errors.js';
 import { packTar, type TarEntry } from '../util/tar.js';
 import type { BuildDeps } from './build.js';
 import { ROOTFS_IN_IMAGE } from './compose.js';
-import { createPublishers } from './publishers.js';
+import { createPublishers, publishAll } from './publishers.js';
 
 /** The toolchain whose tender and libOS a converted image gets (the go and node ones copy them from it). */
 export const RUNTIME_TOOLCHAIN = 'c';
@@ -88,17 +88,7 @@ export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise
       step.note(artifact.manifest.digest);
       return artifact;
     });
-    const published: string[] = [];
-    for (const publisher of publishers) {
-      throwIfAborted(signal);
-      published.push(
-        await progress.step(publisher.description, async (step) => {
-          const where = await publisher.publish(image, progress);
-          step.note(where);
-          return where;
-        }),
-      );
-    }
+    const published = await publishAll(publishers, image, progress, signal);
     return { analysis, image, published };
   } finally {
     runtime.dispose();
