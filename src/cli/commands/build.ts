@@ -1,7 +1,7 @@
 /** `nabla-build build [dir]`: the main job. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../options.js';
 import { addOutputOptions } from '../command-options.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const command = program

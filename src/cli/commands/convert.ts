@@ -1,7 +1,7 @@
 /** `nabla-build convert IMAGE`: an existing image, unchanged, run through the tender. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../options.js';
 import { addOutputOptions, collect } from '../command-options.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   const command = program

@@ -1,7 +1,7 @@
 /** `nabla-build run IMAGE|DIR [-p HOST:CONTAINER] [-- args…]`. */
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../options.js';
 import { collect } from '../command-options.js';
+import type { GlobalOptions } from '../options.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
