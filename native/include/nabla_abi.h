@@ -45,7 +45,7 @@
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 5 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*;
+#define NABLA_ABI_VERSION 5 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
 			       5: the heap starts PROT_NONE, made usable by hypercall */
 
 #define NABLA_NOTE_NAME "NABLA"

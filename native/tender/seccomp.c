@@ -136,7 +136,12 @@ void policy_print(const struct policy *p)
 }
 
 /* A rule's block is written with symbolic jump targets, then resolved to offsets. */
-enum { TO_NEXT_INS = -1, TO_KILL = -2, TO_ALLOW = -3, TO_NEXT_RULE = -4 };
+enum {
+	TO_NEXT_INS = -1,
+	TO_KILL = -2,
+	TO_ALLOW = -3,
+	TO_NEXT_RULE = -4
+};
 struct block {
 	int n;
 	struct {
@@ -200,7 +205,10 @@ static int emit(struct bpf_ins *f, int n, const struct block *b)
 			int targets[2] = { b->at[i].jt, b->at[i].jf };
 			uint8_t *offs[2] = { &ins.jt, &ins.jf };
 			for (int t = 0; t < 2; t++) {
-				int to = targets[t] == TO_NEXT_INS ? i + 1 : targets[t] == TO_KILL ? kill : targets[t] == TO_ALLOW ? allow : targets[t] == TO_NEXT_RULE ? end : targets[t];
+				int to = targets[t] == TO_NEXT_INS ? i + 1 : targets[t] == TO_KILL ? kill :
+								     targets[t] == TO_ALLOW        ? allow :
+								     targets[t] == TO_NEXT_RULE    ? end :
+												     targets[t];
 				*offs[t] = (uint8_t)(to - i - 1);
 			}
 		}

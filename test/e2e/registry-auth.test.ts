@@ -10,7 +10,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { execa } from 'execa';
@@ -18,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
 import { cyclonedxErrors } from '../helpers/cyclonedx.js';
+import { listenOnLoopback, loopbackCertificates, type LoopbackCertificates } from '../helpers/loopback.js';
 import { registryApi, startRegistry, type Descriptor, type Registry } from '../helpers/registry.js';
 
 const example = path.join(repoRoot, 'examples', 'hello-c');
@@ -28,6 +28,7 @@ const USER = 'alice';
 const PASSWORD = 'correct horse';
 
 let work: string;
+let certs: LoopbackCertificates;
 const registries: Registry[] = [];
 const stops: (() => Promise<void>)[] = [];
 const pulled: string[] = [];
@@ -54,13 +55,9 @@ async function skopeo(args: string[]) {
 
 beforeAll(async () => {
   work = tempDir('nabla-registry-auth-');
-  const sh = (args: string[]) => execa('openssl', args, { cwd: work });
   // A CA and a registry certificate for 127.0.0.1 it signs; a separate key signs the tokens.
-  await sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  await sh(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'registry.key', '-out', 'registry.csr']);
-  fs.writeFileSync(path.join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  await sh(['x509', '-req', '-in', 'registry.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'registry.crt']);
-  await sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test tokens', '-keyout', 'token.key', '-out', 'token.crt']);
+  certs = await loopbackCertificates(work);
+  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test tokens', '-keyout', 'token.key', '-out', 'token.crt'], { cwd: work });
   fs.writeFileSync(path.join(work, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 6)}\n`);
   // Credential helpers as docker runs them: `get`, the server on stdin, JSON on stdout.
   writeFiles(path.join(work, 'bin'), {
@@ -89,12 +86,12 @@ describe('htpasswd over TLS, credentials from a credsStore helper', () => {
   beforeAll(async () => {
     registry = await startRegistry({
       htpasswd: path.join(work, 'htpasswd'),
-      tls: { certificate: path.join(work, 'registry.crt'), key: path.join(work, 'registry.key') },
+      tls: { certificate: certs.certificate, key: certs.key },
     });
     registries.push(registry);
     // Docker's convention, in rootless Docker's place: XDG_CONFIG_HOME/docker/certs.d/HOST:PORT/ca.crt.
     fs.mkdirSync(path.join(work, 'xdg', 'docker', 'certs.d', registry.host), { recursive: true });
-    fs.copyFileSync(path.join(work, 'ca.crt'), path.join(work, 'xdg', 'docker', 'certs.d', registry.host, 'ca.crt'));
+    fs.copyFileSync(certs.ca, path.join(work, 'xdg', 'docker', 'certs.d', registry.host, 'ca.crt'));
   });
 
   it('pushes with the helper\'s credentials and the CA from certs.d; skopeo and docker pull read it back', async () => {
@@ -126,7 +123,7 @@ describe('htpasswd over TLS, credentials from a credsStore helper', () => {
     const repository = 'team/chain';
     const ref = `${registry.host}/${repository}:1`;
     const certDir = path.join(work, 'xdg', 'docker', 'certs.d', registry.host);
-    const api = registryApi(registry.host, { ca: fs.readFileSync(path.join(work, 'ca.crt'), 'utf8'), username: USER, password: PASSWORD });
+    const api = registryApi(registry.host, { ca: fs.readFileSync(certs.ca, 'utf8'), username: USER, password: PASSWORD });
     // The image this push will make (builds are reproducible), to list referrers of it first.
     const layout = path.join(work, 'chain-layout');
     const planned = await nabla(['build', example, '-t', ref, '-o', `type=oci,dest=${layout}`]);
@@ -268,9 +265,9 @@ async function startTokenServer(service: string) {
     const token = `${signed}.${b64(crypto.sign('sha256', Buffer.from(signed), key))}`;
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stops.push(() => new Promise((resolve) => server.close(() => resolve())));
-  return { realm: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, asked };
+  const listening = await listenOnLoopback(server);
+  stops.push(listening.stop);
+  return { realm: `http://${listening.host}/token`, asked };
 }
 
 describe('Bearer tokens from a token server, with checked scopes', () => {

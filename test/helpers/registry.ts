@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { tempDir } from './cli.js';
+import { freePort } from './loopback.js';
 
 export interface Registry {
   /** host:port, e.g. 127.0.0.1:41234 */
@@ -85,17 +86,6 @@ function listening(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.on('error', () => resolve(false));
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 
