@@ -64,7 +64,7 @@ describe('the image records every host\'s policy, whichever machine built it', (
   test.each([C_THREADS, GO, PYTHON, HTTP])('%s: dev.nabla.syscalls marks arch_prctl as only some hosts\'', async (image) => {
     const label = await docker('image', 'inspect', image, '--format', '{{index .Config.Labels "dev.nabla.syscalls"}}');
     const calls = label.stdout.trim().split('; ');
-    expect(calls.at(-1)).toBe(SET_FS_LABEL);
+    expect(calls).toContain(SET_FS_LABEL);
     expect(calls.filter((c) => c.startsWith('arch_prctl'))).toHaveLength(1);
   });
 
