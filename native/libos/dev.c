@@ -62,6 +62,8 @@ static long console_write(struct file *f, const void *buf, size_t len, uint64_t 
 	(void)off;
 	int host_fd = (int)(f->node->rdev - CONSOLE_RDEV);
 	if (host_fd == 0) return -EBADF;
+	long ready = mem_ready(buf, len);
+	if (ready < 0) return ready;
 	for (size_t done = 0; done < len;) {
 		long r = hc_write(host_fd, (const char *)buf + done, len - done);
 		if (r == -EINTR) continue;

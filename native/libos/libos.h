@@ -54,6 +54,9 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
 /* A fault at addr on a MAP_NORESERVE page: given memory (1), or the app's fault (0). */
 int mem_fault(uintptr_t addr);
+/* Guest memory the host is about to read or write for the libOS: given memory where it had
+ * none yet (MAP_NORESERVE pages never touched). 0, or -ENOMEM. */
+long mem_ready(const void *addr, size_t len);
 /* Bytes of --mem not yet counted (sysinfo's freeram). */
 size_t mem_available(void);
 /* filemap.c: mmap of a file, as a copy in an anonymous mapping. */

@@ -298,6 +298,19 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	return 0;
 }
 
+/* Before a hypercall hands guest memory to the host (pread into the app's buffer, say): the
+ * MAP_NORESERVE pages in it that have no memory yet get it, for the host would answer EFAULT
+ * where the app's own touch would have given them memory. 0, or -ENOMEM past --mem. */
+long mem_ready(const void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr & ~(PAGE_SIZE - 1), end = PAGE_UP((uintptr_t)addr + len);
+	uintptr_t heap_end = heap_base + heap_pages * PAGE_SIZE;
+	if (!heap_base || !len || end <= heap_base || start >= heap_end) return 0;
+	if (start < heap_base) start = heap_base;
+	if (end > heap_end) end = heap_end;
+	return each_run(page_of(start), (end - start) / PAGE_SIZE, lazy_word, commit);
+}
+
 /* A fault at addr: when it is a page the app mapped usable that has no memory yet (a
  * MAP_NORESERVE one), it gets memory, with its neighbours up to 64 KiB, and 1: the faulting
  * instruction runs again. 0: a fault for the app (or, past --mem, its end). */

@@ -20,7 +20,8 @@ static int host_clock(int clock)
 long sys_clock_gettime(int clock, struct timespec *ts)
 {
 	if (clock < 0 || clock > CLOCK_TAI) return -EINVAL;
-	return hc_clock_gettime(host_clock(clock), ts);
+	long ready = mem_ready(ts, sizeof *ts);
+	return ready < 0 ? -EFAULT : hc_clock_gettime(host_clock(clock), ts);
 }
 
 uint64_t time_now_ns(int clock)

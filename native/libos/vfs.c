@@ -198,6 +198,8 @@ long vfs_read(struct node *node, void *buf, size_t len, uint64_t off)
 		memcpy(buf, node->data + off, len);
 		return (long)len;
 	}
+	long ready = mem_ready(buf, len);
+	if (ready < 0) return ready;
 	size_t done = 0;
 	while (done < len) {
 		long r = hc_pread(libos_boot->disk_fd, (char *)buf + done, len - done, (uint64_t)node->disk_off + off + done);

@@ -65,6 +65,7 @@ struct elf_image {
 	const char *path;
 	const uint8_t *file;
 	size_t file_size;
+	int fd; /* open until elf_load has mapped the segments from it */
 	int64_t mtime;
 	uint64_t entry;
 	uint64_t bias; /* where an ET_DYN image (the dynamic loader) was placed; 0 for ET_EXEC */
@@ -84,7 +85,7 @@ void elf_open(struct elf_image *img, const char *path, uint64_t bias);
 void elf_check_note(const struct elf_image *img);
 void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
 uint64_t elf_min_mem_mib(uint64_t image_end);
-void elf_load(const struct elf_image *img);
+void elf_load(struct elf_image *img);
 void elf_close(struct elf_image *img);
 void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot);
 

@@ -55,7 +55,7 @@ const MEMORY = [
   'madvise-dontneed-zeroes', 'mprotect-checks-its-arguments', 'munmap-and-prot-none-give-memory-back-to-the-host', 'mmap-out-of-memory-is-enomem-not-a-crash',
   'mmap-of-a-file-is-a-copy-from-its-offset', 'mmap-of-a-file-fixed-over-a-reservation',
   'mmap-of-a-file-refuses-what-it-cannot-serve', 'mmap-of-a-file-stays-in-the-heap',
-  'mmap-noreserve-is-not-counted-against-mem', 'mmap-noreserve-pages-get-memory-when-touched', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
+  'mmap-noreserve-is-not-counted-against-mem', 'mmap-noreserve-pages-get-memory-when-touched', 'host-calls-into-untouched-noreserve-pages', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
   'prot-none-reserves-address-space-only', 'mmap-takes-a-free-hint',
 ];
 /** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */

@@ -164,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct elf_image img; /* static: it must survive the longjmp */
 	if (setjmp(refused) == 0) {
 		elf_open(&img, PATH, 0);
-		require(opened < 0, "elf_open left the file open");
+		require(opened >= 0 && img.fd == opened, "elf_open did not keep the file open for elf_load");
 		check_image(&img);
 		if (img.has_note) {
 			require(img.note_offset < size, "note offset");
@@ -172,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_note(&img);
 		}
 		elf_close(&img);
+		require(opened < 0, "elf_close left the file open");
 	}
 	if (opened >= 0) close(opened); /* refused before elf.c closed it: the tender exits */
 	opened = -1;

@@ -432,3 +432,18 @@ TEST(tmpfs_write_when_memory_is_full_is_enospc)
 	if (r != -ENOSPC && r != -ENOMEM) FAIL("write = %ld, want -ENOSPC", r);
 	CHECK_EQ(sys(SYS_getpid), 1);
 }
+
+/* The host writes into guest memory for the libOS (a file read from the disk, the clock):
+ * a MAP_NORESERVE page nobody touched yet gets memory first, or the host would say EFAULT. */
+TEST(host_calls_into_untouched_noreserve_pages)
+{
+	boot(&(struct boot_opts){ .va_extra_mib = 256 });
+	size_t len;
+	const char *want = host_file("big.txt", &len);
+	long buf = CHECK_OK(sys(SYS_mmap, 0, 1 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	CHECK_EQ(sys(SYS_read, fd, buf, len), (long)len);
+	CHECK(memcmp((void *)buf, want, len) == 0);
+	CHECK_OK(sys(SYS_clock_gettime, CLOCK_MONOTONIC, buf + (512 << 10), 0));
+	CHECK(((struct timespec *)(buf + (512 << 10)))->tv_sec > 0 || ((struct timespec *)(buf + (512 << 10)))->tv_nsec > 0);
+}

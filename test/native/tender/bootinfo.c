@@ -101,6 +101,14 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 	check(boot->exe_addr + boot->exe_size <= boot->mem_base || boot->exe_addr >= boot->stack_top,
 	      "the file's mapping lies outside the guest region");
 	check(boot->exe_mtime > 1600000000, "exe_mtime");
+	/* The segments are mapped from the file: what follows .data in the file's last page of
+	 * it (other sections) must not show through in .bss. */
+	static volatile uint8_t bss[8192];
+	int dirty = 0;
+	for (size_t i = 0; i < sizeof bss; i++)
+		dirty |= bss[i];
+	static volatile uint64_t data = 0x5a5a5a5a5a5a5a5aULL;
+	check(!dirty && data == 0x5a5a5a5a5a5a5a5aULL, "bss is zero, data has its value");
 	check(at[AT_PAGESZ] == 4096, "AT_PAGESZ");
 	check(at[AT_PHDR] >= 0x400000 && at[AT_PHDR] < boot->image_end && *(uint32_t *)at[AT_PHDR] != 0, "AT_PHDR");
 	check(at[AT_EXECFN] == (uint64_t)argv[0], "AT_EXECFN is argv[0]");
