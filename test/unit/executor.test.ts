@@ -20,8 +20,8 @@ const folder = (files: Record<string, string> = {}) => {
   return writeFiles(dir, files);
 };
 
-function job(appDir: string, zoneinfo = false): CompileJob {
-  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none', zoneinfo };
+function job(appDir: string, zoneinfo = false, cache = false): CompileJob {
+  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none', zoneinfo, cache };
 }
 
 function recordingStep(): Step & { lines: string[] } {
