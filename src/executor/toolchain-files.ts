@@ -23,6 +23,8 @@ export const UNUSED_FOR_MS = 30 * 24 * 3600 * 1000;
 
 /** The compile cache's folder in an image's folder (no image path encodes to it: they start with %2F). */
 const COMPILE_CACHE = 'compile-cache';
+/** The lock is held for a few file operations: look again soon. */
+const LOCK = { pollMs: 10 };
 /** What eviction renames a folder to before removing it, outside the lock. */
 const REMOVING = '.removing-';
 
@@ -75,7 +77,7 @@ export class ToolchainFiles {
       fs.mkdirSync(imageDir, { recursive: true, mode: 0o700 });
       const now = new Date();
       fs.utimesSync(imageDir, now, now);
-    });
+    }, LOCK);
     return imageDir;
   }
 
@@ -95,6 +97,7 @@ export class ToolchainFiles {
         log(`removing ${dir}: unused for 30 days`);
         return [away];
       }),
+      LOCK,
     );
     for (const dir of doomed) {
       try {
