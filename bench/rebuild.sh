@@ -15,7 +15,7 @@ cli="$PWD/bin/nabla-build.js"
 work=$(mktemp -d)
 # Its own cache of toolchain folders (time zones, the Python runtime): the first build is cold.
 export XDG_CACHE_HOME="$work/cache"
-trap 'rm -rf "$work"; docker rmi -f nabla-bench/rebuild-c nabla-bench/rebuild-go nabla-bench/rebuild-python >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$work"; docker rmi -f nabla-bench/rebuild-hello-c nabla-bench/rebuild-hello-go nabla-bench/rebuild-deps nabla-bench/rebuild-hello-python >/dev/null 2>&1 || true' EXIT
 
 languages=("${@:-c}")
 [[ $# -gt 0 ]] || languages=(c go python)
@@ -32,11 +32,18 @@ seconds() { # DIR IMAGE: the wall time of one build, in seconds
 
 echo "| example | cold, s | no change, s | one-line change, s |"
 echo "|---|---|---|---|"
-for pair in c:hello-c:hello.c go:hello-go:main.go python:hello-python:main.py; do
-  IFS=: read -r language example file <<<"$pair"
+# go, bench/go/deps: an app with dependencies (the golang.org/x modules vendored in Go's own
+# source, taken from the toolchain image), which its Go build cache is for.
+for pair in c:examples/hello-c:hello.c go:examples/hello-go:main.go go:bench/go/deps:main.go python:examples/hello-python:main.py; do
+  IFS=: read -r language source file <<<"$pair"
   [[ " ${languages[*]} " == *" $language "* ]] || continue
-  cp -r "examples/$example" "$work/$example"
-  image="nabla-bench/rebuild-$language"
+  example=$(basename "$source")
+  cp -r "$source" "$work/$example"
+  if [[ $source == bench/go/deps ]]; then
+    docker run --rm --network none "$($cli -q toolchain build go)" sh -c 'cd "$(go env GOROOT)/src" && tar c go.mod vendor' | tar -x -C "$work/$example"
+    sed -i 's|^module std$|module deps|' "$work/$example/go.mod"
+  fi
+  image="nabla-bench/rebuild-$example"
   cold=$(seconds "$work/$example" "$image")
   same=$(seconds "$work/$example" "$image")
   case $language in
@@ -46,5 +53,5 @@ for pair in c:hello-c:hello.c go:hello-go:main.go python:hello-python:main.py; d
   esac
   changed=$(seconds "$work/$example" "$image")
   docker run --rm --network none "$image" | grep -q 'one more line' || { echo "the change did not reach the $language image" >&2; exit 1; }
-  echo "| $example | $cold | $same | $changed |"
+  echo "| $source | $cold | $same | $changed |"
 done

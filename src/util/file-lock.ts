@@ -10,8 +10,10 @@ import { throwIfAborted } from './errors.js';
 
 const POLL_MS = 500;
 
-/** Runs fn holding the lock at `file`; calls onWait once if another process holds it first. */
-/** pollMs: how often a waiter looks again (a lock held for milliseconds wants a short one). */
+/**
+ * Runs fn holding the lock at `file`; calls onWait once if another process holds it first.
+ * pollMs: how often a waiter looks again (a lock held for milliseconds wants a short one).
+ */
 export async function withFileLock<T>(
   file: string,
   fn: () => Promise<T>,
