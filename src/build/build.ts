@@ -45,7 +45,7 @@ export interface BuildDeps {
   logDir: string;
   /** Where the toolchain build locks are (places.ts). */
   lockDir: string;
-  /** Where toolchain image folders every compile copies out (time zones, runtimes) are kept; none: copied each time. */
+  /** Where toolchain image folders every compile copies out (time zones, runtimes) and compile caches are kept; none: nothing is kept. */
   toolchainFilesDir?: string;
   signal?: AbortSignal;
 }
@@ -76,7 +76,8 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
   if (config.executor === 'docker') {
     const engine = await deps.engine();
     await ensureToolchain(engine, catalog, toolchain.name, progress, { logDir, lockDir, signal, buildEnv: config.compileEnv });
-    executor = new DockerExecutor(engine, logDir, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
+    const keep = deps.toolchainFilesDir && config.cache ? new ToolchainFiles(deps.toolchainFilesDir) : undefined;
+    executor = new DockerExecutor(engine, logDir, keep);
     toolchainId = (await engine.inspectImage(catalog.image(toolchain.name)))?.id;
   } else {
     executor = new LocalExecutor(logDir);
@@ -96,6 +97,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
         env: { ...config.compileEnv, ...config.languageOptions, NABLA_ENTRY: config.entry, NABLA_LANGUAGE: config.language },
         network: toolchain.network,
         zoneinfo: config.zoneinfo,
+        cache: toolchain.cache,
       },
       step,
       signal,

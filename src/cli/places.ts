@@ -26,7 +26,7 @@ export function cacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'nabla-build');
 }
 
-/** Folders of toolchain images that every compile copies out, kept per image ID. */
+/** Folders of toolchain images that every compile copies out, and compile caches, kept per image ID. */
 export function toolchainFilesDir(): string {
   return path.join(cacheDir(), 'toolchain-files');
 }

@@ -27,6 +27,8 @@ export interface BuildFlags extends OutputFlags {
   toolchain?: string;
   tag?: string[];
   executor?: string;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 export interface BuildConfig {
@@ -51,6 +53,8 @@ export interface BuildConfig {
   /** Every timestamp in the image: mtimes and the config's `created` (seconds). */
   sourceDateEpoch: number;
   executor: ExecutorKind;
+  /** Use what earlier builds kept (the compile cache, the toolchain folders); false: --no-cache. */
+  cache: boolean;
   /** The variables of nabla-build's environment that the toolchain passes to compiles (passEnv). */
   compileEnv: Record<string, string>;
   outputs: OutputSpec[];
@@ -125,6 +129,7 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
     languageOptions: languageOptions(json, language, configFile),
     sourceDateEpoch,
     executor,
+    cache: flags.cache !== false,
     compileEnv: passedEnv(toolchain.passEnv, ctx.env),
     outputs,
     tags,

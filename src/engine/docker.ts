@@ -157,6 +157,8 @@ export class DockerEngine implements Engine {
         NetworkMode: spec.network,
         ...(spec.security ? securityConfig(spec.security) : {}),
         ...(spec.publish?.length ? { PortBindings: portBindings(spec.publish) } : {}),
+        // Mounts, not Binds: a missing source is an error, never a folder made for it on the engine's host.
+        ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target })) } : {}),
       },
     });
     return new DockerContainer(container);

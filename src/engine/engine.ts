@@ -75,6 +75,13 @@ export interface ContainerSpec {
   security?: ContainerSecurity;
   /** Container ports ("8080/tcp") published on the host. */
   publish?: PublishedPort[];
+  /** Host folders mounted read-write (a compile cache); the engine refuses a source it does not have. */
+  mounts?: BindMount[];
+}
+
+export interface BindMount {
+  source: string;
+  target: string;
 }
 
 export interface ContainerSecurity {

@@ -4,12 +4,14 @@
  * the container is removed on success, failure and Ctrl-C alike. The image's folders that
  * are the same for every compile (its /usr/share/zoneinfo, when asked; the folder named in
  * rootfs-shared) come back too, once per image when there is a ToolchainFiles to keep them.
+ * With one, a toolchain that asks for a compile cache gets its image's cache folder mounted
+ * at $NABLA_CACHE; an engine that cannot see that folder (a remote one) compiles without.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extract } from 'tar-stream';
-import type { Container, Engine } from '../engine/engine.js';
+import type { BindMount, Container, ContainerSpec, Engine } from '../engine/engine.js';
 import { debug } from '../util/debug.js';
 import { CompileError, errorMessage, throwIfAborted, ToolchainError } from '../util/errors.js';
 import type { Step } from '../util/progress.js';
@@ -17,7 +19,7 @@ import { packTar } from '../util/tar.js';
 import { untar } from '../util/untar.js';
 import { CompileOutput } from './compile-output.js';
 import type { ToolchainFiles } from './toolchain-files.js';
-import { noZoneinfo, readSharedRootfs, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
+import { CACHE_DIR, noZoneinfo, readSharedRootfs, TOOLCHAIN_FACTS, ZONEINFO_DIR, type CompileJob, type CompileResult, type Executor } from './types.js';
 
 const log = debug('executor');
 
@@ -30,15 +32,10 @@ export class DockerExecutor implements Executor {
   ) {}
 
   async compile(job: CompileJob, step: Step, signal?: AbortSignal): Promise<CompileResult> {
-    const container = await this.engine.createContainer({
-      image: job.image,
-      cmd: ['nabla-compile'],
-      env: { ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out' },
-      workingDir: '/nabla/src',
-      // Which app it compiles, for `docker ps` (and for tests that run builds side by side).
-      labels: { 'dev.nabla.build': 'compile', 'dev.nabla.app': job.appDir },
-      network: job.network,
-    });
+    // Kept per image ID with a ToolchainFiles: the image never changes under its ID.
+    const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
+    const cache = job.cache && this.files && imageId ? await this.files.compileCache(imageId) : undefined;
+    const container = await this.createContainer(job, step, cache);
     log(`container ${container.id.slice(0, 12)} from ${job.image}`);
     // Ctrl-C stops the container; `finally` below removes it, awaited, before we exit.
     const killOnAbort = () => void container.kill().catch(() => {});
@@ -66,8 +63,6 @@ export class DockerExecutor implements Executor {
         });
       }
       try {
-        // Kept per image ID with a ToolchainFiles: the image never changes under its ID.
-        const imageId = this.files && (await this.engine.inspectImage(job.image))?.id;
         const facts = await this.facts(container, imageId);
         const imageFolder = this.imageFolders(container, work, imageId);
         const sharedPath = readSharedRootfs(job, outDir);
@@ -88,6 +83,30 @@ export class DockerExecutor implements Executor {
       signal?.removeEventListener('abort', killOnAbort);
       output.close();
       await container.remove().catch(() => {});
+    }
+  }
+
+  /** The compile's container, with the cache folder mounted when there is one and the engine can see it. */
+  private async createContainer(job: CompileJob, step: Step, cache: string | undefined): Promise<Container> {
+    const spec = (mounts: BindMount[], env: Record<string, string>): ContainerSpec => ({
+      image: job.image,
+      cmd: ['nabla-compile'],
+      env: { ...job.env, NABLA_SRC: '/nabla/src', NABLA_OUT: '/nabla/out', ...env },
+      workingDir: '/nabla/src',
+      // Which app it compiles, for `docker ps` (and for tests that run builds side by side).
+      labels: { 'dev.nabla.build': 'compile', 'dev.nabla.app': job.appDir },
+      network: job.network,
+      mounts,
+    });
+    if (!cache) return this.engine.createContainer(spec([], {}));
+    try {
+      return await this.engine.createContainer(spec([{ source: cache, target: CACHE_DIR }], { NABLA_CACHE: CACHE_DIR }));
+    } catch (error) {
+      // The engine runs elsewhere (DOCKER_HOST, or nabla-build in a container): no such folder there.
+      if (!/bind source path does not exist|no such file or directory/i.test(errorMessage(error))) throw error;
+      step.note(`no compile cache: the engine cannot see ${cache}`);
+      log(`compile cache not mounted: ${errorMessage(error)}`);
+      return this.engine.createContainer(spec([], {}));
     }
   }
 

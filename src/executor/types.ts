@@ -3,6 +3,7 @@
  * folder it produced. The compile contract (toolchains/README.md): the source is at
  * $NABLA_SRC (a private copy), results go to $NABLA_OUT: `nabla/` (the tender and the
  * unikernel), `run.json`, `policy.txt` and optionally `rootfs/` and `rootfs-shared`.
+ * A toolchain that asks for one may get $NABLA_CACHE, a folder kept between its compiles.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,8 @@ export interface CompileJob {
   network: 'none' | 'host';
   /** Bring back the image's /usr/share/zoneinfo too. */
   zoneinfo: boolean;
+  /** The toolchain keeps a compile cache at $NABLA_CACHE when it is given one (toolchain.json "cache"). */
+  cache: boolean;
 }
 
 export interface CompileResult {
@@ -41,6 +44,9 @@ export interface CompileResult {
  * A toolchain without one of them simply has fewer facts.
  */
 export const TOOLCHAIN_FACTS = ['/var/lib/dpkg/status', '/usr/lib/os-release', '/opt/nabla/lwip/src/include/lwip/init.h'] as const;
+
+/** Where a compile finds its cache folder ($NABLA_CACHE), when it has one. */
+export const CACHE_DIR = '/nabla/cache';
 
 /** Where Debian keeps its time zones, in the toolchain image as in the app's rootfs. */
 export const ZONEINFO_DIR = '/usr/share/zoneinfo';

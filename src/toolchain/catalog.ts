@@ -29,6 +29,8 @@ const manifestSchema = z
     network: z.enum(['none', 'host']),
     /** Variables of nabla-build's environment handed to compiles when set (an index, a proxy). */
     passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name, e.g. "PIP_INDEX_URL"')).default([]),
+    /** Compiles get a folder kept between them ($NABLA_CACHE): only for a compile that runs none of the app's code. */
+    cache: z.boolean().default(false),
     /** Folders of the nabla-build package (e.g. "native") added to the build context and the hash. */
     include: z
       .array(
@@ -58,6 +60,8 @@ export interface Toolchain {
   languages: string[];
   network: 'none' | 'host';
   passEnv: string[];
+  /** Compiles get a cache folder kept between them, per image ($NABLA_CACHE). */
+  cache: boolean;
   include: string[];
   /** An external image used as it is (toolchain.json "image"); none: built from dir's Dockerfile. */
   image?: string;

@@ -10,8 +10,15 @@ import { throwIfAborted } from './errors.js';
 
 const POLL_MS = 500;
 
-/** Runs fn holding the lock at `file`; calls onWait once if another process holds it first. */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: { onWait?: (ownerPid: number) => void; signal?: AbortSignal } = {}): Promise<T> {
+/**
+ * Runs fn holding the lock at `file`; calls onWait once if another process holds it first.
+ * pollMs: how often a waiter looks again (a lock held for milliseconds wants a short one).
+ */
+export async function withFileLock<T>(
+  file: string,
+  fn: () => Promise<T>,
+  options: { onWait?: (ownerPid: number) => void; signal?: AbortSignal; pollMs?: number } = {},
+): Promise<T> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let waited = false;
   for (;;) {
@@ -20,7 +27,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
     if (owner === undefined) break;
     if (!waited) options.onWait?.(owner);
     waited = true;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? POLL_MS));
   }
   try {
     return await fn();

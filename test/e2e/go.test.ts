@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
+import { cliPath, nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, expectSameBytesFromTwoFolders, runImage } from '../helpers/docker.js';
 import { FS_BASE_MODES } from '../helpers/host.js';
 import { allowedHostCalls, heapCallsPinned, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
@@ -176,6 +176,80 @@ describe('go apps', () => {
     expect(underTender.exitCode, underTender.stderr).toBe(0);
     expect(native.stdout).toMatch(/^[0-9a-f]{16}$/);
     expect(underTender.stdout).toBe(native.stdout);
+  });
+});
+
+describe('the go build cache, kept between builds per toolchain image', () => {
+  // A cache of its own (cold at first); the vendored module is a package of its own: `go build
+  // -v` names it when it is compiled, which only a build that reuses the cache skips.
+  const cacheHome = path.join(work, 'xdg-cache');
+  const env = { XDG_CACHE_HOME: cacheHome };
+  const compiled = (stderr: string) => [...stderr.matchAll(/^#\d+ (example\.com\/\S+)$/gm)].map((m) => m[1]);
+  const copy = (name: string) => {
+    const app = path.join(work, 'cache', name);
+    fs.cpSync(fixture('vendored-go'), app, { recursive: true });
+    return app;
+  };
+
+  it('two cold builds at once share it; a one-line change compiles only main; the same source gives the same digest, warm, cold or --no-cache', async () => {
+    const [a, b] = [copy('a'), copy('b')];
+    const cold = await Promise.all([a, b].map((app) => nabla(['build', app, '-o', `type=oci,dest=${app}.tar`], { env })));
+    for (const build of cold) expect(build.exitCode, build.stderr).toBe(0);
+    // The first to get to it compiles the module; the other may find it in the cache already.
+    expect(cold.flatMap((build) => compiled(build.stderr))).toContain('example.com/greeting');
+    expect(cold[0]!.stdout).toBe(cold[1]!.stdout);
+    const files = path.join(cacheHome, 'nabla-build', 'toolchain-files');
+    const [cache] = fs.readdirSync(files).map((id) => path.join(files, id, 'compile-cache')).filter((dir) => fs.existsSync(dir));
+    expect(fs.readdirSync(cache!).filter((name) => !name.startsWith('.')).sort()).toEqual(['go-build']); // one seed, none half-made
+    // Every folder in it is writable by all: the owner of the (owner-only) cache folder can remove what root wrote.
+    const closed = fs.readdirSync(cache!, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && (fs.statSync(path.join(entry.parentPath, entry.name)).mode & 0o777) !== 0o777);
+    expect(closed.map((entry) => entry.name)).toEqual([]);
+
+    const main = path.join(a, 'main.go');
+    const source = fs.readFileSync(main, 'utf8');
+    fs.writeFileSync(main, source.replace(/\n}\n$/, '\n\tfmt.Println("one more line")\n}\n'));
+    const changed = await images.build(a, 'nabla-e2e/go-cache:1', { env });
+    expect(compiled(changed)).toEqual(['example.com/vendored']);
+    expect((await run('nabla-e2e/go-cache:1')).stdout).toBe('Hello, nabla, from a vendored module!\none more line');
+
+    fs.writeFileSync(main, source);
+    const warm = await nabla(['build', a, '-o', `type=oci,dest=${a}-warm.tar`], { env });
+    expect(warm.exitCode, warm.stderr).toBe(0);
+    expect(compiled(warm.stderr)).toEqual([]); // both packages as the cold builds compiled them
+    expect(warm.stdout).toBe(cold[0]!.stdout);
+    expect(fs.readFileSync(`${a}-warm.tar`).equals(fs.readFileSync(`${a}.tar`))).toBe(true);
+
+    const noCache = await nabla(['build', a, '--no-cache'], { env });
+    expect(noCache.exitCode, noCache.stderr).toBe(0);
+    expect(compiled(noCache.stderr)).toEqual(['example.com/greeting', 'example.com/vendored']);
+    expect(noCache.stdout).toBe(cold[0]!.stdout);
+  });
+
+  it('build --watch builds a Go app again after a change, reusing the cache', async () => {
+    const app = copy('watched');
+    const child = execa(cliPath, ['--progress=plain', 'build', app, '--watch', '--load', '-t', 'nabla-e2e/go-watch:1'], { reject: false, stdin: 'ignore', env });
+    images.add('nabla-e2e/go-watch:1');
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const waitFor = async (text: string, times = 1) => {
+      for (let i = 0; i < 1200 && stderr.split(text).length - 1 < times; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr.split(text).length - 1, stderr).toBeGreaterThanOrEqual(times);
+    };
+    await waitFor('watching for changes');
+    const main = path.join(app, 'main.go');
+    fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('greeting.Hello("nabla")', 'greeting.Hello("watch")'));
+    await waitFor('main.go changed: building again');
+    await waitFor('watching for changes', 2);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const digests = String(result.stdout).split('\n');
+    expect(digests).toHaveLength(2);
+    expect(digests[0]).not.toBe(digests[1]);
+    const second = stderr.slice(stderr.indexOf('main.go changed'));
+    expect(compiled(second)).toEqual(['example.com/vendored']);
+    expect((await run('nabla-e2e/go-watch:1')).stdout).toBe('Hello, watch, from a vendored module!');
   });
 });
 

@@ -23,6 +23,11 @@ export class LoadedImages {
     return `${build.stdout}\n${build.stderr}`;
   }
 
+  /** An image a test loaded another way, removed with the others. */
+  add(name: string): void {
+    this.names.push(name);
+  }
+
   async removeAll(): Promise<void> {
     if (this.names.length > 0) await docker('rmi', '-f', ...this.names.splice(0));
   }

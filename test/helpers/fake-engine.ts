@@ -29,6 +29,8 @@ export class FakeEngine implements Engine {
   /** What the next container prints, exits with, and has under the path getArchive asks for
    * (one tar for any path, or a tar per path). */
   nextContainer: ContainerBehaviour = { output: [], exitCode: 0 };
+  /** The daemon's refusal of a container with bind mounts (a source it does not have); none: accepted. */
+  mountError?: string;
 
   /** Puts an image in the engine under `id` and its repoTags. */
   addImage(id: string, repoTags: string[] = []): ImageInfo {
@@ -87,6 +89,7 @@ export class FakeEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<Container> {
+    if (this.mountError && spec.mounts?.length) throw new Error(this.mountError);
     const container = new FakeContainer(`fake${this.containers.length}`.padEnd(64, '0'), spec, this.nextContainer);
     this.containers.push(container);
     return container;

@@ -96,7 +96,9 @@ describe('nabla.json', () => {
       memoryMiB: 1024,
       sourceDateEpoch: 1700000000,
       executor: 'docker',
+      cache: true,
     });
+    expect(resolve(dir, { cache: false }).cache).toBe(false); // --no-cache
     expect(config.files.exclude).toContain('*.md');
     expect(config.files.exclude).not.toContain('wheels/**');
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,9 +1,9 @@
 /** The Docker executor against a fake engine: what goes into the container, what comes back, and cleanup. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DockerExecutor } from '../../src/executor/docker.js';
-import { ToolchainFiles } from '../../src/executor/toolchain-files.js';
+import { ToolchainFiles, UNUSED_FOR_MS } from '../../src/executor/toolchain-files.js';
 import type { CompileJob } from '../../src/executor/types.js';
 import { CompileError, InterruptedError, ToolchainError } from '../../src/util/errors.js';
 import type { Step } from '../../src/util/progress.js';
@@ -20,8 +20,8 @@ const folder = (files: Record<string, string> = {}) => {
   return writeFiles(dir, files);
 };
 
-function job(appDir: string, zoneinfo = false): CompileJob {
-  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none', zoneinfo };
+function job(appDir: string, zoneinfo = false, cache = false): CompileJob {
+  return { toolchain: 'c', image: 'nabla/toolchain-c:1', appDir, sources: ['hello.c'], env: { NABLA_ENTRY: 'hello' }, network: 'none', zoneinfo, cache };
 }
 
 function recordingStep(): Step & { lines: string[] } {
@@ -89,6 +89,67 @@ describe('DockerExecutor: folders every compile in an image brings back (rootfs-
   });
 });
 
+describe('DockerExecutor: the compile cache (toolchain.json "cache")', () => {
+  const OUT = () => packTar([{ type: 'file', path: 'out/run.json', mode: 0o644, data: Buffer.from('{}') }], 0);
+
+  async function compileWithCache(engine: FakeEngine, files: ToolchainFiles | undefined, cache = true) {
+    engine.nextContainer = { output: [], exitCode: 0, archive: { '/nabla/out': await OUT() } };
+    const step = recordingStep();
+    const notes: string[] = [];
+    step.note = (text) => void notes.push(text);
+    const result = await new DockerExecutor(engine, folder(), files).compile(job(folder({ 'hello.c': '' }), false, cache), step);
+    result.dispose();
+    return { spec: engine.containers.at(-1)!.spec, notes };
+  }
+
+  it('mounts the image\'s cache folder at $NABLA_CACHE: owner-only, made once, the same for every compile in the image', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:abc', ['nabla/toolchain-c:1']);
+    const root = folder();
+    const files = new ToolchainFiles(root);
+    const first = await compileWithCache(engine, files);
+    const cacheDir = path.join(root, 'abc', 'compile-cache');
+    expect(first.spec.mounts).toEqual([{ source: cacheDir, target: '/nabla/cache' }]);
+    expect(first.spec.env).toMatchObject({ NABLA_CACHE: '/nabla/cache' });
+    expect(fs.statSync(cacheDir).mode & 0o777).toBe(0o700);
+    fs.writeFileSync(path.join(cacheDir, 'kept'), 'by the first compile');
+    const second = await compileWithCache(engine, files);
+    expect(second.spec.mounts).toEqual(first.spec.mounts);
+    expect(fs.readFileSync(path.join(cacheDir, 'kept'), 'utf8')).toBe('by the first compile');
+  });
+
+  it('none for a toolchain that does not ask, and none without a ToolchainFiles (--no-cache)', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:abc', ['nabla/toolchain-c:1']);
+    const root = folder();
+    const unasked = await compileWithCache(engine, new ToolchainFiles(root), false);
+    expect(unasked.spec.mounts).toEqual([]);
+    expect(unasked.spec.env).not.toHaveProperty('NABLA_CACHE');
+    expect(fs.existsSync(path.join(root, 'abc', 'compile-cache'))).toBe(false);
+    const noCache = await compileWithCache(engine, undefined);
+    expect(noCache.spec.mounts).toEqual([]);
+    expect(noCache.spec.env).not.toHaveProperty('NABLA_CACHE');
+  });
+
+  it('an engine that cannot see the folder (remote): the compile goes on without it, and says so', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:abc', ['nabla/toolchain-c:1']);
+    engine.mountError = '(HTTP code 400) unexpected - invalid mount config for type "bind": bind source path does not exist: /home/me/.cache/x';
+    const { spec, notes } = await compileWithCache(engine, new ToolchainFiles(folder()));
+    expect(spec.mounts).toEqual([]);
+    expect(spec.env).not.toHaveProperty('NABLA_CACHE');
+    expect(notes).toEqual([expect.stringMatching(/^no compile cache: the engine cannot see \/.*compile-cache$/)]);
+    expect(engine.containers).toHaveLength(1);
+  });
+
+  it('any other refusal of the container is the build\'s error', async () => {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:abc', ['nabla/toolchain-c:1']);
+    engine.mountError = '(HTTP code 500) server error - no space left on device';
+    await expect(compileWithCache(engine, new ToolchainFiles(folder()))).rejects.toThrow('no space left on device');
+  });
+});
+
 describe('DockerExecutor: an image that does not keep the contract', () => {
   it('without nabla-compile on its PATH: a ToolchainError naming the image and the contract; the container is removed', async () => {
     const engine = new FakeEngine();
@@ -128,6 +189,62 @@ describe('ToolchainFiles', () => {
     expect(a).toBe(b);
     expect(fs.readdirSync(a)).toEqual(['a']);
     expect(fs.readdirSync(path.dirname(a))).toEqual([path.basename(a)]);
+  });
+});
+
+describe('ToolchainFiles: eviction of images unused for 30 days', () => {
+  const MONTH_AGO = new Date(Date.now() - UNUSED_FOR_MS - 3600_000);
+  const oldImage = (root: string, id: string) => {
+    const dir = writeFiles(path.join(root, id), { 'compile-cache/go-build/00/a-d': 'entry', '%2Fusr%2Fshare%2Fzoneinfo/UTC': 'TZif2' });
+    fs.utimesSync(dir, MONTH_AGO, MONTH_AGO);
+    return dir;
+  };
+
+  it('keeping a new image\'s folder removes old ones (and what a stopped eviction left), not recent ones; no lock is left', async () => {
+    const root = folder();
+    const old = oldImage(root, 'old');
+    const recent = writeFiles(path.join(root, 'recent'), { 'compile-cache/x': '' });
+    writeFiles(path.join(root, '.removing-1234'), { 'half/way': '' });
+    const files = new ToolchainFiles(root);
+    await files.compileCache('sha256:new');
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.readdirSync(root).sort()).toEqual(['new', 'recent']);
+    expect(fs.existsSync(path.join(recent, 'compile-cache/x'))).toBe(true);
+  });
+
+  it('an old image used again is marked used first: the eviction that follows keeps it', async () => {
+    const root = folder();
+    const old = oldImage(root, 'old');
+    const files = new ToolchainFiles(root);
+    const [cache, zoneinfo] = await Promise.all([
+      files.compileCache('sha256:old'),
+      files.folder('sha256:old', '/usr/share/zoneinfo', async () => {}),
+      files.compileCache('sha256:other'), // evicts what is old when it runs
+    ]);
+    expect(cache).toBe(path.join(old, 'compile-cache'));
+    expect(fs.readFileSync(path.join(cache, 'go-build/00/a-d'), 'utf8')).toBe('entry');
+    expect(fs.readFileSync(path.join(zoneinfo, 'UTC'), 'utf8')).toBe('TZif2');
+    expect(Date.now() - fs.statSync(old).mtimeMs).toBeLessThan(60_000);
+  });
+
+  it('a folder eviction cannot remove now is left for next time, and the build goes on', async () => {
+    const root = folder();
+    const files = new ToolchainFiles(root);
+    oldImage(root, 'old');
+    // As for root-owned files a rootful engine's container left and this user cannot unlink.
+    const rmSync = fs.rmSync;
+    const refuse = vi.spyOn(fs, 'rmSync').mockImplementation((target, options) => {
+      if (String(target).includes('.removing-')) throw Object.assign(new Error(`EACCES: permission denied, rm '${String(target)}'`), { code: 'EACCES' });
+      rmSync(target, options);
+    });
+    try {
+      await expect(files.compileCache('sha256:new')).resolves.toBe(path.join(root, 'new', 'compile-cache'));
+    } finally {
+      refuse.mockRestore();
+    }
+    expect(fs.readdirSync(root).filter((entry) => entry.startsWith('.removing-'))).toHaveLength(1);
+    await files.compileCache('sha256:newer');
+    expect(fs.readdirSync(root).sort()).toEqual(['new', 'newer']);
   });
 });
 

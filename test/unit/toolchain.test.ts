@@ -90,6 +90,8 @@ describe('toolchain catalog', () => {
     expect(catalog.get('python').passEnv).toContain('PIP_INDEX_URL');
     expect(catalog.get('go').passEnv).toContain('GOPROXY');
     expect(catalog.get('c').passEnv).toEqual([]);
+    // Only go asks for a compile cache: its compile runs none of the app's code (c runs its Makefile).
+    expect(catalog.list().filter((t) => t.cache).map((t) => t.name)).toEqual(['go']);
   });
 
   it('passes to a compile only the passEnv variables that are set', () => {

@@ -17,6 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--executor <kind>', 'docker, local (inside a toolchain image) or auto', 'auto')
     .option('--json', 'print the result as one JSON object on stdout')
     .option('--watch', 'build again after every change in DIR (until Ctrl-C)')
+    .option('--no-cache', 'use nothing earlier builds kept: no compile cache (Go\'s), toolchain folders copied again')
     .addHelpText(
       'after',
       `
