@@ -36,7 +36,7 @@ const FRAMES = [
 ];
 const NET_FROM = [
   'netfrom-takes-the-interfaces-mac-and-mtu', 'netfrom-http-curl', 'netfrom-http-3mb', 'netfrom-http-2000-connections-c32',
-  'netfrom-answers-with-the-interfaces-mac', 'netfrom-mirred-not-a-bridge',
+  'netfrom-answers-with-the-interfaces-mac', 'netfrom-mirred-not-a-bridge', 'netfrom-host-bulk-send-arrives-whole',
   ...['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip'].map((kind) => `netfrom-frame-${kind}-written`),
   'netfrom-frame-own-arrives', 'netfrom-frames-from-another-address-or-mac-are-dropped', 'netfrom-arp-own-arrives',
   'netfrom-arp-for-another-address-is-dropped',

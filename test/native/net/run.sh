@@ -145,11 +145,12 @@ frames the unikernel writes are not checked
 chmod 0600 /dev/net/tun
 
 # ---- 3. an HTTP server in the unikernel ----
-# The md5 of /bytes/3000000: the alphabet over and over.
-alphabet_md5() {
-    awk 'BEGIN { s = ""; for (i = 0; i < 26; i++) s = s sprintf("%c", 97 + i);
-                 for (n = 0; n + 26 <= 3000000; n += 26) printf "%s", s; printf "%s", substr(s, 1, 3000000 - n) }' | md5sum | cut -d' ' -f1
+# alphabet N: N bytes of the alphabet over and over (what /bytes/N serves); alphabet_md5: of 3,000,000.
+alphabet() {
+    awk -v len="$1" 'BEGIN { s = ""; for (i = 0; i < 26; i++) s = s sprintf("%c", 97 + i);
+                 for (n = 0; n + 26 <= len; n += 26) printf "%s", s; printf "%s", substr(s, 1, len - n) }'
 }
+alphabet_md5() { alphabet 3000000 | md5sum | cut -d' ' -f1; }
 # http_checks MODE PORT: curl, then ab with and without keep-alive; leaves the server running.
 http_checks() {
     mode=$1 port=$2
@@ -257,6 +258,16 @@ ip=10.78.0.2 gw=0.0.0.0 mac=$vc_mac
         wait %% 2>/dev/null
     else
         result netfrom-http-starts 0 "$(oneline "$LOG/netfrom-http")"
+    fi
+    # The host's bulk sends (segmentation offload on the veth: frames up to 64 KiB) reach
+    # the unikernel cut to the tap's MTU.
+    nf_address
+    if start netfrom-sink "$R" --net-from=vc "$B/nettool" tcp-sink 9005; then
+        alphabet 3000000 >/dev/tcp/10.78.0.2/9005
+        wait $pid
+        expect netfrom-host-bulk-send-arrives-whole 0 "$LOG/netfrom-sink" $? "received 3000000 bytes, 0 out of place"
+    else
+        result netfrom-host-bulk-send-arrives-whole 0 "$(oneline "$LOG/netfrom-sink")"
     fi
     # A hostile guest behind the redirect: only its own frames leave through vc.
     start peer-netfrom-frames "$B/peer" udp-listen 9004 12
