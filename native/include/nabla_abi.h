@@ -31,11 +31,22 @@
  * tick (SIGVTALRM), the signals a container is sent, and the guest's faults (SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL, SIGTRAP, with SA_NODEFER): it must end the process on a fault
  * it cannot give the app, never return into it.
+ *
+ * Memory: the host caps what the guest can use, whatever the guest does. The tender maps the
+ * region PROT_NONE (with as much again above it, reserved PROT_NONE), and makes only the boot
+ * page, the segments and the main stack accessible. The heap, [PAGE_UP(image_end),
+ * stack_top), is the libOS's to give out: two hypercalls, pinned to that range, make pages
+ * usable (mprotect to PROT_READ|PROT_WRITE, with PROT_EXEC under NABLA_BOOT_EXEC_HEAP) and
+ * give them back to the host (mmap PROT_NONE, MAP_FIXED, which frees them and makes them read
+ * as zero when made usable again). The tender sets RLIMIT_DATA so that no more than the
+ * guest's share of mem_size can be writable at once (nabla_heap_budget): the kernel refuses
+ * the mprotect past it. Only mprotect can make pages usable; mmap can only take them away.
  */
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 4 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_* */
+#define NABLA_ABI_VERSION 5 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
+			       5: the heap starts PROT_NONE, made usable by hypercall */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -119,6 +130,26 @@ struct nabla_boot {
 	uint64_t exe_path; /* guest address of its NUL-terminated absolute path, on the boot page */
 	int64_t exe_mtime; /* seconds since the epoch */
 };
+
+/* The MAP_* flags of the one mmap the guest may make: PROT_NONE over its own heap. */
+#define NABLA_RELEASE_FLAGS 0x4032 /* MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE */
+
+/* The libOS's page maps at the bottom of the heap: four bits per heap page, each map whole pages. */
+static inline uint64_t nabla_heap_maps_size(uint64_t heap_bytes)
+{
+	uint64_t pages = heap_bytes / 0x1000, bytes = (pages + 63) / 64 * 8;
+	return 4 * ((bytes + 0xfff) & ~0xfffUL);
+}
+
+/* How much of the heap the guest may have usable at once: --mem less the images and the main
+ * stack (they count against it too), plus the libOS's page maps. */
+static inline uint64_t nabla_heap_budget(const struct nabla_boot *b)
+{
+	uint64_t heap_start = (b->image_end + 0xfff) & ~0xfffUL, heap_end = b->stack_top - b->stack_size;
+	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
+	uint64_t share = b->mem_size > fixed ? (b->mem_size - fixed) & ~0xfffUL : 0;
+	return share + (heap_end > heap_start ? nabla_heap_maps_size(heap_end - heap_start) : 0);
+}
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */

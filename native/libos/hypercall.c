@@ -4,6 +4,7 @@
  * whitelist with these exact arguments, and kills on anything else; a call from anywhere
  * else is trapped into the libOS (trap.c).
  */
+#include <sys/mman.h>
 #include <time.h>
 
 #include "libos.h"
@@ -39,6 +40,19 @@ static inline __attribute__((always_inline)) long raw5(long n, long a, long b, l
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
 			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline __attribute__((always_inline)) long raw6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -91,6 +105,21 @@ HYPERCALL long hc_net_wait(int ms)
 HYPERCALL long hc_set_fs(uint64_t addr)
 {
 	return raw3(158 /* arch_prctl */, NABLA_ARCH_SET_FS, (long)addr, 0);
+}
+
+/* Heap pages made usable: the filter allows mprotect only inside the heap, to read-write
+ * (and executable under NABLA_BOOT_EXEC_HEAP); the host's RLIMIT_DATA caps the total. */
+HYPERCALL long hc_mem_usable(uintptr_t addr, size_t len)
+{
+	long prot = PROT_READ | PROT_WRITE | (libos_boot->flags & NABLA_BOOT_EXEC_HEAP ? PROT_EXEC : 0);
+	return raw3(10 /* mprotect */, (long)addr, (long)len, prot);
+}
+
+/* Heap pages given back: a fresh PROT_NONE mapping over them frees their memory. */
+HYPERCALL long hc_mem_release(uintptr_t addr, size_t len)
+{
+	long ret = raw6(9 /* mmap */, (long)addr, (long)len, PROT_NONE, NABLA_RELEASE_FLAGS, -1, 0);
+	return (unsigned long)ret > -4096UL ? ret : 0;
 }
 
 HYPERCALL _Noreturn void hc_exit(int code)

@@ -35,6 +35,8 @@ long hc_net_read(void *buf, size_t len);
 long hc_net_write(const void *buf, size_t len);
 long hc_net_wait(int ms);
 long hc_set_fs(uint64_t addr);
+long hc_mem_usable(uintptr_t addr, size_t len);
+long hc_mem_release(uintptr_t addr, size_t len);
 _Noreturn void hc_exit(int code);
 
 /* base.c (with libos_boot): a message on the console's stderr, for things that must not
@@ -50,6 +52,8 @@ long sys_munmap(uintptr_t addr, size_t len);
 long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr);
 long sys_mprotect(uintptr_t addr, size_t len, int prot);
 long sys_madvise(uintptr_t addr, size_t len, int advice);
+/* A fault at addr on a MAP_NORESERVE page: given memory (1), or the app's fault (0). */
+int mem_fault(uintptr_t addr);
 /* Bytes of --mem not yet counted (sysinfo's freeram). */
 size_t mem_available(void);
 /* filemap.c: mmap of a file, as a copy in an anonymous mapping. */

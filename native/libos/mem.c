@@ -1,31 +1,29 @@
 /*
  * Guest memory: the address space between the end of the loaded images and the main
  * stack, four bits per page:
- *   in_use   mapped (brk or mmap)
- *   counted  readable or writable: counts against --mem (PROT_NONE only reserves address
- *            space, the way Go reserves its heap index, and costs nothing)
- *   noreserve  mapped with MAP_NORESERVE: never counted, as Linux commits nothing for it.
- *            V8 reserves a 512 MiB code range per isolate so and makes it all RWX at once;
- *            counting it would take 512 MiB of --mem per Node worker. What the guest writes
- *            there costs host memory that --mem does not bound (the container's limit does)
- *   touched  may hold old data: zeroed before it is handed out again
- * Zeroing writes, and so makes the host give a page memory (on some hosts even reading a
- * never-written page does): madvise(MADV_DONTNEED) on MAP_NORESERVE pages leaves their
- * contents as they are, where Linux would give zeros. V8 discards its whole fresh code range
- * so, and takes discarded contents as undefined; zeroing it would cost 512 MiB. Such pages,
- * once usable, stay "touched": a later mapping there is zeroed, which costs host memory
- * for what is zeroed (a second Node worker's code range, say).
+ *   in_use     mapped (brk or mmap)
+ *   usable     mapped readable, writable or executable (not PROT_NONE)
+ *   noreserve  mapped with MAP_NORESERVE: given memory only when first touched. V8 reserves
+ *              a 512 MiB code range per isolate so and makes it all RWX at once; giving it
+ *              memory up front would take 512 MiB of --mem per Node worker
+ *   committed  usable on the host, counted against --mem
+ * The host enforces it (memcap.c in the tender): the heap starts PROT_NONE, a page is made
+ * usable with hc_mem_usable (counted by the host's RLIMIT_DATA, set to this libOS's limit)
+ * and given back with hc_mem_release, which frees it. So a page reads as zero whenever it
+ * is made usable again, and a hostile app that writes past its mappings faults instead of
+ * growing. A mapping is committed when it is made (mmap, brk, mprotect), so --mem runs out
+ * there, with ENOMEM, as Linux's commit limit would; a MAP_NORESERVE one page by page when
+ * the app touches it (mem_fault, from a SIGSEGV). What the guest asks to be read-only is
+ * writable on the host all the same (the host's protections are not the guest's).
  * brk grows up from the images; mmap takes the hint when it is free, else the highest free
- * run below the stack. Nothing is mapped or unmapped on the host: the tender mapped the
- * whole region once (MAP_NORESERVE), so a page costs host memory only once written, and a
- * page never touched reads as zero.
+ * run below the stack.
  */
 #include <string.h>
 #include <sys/mman.h>
 
 #include "libos.h"
 
-static uint64_t *in_use, *counted, *touched, *noreserve;
+static uint64_t *in_use, *usable, *noreserve, *committed;
 static uintptr_t heap_base; /* first page managed here */
 static size_t heap_pages;
 static size_t counted_pages, limit_pages;
@@ -63,61 +61,78 @@ static size_t count_bits(const uint64_t *map, size_t first, size_t count)
 
 static uintptr_t page_addr(size_t page) { return heap_base + page * PAGE_SIZE; }
 
-/* Touched pages in the range read as zero afterwards; untouched ones already do. */
-static void zero_touched(size_t first, size_t count)
+/* Pages that want memory now: usable, not MAP_NORESERVE. */
+static uint64_t eager_word(size_t w) { return usable[w] & ~noreserve[w]; }
+/* Pages a touch may give memory: mapped usable, without it yet. */
+static uint64_t lazy_word(size_t w) { return in_use[w] & usable[w] & ~committed[w]; }
+
+/* Calls fn on each run of pages in [first, first+n) whose bit in wanted() is set; stops at
+ * the first error. Whole words of 64 pages at a time where it can: Go maps gigabytes. */
+static long each_run(size_t first, size_t n, uint64_t (*wanted)(size_t w), long (*fn)(size_t first, size_t n))
 {
-	for (size_t p = first; p < first + count; p++) {
-		if (p % 64 == 0 && first + count - p >= 64 && touched[p / 64] == 0) {
-			p += 63;
-			continue;
-		}
-		if (bit(touched, p)) memset((void *)page_addr(p), 0, PAGE_SIZE);
+	size_t end = first + n, p = first;
+	while (p < end) {
+		size_t start;
+		while (p < end && !(wanted(p / 64) >> (p % 64) & 1)) p = p % 64 == 0 && wanted(p / 64) == 0 ? p + 64 : p + 1;
+		if (p >= end) break;
+		start = p;
+		while (p < end && (wanted(p / 64) >> (p % 64) & 1)) p = p % 64 == 0 && wanted(p / 64) == ~0ULL ? p + 64 : p + 1;
+		long err = fn(start, (p < end ? p : end) - start);
+		if (err < 0) return err;
 	}
-	set_bits(touched, first, count, 0);
+	return 0;
 }
 
-static void uncount(size_t first, size_t n)
-{
-	counted_pages -= count_bits(counted, first, n);
-	set_bits(counted, first, n, 0);
-}
+static int room_for(size_t more);
 
-/* Counts the pages against --mem (they become usable; MAP_NORESERVE ones are usable
- * uncounted); 0, or -ENOMEM past the limit. */
+/* Makes the pages usable on the host and counts them; 0, or -ENOMEM past --mem. The host's
+ * mprotect counts only the pages it makes writable: committed ones stay as they are. */
 static long commit(size_t first, size_t n)
 {
-	size_t more = n - count_bits(counted, first, n) - count_bits(noreserve, first, n);
-	if (counted_pages + more > limit_pages) return -ENOMEM;
+	size_t more = n - count_bits(committed, first, n);
+	if (!more) return 0;
+	if (!room_for(more)) return -ENOMEM;
+	long err = hc_mem_usable(page_addr(first), n * PAGE_SIZE);
+	if (err < 0) return -ENOMEM; /* the host's cap, or its count of mappings */
+	set_bits(committed, first, n, 1);
 	counted_pages += more;
-	for (size_t p = first; p < first + n; p++) {
-		if (p % 64 == 0 && first + n - p >= 64) {
-			counted[p / 64] |= ~noreserve[p / 64];
-			p += 63;
-		} else if (!bit(noreserve, p)) {
-			set_bits(counted, p, 1, 1);
-		}
-	}
-	set_bits(touched, first, n, 1);
+	return 0;
+}
+
+/* Gives the pages back to the host (freed; zero when next made usable). On a failure they
+ * stay committed and counted, so the count stays the host's. */
+static long release(size_t first, size_t n)
+{
+	size_t had = count_bits(committed, first, n);
+	if (!had) return 0;
+	long err = hc_mem_release(page_addr(first), n * PAGE_SIZE);
+	if (err < 0) return -ENOMEM;
+	set_bits(committed, first, n, 0);
+	counted_pages -= had;
 	return 0;
 }
 
 static void unmap(size_t first, size_t n)
 {
-	uncount(first, n);
+	release(first, n);
 	set_bits(in_use, first, n, 0);
+	set_bits(usable, first, n, 0);
 	set_bits(noreserve, first, n, 0);
 }
 
-/* A new mapping over [first, first+n): zeroed, counted unless PROT_NONE or MAP_NORESERVE. */
+/* A new mapping over [first, first+n): zero, committed unless PROT_NONE or MAP_NORESERVE. */
 static long map(size_t first, size_t n, int prot, int flags)
 {
-	size_t gain = prot == PROT_NONE || (flags & MAP_NORESERVE) ? 0 : n - count_bits(counted, first, n);
-	if (counted_pages + gain > limit_pages) return -ENOMEM;
-	unmap(first, n);
-	zero_touched(first, n);
+	int use = prot != PROT_NONE, lazy = (flags & MAP_NORESERVE) != 0;
+	if (use && !lazy && !room_for(n - count_bits(committed, first, n))) return -ENOMEM;
+	long err = release(first, n); /* what was there goes, and its pages read as zero */
+	if (err < 0) return err;
 	set_bits(in_use, first, n, 1);
-	if (flags & MAP_NORESERVE) set_bits(noreserve, first, n, 1);
-	return prot == PROT_NONE ? 0 : commit(first, n);
+	set_bits(usable, first, n, use);
+	set_bits(noreserve, first, n, lazy);
+	err = use && !lazy ? commit(first, n) : 0;
+	if (err < 0) unmap(first, n);
+	return err;
 }
 
 void mem_init(void)
@@ -126,16 +141,17 @@ void mem_init(void)
 	uintptr_t start = PAGE_UP(b->image_end);
 	uintptr_t end = b->stack_top - b->stack_size;
 	size_t pages = (end - start) / PAGE_SIZE;
-	size_t map_pages = PAGE_UP((pages + 63) / 64 * 8) / PAGE_SIZE;
-	if (end <= start || pages <= 4 * map_pages + 16) libos_panic("guest memory too small for the heap (raise --mem)");
-	/* The tender hands us zeroed memory. */
+	size_t maps_size = end > start ? nabla_heap_maps_size(end - start) : 0, map_size = maps_size / 4;
+	if (end <= start || pages <= maps_size / PAGE_SIZE + 16) libos_panic("guest memory too small for the heap (raise --mem)");
+	/* The tender leaves the heap PROT_NONE: the maps first (fresh pages, all zero). */
+	if (hc_mem_usable(start, maps_size) < 0) libos_panic("the host refused memory for the heap's page maps");
 	in_use = (uint64_t *)start;
-	counted = (uint64_t *)(start + map_pages * PAGE_SIZE);
-	touched = (uint64_t *)(start + 2 * map_pages * PAGE_SIZE);
-	noreserve = (uint64_t *)(start + 3 * map_pages * PAGE_SIZE);
-	heap_base = start + 4 * map_pages * PAGE_SIZE;
-	heap_pages = pages - 4 * map_pages;
-	/* --mem holds the images and the main stack too. */
+	usable = (uint64_t *)(start + map_size);
+	noreserve = (uint64_t *)(start + 2 * map_size);
+	committed = (uint64_t *)(start + 3 * map_size);
+	heap_base = start + maps_size;
+	heap_pages = pages - maps_size / PAGE_SIZE;
+	/* --mem holds the images and the main stack too (nabla_heap_budget: the host's figure). */
 	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
 	limit_pages = b->mem_size > fixed ? (b->mem_size - fixed) / PAGE_SIZE : 0;
 	brk_start = brk_cur = heap_base;
@@ -251,8 +267,8 @@ long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintpt
 	return moved;
 }
 
-/* The host protections were set once by the tender (changing them would need the host);
- * here mprotect moves pages in and out of what counts against --mem. */
+/* PROT_NONE gives the pages back to the host: unlike Linux, their contents are gone when
+ * they are made usable again (V8 and glibc discard what they make inaccessible anyway). */
 long sys_mprotect(uintptr_t addr, size_t len, int prot)
 {
 	if (addr % PAGE_SIZE) return -EINVAL;
@@ -261,24 +277,39 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot)
 	size_t first = page_of(addr);
 	if (count_bits(in_use, first, n) != n) return -ENOMEM; /* Linux: part of it is not mapped */
 	if (prot == PROT_NONE) {
-		uncount(first, n);
+		if (release(first, n) < 0) return -ENOMEM;
+		set_bits(usable, first, n, 0);
 		return 0;
 	}
-	return commit(first, n);
+	set_bits(usable, first, n, 1);
+	return each_run(first, n, eager_word, commit);
 }
 
 long sys_madvise(uintptr_t addr, size_t len, int advice)
 {
 	if (addr % PAGE_SIZE) return -EINVAL;
-	/* Anonymous pages given back read as zero afterwards. */
+	/* Anonymous pages given back read as zero afterwards: freed on the host, then made
+	 * usable again but for MAP_NORESERVE ones, which a touch brings back. */
 	if ((advice == MADV_DONTNEED || advice == MADV_FREE) && in_heap(addr, PAGE_UP(len))) {
 		size_t first = page_of(addr), n = PAGE_UP(len) / PAGE_SIZE;
-		for (size_t p = first; p < first + n; p++) {
-			if (bit(noreserve, p)) continue; /* kept as they are (above) */
-			if (bit(touched, p)) memset((void *)page_addr(p), 0, PAGE_SIZE);
-			set_bits(touched, p, 1, bit(counted, p)); /* still usable, so may be written again */
-		}
+		if (release(first, n) < 0) return -ENOMEM;
+		return each_run(first, n, eager_word, commit);
 	}
+	return 0;
+}
+
+/* A fault at addr: when it is a page the app mapped usable that has no memory yet (a
+ * MAP_NORESERVE one), it gets memory, with its neighbours up to 64 KiB, and 1: the faulting
+ * instruction runs again. 0: a fault for the app (or, past --mem, its end). */
+int mem_fault(uintptr_t addr)
+{
+	if (!heap_base || !in_heap(addr & ~(PAGE_SIZE - 1), PAGE_SIZE)) return 0;
+	size_t p = page_of(addr);
+	if (!(lazy_word(p / 64) >> (p % 64) & 1)) return 0;
+	size_t first = p & ~(size_t)15, n = first + 16 <= heap_pages ? 16 : heap_pages - first;
+	if (each_run(first, n, lazy_word, commit) == 0 || commit(p, 1) == 0) return 1;
+	static int warned;
+	if (!warned++) libos_warn("out of guest memory (--mem): a MAP_NORESERVE page the app touched could not be given memory");
 	return 0;
 }
 
@@ -287,8 +318,35 @@ size_t mem_available(void)
 	return (limit_pages - counted_pages) * PAGE_SIZE;
 }
 
+/* Blocks the libOS freed, kept usable for its next allocation of the same size: a pipe or a
+ * thread stack made and dropped in a loop would otherwise cost two host calls each time.
+ * They still count against --mem; they go when the app needs the room. */
+#define KEPT_MAX 8
+#define KEPT_LEN_MAX (256 * 1024)
+static struct {
+	uintptr_t addr;
+	size_t len;
+} kept[KEPT_MAX];
+static int nkept;
+
+static int room_for(size_t more)
+{
+	while (counted_pages + more > limit_pages && nkept > 0) {
+		nkept--;
+		sys_munmap(kept[nkept].addr, kept[nkept].len);
+	}
+	return counted_pages + more <= limit_pages;
+}
+
 void *mem_try_alloc(size_t len)
 {
+	len = PAGE_UP(len);
+	for (int i = nkept - 1; i >= 0; i--) {
+		if (kept[i].len != len) continue;
+		void *p = (void *)kept[i].addr;
+		kept[i] = kept[--nkept];
+		return memset(p, 0, len);
+	}
 	long p = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p < 0 ? 0 : (void *)p;
 }
@@ -302,5 +360,11 @@ void *mem_alloc(size_t len)
 
 void mem_free(void *p, size_t len)
 {
+	len = PAGE_UP(len);
+	if (len <= KEPT_LEN_MAX && nkept < KEPT_MAX) {
+		kept[nkept].addr = (uintptr_t)p;
+		kept[nkept++].len = len;
+		return;
+	}
 	sys_munmap((uintptr_t)p, len);
 }

@@ -385,6 +385,9 @@ static int in_libos_code(const struct k_ucontext *uc)
 static _Noreturn void fault(int sig, const struct k_siginfo *si, struct k_ucontext *uc)
 {
 	int unchanged = 0;
+	uint64_t addr;
+	memcpy(&addr, (const uint8_t *)si + 16, sizeof addr); /* si_addr */
+	if (sig == SIGSEGV_ && mem_fault(addr)) trap_return(uc, &unchanged); /* a MAP_NORESERVE page got memory: again */
 	if (frame_building) hc_exit(128 + SIGSEGV_); /* no frame on that stack: Linux's SIGSEGV */
 	if (in_libos_code(uc)) fault_in_libos(sig, si, uc);
 	struct signal_delivery d;

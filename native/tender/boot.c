@@ -2,15 +2,15 @@
  * boot.c — guest memory, the boot page and the Linux initial stack.
  *
  * Guest region [NABLA_GUEST_BASE, +va_size), va_size = --mem + NABLA_VA_EXTRA, mapped
- * MAP_NORESERVE: a page costs host memory only once touched, and the libOS keeps what the
- * guest maps within --mem.
+ * PROT_NONE and MAP_NORESERVE, with as much again above it reserved the same way (the
+ * heap hypercalls' lengths may run past the region: memcap.c). The tender makes usable:
  *   boot page (read-only: struct nabla_boot, then the cwd and exe path strings)
- *   ... free (RW, RWX with --x-exec-heap) ...
  *   the libOS at NABLA_LIBOS_BASE when it runs beside the app (--libos)
  *   PT_LOAD segments (their own flags), image_end
- *   ... free: the libOS heap and mmap area ...
  *   stack: stack_size bytes below stack_top = end of the region; the initial stack
  *   (argc, argv, envp, auxv, then the strings) sits at its top, like Linux builds it.
+ * The rest stays PROT_NONE: between image_end and the stack is the heap, which the libOS
+ * makes usable page by page within --mem (memcap.c).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -32,15 +32,18 @@ uint64_t stack_size_for(uint64_t mem)
 	return mem / 4 < STACK_SIZE_MAX ? mem / 4 : STACK_SIZE_MAX;
 }
 
-void guest_map(uint64_t va_size, int exec_heap)
+void guest_map(uint64_t va_size, uint64_t stack_size)
 {
-	int prot = PROT_READ | PROT_WRITE | (exec_heap ? PROT_EXEC : 0);
 	void *want = (void *)NABLA_GUEST_BASE;
-	void *got = mmap(want, va_size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	void *got = mmap(want, 2 * va_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (got == MAP_FAILED)
-		err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + va_size);
+		err(TENDER_EXIT, "mmap(guest memory 0x%lx..0x%lx) failed", NABLA_GUEST_BASE, NABLA_GUEST_BASE + 2 * va_size);
 	if (got != want) /* a kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint */
 		errx(TENDER_EXIT, "mmap(guest memory at 0x%lx) returned %p: the range is in use", NABLA_GUEST_BASE, got);
+	uint64_t stack_bottom = NABLA_GUEST_BASE + va_size - stack_size;
+	if (mprotect(want, NABLA_BOOT_SIZE, PROT_READ | PROT_WRITE) < 0 ||
+	    mprotect((void *)stack_bottom, stack_size, PROT_READ | PROT_WRITE) < 0)
+		err(TENDER_EXIT, "mprotect(boot page, stack) failed");
 }
 
 static void random_bytes(void *buf, size_t n)

@@ -112,7 +112,7 @@ static const struct elf_image *load_images(struct tender_opts *o, struct elf_ima
 		     o->kernel, need, o->mem_limit_mib, o->mem_mib, memlimit_for(need));
 	if (o->mem_mib < need)
 		errx(TENDER_EXIT, "%s: image ends at 0x%lx: needs --mem >= %lu", o->kernel, end, need);
-	guest_map(mem + NABLA_VA_EXTRA, o->exec_heap);
+	guest_map(mem + NABLA_VA_EXTRA, stack_size_for(mem));
 	elf_load(app); /* its file stays mapped: the guest's own exe (elf_keep_for_guest) */
 	if (o->libos) {
 		elf_load(libos);
@@ -168,12 +168,14 @@ int tender_run(const struct tender_opts *given)
 	core_rules(&policy);
 	if (o->print_policy == PRINT_POLICY_ANY_HOST) {
 		fs_base_rules_any_host(&policy);
+		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap); /* printed by label */
 		policy_print(&policy);
 		return 0;
 	}
 	enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
 	fs_base_rules(&policy, fs_base);
 	if (o->print_policy) {
+		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap);
 		policy_print(&policy);
 		return 0;
 	}
@@ -200,6 +202,7 @@ int tender_run(const struct tender_opts *given)
 	};
 	if (o->interp)
 		boot.app_entry = interp.entry; /* the loader starts the program */
+	mem_rules(&policy, (image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), boot.stack_top, o->exec_heap);
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);
@@ -208,6 +211,7 @@ int tender_run(const struct tender_opts *given)
 	no_core_dumps();
 	boot_write(&boot, o->kernel, o->exe_root);
 	uint64_t sp = stack_build(&app, interp.bias, o, boot.stack_top, boot.stack_size);
+	mem_cap(&boot); /* last: everything the tender makes writable is in place */
 
 	trap_install(&with_libos->note); /* the routed signals wait, blocked, until trap_enter */
 	seccomp_install(&policy, &with_libos->note); /* from here on: no system call but the guest's */

@@ -260,9 +260,11 @@ void elf_load(const struct elf_image *img)
 {
 	for (int i = 0; i < img->nloads; i++) {
 		const struct elf_load *l = &img->loads[i];
+		uint64_t start = align_down(l->vaddr, PAGE_SIZE), size = align_up(l->vaddr + l->memsz, PAGE_SIZE) - start;
+		if (mprotect((void *)start, size, PROT_READ | PROT_WRITE) < 0)
+			err(TENDER_EXIT, "mprotect(segment at 0x%lx, writable to load it) failed", l->vaddr);
 		memcpy((void *)l->vaddr, img->file + l->offset, l->filesz);
-		uint64_t start = align_down(l->vaddr, PAGE_SIZE);
-		if (mprotect((void *)start, align_up(l->vaddr + l->memsz, PAGE_SIZE) - start, l->prot) < 0)
+		if (mprotect((void *)start, size, l->prot) < 0)
 			err(TENDER_EXIT, "mprotect(segment at 0x%lx) failed", l->vaddr);
 	}
 }

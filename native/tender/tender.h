@@ -94,6 +94,13 @@ struct rule_val {
 	uint32_t value;
 	const char *label; /* shown instead of the number, e.g. "<disk>" */
 };
+#define RULE_MAX_RANGES 3
+struct rule_range {
+	int arg;
+	const char *arg_name;
+	uint64_t lo, hi; /* lo <= the argument (all 64 bits) <= hi */
+	const char *label; /* shown instead of the numbers, e.g. "<guest heap>" */
+};
 struct rule {
 	const char *name; /* syscall name as shown */
 	uint32_t nr;
@@ -102,14 +109,20 @@ struct rule {
 	int nvals; /* the argument (all 64 bits) must equal one of these */
 	struct rule_val vals[RULE_MAX_VALS];
 };
-#define POLICY_MAX_RULES 10 /* issue 6: at most ten host calls */
+struct rule_ranges { /* and each of these arguments must lie in its range */
+	int n;
+	struct rule_range at[RULE_MAX_RANGES];
+};
+#define POLICY_MAX_RULES 11 /* issue 6: about ten host calls */
 struct policy {
 	int nrules;
 	struct rule rules[POLICY_MAX_RULES];
 	const char *only_on[POLICY_MAX_RULES]; /* a rule only some hosts get: printed "[only on ...]" */
+	struct rule_ranges ranges[POLICY_MAX_RULES];
 };
 void policy_add(struct policy *p, struct rule r);
 void policy_add_only_on(struct policy *p, struct rule r, const char *hosts); /* --print-policy=any-host */
+void policy_add_ranged(struct policy *p, struct rule r, struct rule_ranges ranges);
 void policy_allow(struct policy *p, uint32_t nr, uint32_t value, const char *label); /* one more value for nr's rule */
 void policy_print(const struct policy *p);
 void seccomp_install(const struct policy *p, const struct nabla_note *libos);
@@ -125,6 +138,10 @@ void fs_base_rules_any_host(struct policy *p);
  * stack, before the filter, blocked until trap_enter jumps into the guest after it. */
 void trap_install(const struct nabla_note *libos);
 __attribute__((noreturn)) void trap_enter(const struct nabla_note *libos, uint64_t entry, uint64_t sp, uint64_t boot);
+
+/* memcap.c: the heap's two hypercalls, and RLIMIT_DATA that caps what they can make usable. */
+void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, int exec_heap);
+void mem_cap(const struct nabla_boot *boot);
 
 /* Devices: each opens what it needs before the filter and adds the rules it needs. */
 void console_open(struct nabla_boot *boot);
@@ -182,7 +199,7 @@ int nl_request(struct nl_buf *b, uint16_t type, uint16_t flags);
 
 /* boot.c */
 uint64_t stack_size_for(uint64_t mem);
-void guest_map(uint64_t va_size, int exec_heap);
+void guest_map(uint64_t va_size, uint64_t stack_size);
 void boot_write(struct nabla_boot *boot, const char *exe, const char *exe_root);
 uint64_t stack_build(const struct elf_image *app, uint64_t interp_base, const struct tender_opts *o, uint64_t stack_top,
 		     uint64_t stack_size);

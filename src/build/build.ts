@@ -26,7 +26,7 @@ import { throwIfAborted } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
 import { composeImage, readRunSpec } from './compose.js';
-import { createPublishers } from './publishers.js';
+import { createPublishers, publishAll } from './publishers.js';
 
 /** What goes into the toolchain container: everything but VCS data and host-built deps. */
 // node_modules/ is the app's (vendored dependencies: the node toolchain uses them as they are,
@@ -132,17 +132,7 @@ export async function build(config: BuildConfig, deps: BuildDeps): Promise<Build
       });
       return attach(artifact, SBOM_MEDIA_TYPE, sbom, { 'org.opencontainers.image.created': rfc3339(config.sourceDateEpoch) });
     });
-    const published: string[] = [];
-    for (const publisher of publishers) {
-      throwIfAborted(signal);
-      published.push(
-        await progress.step(publisher.description, async (step) => {
-          const where = await publisher.publish(image, progress);
-          step.note(where);
-          return where;
-        }),
-      );
-    }
+    const published = await publishAll(publishers, image, progress, signal);
     return { digest: image.manifest.digest, imageId: image.config.digest, published, image };
   } finally {
     compiled.dispose();

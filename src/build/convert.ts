@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ConvertConfig } from '../config/convert.js';
 import { analyze, type Analysis } from '../convert/analyze.js';
 import { flattenLayers, LayerError, type FlatImage } from '../convert/flatten.js';
+import { ToolchainFiles } from '../executor/toolchain-files.js';
 import { buildImage } from '../image/oci.js';
 import { readImageLayers, type ImageSummary } from '../image/read.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
@@ -27,7 +28,7 @@ import { ConfigError, throwIfAborted } from '../util/errors.js';
 import { packTar, type TarEntry } from '../util/tar.js';
 import type { BuildDeps } from './build.js';
 import { ROOTFS_IN_IMAGE } from './compose.js';
-import { createPublishers } from './publishers.js';
+import { createPublishers, publishAll } from './publishers.js';
 
 /** The toolchain whose tender and libOS a converted image gets (the go and node ones copy them from it). */
 export const RUNTIME_TOOLCHAIN = 'c';
@@ -78,7 +79,7 @@ export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise
   const toolchainImage = await ensureToolchain(engine, deps.catalog, RUNTIME_TOOLCHAIN, progress, { logDir: deps.logDir, lockDir: deps.lockDir, signal });
   const runtime = await progress.step('copy the tender and libOS', async (step) => {
     step.note(`from ${toolchainImage}`);
-    return fetchRuntime(engine, toolchainImage);
+    return fetchRuntime(engine, toolchainImage, deps.toolchainFilesDir ? new ToolchainFiles(deps.toolchainFilesDir) : undefined);
   });
   try {
     throwIfAborted(signal);
@@ -87,17 +88,7 @@ export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise
       step.note(artifact.manifest.digest);
       return artifact;
     });
-    const published: string[] = [];
-    for (const publisher of publishers) {
-      throwIfAborted(signal);
-      published.push(
-        await progress.step(publisher.description, async (step) => {
-          const where = await publisher.publish(image, progress);
-          step.note(where);
-          return where;
-        }),
-      );
-    }
+    const published = await publishAll(publishers, image, progress, signal);
     return { analysis, image, published };
   } finally {
     runtime.dispose();

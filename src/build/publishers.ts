@@ -8,8 +8,10 @@ import { OciLayoutPublisher } from '../image/publishers/oci-layout.js';
 import { KnownBlobs, PushPublisher } from '../image/publishers/push.js';
 import { SbomFilePublisher } from '../image/publishers/sbom-file.js';
 import { formatReference, type ImageReference } from '../image/reference.js';
-import type { Publisher } from '../image/types.js';
+import type { ImageArtifact, Publisher } from '../image/types.js';
 import type { RegistryAccess } from '../registry/access.js';
+import { throwIfAborted } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
 
 export interface PublisherDeps {
   /** The engine, for --load; connected only when that publisher needs it. */
@@ -49,4 +51,20 @@ export function createPublishers(outputs: readonly OutputSpec[], tags: readonly 
         }
       }
     });
+}
+
+/** Hands the image to each publisher in turn, one progress step each: what each wrote (references, paths). */
+export async function publishAll(publishers: readonly Publisher[], image: ImageArtifact, progress: Progress, signal?: AbortSignal): Promise<string[]> {
+  const published: string[] = [];
+  for (const publisher of publishers) {
+    throwIfAborted(signal);
+    published.push(
+      await progress.step(publisher.description, async (step) => {
+        const where = await publisher.publish(image, progress);
+        step.note(where);
+        return where;
+      }),
+    );
+  }
+  return published;
 }

@@ -13,23 +13,19 @@ import type { ImageReference } from '../image/reference.js';
 import type { Toolchain, ToolchainCatalog } from '../toolchain/catalog.js';
 import { ConfigError, EnvironmentError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
-import { parseOutputs, type OutputSpec } from './output-spec.js';
+import { parseOutputs, type OutputFlags, type OutputSpec } from './output-spec.js';
 import { gitSource, packageJsonFields, type AppSource } from './provenance.js';
 import { parseReference } from './reference.js';
 import { memoryMiB, NABLA_JSON_FIELDS, nablaJsonSchema, type NablaJson } from './schema.js';
 
 export type ExecutorKind = 'docker' | 'local';
 
-export interface BuildFlags {
+export interface BuildFlags extends OutputFlags {
   config?: string;
   entry?: string;
   language?: string;
   toolchain?: string;
   tag?: string[];
-  output?: string[];
-  load?: boolean;
-  push?: boolean;
-  sbom?: string;
   executor?: string;
 }
 

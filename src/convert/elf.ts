@@ -59,27 +59,16 @@ class Reader {
     }
   }
 
-  u8(offset: number): number {
-    this.check(offset, 1);
-    return this.data[offset]!;
-  }
-
-  u16(offset: number): number {
-    this.check(offset, 2);
-    return this.data[offset]! | (this.data[offset + 1]! << 8);
-  }
-
-  u32(offset: number): number {
-    this.check(offset, 4);
-    return (this.data[offset]! | (this.data[offset + 1]! << 8) | (this.data[offset + 2]! << 16)) + this.data[offset + 3]! * 0x1000000;
-  }
-
-  /** A 64-bit field as a number; values past 2^53 cannot be offsets into a file we hold. */
-  u64(offset: number): number {
-    const low = this.u32(offset);
-    const high = this.u32(offset + 4);
-    if (high >= 0x200000) throw new ElfError(`value at ${offset} is too large`);
-    return high * 0x100000000 + low;
+  /**
+   * The unsigned little-endian field of `bytes` bytes at offset, as a number; a 64-bit value
+   * past 2^53 cannot be an offset into a file we hold.
+   */
+  uint(offset: number, bytes: 1 | 2 | 4 | 8): number {
+    this.check(offset, bytes);
+    let value = 0;
+    for (let i = bytes - 1; i >= 0; i--) value = value * 256 + this.data[offset + i]!;
+    if (!Number.isSafeInteger(value)) throw new ElfError(`value at ${offset} is too large`);
+    return value;
   }
 
   /** The NUL-terminated string at offset, which must end inside [offset, limit). */
@@ -104,27 +93,27 @@ interface Segment {
 export function readElf(data: Uint8Array): ElfInfo {
   if (!isElf(data)) throw new ElfError('not an ELF file');
   const r = new Reader(data);
-  const cls = r.u8(4);
-  if (r.u8(5) !== 1) throw new ElfError('not little-endian');
-  const machine = r.u16(18);
-  const etype = r.u16(16);
+  const cls = r.uint(4, 1);
+  if (r.uint(5, 1) !== 1) throw new ElfError('not little-endian');
+  const machine = r.uint(18, 2);
+  const etype = r.uint(16, 2);
   const type = etype === 2 ? 'exec' : etype === 3 ? 'dyn' : 'other';
   if (cls === 1) return { bits: 32, machine, type, needed: [], runpath: [], imports: [], exports: [] };
   if (cls !== 2) throw new ElfError(`unknown ELF class ${cls}`);
 
-  const phoff = r.u64(32);
-  const shoff = r.u64(40);
-  const phentsize = r.u16(54);
-  const phnum = r.u16(56);
-  const shentsize = r.u16(58);
-  const shnum = r.u16(60);
+  const phoff = r.uint(32, 8);
+  const shoff = r.uint(40, 8);
+  const phentsize = r.uint(54, 2);
+  const phnum = r.uint(56, 2);
+  const shentsize = r.uint(58, 2);
+  const shnum = r.uint(60, 2);
   if (phnum > 0 && phentsize < 56) throw new ElfError('program header entries too small');
   if (phnum > MAX_HEADERS) throw new ElfError('too many program headers');
 
   const segments: Segment[] = [];
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * phentsize;
-    segments.push({ type: r.u32(at), offset: r.u64(at + 8), vaddr: r.u64(at + 16), filesz: r.u64(at + 32) });
+    segments.push({ type: r.uint(at, 4), offset: r.uint(at + 8, 8), vaddr: r.uint(at + 16, 8), filesz: r.uint(at + 32, 8) });
   }
   const info: ElfInfo = { bits: 64, machine, type, needed: [], runpath: [], imports: [], exports: [] };
 
@@ -150,20 +139,20 @@ function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInf
   const count = Math.min(Math.floor(dynamic.filesz / 16), MAX_DYNAMIC);
   const entries: [number, number][] = [];
   for (let i = 0; i < count; i++) {
-    const tag = r.u64(dynamic.offset + i * 16);
+    const tag = r.uint(dynamic.offset + i * 16, 8);
     if (tag === 0) break;
     // d_val of tags we do not read may be anything (flags, large addresses): read lazily.
     entries.push([tag, dynamic.offset + i * 16 + 8]);
   }
   const value = (tag: number) => {
     const entry = entries.find(([t]) => t === tag);
-    return entry ? r.u64(entry[1]) : undefined;
+    return entry ? r.uint(entry[1], 8) : undefined;
   };
   const strtab = value(DT_STRTAB);
   if (strtab === undefined) return;
   const start = fileOffset(loads, strtab);
   const limit = start + (value(DT_STRSZ) ?? r.size - start);
-  const name = (at: number) => r.string(start + r.u64(at), limit);
+  const name = (at: number) => r.string(start + r.uint(at, 8), limit);
   let runpath: string | undefined;
   let rpath: string | undefined;
   for (const [tag, at] of entries) {
@@ -177,7 +166,7 @@ function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInf
 function readDynsym(r: Reader, shoff: number, shentsize: number, shnum: number, info: ElfInfo): void {
   const section = (i: number) => {
     const at = shoff + i * shentsize;
-    return { type: r.u32(at + 4), offset: r.u64(at + 24), size: r.u64(at + 32), link: r.u32(at + 40), entsize: r.u64(at + 56) };
+    return { type: r.uint(at + 4, 4), offset: r.uint(at + 24, 8), size: r.uint(at + 32, 8), link: r.uint(at + 40, 4), entsize: r.uint(at + 56, 8) };
   };
   for (let i = 0; i < shnum; i++) {
     const symtab = section(i);
@@ -188,10 +177,10 @@ function readDynsym(r: Reader, shoff: number, shentsize: number, shnum: number, 
     if (count > MAX_SYMBOLS) throw new ElfError('too many dynamic symbols');
     for (let s = 1; s < count; s++) {
       const at = symtab.offset + s * symtab.entsize;
-      const nameOffset = r.u32(at);
+      const nameOffset = r.uint(at, 4);
       if (nameOffset === 0) continue;
       const name = r.string(strings.offset + nameOffset, strings.offset + strings.size);
-      (r.u16(at + 6) === 0 ? info.imports : info.exports).push(name);
+      (r.uint(at + 6, 2) === 0 ? info.imports : info.exports).push(name);
     }
     return;
   }

@@ -1,7 +1,8 @@
 /**
  * A small client for the OCI distribution API, what a push needs: blob existence, blob
  * upload (one PUT for small blobs, PATCH chunks resumed after a failure for big ones,
- * or a mount from another repository of the registry), manifest put. TLS with the CAs
+ * or a mount from another repository of the registry), manifest put, and one read: the
+ * manifest under a tag (the referrers tag's index, which a push adds to). TLS with the CAs
  * the user gave; plain HTTP only for a loopback registry that does not speak TLS (as
  * Docker does). Idempotent calls are retried with backoff on 429, 5xx and broken connections.
  */
@@ -120,8 +121,29 @@ export class RegistryClient {
     }
   }
 
-  /** Puts the manifest under `tag`; returns the digest the registry computed, if it said. */
-  async putManifest(tag: string, mediaType: string, data: Buffer): Promise<string | undefined> {
+  /**
+   * The manifest (or index) under `reference`, a tag or a digest, if there is one. `accept`:
+   * the media types to ask for; a registry may answer a type it was not asked for with a 404.
+   */
+  async getManifest(reference: string, accept: readonly string[]): Promise<{ mediaType: string; data: Buffer } | undefined> {
+    const doing = `reading manifest ${reference}`;
+    const response = await this.call({
+      method: 'GET',
+      target: `/v2/${this.repository}/manifests/${reference}`,
+      doing,
+      headers: { Accept: accept.join(', ') },
+      retry: true,
+    });
+    if (response.status === 404) return undefined;
+    await this.expect(response, [200], doing);
+    return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
+  }
+
+  /**
+   * Puts the manifest under `tag`. Returns the digest the registry computed and, for a manifest
+   * with a `subject`, the OCI-Subject it answers with when it keeps the referrers list itself.
+   */
+  async putManifest(tag: string, mediaType: string, data: Buffer): Promise<{ digest?: string; subject?: string }> {
     const doing = `putting manifest ${tag}`;
     // A PUT of the same bytes under the same name is idempotent: safe to retry.
     const response = await this.call({
@@ -133,7 +155,7 @@ export class RegistryClient {
       retry: true,
     });
     await this.expect(response, [201], doing);
-    return response.header('docker-content-digest');
+    return { digest: response.header('docker-content-digest'), subject: response.header('oci-subject') };
   }
 
   /** POST to open an upload (or to mount the blob from `mountFrom`): the session, or 'mounted'. */

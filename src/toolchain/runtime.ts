@@ -3,7 +3,8 @@
  * (/opt/nabla/bin/nabla-run, /opt/nabla/lib/libos.nabla, built there by build-nabla.sh; the
  * go and node toolchains copy the same two files), with the seccomp policy the tender
  * prints for them: what `convert` puts beside a program it did not build. Nothing is
- * rebuilt; a container of the image copies them out, as a compile would.
+ * rebuilt; a container of the image copies them out, as a compile would, once per image
+ * when they can be kept.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ export interface Runtime {
   /** `nabla-run --print-policy=any-host`, one rule a line: without and with the container's network. */
   policy: string[];
   policyNet: string[];
+  /** Removes `dir`, unless it is kept for the next conversion. */
   dispose(): void;
 }
 
@@ -27,7 +29,34 @@ cp /opt/nabla/bin/nabla-run /opt/nabla/lib/libos.nabla /nabla/out/
 /opt/nabla/bin/nabla-run --print-policy=any-host --disk=/dev/null > /nabla/out/policy.txt
 /opt/nabla/bin/nabla-run --print-policy=any-host --disk=/dev/null --net-from=eth0 > /nabla/out/policy-net.txt`;
 
-export async function fetchRuntime(engine: Engine, image: string): Promise<Runtime> {
+/**
+ * Where folders made once per image ID are kept between runs: executor/toolchain-files.ts's
+ * ToolchainFiles (given by build/, which may know it; this layer may not).
+ */
+export interface KeptFolders {
+  folder(imageId: string, name: string, fill: (into: string) => Promise<void>): Promise<string>;
+}
+
+/** With `kept`, copied once per image ID: its tender, libOS and their policy never change under it. */
+export async function fetchRuntime(engine: Engine, image: string, kept?: KeptFolders): Promise<Runtime> {
+  const imageId = kept && (await engine.inspectImage(image))?.id;
+  if (kept && imageId) {
+    const dir = await kept.folder(imageId, 'convert-runtime', (into) => copyRuntime(engine, image, into));
+    return readRuntime(dir, () => {});
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-runtime-'));
+  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await copyRuntime(engine, image, dir);
+    return readRuntime(dir, dispose);
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+}
+
+/** Runs SCRIPT in a container of the image and brings /nabla/out into `into`. */
+async function copyRuntime(engine: Engine, image: string, into: string): Promise<void> {
   const container = await engine.createContainer({
     image,
     cmd: ['sh', '-c', SCRIPT],
@@ -37,8 +66,6 @@ export async function fetchRuntime(engine: Engine, image: string): Promise<Runti
     network: 'none',
   });
   const lines: string[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-runtime-'));
-  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     const status = await container.run((line) => lines.push(line));
     if (status !== 0) {
@@ -46,13 +73,13 @@ export async function fetchRuntime(engine: Engine, image: string): Promise<Runti
         hint: 'rebuild the c toolchain: `nabla-build toolchain build c --force`',
       });
     }
-    await untar(await container.getArchive('/nabla/out'), dir, 'out/');
-    const read = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8').trim().split('\n');
-    return { dir, policy: read('policy.txt'), policyNet: read('policy-net.txt'), dispose };
-  } catch (error) {
-    dispose();
-    throw error;
+    await untar(await container.getArchive('/nabla/out'), into, 'out/');
   } finally {
     await container.remove().catch(() => {});
   }
+}
+
+function readRuntime(dir: string, dispose: () => void): Runtime {
+  const read = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8').trim().split('\n');
+  return { dir, policy: read('policy.txt'), policyNet: read('policy-net.txt'), dispose };
 }

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, expectSameBytesFromTwoFolders, runImage } from '../helpers/docker.js';
 import { FS_BASE_MODES } from '../helpers/host.js';
-import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
+import { allowedHostCalls, heapCallsPinned, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-go-');
 const images = new LoadedImages();
@@ -220,6 +220,7 @@ describe.each(FS_BASE_MODES)('host system calls of a Go unikernel (strace -f), F
     const { ran, trapped, pids } = calls;
     expect(ran.filter((name) => !allowedHostCalls(mode).has(name))).toEqual([]);
     expect(setFsOnly(calls)).toBe(true);
+    expect(heapCallsPinned(calls)).toBe(true);
     // Go sets its thread pointer (trapped arch_prctl); green threads switch it.
     expect(trapped).toContain('arch_prctl');
     expect(ran.includes('arch_prctl')).toBe(mode === 'host-call');

@@ -46,16 +46,16 @@ const FILES = [
   'fds-run-out-with-emfile', 'dev-null', 'dev-zero', 'dev-urandom', 'console-fds',
   'writev-to-the-console-is-one-host-write', 'readv-and-writev-on-a-file',
 ];
-/** mem.c: brk and anonymous mmap as bookkeeping. */
+/** mem.c: brk and anonymous mmap, made usable and given back on the host. */
 const MEMORY = [
   'brk-grows-and-shrinks', 'brk-is-blocked-by-an-mmap', 'brk-cannot-leave-the-heap',
   'mmap-anonymous-is-zeroed-page-aligned-and-in-the-heap', 'munmap-then-reuse',
   'mmap-fixed-noreplace-over-a-mapping-is-eexist', 'mmap-bad-arguments', 'mremap-grows-in-place',
   'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address',
-  'madvise-dontneed-zeroes', 'mprotect-is-bookkeeping', 'mmap-out-of-memory-is-enomem-not-a-crash',
+  'madvise-dontneed-zeroes', 'mprotect-checks-its-arguments', 'munmap-and-prot-none-give-memory-back-to-the-host', 'mmap-out-of-memory-is-enomem-not-a-crash',
   'mmap-of-a-file-is-a-copy-from-its-offset', 'mmap-of-a-file-fixed-over-a-reservation',
   'mmap-of-a-file-refuses-what-it-cannot-serve', 'mmap-of-a-file-stays-in-the-heap',
-  'mmap-noreserve-is-not-counted-against-mem', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
+  'mmap-noreserve-is-not-counted-against-mem', 'mmap-noreserve-pages-get-memory-when-touched', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
   'prot-none-reserves-address-space-only', 'mmap-takes-a-free-hint',
 ];
 /** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { LoadedImages, docker, expectSameBytesFromTwoFolders, httpGet, runImage, waitForLog } from '../helpers/docker.js';
 import { FS_BASE_MODES } from '../helpers/host.js';
-import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
+import { allowedHostCalls, heapCallsPinned, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-python-');
 const images = new LoadedImages();
@@ -192,6 +192,7 @@ describe.each(FS_BASE_MODES)('host system calls of the python unikernel (strace 
     // (SIGVTALRM every 10 ms of CPU time), which CPython's start-up outlasts.
     expect(ran.filter((name) => !allowedHostCalls(mode).has(name))).toEqual([]);
     expect(setFsOnly(calls)).toBe(true);
+    expect(heapCallsPinned(calls)).toBe(true);
     expect(ran.includes('arch_prctl')).toBe(mode === 'host-call'); // its threads switch the FS base
     expect(traced.lines.some((line) => line.includes('--- SIGVTALRM'))).toBe(ran.includes('rt_sigreturn'));
     expect(trapped).toEqual([]); // every call went through libOS-musl as a function call

@@ -3,26 +3,32 @@
  * with a CA made here (openssl), credentials from a credential helper (a script put on
  * PATH); a registry behind a token server written here that signs Bearer tokens for the
  * scopes a user may have; a proxy that answers 503 and breaks an upload mid-chunk. Each
- * image is examples/hello-c (the c toolchain, fast), read back with skopeo and docker pull.
+ * image is examples/hello-c (the c toolchain, fast), read back with skopeo and docker pull;
+ * over htpasswd+TLS, the SBOM too, found by the image's digest beside a signature another
+ * tool listed there first.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir, writeFiles } from '../helpers/cli.js';
 import { startFaultProxy, type Fault } from '../helpers/fault-proxy.js';
-import { startRegistry, type Registry } from '../helpers/registry.js';
+import { cyclonedxErrors } from '../helpers/cyclonedx.js';
+import { listenOnLoopback, loopbackCertificates, type LoopbackCertificates } from '../helpers/loopback.js';
+import { registryApi, startRegistry, type Descriptor, type Registry } from '../helpers/registry.js';
 
 const example = path.join(repoRoot, 'examples', 'hello-c');
 const GREETING = 'Hello from a nabla-build image!';
+const CDX = 'application/vnd.cyclonedx+json';
+const INDEX = 'application/vnd.oci.image.index.v1+json';
 const USER = 'alice';
 const PASSWORD = 'correct horse';
 
 let work: string;
+let certs: LoopbackCertificates;
 const registries: Registry[] = [];
 const stops: (() => Promise<void>)[] = [];
 const pulled: string[] = [];
@@ -49,13 +55,9 @@ async function skopeo(args: string[]) {
 
 beforeAll(async () => {
   work = tempDir('nabla-registry-auth-');
-  const sh = (args: string[]) => execa('openssl', args, { cwd: work });
   // A CA and a registry certificate for 127.0.0.1 it signs; a separate key signs the tokens.
-  await sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  await sh(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'registry.key', '-out', 'registry.csr']);
-  fs.writeFileSync(path.join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  await sh(['x509', '-req', '-in', 'registry.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'registry.crt']);
-  await sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test tokens', '-keyout', 'token.key', '-out', 'token.crt']);
+  certs = await loopbackCertificates(work);
+  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=nabla test tokens', '-keyout', 'token.key', '-out', 'token.crt'], { cwd: work });
   fs.writeFileSync(path.join(work, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 6)}\n`);
   // Credential helpers as docker runs them: `get`, the server on stdin, JSON on stdout.
   writeFiles(path.join(work, 'bin'), {
@@ -84,12 +86,12 @@ describe('htpasswd over TLS, credentials from a credsStore helper', () => {
   beforeAll(async () => {
     registry = await startRegistry({
       htpasswd: path.join(work, 'htpasswd'),
-      tls: { certificate: path.join(work, 'registry.crt'), key: path.join(work, 'registry.key') },
+      tls: { certificate: certs.certificate, key: certs.key },
     });
     registries.push(registry);
     // Docker's convention, in rootless Docker's place: XDG_CONFIG_HOME/docker/certs.d/HOST:PORT/ca.crt.
     fs.mkdirSync(path.join(work, 'xdg', 'docker', 'certs.d', registry.host), { recursive: true });
-    fs.copyFileSync(path.join(work, 'ca.crt'), path.join(work, 'xdg', 'docker', 'certs.d', registry.host, 'ca.crt'));
+    fs.copyFileSync(certs.ca, path.join(work, 'xdg', 'docker', 'certs.d', registry.host, 'ca.crt'));
   });
 
   it('pushes with the helper\'s credentials and the CA from certs.d; skopeo and docker pull read it back', async () => {
@@ -115,6 +117,89 @@ describe('htpasswd over TLS, credentials from a credsStore helper', () => {
     expect(run.stdout).toBe(GREETING);
     const repoDigests = await execa('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref]);
     expect(repoDigests.stdout).toContain(`@${digest}`);
+  });
+
+  it('the whole chain: a signature listed for the image before the push stays; skopeo, the referrers, the SBOM and docker pull', async () => {
+    const repository = 'team/chain';
+    const ref = `${registry.host}/${repository}:1`;
+    const certDir = path.join(work, 'xdg', 'docker', 'certs.d', registry.host);
+    const api = registryApi(registry.host, { ca: fs.readFileSync(certs.ca, 'utf8'), username: USER, password: PASSWORD });
+    // The image this push will make (builds are reproducible), to list referrers of it first.
+    const layout = path.join(work, 'chain-layout');
+    const planned = await nabla(['build', example, '-t', ref, '-o', `type=oci,dest=${layout}`]);
+    expect(planned.exitCode, planned.stderr).toBe(0);
+    const subject = (JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!;
+    expect(subject.digest).toBe(planned.stdout.trim());
+    const { mediaType, digest, size } = subject;
+    // What cosign leaves: a signature whose subject is the image, listed under the referrers tag;
+    // beside it an SBOM an earlier nabla-build attached to the same image, which this push replaces.
+    const signature = await api.putArtifact(repository, {
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      document: Buffer.from('{"critical":{"image":{"docker-manifest-digest":"' + digest + '"}}}'),
+      subject: { mediaType, digest, size },
+      annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQDtest' },
+    });
+    const earlier = await api.putArtifact(repository, {
+      artifactType: CDX,
+      document: Buffer.from('{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}'),
+      subject: { mediaType, digest, size },
+      annotations: { 'dev.nabla.artifact': 'sbom' },
+    });
+    const referrersTag = digest.replace(':', '-');
+    await api.putManifest(repository, referrersTag, { schemaVersion: 2, mediaType: INDEX, manifests: [signature, earlier] });
+
+    const sbomFile = path.join(work, 'chain.cdx.json');
+    const result = await nabla(['build', example, '-t', ref, '--push', '--sbom', sbomFile], { env: pushEnv({ credsStore: 'nablatest' }) });
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe(digest);
+    expect(fs.readFileSync(path.join(work, 'helper.log'), 'utf8')).toContain(`${registry.host}\n`);
+
+    // (a) skopeo, trusting the CA from certs.d, reads the image; its copy checks every blob's digest.
+    const creds = ['--cert-dir', certDir, '--creds', `${USER}:${PASSWORD}`];
+    const inspect = await skopeo(['inspect', ...creds, `docker://${ref}`]);
+    expect(inspect.stderr).toBe('');
+    expect((JSON.parse(inspect.stdout) as { Digest: string }).Digest).toBe(digest);
+    const copied = path.join(work, 'chain-copy');
+    const copy = await skopeo(['copy', '--src-cert-dir', certDir, '--src-creds', `${USER}:${PASSWORD}`, `docker://${ref}`, `oci:${copied}:1`]);
+    expect(copy.exitCode, copy.stderr).toBe(0);
+    expect((JSON.parse(fs.readFileSync(path.join(copied, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!.digest).toBe(digest);
+
+    // (b) The image's referrers, by its digest: the referrers API where the registry has it,
+    // else (docker-registry 2.8) the referrers tag. The signature is still there; ours replaced the earlier SBOM.
+    const fromApi = await api.get(`/v2/${repository}/referrers/${digest}`, INDEX);
+    expect([200, 404]).toContain(fromApi.status);
+    const listing =
+      fromApi.status === 200 ? fromApi.body.toString() : (await skopeo(['inspect', '--raw', ...creds, `docker://${registry.host}/${repository}:${referrersTag}`])).stdout;
+    const referrers = (JSON.parse(listing) as { manifests: Descriptor[] }).manifests;
+    expect(referrers.map((r) => r.artifactType)).toEqual([signature.artifactType, CDX]);
+    expect(referrers[0]).toEqual(signature);
+    const ours = referrers[1]!;
+    expect(ours.digest).not.toBe(earlier.digest);
+    expect(ours.annotations).toMatchObject({ 'dev.nabla.artifact': 'sbom' });
+    // The SBOM artifact, copied by skopeo (digests checked): its subject is the image, its layer the SBOM.
+    const artifactDir = path.join(work, 'chain-sbom');
+    const artifact = await skopeo(['copy', '--src-cert-dir', certDir, '--src-creds', `${USER}:${PASSWORD}`, `docker://${registry.host}/${repository}@${ours.digest}`, `dir:${artifactDir}`]);
+    expect(artifact.exitCode, artifact.stderr).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(artifactDir, 'manifest.json'), 'utf8')) as { subject: Descriptor; layers: Descriptor[] };
+    expect(manifest.subject).toEqual({ mediaType, digest, size });
+    expect(manifest.layers[0]!.mediaType).toBe(CDX);
+    const sbom = fs.readFileSync(path.join(artifactDir, manifest.layers[0]!.digest.slice('sha256:'.length)));
+    expect(sbom.equals(fs.readFileSync(sbomFile))).toBe(true);
+    const bom = JSON.parse(sbom.toString()) as { metadata: { component: { purl: string } } };
+    expect(cyclonedxErrors(bom)).toEqual([]);
+    expect(bom.metadata.component.purl).toContain(`@${digest.replace(':', '%3A')}?`);
+
+    // (c) docker pull through the engine, logged in on its own config; the image runs. dockerd
+    // counts 127.0.0.0/8 as an insecure registry: it speaks TLS here without checking the
+    // certificate, and reads no certs.d folder for it, so no CA is given to the engine.
+    const dockerConfig = tempDir('nabla-docker-cli-');
+    await execa('docker', ['--config', dockerConfig, 'login', '-u', USER, '--password-stdin', registry.host], { input: PASSWORD });
+    pulled.push(ref);
+    await execa('docker', ['--config', dockerConfig, 'pull', ref]);
+    expect((await execa('docker', ['run', '--rm', '--network', 'none', ref])).stdout).toBe(GREETING);
+    const repoDigests = await execa('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref]);
+    expect(repoDigests.stdout).toContain(`${repository}@${digest}`);
   });
 
   it('trusts a CA given as NABLA_REGISTRY_CA too, and refuses the registry without one', async () => {
@@ -180,9 +265,9 @@ async function startTokenServer(service: string) {
     const token = `${signed}.${b64(crypto.sign('sha256', Buffer.from(signed), key))}`;
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stops.push(() => new Promise((resolve) => server.close(() => resolve())));
-  return { realm: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, asked };
+  const listening = await listenOnLoopback(server);
+  stops.push(listening.stop);
+  return { realm: `http://${listening.host}/token`, asked };
 }
 
 describe('Bearer tokens from a token server, with checked scopes', () => {

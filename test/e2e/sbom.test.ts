@@ -153,13 +153,22 @@ describe('a C app in a git repository: every output carries the SBOM and the ann
 describe('examples/express-node: the npm dependencies as npm ci installed them', () => {
   const example = path.join(repoRoot, 'examples', 'express-node');
   let bom: Bom;
+  let digest: string;
 
   beforeAll(async () => {
     fs.mkdirSync(path.join(work, 'node'), { recursive: true });
     const result = await nabla(['build', example, '--sbom', path.join(work, 'node', 'express.cdx.json'), '-o', `type=oci,dest=${path.join(work, 'node', 'layout')}`]);
     expect(result.exitCode, result.stderr).toBe(0);
+    digest = result.stdout.trim();
     bom = JSON.parse(fs.readFileSync(path.join(work, 'node', 'express.cdx.json'), 'utf8')) as Bom;
   }, 900_000);
+
+  it('built without -t, the layout names the image "latest": skopeo, which will not pick one of two manifests, is told it', async () => {
+    const layout = path.join(work, 'node', 'layout');
+    const unnamed = await execa('skopeo', ['inspect', `oci:${layout}`], { reject: false });
+    expect(unnamed.stderr).toContain('more than one image in oci, choose an image');
+    expect(JSON.parse((await execa('skopeo', ['inspect', `oci:${layout}:latest`])).stdout).Digest).toBe(digest);
+  });
 
   it('lists every production package of the lockfile with its version and its sha512, and nothing from devDependencies', () => {
     expect(cyclonedxErrors(bom)).toEqual([]);

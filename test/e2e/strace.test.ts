@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nabla, repoRoot, tempDir } from '../helpers/cli.js';
 import { FS_BASE_MODES, type FsBaseMode } from '../helpers/host.js';
-import { allowedHostCalls, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
+import { allowedHostCalls, heapCallsPinned, hostCallsAfterSeccomp, setFsOnly, straceUnikernel } from '../helpers/strace.js';
 
 const work = tempDir('nabla-e2e-strace-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -41,6 +41,7 @@ describe.each(FS_BASE_MODES)('host system calls of a running unikernel (strace -
     // rt_sigreturn stays: the tender enters the guest by one (trap_enter), relinked or not.
     expect(ran.filter((name) => !allowed.has(name))).toEqual([]);
     expect(setFsOnly(calls)).toBe(true);
+    expect(heapCallsPinned(calls)).toBe(true);
     // threads-c switches threads: in host-call mode each switch sets the FS base on the host.
     if (app === 'threads-c') expect(ran.includes('arch_prctl')).toBe(mode === 'host-call');
     expect(trapped).toEqual([]); // relinked: every call is a function call, none is trapped

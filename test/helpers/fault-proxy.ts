@@ -5,7 +5,7 @@
  * forwarded as it is, Host header included, so the registry's Location URLs point back here.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export type Fault = { status: number; headers?: Record<string, string> } | { cutAfter: number };
 
@@ -54,14 +54,5 @@ export async function startFaultProxy(target: string, decide: (req: http.Incomin
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    played,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), played };
 }

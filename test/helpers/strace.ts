@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import type { FsBaseMode } from './host.js';
 
 /** What the tender's filter lets reach the host kernel (README, "Security model"). */
-export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 'exit_group']);
+export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 'exit_group', 'mprotect', 'mmap']);
 
 /**
  * The whitelist in an FS-base mode: host-call adds arch_prctl (ARCH_SET_FS only, which
@@ -17,6 +17,18 @@ export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 
  */
 export function allowedHostCalls(mode: FsBaseMode): Set<string> {
   return new Set([...WHITELIST, 'rt_sigreturn', ...(mode === 'host-call' ? ['arch_prctl'] : [])]);
+}
+
+/**
+ * Every mprotect that reached the host made heap pages read-write (or, with --x-exec-heap,
+ * executable too), and every mmap was the libOS giving pages back: PROT_NONE, fixed, anonymous.
+ */
+export function heapCallsPinned(calls: HostCalls): boolean {
+  return calls.ranLines.every(
+    (line) =>
+      (!line.startsWith('mprotect(') || /^mprotect\(0x[0-9a-f]+, \d+, PROT_READ\|PROT_WRITE(\|PROT_EXEC)?\)/.test(line)) &&
+      (!line.startsWith('mmap(') || /^mmap\(0x[0-9a-f]+, \d+, PROT_NONE, MAP_PRIVATE\|MAP_FIXED\|MAP_ANONYMOUS\|MAP_NORESERVE, -1, 0\)/.test(line)),
+  );
 }
 
 /** Every arch_prctl that reached the host set the FS base, and nothing else. */

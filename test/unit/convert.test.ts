@@ -61,6 +61,21 @@ describe('convert: the ELF reader', () => {
     unterminated[64 + 3 * 56 - 1 + 1 + '/lib64/ld.so'.length] = 0x41; // the interp's NUL
     expect(() => readElf(unterminated)).toThrow(ElfError);
   });
+
+  it('reads every byte of a field, little-endian; a 64-bit value of 2^53 or more is refused as too large', () => {
+    const elf = makeElf();
+    elf.writeUInt16LE(0xabcd, 18); // e_machine: both bytes
+    expect(readElf(elf).machine).toBe(0xabcd);
+    const phoff = (value: bigint) => {
+      const bytes = Buffer.from(elf);
+      bytes.writeBigUInt64LE(value, 32);
+      return () => readElf(bytes);
+    };
+    expect(phoff(2n ** 53n - 1n)).toThrow('reads past the end of the file (offset 9007199254740991, 4 bytes)');
+    expect(phoff(2n ** 53n)).toThrow('value at 32 is too large');
+    expect(phoff(2n ** 64n - 1n)).toThrow('value at 32 is too large');
+    expect(phoff(0x0100000000n)).toThrow('reads past the end of the file (offset 4294967296, 4 bytes)');
+  });
 });
 
 describe('convert: flattening layers', () => {

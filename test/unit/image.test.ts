@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPublishers } from '../../src/build/publishers.js';
 import type { OutputSpec } from '../../src/config/output-spec.js';
 import { buildImage, sha256Digest } from '../../src/image/oci.js';
+import { attach, referrerDescriptor } from '../../src/image/referrers.js';
 import { readImage } from '../../src/image/read.js';
 import { LoadPublisher } from '../../src/image/publishers/load.js';
 import { PushPublisher } from '../../src/image/publishers/push.js';
@@ -345,28 +346,35 @@ describe('push (against an in-process fake registry)', () => {
     url: string;
     authorization?: string;
     contentType?: string;
+    accept?: string;
   }
   let server: http.Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-  /** A registry keeping blobs and manifests in memory; `gate` may answer a call first. */
+  /**
+   * A registry keeping blobs and manifests (with their media types) in memory; `gate` may answer
+   * a call first; `referrersApi`: it answers a manifest with a subject with OCI-Subject, as one
+   * that lists referrers itself does.
+   */
   async function fakeRegistry(options: {
     gate?: (req: http.IncomingMessage, res: http.ServerResponse, self: string) => boolean;
     digestHeader?: (body: Buffer) => string;
+    referrersApi?: boolean;
   } = {}) {
     const calls: Call[] = [];
     const blobs = new Map<string, Buffer>();
     const manifests = new Map<string, Buffer>();
+    const mediaTypes = new Map<string, string>();
     server = http.createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
       const self = `127.0.0.1:${(server!.address() as AddressInfo).port}`;
-      calls.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'] });
+      calls.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, contentType: req.headers['content-type'], accept: req.headers.accept });
       if (options.gate?.(req, res, self)) return;
       const url = new URL(req.url!, `http://${self}`);
       const blob = /^\/v2\/(.+)\/blobs\/(sha256:\w+)$/.exec(url.pathname);
-      const manifest = /^\/v2\/(.+)\/manifests\/([\w.-]+)$/.exec(url.pathname);
+      const manifest = /^\/v2\/(.+)\/manifests\/([\w.:-]+)$/.exec(url.pathname);
       if (url.pathname === '/v2/') res.writeHead(200).end('{}');
       else if (req.method === 'HEAD' && blob) res.writeHead(blobs.has(blob[2]!) ? 200 : 404).end();
       // An absolute Location with a query of its own, as distribution writes it.
@@ -377,11 +385,24 @@ describe('push (against an in-process fake registry)', () => {
         res.writeHead(201).end();
       } else if (req.method === 'PUT' && manifest) {
         manifests.set(manifest[2]!, body);
-        res.writeHead(201, { 'Docker-Content-Digest': options.digestHeader?.(body) ?? sha256Digest(body) }).end();
+        mediaTypes.set(manifest[2]!, req.headers['content-type']!);
+        const subject = (JSON.parse(body.toString()) as { subject?: { digest: string } }).subject;
+        res.writeHead(201, {
+          'Docker-Content-Digest': options.digestHeader?.(body) ?? sha256Digest(body),
+          ...(options.referrersApi && subject ? { 'OCI-Subject': subject.digest } : {}),
+        }).end();
+      } else if (req.method === 'GET' && manifest) {
+        const found = manifests.get(manifest[2]!);
+        if (found) res.writeHead(200, { 'Content-Type': mediaTypes.get(manifest[2]!) }).end(found);
+        else res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
       } else res.writeHead(400).end();
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, calls, blobs, manifests };
+    const seed = (reference: string, mediaType: string, body: object) => {
+      manifests.set(reference, Buffer.from(JSON.stringify(body)));
+      mediaTypes.set(reference, mediaType);
+    };
+    return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, calls, blobs, manifests, seed };
   }
 
   const push = async (tag: RegistryReference, dockerConfig?: string) => {
@@ -502,6 +523,67 @@ describe('push (against an in-process fake registry)', () => {
   it('refuses a manifest the registry stored under another digest', async () => {
     const registry = await fakeRegistry({ digestHeader: () => `sha256:${'0'.repeat(64)}` });
     await expect(push(target(registry.host, 'team/hello', '1'))).rejects.toThrow(/stored the manifest as sha256:0+, not sha256:/);
+  });
+
+  describe('the SBOM and the referrers tag', () => {
+    const INDEX = 'application/vnd.oci.image.index.v1+json';
+    const CDX = 'application/vnd.cyclonedx+json';
+    const withSbom = async () => attach(await buildImage(spec()), CDX, Buffer.from('{"bomFormat":"CycloneDX"}'), {});
+    const pushImage = async (registry: { host: string }, image: ImageArtifact) =>
+      new PushPublisher(target(registry.host, 'team/hello', '1'), { dockerConfig: path.join(tempDir(), 'none.json'), certsDirs: [] }).publish(image);
+    const signature = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'5'.repeat(64)}`, size: 701, artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' };
+    const earlierOurs = { ...signature, digest: `sha256:${'7'.repeat(64)}`, artifactType: CDX, annotations: { 'dev.nabla.artifact': 'sbom' } };
+
+    it('reads the index another tool put under sha256-<hex>, keeps its referrers, replaces our earlier SBOM, then tags', async () => {
+      const registry = await fakeRegistry();
+      const image = await withSbom();
+      const tag = image.manifest.digest.replace(':', '-');
+      registry.seed(tag, INDEX, { schemaVersion: 2, mediaType: INDEX, manifests: [signature, earlierOurs] });
+      await pushImage(registry, image);
+      const index = JSON.parse(registry.manifests.get(tag)!.toString());
+      expect(index.manifests).toEqual([signature, referrerDescriptor(image.sbom!)]);
+      const manifestCalls = registry.calls.filter((c) => c.url.includes('/manifests/')).map((c) => `${c.method} ${c.url.replace(/^.*\/manifests\//, '')}`);
+      expect(manifestCalls).toEqual([
+        `PUT ${image.manifest.digest}`,
+        `PUT ${image.sbom!.manifest.digest}`,
+        `GET ${tag}`,
+        `PUT ${tag}`,
+        'PUT 1',
+      ]);
+      expect(registry.calls.find((c) => c.method === 'GET' && c.url.endsWith(tag))!.accept).toContain(INDEX);
+    });
+
+    it('starts a new index when the tag is not there', async () => {
+      const registry = await fakeRegistry();
+      const image = await withSbom();
+      await pushImage(registry, image);
+      const index = JSON.parse(registry.manifests.get(image.manifest.digest.replace(':', '-'))!.toString());
+      expect(index).toEqual({ schemaVersion: 2, mediaType: INDEX, manifests: [referrerDescriptor(image.sbom!)] });
+    });
+
+    it('writes no tag when the registry answers OCI-Subject: it lists the referrers itself', async () => {
+      const registry = await fakeRegistry({ referrersApi: true });
+      const image = await withSbom();
+      await pushImage(registry, image);
+      expect([...registry.manifests.keys()]).toEqual([image.manifest.digest, image.sbom!.manifest.digest, '1']);
+      expect(registry.calls.some((c) => c.method === 'GET' && c.url.includes('/manifests/'))).toBe(false);
+    });
+
+    it('refuses to overwrite a tag of that name that holds something else, and leaves the image untagged', async () => {
+      const registry = await fakeRegistry();
+      const image = await withSbom();
+      const tag = image.manifest.digest.replace(':', '-');
+      const someImage = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: signature, layers: [] };
+      registry.seed(tag, someImage.mediaType, someImage);
+      const error = (await pushImage(registry, image).catch((e: unknown) => e)) as OutputError;
+      expect(error).toBeInstanceOf(OutputError);
+      expect(error.message).toBe(
+        `registry ${registry.host}: the referrers tag ${tag} of team/hello is not a referrers index: it holds a application/vnd.oci.image.manifest.v1+json, not an image index`,
+      );
+      expect(error.hint).toMatch(/nabla-build does not overwrite what else was put there/);
+      expect(JSON.parse(registry.manifests.get(tag)!.toString())).toEqual(someImage);
+      expect(registry.manifests.has('1')).toBe(false);
+    });
   });
 
   it('says when the registry is not there, before the build', async () => {

@@ -12,7 +12,7 @@ import { gitSource, withoutCredentials } from '../../src/config/provenance.js';
 import { resolveBuildConfig } from '../../src/config/resolve.js';
 import { buildImage } from '../../src/image/oci.js';
 import { layoutFiles } from '../../src/image/publishers/oci-layout.js';
-import { attach, referrersIndex, referrersTag } from '../../src/image/referrers.js';
+import { attach, listedReferrers, referrerDescriptor, referrersIndex, referrersTag, withReferrer } from '../../src/image/referrers.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { testToolchains } from '../helpers/toolchains.js';
@@ -137,14 +137,74 @@ describe('the SBOM as a referrer of the image', () => {
     }
   });
 
+  it('a layout of an image built without -t names it "latest": with the SBOM beside it, skopeo needs a name to pick it', async () => {
+    const artifact = await image();
+    const index = JSON.parse(layoutFiles(artifact, []).find((f) => f.path === 'index.json')!.data.toString());
+    expect(index.manifests.map((m: { digest: string; annotations?: object }) => [m.digest, m.annotations])).toEqual([
+      [artifact.manifest.digest, { 'org.opencontainers.image.ref.name': 'latest' }],
+      [artifact.sbom!.manifest.digest, { 'dev.nabla.artifact': 'sbom', 'org.opencontainers.image.created': '1980-01-01T00:00:00Z' }],
+    ]);
+  });
+
   it('the referrers tag is sha256-<hex> of the image, an index of the SBOM\'s descriptor', async () => {
     const artifact = await image();
     expect(referrersTag(artifact.manifest)).toBe(artifact.manifest.digest.replace('sha256:', 'sha256-'));
-    const index = JSON.parse(referrersIndex([artifact.sbom!]).data.toString());
+    const index = JSON.parse(referrersIndex(withReferrer([], artifact.sbom!)).data.toString());
     expect(index).toEqual({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: artifact.sbom!.manifest.mediaType, digest: artifact.sbom!.manifest.digest, size: artifact.sbom!.manifest.size, artifactType: 'application/vnd.cyclonedx+json', annotations: { 'org.opencontainers.image.created': '1980-01-01T00:00:00Z' } }],
+      manifests: [{
+        mediaType: artifact.sbom!.manifest.mediaType,
+        digest: artifact.sbom!.manifest.digest,
+        size: artifact.sbom!.manifest.size,
+        artifactType: 'application/vnd.cyclonedx+json',
+        annotations: { 'dev.nabla.artifact': 'sbom', 'org.opencontainers.image.created': '1980-01-01T00:00:00Z' },
+      }],
+    });
+  });
+
+  describe('adding the SBOM to the referrers another tool listed', () => {
+    const INDEX = 'application/vnd.oci.image.index.v1+json';
+    const signature = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'5'.repeat(64)}`,
+      size: 701,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ…', 'org.opencontainers.image.created': '2026-12-06T00:00:00Z' },
+      platform: { os: 'linux', architecture: 'amd64' }, // a field we do not use: kept as written
+    };
+    const otherSbom = { mediaType: signature.mediaType, digest: `sha256:${'6'.repeat(64)}`, size: 650, artifactType: 'application/vnd.cyclonedx+json' };
+    const earlierOurs = { ...otherSbom, digest: `sha256:${'7'.repeat(64)}`, annotations: { 'dev.nabla.artifact': 'sbom', 'org.opencontainers.image.created': '1979-01-01T00:00:00Z' } };
+    const indexOf = (...manifests: unknown[]) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests }));
+
+    it('keeps every other referrer whole and in its order, replaces an earlier SBOM of ours, lists ours last', async () => {
+      const artifact = await image();
+      const listed = listedReferrers(INDEX, indexOf(signature, earlierOurs, otherSbom));
+      const merged = withReferrer(listed, artifact.sbom!);
+      expect(merged).toEqual([signature, otherSbom, referrerDescriptor(artifact.sbom!)]);
+    });
+
+    it('pushed again, the same SBOM is listed once', async () => {
+      const artifact = await image();
+      const once = referrersIndex(withReferrer([signature], artifact.sbom!));
+      const twice = referrersIndex(withReferrer(listedReferrers(INDEX, once.data), artifact.sbom!));
+      expect(twice.digest).toBe(once.digest);
+      expect(JSON.parse(twice.data.toString()).manifests).toHaveLength(2);
+    });
+
+    it('an empty index is a valid start', () => {
+      expect(listedReferrers(INDEX, indexOf())).toEqual([]);
+    });
+
+    it('refuses what is not a referrers index, saying why, so the push never overwrites it', () => {
+      expect(() => listedReferrers('application/vnd.oci.image.manifest.v1+json', Buffer.from('{}'))).toThrow(
+        /^it holds a application\/vnd\.oci\.image\.manifest\.v1\+json, not an image index$/,
+      );
+      expect(() => listedReferrers(INDEX, Buffer.from('{"manifests": ['))).toThrow(/^its index is not JSON$/);
+      expect(() => listedReferrers(INDEX, Buffer.from('null'))).toThrow(/has no list of manifest descriptors/);
+      expect(() => listedReferrers(INDEX, Buffer.from('{"manifests": {}}'))).toThrow(/has no list of manifest descriptors/);
+      expect(() => listedReferrers(INDEX, indexOf({ digest: 'sha256:00' }))).toThrow(/has no list of manifest descriptors/);
+      expect(() => listedReferrers(INDEX, indexOf(signature, null))).toThrow(/has no list of manifest descriptors/);
     });
   });
 });

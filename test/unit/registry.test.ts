@@ -8,9 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseChunkSize, tlsOptionsFor } from '../../src/registry/access.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
@@ -18,6 +16,7 @@ import { dockerCredentials, type Credentials } from '../../src/registry/credenti
 import { parseRetryAfter, retryDelay, type RetryPolicy } from '../../src/registry/retry.js';
 import { EnvironmentError, OutputError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/cli.js';
+import { freePort, listenOnLoopback, loopbackCertificates, type LoopbackCertificates, type LoopbackServer } from '../helpers/loopback.js';
 
 interface Seen {
   method: string;
@@ -29,9 +28,9 @@ interface Seen {
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, self: string) => boolean | void;
 
-const servers: (http.Server | https.Server)[] = [];
+const servers: LoopbackServer[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
 /** Retries without waiting; `waits` records what the client would have slept. */
@@ -64,7 +63,7 @@ async function fakeRegistry(options: { gate?: Handler; server?: (listener: http.
       return;
     }
     const body = Buffer.concat(chunks);
-    const self = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const self = listening.host;
     seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, contentRange: req.headers['content-range'], body });
     if (options.gate?.(req, res, body, self)) return;
     const url = new URL(req.url!, 'http://x');
@@ -125,9 +124,9 @@ async function fakeRegistry(options: { gate?: Handler; server?: (listener: http.
       });
     });
   }
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen, blobs, sessions, manifests };
+  const listening = await listenOnLoopback(server);
+  servers.push(listening);
+  return { host: listening.host, seen, blobs, sessions, manifests };
 }
 
 const client = (host: string, credentials?: Credentials, options: RegistryClientOptions = {}) =>
@@ -294,10 +293,7 @@ describe('registry client: retries', () => {
     const registry = await fakeRegistry({ gate: (_req, res) => answered(res.writeHead(400).end()) });
     await expect(client(registry.host).hasBlob('sha256:00')).rejects.toThrow(/HTTP 400/);
     expect(registry.seen).toHaveLength(1);
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const retry = quickRetry();
     await expect(client(`127.0.0.1:${port}`, undefined, { retry }).ping()).rejects.toThrow(/cannot reach registry 127\.0\.0\.1:\d+: ECONNREFUSED/);
     expect(retry.waits).toEqual([]);
@@ -424,26 +420,21 @@ describe('registry client: auth', () => {
 });
 
 describe('registry client: TLS', () => {
-  let certs: string;
+  let certs: LoopbackCertificates;
   beforeAll(async () => {
-    certs = tempDir('nabla-registry-tls-');
-    const sh = (args: string[]) => execa('openssl', args, { cwd: certs });
-    await sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-    await sh(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr']);
-    fs.writeFileSync(path.join(certs, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
-    await sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext', '-out', 'server.crt']);
+    certs = await loopbackCertificates(tempDir('nabla-registry-tls-'));
   });
 
   const tlsRegistry = () =>
-    fakeRegistry({ server: (listener) => https.createServer({ cert: fs.readFileSync(path.join(certs, 'server.crt')), key: fs.readFileSync(path.join(certs, 'server.key')) }, listener) });
+    fakeRegistry({ server: (listener) => https.createServer({ cert: fs.readFileSync(certs.certificate), key: fs.readFileSync(certs.key) }, listener) });
 
   it('speaks TLS to a loopback registry that does, trusting the CA in certs.d/HOST:PORT', async () => {
     const registry = await tlsRegistry();
     const certsDir = tempDir();
     fs.mkdirSync(path.join(certsDir, registry.host));
-    fs.copyFileSync(path.join(certs, 'ca.crt'), path.join(certsDir, registry.host, 'ca.crt'));
+    fs.copyFileSync(certs.ca, path.join(certsDir, registry.host, 'ca.crt'));
     await client(registry.host, undefined, { tls: tlsOptionsFor(registry.host, { certsDirs: [certsDir] }) }).ping();
-    await client(registry.host, undefined, { tls: tlsOptionsFor(registry.host, { certsDirs: [], caFile: path.join(certs, 'ca.crt') }) }).ping();
+    await client(registry.host, undefined, { tls: tlsOptionsFor(registry.host, { certsDirs: [], caFile: certs.ca }) }).ping();
     expect(registry.seen).toHaveLength(2);
   });
 

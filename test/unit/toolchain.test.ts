@@ -3,12 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { passedEnv } from '../../src/config/resolve.js';
+import { ToolchainFiles } from '../../src/executor/toolchain-files.js';
 import { bootstrapBaseImage, findDebianMirror } from '../../src/toolchain/bootstrap.js';
 import { ensureToolchain } from '../../src/toolchain/build.js';
 import { buildBuilderImage } from '../../src/toolchain/builder.js';
 import { BASE_IMAGE, ToolchainCatalog, openCatalog } from '../../src/toolchain/catalog.js';
+import { fetchRuntime } from '../../src/toolchain/runtime.js';
 import { ConfigError, EnvironmentError, ToolchainError } from '../../src/util/errors.js';
 import { silentProgress } from '../../src/util/progress.js';
+import { packTar } from '../../src/util/tar.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { tarEntries } from '../helpers/tar.js';
@@ -254,6 +257,58 @@ describe('builder image (with a fake engine)', () => {
     const dockerfile = await fileIn(built!.context, 'Dockerfile');
     expect(dockerfile).toContain(`printf '#!/bin/sh\\nexec /opt/node/bin/node /opt/nabla-build/bin/nabla-build.js "$@"\\n' >/usr/local/bin/nabla-build`);
     expect(dockerfile).not.toMatch(/\/usr\/(local\/)?bin\/node\b|ENV PATH/);
+  });
+});
+
+describe('the tender and libOS convert copies (with a fake engine)', () => {
+  async function engineWithRuntime(): Promise<FakeEngine> {
+    const engine = new FakeEngine();
+    engine.addImage('sha256:c1', ['nabla/toolchain-c:1']);
+    const file = (name: string, text: string) => ({ type: 'file' as const, path: `out/${name}`, mode: 0o644, data: Buffer.from(text) });
+    engine.nextContainer = {
+      output: [],
+      exitCode: 0,
+      archive: { '/nabla/out': await packTar([file('nabla-run', 'tender'), file('libos.nabla', 'libos'), file('policy.txt', 'write\nexit_group\n'), file('policy-net.txt', 'write\nread\n')], 0) },
+    };
+    return engine;
+  }
+
+  it('without a place to keep them: copied by a container each time, removed by dispose', async () => {
+    const engine = await engineWithRuntime();
+    const runtime = await fetchRuntime(engine, 'nabla/toolchain-c:1');
+    expect(fs.readFileSync(path.join(runtime.dir, 'nabla-run'), 'utf8')).toBe('tender');
+    expect([runtime.policy, runtime.policyNet]).toEqual([['write', 'exit_group'], ['write', 'read']]);
+    runtime.dispose();
+    expect(fs.existsSync(runtime.dir)).toBe(false);
+    expect(engine.containers.map((c) => c.removed)).toEqual([true]);
+  });
+
+  it('with ToolchainFiles: copied once per image ID, kept past dispose', async () => {
+    const engine = await engineWithRuntime();
+    const root = tempDir();
+    dirs.push(root);
+    const files = new ToolchainFiles(root);
+    const first = await fetchRuntime(engine, 'nabla/toolchain-c:1', files);
+    first.dispose();
+    const second = await fetchRuntime(engine, 'nabla/toolchain-c:1', files);
+    second.dispose();
+    expect(second.dir).toBe(first.dir);
+    expect(second.dir.startsWith(path.join(root, 'c1'))).toBe(true);
+    expect(fs.readFileSync(path.join(second.dir, 'libos.nabla'), 'utf8')).toBe('libos');
+    expect(second.policyNet).toEqual(['write', 'read']);
+    expect(engine.containers).toHaveLength(1);
+  });
+
+  it('a container that fails: a ToolchainError, nothing kept, the container removed', async () => {
+    const engine = await engineWithRuntime();
+    engine.nextContainer = { output: ['cp: cannot stat \'/opt/nabla/bin/nabla-run\''], exitCode: 1 };
+    const root = tempDir();
+    dirs.push(root);
+    const error = await fetchRuntime(engine, 'nabla/toolchain-c:1', new ToolchainFiles(root)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolchainError);
+    expect((error as ToolchainError).message).toMatch(/^nabla\/toolchain-c:1 has no tender and libOS to copy \(exit 1\): cp: cannot stat/);
+    expect(fs.readdirSync(path.join(root, 'c1'))).toEqual([]);
+    expect(engine.containers[0]!.removed).toBe(true);
   });
 });
 

@@ -5,12 +5,10 @@ import path from 'node:path';
 import { nextChange } from '../../run/watch.js';
 import { openCatalog } from '../../toolchain/catalog.js';
 import { InterruptedError } from '../../util/errors.js';
-import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { lockDir, logDir, registryAccess, toolchainFilesDir } from '../places.js';
+import { pipelineDeps } from '../pipeline-deps.js';
 import { createProgress, notice } from '../progress.js';
 import { reportError } from '../report.js';
-import { VERSION } from '../version.js';
 
 export async function runBuild(dir: string, flags: BuildFlags & { json?: boolean; watch?: boolean }, globals: GlobalOptions): Promise<void> {
   if (!flags.watch) return buildOnce(dir, flags, globals);
@@ -49,17 +47,7 @@ export async function buildApp(dir: string, flags: BuildFlags, globals: GlobalOp
     if (config.outputs.length === 0) {
       progress.info('note: no output requested, so the image is only built; add --load, --push or --output to keep it');
     }
-    const result = await build(config, {
-      catalog,
-      engine,
-      progress,
-      version: VERSION,
-      registry: registryAccess(),
-      logDir: logDir(),
-      lockDir: lockDir(),
-      toolchainFilesDir: toolchainFilesDir(),
-      signal: globals.signal,
-    });
+    const result = await build(config, pipelineDeps(globals, progress, catalog));
     return { config, result };
   } finally {
     progress.close();

@@ -1,22 +1,18 @@
 /** `nabla-build build [dir]`: the main job. */
 import type { Command } from 'commander';
+import { addOutputOptions } from '../command-options.js';
 import type { GlobalOptions } from '../options.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function register(program: Command, globals: () => GlobalOptions): void {
-  program
+  const command = program
     .command('build')
     .description('compile an app in its toolchain container and write a reproducible OCI image')
     .argument('[dir]', 'the app folder', '.')
     .option('-c, --config <file>', 'nabla.json to use (default: DIR/nabla.json, optional)')
     .option('--entry <entry>', 'program to run (overrides nabla.json and detection)')
     .option('--language <language>', 'c, go, node or python (overrides detection)')
-    .option('--toolchain <name>', 'toolchain to build with (default: the language)')
-    .option('-t, --tag <name:tag>', 'name the image (repeatable)', collect)
-    .option('-o, --output <spec>', 'type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=dir,dest=DIR (repeatable)', collect)
-    .option('--load', 'load the image into the Docker engine under its -t names')
-    .option('--push', 'push the image to the registry in its -t names')
+    .option('--toolchain <name>', 'toolchain to build with (default: the language)');
+  addOutputOptions(command, 'the image')
     .option('--sbom <file>', 'also write the image\'s SBOM (CycloneDX 1.5 JSON) to FILE')
     .option('--executor <kind>', 'docker, local (inside a toolchain image) or auto', 'auto')
     .option('--json', 'print the result as one JSON object on stdout')

@@ -2,13 +2,10 @@
 import { convert, type SourceImage } from '../../build/convert.js';
 import { resolveConvertConfig, type ConvertFlags } from '../../config/convert.js';
 import type { Analysis } from '../../convert/analyze.js';
-import { openCatalog } from '../../toolchain/catalog.js';
 import { ExitCode } from '../../util/errors.js';
-import { engine } from '../engine.js';
 import type { GlobalOptions } from '../options.js';
-import { lockDir, logDir, registryAccess } from '../places.js';
+import { pipelineDeps } from '../pipeline-deps.js';
 import { createProgress } from '../progress.js';
-import { VERSION } from '../version.js';
 
 export async function runConvert(image: string, flags: ConvertFlags & { json?: boolean }, globals: GlobalOptions): Promise<void> {
   const config = resolveConvertConfig(image, flags, { cwd: process.cwd(), env: process.env });
@@ -18,14 +15,7 @@ export async function runConvert(image: string, flags: ConvertFlags & { json?: b
       progress.info('note: no output requested, so the image is only converted; add --load, --push or --output to keep it');
     }
     const result = await convert(config, {
-      catalog: openCatalog(globals.toolchainsDir),
-      engine,
-      progress,
-      version: VERSION,
-      registry: registryAccess(),
-      logDir: logDir(),
-      lockDir: lockDir(),
-      signal: globals.signal,
+      ...pipelineDeps(globals, progress),
       // With --check the report is the result (stdout); otherwise progress, before the image is written.
       report: (source, analysis) => (config.check ? process.stdout : process.stderr).write(formatReport(source, analysis)),
     });

@@ -1,18 +1,14 @@
 /** `nabla-build convert IMAGE`: an existing image, unchanged, run through the tender. */
 import type { Command } from 'commander';
+import { addOutputOptions, collect } from '../command-options.js';
 import type { GlobalOptions } from '../options.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function register(program: Command, globals: () => GlobalOptions): void {
-  program
+  const command = program
     .command('convert')
     .description('turn an existing image into one whose program runs as a nabla unikernel, unchanged')
-    .argument('<image>', 'an image Docker has (docker save), an OCI layout folder or tar, or a docker-archive tar')
-    .option('-t, --tag <name:tag>', 'name the new image (repeatable)', collect)
-    .option('-o, --output <spec>', 'type=oci,dest=DIR|FILE.tar | type=docker,dest=FILE.tar | type=dir,dest=DIR (repeatable)', collect)
-    .option('--load', 'load the new image into the Docker engine under its -t names')
-    .option('--push', 'push the new image to the registry in its -t names')
+    .argument('<image>', 'an image Docker has (docker save), an OCI layout folder or tar, or a docker-archive tar');
+  addOutputOptions(command, 'the new image')
     .option('--entrypoint <program>', 'run this instead of the image\'s Entrypoint and Cmd: a program, or a JSON array \'["python3","app.py"]\'')
     .option('--mem <size>', 'guest memory, MiB or e.g. 1G (default 256)')
     .option('--ports <list>', 'ports the program serves, e.g. 8000 or 8080,53/udp (repeatable): the unikernel takes the container\'s network', collect)

@@ -1,8 +1,7 @@
 /** `nabla-build run IMAGE|DIR [-p HOST:CONTAINER] [-- args…]`. */
 import type { Command } from 'commander';
+import { collect } from '../command-options.js';
 import type { GlobalOptions } from '../options.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program

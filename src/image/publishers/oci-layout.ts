@@ -49,11 +49,12 @@ type LayoutFile = Extract<TarEntry, { type: 'file' }>;
  * org.opencontainers.image.ref.name), or one without annotations when there is no tag;
  * then the SBOM's artifact manifest, whose `subject` names the image (OCI 1.1 referrers:
  * tools find it by scanning index.json for that subject). With it, index.json holds two
- * manifests, so tools that take one image pick it by tag (`oci:DIR:TAG`).
+ * manifests, and tools that take one image (skopeo's `oci:DIR`) refuse to guess: they are
+ * told the image's tag (`oci:DIR:TAG`), so an image built without -t is named "latest".
  */
 export function layoutFiles(image: ImageArtifact, refNames: readonly string[]): LayoutFile[] {
   const manifest = descriptor(image.manifest);
-  const names = [...new Set(refNames)];
+  const names = refNames.length > 0 ? [...new Set(refNames)] : image.sbom ? ['latest'] : [];
   const index = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.index,

@@ -1,21 +1,28 @@
 /**
  * --push: every missing blob; the image manifest by digest; the SBOM (its blobs, its
- * manifest by digest: a registry with the referrers API lists it from its `subject`; and
- * the referrers tag `sha256-<image hex>` for registries without that API); last the image
- * manifest under the tag. The client puts but cannot read manifests, so the referrers
- * tag's index is written with our SBOM alone: another tool's referrer listed there before
- * is dropped from that list (its manifest stays in the registry).
+ * manifest by digest: a registry with the referrers API lists it from its `subject`, and
+ * says so; for the others, the referrers tag `sha256-<image hex>`, read and written back
+ * with the SBOM added to what other tools listed there); last the image manifest under the tag.
  */
 import { tlsOptionsFor, type RegistryAccess } from '../../registry/access.js';
 import { RegistryClient } from '../../registry/client.js';
 import { dockerCredentials } from '../../registry/credentials.js';
 import { debug } from '../../util/debug.js';
-import { OutputError } from '../../util/errors.js';
+import { errorMessage, OutputError } from '../../util/errors.js';
+import { MEDIA_TYPES } from '../oci.js';
 import { formatReference, type RegistryReference } from '../reference.js';
-import { referrersIndex, referrersTag } from '../referrers.js';
-import type { Blob, ImageArtifact, Publisher } from '../types.js';
+import { listedReferrers, referrersIndex, referrersTag, withReferrer, type ListedDescriptor } from '../referrers.js';
+import type { Blob, ImageArtifact, Publisher, Referrer } from '../types.js';
 
 const log = debug('registry');
+
+/** What a tag may hold, asked for when reading one: a registry may answer a type not asked for with a 404. */
+const ANY_MANIFEST = [
+  MEDIA_TYPES.index,
+  MEDIA_TYPES.manifest,
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
 
 /**
  * Which repositories of which registry hold which blobs, learnt by the pushes of one build.
@@ -83,13 +90,12 @@ export class PushPublisher implements Publisher {
       // The image by digest first, so the SBOM's subject is there; the tag comes last.
       await upload([image.sbom.config, image.sbom.document]);
       await client.putManifest(image.manifest.digest, image.manifest.mediaType, image.manifest.data);
-      await client.putManifest(image.sbom.manifest.digest, image.sbom.manifest.mediaType, image.sbom.manifest.data);
-      const index = referrersIndex([image.sbom]);
-      await client.putManifest(referrersTag(image.manifest), index.mediaType, index.data);
-      log(`${where}: SBOM ${image.sbom.manifest.digest}, listed under ${referrersTag(image.manifest)}`);
+      const { subject } = await client.putManifest(image.sbom.manifest.digest, image.sbom.manifest.mediaType, image.sbom.manifest.data);
+      if (subject === image.manifest.digest) log(`${where}: SBOM ${image.sbom.manifest.digest}, listed by the registry's referrers API`);
+      else await this.listInReferrersTag(client, image.manifest, image.sbom);
     }
     // Last: the tag, only once everything it leads to is in place.
-    const digest = await client.putManifest(this.tag.tag, image.manifest.mediaType, image.manifest.data);
+    const { digest } = await client.putManifest(this.tag.tag, image.manifest.mediaType, image.manifest.data);
     if (digest !== undefined && digest !== image.manifest.digest) {
       throw new OutputError(`registry ${client.registry} stored the manifest as ${digest}, not ${image.manifest.digest}`, {
         field: '--push',
@@ -97,6 +103,28 @@ export class PushPublisher implements Publisher {
       });
     }
     return `${formatReference(this.tag)}@${image.manifest.digest}`;
+  }
+
+  /**
+   * The referrers tag schema (OCI distribution 1.1): the index under `sha256-<subject hex>`
+   * is read, `referrer` added to what it lists (replacing an SBOM of ours pushed before),
+   * and put back. What the tag holds when it is not a referrers index is left alone.
+   */
+  private async listInReferrersTag(client: RegistryClient, subject: Blob, referrer: Referrer): Promise<void> {
+    const tag = referrersTag(subject);
+    const existing = await client.getManifest(tag, ANY_MANIFEST);
+    let listed: ListedDescriptor[] = [];
+    try {
+      if (existing) listed = listedReferrers(existing.mediaType, existing.data);
+    } catch (error) {
+      throw new OutputError(`registry ${client.registry}: the referrers tag ${tag} of ${this.tag.repository} is not a referrers index: ${errorMessage(error)}`, {
+        field: '--push',
+        hint: `that tag names the referrers of image ${subject.digest} (OCI distribution 1.1); nabla-build does not overwrite what else was put there: remove it, or push to a registry with the referrers API`,
+      });
+    }
+    const index = referrersIndex(withReferrer(listed, referrer));
+    await client.putManifest(tag, index.mediaType, index.data);
+    log(`${client.registry}/${this.tag.repository}: SBOM ${referrer.manifest.digest}, listed under ${tag} with ${listed.length} referrer(s) found there`);
   }
 
   /** One client for the preflight and the push, so the token fetched first serves both. */

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +88,25 @@ long hc_set_fs(uint64_t addr)
 			 : "a"((long)SYS_arch_prctl), "D"((long)NABLA_ARCH_SET_FS), "S"((long)addr)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+/* The tender's pinned mprotect and mmap over the heap, done for real on the harness's
+ * region (its heap starts PROT_NONE too): a page the libOS forgets to make usable faults. */
+long hc_mem_usable(uintptr_t addr, size_t len)
+{
+	fake.mem_usables++;
+	if (addr < guest.heap_lo || addr + len > (uintptr_t)guest.region + guest.size) FAIL("hc_mem_usable outside the heap: the host would kill the process");
+	int prot = PROT_READ | PROT_WRITE | (guest.boot->flags & NABLA_BOOT_EXEC_HEAP ? PROT_EXEC : 0);
+	return mprotect((void *)addr, len, prot) < 0 ? -errno : 0;
+}
+
+long hc_mem_release(uintptr_t addr, size_t len)
+{
+	fake.mem_releases++;
+	fake.mem_released += len;
+	if (addr < guest.heap_lo || addr + len > (uintptr_t)guest.region + guest.size) FAIL("hc_mem_release outside the heap: the host would kill the process");
+	void *p = mmap((void *)addr, len, PROT_NONE, NABLA_RELEASE_FLAGS, -1, 0);
+	return p == MAP_FAILED ? -errno : 0;
 }
 
 _Noreturn void hc_exit(int code)

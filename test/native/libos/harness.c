@@ -202,6 +202,14 @@ const char *fixture(const char *name)
 
 /* ---- booting ---- */
 
+/* trap.c's part in a fault on the heap: a MAP_NORESERVE page the app touches gets memory
+ * (mem_fault) and the access runs again; any other fault is a crash, as it would be. */
+static void heap_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!mem_fault((uintptr_t)si->si_addr)) signal(sig, SIG_DFL);
+}
+
 void boot(const struct boot_opts *o)
 {
 	static const struct boot_opts none;
@@ -260,6 +268,9 @@ void boot(const struct boot_opts *o)
 		memcpy(b->net_mac, "\x02\x6e\x0a\x00\x00\x02", 6);
 		b->net_mtu = 1500;
 	}
+	/* Like the tender: the heap PROT_NONE until the libOS makes it usable (hc_mem_usable). */
+	uintptr_t heap_lo = (b->image_end + 4095) & ~4095UL, heap_hi = b->stack_top - b->stack_size;
+	if (mprotect((void *)heap_lo, heap_hi - heap_lo, PROT_NONE) < 0) FAIL("mprotect of the guest heap: %s", strerror(errno));
 	guest = (struct guest){
 		.boot = b,
 		.region = region,
@@ -269,6 +280,8 @@ void boot(const struct boot_opts *o)
 		.heap_lo = (uintptr_t)b->image_end,
 		.heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};
+	struct sigaction sa = { .sa_sigaction = heap_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	sigaction(SIGSEGV, &sa, 0);
 	libos_init(b);
 	/* The libOS starts the app with no thread pointer; give it ours, as libc's start would.
 	 * Until then: no libc (its TLS is gone). */

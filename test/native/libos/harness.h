@@ -160,6 +160,8 @@ struct fake {
 	long net_waits; /* hc_net_wait calls */
 	long net_reads, net_writes; /* hc_net_read and hc_net_write calls */
 	long fs_sets; /* hc_set_fs calls */
+	long mem_usables, mem_releases; /* hc_mem_usable and hc_mem_release calls */
+	uint64_t mem_released; /* bytes given back by hc_mem_release */
 };
 extern struct fake fake;
 

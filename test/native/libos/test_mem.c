@@ -1,4 +1,4 @@
-/* mem.c: brk and anonymous mmap as bookkeeping over the guest region. */
+/* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -188,7 +188,7 @@ TEST(madvise_dontneed_zeroes)
 	CHECK_ERR(sys(SYS_madvise, p + 1, P, MADV_DONTNEED), EINVAL);
 }
 
-TEST(mprotect_is_bookkeeping)
+TEST(mprotect_checks_its_arguments)
 {
 	boot(0);
 	long p = CHECK_OK(map(0, P, 0));
@@ -196,6 +196,29 @@ TEST(mprotect_is_bookkeeping)
 	CHECK_ERR(sys(SYS_mprotect, p + 1, P, PROT_READ), EINVAL);
 	CHECK_OK(sys(SYS_munmap, p, P));
 	CHECK_ERR(sys(SYS_mprotect, p, P, PROT_READ), ENOMEM); /* not mapped */
+}
+
+/* Memory the app gives back goes back to the host: a page holds memory only while mapped. */
+TEST(munmap_and_prot_none_give_memory_back_to_the_host)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 8 * P, 0));
+	long usables = fake.mem_usables;
+	memset((void *)p, 0x55, 8 * P);
+	CHECK_EQ(fake.mem_usables, usables); /* made usable once, when mapped */
+	fake.mem_released = 0;
+	CHECK_OK(sys(SYS_munmap, p, 4 * P));
+	CHECK_EQ(fake.mem_released, 4 * P);
+	CHECK_OK(sys(SYS_mprotect, p + 4 * P, 2 * P, PROT_NONE));
+	CHECK_EQ(fake.mem_released, 6 * P);
+	CHECK_OK(sys(SYS_mprotect, p + 4 * P, 2 * P, PROT_READ | PROT_WRITE));
+	all_zero(p + 4 * P, 2 * P); /* unlike Linux: PROT_NONE let the contents go */
+	CHECK_EQ(((unsigned char *)p)[7 * P], 0x55);
+	/* a mapping over nothing usable costs the host nothing */
+	long usables_before = fake.mem_usables, released_before = fake.mem_releases;
+	CHECK_OK(sys(SYS_mmap, 0, 16 * P, PROT_NONE, ANON, -1, 0));
+	CHECK_EQ(fake.mem_usables, usables_before);
+	CHECK_EQ(fake.mem_releases, released_before);
 }
 
 /* Go reserves gigabytes of address space (PROT_NONE) and maps what it uses inside them:
@@ -215,7 +238,8 @@ TEST(prot_none_reserves_address_space_only)
 	CHECK_ERR(sys(SYS_mprotect, big, 32L << 20, PROT_READ | PROT_WRITE), ENOMEM);
 	CHECK_OK(sys(SYS_mprotect, used, 4L << 20, PROT_NONE));
 	CHECK_OK(sys(SYS_mprotect, big, 8L << 20, PROT_READ | PROT_WRITE));
-	CHECK_EQ(((unsigned char *)used)[0], 0x77); /* mprotect keeps the contents */
+	all_zero(used, 4L << 20); /* PROT_NONE gave them back to the host */
+	memset((void *)used, 0x77, 4L << 20);
 	/* A new mapping over used pages reads as zero again. */
 	CHECK_OK(sys(SYS_mmap, used, 4L << 20, PROT_NONE, ANON | MAP_FIXED, -1, 0));
 	CHECK_OK(sys(SYS_mprotect, used, 4L << 20, PROT_READ | PROT_WRITE));
@@ -357,23 +381,42 @@ TEST(mmap_noreserve_is_not_counted_against_mem)
 	CHECK_ERR(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON, -1, 0), ENOMEM);
 	long big = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_NONE, ANON | MAP_NORESERVE, -1, 0));
 	CHECK_OK(sys(SYS_mprotect, big, 64 << 20, rwx));
-	memset((void *)(big + (32 << 20)), 7, P); /* usable */
-	/* discarded with madvise, its pages are left as they are (zeroing would cost the host
-	 * memory for all of them); Linux would give zeros, V8 takes them as undefined */
+	memset((void *)(big + (32 << 20)), 7, P); /* usable: a touch gives it memory (mem_fault) */
+	/* discarded with madvise, the page goes back to the host and reads as zero, as on Linux */
+	fake.mem_released = 0;
 	CHECK_OK(sys(SYS_madvise, big, 64 << 20, MADV_DONTNEED));
-	CHECK_EQ(*(char *)(big + (32 << 20)), 7);
+	CHECK_EQ(fake.mem_released, 64 << 20);
+	CHECK_EQ(*(char *)(big + (32 << 20)), 0);
 	long rw = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
 	/* ordinary memory is still counted as before */
 	long r, n = 0;
 	while ((r = map(0, 1 << 20, 0)) > 0) n++;
 	CHECK_ERR(r, ENOMEM);
 	CHECK(n > 4 && n < 16);
+	while ((r = map(0, P, 0)) > 0) {}
+	/* --mem is full: a MAP_NORESERVE page cannot be given memory; the touch would be a SIGSEGV */
+	CHECK_EQ(mem_fault((uintptr_t)rw), 0);
+	CHECK(strstr(fake.out[2], "out of guest memory"));
 	/* given back and mapped again without MAP_NORESERVE, the pages count and read as zero */
 	CHECK_OK(sys(SYS_munmap, big, 64 << 20));
 	CHECK_OK(sys(SYS_munmap, rw, 64 << 20));
 	CHECK_EQ(sys(SYS_mmap, big + (32 << 20), P, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0), big + (32 << 20));
 	all_zero(big + (32 << 20), P);
 	CHECK_ERR(sys(SYS_mmap, big, 16 << 20, PROT_READ | PROT_WRITE, ANON | MAP_FIXED, -1, 0), ENOMEM);
+}
+
+/* A MAP_NORESERVE page gets memory when touched, and only then; it counts against --mem from then on. */
+TEST(mmap_noreserve_pages_get_memory_when_touched)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
+	long big = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
+	CHECK_EQ(mem_fault((uintptr_t)big), 1);
+	CHECK_EQ(mem_fault((uintptr_t)big + 100), 0); /* it has memory now: a fault there is the app's */
+	long free_before = (long)mem_available();
+	((volatile char *)big)[20 * P] = 1; /* a real touch, through the fault */
+	CHECK_EQ((long)mem_available(), free_before - 16 * P); /* its 64 KiB */
+	CHECK_EQ(((volatile char *)big)[20 * P], 1);
+	CHECK_EQ(mem_fault((uintptr_t)big - 64 * P), 0); /* not mapped */
 }
 
 /* A full tmpfs is ENOSPC on Linux; the app gets an error it can handle. */

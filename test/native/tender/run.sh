@@ -27,7 +27,7 @@ guest() { # guest NAME SOURCE [FLAGS...]
     # shellcheck disable=SC2086
     $CC $gflags "$@" -o "$G/$name" "$HERE/start.S" "$HERE/$src.c" || { echo "FAIL build $name"; exit 1; }
 }
-for g in hello exit3 bootinfo sleep escape fault window; do guest $g $g; done
+for g in hello exit3 bootinfo sleep escape fault window heap; do guest $g $g; done
 guest nofault fault -DFAULT_NO_HANDLER
 guest trap trap -DGUEST_TRAP
 guest nonote hello -DGUEST_NO_NOTE
@@ -167,7 +167,7 @@ disk_fd=3 disk_size=25 disk: nabla disk line 1
 argv: --x-exec-heap
 !FAIL" "$T" --mem=8 -- "$G/bootinfo" -- --x-exec-heap
     status_case seccomp-status 0
-    status_case exec-heap some --x-exec-heap
+    status_case exec-heap 0 --x-exec-heap # nothing is executable and writable until the libOS asks
     strace_case
 
     # Escapes: each issues one forbidden syscall and must die by SIGSYS (159).
@@ -176,6 +176,16 @@ argv: --x-exec-heap
         arch-prctl-set-gs arch-prctl-get-fs arch-prctl-set-cpuid arch-prctl-set-fs-high; do
         case_ "escape-$c" 159 "$E" "$T" --disk="$W/disk.txt" "$G/escape" "$c"
     done
+    # Guest memory the host caps (memcap.c): a call outside the heap, or one that could
+    # make memory usable without RLIMIT_DATA seeing it, dies by SIGSYS.
+    for c in mprotect-text mprotect-boot mprotect-below mprotect-above mprotect-too-long mprotect-high-bits \
+        mprotect-read-only mprotect-none mmap-rw mmap-not-fixed mmap-shared mmap-text mmap-above; do
+        case_ "heap-$c" 159 "$E" "$T" "$G/heap" "$c"
+    done
+    case_ heap-exec 159 "$E" "$T" "$G/heap" exec
+    case_ heap-exec-with-x-exec-heap 0 "returned 0x0" "$T" --x-exec-heap "$G/heap" exec
+    case_ heap-write-past 139 "!ESCAPED" "$T" "$G/heap" write-past
+    case_ heap-cap 0 "cap holds" "$T" --mem=64 "$G/heap" cap
     # i386 `int $0x80` is read with i386 numbers: the filter's arch check kills it (159);
     # a host without 32-bit entry never lets the kernel see it: the CPU faults first (139).
     if "$G/probe" int80 2>/dev/null; then
@@ -321,7 +331,11 @@ clock_gettime clockid=REALTIME|MONOTONIC
 ppoll nfds=0
 exit_group
 rt_sigreturn
+mprotect prot=PROT_READ+PROT_WRITE addr=<guest heap> len=<guest heap>
+mmap flags=MAP_PRIVATE+MAP_FIXED+MAP_ANONYMOUS+MAP_NORESERVE addr=<guest heap> len=<guest heap> prot=PROT_NONE
+!PROT_EXEC
 !pread64" "$T" --print-policy
+    case_ policy-exec-heap 0 "mprotect prot=PROT_READ+PROT_WRITE|PROT_READ+PROT_WRITE+PROT_EXEC addr=<guest heap>" "$T" --print-policy --x-exec-heap
     case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
     case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
 ![only on" "$T" --print-policy --fs-base=host-call
@@ -353,7 +367,7 @@ lies outside the file" "$T" "$G/trunc"
     case_ note-outside-file 125 "nabla-run: $G/notefar: PT_NOTE lies outside the file" "$T" "$G/notefar"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
-    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 4" "$T" "$G/abi1"
+    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 5" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
     case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"
     case_ below-guest 125 "nabla-run: $G/low: segment at 0x10000 lies below guest memory" "$T" "$G/low"
