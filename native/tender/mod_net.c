@@ -54,7 +54,7 @@ static void parse_mac(const char *s, uint8_t mac[6])
 void net_parse(struct net_config *c, const struct tender_opts *o)
 {
 	memset(c, 0, sizeof *c);
-	c->guard_required = o->net_from != NULL;
+	c->uplink = o->net_from;
 	const char *stray = o->net_ip ? "--net-ip" : (o->net_gw ? "--net-gw" : (o->net_mac ? "--net-mac" : NULL));
 	if (!o->net) {
 		if (stray)
@@ -164,6 +164,8 @@ void net_open(struct nabla_boot *boot, const char *tap, const struct net_config 
 	}
 	fd = move_fd(fd, NET_FD, "/dev/net/tun");
 	net_guard(tap, c);
+	if (c->uplink)
+		net_join(tap, c->uplink); /* after the check: only what passes it is let out */
 	if_query(tap, SIOCGIFMTU, &ifr);
 	int mtu = ifr.ifr_mtu;
 	if (mtu < 576 || mtu > 65000)

@@ -7,10 +7,12 @@
  *   from the unikernel's MAC, and either
  *   IPv4 from its address, or
  *   ARP (Ethernet/IPv4) whose sender is its MAC and its address.
- * The check is a classic BPF program run by tc (a clsact qdisc, a cls_bpf filter in
- * direct-action mode: 0 lets a frame through, TC_ACT_SHOT drops it). Classic BPF needs no
- * bpf() and no CAP_BPF, only CAP_NET_ADMIN, and verifies itself: a load past the end of a
- * frame would end the program with 0 (through), so each kind's length is checked first.
+ * The check is a classic BPF program run by tc (tc.c: a clsact qdisc, a cls_bpf filter in
+ * direct-action mode): TC_ACT_SHOT drops a frame; TC_ACT_UNSPEC lets it go on to the next
+ * filter (with --net-from, the redirect to the container's interface, netsetup.c) or, with
+ * none, into the kernel as usual. Classic BPF verifies itself: a load past the end of a
+ * frame would end the program with 0 (TC_ACT_OK, through), so each kind's length is
+ * checked first.
  * With --net-from the tender made the tap, and runs the guest only with the check in
  * place. With --net the tap is the operator's: the check goes on where permitted, else the
  * operator is told the frames are not checked.
@@ -25,33 +27,8 @@
 
 #include "tender.h"
 
-/* From linux/rtnetlink.h, linux/pkt_sched.h, linux/pkt_cls.h and linux/if_ether.h. */
-#define RTM_NEWQDISC_ 36
-#define RTM_NEWTFILTER_ 44
-#define TCA_KIND_ 1
-#define TCA_OPTIONS_ 2
-#define TCA_BPF_OPS_LEN_ 4
-#define TCA_BPF_OPS_ 5
-#define TCA_BPF_FLAGS_ 8
-#define TCA_BPF_FLAG_ACT_DIRECT_ 1
-#define TC_H_CLSACT_ 0xfffffff1U
-#define TC_H_INGRESS_ 0xfffffff2U /* TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS) */
-#define ETH_P_ALL_ 0x0003
-#define TC_ACT_OK_ 0
+#define TC_ACT_UNSPEC_ 0xffffffffU /* -1 */
 #define TC_ACT_SHOT_ 2
-
-struct tcmsg_ {
-	uint8_t family, pad1;
-	uint16_t pad2;
-	int32_t ifindex;
-	uint32_t handle, parent, info;
-};
-
-struct sock_filter_ {
-	uint16_t code;
-	uint8_t jt, jf;
-	uint32_t k;
-};
 
 /* The program's steps; the jumps name their targets, turned into offsets below. */
 enum {
@@ -90,11 +67,11 @@ enum {
 #define JGE(at, k, t, f) [at] = { 0x35, (t) - (at)-1, (f) - (at)-1, (k) }
 #define RET(at, k) [at] = { 0x06, 0, 0, (k) }
 
-static void program(struct sock_filter_ f[STEPS], const uint8_t mac[6], uint32_t ip_be)
+static void program(struct bpf_step f[STEPS], const uint8_t mac[6], uint32_t ip_be)
 {
 	uint32_t mac_hi = (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 | (uint32_t)mac[2] << 8 | mac[3];
 	uint32_t mac_lo = (uint32_t)mac[4] << 8 | mac[5], ip = ntohl(ip_be);
-	const struct sock_filter_ steps[STEPS] = {
+	const struct bpf_step steps[STEPS] = {
 		LD_LEN(LEN),
 		JGE(LEN_IP, 14 + 20, SRC_MAC_HI, DROP), /* Ethernet and an IPv4 header, the least we send */
 		LD_W(SRC_MAC_HI, 6),
@@ -118,47 +95,25 @@ static void program(struct sock_filter_ f[STEPS], const uint8_t mac[6], uint32_t
 		JEQ(IS_SENDER_MAC_LO, mac_lo, SENDER_IP, DROP),
 		LD_W(SENDER_IP, 14 + 14),
 		JEQ(IS_SENDER_IP, ip, PASS, DROP),
-		RET(PASS, TC_ACT_OK_),
+		RET(PASS, TC_ACT_UNSPEC_),
 		RET(DROP, TC_ACT_SHOT_),
 	};
 	memcpy(f, steps, sizeof steps);
 }
 
-/* The clsact qdisc on the tap; one already there (an earlier run on a persistent tap) is fine. */
-static int add_clsact(int ifindex)
-{
-	struct tcmsg_ tc = { 0, 0, 0, ifindex, 0xffff0000U, TC_H_CLSACT_, 0 };
-	struct nl_buf req;
-	nl_begin(&req, &tc, sizeof tc);
-	nl_put(&req, TCA_KIND_, "clsact", sizeof "clsact");
-	int error = nl_request(&req, RTM_NEWQDISC_, NL_F_CREATE | NL_F_EXCL);
-	return error == -EEXIST ? 0 : error;
-}
-
-/* The check, as the first filter at ingress (priority 1, handle 1), replacing an earlier
- * run's, which may have been for another address. */
+/* The check, as the first filter at ingress (priority 1), replacing an earlier run's, which
+ * may have been for another address; the tap's clsact qdisc may be there from one too. */
 static int add_check(int ifindex, const struct net_config *c)
 {
-	struct sock_filter_ f[STEPS];
+	struct bpf_step f[STEPS];
 	program(f, c->mac, c->ip);
-	struct tcmsg_ tc = { 0, 0, 0, ifindex, 1, TC_H_INGRESS_, 1U << 16 | htons(ETH_P_ALL_) };
-	struct nl_buf req;
-	nl_begin(&req, &tc, sizeof tc);
-	nl_put(&req, TCA_KIND_, "bpf", sizeof "bpf");
-	size_t options = nl_nest_begin(&req, TCA_OPTIONS_);
-	uint16_t steps = STEPS;
-	uint32_t flags = TCA_BPF_FLAG_ACT_DIRECT_;
-	nl_put(&req, TCA_BPF_OPS_LEN_, &steps, sizeof steps);
-	nl_put(&req, TCA_BPF_OPS_, f, sizeof f);
-	nl_put(&req, TCA_BPF_FLAGS_, &flags, sizeof flags);
-	nl_nest_end(&req, options);
-	return nl_request(&req, RTM_NEWTFILTER_, NL_F_CREATE | NL_F_REPLACE);
+	return tc_add_ingress_bpf(ifindex, 1, f, STEPS, 0);
 }
 
 void net_guard(const char *tap, const struct net_config *c)
 {
 	int ifindex = (int)if_nametoindex(tap);
-	int error = add_clsact(ifindex);
+	int error = tc_add_clsact(ifindex);
 	const char *step = "adding a clsact qdisc";
 	if (error == 0) {
 		error = add_check(ifindex, c);
@@ -168,7 +123,7 @@ void net_guard(const char *tap, const struct net_config *c)
 		return;
 	const char *why = error == -EPERM ? "not permitted (no CAP_NET_ADMIN)" : error == -EPROTO ? "no answer from the kernel" :
 												    strerror(-error);
-	if (c->guard_required)
+	if (c->uplink)
 		errx(TENDER_EXIT, "--net=%s: cannot make the tap drop frames that are not the unikernel's own: %s: %s "
 				  "(the kernel needs tc's clsact and cls_bpf: CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF)",
 		     tap, step, why);

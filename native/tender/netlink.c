@@ -1,6 +1,6 @@
 /*
  * netlink.c — one rtnetlink request and the kernel's answer to it, for the settings no
- * ioctl reaches (a bridge port's learning, the tap's frame filter). Before the filter only.
+ * ioctl reaches (tc: the tap's frame filter and the redirects, tc.c). Before the filter only.
  */
 #define _GNU_SOURCE
 #include <err.h>

@@ -1,11 +1,22 @@
 /*
  * netsetup.c — --net-from=IF: give the unikernel the container's network. Inside the
  * container's network namespace (with CAP_NET_ADMIN and /dev/net/tun) it reads IF's IPv4
- * address, netmask and default gateway, makes a tap and a bridge joining the tap to IF,
- * and takes the address off IF, so that the container's kernel no longer answers for it
- * and the unikernel, on the tap, does. Then --net, --net-ip and --net-gw are set as if
- * given, and mod_net.c opens the tap as usual. core.c drops every capability right after.
- * (runnc, Nabla's OCI runtime, did the same from outside the container.)
+ * address, netmask, default gateway, MAC and MTU, makes a tap with that MTU, and takes the
+ * address off IF. Then --net, --net-ip, --net-gw and (unless given) --net-mac are set as if
+ * given, and mod_net.c opens the tap as usual, puts its check on it (netguard.c), and joins
+ * it to IF (net_join, below). core.c drops every capability right after.
+ *
+ * The join is two tc redirects (mirred), not a bridge: every frame that arrives on IF
+ * leaves through the tap to the unikernel, and every frame the unikernel writes that passes
+ * the check leaves through IF. No bridge means no forwarding database to learn or
+ * mislearn, and none of the bridge's netfilter hooks or conntrack on every frame (the
+ * kernel code a container's traffic reaches is what nabla exists to shrink). Redirected at
+ * IF's ingress, no frame reaches the container's own kernel stack: it cannot answer for the
+ * unikernel's address even were the address still on IF (it goes all the same). The
+ * unikernel takes IF's MAC, as a VM does behind a tc-redirected tap (kata-containers'
+ * tcfilter model, firecracker's tc-redirect-tap): to the network it is the container's
+ * interface, whatever the peers resolved before it started and whatever a macvlan parent
+ * delivers by MAC. (runnc, Nabla's OCI runtime, bridged from outside the container.)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -13,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,16 +41,8 @@
 #define TUNSETPERSIST_ 0x400454cbUL
 #define IFF_TAP_ 0x0002
 #define IFF_NO_PI_ 0x1000
-#define SIOCBRADDBR_ 0x89a0
-#define SIOCBRADDIF_ 0x89a2
-/* From linux/rtnetlink.h and linux/if_link.h. */
-#define RTM_SETLINK_ 19
-#define AF_BRIDGE_ 7
-#define IFLA_PROTINFO_ 12
-#define IFLA_BRPORT_LEARNING_ 8
 
 #define TAP_NAME "nabla0"
-#define BRIDGE_NAME "nabla-br0"
 #define FLAGS_HINT "docker run --cap-add NET_ADMIN --device /dev/net/tun"
 
 static const char *ifname;
@@ -119,34 +123,30 @@ static void make_tap(void)
 	close(fd);
 }
 
-/* The bridge must never learn the unikernel's MAC on IF. A network whose host end reflects
- * frames back (hairpin mode, as podman's CNI bridge and many Kubernetes bridges set) sends
- * the unikernel's own ARP broadcasts back up IF; a learning port would then move its MAC
- * there, and traffic for it would go out again instead of to the tap, until the host
- * re-resolves it (about a minute). With two ports, a frame for a MAC not known on the tap
- * goes to IF anyway: learning on IF buys nothing. No ioctl sets it: rtnetlink, as
- * `bridge link set dev IF learning off` does. */
-static void no_learning_on(const char *port)
+/* Match-all: a classic BPF program of one step, "return -1" (a match). */
+static const struct bpf_step every_frame[] = { { 0x06 /* BPF_RET|BPF_K */, 0, 0, 0xffffffffU } };
+
+/* What passes the tap's check (priority 1) goes out IF; what comes in on IF goes to the
+ * unikernel. Once the tender is gone the tap has no reader: the redirect finds its carrier
+ * off and drops the frame. */
+void net_join(const char *tap, const char *uplink)
 {
-	struct {
-		uint8_t family, pad;
-		uint16_t type;
-		int32_t index;
-		uint32_t flags, change;
-	} ifi = { AF_BRIDGE_, 0, 0, (int32_t)if_nametoindex(port), 0, 0 };
-	struct nl_buf req;
-	nl_begin(&req, &ifi, sizeof ifi);
-	size_t protinfo = nl_nest_begin(&req, IFLA_PROTINFO_);
-	uint8_t off = 0;
-	nl_put(&req, IFLA_BRPORT_LEARNING_, &off, sizeof off);
-	nl_nest_end(&req, protinfo);
-	int error = nl_request(&req, RTM_SETLINK_, 0);
-	if (error == -EPROTO)
-		errx(TENDER_EXIT, "--net-from=%s: no answer from the kernel about the bridge port", ifname);
-	if (error != 0) {
-		errno = -error;
-		fail("asking the bridge not to learn addresses on the interface");
+	int tap_index = (int)if_nametoindex(tap), if_index = (int)if_nametoindex(uplink);
+	int error = tc_add_ingress_bpf(tap_index, 2, every_frame, 1, if_index);
+	const char *step = "redirecting the tap's frames to the interface";
+	if (error == 0) {
+		error = tc_add_clsact(if_index);
+		step = "adding a clsact qdisc to the interface";
 	}
+	if (error == 0) {
+		error = tc_add_ingress_bpf(if_index, 1, every_frame, 1, tap_index);
+		step = "redirecting the interface's frames to the tap";
+	}
+	if (error == -EPROTO)
+		errx(TENDER_EXIT, "--net-from=%s: %s: no answer from the kernel", uplink, step);
+	if (error != 0)
+		errx(TENDER_EXIT, "--net-from=%s: %s: %s (the kernel needs tc's mirred action: CONFIG_NET_ACT_MIRRED)", uplink, step,
+		     strerror(-error));
 }
 
 void net_from_container(struct tender_opts *o)
@@ -177,28 +177,31 @@ void net_from_container(struct tender_opts *o)
 	snprintf(ip_len + strlen(ip_len), 4, "/%d", __builtin_popcount(mask));
 	default_gateway(gw, sizeof gw);
 
+	if_ioctl(s, ifname, SIOCGIFHWADDR, &ifr, "reading the MAC address");
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		errx(TENDER_EXIT, "--net-from=%s: not an Ethernet interface (the unikernel speaks Ethernet on its tap)", ifname);
+	static char mac[18];
+	const uint8_t *m = (const uint8_t *)ifr.ifr_hwaddr.sa_data;
+	snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	if_ioctl(s, ifname, SIOCGIFMTU, &ifr, "reading the MTU");
+	int mtu = ifr.ifr_mtu;
+
 	make_tap();
-	struct ifreq br = { 0 };
-	strncpy(br.ifr_name, BRIDGE_NAME, IFNAMSIZ - 1);
-	if (ioctl(s, SIOCBRADDBR_, BRIDGE_NAME) < 0 && errno != EEXIST)
-		fail("making the bridge " BRIDGE_NAME);
-	const char *ports[] = { ifname, TAP_NAME };
-	for (int i = 0; i < 2; i++) {
-		memset(&br, 0, sizeof br);
-		br.ifr_ifindex = (int)if_nametoindex(ports[i]);
-		if_ioctl(s, BRIDGE_NAME, SIOCBRADDIF_, &br, "joining an interface to the bridge");
-	}
-	no_learning_on(ifname);
-	/* The address leaves the container's kernel: it would answer (and reset) what is
-	 * meant for the unikernel. Its default route goes with it. */
+	/* The tap's frames leave through IF unchanged: no bigger than IF takes. */
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_mtu = mtu;
+	if_ioctl(s, TAP_NAME, SIOCSIFMTU, &ifr, "setting the tap's MTU");
+	/* The address leaves the container's kernel, which sees no frame once IF is joined,
+	 * but must not send from the unikernel's address either. Its default route goes with it. */
 	memset(&ifr, 0, sizeof ifr);
 	ifr.ifr_addr.sa_family = AF_INET;
 	if_ioctl(s, ifname, SIOCSIFADDR, &ifr, "taking the address off the interface");
 	set_up(s, TAP_NAME);
-	set_up(s, BRIDGE_NAME);
 	close(s);
 
 	o->net = TAP_NAME;
 	o->net_ip = ip_len;
 	o->net_gw = *gw ? gw : NULL;
+	if (!o->net_mac)
+		o->net_mac = mac;
 }

@@ -152,13 +152,26 @@ void disk_rules(struct policy *p, const char *path);
 struct net_config {
 	uint32_t ip, mask, gw; /* network byte order; gw 0: none */
 	uint8_t mac[6];
-	int guard_required; /* --net-from: the tender made the tap, so its frame filter must be there */
+	const char *uplink; /* --net-from=IF: the tender made the tap, so its frame filter must be there, and
+			     * IF is where the tap's frames go and where the tap's come from (net_join) */
 };
 void net_parse(struct net_config *c, const struct tender_opts *o);
 void net_open(struct nabla_boot *boot, const char *tap, const struct net_config *c);
 void net_rules(struct policy *p, const char *tap);
 void net_from_container(struct tender_opts *o);
+void net_join(const char *tap, const char *uplink);
 void net_guard(const char *tap, const struct net_config *c);
+
+/* tc.c: a clsact qdisc on an interface, and a classic BPF program (struct sock_filter's
+ * steps) at its ingress with priority prio: in direct-action mode when redirect_to is 0, else
+ * what it matches (returns -1 for) leaves through interface redirect_to's egress. 0 or -errno. */
+struct bpf_step {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+int tc_add_clsact(int ifindex);
+int tc_add_ingress_bpf(int ifindex, uint16_t prio, const struct bpf_step *steps, uint16_t n, int redirect_to);
 
 /* netlink.c: an rtnetlink request built in a buffer, header first, then the message's
  * fixed part (nl_begin), then attributes (nl_put; nl_nest_* around nested ones). */

@@ -7,6 +7,9 @@
  * one-connection requests and wrk, with 0 errors; a client in the unikernel talks TCP to a
  * server on the host side; UDP goes both ways; frames a hostile guest makes itself leave the
  * tap only when they carry its own MAC and address; strace shows only the whitelisted calls.
+ * Then --net-from on a veth pair standing for a container's eth0: the unikernel takes its
+ * MAC and MTU, serves through the tc redirects (no bridge), and a hostile guest's frames
+ * behind them are dropped the same way.
  * One vitest case per suite case; every case listed here must be there.
  */
 import fs from 'node:fs';
@@ -31,9 +34,17 @@ const FRAMES = [
   'frame-own-arrives', 'frames-from-another-address-or-mac-are-dropped', 'arp-own-arrives',
   'arp-for-another-address-is-dropped',
 ];
+const NET_FROM = [
+  'netfrom-takes-the-interfaces-mac-and-mtu', 'netfrom-http-curl', 'netfrom-http-3mb', 'netfrom-http-2000-connections-c32',
+  'netfrom-answers-with-the-interfaces-mac', 'netfrom-mirred-not-a-bridge', 'netfrom-host-bulk-send-arrives-whole',
+  ...['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip'].map((kind) => `netfrom-frame-${kind}-written`),
+  'netfrom-frame-own-arrives', 'netfrom-frames-from-another-address-or-mac-are-dropped', 'netfrom-arp-own-arrives',
+  'netfrom-arp-for-another-address-is-dropped',
+];
 const GROUPS: Array<[string, string[]]> = [
   ['the tender with a tap', TENDER], ['escapes with --net', ESCAPES], ['an HTTP server in the unikernel', HTTP],
   ['clients, UDP and strace', PEERS], ['a hostile guest\'s own frames on the tap', FRAMES],
+  ['--net-from on a veth pair: the tap joined by tc redirects', NET_FROM],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

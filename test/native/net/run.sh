@@ -145,6 +145,12 @@ frames the unikernel writes are not checked
 chmod 0600 /dev/net/tun
 
 # ---- 3. an HTTP server in the unikernel ----
+# alphabet N: N bytes of the alphabet over and over (what /bytes/N serves); alphabet_md5: of 3,000,000.
+alphabet() {
+    awk -v len="$1" 'BEGIN { s = ""; for (i = 0; i < 26; i++) s = s sprintf("%c", 97 + i);
+                 for (n = 0; n + 26 <= len; n += 26) printf "%s", s; printf "%s", substr(s, 1, len - n) }'
+}
+alphabet_md5() { alphabet 3000000 | md5sum | cut -d' ' -f1; }
 # http_checks MODE PORT: curl, then ab with and without keep-alive; leaves the server running.
 http_checks() {
     mode=$1 port=$2
@@ -157,8 +163,7 @@ http_checks() {
     expect "http-$mode-curl" 0 "$LOG/curl-$mode" $? "hello from a nabla unikernel"
     code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' "$URL:$port/nope" 2>&1)
     big=$(curl -sS -m 20 "$URL:$port/bytes/3000000" | md5sum | cut -d' ' -f1)
-    want=$(awk 'BEGIN { s = ""; for (i = 0; i < 26; i++) s = s sprintf("%c", 97 + i);
-                        for (n = 0; n + 26 <= 3000000; n += 26) printf "%s", s; printf "%s", substr(s, 1, 3000000 - n) }' | md5sum | cut -d' ' -f1)
+    want=$(alphabet_md5)
     result "http-$mode-404-and-3mb" "$([ "$code" = 404 ] && [ "$big" = "$want" ] && echo 1)" "404: $code, 3 MB body md5 $big (want $want)"
     ab -k -n 10000 -c 32 "$URL:$port/" >"$LOG/ab-k-$mode" 2>&1
     expect "http-$mode-10000-requests-c32-keepalive" 0 "$LOG/ab-k-$mode" $? "Complete requests:      10000" \
@@ -222,7 +227,68 @@ expect frames-from-another-address-or-mac-are-dropped 0 "$LOG/peer-frames" 0 "!g
 expect arp-own-arrives 0 "$LOG/neigh-arp-own" 0 "10.77.0.2 lladdr 02:6e:0a:4d:00:02"
 expect arp-for-another-address-is-dropped 0 "$LOG/neigh-arp-foreign-ip" 0 "!10.77.0.42 "
 
-# ---- 6. strace: a serving unikernel makes only the whitelisted host calls ----
+# ---- 6. --net-from: the tap joined to an interface by tc redirects, no bridge ----
+# A veth pair stands for a container's eth0 (vc) and its host end (vh, 10.78.0.1). Each run
+# takes vc's address (given back before the next); the unikernel takes vc's MAC and MTU.
+NF_URL=http://10.78.0.2:8083
+nf_address() { ip addr add 10.78.0.2/24 dev vc 2>/dev/null; }
+if ip link add vh type veth peer name vc && ip link set vc mtu 1400 && ip addr add 10.78.0.1/24 dev vh &&
+    ip link set vh up && ip link set vc up; then
+    vc_mac=$(cat /sys/class/net/vc/address)
+    nf_address
+    run_case netfrom-takes-the-interfaces-mac-and-mtu 0 "mtu=1400
+ip=10.78.0.2 gw=0.0.0.0 mac=$vc_mac
+!FAIL" "$R" --net-from=vc "$B/bootinfo"
+    nf_address
+    if start netfrom-http "$R" --net-from=vc "$B/http" 8083 threads; then
+        curl -sS -m 10 "$NF_URL/" >"$LOG/netfrom-curl" 2>&1
+        expect netfrom-http-curl 0 "$LOG/netfrom-curl" $? "hello from a nabla unikernel"
+        big=$(curl -sS -m 20 "$NF_URL/bytes/3000000" | md5sum | cut -d' ' -f1)
+        result netfrom-http-3mb "$([ "$big" = "$(alphabet_md5)" ] && echo 1)" "3 MB body md5 $big (want $(alphabet_md5))"
+        ab -n 2000 -c 32 "$NF_URL/" >"$LOG/netfrom-ab" 2>&1
+        expect netfrom-http-2000-connections-c32 0 "$LOG/netfrom-ab" $? "Complete requests:      2000" \
+            "Failed requests:        0" "!Non-2xx"
+        echo "# measure ab -n 2000 -c 32, a connection each (--net-from): $(awk '/Requests per second/ { print $4 }' "$LOG/netfrom-ab") requests/s"
+        ip neigh show 10.78.0.2 dev vh >"$LOG/netfrom-neigh" 2>&1
+        expect netfrom-answers-with-the-interfaces-mac 0 "$LOG/netfrom-neigh" 0 "lladdr $vc_mac"
+        { ip -d link show; tc filter show dev vc ingress; tc filter show dev nabla0 ingress; } >"$LOG/netfrom-links" 2>&1
+        expect netfrom-mirred-not-a-bridge 0 "$LOG/netfrom-links" 0 "mirred (Egress Redirect to device nabla0)" \
+            "mirred (Egress Redirect to device vc)" "!bridge"
+        curl -sS -m 10 "$NF_URL/quit" >/dev/null 2>&1
+        wait %% 2>/dev/null
+    else
+        result netfrom-http-starts 0 "$(oneline "$LOG/netfrom-http")"
+    fi
+    # The host's bulk sends (segmentation offload on the veth: frames up to 64 KiB) reach
+    # the unikernel cut to the tap's MTU.
+    nf_address
+    if start netfrom-sink "$R" --net-from=vc "$B/nettool" tcp-sink 9005; then
+        alphabet 3000000 >/dev/tcp/10.78.0.2/9005
+        wait $pid
+        expect netfrom-host-bulk-send-arrives-whole 0 "$LOG/netfrom-sink" $? "received 3000000 bytes, 0 out of place"
+    else
+        result netfrom-host-bulk-send-arrives-whole 0 "$(oneline "$LOG/netfrom-sink")"
+    fi
+    # A hostile guest behind the redirect: only its own frames leave through vc.
+    start peer-netfrom-frames "$B/peer" udp-listen 9004 12
+    for kind in own foreign-ip foreign-mac arp-own arp-foreign-ip; do
+        ip neigh flush dev vh
+        nf_address
+        start "netfrom-frame-$kind" "$R" --net-from=vc "$B/nettool" frame $kind 10.78.0.2 10.78.0.1 9004
+        ip neigh show dev vh >"$LOG/netfrom-neigh-$kind" 2>&1
+        wait $pid
+        expect "netfrom-frame-$kind-written" 0 "$LOG/netfrom-frame-$kind" $? "wrote $kind: "
+    done
+    wait %% 2>/dev/null
+    expect netfrom-frame-own-arrives 0 "$LOG/peer-netfrom-frames" 0 "got: frame own"
+    expect netfrom-frames-from-another-address-or-mac-are-dropped 0 "$LOG/peer-netfrom-frames" 0 "!got: frame foreign"
+    expect netfrom-arp-own-arrives 0 "$LOG/netfrom-neigh-arp-own" 0 "10.78.0.2 lladdr $vc_mac"
+    expect netfrom-arp-for-another-address-is-dropped 0 "$LOG/netfrom-neigh-arp-foreign-ip" 0 "!10.78.0.42 "
+else
+    result netfrom-setup 0 "cannot make the veth pair vh/vc"
+fi
+
+# ---- 7. strace: a serving unikernel makes only the whitelisted host calls ----
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
     strace -f -o "$LOG/strace" "$R" $NET "$B/http" 8082 threads >"$LOG/http-strace" 2>&1 &
     for _ in $(seq 100); do [ -s "$LOG/http-strace" ] && break; sleep 0.05; done
