@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/cli.js';
 import { runInToolchain } from '../helpers/native-suite.js';
 
 const TENDER = [
-  'tap-setup', 'policy-at-most-9', 'bootinfo-net', 'bootinfo-net-mac', 'net-busy', 'net-tun', 'net-down',
+  'tap-setup', 'policy-at-most-11', 'bootinfo-net', 'bootinfo-net-mac', 'net-busy', 'net-tun', 'net-down',
   'net-eacces', 'net-eperm', 'net-tap-made-for-the-user',
 ];
 const ESCAPES = ['read-fd0', 'read-fd5', 'write-fd5', 'epoll-pwait-fd4', 'epoll-ctl', 'socket'].map((c) => `escape-${c}`);
