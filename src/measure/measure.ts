@@ -258,7 +258,12 @@ async function measureOne(
     if (!summary.opened) {
       throw new EnvironmentError(
         `${target.name}: the trace has no ${opensAt === 'filter' ? 'seccomp filter of the tender' : 'exec'} of its first process (pid ${root})`,
-        { hint: lost > 0 ? `the trace lost ${lost} events (buffer full: try a larger --buffer-mb, or a quieter machine)` : 'the run ended before it started' },
+        {
+          details: [
+            `found by ${started.root ? 'Docker\'s pid' : 'the trace'}; its exec ${summary.rootExeced ? 'seen' : 'not seen'}; ${summary.rootEventsBefore} events of it; ${lost} events lost`,
+          ],
+          hint: lost > 0 ? `the trace lost ${lost} events (buffer full: try a larger --buffer-mb, or a quieter machine)` : 'the run ended before it started',
+        },
       );
     }
     if (lost > 0) host.note(`${target.name}: the trace lost ${lost} events (buffer full): the figures are low; try a larger --buffer-mb`);

@@ -34,6 +34,10 @@ export interface TraceSummary {
   tasks: Set<number>;
   /** Whether the window opened at all (the root exec'd, and its filter went in). */
   opened: boolean;
+  /** Events of the root seen before the window opened: what the trace had, when it did not open. */
+  rootEventsBefore: number;
+  /** Whether the root's exec was seen. */
+  rootExeced: boolean;
 }
 
 const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:\S+\s+)?\d+\.\d+: (.*)$/;
@@ -88,8 +92,7 @@ export class ContainerInitFinder {
 }
 
 export class TraceReader {
-  private readonly summary: TraceSummary = { functions: new Set(), taskFunctions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false };
-  private rootExeced = false;
+  private readonly summary: TraceSummary = { functions: new Set(), taskFunctions: new Set(), syscalls: new Map(), events: 0, tasks: new Set(), opened: false, rootEventsBefore: 0, rootExeced: false };
   private filterCalled = false;
   /** The frames of the stack being read, innermost first, if it is one of the window's tasks'. */
   private stack: string[] | undefined;
@@ -125,13 +128,14 @@ export class TraceReader {
   }
 
   private beforeWindow(payload: string): void {
+    this.summary.rootEventsBefore++;
     const exec = EXEC.exec(payload);
     if (exec && Number(exec[1]) === this.root) {
-      this.rootExeced = true;
+      this.summary.rootExeced = true;
       if (this.opensAt === 'exec') this.open();
       return;
     }
-    if (!this.rootExeced || this.opensAt !== 'filter') return;
+    if (!this.summary.rootExeced || this.opensAt !== 'filter') return;
     const enter = SYSCALL_ENTER.exec(payload);
     if (enter?.[1] === 'seccomp') this.filterCalled = Number.parseInt(/^op: (\w+)/.exec(enter[2]!)?.[1] ?? '-1', 16) === SECCOMP_SET_MODE_FILTER;
     const exit = SYSCALL_EXIT.exec(payload);
