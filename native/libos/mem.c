@@ -236,17 +236,27 @@ long sys_munmap(uintptr_t addr, size_t len)
 	return 0;
 }
 
+/* What the old pages hold, into the new ones: the pages with memory only. The others read
+ * as zero (or are PROT_NONE, which the libOS could not read), as new pages do. */
+static void copy_committed(size_t from, uintptr_t to, size_t n)
+{
+	for (size_t p = 0; p < n; p++)
+		if (bit(committed, from + p)) memcpy((void *)(to + p * PAGE_SIZE), (void *)page_addr(from + p), PAGE_SIZE);
+}
+
 long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr)
 {
 	if (old % PAGE_SIZE || !in_heap(old, PAGE_UP(old_len))) return -EINVAL;
 	size_t old_pages = PAGE_UP(old_len) / PAGE_SIZE, new_pages = PAGE_UP(new_len) / PAGE_SIZE;
 	size_t first = page_of(old);
+	/* MAP_NORESERVE stays so: the new pages get memory when touched, as the old ones did. */
+	int kind = MAP_PRIVATE | MAP_ANONYMOUS | (old_pages && bit(noreserve, first) ? MAP_NORESERVE : 0);
 	if (flags & MREMAP_FIXED) { /* exactly at new_addr, replacing what is there */
 		if (!(flags & MREMAP_MAYMOVE) || new_addr % PAGE_SIZE || !new_pages) return -EINVAL;
 		if (new_addr < old + old_pages * PAGE_SIZE && old < new_addr + new_pages * PAGE_SIZE) return -EINVAL;
-		long moved = sys_mmap(new_addr, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		long moved = sys_mmap(new_addr, new_len, PROT_READ | PROT_WRITE, kind | MAP_FIXED, -1, 0);
 		if (moved < 0) return moved;
-		memcpy((void *)moved, (void *)old, (old_pages < new_pages ? old_pages : new_pages) * PAGE_SIZE);
+		copy_committed(first, (uintptr_t)moved, old_pages < new_pages ? old_pages : new_pages);
 		unmap(first, old_pages);
 		return moved;
 	}
@@ -256,13 +266,13 @@ long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintpt
 	}
 	size_t grow = new_pages - old_pages;
 	if (first + new_pages <= heap_pages && !count_bits(in_use, first + old_pages, grow)) {
-		long err = map(first + old_pages, grow, PROT_READ | PROT_WRITE, 0);
+		long err = map(first + old_pages, grow, PROT_READ | PROT_WRITE, kind);
 		return err < 0 ? err : (long)old;
 	}
 	if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
-	long moved = sys_mmap(0, new_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long moved = sys_mmap(0, new_len, PROT_READ | PROT_WRITE, kind, -1, 0);
 	if (moved < 0) return moved;
-	memcpy((void *)moved, (void *)old, old_pages * PAGE_SIZE);
+	copy_committed(first, (uintptr_t)moved, old_pages);
 	unmap(first, old_pages);
 	return moved;
 }
@@ -282,7 +292,11 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot)
 		return 0;
 	}
 	set_bits(usable, first, n, 1);
-	return each_run(first, n, eager_word, commit);
+	long err = each_run(first, n, eager_word, commit);
+	if (err < 0) /* ENOMEM: what did not get memory is not usable after all */
+		for (size_t p = first; p < first + n; p++)
+			if (!bit(committed, p) && !bit(noreserve, p)) set_bits(usable, p, 1, 0);
+	return err;
 }
 
 long sys_madvise(uintptr_t addr, size_t len, int advice)

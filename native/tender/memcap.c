@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -37,27 +38,68 @@ void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, int e
 			  (struct rule_ranges){ 3, { where, how_much, none } });
 }
 
-/* The process's private writable memory now (VmData), in bytes. */
-static uint64_t data_now(void)
+/* A figure of this process's from /proc/self/status ("VmData", "VmSize"), in bytes. */
+static uint64_t status_bytes(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "re");
 	if (!f)
 		err(TENDER_EXIT, "/proc/self/status: cannot read this process's memory use (is /proc mounted?)");
 	char line[256];
+	size_t n = strlen(field);
 	unsigned long kib = 0;
 	int found = 0;
 	while (!found && fgets(line, sizeof line, f))
-		found = sscanf(line, "VmData: %lu kB", &kib) == 1;
+		found = strncmp(line, field, n) == 0 && line[n] == ':' && sscanf(line + n + 1, " %lu kB", &kib) == 1;
 	fclose(f);
 	if (!found)
-		errx(TENDER_EXIT, "/proc/self/status has no VmData line: cannot cap guest memory");
+		errx(TENDER_EXIT, "/proc/self/status has no %s line: cannot cap guest memory", field);
 	return (uint64_t)kib * 1024;
 }
 
-/* Everything the tender made writable is counted already; the guest may add its heap budget. */
+/* The kernel checks RLIMIT_DATA in mprotect only where RLIMIT_AS would let the pages in
+ * (mprotect_fixup asks may_expand_vm of the old and the new flags, and it looks at AS
+ * first): a finite RLIMIT_AS with less room than one heap-long mprotect switches the cap
+ * off. So the soft limit goes up to the hard one, and a hard one too tight is refused. */
+static void address_space_fits(uint64_t span)
+{
+	struct rlimit as;
+	if (getrlimit(RLIMIT_AS, &as) != 0)
+		err(TENDER_EXIT, "getrlimit(RLIMIT_AS) failed");
+	uint64_t need = status_bytes("VmSize") + span;
+	if (as.rlim_max != RLIM_INFINITY && as.rlim_max < need)
+		errx(TENDER_EXIT, "the address-space limit (RLIMIT_AS, ulimit -v: %lu MiB) leaves too little room to cap guest memory: "
+				  "nabla-run needs %lu MiB of address space (docker run --ulimit as=-1, or no ulimit -v)",
+		     (unsigned long)(as.rlim_max / MIB), (unsigned long)(need / MIB + 1));
+	as.rlim_cur = as.rlim_max;
+	if (setrlimit(RLIMIT_AS, &as) != 0)
+		err(TENDER_EXIT, "setrlimit(RLIMIT_AS) failed");
+}
+
+/* Booted with ignore_rlimit_data, the kernel only warns where RLIMIT_DATA is exceeded. */
+static void rlimit_data_enforced(void)
+{
+	char value[4] = "";
+	FILE *f = fopen("/sys/module/kernel/parameters/ignore_rlimit_data", "re");
+	if (f) {
+		if (!fgets(value, sizeof value, f))
+			value[0] = 0;
+		fclose(f);
+	}
+	if (value[0] == 'Y')
+		errx(TENDER_EXIT, "this kernel was booted with ignore_rlimit_data: it would not hold the guest to its memory (--mem); "
+				  "nabla-run does not run a guest without that cap");
+}
+
+/* Everything the tender made writable is counted already; the guest may add its heap budget.
+ * Also no transparent huge pages: a huge page touched through one 4 KiB page and then
+ * mostly given back stays whole on the host while RLIMIT_DATA counts one page of it. */
 void mem_cap(const struct nabla_boot *boot)
 {
-	uint64_t limit = data_now() + nabla_heap_budget(boot);
+	rlimit_data_enforced();
+	address_space_fits(boot->stack_top - ((boot->image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)));
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0)
+		err(TENDER_EXIT, "prctl(PR_SET_THP_DISABLE) failed");
+	uint64_t limit = status_bytes("VmData") + nabla_heap_budget(boot);
 	struct rlimit cap;
 	if (getrlimit(RLIMIT_DATA, &cap) != 0)
 		err(TENDER_EXIT, "getrlimit(RLIMIT_DATA) failed");

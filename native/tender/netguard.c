@@ -32,6 +32,8 @@
 
 /* The program's steps; the jumps name their targets, turned into offsets below. */
 enum {
+	VLAN,
+	IS_UNTAGGED,
 	LEN,
 	LEN_IP,
 	SRC_MAC_HI,
@@ -61,6 +63,10 @@ enum {
 };
 
 #define LD_LEN(at) [at] = { 0x80, 0, 0, 0 } /* BPF_LD|BPF_W|BPF_LEN */
+/* SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT: the receive path takes an 802.1Q/802.1ad tag off
+ * before tc sees the frame (skb_vlan_untag) and keeps it beside it; a redirect would send
+ * it out tagged, on a VLAN the guest chose. */
+#define LD_VLAN_TAGGED(at) [at] = { 0x20, 0, 0, 0xfffff030 }
 #define LD_W(at, off) [at] = { 0x20, 0, 0, (off) } /* BPF_LD|BPF_W|BPF_ABS: 4 bytes, big-endian */
 #define LD_H(at, off) [at] = { 0x28, 0, 0, (off) } /* BPF_LD|BPF_H|BPF_ABS */
 #define JEQ(at, k, t, f) [at] = { 0x15, (t) - (at)-1, (f) - (at)-1, (k) }
@@ -72,6 +78,8 @@ static void program(struct bpf_step f[STEPS], const uint8_t mac[6], uint32_t ip_
 	uint32_t mac_hi = (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 | (uint32_t)mac[2] << 8 | mac[3];
 	uint32_t mac_lo = (uint32_t)mac[4] << 8 | mac[5], ip = ntohl(ip_be);
 	const struct bpf_step steps[STEPS] = {
+		LD_VLAN_TAGGED(VLAN),
+		JEQ(IS_UNTAGGED, 0, LEN, DROP), /* no VLAN tag: the guest has no VLAN of its own */
 		LD_LEN(LEN),
 		JGE(LEN_IP, 14 + 20, SRC_MAC_HI, DROP), /* Ethernet and an IPv4 header, the least we send */
 		LD_W(SRC_MAC_HI, 6),

@@ -51,7 +51,7 @@ const MEMORY = [
   'brk-grows-and-shrinks', 'brk-is-blocked-by-an-mmap', 'brk-cannot-leave-the-heap',
   'mmap-anonymous-is-zeroed-page-aligned-and-in-the-heap', 'munmap-then-reuse',
   'mmap-fixed-noreplace-over-a-mapping-is-eexist', 'mmap-bad-arguments', 'mremap-grows-in-place',
-  'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address',
+  'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address', 'mremap-moves-past-prot-none-and-keeps-noreserve',
   'madvise-dontneed-zeroes', 'mprotect-checks-its-arguments', 'munmap-and-prot-none-give-memory-back-to-the-host', 'mmap-out-of-memory-is-enomem-not-a-crash',
   'mmap-of-a-file-is-a-copy-from-its-offset', 'mmap-of-a-file-fixed-over-a-reservation',
   'mmap-of-a-file-refuses-what-it-cannot-serve', 'mmap-of-a-file-stays-in-the-heap',

@@ -179,7 +179,7 @@ describe('a hostile guest on the container\'s network', () => {
     await execa('ip', ['neigh', 'flush', 'to', foreign], { reject: false });
     const macs: Record<string, string> = {}; // the unikernel's own in each run: eth0's, as Docker gave it
     try {
-      for (const kind of ['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip']) {
+      for (const kind of ['own', 'foreign-ip', 'foreign-mac', 'foreign-vlan', 'arp-own', 'arp-foreign-ip']) {
         const run = await docker('run', '--rm', '--network', NETWORK, '--ip', own, ...NET_FLAGS, CLIENT_IMAGE, 'frame', kind, own, HOST_SIDE, port);
         expect(run.stdout, run.stderr).toContain(`wrote ${kind}: `);
         expect(run.exitCode, run.stderr).toBe(0);

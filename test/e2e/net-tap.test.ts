@@ -30,14 +30,14 @@ const PEERS = [
   'strace-only-whitelisted-calls',
 ];
 const FRAMES = [
-  ...['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip'].map((kind) => `frame-${kind}-written`),
+  ...['own', 'foreign-ip', 'foreign-mac', 'foreign-vlan', 'arp-own', 'arp-foreign-ip'].map((kind) => `frame-${kind}-written`),
   'frame-own-arrives', 'frames-from-another-address-or-mac-are-dropped', 'arp-own-arrives',
   'arp-for-another-address-is-dropped',
 ];
 const NET_FROM = [
   'netfrom-takes-the-interfaces-mac-and-mtu', 'netfrom-http-curl', 'netfrom-http-3mb', 'netfrom-http-2000-connections-c32',
   'netfrom-answers-with-the-interfaces-mac', 'netfrom-mirred-not-a-bridge', 'netfrom-host-bulk-send-arrives-whole',
-  ...['own', 'foreign-ip', 'foreign-mac', 'arp-own', 'arp-foreign-ip'].map((kind) => `netfrom-frame-${kind}-written`),
+  ...['own', 'foreign-ip', 'foreign-mac', 'foreign-vlan', 'arp-own', 'arp-foreign-ip'].map((kind) => `netfrom-frame-${kind}-written`),
   'netfrom-frame-own-arrives', 'netfrom-frames-from-another-address-or-mac-are-dropped', 'netfrom-arp-own-arrives',
   'netfrom-arp-for-another-address-is-dropped',
 ];

@@ -447,3 +447,25 @@ TEST(host_calls_into_untouched_noreserve_pages)
 	CHECK_OK(sys(SYS_clock_gettime, CLOCK_MONOTONIC, buf + (512 << 10), 0));
 	CHECK(((struct timespec *)(buf + (512 << 10)))->tv_sec > 0 || ((struct timespec *)(buf + (512 << 10)))->tv_nsec > 0);
 }
+
+/* mremap moves what has memory; a PROT_NONE page in the old range (which the libOS cannot
+ * read) arrives as zero, and a MAP_NORESERVE mapping stays one, without memory until touched. */
+TEST(mremap_moves_past_prot_none_and_keeps_noreserve)
+{
+	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
+	long a = CHECK_OK(map(0, 3 * P, 0));
+	memset((void *)a, 0x11, 3 * P);
+	CHECK_OK(sys(SYS_mprotect, a + P, P, PROT_NONE));
+	CHECK_OK(map(a + 3 * P, P, MAP_FIXED)); /* blocks growth in place */
+	long b = CHECK_OK(sys(SYS_mremap, a, 3 * P, 8 * P, MREMAP_MAYMOVE, 0));
+	CHECK(b != a);
+	CHECK_EQ(((unsigned char *)b)[0], 0x11);
+	CHECK_EQ(((unsigned char *)b)[2 * P], 0x11);
+	all_zero(b + P, P);
+	long free_before = (long)mem_available();
+	long big = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
+	((volatile char *)big)[0] = 7;
+	long moved = CHECK_OK(sys(SYS_mremap, big, 64 << 20, 96 << 20, MREMAP_MAYMOVE, 0));
+	CHECK_EQ(((volatile char *)moved)[0], 7);
+	CHECK((long)mem_available() > free_before - (1 << 20)); /* not 64 MiB committed by the move */
+}

@@ -216,7 +216,7 @@ expect udp-server-in-the-unikernel 0 "$LOG/nettool-udp" $? "answered 10.77.0.1:"
 # frames show that the check lets the right ones by.
 ip neigh flush dev tap0
 start peer-frames "$B/peer" udp-listen 9003 12
-for kind in own foreign-ip foreign-mac arp-own arp-foreign-ip; do
+for kind in own foreign-ip foreign-mac foreign-vlan arp-own arp-foreign-ip; do
     start "frame-$kind" "$R" $NET "$B/nettool" frame $kind 10.77.0.2 10.77.0.1 9003
     ip neigh show dev tap0 >"$LOG/neigh-$kind" 2>&1
     wait $pid
@@ -272,7 +272,7 @@ ip=10.78.0.2 gw=0.0.0.0 mac=$vc_mac
     fi
     # A hostile guest behind the redirect: only its own frames leave through vc.
     start peer-netfrom-frames "$B/peer" udp-listen 9004 12
-    for kind in own foreign-ip foreign-mac arp-own arp-foreign-ip; do
+    for kind in own foreign-ip foreign-mac foreign-vlan arp-own arp-foreign-ip; do
         ip neigh flush dev vh
         nf_address
         start "netfrom-frame-$kind" "$R" --net-from=vc "$B/nettool" frame $kind 10.78.0.2 10.78.0.1 9004

@@ -186,6 +186,11 @@ argv: --x-exec-heap
     case_ heap-exec-with-x-exec-heap 0 "returned 0x0" "$T" --x-exec-heap "$G/heap" exec
     case_ heap-write-past 139 "!ESCAPED" "$T" "$G/heap" write-past
     case_ heap-cap 0 "cap holds" "$T" --mem=64 "$G/heap" cap
+    # RLIMIT_AS between what the tender maps (8.1 GiB here) and that plus a heap-long
+    # mprotect would switch RLIMIT_DATA's check off: refused. With room, the cap holds.
+    case_ heap-cap-address-space-too-tight 125 "RLIMIT_AS
+!cap holds" sh -c "ulimit -v 10000000 && exec \"\$0\" --mem=64 \"\$1\" cap" "$T" "$G/heap"
+    case_ heap-cap-address-space-with-room 0 "cap holds" sh -c "ulimit -v 14000000 && exec \"\$0\" --mem=64 \"\$1\" cap" "$T" "$G/heap"
     # i386 `int $0x80` is read with i386 numbers: the filter's arch check kills it (159);
     # a host without 32-bit entry never lets the kernel see it: the CPU faults first (139).
     if "$G/probe" int80 2>/dev/null; then
