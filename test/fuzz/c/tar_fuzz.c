@@ -77,6 +77,13 @@ void *mem_alloc(size_t len)
 	return p;
 }
 
+/* The heap is malloc here: nothing waits to be given memory. */
+long mem_ready(const void *addr, size_t len)
+{
+	(void)addr, (void)len;
+	return 0;
+}
+
 void mem_free(void *p, size_t len)
 {
 	for (size_t i = 0; i < nallocs; i++)
