@@ -58,6 +58,12 @@ describe.each(FS_BASE_MODES)('escape attempts, FS base by $mode', ({ mode, runs 
     expect(result.exitCode).toBe(128 + 11);
   });
 
+  it('a write past the heap, where nothing is mapped, faults (SIGSEGV): the host gives it no memory', async () => {
+    const result = await run('write-past-heap');
+    expect(result.stdout).not.toContain('wrote past the heap');
+    expect(result.exitCode).toBe(128 + 11);
+  });
+
   // What each raw call gets from the libOS (as -errno, or 1 for a value it served).
   it.each([
     ['raw-openat', -2], // ENOENT: the host's /etc/hostname is not in the image
