@@ -202,7 +202,7 @@ int tender_run(const struct tender_opts *given)
 	};
 	if (o->interp)
 		boot.app_entry = interp.entry; /* the loader starts the program */
-	mem_rules(&policy, (image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), boot.stack_top, o->exec_heap);
+	mem_rules(&policy, align_up(image_end, PAGE_SIZE), boot.stack_top, o->exec_heap);
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);

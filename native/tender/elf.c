@@ -23,17 +23,6 @@
 
 #define GUEST_LIMIT (NABLA_GUEST_BASE + (uint64_t)NABLA_MEM_MAX_MIB * MIB)
 
-/* x rounded up, or down, to a multiple of a (a power of two). */
-static uint64_t align_up(uint64_t x, uint64_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
-
-static uint64_t align_down(uint64_t x, uint64_t a)
-{
-	return x & ~(a - 1);
-}
-
 /* Is [off, off+len) inside the file? Written to not overflow. */
 static int in_file(const struct elf_image *img, uint64_t off, uint64_t len)
 {

@@ -11,16 +11,6 @@
 
 #include "tender.h"
 
-static uint64_t align_up(uint64_t x, uint64_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
-
-static uint64_t align_down(uint64_t x, uint64_t a)
-{
-	return x & ~(a - 1);
-}
-
 /* A segment whose pages line up with the file's is mapped from it (private: the guest's
  * writes stay its own): nothing is copied, the pages come from the page cache as they are
  * touched and are shared by every container of the image. The pages past the file's part

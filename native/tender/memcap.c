@@ -96,7 +96,7 @@ static void rlimit_data_enforced(void)
 void mem_cap(const struct nabla_boot *boot)
 {
 	rlimit_data_enforced();
-	address_space_fits(boot->stack_top - ((boot->image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)));
+	address_space_fits(boot->stack_top - align_up(boot->image_end, PAGE_SIZE));
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0)
 		err(TENDER_EXIT, "prctl(PR_SET_THP_DISABLE) failed");
 	uint64_t limit = status_bytes("VmData") + nabla_heap_budget(boot);

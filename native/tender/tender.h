@@ -21,6 +21,17 @@
 #define PAGE_SIZE 4096UL
 #define MIB (1024UL * 1024UL)
 #define STACK_SIZE_MAX (8 * MIB)
+/* x rounded up, or down, to a multiple of a (a power of two). */
+static inline uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline uint64_t align_down(uint64_t x, uint64_t a)
+{
+	return x & ~(a - 1);
+}
+
 #define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
 #define NET_FD 4 /* the tap (--net) */
 #define NET_WAIT_FD 5 /* the epoll set watching the tap */
