@@ -17,7 +17,7 @@ import { imageNeeds, TENDER } from '../run/needs.js';
 import { securityFor } from '../run/run.js';
 import { ConfigError, EnvironmentError, errorMessage, InterruptedError, NablaError } from '../util/errors.js';
 import { httpLoad, waitForHttp, type LoadResult } from './http-load.js';
-import { TraceInstance, type SurfaceMethod } from './tracefs.js';
+import { instanceName, removeStaleInstances, TraceInstance, type SurfaceMethod } from './tracefs.js';
 import { ContainerInitFinder, TraceReader, type WindowStart } from './trace-reader.js';
 
 export interface MeasureRequest {
@@ -111,6 +111,7 @@ export async function measure(host: MeasureHost, request: MeasureRequest): Promi
       hint: 'give a reference image instead, or --load-cmd',
     });
   }
+  for (const name of removeStaleInstances(host.tracefs)) host.note(`removed the trace instance ${name}, left by a measure that was killed`);
   let network: { name: string; made: boolean } | undefined;
   const networkNeeded = [target, against].some((t) => t && t.kind !== 'command' && (t.ports.length > 0 || t.needsNetwork));
   const removeAtExit = onExit(() => network?.made && execFileSync('docker', ['network', 'rm', network.name], { stdio: 'ignore' }));
@@ -236,7 +237,7 @@ async function measureOne(
   const port = target.kind === 'command' ? ports[0] : target.ports[0];
   const hostPort = port === undefined ? undefined : target.kind === 'command' ? port : await freePort();
   const traceFile = path.join(host.workDir, `trace-${index}.txt`);
-  const instance = TraceInstance.create(host.tracefs, `nabla-measure-${process.pid}-${index}`, traceFile, request.bufferKb);
+  const instance = TraceInstance.create(host.tracefs, instanceName(process.pid, index), traceFile, request.bufferKb);
   const removeInstanceAtExit = onExit(() => instance.remove());
   let running: Running | undefined;
   const removeRunningAtExit = onExit(() => running?.removeNow());

@@ -45,6 +45,43 @@ export function findTracefs(mount: (target: string) => void): TracefsRoot {
   return { path: DEFAULT_MOUNT, mountedHere: true };
 }
 
+/** Instance names: the measuring process's pid, then which of its runs. */
+export const instanceName = (pid: number, index: number) => `nabla-measure-${pid}-${index}`;
+const INSTANCE_NAME = /^nabla-measure-(\d+)-\d+$/;
+
+/**
+ * Removes the instances of measure runs whose process is gone (killed outright, so no
+ * exit handler ran). Such an instance keeps every trace event on, and each event the
+ * kernel hits still pays for its pid filter. Returns the names removed.
+ */
+export function removeStaleInstances(root: string): string[] {
+  const instances = path.join(root, 'instances');
+  if (!fs.existsSync(instances)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(instances)) {
+    const pid = INSTANCE_NAME.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    const dir = path.join(instances, name);
+    try {
+      fs.writeFileSync(path.join(dir, 'tracing_on'), '0');
+      fs.rmdirSync(dir);
+      removed.push(name);
+    } catch {
+      // a reader still has it open (EBUSY), or it went meanwhile: leave it
+    }
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class TraceInstance {
   private reader: ChildProcess | undefined;
   private removed = false;

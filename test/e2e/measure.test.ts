@@ -34,8 +34,8 @@ interface Report {
   ratio?: { functions: number; syscalls: number };
 }
 
-/** Our leftovers: trace instances, containers and networks measure made. */
-async function leftovers(): Promise<string[]> {
+/** Trace instances, containers and networks of measure's that exist now. */
+async function measureState(): Promise<string[]> {
   const instances = fs.existsSync('/sys/kernel/tracing/instances')
     ? fs.readdirSync('/sys/kernel/tracing/instances').filter((name) => name.startsWith('nabla-measure-'))
     : [];
@@ -44,9 +44,20 @@ async function leftovers(): Promise<string[]> {
   return [...instances, ...containers, ...networks];
 }
 
+/**
+ * What this file's runs left behind. Those that were there before it started are not
+ * counted: a measure killed outright (SIGKILL, a machine stopped) leaves its own, and
+ * the engine and the kernel keep them until someone removes them.
+ */
+let before = new Set<string>();
+async function leftovers(): Promise<string[]> {
+  return (await measureState()).filter((item) => !before.has(item));
+}
+
 const policyCalls = (t: Target) => new Set(t.policy!.printed.map((line) => line.split(' ')[0]));
 
 beforeAll(async () => {
+  before = new Set(await measureState());
   for (const [example, tag] of [['http-c', IMAGE], ['hello-c', HELLO]]) {
     const build = await nabla(['build', path.join(repoRoot, 'examples', example!), '--load', '-t', tag!]);
     expect(build.exitCode, build.stderr).toBe(0);
@@ -110,6 +121,28 @@ describe('measure', () => {
     for (const call of Object.keys(target.syscalls)) expect(policyCalls(target)).toContain(call);
     expect(target.functions.length).toBeGreaterThan(20);
     expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('removes the trace instance a killed measure left, and no one else\'s', async () => {
+    const instances = '/sys/kernel/tracing/instances';
+    const child = execa('true');
+    await child;
+    const gone = { pid: child.pid! }; // a pid no process has now
+    const stale = path.join(instances, `nabla-measure-${gone.pid}-1`);
+    const alive = path.join(instances, `nabla-measure-${process.pid}-7`);
+    fs.mkdirSync(stale);
+    fs.mkdirSync(alive);
+    try {
+      fs.writeFileSync(path.join(stale, 'events/enable'), '1');
+      fs.writeFileSync(path.join(stale, 'tracing_on'), '1');
+      const result = await nabla(['measure', HELLO, '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`removed the trace instance nabla-measure-${gone.pid}-1, left by a measure that was killed`);
+      expect(fs.existsSync(stale)).toBe(false);
+      expect(fs.existsSync(alive)).toBe(true);
+    } finally {
+      for (const dir of [stale, alive]) if (fs.existsSync(dir)) fs.rmdirSync(dir);
+    }
   }, 120_000);
 
   it('SIGINT in the middle of the load: exit 130, nothing left behind', async () => {
