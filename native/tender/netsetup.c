@@ -37,6 +37,8 @@
 #include "tender.h"
 
 /* From linux/if_tun.h and linux/sockios.h (musl-gcc sees no linux/ headers). */
+#define SIOCETHTOOL_ 0x8946
+#define ETHTOOL_GDRVINFO_ 0x00000003
 #define TUNSETIFF_ 0x400454caUL
 #define TUNSETPERSIST_ 0x400454cbUL
 #define IFF_TAP_ 0x0002
@@ -67,6 +69,41 @@ static void set_up(int s, const char *name)
 	if_ioctl(s, name, SIOCGIFFLAGS, &ifr, "reading an interface's flags");
 	ifr.ifr_flags |= IFF_UP;
 	if_ioctl(s, name, SIOCSIFFLAGS, &ifr, "bringing an interface up");
+}
+
+/* From linux/ethtool.h: the part of struct ethtool_drvinfo read here, room for the rest. */
+struct ethtool_drvinfo_ {
+	uint32_t cmd;
+	char driver[32];
+	char rest[164];
+};
+
+/* The drivers of the interfaces a container network gives a container: a veth pair
+ * (Docker's and Podman's bridges, most CNI plugins), macvlan and ipvlan, and a tap
+ * (rootless Podman's pasta and slirp4netns). */
+static const char *const container_drivers[] = { "veth", "macvlan", "ipvlan", "tun" };
+
+/* --net-from takes IF over: its address goes, and every frame that arrives on it goes to
+ * the unikernel. In the host's own network namespace (docker run --network host with
+ * NET_ADMIN) IF is the host's interface, and the host would lose its network. Only an
+ * interface whose driver is one a container network uses is taken; a NIC (virtio_net,
+ * e1000, …), a bridge or anything else is refused before anything is changed. */
+static void refuse_unless_container_interface(int s)
+{
+	struct ethtool_drvinfo_ info = { .cmd = ETHTOOL_GDRVINFO_ };
+	struct ifreq ifr = { 0 };
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	ifr.ifr_data = (char *)&info;
+	const char *driver = ioctl(s, SIOCETHTOOL_, &ifr) == 0 ? info.driver : "unknown";
+	info.driver[sizeof info.driver - 1] = 0; /* the kernel's is terminated; be sure */
+	for (size_t i = 0; i < sizeof container_drivers / sizeof *container_drivers; i++)
+		if (!strcmp(driver, container_drivers[i]))
+			return;
+	errx(TENDER_EXIT,
+	     "--net-from=%s: not a container's interface (its driver is %s; a container network gives veth, macvlan, "
+	     "ipvlan or tun): is this the host's own network (docker run --network host)? Taking it over would cut "
+	     "the host off. Run the container on a container network (the default, or docker network create)",
+	     ifname, driver);
 }
 
 /* The default route's gateway through IF, from /proc/net/route, or "" when there is none. */
@@ -164,6 +201,7 @@ void net_from_container(struct tender_opts *o)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		fail("socket(AF_INET) for the interface ioctls");
+	refuse_unless_container_interface(s);
 
 	struct ifreq ifr = { 0 };
 	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);

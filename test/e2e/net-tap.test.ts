@@ -39,7 +39,8 @@ const NET_FROM = [
   'netfrom-answers-with-the-interfaces-mac', 'netfrom-mirred-not-a-bridge', 'netfrom-host-bulk-send-arrives-whole',
   ...['own', 'foreign-ip', 'foreign-mac', 'foreign-vlan', 'arp-own', 'arp-foreign-ip'].map((kind) => `netfrom-frame-${kind}-written`),
   'netfrom-frame-own-arrives', 'netfrom-frames-from-another-address-or-mac-are-dropped', 'netfrom-arp-own-arrives',
-  'netfrom-arp-for-another-address-is-dropped',
+  'netfrom-arp-for-another-address-is-dropped', 'netfrom-refuses-an-interface-no-container-network-gives',
+  'netfrom-refused-interface-keeps-its-address-and-no-tap-is-made',
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['the tender with a tap', TENDER], ['escapes with --net', ESCAPES], ['an HTTP server in the unikernel', HTTP],

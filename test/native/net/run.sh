@@ -288,6 +288,19 @@ ip=10.78.0.2 gw=0.0.0.0 mac=$vc_mac
 else
     result netfrom-setup 0 "cannot make the veth pair vh/vc"
 fi
+# An interface no container network gives (a bridge here, the host's NIC under --network
+# host) is refused before anything changes: it keeps its address, and no tap is made.
+ip link del nabla0 2>/dev/null # the persistent tap of the runs above
+if ip link add hw0 type bridge && ip addr add 10.79.0.2/24 dev hw0 && ip link set hw0 up; then
+    run_case netfrom-refuses-an-interface-no-container-network-gives 125 "--net-from=hw0: not a container's interface (its driver is bridge;
+docker run --network host" "$R" --net-from=hw0 "$B/bootinfo"
+    { ip -4 addr show dev hw0; ip link show nabla0; } >"$LOG/netfrom-hw0-after" 2>&1
+    expect netfrom-refused-interface-keeps-its-address-and-no-tap-is-made 0 "$LOG/netfrom-hw0-after" 0 "inet 10.79.0.2/24" \
+        "does not exist"
+    ip link del hw0
+else
+    result netfrom-refuses-setup 0 "cannot make the bridge hw0"
+fi
 
 # ---- 7. strace: a serving unikernel makes only the whitelisted host calls ----
 if command -v strace >/dev/null 2>&1 && strace -o /dev/null true 2>/dev/null; then
