@@ -8,7 +8,7 @@
  * the user gave; plain HTTP only for a loopback registry that does not speak TLS (as
  * Docker does). Idempotent calls are retried with backoff on 429, 5xx and broken connections.
  */
-import { errorMessage, OutputError } from '../util/errors.js';
+import { ConfigError, errorMessage, OutputError } from '../util/errors.js';
 import { Authenticator, repositoryScope, TokenRefused, type CredentialLookup } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { errorCode, httpTransport, isPlainHttpAnswer, type HttpResponse, type TlsOptions, type Transport } from './http.js';
@@ -159,7 +159,7 @@ export class RegistryClient {
       retry: true,
     });
     if (response.status === 404) {
-      throw new OutputError(`registry ${this.registry} has no image ${this.repository}${reference.includes(':') ? '@' : ':'}${reference} (${registryMessage(response)})`, {
+      throw new ConfigError(`registry ${this.registry} has no image ${this.repository}${reference.includes(':') ? '@' : ':'}${reference} (${registryMessage(response)})`, {
         field: this.field,
         hint: `check the repository and tag (the registry's tag list: GET /v2/${this.repository}/tags/list)`,
       });

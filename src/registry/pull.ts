@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OutputError } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
 import type { RegistryClient } from './client.js';
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -41,7 +41,8 @@ export interface PulledImage {
  */
 export async function pullImage(client: RegistryClient, repository: string, reference: string, dir: string, maxBlob: number): Promise<PulledImage> {
   const name = `${client.registry}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
-  const fail = (why: string, hint: string) => new OutputError(`${name}: ${why}`, { field: 'IMAGE', hint });
+  // The source cannot be used as given: a usage error (exit 2), as a broken image file is.
+  const fail = (why: string, hint: string) => new ConfigError(`${name}: ${why}`, { field: 'IMAGE', hint });
   const write = (data: Buffer, want: string) => {
     const file = path.join(dir, 'blobs', 'sha256', want.slice('sha256:'.length));
     fs.mkdirSync(path.dirname(file), { recursive: true });

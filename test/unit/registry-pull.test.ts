@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readImageLayers } from '../../src/image/read.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { pullImage } from '../../src/registry/pull.js';
-import { OutputError } from '../../src/util/errors.js';
+import { ConfigError, OutputError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/cli.js';
 import { listenOnLoopback, type LoopbackServer } from '../helpers/loopback.js';
 
@@ -107,10 +107,12 @@ async function fakeRegistry(options: { amd64?: boolean; corruptLayer?: boolean; 
 const client = (host: string) =>
   new RegistryClient(host, 'team/app', { kind: 'password', username: 'user', password: 'pw', from: 'the test' }, { operation: 'pull' });
 
+/** The source cannot be used as given: a ConfigError naming IMAGE (exit 2). */
 async function refusal(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(OutputError);
-  return (error as OutputError).message;
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).field).toBe('IMAGE');
+  return (error as ConfigError).message;
 }
 
 describe('convert: pulling an image from a registry', () => {
