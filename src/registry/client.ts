@@ -146,8 +146,9 @@ export class RegistryClient {
   }
 
   /**
-   * The manifest (or index) under `reference`, which must be there: a 404 is an error with
-   * the registry's own words (MANIFEST_UNKNOWN: no such tag; NAME_UNKNOWN: no such repository).
+   * The manifest (or index) under `reference`, which must be there: a 404 is an error saying
+   * whether the repository or the tag is missing (the tag list tells, and names the tags
+   * there are), in the registry's own words.
    */
   async requireManifest(reference: string, accept: readonly string[]): Promise<{ mediaType: string; data: Buffer }> {
     const doing = `reading manifest ${reference}`;
@@ -158,14 +159,33 @@ export class RegistryClient {
       headers: { Accept: accept.join(', ') },
       retry: true,
     });
-    if (response.status === 404) {
-      throw new ConfigError(`registry ${this.registry} has no image ${this.repository}${reference.includes(':') ? '@' : ':'}${reference} (${registryMessage(response)})`, {
-        field: this.field,
-        hint: `check the repository and tag (the registry's tag list: GET /v2/${this.repository}/tags/list)`,
-      });
-    }
+    if (response.status === 404) throw await this.missing(reference, response);
     await this.expect(response, [200], doing);
     return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
+  }
+
+  /** Why `reference` is not there: no such repository, or no such tag or digest in it. */
+  private async missing(reference: string, answer: HttpResponse): Promise<ConfigError> {
+    const name = `${this.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
+    const tags = await this.call({ method: 'GET', target: `/v2/${this.repository}/tags/list`, doing: 'listing tags', retry: true });
+    if (tags.status === 404) {
+      return new ConfigError(`registry ${this.registry} has no repository ${this.repository} (${registryMessage(tags)})`, {
+        field: this.field,
+        hint: 'check the image name (registry/repository:tag)',
+      });
+    }
+    let listed: string[] = [];
+    try {
+      listed = ((JSON.parse(tags.body.toString('utf8')) as { tags?: unknown }).tags as string[] | null) ?? [];
+    } catch {
+      // no list to show: the message below goes without it
+    }
+    const sorted = Array.isArray(listed) ? listed.filter((t) => typeof t === 'string').sort() : [];
+    const some = sorted.length > 0 ? `; its tags: ${sorted.slice(0, 10).join(', ')}${sorted.length > 10 ? ', …' : ''}` : '';
+    return new ConfigError(`registry ${this.registry} has no image ${name} (${registryMessage(answer)})${some}`, {
+      field: this.field,
+      hint: 'check the tag or digest',
+    });
   }
 
   /**

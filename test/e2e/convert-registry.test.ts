@@ -142,10 +142,10 @@ describe('convert: an image from a registry', () => {
     const run = (image: string, env = withConfig()) => nabla(['convert', `docker://${image}`, '--check'], env);
     const noTag = await run(`${plain.host}/team/hello:nope`);
     expect(noTag.exitCode).toBe(2);
-    expect(noTag.stderr).toContain(`registry ${plain.host} has no image team/hello:nope (MANIFEST_UNKNOWN`);
+    expect(noTag.stderr).toContain(`registry ${plain.host} has no image team/hello:nope (MANIFEST_UNKNOWN: manifest unknown); its tags: 1, arm-only`);
     const noRepository = await run(`${plain.host}/team/nothing:1`);
     expect(noRepository.exitCode).toBe(2);
-    expect(noRepository.stderr).toContain(`registry ${plain.host} has no image team/nothing:1 (NAME_UNKNOWN`);
+    expect(noRepository.stderr).toContain(`registry ${plain.host} has no repository team/nothing (NAME_UNKNOWN: repository name not known to registry)`);
     const arm = await run(`${plain.host}/team/hello:arm-only`);
     expect(arm.exitCode).toBe(2);
     expect(arm.stderr).toContain(`${plain.host}/team/hello:arm-only: its index has no linux/amd64 image (it has: linux/arm64)`);

@@ -2,7 +2,8 @@
  * Pulling an image for `convert` (registry/pull.ts) from an in-process fake registry: the
  * linux/amd64 entry of an index, a manifest by digest, blobs through a redirect to another
  * origin (which never sees our credentials); and what is refused: a blob or manifest that is
- * not what its digest names, an index without linux/amd64, a zstd layer, a missing tag.
+ * not what its digest names, an index without linux/amd64, a zstd layer, a missing tag or
+ * repository.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -88,6 +89,8 @@ async function fakeRegistry(options: { amd64?: boolean; corruptLayer?: boolean; 
     http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
       if (req.headers.authorization !== 'Basic dXNlcjpwdw==') return void res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="fake"' }).end();
+      if (req.url === '/v2/team/app/tags/list') return void res.writeHead(200).end('{"name":"team/app","tags":["1"]}');
+      if (!req.url!.startsWith('/v2/team/app/')) return void res.writeHead(404).end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
       const m = /^\/v2\/team\/app\/(manifests|blobs)\/(.+)$/.exec(req.url!);
       if (m?.[1] === 'manifests') {
         const data = manifests.get(m[2]!);
@@ -138,7 +141,11 @@ describe('convert: pulling an image from a registry', () => {
     expect((await pullImage(client(fake.host), 'team/app', fake.manifestDigest, dir, 1 << 20)).digest).toBe(fake.manifestDigest);
     const other = tempDir('nabla-pull-');
     expect(await refusal(pullImage(client(fake.host), 'team/app', `sha256:${'0'.repeat(64)}`, other, 1 << 20))).toContain(
-      `registry ${fake.host} has no image team/app@sha256:${'0'.repeat(64)} (MANIFEST_UNKNOWN: manifest unknown)`,
+      `registry ${fake.host} has no image team/app@sha256:${'0'.repeat(64)} (MANIFEST_UNKNOWN: manifest unknown); its tags: 1`,
+    );
+    const none = new RegistryClient(fake.host, 'team/none', { kind: 'password', username: 'user', password: 'pw', from: 'the test' }, { operation: 'pull' });
+    expect(await refusal(pullImage(none, 'team/none', '1', other, 1 << 20))).toBe(
+      `registry ${fake.host} has no repository team/none (NAME_UNKNOWN: repository name not known to registry)`,
     );
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(other, { recursive: true, force: true });
@@ -158,7 +165,7 @@ describe('convert: pulling an image from a registry', () => {
     expect(await pull({ corruptLayer: true, redirect: true })).toContain('that is not what its digest names');
     expect(await pull({ amd64: false })).toContain('team/app:1: its index has no linux/amd64 image (it has: linux/arm64)');
     expect(await pull({ zstd: true })).toContain('is a application/vnd.oci.image.layer.v1.tar+zstd');
-    expect(await pull({}, '2')).toContain('has no image team/app:2 (MANIFEST_UNKNOWN: manifest unknown)');
+    expect(await pull({}, '2')).toContain('has no image team/app:2 (MANIFEST_UNKNOWN: manifest unknown); its tags: 1');
     expect(await pull({}, '1', 100)).toMatch(/blob sha256:\w+ has \d+ bytes, more than 100/);
   });
 
