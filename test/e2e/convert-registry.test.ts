@@ -1,10 +1,11 @@
 /**
  * `nabla-build convert` of an image in a registry: Debian's docker-registry on 127.0.0.1
- * (plain, and behind htpasswd), holding an image put there through the distribution API as
+ * (plain, and htpasswd over TLS with a CA made here), holding an image put there through the distribution API as
  * another tool would: a static-pie C program (position-independent, no loader) in one gzipped
  * layer, under an index with linux/amd64 and linux/arm64 entries. The converted image runs
- * with plain `docker run`; a missing tag or repository, an index without linux/amd64, and
- * credentials missing or refused each end with one message naming the cause.
+ * with plain `docker run`; credentials come from a credential helper, as for a push; a
+ * missing tag or repository, an index without linux/amd64, credentials missing or refused
+ * and a certificate not trusted each end with one message naming the cause.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog } from '../../src/toolchain/catalog.js';
 import { nabla, tempDir, writeFiles } from '../helpers/cli.js';
 import { docker } from '../helpers/docker.js';
+import { loopbackCertificates, type LoopbackCertificates } from '../helpers/loopback.js';
 import { registryApi, startRegistry, type Descriptor, type Registry } from '../helpers/registry.js';
 
 const work = tempDir('nabla-e2e-convert-registry-');
@@ -28,6 +30,7 @@ const sha = (data: Buffer) => `sha256:${crypto.createHash('sha256').update(data)
 
 let plain: Registry;
 let locked: Registry;
+let certs: LoopbackCertificates;
 let image: { manifest: Descriptor; config: string };
 
 /** A static-pie C program (gcc -static-pie), compiled in the c toolchain image. */
@@ -68,8 +71,8 @@ async function layer(program: Buffer): Promise<{ gzipped: Buffer; diffId: string
 }
 
 /** The image put into `registry` as team/hello: tag 1 (index: amd64 + arm64), tag arm-only (index: arm64 only). */
-async function putImage(registry: Registry, program: Buffer, credentials: { username?: string; password?: string } = {}) {
-  const api = registryApi(registry.host, credentials);
+async function putImage(registry: Registry, program: Buffer, options: { username?: string; password?: string; ca?: string } = {}) {
+  const api = registryApi(registry.host, options);
   const { gzipped, diffId } = await layer(program);
   const config = Buffer.from(
     JSON.stringify({
@@ -90,21 +93,37 @@ async function putImage(registry: Registry, program: Buffer, credentials: { user
   return { manifest: put, config: configBlob.digest };
 }
 
-/** The environment of one CLI run: its own docker config (credentials for the locked registry, or none). */
-function withConfig(auths: Record<string, { auth: string }> = {}): { env: Record<string, string> } {
+/**
+ * The environment of one CLI run: its own docker config (`auths`, `credHelpers`), the
+ * credential helper on PATH, and the CA of the TLS registry unless `trusted` is false.
+ */
+function withConfig(config: { auths?: Record<string, { auth: string }>; credHelpers?: Record<string, string> } = {}, trusted = true): { env: Record<string, string> } {
   const dir = tempDir('nabla-docker-config-');
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths }));
-  return { env: { DOCKER_CONFIG: dir } };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  return {
+    env: {
+      DOCKER_CONFIG: dir,
+      PATH: `${path.join(work, 'bin')}:${process.env.PATH}`,
+      XDG_CONFIG_HOME: path.join(work, 'xdg'),
+      ...(trusted ? { NABLA_REGISTRY_CA: certs.ca } : {}),
+    },
+  };
 }
 const basic = (user: string, password: string) => ({ auth: Buffer.from(`${user}:${password}`).toString('base64') });
 
 beforeAll(async () => {
   const program = await staticPie();
   fs.writeFileSync(path.join(work, 'htpasswd'), `${USER}:${bcrypt.hashSync(PASSWORD, 6)}\n`);
+  // A credential helper as docker runs it: `get`, the server on stdin, JSON on stdout.
+  writeFiles(path.join(work, 'bin'), {
+    'docker-credential-nablapull': ['#!/bin/sh', '[ "$1" = get ] || exit 2', 'read server', `printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}\\n' "$server"`, ''].join('\n'),
+  });
+  fs.chmodSync(path.join(work, 'bin', 'docker-credential-nablapull'), 0o755);
+  certs = await loopbackCertificates(work);
   plain = await startRegistry();
-  locked = await startRegistry({ htpasswd: path.join(work, 'htpasswd') });
+  locked = await startRegistry({ htpasswd: path.join(work, 'htpasswd'), tls: { certificate: certs.certificate, key: certs.key } });
   image = await putImage(plain, program);
-  await putImage(locked, program, { username: USER, password: PASSWORD });
+  await putImage(locked, program, { username: USER, password: PASSWORD, ca: fs.readFileSync(certs.ca, 'utf8') });
 }, 10 * 60_000);
 
 afterAll(async () => {
@@ -129,16 +148,16 @@ describe('convert: an image from a registry', () => {
     expect(labels['dev.nabla.source.image']).toBe(image.config);
   });
 
-  it('docker://HOST/NAME@DIGEST: the manifest by its digest; over htpasswd with the credentials docker login leaves', async () => {
+  it('docker://HOST/NAME@DIGEST: the manifest by its digest; htpasswd over TLS with a credential helper\'s credentials and our CA', async () => {
     const byDigest = await nabla(['convert', `docker://${plain.host}/team/hello@${image.manifest.digest}`, '--check'], withConfig());
     expect(byDigest.exitCode, byDigest.stderr).toBe(0);
     expect(byDigest.stdout).toContain('result   the program can run through the tender');
-    const loggedIn = await nabla(['convert', `docker://${locked.host}/team/hello:1`, '--check'], withConfig({ [locked.host]: basic(USER, PASSWORD) }));
+    const loggedIn = await nabla(['convert', `docker://${locked.host}/team/hello:1`, '--check'], withConfig({ credHelpers: { [locked.host]: 'nablapull' } }));
     expect(loggedIn.exitCode, loggedIn.stderr).toBe(0);
     expect(loggedIn.stdout).toContain('program  /usr/bin/hello (64-bit, machine 62, PIE, static)');
   });
 
-  it('no such tag, no such repository, no linux/amd64 in the index, credentials missing or refused: one message each', async () => {
+  it('no such tag, no such repository, no linux/amd64 in the index, credentials missing or refused, an untrusted certificate: one message each', async () => {
     const run = (image: string, env = withConfig()) => nabla(['convert', `docker://${image}`, '--check'], env);
     const noTag = await run(`${plain.host}/team/hello:nope`);
     expect(noTag.exitCode).toBe(2);
@@ -153,10 +172,14 @@ describe('convert: an image from a registry', () => {
     expect(anonymous.exitCode).toBe(5);
     expect(anonymous.stderr).toContain(`registry ${locked.host} refused the pull (HTTP 401 while reading manifest 1)`);
     expect(anonymous.stderr).toContain(`no credentials for ${locked.host}: log in with \`docker login ${locked.host}\``);
-    const wrong = await run(`${locked.host}/team/hello:1`, withConfig({ [locked.host]: basic(USER, 'wrong') }));
+    const wrong = await run(`${locked.host}/team/hello:1`, withConfig({ auths: { [locked.host]: basic(USER, 'wrong') } }));
     expect(wrong.exitCode).toBe(5);
     expect(wrong.stderr).toContain(`registry ${locked.host} refused the pull (HTTP 401`);
     expect(wrong.stderr).toMatch(/the credentials from .*config\.json were refused/);
-    for (const result of [noTag, noRepository, arm, anonymous, wrong]) expect(result.stdout).toBe('');
+    const untrusted = await run(`${locked.host}/team/hello:1`, withConfig({ credHelpers: { [locked.host]: 'nablapull' } }, false));
+    expect(untrusted.exitCode).toBe(5);
+    expect(untrusted.stderr).toContain(`registry ${locked.host}: its TLS certificate is not trusted`);
+    expect(untrusted.stderr).toContain('NABLA_REGISTRY_CA=FILE');
+    for (const result of [noTag, noRepository, arm, anonymous, wrong, untrusted]) expect(result.stdout).toBe('');
   });
 });
