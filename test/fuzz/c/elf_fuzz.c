@@ -2,7 +2,8 @@
  * elf_fuzz.c — libFuzzer target: the tender's unikernel checks (native/tender/elf.c) on one
  * input taken as the UNIKERNEL file: elf_open, then elf_check_note when it has a note, as
  * core.c runs them; then again as a dynamic loader (ELF_LOADER). Both are given a base for
- * an ET_DYN image, as core.c gives a PIE beside the libOS and the loader. elf.c is compiled unchanged (run.sh) but for three names:
+ * an ET_DYN image, as core.c gives a PIE beside the libOS and the loader. elf.c is compiled
+ * unchanged (run.sh) but for three names:
  *   open/close  -> fuzz_open/fuzz_close: a memfd as long as the input (a regular file);
  *   mmap/munmap -> fuzz_mmap/fuzz_munmap: a heap copy of exactly the input, so ASan sees a
  *                  read one byte past the file's end (a real mapping hides it up to the page);
