@@ -6,7 +6,8 @@
  * region, in one of two forms:
  *   relinked: app + libOS-musl + libOS in one ELF (`nabla-run APP`);
  *   beside:   any static Linux program (a Go binary) and the libOS as its own ELF, linked
- *             at NABLA_LIBOS_BASE (`nabla-run --libos=LIBOS APP`).
+ *             at NABLA_LIBOS_BASE (`nabla-run --libos=LIBOS APP`); here APP may also be a
+ *             PIE, or dynamically linked with its loader (--interp), placed by the tender.
  * The ELF holding the libOS carries a note (section .note.nabla, name "NABLA", type
  * NABLA_NOTE_ABI, desc: struct nabla_note) saying where its hypercall code, SIGSYS
  * handler and signal stack are.

@@ -46,10 +46,6 @@ static void close_inherited_fds(void)
 	closedir(d);
 }
 
-/* The dynamic loader sits above the images, on its own 2 MiB boundary, where Linux would
- * put it anywhere: the heap then starts above it. */
-#define INTERP_ALIGN (2 * MIB)
-
 /* A program with PT_INTERP runs only beside the libOS and with its loader given: the
  * tender opens no file on the guest's behalf, so the loader is a file of the image, named
  * by the entrypoint like the libOS. */
@@ -72,19 +68,28 @@ static void check_interp(struct tender_opts *o, const struct elf_image *app)
 
 /* The app, the libOS beside it (--libos) or inside it (relinked), and the app's dynamic
  * loader (--interp): checked, and loaded into the mapped region. Returns the ELF that holds
- * the libOS; *image_end: where the images end. */
+ * the libOS; *image_end: where the images end.
+ * Where they go, bottom up: the boot page; the libOS at its link address (NABLA_LIBOS_BASE);
+ * the app at its link address (ET_EXEC), or a PIE on the first 2 MiB boundary above the
+ * libOS (0x400000 with ours, where a non-PIE app is linked); the loader on the first 2 MiB
+ * boundary above both, where Linux would put either anywhere; then the heap and the stack.
+ * Low addresses keep the --mem an image needs small; each image is checked to lie inside the
+ * region and apart from the others (elf.c), and the heap starts above all of them. */
 static const struct elf_image *load_images(struct tender_opts *o, struct elf_image *app, struct elf_image *libos,
 					   struct elf_image *interp, uint64_t *image_end)
 {
 	if (o->exe_root)
 		exe_root_find(o);
-	elf_open(app, o->kernel, 0);
+	if (o->libos) {
+		elf_open(libos, o->libos, ELF_PROGRAM, 0);
+		if (!libos->has_note)
+			errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
+	}
+	/* A PIE runs only beside the libOS: a relinked unikernel's note holds link addresses. */
+	elf_open(app, o->kernel, ELF_PROGRAM, o->libos ? align_up(libos->image_end, DYN_ALIGN) : 0);
 	check_interp(o, app);
 	const struct elf_image *with_libos = app;
 	if (o->libos) {
-		elf_open(libos, o->libos, 0);
-		if (!libos->has_note)
-			errx(TENDER_EXIT, "%s: no NABLA ABI note (.note.nabla): not a nabla libOS", o->libos);
 		if (app->has_note)
 			errx(TENDER_EXIT, "%s: has a libOS linked in already; run it without --libos", o->kernel);
 		elf_check_apart(libos, app);
@@ -98,7 +103,7 @@ static const struct elf_image *load_images(struct tender_opts *o, struct elf_ima
 
 	uint64_t end = app->image_end > with_libos->image_end ? app->image_end : with_libos->image_end;
 	if (o->interp) {
-		elf_open(interp, o->interp, (end + INTERP_ALIGN - 1) & ~(INTERP_ALIGN - 1));
+		elf_open(interp, o->interp, ELF_LOADER, align_up(end, DYN_ALIGN));
 		if (interp->has_note)
 			errx(TENDER_EXIT, "%s: has a NABLA ABI note: a dynamic loader is not a libOS", o->interp);
 		end = interp->image_end; /* above both */

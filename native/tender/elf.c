@@ -1,9 +1,11 @@
 /*
  * elf.c — check a unikernel ELF hard (load.c puts it into guest memory).
  *
- * Accepted: ELF64, little-endian, x86-64, ET_EXEC (non-PIE; a PT_INTERP is recorded, and
- * core.c decides), or ET_DYN when it is the dynamic loader of such a program, loaded at a
- * bias the tender chooses (no PT_INTERP of its own); at most ELF_MAX_LOADS PT_LOAD
+ * Accepted: ELF64, little-endian, x86-64. A program (ELF_PROGRAM) is ET_EXEC, loaded at its
+ * link addresses, or, when the caller gives a base, ET_DYN (a PIE, or a static-pie without
+ * PT_INTERP) moved up by a bias that puts its lowest segment at that base; a PT_INTERP is
+ * recorded, and core.c decides. A dynamic loader (ELF_LOADER) is ET_DYN without a PT_INTERP
+ * of its own, placed the same way. At most ELF_MAX_LOADS PT_LOAD
  * segments, each inside the guest region above the boot page, inside the file, never W+X,
  * no two sharing a page; program headers loaded (for AT_PHDR); entry in an executable
  * segment. The NABLA note, when there is one, must have
@@ -115,9 +117,34 @@ static void read_interp(struct elf_image *img, const Elf64_Phdr *ph)
 	memcpy(img->interp, img->file + ph->p_offset, ph->p_filesz);
 }
 
-/* bias 0: a program linked at its addresses (ET_EXEC). Otherwise the dynamic loader
- * (ET_DYN), every address moved up by bias. */
-void elf_open(struct elf_image *img, const char *path, uint64_t bias)
+/* An ET_DYN image's bias: its lowest PT_LOAD page goes to base (2 MiB aligned, so a segment
+ * keeps a large p_align's alignment), or it stays where it is linked when that is higher.
+ * Each p_vaddr and p_memsz is first bounded by the guest region, so no sum below wraps, and
+ * the bias is never negative: every segment ends up at or above base, and check_load still
+ * checks each one against the region. */
+static uint64_t dyn_bias(const struct elf_image *img, const Elf64_Ehdr *eh, uint64_t base)
+{
+	uint64_t lo = GUEST_LIMIT;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, img->file + eh->e_phoff + i * sizeof ph, sizeof ph);
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (ph.p_vaddr > GUEST_LIMIT || ph.p_memsz > GUEST_LIMIT - ph.p_vaddr)
+			errx(TENDER_EXIT, "%s: segment at 0x%lx (0x%lx bytes) lies beyond the largest guest memory (%d MiB)", img->path,
+			     ph.p_vaddr, ph.p_memsz, NABLA_MEM_MAX_MIB);
+		if (ph.p_vaddr < lo)
+			lo = ph.p_vaddr;
+	}
+	if (lo == GUEST_LIMIT)
+		errx(TENDER_EXIT, "%s: no PT_LOAD segment", img->path);
+	lo = align_down(lo, DYN_ALIGN);
+	return lo < base ? base - lo : 0;
+}
+
+/* role ELF_PROGRAM: ET_EXEC at its link addresses, or ET_DYN placed at dyn_base (0: ET_DYN is
+ * refused, as for a unikernel or a libOS). ELF_LOADER: ET_DYN placed at dyn_base, no PT_INTERP. */
+void elf_open(struct elf_image *img, const char *path, enum elf_role role, uint64_t dyn_base)
 {
 	const char *f = path;
 	*img = (struct elf_image){ .path = path, .fd = -1 };
@@ -146,15 +173,19 @@ void elf_open(struct elf_image *img, const char *path, uint64_t bias)
 		errx(TENDER_EXIT, "%s: not a 64-bit little-endian ELF file", f);
 	if (eh.e_machine != EM_X86_64)
 		errx(TENDER_EXIT, "%s: built for another architecture (ELF machine %u), not x86-64", f, eh.e_machine);
-	if (bias && eh.e_type != ET_DYN)
+	int loader = role == ELF_LOADER;
+	if (loader && eh.e_type != ET_DYN)
 		errx(TENDER_EXIT, "%s: not a dynamic loader (ELF type %u, not ET_DYN)", f, eh.e_type);
-	if (!bias && eh.e_type == ET_DYN)
-		errx(TENDER_EXIT, "%s: position-independent (ET_DYN); link the unikernel with -static -no-pie", f);
-	if (!bias && eh.e_type != ET_EXEC)
+	if (!loader && eh.e_type == ET_DYN && !dyn_base)
+		errx(TENDER_EXIT, "%s: position-independent (ET_DYN); link the unikernel with -static -no-pie "
+				  "(a PIE Linux program runs with --libos=PATH)",
+		     f);
+	if (!loader && eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
 		errx(TENDER_EXIT, "%s: not an executable (ELF type %u)", f, eh.e_type);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64 ||
 	    !in_file(img, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
 		errx(TENDER_EXIT, "%s: bad program header table", f);
+	uint64_t bias = eh.e_type == ET_DYN ? dyn_bias(img, &eh, dyn_base) : 0;
 	if (eh.e_entry > GUEST_LIMIT)
 		errx(TENDER_EXIT, "%s: entry point 0x%lx is not in an executable segment", f, eh.e_entry);
 	img->entry = eh.e_entry + bias;
@@ -165,7 +196,7 @@ void elf_open(struct elf_image *img, const char *path, uint64_t bias)
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, img->file + eh.e_phoff + i * sizeof ph, sizeof ph);
-		if (ph.p_type == PT_INTERP && bias)
+		if (ph.p_type == PT_INTERP && loader)
 			errx(TENDER_EXIT, "%s: a dynamic loader that asks for a loader of its own (PT_INTERP)", f);
 		else if (ph.p_type == PT_INTERP)
 			read_interp(img, &ph);

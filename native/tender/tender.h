@@ -79,7 +79,7 @@ struct elf_image {
 	int fd; /* open until elf_load has mapped the segments from it */
 	int64_t mtime;
 	uint64_t entry;
-	uint64_t bias; /* where an ET_DYN image (the dynamic loader) was placed; 0 for ET_EXEC */
+	uint64_t bias; /* how far an ET_DYN image (a PIE, the dynamic loader) was moved up; 0 for ET_EXEC */
 	char interp[256]; /* PT_INTERP's path, or "" when static */
 	uint64_t phdr; /* guest address of the program headers (AT_PHDR) */
 	uint64_t phnum;
@@ -92,7 +92,12 @@ struct elf_image {
 	struct nabla_note note;
 };
 #define TRAP_STACK_MIN (16 * 1024UL) /* a signal frame with the xsave area, and room to work */
-void elf_open(struct elf_image *img, const char *path, uint64_t bias);
+#define DYN_ALIGN (2 * MIB) /* where an ET_DYN image may start: a 2 MiB boundary, as Linux aligns large p_align */
+enum elf_role {
+	ELF_PROGRAM, /* the app or the libOS: ET_EXEC, or ET_DYN when given a base */
+	ELF_LOADER /* the app's PT_INTERP: ET_DYN, no loader of its own */
+};
+void elf_open(struct elf_image *img, const char *path, enum elf_role role, uint64_t dyn_base);
 void elf_check_note(const struct elf_image *img);
 void elf_check_apart(const struct elf_image *a, const struct elf_image *b);
 uint64_t elf_min_mem_mib(uint64_t image_end);

@@ -1,6 +1,6 @@
 /**
  * One conversion: an existing image, unchanged, made to run through the tender. Reads the
- * source (from a file, or `docker save` from the engine), flattens its layers into the
+ * source (from a file, `docker save` from the engine, or a pull from a registry), flattens its layers into the
  * guest's file system, reports what will not work (analyze.ts), then lays out the image:
  *   /nabla/nabla-run, /nabla/libos.nabla   the tender and libOS, copied from the c toolchain
  *   /nabla/rootfs.tar                      the flattened image: the unikernel's whole file system
@@ -14,13 +14,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ConvertConfig } from '../config/convert.js';
+import type { ConvertConfig, RegistrySource } from '../config/convert.js';
 import { analyze, type Analysis } from '../convert/analyze.js';
 import { flattenLayers, LayerError, type FlatImage } from '../convert/flatten.js';
 import { ToolchainFiles } from '../executor/toolchain-files.js';
 import { buildImage } from '../image/oci.js';
-import { readImageLayers, type ImageSummary } from '../image/read.js';
+import { LAYER_IN_MEMORY_LIMIT, readImageLayers, type ImageSummary } from '../image/read.js';
 import type { ImageArtifact, ImageSpec } from '../image/types.js';
+import { tlsOptionsFor } from '../registry/access.js';
+import { RegistryClient } from '../registry/client.js';
+import { dockerCredentials } from '../registry/credentials.js';
+import { pullImage } from '../registry/pull.js';
 import { systemEntries, withoutGiven } from '../rootfs/system.js';
 import { ensureToolchain } from '../toolchain/build.js';
 import { fetchRuntime, type Runtime } from '../toolchain/runtime.js';
@@ -96,21 +100,25 @@ export async function convert(config: ConvertConfig, deps: ConvertDeps): Promise
 }
 
 async function readSource(config: ConvertConfig, deps: ConvertDeps): Promise<SourceImage> {
-  const name = config.source.kind === 'path' ? config.source.path : config.source.name;
+  const { source } = config;
+  const name = source.kind === 'path' ? source.path : source.name;
   const { summary, layers } = await deps.progress.step(`read ${name}`, async (step) => {
-    if (config.source.kind === 'path') return readImageLayers(config.source.path);
+    if (source.kind === 'path') return readImageLayers(source.path);
+    if (source.kind === 'registry') return pull(source, deps, step);
     const engine = await deps.engine();
-    if (!(await engine.inspectImage(config.source.name))) {
-      throw new ConfigError(`"${config.source.name}" is neither a file nor an image Docker knows`, {
+    if (!(await engine.inspectImage(source.name))) {
+      // As `docker run` pulls what it lacks: a name with a registry host comes from there.
+      if (source.registry) return pull(source.registry, deps, step);
+      throw new ConfigError(`"${source.name}" is neither a file nor an image Docker knows`, {
         field: 'IMAGE',
-        hint: 'check `docker images`, or pass an OCI layout or a `docker save` archive',
+        hint: 'check `docker images`, pass an OCI layout or a `docker save` archive, or an image in a registry as docker://HOST/NAME:TAG',
       });
     }
     step.note('docker save');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-convert-'));
     try {
       const archive = path.join(dir, 'image.tar');
-      await pipeline(await engine.saveImage(config.source.name), fs.createWriteStream(archive));
+      await pipeline(await engine.saveImage(source.name), fs.createWriteStream(archive));
       return await readImageLayers(archive);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -131,6 +139,25 @@ async function readSource(config: ConvertConfig, deps: ConvertDeps): Promise<Sou
     }
   });
   return { name, imageId: summary.imageId, summary, flat };
+}
+
+/** The image from its registry (registry/pull.ts), with the credentials and CAs a push would use, read as an OCI layout. */
+async function pull(source: RegistrySource, deps: ConvertDeps, step: { note(text: string): void }): Promise<{ summary: ImageSummary; layers: Buffer[] }> {
+  const { registry, repository, reference } = source;
+  step.note(`pull from ${registry}`);
+  const client = new RegistryClient(registry, repository, () => dockerCredentials(registry, deps.registry.dockerConfig), {
+    tls: tlsOptionsFor(registry, deps.registry),
+    operation: 'pull',
+    onRetry: (message) => deps.progress.info(message),
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-convert-pull-'));
+  try {
+    const pulled = await pullImage(client, repository, reference, dir, LAYER_IN_MEMORY_LIMIT);
+    step.note(pulled.digest);
+    return await readImageLayers(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function runSettings(config: ConvertConfig, summary: ImageSummary): Parameters<typeof analyze>[1] {

@@ -19,9 +19,23 @@ export interface ConvertFlags extends OutputFlags {
   check?: boolean;
 }
 
+/** An image in a registry: `reference` is its tag, or a digest `sha256:...`. */
+export interface RegistrySource {
+  registry: string;
+  repository: string;
+  reference: string;
+}
+
 export interface ConvertConfig {
-  /** An OCI layout (folder or tar) or docker archive on disk, or an image the engine has. */
-  source: { kind: 'path'; path: string } | { kind: 'engine'; name: string };
+  /**
+   * An OCI layout (folder or tar) or docker archive on disk; an image the engine has (one
+   * whose name starts with a registry host is pulled from there when the engine lacks it);
+   * or, for `docker://NAME`, always the registry's.
+   */
+  source:
+    | { kind: 'path'; path: string }
+    | { kind: 'engine'; name: string; registry?: RegistrySource }
+    | ({ kind: 'registry'; name: string } & RegistrySource);
   /** Replaces the image's Entrypoint (and, as `docker run --entrypoint` does, its Cmd). */
   entrypoint?: string[];
   memoryMiB: number;
@@ -40,7 +54,11 @@ const MEM_MAX = 64 * 1024;
 export function resolveConvertConfig(image: string, flags: ConvertFlags, ctx: { cwd: string; env: NodeJS.ProcessEnv }): ConvertConfig {
   if (image.trim() === '') throw new ConfigError('no image given', { field: 'IMAGE', hint: 'e.g. `nabla-build convert python:3.11 --load -t python-nabla`' });
   const local = path.resolve(ctx.cwd, image);
-  const source: ConvertConfig['source'] = fs.existsSync(local) ? { kind: 'path', path: local } : { kind: 'engine', name: image };
+  const source: ConvertConfig['source'] = image.startsWith(REGISTRY_PREFIX)
+    ? { kind: 'registry', name: image.slice(REGISTRY_PREFIX.length), ...parseRegistrySource(image.slice(REGISTRY_PREFIX.length), image) }
+    : fs.existsSync(local)
+      ? { kind: 'path', path: local }
+      : { kind: 'engine', name: image, registry: namesRegistry(image) ? parseRegistrySource(image, image) : undefined };
   const tags = (flags.tag ?? []).map(parseReference);
   return Object.freeze({
     source,
@@ -52,6 +70,33 @@ export function resolveConvertConfig(image: string, flags: ConvertFlags, ctx: { 
     outputs: flags.check ? [] : parseOutputs(flags, tags, ctx.cwd),
     tags,
   });
+}
+
+/** skopeo's name for an image in a registry: `docker://HOST/NAME:TAG`. */
+const REGISTRY_PREFIX = 'docker://';
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** Whether the name's first component is a registry host (it has a dot or a port, or is localhost), as Docker reads it. */
+function namesRegistry(name: string): boolean {
+  const first = name.slice(0, Math.max(name.indexOf('/'), 0));
+  return first.includes('.') || first.includes(':') || first === 'localhost';
+}
+
+/** `[HOST/]NAME[:TAG][@sha256:HEX]`; Docker Hub's `docker.io` (and `library/`) when no host is named. */
+function parseRegistrySource(text: string, given: string): RegistrySource {
+  const hint = 'e.g. docker://127.0.0.1:5000/team/app:1.0 or docker://registry.example/app@sha256:<64 hex>';
+  const at = text.indexOf('@');
+  const digest = at >= 0 ? text.slice(at + 1) : undefined;
+  if (digest !== undefined && !DIGEST.test(digest)) throw new ConfigError(`${given}: "${digest}" is not a sha256 digest`, { field: 'IMAGE', hint });
+  let parsed;
+  try {
+    parsed = parseReference(at >= 0 ? text.slice(0, at) : text);
+  } catch (error) {
+    throw new ConfigError(`${given}: not an image name (${(error as ConfigError).message})`, { field: 'IMAGE', hint, cause: error });
+  }
+  const registry = parsed.registry ?? 'docker.io';
+  const repository = parsed.registry === undefined && !parsed.repository.includes('/') ? `library/${parsed.repository}` : parsed.repository;
+  return { registry, repository, reference: digest ?? parsed.tag };
 }
 
 /** `'["python3","app.py"]'` (JSON, as in a Dockerfile) or one program name/path. */

@@ -36,7 +36,7 @@ export interface Analysis {
   runnable: Map<string, string>;
   /** Other names for them: a path in the image as written (e.g. "usr/bin/python3") → the program's path. */
   aliases: Map<string, string>;
-  /** How many programs on PATH it cannot run (PIE, scripts, other machines), for the report. */
+  /** How many programs on PATH it cannot run (scripts, shared libraries, other machines), for the report. */
   notRunnable: number;
   /** Whether the default program can run at all. */
   ok: boolean;
@@ -64,7 +64,7 @@ export function analyze(image: FlatImage, run: RunSettings): Analysis {
   const result: Analysis = { argv, findings, runnable: new Map(), aliases: new Map(), notRunnable: 0, ok: false };
 
   const cannot = new Set<string>();
-  // Every program on PATH the tender can run: ELF64 x86-64, linked at fixed addresses, its loader in the image.
+  // Every program on PATH the tender can run: ELF64 x86-64, linked at fixed addresses or a PIE, its loader in the image.
   for (const dir of pathVar.split(':').filter((d) => d.startsWith('/'))) {
     for (const name of listDir(nodes, dir)) {
       const found = which(nodes, `${dir}/${name}`, '', '/');
@@ -106,8 +106,8 @@ export function analyze(image: FlatImage, run: RunSettings): Analysis {
   }
   if (elf.bits === 32) say('cannot', `${where} is a 32-bit program: the tender runs 64-bit x86-64 programs only`);
   else if (elf.machine !== EM_X86_64) say('cannot', `${where} is built for another architecture (ELF machine ${elf.machine}), not x86-64`);
-  else if (elf.type !== 'exec') {
-    say('cannot', `${where} is ${elf.type === 'dyn' ? 'position-independent (PIE)' : 'not an executable'}: the tender runs programs linked at fixed addresses (ET_EXEC) only, as Debian's python3 and the official node are`);
+  else if (!runsAsProgram(elf)) {
+    say('cannot', `${where} is ${elf.type === 'dyn' ? 'a shared library (ET_DYN, neither the PIE flag nor a loader)' : 'not an executable'}: the tender runs programs (ET_EXEC, or a PIE), not this`);
   } else if (elf.interp && resolvePath(nodes, elf.interp)?.node.type !== 'file') {
     say('cannot', `${where} asks for the loader ${elf.interp}, which is not in the image`);
   }
@@ -153,7 +153,7 @@ function runnableProgram(nodes: ReadonlyMap<string, FsNode>, path: string, node:
   } catch {
     return false;
   }
-  if (elf.bits !== 64 || elf.machine !== EM_X86_64 || elf.type !== 'exec') return false;
+  if (elf.bits !== 64 || elf.machine !== EM_X86_64 || !runsAsProgram(elf)) return false;
   if (!elf.interp) {
     result.runnable.set(path, '');
     return true;
@@ -163,6 +163,11 @@ function runnableProgram(nodes: ReadonlyMap<string, FsNode>, path: string, node:
   result.runnable.set(path, loader.path);
   addAlias(result, elf.interp, loader.path);
   return true;
+}
+
+/** Linked at fixed addresses, or a PIE, which the tender places itself (beside the libOS). */
+function runsAsProgram(elf: ElfInfo): boolean {
+  return elf.type === 'exec' || (elf.type === 'dyn' && elf.pie);
 }
 
 function addAlias(result: Analysis, written: string, path: string): void {

@@ -14,6 +14,8 @@ export interface ElfInfo {
   machine: number;
   /** exec: ET_EXEC (linked at fixed addresses); dyn: ET_DYN (PIE or a shared library). */
   type: 'exec' | 'dyn' | 'other';
+  /** ET_DYN made to run (a PIE, a static-pie), not only a shared library: DF_1_PIE, or a loader where there is no DT_FLAGS_1. */
+  pie: boolean;
   /** PT_INTERP's path, or undefined when statically linked. */
   interp?: string;
   needed: string[];
@@ -39,6 +41,8 @@ const DT_STRTAB = 5;
 const DT_STRSZ = 10;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
+const DT_FLAGS_1 = 0x6ffffffb;
+const DF_1_PIE = 0x08000000;
 
 /** Whether the bytes start like an ELF file (the magic only). */
 export function isElf(data: Uint8Array): boolean {
@@ -98,7 +102,7 @@ export function readElf(data: Uint8Array): ElfInfo {
   const machine = r.uint(18, 2);
   const etype = r.uint(16, 2);
   const type = etype === 2 ? 'exec' : etype === 3 ? 'dyn' : 'other';
-  if (cls === 1) return { bits: 32, machine, type, needed: [], runpath: [], imports: [], exports: [] };
+  if (cls === 1) return { bits: 32, machine, type, pie: false, needed: [], runpath: [], imports: [], exports: [] };
   if (cls !== 2) throw new ElfError(`unknown ELF class ${cls}`);
 
   const phoff = r.uint(32, 8);
@@ -115,13 +119,17 @@ export function readElf(data: Uint8Array): ElfInfo {
     const at = phoff + i * phentsize;
     segments.push({ type: r.uint(at, 4), offset: r.uint(at + 8, 8), vaddr: r.uint(at + 16, 8), filesz: r.uint(at + 32, 8) });
   }
-  const info: ElfInfo = { bits: 64, machine, type, needed: [], runpath: [], imports: [], exports: [] };
+  const info: ElfInfo = { bits: 64, machine, type, pie: false, needed: [], runpath: [], imports: [], exports: [] };
 
   const interp = segments.find((s) => s.type === PT_INTERP);
   if (interp) info.interp = r.string(interp.offset, interp.offset + interp.filesz);
 
   const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
-  if (dynamic) readDynamic(r, dynamic, segments.filter((s) => s.type === PT_LOAD), info);
+  const flags1 = dynamic ? readDynamic(r, dynamic, segments.filter((s) => s.type === PT_LOAD), info) : undefined;
+  // ET_DYN is a PIE or a shared library: DF_1_PIE says which where the linker wrote
+  // DT_FLAGS_1; else a loader named means it runs as a program (libc.so.6 does: it prints
+  // its version), as Linux would run it.
+  if (type === 'dyn') info.pie = flags1 !== undefined ? (flags1 & DF_1_PIE) !== 0 : info.interp !== undefined;
 
   if (shnum > 0 && shentsize >= 64 && shnum <= MAX_HEADERS) readDynsym(r, shoff, shentsize, shnum, info);
   return info;
@@ -135,7 +143,8 @@ function fileOffset(loads: Segment[], vaddr: number): number {
   throw new ElfError(`address 0x${vaddr.toString(16)} is in no loaded segment`);
 }
 
-function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInfo): void {
+/** Fills needed and runpath; returns DT_FLAGS_1, if there is one. */
+function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInfo): number | undefined {
   const count = Math.min(Math.floor(dynamic.filesz / 16), MAX_DYNAMIC);
   const entries: [number, number][] = [];
   for (let i = 0; i < count; i++) {
@@ -148,8 +157,9 @@ function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInf
     const entry = entries.find(([t]) => t === tag);
     return entry ? r.uint(entry[1], 8) : undefined;
   };
+  const flags1 = value(DT_FLAGS_1);
   const strtab = value(DT_STRTAB);
-  if (strtab === undefined) return;
+  if (strtab === undefined) return flags1;
   const start = fileOffset(loads, strtab);
   const limit = start + (value(DT_STRSZ) ?? r.size - start);
   const name = (at: number) => r.string(start + r.uint(at, 8), limit);
@@ -161,6 +171,7 @@ function readDynamic(r: Reader, dynamic: Segment, loads: Segment[], info: ElfInf
     else if (tag === DT_RPATH) rpath = name(at);
   }
   info.runpath = (runpath ?? rpath ?? '').split(':').filter((dir) => dir !== '');
+  return flags1;
 }
 
 function readDynsym(r: Reader, shoff: number, shentsize: number, shnum: number, info: ElfInfo): void {

@@ -2,11 +2,13 @@
  * A small client for the OCI distribution API, what a push needs: blob existence, blob
  * upload (one PUT for small blobs, PATCH chunks resumed after a failure for big ones,
  * or a mount from another repository of the registry), manifest put, and one read: the
- * manifest under a tag (the referrers tag's index, which a push adds to). TLS with the CAs
+ * manifest under a tag (the referrers tag's index, which a push adds to); and what a pull
+ * needs (`operation: 'pull'`, pull scope only): a manifest that must be there, and blobs,
+ * following the registry's redirect to its storage. TLS with the CAs
  * the user gave; plain HTTP only for a loopback registry that does not speak TLS (as
  * Docker does). Idempotent calls are retried with backoff on 429, 5xx and broken connections.
  */
-import { errorMessage, OutputError } from '../util/errors.js';
+import { ConfigError, errorMessage, OutputError } from '../util/errors.js';
 import { Authenticator, repositoryScope, TokenRefused, type CredentialLookup } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { errorCode, httpTransport, isPlainHttpAnswer, type HttpResponse, type TlsOptions, type Transport } from './http.js';
@@ -20,6 +22,8 @@ export interface RegistryClientOptions {
   /** Told each time a call is tried again, so the user sees why a push pauses. */
   onRetry?: (message: string) => void;
   transport?: Transport;
+  /** What the client is for, in its scope and messages: a push (pull,push scope) by default. */
+  operation?: 'push' | 'pull';
 }
 
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -63,6 +67,7 @@ export class RegistryClient {
   private readonly retry: RetryPolicy;
   private readonly chunkSize: number;
   private readonly pushScope: string;
+  private readonly operation: 'push' | 'pull';
 
   /** registry: "host[:port]" as written in the -t name; repository: e.g. "team/app". */
   constructor(
@@ -71,11 +76,12 @@ export class RegistryClient {
     credentials?: Credentials | CredentialLookup,
     private readonly options: RegistryClientOptions = {},
   ) {
+    this.operation = options.operation ?? 'push';
     this.scheme = isLoopback(registry) ? 'probe' : 'https';
     this.transport = options.transport ?? httpTransport(options.tls);
     this.retry = options.retry ?? defaultRetryPolicy;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    this.pushScope = repositoryScope(repository, 'pull,push');
+    this.pushScope = repositoryScope(repository, this.operation === 'pull' ? 'pull' : 'pull,push');
     const lookup: CredentialLookup = typeof credentials === 'function' ? credentials : async () => credentials;
     this.auth = new Authenticator(lookup, (request, doing) =>
       this.retrying(doing, () => this.transport(request), request.url.origin),
@@ -137,6 +143,72 @@ export class RegistryClient {
     if (response.status === 404) return undefined;
     await this.expect(response, [200], doing);
     return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
+  }
+
+  /**
+   * The manifest (or index) under `reference`, which must be there: a 404 is an error saying
+   * whether the repository or the tag is missing (the tag list tells, and names the tags
+   * there are), in the registry's own words.
+   */
+  async requireManifest(reference: string, accept: readonly string[]): Promise<{ mediaType: string; data: Buffer }> {
+    const doing = `reading manifest ${reference}`;
+    const response = await this.call({
+      method: 'GET',
+      target: `/v2/${this.repository}/manifests/${reference}`,
+      doing,
+      headers: { Accept: accept.join(', ') },
+      retry: true,
+    });
+    if (response.status === 404) throw await this.missing(reference, response);
+    await this.expect(response, [200], doing);
+    return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
+  }
+
+  /** Why `reference` is not there: no such repository, or no such tag or digest in it. */
+  private async missing(reference: string, answer: HttpResponse): Promise<ConfigError> {
+    const name = `${this.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
+    const tags = await this.call({ method: 'GET', target: `/v2/${this.repository}/tags/list`, doing: 'listing tags', retry: true });
+    if (tags.status === 404) {
+      return new ConfigError(`registry ${this.registry} has no repository ${this.repository} (${registryMessage(tags)})`, {
+        field: this.field,
+        hint: 'check the image name (registry/repository:tag)',
+      });
+    }
+    let listed: string[] = [];
+    try {
+      listed = ((JSON.parse(tags.body.toString('utf8')) as { tags?: unknown }).tags as string[] | null) ?? [];
+    } catch {
+      // no list to show: the message below goes without it
+    }
+    const sorted = Array.isArray(listed) ? listed.filter((t) => typeof t === 'string').sort() : [];
+    const some = sorted.length > 0 ? `; its tags: ${sorted.slice(0, 10).join(', ')}${sorted.length > 10 ? ', …' : ''}` : '';
+    return new ConfigError(`registry ${this.registry} has no image ${name} (${registryMessage(answer)})${some}`, {
+      field: this.field,
+      hint: 'check the tag or digest',
+    });
+  }
+
+  /**
+   * A blob's bytes. A registry may answer with a redirect to its storage: followed (a few
+   * hops), without our credentials when it leads to another origin. The caller checks the digest.
+   */
+  async getBlob(digest: string): Promise<Buffer> {
+    const doing = `reading blob ${short(digest)}`;
+    let response = await this.call({ method: 'GET', target: `/v2/${this.repository}/blobs/${digest}`, doing, retry: true });
+    for (let hops = 0; REDIRECTS.has(response.status) && hops < MAX_REDIRECTS; hops++) {
+      const location = response.header('location');
+      if (!location) throw this.refusedWith(response.status, doing, 'a redirect without a Location header');
+      const url = new URL(location, this.url('/'));
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
+        throw this.refusedWith(response.status, doing, `a redirect to ${url.origin}, which is neither https nor loopback`);
+      }
+      response =
+        url.origin === this.url('/').origin
+          ? await this.call({ method: 'GET', target: url, doing, retry: true })
+          : await this.retrying(doing, () => this.transport({ method: 'GET', url }), url.origin);
+    }
+    await this.expect(response, [200], doing);
+    return response.body;
   }
 
   /**
@@ -338,17 +410,24 @@ export class RegistryClient {
 
   private refusedWith(status: number, doing: string, message: string, credentialsFrom?: string): OutputError {
     const login = `\`docker login ${this.registry}\``;
-    return new OutputError(`registry ${this.registry} refused the push (HTTP ${status} while ${doing}): ${message}`, {
-      field: '--push',
+    return new OutputError(`registry ${this.registry} refused the ${this.operation} (HTTP ${status} while ${doing}): ${message}`, {
+      field: this.field,
       hint:
         status === 401 || status === 403
           ? credentialsFrom
-            ? `the credentials from ${credentialsFrom} were refused: log in again with ${login}, and check that you may push to ${this.repository}`
+            ? `the credentials from ${credentialsFrom} were refused: log in again with ${login}, and check that you may ${this.operation} ${this.operation === 'push' ? 'to' : 'from'} ${this.repository}`
             : `no credentials for ${this.registry}: log in with ${login} (read from $DOCKER_CONFIG or ~/.docker/config.json, credential helpers included)`
           : status >= 500
-            ? 'the registry failed: see its log, and check that it has free space'
-            : 'check that the registry accepts pushes (not read-only) and the name in -t',
+            ? `the registry failed: see its log${this.operation === 'push' ? ', and check that it has free space' : ''}`
+            : this.operation === 'push'
+              ? 'check that the registry accepts pushes (not read-only) and the name in -t'
+              : 'check the image name, and that this is an OCI distribution registry',
     });
+  }
+
+  /** The flag or argument a message names: --push, or convert's IMAGE. */
+  private get field(): string {
+    return this.operation === 'push' ? '--push' : 'IMAGE';
   }
 
   private unreachable(where: string, error: unknown, tries: number): OutputError {
@@ -356,13 +435,13 @@ export class RegistryClient {
     const after = tries > 1 ? ` (after ${tries} tries)` : '';
     if (code && TLS_TRUST_ERRORS.has(code)) {
       return new OutputError(`registry ${this.registry}: its TLS certificate is not trusted (${code}: ${errorMessage(error)})`, {
-        field: '--push',
+        field: this.field,
         hint: `give its CA as /etc/docker/certs.d/${this.registry}/ca.crt (where docker looks too) or NABLA_REGISTRY_CA=FILE`,
         cause: error,
       });
     }
     return new OutputError(`cannot reach registry ${this.registry}: ${code ?? errorMessage(error)}${after} (${where})`, {
-      field: '--push',
+      field: this.field,
       hint:
         "is the registry running? check the tag's registry host and port; " +
         'only localhost, 127.0.0.0/8 and ::1 registries are spoken to over plain http',
@@ -370,6 +449,9 @@ export class RegistryClient {
     });
   }
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
 const TLS_TRUST_ERRORS = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',

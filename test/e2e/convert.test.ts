@@ -22,12 +22,14 @@ const SRC = {
   static: 'nabla-e2e-convert/static-src:1',
   script: 'nabla-e2e-convert/script-src:1',
   shellc: 'nabla-e2e-convert/shellc-src:1',
+  pie: 'nabla-e2e-convert/pie-src:1',
 };
 const NEW = {
   python: 'nabla-e2e-convert/python:1',
   web: 'nabla-e2e-convert/web:1',
   node: 'nabla-e2e-convert/node:1',
   static: 'nabla-e2e-convert/static:1',
+  pie: 'nabla-e2e-convert/pie:1',
 };
 const NETWORK = 'nabla-e2e-convert';
 const SUBNET = '10.97.18.0/24';
@@ -86,6 +88,36 @@ async function staticProgram(): Promise<Buffer> {
   return fs.readFileSync(path.join(dir, 'hello'));
 }
 
+/**
+ * A position-independent C program (gcc -pie, glibc's loader), compiled in the c toolchain
+ * image: it prints where it was loaded (__ehdr_start), pointers in its data the loader moved
+ * by that bias (R_X86_64_RELATIVE), its Env, argv and /proc/self/exe.
+ */
+async function pieProgram(): Promise<Buffer> {
+  const dir = writeFiles(path.join(work, 'pie'), {
+    'hello.c': [
+      '#include <stdio.h>',
+      '#include <stdlib.h>',
+      '#include <unistd.h>',
+      'extern const char __ehdr_start[];',
+      'static const char *words[] = { "relocated", "pointers" };',
+      'int main(int argc, char **argv) {',
+      '  unsigned long base = (unsigned long)__ehdr_start;',
+      '  char exe[256] = "";',
+      '  if (readlink("/proc/self/exe", exe, sizeof exe - 1) < 0) perror("readlink");',
+      '  printf("pie hello, GREETING=%s, %s %s, exe=%s\\n", getenv("GREETING"), words[0], words[1], exe);',
+      '  printf("base on a 2 MiB boundary above 4 MiB: %s\\n", base >= 0x400000 && base % 0x200000 == 0 ? "yes" : "no");',
+      '  for (int i = 0; i < argc; i++) printf("argv[%d]=%s\\n", i, argv[i]);',
+      '  return 5;',
+      '}',
+      '',
+    ].join('\n'),
+  });
+  const compiled = await docker('run', '--rm', '--network', 'none', '-v', `${dir}:/w`, '-w', '/w', openCatalog().image('c'), 'gcc', '-fPIE', '-pie', '-O2', '-o', 'hello-pie', 'hello.c');
+  expect(compiled.exitCode, compiled.stderr).toBe(0);
+  return fs.readFileSync(path.join(dir, 'hello-pie'));
+}
+
 beforeAll(async () => {
   await docker('rm', '-f', ...CONTAINERS);
   await dockerBuild(SRC.python, {
@@ -118,6 +150,22 @@ beforeAll(async () => {
     SRC.script,
     { Dockerfile: `FROM ${SRC.python}\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\nCMD ["python3", "app.py"]\n` },
     { 'entrypoint.sh': Buffer.from('#!/bin/sh\nset -e\necho starting\nexec "$@"\n') },
+  );
+  await dockerBuild(
+    SRC.pie,
+    {
+      Dockerfile: [
+        'FROM nabla/debian:bookworm',
+        'COPY hello-pie /usr/local/bin/hello-pie',
+        // A shared library that is no program (no PIE flag, no loader), made executable.
+        'RUN install -m 755 /lib/x86_64-linux-gnu/libz.so.1 /usr/local/bin/libz-as-a-program',
+        'ENV GREETING=pie',
+        'ENTRYPOINT ["hello-pie"]',
+        'CMD ["one"]',
+        '',
+      ].join('\n'),
+    },
+    { 'hello-pie': await pieProgram() },
   );
   await dockerBuild(SRC.shellc, { Dockerfile: `FROM ${SRC.python}\nCMD ["sh", "-c", "python3 -m http.server 8000"]\n` });
   await docker('network', 'rm', NETWORK);
@@ -188,9 +236,9 @@ describe('convert: Debian python3, unchanged', () => {
     // Cmd, WorkingDir and a file of the image, as on the source; a program it cannot run: 127.
     const files = await docker('run', '--rm', '--network', 'none', NEW.python, 'python3', '-c', 'import os; print(os.getcwd(), open("hello.txt").read().strip())');
     expect(files.stdout).toBe('/srv hello from a converted image');
-    const ls = await docker('run', '--rm', '--network', 'none', NEW.python, 'ls');
-    expect(ls.exitCode).toBe(127);
-    expect(ls.stderr).toContain('nabla-run: ls: not found in PATH');
+    const missing = await docker('run', '--rm', '--network', 'none', NEW.python, 'nosuchprogram');
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toContain('nabla-run: nosuchprogram: not found in PATH');
     const size = (name: string) => docker('image', 'inspect', name, '--format', '{{.Size}}').then((r) => Number(r.stdout));
     console.log(`# python image: source ${((await size(SRC.python)) / 1e6).toFixed(0)} MB, converted ${((await size(NEW.python)) / 1e6).toFixed(0)} MB`);
   });
@@ -287,6 +335,37 @@ describe('convert: other programs', () => {
   });
 });
 
+describe('convert: position-independent programs (PIE)', () => {
+  it('a gcc -pie program with glibc\'s loader: placed by the tender, relocated by the loader; Env, argv and exit status as before', async () => {
+    const check = await nabla(['convert', SRC.pie, '--check']);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toContain('program  /usr/local/bin/hello-pie (64-bit, machine 62, PIE, loader /lib64/ld-linux-x86-64.so.2)');
+    const converted = await nabla(['convert', SRC.pie, '--load', '-t', NEW.pie]);
+    expect(converted.exitCode, converted.stderr).toBe(0);
+    const result = await docker('run', '--rm', '--network', 'none', NEW.pie);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')).toEqual([
+      'pie hello, GREETING=pie, relocated pointers, exe=/usr/local/bin/hello-pie',
+      'base on a 2 MiB boundary above 4 MiB: yes',
+      'argv[0]=hello-pie',
+      'argv[1]=one',
+    ]);
+    expect(result.exitCode).toBe(5);
+  });
+
+  it('Debian\'s own tools, PIEs: env prints the image\'s environment, ls lists the working directory', async () => {
+    const env = await docker('run', '--rm', '--network', 'none', '-e', 'NABLA_PIE=env-ran', NEW.python, 'env');
+    expect(env.stderr).toBe('');
+    expect(env.stdout.split('\n')).toContain('NABLA_PIE=env-ran');
+    expect(env.stdout).toMatch(/^PATH=\/usr\/local\/sbin:/m);
+    expect(env.exitCode).toBe(0);
+    const ls = await docker('run', '--rm', '--network', 'none', NEW.python, 'ls', '-1');
+    expect(ls.stderr).toBe('');
+    expect(ls.stdout).toBe('hello.txt');
+    expect(ls.exitCode).toBe(0);
+  });
+});
+
 describe('convert: images that cannot run', () => {
   it('a shell-script entrypoint: --check says why, names the program to use instead, and exits 2; convert writes nothing', async () => {
     const check = await nabla(['convert', SRC.script, '--check']);
@@ -311,10 +390,10 @@ describe('convert: images that cannot run', () => {
     expect(fixed.exitCode, fixed.stdout).toBe(0);
   });
 
-  it('a PIE program (Debian\'s ls) and a missing one are refused by name', async () => {
-    const pie = await nabla(['convert', SRC.python, '--check', '--entrypoint', 'ls']);
-    expect(pie.exitCode).toBe(2);
-    expect(pie.stdout).toMatch(/CANNOT RUN: \/usr\/bin\/ls is position-independent \(PIE\)/);
+  it('a shared library and a missing program are refused by name', async () => {
+    const library = await nabla(['convert', SRC.pie, '--check', '--entrypoint', 'libz-as-a-program']);
+    expect(library.exitCode).toBe(2);
+    expect(library.stdout).toContain('CANNOT RUN: /usr/local/bin/libz-as-a-program is a shared library (ET_DYN, neither the PIE flag nor a loader)');
     const missing = await nabla(['convert', SRC.python, '--check', '--entrypoint', 'nosuchprogram']);
     expect(missing.exitCode).toBe(2);
     expect(missing.stdout).toContain('CANNOT RUN: nosuchprogram: not found in PATH');

@@ -18,9 +18,9 @@ import { repoRoot, tempDir } from '../helpers/cli.js';
 const SECONDS = Number(process.env.NABLA_FUZZ_C_SECONDS ?? 60);
 /** Each target, and the least line coverage of its parser files the run must reach (seeds alone give most of it). */
 const TARGETS: Array<[string, Record<string, number>]> = [
-  // elf.c: 65, not 70, since --interp (a loader placed with a bias) came in: the harness opens
-  // every input as the program only, so those lines are not reached yet (68% in 20 s).
-  ['elf', { 'elf.c': 65 }],
+  // elf.c: the harness opens every input as the program and as the loader, each given a base
+  // for ET_DYN (a PIE beside the libOS), so both roles' lines are reached (72.65% in 20 s).
+  ['elf', { 'elf.c': 70 }],
   ['tar', { 'tar.c': 90, 'vfs.c': 50 }],
 ];
 const dockerfile = path.join(repoRoot, 'test', 'fuzz', 'c', 'Dockerfile');

@@ -34,6 +34,9 @@ const REFUSALS = [
   'no-file', 'not-elf', 'wrong-arch', 'truncated', 'note-outside-file', 'no-note', 'two-notes', 'wrong-abi', 'pie', 'wx-segment', 'below-guest',
   'beyond-mem', 'beyond-mem-by-1', 'mem-too-small', 'mem-too-large', 'mem-not-number', 'unknown-flag', 'disk-empty',
   'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable', 'fs-base-bad', 'fs-base-env-bad',
+  // Hostile PIEs beside the libOS and as its loader: overlapping, near the top, wrapping, huge, no PT_LOAD.
+  'pie-overlap', 'pie-top', 'pie-wrap', 'pie-huge', 'pie-beyond-mem', 'pie-no-load', 'loader-top', 'loader-overlap',
+  'loader-no-load',
 ];
 /** --net's flags and a tap that cannot be had (with a real tap: net-tap.test.ts). */
 const NET = [
@@ -43,7 +46,7 @@ const NET = [
 ];
 /** Guests that run, in each FS-base mode (arch-prctl-set-fs: allowed in host-call mode, 159 in cpu mode). */
 const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'exec-heap', 'trap-served', 'trap-gadget', 'arch-prctl-set-fs',
-  'libos-beside'];
+  'libos-beside', 'pie-beside', 'pie-beside-bootinfo', 'pie-interp'];
 /** Once per tender: the policy printouts (this host's, each mode's, every host's) and a big guest. */
 const POLICY = ['beyond-mem-fits', 'policy', 'policy-disk', 'policy-host-call', 'policy-any-host', 'fs-base-flag-wins',
   'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto'];

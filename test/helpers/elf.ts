@@ -1,6 +1,6 @@
 /**
  * Small ELF files made byte by byte for the tests of src/convert: a header, program headers
- * (PT_LOAD over the whole file, PT_INTERP, PT_DYNAMIC with DT_NEEDED/DT_RUNPATH), and a
+ * (PT_LOAD over the whole file, PT_INTERP, PT_DYNAMIC with DT_NEEDED/DT_RUNPATH/DT_FLAGS_1), and a
  * section table with .dynsym and .dynstr, as a linker lays them out.
  */
 export interface ElfSpec {
@@ -11,12 +11,14 @@ export interface ElfSpec {
   interp?: string;
   needed?: string[];
   runpath?: string;
+  /** DT_FLAGS_1 (0x08000000: DF_1_PIE), left out when undefined. */
+  flags1?: number;
   imports?: string[];
   exports?: string[];
 }
 
 export function makeElf(spec: ElfSpec = {}): Buffer {
-  const { bits = 64, machine = 62, type = 2, interp, needed = [], runpath, imports = [], exports = [] } = spec;
+  const { bits = 64, machine = 62, type = 2, interp, needed = [], runpath, flags1, imports = [], exports = [] } = spec;
   if (bits === 32) {
     const header = Buffer.alloc(52);
     header.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]);
@@ -49,6 +51,7 @@ export function makeElf(spec: ElfSpec = {}): Buffer {
   offset = (offset + 7) & ~7;
   const dynamicEntries: [number, number][] = [...neededAt.map((at): [number, number] => [1, at]), [5, base + dynstrAt], [10, dynstr.length]];
   if (runpathAt !== undefined) dynamicEntries.push([29, runpathAt]);
+  if (flags1 !== undefined) dynamicEntries.push([0x6ffffffb, flags1]);
   dynamicEntries.push([0, 0]);
   const dynamicAt = offset;
   offset += dynamicEntries.length * 16;

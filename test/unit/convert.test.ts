@@ -38,6 +38,7 @@ describe('convert: the ELF reader', () => {
       bits: 64,
       machine: 62,
       type: 'exec',
+      pie: false,
       interp: '/lib64/ld-linux-x86-64.so.2',
       needed: ['libm.so.6', 'libc.so.6'],
       runpath: ['$ORIGIN/../lib', '/opt/lib'],
@@ -45,6 +46,14 @@ describe('convert: the ELF reader', () => {
       exports: ['main'],
     });
     expect(readElf(makeElf({ type: 3 })).type).toBe('dyn');
+    // A PIE: DF_1_PIE, or a loader where the linker wrote no DT_FLAGS_1 (libc.so.6, which runs);
+    // not a library with DT_FLAGS_1 without the PIE bit, nor one with neither.
+    expect(readElf(makeElf({ type: 3, interp: '/lib64/ld-linux-x86-64.so.2', flags1: 0x08000001 })).pie).toBe(true);
+    expect(readElf(makeElf({ type: 3, flags1: 0x08000000 })).pie).toBe(true);
+    expect(readElf(makeElf({ type: 3, interp: '/lib64/ld-linux-x86-64.so.2' })).pie).toBe(true);
+    expect(readElf(makeElf({ type: 3, interp: '/lib64/ld-linux-x86-64.so.2', flags1: 0x1 })).pie).toBe(false);
+    expect(readElf(makeElf({ type: 3 })).pie).toBe(false);
+    expect(readElf(makeElf({ type: 2, flags1: 0x08000000 })).pie).toBe(false);
     expect(readElf(makeElf({ machine: 183 })).machine).toBe(183);
     expect(readElf(makeElf({ bits: 32 })).bits).toBe(32);
   });
@@ -183,13 +192,22 @@ describe('convert: what will run', () => {
     ]);
   });
 
+  it('a PIE with its loader runs, as a static-pie does; both are kept to run', () => {
+    const pie = analyze(image(dynamic({ type: 3, flags1: 0x08000001 })), run());
+    expect(pie.ok, JSON.stringify(pie.findings)).toBe(true);
+    expect([...pie.runnable]).toEqual([['usr/bin/app', 'lib64/ld-linux-x86-64.so.2']]);
+    const staticPie = analyze(image(makeElf({ type: 3, flags1: 0x08000000 })), run());
+    expect(staticPie.ok, JSON.stringify(staticPie.findings)).toBe(true);
+    expect([...staticPie.runnable]).toEqual([['usr/bin/app', '']]);
+  });
+
   it('refuses what cannot run, each with its reason', () => {
     const reason = (program: Buffer, settings = run(), extra: [string, FsNode][] = []) => {
       const a = analyze(image(program, extra), settings);
       expect(a.ok).toBe(false);
       return a.findings.filter((f) => f.level === 'cannot').map((f) => f.message)[0];
     };
-    expect(reason(dynamic({ type: 3 }))).toContain('position-independent (PIE)');
+    expect(reason(makeElf({ type: 3, needed: ['libc.so.6'], flags1: 0x1 }))).toContain('is a shared library (ET_DYN, neither the PIE flag nor a loader)');
     expect(reason(makeElf({ bits: 32 }))).toContain('32-bit program');
     expect(reason(makeElf({ machine: 183 }))).toContain('another architecture (ELF machine 183)');
     expect(reason(dynamic({ needed: ['libmissing.so.1'] }))).toContain('the library libmissing.so.1 is not in the image');
@@ -232,6 +250,26 @@ describe('convert: flags', () => {
     expect(config.outputs).toEqual([{ type: 'load' }]);
     expect(resolve({ entrypoint: 'node' }).entrypoint).toEqual(['node']);
     expect(resolve({ check: true, load: true }).outputs).toEqual([]);
+  });
+
+  it('the image: docker://NAME is always the registry\'s; a name with a registry host comes from there when Docker lacks it', () => {
+    const source = (image: string) => resolveConvertConfig(image, {}, { cwd: '/nonexistent', env: {} }).source;
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(source('docker://127.0.0.1:5000/team/app:1.0')).toEqual({ kind: 'registry', name: '127.0.0.1:5000/team/app:1.0', registry: '127.0.0.1:5000', repository: 'team/app', reference: '1.0' });
+    expect(source(`docker://registry.example/app@${digest}`)).toMatchObject({ registry: 'registry.example', repository: 'app', reference: digest });
+    expect(source('docker://python:3.11')).toMatchObject({ kind: 'registry', registry: 'docker.io', repository: 'library/python', reference: '3.11' });
+    expect(source('localhost:5000/app')).toEqual({ kind: 'engine', name: 'localhost:5000/app', registry: { registry: 'localhost:5000', repository: 'app', reference: 'latest' } });
+    expect(source('team/app:1')).toEqual({ kind: 'engine', name: 'team/app:1' });
+    for (const bad of ['docker://', 'docker://127.0.0.1:5000/Team/app', 'docker://host.example/app@sha256:12']) {
+      let error: unknown;
+      try {
+        source(bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe('IMAGE');
+    }
   });
 
   it('bad flags: one message naming the flag', () => {

@@ -42,13 +42,13 @@ export function formatReport(source: SourceImage, analysis: Analysis): string {
   const program = analysis.program;
   if (program) {
     const { elf } = program;
-    const kind = `${elf.bits}-bit, machine ${elf.machine}, ${elf.type === 'exec' ? 'fixed addresses' : elf.type === 'dyn' ? 'PIE' : 'not an executable'}`;
+    const kind = `${elf.bits}-bit, machine ${elf.machine}, ${elf.type === 'exec' ? 'fixed addresses' : elf.type === 'dyn' ? (elf.pie ? 'PIE' : 'shared library') : 'not an executable'}`;
     lines.push(`  program  /${program.path} (${kind}, ${elf.interp ? `loader ${elf.interp}` : 'static'})`);
     if (program.libraries.length > 0) lines.push(`  libs     ${program.libraries.join(' ')}`);
   }
   const names = [...analysis.runnable.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1));
   const some = names.length === 0 ? '' : ` (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''})`;
-  lines.push(`  on PATH  ${names.length} program(s) the tender can run${some}, ${analysis.notRunnable} it cannot (PIE, scripts, other architectures)`);
+  lines.push(`  on PATH  ${names.length} program(s) the tender can run${some}, ${analysis.notRunnable} it cannot (scripts, shared libraries, other architectures)`);
   for (const finding of analysis.findings) lines.push(`  ${LABELS[finding.level]}: ${finding.message}`);
   lines.push(analysis.ok ? '  result   the program can run through the tender' : '  result   the program CANNOT run through the tender');
   return `${lines.join('\n')}\n`;

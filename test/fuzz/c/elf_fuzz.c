@@ -1,7 +1,9 @@
 /*
  * elf_fuzz.c — libFuzzer target: the tender's unikernel checks (native/tender/elf.c) on one
  * input taken as the UNIKERNEL file: elf_open, then elf_check_note when it has a note, as
- * core.c runs them. elf.c is compiled unchanged (run.sh) but for three names:
+ * core.c runs them; then again as a dynamic loader (ELF_LOADER). Both are given a base for
+ * an ET_DYN image, as core.c gives a PIE beside the libOS and the loader. elf.c is compiled
+ * unchanged (run.sh) but for three names:
  *   open/close  -> fuzz_open/fuzz_close: a memfd as long as the input (a regular file);
  *   mmap/munmap -> fuzz_mmap/fuzz_munmap: a heap copy of exactly the input, so ASan sees a
  *                  read one byte past the file's end (a real mapping hides it up to the page);
@@ -23,6 +25,7 @@
 
 #define PATH "/fuzz/unikernel"
 #define GUEST_LIMIT (NABLA_GUEST_BASE + (uint64_t)NABLA_MEM_MAX_MIB * MIB)
+#define DYN_BASE 0x400000UL /* where core.c puts a PIE beside our libOS */
 
 static const uint8_t *input;
 static size_t input_size;
@@ -112,15 +115,21 @@ static const struct elf_load *segment_of(const struct elf_image *img, uint64_t a
 }
 
 /* What elf.c's header promises of an image elf_open accepted. */
-static void check_image(const struct elf_image *img)
+static void check_image(const struct elf_image *img, enum elf_role role)
 {
+	Elf64_Ehdr eh;
+	memcpy(&eh, input, sizeof eh);
 	require(img->nloads >= 1 && img->nloads <= ELF_MAX_LOADS, "%d segments", img->nloads);
+	require(eh.e_type == ET_DYN || (role == ELF_PROGRAM && eh.e_type == ET_EXEC && img->bias == 0), "ELF type %u as role %d", eh.e_type, role);
+	require(role == ELF_PROGRAM || img->interp[0] == 0, "a loader with a PT_INTERP");
+	require(img->bias % DYN_ALIGN == 0 && img->bias <= DYN_BASE, "bias 0x%lx", img->bias);
 	uint64_t end = 0;
 	for (int i = 0; i < img->nloads; i++) {
 		const struct elf_load *l = &img->loads[i];
 		require(l->memsz > 0 && l->filesz <= l->memsz, "segment %d: filesz %lu, memsz %lu", i, l->filesz, l->memsz);
 		require(l->offset <= img->file_size && l->filesz <= img->file_size - l->offset, "segment %d: outside the file", i);
 		require(l->vaddr >= NABLA_BOOT_ADDR + NABLA_BOOT_SIZE, "segment %d at 0x%lx: on the boot page", i, l->vaddr);
+		require(eh.e_type != ET_DYN || l->vaddr >= DYN_BASE, "ET_DYN segment %d at 0x%lx: below its base", i, l->vaddr);
 		require(l->vaddr <= GUEST_LIMIT && l->memsz <= GUEST_LIMIT - l->vaddr, "segment %d: beyond guest memory", i);
 		require(!((l->prot & PROT_WRITE) && (l->prot & PROT_EXEC)), "segment %d: W+X", i);
 		for (int j = 0; j < i; j++) {
@@ -162,21 +171,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input = data;
 	input_size = size;
 	static struct elf_image img; /* static: it must survive the longjmp */
-	if (setjmp(refused) == 0) {
-		elf_open(&img, PATH, 0);
-		require(opened >= 0 && img.fd == opened, "elf_open did not keep the file open for elf_load");
-		check_image(&img);
-		if (img.has_note) {
-			require(img.note_offset < size, "note offset");
-			elf_check_note(&img);
-			check_note(&img);
+	static volatile enum elf_role role;
+	for (role = ELF_PROGRAM; role <= ELF_LOADER; role++) {
+		if (setjmp(refused) == 0) {
+			elf_open(&img, PATH, role, DYN_BASE);
+			require(opened >= 0 && img.fd == opened, "elf_open did not keep the file open for elf_load");
+			check_image(&img, role);
+			if (img.has_note) {
+				require(img.note_offset < size, "note offset");
+				elf_check_note(&img);
+				check_note(&img);
+			}
+			elf_close(&img);
+			require(opened < 0, "elf_close left the file open");
 		}
-		elf_close(&img);
-		require(opened < 0, "elf_close left the file open");
+		if (opened >= 0) close(opened); /* refused before elf.c closed it: the tender exits */
+		opened = -1;
+		free(mapped);
+		mapped = NULL;
 	}
-	if (opened >= 0) close(opened); /* refused before elf.c closed it: the tender exits */
-	opened = -1;
-	free(mapped);
-	mapped = NULL;
 	return 0;
 }

@@ -17,6 +17,7 @@ import { FUZZ_TIMEOUT, fuzz } from './budget.js';
 const seeds = [
   makeElf({ interp: '/lib64/ld-linux-x86-64.so.2', needed: ['libm.so.6', 'libc.so.6'], runpath: '$ORIGIN/lib', imports: ['fork', 'dlopen'], exports: ['main'] }),
   makeElf({ type: 3, needed: ['libc.so.6'] }),
+  makeElf({ type: 3, interp: '/lib64/ld-linux-x86-64.so.2', needed: ['libc.so.6'], flags1: 0x08000001 }), // a PIE
   makeElf({ bits: 32 }),
 ];
 
@@ -37,6 +38,8 @@ function checkElf(bytes: Buffer): void {
   try {
     const info = readElf(bytes);
     expect([32, 64]).toContain(info.bits);
+    expect(typeof info.pie).toBe('boolean');
+    if (info.pie) expect(info.type).toBe('dyn');
     for (const list of [info.needed, info.runpath, info.imports, info.exports]) expect(list.every((s) => typeof s === 'string')).toBe(true);
   } catch (error) {
     if (!(error instanceof ElfError)) throw error;

@@ -40,6 +40,8 @@ guest wx hello -Wl,-N -Wl,--no-warn-rwx-segments # one RWX segment
 guest pie hello -fpie -static-pie -DGUEST_NO_NOTE  # ET_DYN (refused before the note is read)
 guest bootinfo2m bootinfo -Wl,-Ttext-segment=0x200000 # a stand-in libOS that tells what it got
 guest pienote hello -fpie -static-pie -Wl,-z,notext # ET_DYN with a NABLA note: no loader
+guest handover handover -Wl,-Ttext-segment=0x200000 # a stand-in libOS that starts the program beside it
+guest pieapp pieapp -fpie -static-pie -DGUEST_NO_NOTE # a static-pie that checks where it was put
 # A program that asks for a dynamic loader (PT_INTERP) and a loader that asks for one too:
 # linked against libc.so (nothing used), so the linker writes PT_INTERP.
 dyn="-nostdlib -ffreestanding -fno-stack-protector -O2 -fno-asynchronous-unwind-tables -Wl,-e,_nabla_start
@@ -60,6 +62,15 @@ while [ $i -lt "$(od -An -tu2 -j56 -N2 "$G/hello" | tr -d ' ')" ]; do
     i=$((i + 1))
 done
 $CC -O2 -Wall -Werror -o "$G/probe" "$HERE/probe.c" || { echo "FAIL build probe"; exit 1; }
+# Hostile PIEs, made from the static-pie guest: segments that overlap, lie near the top of the
+# address space, wrap around it, are huge, or are not there at all.
+$CC -O2 -Wall -Werror -o "$G/elfpatch" "$HERE/elfpatch.c" || { echo "FAIL build elfpatch"; exit 1; }
+"$G/elfpatch" "$G/pie" "$G/pie-overlap" 1 vaddr 0 &&
+    "$G/elfpatch" "$G/pie" "$G/pie-top" 1 vaddr 0xfffffffffffff000 &&
+    "$G/elfpatch" "$G/pie" "$G/pie-wrap" 1 memsz 0xffffffffffff0000 &&
+    "$G/elfpatch" "$G/pie" "$G/pie-huge" 1 memsz 0x10000000000 &&
+    "$G/elfpatch" "$G/pie" "$G/pie-beyond-mem" 3 memsz 0xf00000000 &&
+    "$G/elfpatch" "$G/pie" "$G/pie-no-load" all type 0 || { echo "FAIL build hostile PIEs"; exit 1; }
 has_fsgsbase=0
 "$G/probe" fsgsbase && has_fsgsbase=1
 echo "# host: FSGSBASE $([ $has_fsgsbase = 1 ] && echo yes || echo no), 32-bit syscall entry $("$G/probe" int80 2>/dev/null && echo yes || echo no)"
@@ -249,6 +260,20 @@ app_entry=0x
 ok: AT_BASE: the loader, above the program, on a 2 MiB boundary
 ok: app_entry: the loader's entry
 !FAIL" "$T" --libos="$G/bootinfo2m" --interp="$G/pie" "$G/dyn"
+    # PIE programs beside the libOS: a static-pie, started by a stand-in libOS that hands over
+    # to it and checks from its auxv alone where the tender put it; a PIE with a loader.
+    case_ pie-beside 0 "bias=0x400000
+ok: AT_ENTRY: e_entry moved by the bias
+ok: AT_ENTRY: where this code runs
+!FAIL" "$T" --libos="$G/handover" "$G/pieapp"
+    case_ pie-beside-bootinfo 0 "at_base=0x0 at_entry=0x40
+ok: AT_ENTRY is the program's entry
+ok: AT_PHDR
+!FAIL" "$T" --libos="$G/bootinfo2m" "$G/pie"
+    case_ pie-interp 0 "at_base=0x600000 at_entry=0x40
+ok: AT_BASE: the loader, above the program, on a 2 MiB boundary
+ok: app_entry: the loader's entry
+!FAIL" "$T" --libos="$G/bootinfo2m" --interp="$G/pie" "$G/dynpie"
     case_ interp-missing 125 "nabla-run: $G/dyn: dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2); give its loader with --interp=PATH (and --libos), or link it with -static" \
         "$T" --libos="$G/libos2m" "$G/dyn"
     case_ interp-static-app 125 "nabla-run: $G/nonote: not dynamically linked (no PT_INTERP): run it without --interp" \
@@ -373,7 +398,30 @@ lies outside the file" "$T" "$G/trunc"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
     case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 5" "$T" "$G/abi1"
-    case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN)" "$T" "$G/pie"
+    case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN); link the unikernel with -static -no-pie (a PIE Linux program runs with --libos=PATH)" "$T" "$G/pie"
+    # Hostile PIEs (beside the libOS, and as a loader): one line each, nothing runs.
+    case_ pie-overlap 125 "nabla-run: $G/pie-overlap: segments at 0x400000 and 0x400000 share a page
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-overlap"
+    case_ pie-top 125 "nabla-run: $G/pie-top: segment at 0xfffffffffffff000 (0x
+lies beyond the largest guest memory (65536 MiB)
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-top"
+    case_ pie-wrap 125 "lies beyond the largest guest memory (65536 MiB)
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-wrap"
+    case_ pie-huge 125 "nabla-run: $G/pie-huge: segment at 0x
+(0x10000000000 bytes) lies beyond the largest guest memory (65536 MiB)
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-huge"
+    case_ pie-beyond-mem 125 "nabla-run: $G/pie-beyond-mem: image ends at 0x
+needs --mem >=
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-beyond-mem"
+    case_ pie-no-load 125 "nabla-run: $G/pie-no-load: no PT_LOAD segment
+!Hello" "$T" --libos="$G/libos2m" "$G/pie-no-load"
+    case_ loader-top 125 "nabla-run: $G/pie-top: segment at 0xfffffffffffff000 (0x
+!Hello" "$T" --libos="$G/libos2m" --interp="$G/pie-top" "$G/dyn"
+    case_ loader-overlap 125 "nabla-run: $G/pie-overlap: segments at 0x
+share a page
+!Hello" "$T" --libos="$G/libos2m" --interp="$G/pie-overlap" "$G/dyn"
+    case_ loader-no-load 125 "nabla-run: $G/pie-no-load: no PT_LOAD segment
+!Hello" "$T" --libos="$G/libos2m" --interp="$G/pie-no-load" "$G/dyn"
     case_ wx-segment 125 "is both writable and executable (W^X)" "$T" "$G/wx"
     case_ below-guest 125 "nabla-run: $G/low: segment at 0x10000 lies below guest memory" "$T" "$G/low"
     case_ beyond-mem 125 "nabla-run: $G/high: image ends at 0x400" "$T" "$G/high"

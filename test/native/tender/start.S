@@ -74,19 +74,25 @@ _nabla_start:
     .size _nabla_start, . - _nabla_start
 
 /* SIGSYS handler for trapped calls (rdi = signo, rsi = siginfo, rdx = ucontext): the
- * call "returns" 1000 + its number (si_syscall), so a test sees it was served here. The
+ * guest's guest_syscall(sig, info, uc) serves it if there is one; else the call "returns"
+ * 1000 + its number (si_syscall), so a test sees it was served here. The
  * tender's preemption tick (SIGVTALRM) and a container's signals come here too: nothing
  * to do. A fault (SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11) goes to the guest's
  * guest_fault(sig, info, uc) if it has one, else the guest exits with 128 + sig (returning
  * would run the faulting instruction again, forever); any other signal to its
  * guest_signal(sig, info, uc), if it has one. */
     .globl guest_trap
+    .weak guest_syscall
     .weak guest_fault
     .weak guest_signal
 guest_trap:
     cmp $31, %edi           /* SIGSYS */
     jne 1f
-    movslq 24(%rsi), %rax   /* si_syscall */
+    mov guest_syscall@GOTPCREL(%rip), %rax
+    test %rax, %rax
+    jz 5f
+    jmp *%rax               /* a guest that serves trapped calls itself; returns to the restorer */
+5:  movslq 24(%rsi), %rax   /* si_syscall */
     add $1000, %rax
     mov %rax, 0x90(%rdx)    /* uc_mcontext.rax */
     ret                     /* to the restorer */
