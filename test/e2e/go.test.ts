@@ -191,7 +191,7 @@ describe('the go build cache, kept between builds per toolchain image', () => {
     return app;
   };
 
-  it('two cold builds at once share it; a one-line change compiles only main; the same source gives the same digest, warm, cold or --no-cache', async () => {
+  it('two cold builds at once share it; a one-line change compiles only main; the same source gives the same digest, warm, cold or --no-cache; run DIR --no-cache too', async () => {
     const [a, b] = [copy('a'), copy('b')];
     const cold = await Promise.all([a, b].map((app) => nabla(['build', app, '-o', `type=oci,dest=${app}.tar`], { env })));
     for (const build of cold) expect(build.exitCode, build.stderr).toBe(0);
@@ -224,6 +224,15 @@ describe('the go build cache, kept between builds per toolchain image', () => {
     expect(noCache.exitCode, noCache.stderr).toBe(0);
     expect(compiled(noCache.stderr)).toEqual(['example.com/greeting', 'example.com/vendored']);
     expect(noCache.stdout).toBe(cold[0]!.stdout);
+
+    // run DIR builds the same way: warm by default, from nothing with --no-cache.
+    const warmRun = await nabla(['run', a], { env });
+    expect(warmRun.exitCode, warmRun.stderr).toBe(0);
+    expect(compiled(warmRun.stderr)).toEqual([]);
+    const coldRun = await nabla(['run', a, '--no-cache'], { env });
+    expect(coldRun.exitCode, coldRun.stderr).toBe(0);
+    expect(compiled(coldRun.stderr)).toEqual(['example.com/greeting', 'example.com/vendored']);
+    expect(coldRun.stdout).toContain('Hello, nabla, from a vendored module!');
   });
 
   it('build --watch builds a Go app again after a change, reusing the cache', async () => {

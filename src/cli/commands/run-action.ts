@@ -11,10 +11,19 @@ import type { GlobalOptions } from '../options.js';
 import { notice } from '../progress.js';
 import { buildApp } from './build-action.js';
 
+export interface RunFlags {
+  publish?: string[];
+  network?: string;
+  config?: string;
+  watch?: boolean;
+  /** false with --no-cache (commander's negated option). */
+  cache?: boolean;
+}
+
 export async function runApp(
   target: string,
   args: string[],
-  flags: { publish?: string[]; network?: string; config?: string; watch?: boolean },
+  flags: RunFlags,
   globals: GlobalOptions,
 ): Promise<void> {
   const isDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
@@ -68,7 +77,7 @@ async function buildAndRun(
   target: string,
   isDir: boolean,
   args: string[],
-  flags: { publish?: string[]; network?: string; config?: string },
+  flags: RunFlags,
   globals: GlobalOptions,
   note: (text: string) => void,
   stop?: AbortSignal,
@@ -78,7 +87,7 @@ async function buildAndRun(
     // A name of its own, so runs side by side never share or remove each other's image.
     const name = path.basename(path.resolve(target)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'app';
     image = `nabla-run/${name}:${crypto.randomBytes(4).toString('hex')}`;
-    await buildApp(target, { tag: [image], load: true, config: flags.config }, globals);
+    await buildApp(target, { tag: [image], load: true, config: flags.config, cache: flags.cache }, globals);
   }
   const docker = await engine();
   try {

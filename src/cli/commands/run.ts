@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { collect } from '../command-options.js';
 import type { GlobalOptions } from '../options.js';
+import type { RunFlags } from './run-action.js';
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
@@ -13,6 +14,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--network <name>', 'join this Docker network (default: Docker\'s bridge, or a network made for this run)')
     .option('-c, --config <file>', 'nabla.json to build DIR with (default: DIR/nabla.json)')
     .option('--watch', 'on every change in DIR: stop the app (SIGTERM), build and run it again')
+    .option('--no-cache', 'build DIR with nothing earlier builds kept (as build --no-cache)')
     .addHelpText(
       'after',
       `
@@ -29,7 +31,7 @@ line it amounts to is printed on stderr. Ctrl-C and SIGTERM are passed to the ap
 three times kills it); the exit code is the app's. The container, a network made for the run
 and an image built from DIR are removed afterwards.`,
     )
-    .action(async (target: string, args: string[], flags: { publish?: string[]; network?: string; config?: string; watch?: boolean }) => {
+    .action(async (target: string, args: string[], flags: RunFlags) => {
       await (await import('./run-action.js')).runApp(target, args, flags, globals());
     });
 }
