@@ -67,7 +67,7 @@ function notesFor(result: BenchResult, app: string): string[] {
     if (cell.failed) notes.push(`${cell.runtime}: failed: ${cell.failed}`);
     const errors = cell.rounds.reduce((sum, round) => sum + (round.errors ?? 0), 0);
     const requests = cell.rounds.reduce((sum, round) => sum + (round.requests ?? 0), 0);
-    if (errors > 0) notes.push(`${cell.runtime}: ${errors} of ${requests} requests under wrk failed (socket errors or non-2xx answers)`);
+    if (errors > 0) notes.push(`${cell.runtime}: wrk counted ${errors} errors (sockets reset or timed out, non-2xx answers) beside ${requests} requests answered`);
     else if (cell.surfaceFailed) notes.push(`${cell.runtime}: no host syscalls or surface figure: ${cell.surfaceFailed}`);
     const s = cell.surface;
     if (s && s.requests !== undefined && s.answered !== s.requests) notes.push(`${cell.runtime}: measure's load: ${s.answered} of ${s.requests} GETs answered`);

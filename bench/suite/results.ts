@@ -16,7 +16,7 @@ export interface Round {
   rssMiB?: number;
   /** Processes counted for the memory figures. */
   processes?: number;
-  /** wrk's requests in the round, and those that failed (socket errors, non-2xx/3xx answers). */
+  /** wrk's requests answered in the round, and its errors beside them (socket errors, non-2xx/3xx answers). */
   requests?: number;
   errors?: number;
 }
@@ -82,7 +82,8 @@ export const METRICS: readonly Metric[] = [
   { key: 'p50', short: 'p50', label: 'p50 latency, ms', kinds: ['http'], digits: 2, better: 'lower', value: fromRounds((r) => r.p50Ms) },
   { key: 'p99', short: 'p99', label: 'p99 latency, ms', kinds: ['http'], digits: 2, better: 'lower', value: fromRounds((r) => r.p99Ms) },
   { key: 'work', short: 'cpu work', label: 'work, ms (its own clock)', kinds: ['cpu'], digits: 0, better: 'lower', value: fromRounds((r) => r.workMs) },
-  { key: 'start', short: 'start', label: 'start to first answer (cpu: first line), ms', kinds: ['http', 'cpu'], digits: 0, better: 'lower', value: fromRounds((r) => r.startMs) },
+  { key: 'start', short: 'start', label: 'start to first answer, ms', kinds: ['http'], digits: 0, better: 'lower', value: fromRounds((r) => r.startMs) },
+  { key: 'start', short: 'start', label: 'start to first line of output, ms', kinds: ['cpu'], digits: 0, better: 'lower', value: fromRounds((r) => r.startMs) },
   { key: 'memory', short: 'memory', label: 'memory after the load, MiB (PSS)', kinds: ['http'], digits: 1, better: 'lower', value: fromRounds((r) => r.pssMiB) },
   { key: 'image', short: 'image', label: 'image size, MB', kinds: ['http', 'cpu'], digits: 2, better: 'lower', value: (cell) => cell.imageMB },
   { key: 'syscalls', short: 'host syscalls', label: 'distinct host syscalls', kinds: ['http', 'cpu'], digits: 0, better: 'lower', value: (cell) => cell.surface?.hostSyscalls },
