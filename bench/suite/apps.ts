@@ -17,7 +17,6 @@ export interface BuildContext {
   work: string;
   /** Toolchain images by name (c, go), built on first use. */
   toolchain(name: 'c' | 'go'): Promise<string>;
-  note(text: string): void;
 }
 
 export interface App {

@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     const dir = path.join(work, app.name);
     fs.mkdirSync(dir);
     try {
-      images.set(app.name, await app.build({ repo: REPO, work: dir, toolchain, note }));
+      images.set(app.name, await app.build({ repo: REPO, work: dir, toolchain }));
     } catch (error) {
       note(`${app.name}: ${(error as Error).message}`);
       for (const runtime of runnable) result.cells.push({ app: app.name, runtime, failed: `the image did not build: ${(error as Error).message}`, rounds: [] });
