@@ -130,7 +130,9 @@ async function main(argv: string[]): Promise<number> {
     for (const cell of result.cells.filter((c) => !c.failed)) {
       note(`${cell.app} under ${cell.runtime}: nabla-build measure`);
       const args = [path.join(REPO, 'bin/nabla-build.js'), '-q', 'measure', cell.image!, '--json', '--requests', String(options.measureRequests), '--timeout', '180'];
-      if (cell.runtime === 'runsc') args.push('--runtime', 'runsc');
+      // gVisor's ptrace platform makes several times the events (every guest call is ptrace
+      // stops and signals): a larger buffer, or the trace of python's load loses some.
+      if (cell.runtime === 'runsc') args.push('--runtime', 'runsc', '--buffer-mb', '256');
       // Twice at most: a trace can miss its window on a busy machine (measure says so and stops).
       for (let attempt = 1; attempt <= 2 && !cell.surface; attempt++) {
         try {
