@@ -57,7 +57,7 @@ export function chartSpec(result: BenchResult): TopLevelSpec {
       encoding: {
         x: { field: 'metric', type: 'nominal', sort: metrics, title: null, axis: { labelAngle: 0 } },
         xOffset: { field: 'runtime', type: 'nominal', sort: runtimes },
-        y: { field: 'ratio', type: 'quantitative', scale: { type: 'log', domain: [0.05, 50], nice: false, clamp: true }, title: '× runc' },
+        y: { field: 'ratio', type: 'quantitative', scale: { type: 'log', domain: [0.03, 50], nice: false, clamp: true }, title: '× runc' },
       },
       layer: [
         {
