@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   if (!fs.existsSync(path.join(REPO, 'dist/main.js'))) throw new BenchError('the CLI is not built: npm run build (npm run bench does it first)');
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-bench-'));
-  const names: string[] = [];
+  const names = new Set<string>(); // the containers it may have left, for an exit in the middle
   const removeAll = () => {
     for (const name of names) execFileSafe('docker', ['rm', '-f', name]);
     execFileSafe('docker', ['network', 'rm', NETWORK.name]);
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       if (cell.failed) continue;
       const app = APP_TABLE[cell.app];
       const name = `${CONTAINER_PREFIX}${cell.app}-${cell.runtime}`;
-      names.push(name);
+      names.add(name);
       try {
         const figures = app.kind === 'http' ? await serverRound(app, cell, name, NETWORK.address(index), tools, options.seconds) : await cpuRound(cell, name);
         cell.rounds.push(figures);
