@@ -12,10 +12,11 @@ import path from 'node:path';
 import { APP_TABLE, type App } from './apps.js';
 import { renderChart } from './chart.js';
 import { BenchError, docker, run, sleep } from './exec.js';
-import { parseOptions, USAGE, UsageError, type BenchOptions, type RuntimeName } from './options.js';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.js';
 import { containerProcesses, memoryOf, parseWrk, surfaceFromMeasure } from './probes.js';
 import { renderReport } from './report.js';
 import type { BenchResult, Cell, Round } from './results.js';
+import { missingRuntimes } from './runtimes.js';
 
 // scripts/bench.mjs runs the bundle from a cache folder: it names the repository.
 const REPO = path.resolve(process.env.NABLA_BENCH_REPO ?? '.');
@@ -23,7 +24,6 @@ const REPO = path.resolve(process.env.NABLA_BENCH_REPO ?? '.');
 const NETWORK = { name: 'nabla-bench-suite', subnet: '198.51.100.0/24', address: (i: number) => `198.51.100.${10 + i}` };
 const WRK = { threads: 2, connections: 16 };
 const CONTAINER_PREFIX = 'nabla-bench-suite-';
-const SETUP_RUNSC = 'sudo bash bench/setup-runsc.sh (installs Debian\'s runsc and registers it with the running dockerd)';
 
 const note = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
@@ -45,13 +45,8 @@ async function main(argv: string[]): Promise<number> {
     throw new BenchError(`no Docker engine answers (${error.message}): start one with sudo bash scripts/setup-host.sh`);
   });
   const info = JSON.parse(engine) as { ServerVersion: string; Runtimes: Record<string, unknown> };
-  const missing: Partial<Record<RuntimeName, string>> = {};
-  if (options.runtimes.includes('runsc') && !('runsc' in info.Runtimes)) {
-    const fix = `the engine has no runtime "runsc": ${SETUP_RUNSC}`;
-    if (options.runtimesAsked) throw new BenchError(fix);
-    missing.runsc = fix;
-    note(`runsc: ${fix}; its column says "not set up"`);
-  }
+  const missing = missingRuntimes(options.runtimes, options.runtimesAsked, Object.keys(info.Runtimes));
+  for (const [runtime, fix] of Object.entries(missing)) note(`${runtime}: ${fix}; its column says "not set up"`);
   if (!fs.existsSync(path.join(REPO, 'dist/main.js'))) throw new BenchError('the CLI is not built: npm run build (npm run bench does it first)');
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nabla-bench-'));

@@ -8,6 +8,7 @@ import { parseOptions, UsageError } from '../../bench/suite/options.js';
 import { containerProcesses, memoryOf, parseWrk, surfaceFromMeasure, wrkDurationMs } from '../../bench/suite/probes.js';
 import { renderReport } from '../../bench/suite/report.js';
 import type { BenchResult, Cell } from '../../bench/suite/results.js';
+import { missingRuntimes } from '../../bench/suite/runtimes.js';
 import { median, ratio } from '../../bench/suite/stats.js';
 
 describe('bench flags', () => {
@@ -34,6 +35,20 @@ describe('bench flags', () => {
   ])('refuses %j with one clear message', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(UsageError);
     expect(() => parseOptions(argv)).toThrow(message);
+  });
+});
+
+describe('bench runtimes', () => {
+  it('runs runc and nabla on any engine, runsc only where it is registered', () => {
+    expect(missingRuntimes(['runc', 'runsc', 'nabla'], false, ['runc', 'runsc'])).toEqual({});
+    expect(missingRuntimes(['runc', 'nabla'], true, ['runc'])).toEqual({});
+  });
+
+  it('makes a default runsc that is not set up a column that says how, and a named one an error', () => {
+    expect(missingRuntimes(['runc', 'runsc', 'nabla'], false, ['runc'])).toEqual({
+      runsc: expect.stringContaining('the engine has no runtime "runsc": sudo bash bench/setup-runsc.sh'),
+    });
+    expect(() => missingRuntimes(['runsc'], true, ['runc', 'io.containerd.runc.v2'])).toThrow('sudo bash bench/setup-runsc.sh');
   });
 });
 
