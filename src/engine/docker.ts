@@ -155,6 +155,7 @@ export class DockerEngine implements Engine {
       ExposedPorts: Object.fromEntries((spec.publish ?? []).map((p) => [p.containerPort, {}])),
       HostConfig: {
         NetworkMode: spec.network,
+        ...(spec.runtime ? { Runtime: spec.runtime } : {}),
         ...(spec.security ? securityConfig(spec.security) : {}),
         ...(spec.publish?.length ? { PortBindings: portBindings(spec.publish) } : {}),
         // Mounts, not Binds: a missing source is an error, never a folder made for it on the engine's host.

@@ -77,6 +77,8 @@ export interface ContainerSpec {
   publish?: PublishedPort[];
   /** Host folders mounted read-write (a compile cache); the engine refuses a source it does not have. */
   mounts?: BindMount[];
+  /** The OCI runtime the engine runs it with, by its registered name (undefined: the engine's default). */
+  runtime?: string;
 }
 
 export interface BindMount {

@@ -32,6 +32,8 @@ export interface MeasureRequest {
   timeoutMs: number;
   /** Trace buffer per CPU. */
   bufferKb: number;
+  /** The OCI runtime Docker runs the images with (e.g. runsc), by its registered name; undefined: Docker's default. */
+  runtime?: string;
   signal: AbortSignal;
 }
 
@@ -246,7 +248,7 @@ async function measureOne(
     const started =
       target.kind === 'command'
         ? await startCommand(instance, target.name)
-        : await startContainer(host.engine, instance, target, network, port, hostPort);
+        : await startContainer(host.engine, instance, target, network, port, hostPort, request.runtime);
     running = started;
     const load = await applyLoad(host, request, target, started, port === undefined ? undefined : { host: '127.0.0.1', port: hostPort! });
     await instance.stop();
@@ -314,6 +316,7 @@ async function startContainer(
   network: string | undefined,
   port: number | undefined,
   hostPort: number | undefined,
+  runtime: string | undefined,
 ): Promise<Running> {
   const info = target.info!;
   const nabla = target.kind === 'nabla image';
@@ -330,9 +333,13 @@ async function startContainer(
       network: useNetwork && network ? network : 'none',
       security: nabla ? securityFor(imageNeeds(target.name, info.config)) : undefined,
       publish,
+      runtime,
     });
   } catch (error) {
-    throw new EnvironmentError(`the engine could not create a container of ${target.name}: ${errorMessage(error)}`, { cause: error });
+    throw new EnvironmentError(`the engine could not create a container of ${target.name}: ${errorMessage(error)}`, {
+      hint: runtime ? `is the runtime "${runtime}" registered with the engine? (docker info lists its runtimes)` : undefined,
+      cause: error,
+    });
   }
   const made = container;
   const lines: string[] = [];

@@ -16,11 +16,13 @@ export interface MeasureFlags {
   loadCmd?: string;
   timeout: number;
   bufferMb: number;
+  runtime?: string;
   json?: boolean;
 }
 
 export async function measureImage(image: string, flags: MeasureFlags, globals: GlobalOptions): Promise<void> {
   if (flags.loadCmd !== undefined && flags.loadCmd.trim() === '') throw new ConfigError('--load-cmd is empty', { field: '--load-cmd', hint: 'give a shell command, e.g. --load-cmd "curl -s $MEASURE_URL"' });
+  if (flags.runtime !== undefined && !/^[\w.-]+$/.test(flags.runtime)) throw new ConfigError(`--runtime "${flags.runtime}" is not a runtime name`, { field: '--runtime', hint: 'give a name docker info lists under Runtimes, e.g. --runtime runsc' });
   const note = (text: string) => (globals.progress === 'quiet' ? undefined : notice(`nabla-build: ${text}`));
   const root = findTracefs((target) => execFileSync('mount', ['-t', 'tracefs', 'nodev', target], { stdio: 'pipe' }));
   if (root.mountedHere) note(`mounted tracefs at ${root.path}`);
@@ -35,6 +37,7 @@ export async function measureImage(image: string, flags: MeasureFlags, globals: 
         loadCmd: flags.loadCmd,
         timeoutMs: flags.timeout * 1000,
         bufferKb: flags.bufferMb * 1024,
+        runtime: flags.runtime,
         signal: globals.signal,
       },
     );

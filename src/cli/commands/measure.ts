@@ -17,6 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--load-cmd <command>', 'the load instead of the GETs: run with sh -c, given MEASURE_HOST, MEASURE_PORT and MEASURE_URL')
     .option('--timeout <seconds>', 'longest run: to first answer for a server, to its exit for the others', wholeNumber(3600), 120)
     .option('--buffer-mb <n>', 'trace buffer per CPU, MiB', wholeNumber(4096), 64)
+    .option('--runtime <name>', 'the OCI runtime Docker runs the images with, as registered with it (e.g. runsc); default: Docker\'s own')
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText(
       'after',
@@ -50,7 +51,7 @@ Needs root and tracefs (mounted at /sys/kernel/tracing if it is not). Everything
 (its tracefs instance under instances/, containers, a network) is removed on every way out,
 Ctrl-C included. Progress goes to stderr, the table (or --json) to stdout.`,
     )
-    .action(async (image: string, flags: { against?: string; requests: number; loadCmd?: string; timeout: number; bufferMb: number; json?: boolean }) => {
+    .action(async (image: string, flags: { against?: string; requests: number; loadCmd?: string; timeout: number; bufferMb: number; runtime?: string; json?: boolean }) => {
       await (await import('./measure-action.js')).measureImage(image, flags, globals());
     });
 }
