@@ -2,7 +2,7 @@
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
  * EAFNOSUPPORT). 127.0.0.1 always works; without a network (no --net) it is the only
  * address there is, and a server on 0.0.0.0 or a connection out says so once (hint()).
- * socketpair and every call on a socketpair's end are unix.c's (AF_UNIX, no network).
+ * socket(AF_UNIX), socketpair and every call on their ends are unix.c's (no network).
  *
  * A socket is a node with a struct sock (node->priv). lwIP runs only inside libOS calls on
  * whichever green thread is in the libOS, so its callbacks fill the sock (bytes received,

@@ -8,9 +8,12 @@
  * is refused. Blocking calls wait in the scheduler on their end's node, holding the file
  * (file_hold); every change wakes the other end and poll, select, epoll (vfs_changed).
  *
- * Names need a file-system namespace for sockets, which the libOS does not have:
- * socket(AF_UNIX) is EAFNOSUPPORT (net.c), bind is EOPNOTSUPP, and connect or sendto to a
- * name finds none (ENOENT for a path, ECONNREFUSED for an abstract name). No ancillary
+ * Names need a file-system namespace for sockets, which the libOS does not have: bind is
+ * EOPNOTSUPP, and connect or sendto to a name finds none (ENOENT for a path, ECONNREFUSED
+ * for an abstract name). socket(AF_UNIX) gives an end that is not connected and never can
+ * be, with the errors Linux gives an unnamed socket (ENOTCONN to send, EINVAL to read a
+ * stream), so code that probes with socket() and then bind() (CPython's tests, libraries
+ * choosing a transport) sees bind's refusal rather than no AF_UNIX at all. No ancillary
  * data (SCM_RIGHTS, credentials): sendmsg with any is EOPNOTSUPP.
  */
 #include <fcntl.h>
@@ -71,18 +74,45 @@ static struct upair *pair_new(int type)
 	return pair;
 }
 
-static long sys_socketpair(int family, int type, int protocol, int *sv)
+/* An AF_UNIX type and protocol as socket() and socketpair() take them: the type without
+ * its flags, or -errno; *oflags: the flags as open()'s. */
+static int unix_type(int type, int protocol, int *oflags)
 {
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (type & ~0xf) return -EINVAL;
-	if (family == AF_INET) return -EOPNOTSUPP; /* TCP and UDP have no pairs */
-	if (family != AF_UNIX) return -EAFNOSUPPORT;
 	if (protocol != 0 && protocol != AF_UNIX) return -EPROTONOSUPPORT;
 	if (type == SOCK_RAW) type = SOCK_DGRAM; /* as Linux does for AF_UNIX */
 	if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET) return -ESOCKTNOSUPPORT;
+	*oflags = O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0);
+	return type;
+}
+
+/* socket(AF_UNIX): one end of a pair whose other end never opens. */
+static long unix_socket(int type, int protocol)
+{
+	int oflags;
+	type = unix_type(type, protocol, &oflags);
+	if (type < 0) return type;
 	struct upair *pair = pair_new(type);
-	int oflags = O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0) | (flags & SOCK_CLOEXEC ? O_CLOEXEC : 0);
+	struct usock *s = &pair->end[0], *never = &pair->end[1];
+	ring_free(&never->rx);
+	never->open = 0;
+	s->connected = 0;
+	long fd = fd_open(s->node, oflags);
+	if (fd < 0) end_free(s); /* the pair goes back to the free list */
+	return fd;
+}
+
+static long sys_socketpair(int family, int type, int protocol, int *sv)
+{
+	if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) & ~0xf) return -EINVAL;
+	if (family == AF_INET) return -EOPNOTSUPP; /* TCP and UDP have no pairs */
+	if (family != AF_UNIX) return -EAFNOSUPPORT;
+	int oflags;
+	type = unix_type(type, protocol, &oflags);
+	if (type < 0) return type;
+	struct upair *pair = pair_new(type);
 	long a = fd_open(pair->end[0].node, oflags);
 	if (a < 0) {
 		end_free(&pair->end[1]);
@@ -266,7 +296,9 @@ static long transfer(struct file *f, struct msghdr *m, int flags, int write)
 	if (flags & MSG_OOB) return -EOPNOTSUPP;
 	if (write && m->msg_controllen) return -EOPNOTSUPP; /* no ancillary data */
 	if (write && m->msg_name && m->msg_namelen && s->type != SOCK_SEQPACKET) /* seqpacket: ignored */
-		return s->type == SOCK_STREAM ? -EISCONN : find_name(m->msg_name, m->msg_namelen);
+		return s->type != SOCK_STREAM ? find_name(m->msg_name, m->msg_namelen) : s->connected ? -EISCONN :
+													-EOPNOTSUPP;
+	if (!write && !s->connected && s->type != SOCK_DGRAM) return -EINVAL; /* a stream never connected */
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	file_hold(f);
 	long r;
@@ -413,11 +445,12 @@ static long sys_setsockopt(struct usock *s, int level, int name, const void *val
 	}
 }
 
-/* socketpair, and the socket calls on an end (the others' are net.c's). */
+/* socket(AF_UNIX), socketpair, and the socket calls on an end (the others' are net.c's). */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
 	*handled = 1;
 	if (n == SYS_socketpair) return sys_socketpair((int)a1, (int)a2, (int)a3, (int *)a4);
+	if (n == SYS_socket && a1 == AF_UNIX) return unix_socket((int)a2, (int)a3); /* the other families: net.c */
 	struct file *f = fd_get(a1);
 	if (!f || f->node->ops != &unix_ops) {
 		*handled = 0;
@@ -469,7 +502,7 @@ static short unix_poll(struct file *f)
 	short ev = s->err ? POLLERR : 0;
 	if (s->rx.len) ev |= POLLIN | POLLRDNORM;
 	if (s->shut & SHUT_IN) ev |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (s->shut == (SHUT_IN | SHUT_OUT)) ev |= POLLHUP;
+	if (s->shut == (SHUT_IN | SHUT_OUT) || (!s->connected && s->type != SOCK_DGRAM)) ev |= POLLHUP;
 	/* Writable once half the peer's ring is free (a writer that met EAGAIN is not woken for
 	 * every few bytes read), or when a write fails at once: as on Linux, no end is stuck. */
 	if (!p->open || !s->connected || s->shut & SHUT_OUT || p->shut & SHUT_IN || p->rx.len <= RING_SIZE / 2)

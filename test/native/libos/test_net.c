@@ -93,7 +93,7 @@ TEST(without_a_network_sockets_work_over_loopback_and_other_families_are_refused
 	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT); /* Go and CPython fall back to IPv4 */
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
-	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
 	int pair[2];
 	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* unix.c */

@@ -538,7 +538,6 @@ TEST(socketpair_argument_and_address_errors_are_as_on_linux)
 	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, IPPROTO_TCP, sv), EPROTONOSUPPORT);
 	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_RDM, 0, sv), ESOCKTNOSUPPORT);
 	CHECK_ERR(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM | 0x100, 0, sv), EINVAL);
-	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EAFNOSUPPORT); /* no names: no namespace */
 	pair(SOCK_RAW, sv); /* AF_UNIX takes it for a datagram, as Linux does */
 	CHECK_EQ(opt(sv[0], SO_TYPE), SOCK_DGRAM);
 	pair(SOCK_STREAM, sv);
@@ -586,6 +585,56 @@ TEST(socketpair_argument_and_address_errors_are_as_on_linux)
 	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
 	CHECK_ERR(sys(SYS_getsockname, fd, &path, &plen), ENOTSOCK);
 	CHECK_ERR(sys(SYS_shutdown, 99, SHUT_RD), EBADF);
+}
+
+TEST(socket_af_unix_is_an_end_that_is_not_connected_and_cannot_be_named)
+{
+	boot(0);
+	struct sockaddr_un path = { .sun_family = AF_UNIX, .sun_path = "/tmp/sock" };
+	struct sockaddr_un abstract = { .sun_family = AF_UNIX, .sun_path = "\0name" };
+	socklen_t plen = sizeof path, alen = offsetof(struct sockaddr_un, sun_path) + 5;
+	int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+	for (int i = 0; i < 3; i++) {
+		int t = types[i], stream = t != SOCK_DGRAM;
+		int fd = (int)CHECK_OK(sys(SYS_socket, AF_UNIX, t | SOCK_CLOEXEC, 0));
+		CHECK_EQ(sys(SYS_fcntl, fd, F_GETFD), FD_CLOEXEC);
+		CHECK_EQ(opt(fd, SO_DOMAIN), AF_UNIX);
+		CHECK_EQ(opt(fd, SO_TYPE), t);
+		CHECK_EQ(opt(fd, SO_ACCEPTCONN), 0);
+		struct sockaddr_un name;
+		socklen_t len = sizeof name;
+		CHECK_OK(sys(SYS_getsockname, fd, &name, &len));
+		CHECK_EQ(len, sizeof(sa_family_t)); /* unnamed */
+		CHECK_ERR(sys(SYS_getpeername, fd, &name, &len), ENOTCONN);
+		/* Nothing can name it or be reached from it. */
+		CHECK_ERR(sys(SYS_bind, fd, &path, plen), EOPNOTSUPP);
+		CHECK_ERR(sys(SYS_connect, fd, &path, plen), ENOENT);
+		CHECK_ERR(sys(SYS_connect, fd, &abstract, alen), ECONNREFUSED);
+		CHECK_ERR(sys(SYS_listen, fd, 5), stream ? EINVAL : EOPNOTSUPP);
+		/* Unconnected: sends are ENOTCONN, a stream's reads EINVAL; a datagram read waits. */
+		CHECK_ERR(sys(SYS_write, fd, "x", 1), ENOTCONN);
+		CHECK_ERR(sys(SYS_sendto, fd, "x", 1, 0, &path, plen), t == SOCK_STREAM ? EOPNOTSUPP : t == SOCK_DGRAM ? ENOENT :
+															 ENOTCONN);
+		char c;
+		CHECK_ERR(sys(SYS_recvfrom, fd, &c, 1, MSG_DONTWAIT, 0, 0), stream ? EINVAL : EAGAIN);
+		CHECK_EQ(revents(fd, POLLIN | POLLOUT), stream ? POLLOUT | POLLHUP : POLLOUT);
+		CHECK_OK(sys(SYS_close, fd));
+	}
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, IPPROTO_TCP), EPROTONOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_RDM, 0), ESOCKTNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM | 0x100, 0), EINVAL);
+	/* Made and closed many times, it holds no memory and no fd (64 MiB of guest memory). */
+	int first = (int)CHECK_OK(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
+	CHECK_OK(sys(SYS_close, first));
+	for (int i = 0; i < 2000; i++) {
+		CHECK_EQ(sys(SYS_socket, AF_UNIX, types[i % 3], 0), first);
+		CHECK_OK(sys(SYS_close, first));
+	}
+	int sv[2]; /* and the pairs made after are whole */
+	pair(SOCK_STREAM, sv);
+	CHECK_EQ(sys(SYS_write, sv[0], "ok", 2), 2);
+	char buf[4];
+	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 2);
 }
 
 TEST(socketpair_closing_both_ends_frees_the_memory)
