@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
@@ -575,6 +576,29 @@ TEST(fallocate_grows_a_file_and_pread_past_the_end_is_empty)
 	CHECK_ERR(sys(SYS_fallocate, fds[1], 0, 0, 10), ESPIPE);
 	long dev = CHECK_OK(open_("/dev/null", O_WRONLY));
 	CHECK_ERR(sys(SYS_fallocate, dev, 0, 0, 10), ENODEV);
+}
+
+TEST(fadvise_and_flock_are_granted_and_checked)
+{
+	boot(0);
+	long fd = CHECK_OK(open_("/hello.txt", O_RDONLY));
+	CHECK_OK(sys(SYS_fadvise64, fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+	CHECK_OK(sys(SYS_fadvise64, fd, 0, 100, POSIX_FADV_DONTNEED));
+	CHECK_ERR(sys(SYS_fadvise64, fd, 0, 0, 99), EINVAL);
+	CHECK_ERR(sys(SYS_fadvise64, 99, 0, 0, POSIX_FADV_NORMAL), EBADF);
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	CHECK_ERR(sys(SYS_fadvise64, fds[0], 0, 0, POSIX_FADV_NORMAL), ESPIPE);
+	/* The one process holds every lock it asks for, shared or exclusive, on any open file. */
+	long again = CHECK_OK(open_("/hello.txt", O_RDONLY));
+	CHECK_OK(sys(SYS_flock, fd, LOCK_EX));
+	CHECK_OK(sys(SYS_flock, again, LOCK_EX | LOCK_NB));
+	CHECK_OK(sys(SYS_flock, fd, LOCK_SH));
+	CHECK_OK(sys(SYS_flock, fd, LOCK_UN));
+	CHECK_OK(sys(SYS_flock, fds[1], LOCK_SH | LOCK_NB));
+	CHECK_ERR(sys(SYS_flock, fd, 0), EINVAL);
+	CHECK_ERR(sys(SYS_flock, fd, LOCK_SH | LOCK_EX), EINVAL);
+	CHECK_ERR(sys(SYS_flock, 99, LOCK_EX), EBADF);
 }
 
 TEST(no_terminals_dev_ptmx_is_enoent)

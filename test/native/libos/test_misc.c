@@ -66,6 +66,16 @@ TEST(process_identity)
 	CHECK_EQ(prio, 0);
 	CHECK_ERR(sys(SYS_sched_getscheduler, -1), EINVAL);
 	CHECK_ERR(sys(SYS_sched_getparam, 1, 0), EINVAL);
+	unsigned ids[3] = { 7, 7, 7 };
+	CHECK_OK(sys(SYS_getresuid, &ids[0], &ids[1], &ids[2]));
+	CHECK(ids[0] == 0 && ids[1] == 0 && ids[2] == 0);
+	ids[0] = ids[1] = ids[2] = 7;
+	CHECK_OK(sys(SYS_getresgid, &ids[0], &ids[1], &ids[2]));
+	CHECK(ids[0] == 0 && ids[1] == 0 && ids[2] == 0);
+	gid_t groups[4];
+	CHECK_EQ(sys(SYS_getgroups, 4, groups), 0); /* no supplementary groups */
+	CHECK_EQ(sys(SYS_getgroups, 0, 0), 0);
+	CHECK_ERR(sys(SYS_getgroups, -1, groups), EINVAL);
 }
 
 /* sysinfo: the guest's memory is --mem, and what is mapped is not free. */
