@@ -3,19 +3,10 @@
 // dependencies) stay external and load from node_modules.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundleTs } from './bundle-ts.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = path.join(repo, 'node_modules/.cache/nabla-bench/main.mjs');
-await build({
-  entryPoints: [path.join(repo, 'bench/suite/main.ts')],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await bundleTs(path.join(repo, 'bench/suite/main.ts'), outfile);
 process.env.NABLA_BENCH_REPO = repo;
 await import(pathToFileURL(outfile).href);

@@ -132,17 +132,9 @@ export class RegistryClient {
    * the media types to ask for; a registry may answer a type it was not asked for with a 404.
    */
   async getManifest(reference: string, accept: readonly string[]): Promise<{ mediaType: string; data: Buffer } | undefined> {
-    const doing = `reading manifest ${reference}`;
-    const response = await this.call({
-      method: 'GET',
-      target: `/v2/${this.repository}/manifests/${reference}`,
-      doing,
-      headers: { Accept: accept.join(', ') },
-      retry: true,
-    });
+    const response = await this.manifestResponse(reference, accept);
     if (response.status === 404) return undefined;
-    await this.expect(response, [200], doing);
-    return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
+    return this.manifestIn(response, reference);
   }
 
   /**
@@ -151,16 +143,24 @@ export class RegistryClient {
    * there are), in the registry's own words.
    */
   async requireManifest(reference: string, accept: readonly string[]): Promise<{ mediaType: string; data: Buffer }> {
-    const doing = `reading manifest ${reference}`;
-    const response = await this.call({
+    const response = await this.manifestResponse(reference, accept);
+    if (response.status === 404) throw await this.missing(reference, response);
+    return this.manifestIn(response, reference);
+  }
+
+  private manifestResponse(reference: string, accept: readonly string[]): Promise<HttpResponse> {
+    return this.call({
       method: 'GET',
       target: `/v2/${this.repository}/manifests/${reference}`,
-      doing,
+      doing: `reading manifest ${reference}`,
       headers: { Accept: accept.join(', ') },
       retry: true,
     });
-    if (response.status === 404) throw await this.missing(reference, response);
-    await this.expect(response, [200], doing);
+  }
+
+  /** The manifest of a 200 answer; any other answer is an error saying what it was. */
+  private async manifestIn(response: HttpResponse, reference: string): Promise<{ mediaType: string; data: Buffer }> {
+    await this.expect(response, [200], `reading manifest ${reference}`);
     return { mediaType: response.header('content-type')?.split(';')[0]?.trim() ?? '', data: response.body };
   }
 

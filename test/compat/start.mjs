@@ -3,21 +3,12 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleTs } from '../../scripts/bundle-ts.mjs';
 
 // One bundle per process (two runs may start at once), removed once loaded; .nabla/compat
 // is as deep as test/compat, so the harness finds the repository from import.meta.dirname.
 const outfile = path.join(import.meta.dirname, '..', '..', '.nabla', 'compat', `harness-${process.pid}.mjs`);
-await build({
-  entryPoints: [path.join(import.meta.dirname, 'main.ts')],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await bundleTs(path.join(import.meta.dirname, 'main.ts'), outfile);
 const { main } = await import(pathToFileURL(outfile).href);
 fs.rmSync(outfile);
 process.exitCode = await main(process.argv.slice(2));
