@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <poll.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/statfs.h>
@@ -698,25 +697,12 @@ static long sys_fallocate(long fd, int mode, int64_t off, int64_t len)
 
 /* Advice on how a file will be read: the files are in memory already, so there is nothing
  * to do but check it as Linux does. */
-static long sys_fadvise(long fd, long advice)
+static long sys_fadvise(long fd, long len, long advice)
 {
 	struct file *f = fd_get(fd);
 	if (!f) return -EBADF;
 	if (f->node->ops->stream) return -ESPIPE;
-	return advice >= POSIX_FADV_NORMAL && advice <= POSIX_FADV_NOREUSE ? 0 : -EINVAL;
-}
-
-/* One process: every lock it asks for is its own, so each is granted at once, as Linux
- * grants a process the locks its own open files already hold. */
-static long sys_flock(long fd, int op)
-{
-	if (!fd_get(fd)) return -EBADF;
-	switch (op & ~LOCK_NB) {
-	case LOCK_SH:
-	case LOCK_EX:
-	case LOCK_UN: return 0;
-	default: return -EINVAL;
-	}
+	return len >= 0 && advice >= POSIX_FADV_NORMAL && advice <= POSIX_FADV_NOREUSE ? 0 : -EINVAL;
 }
 
 static long sys_getcwd(char *buf, size_t size)
@@ -936,8 +922,7 @@ long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, in
 	case SYS_fsync:
 	case SYS_fdatasync: return fd_get(a1) ? 0 : -EBADF;
 	case SYS_sync: return 0;
-	case SYS_fadvise64: return sys_fadvise(a1, a4);
-	case SYS_flock: return sys_flock(a1, (int)a2);
+	case SYS_fadvise64: return sys_fadvise(a1, a3, a4);
 	case SYS_link: return sys_linkat(AT_FDCWD, (const char *)a1, AT_FDCWD, (const char *)a2, 0);
 	case SYS_linkat: return sys_linkat(a1, (const char *)a2, a3, (const char *)a4, (int)a5);
 	case SYS_chmod: return sys_fchmodat(AT_FDCWD, (const char *)a1, (mode_t)a2, 0);

@@ -128,9 +128,10 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_getegid: return 0;
 	case SYS_getresuid: /* real, effective and saved: root, as getuid says */
 	case SYS_getresgid:
+		if (!a1 || !a2 || !a3) return -EFAULT;
 		*(unsigned *)a1 = *(unsigned *)a2 = *(unsigned *)a3 = 0;
 		return 0;
-	case SYS_getgroups: return a1 < 0 ? -EINVAL : 0; /* no supplementary groups */
+	case SYS_getgroups: return (int)a1 < 0 ? -EINVAL : 0; /* no supplementary groups */
 	case SYS_getpgid:
 	case SYS_getsid: return 1;
 	case SYS_setsid: return -EPERM;

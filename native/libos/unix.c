@@ -99,9 +99,7 @@ static long unix_socket(int type, int protocol)
 	ring_free(&never->rx);
 	never->open = 0;
 	s->connected = 0;
-	long fd = fd_open(s->node, oflags);
-	if (fd < 0) end_free(s); /* the pair goes back to the free list */
-	return fd;
+	return fd_open(s->node, oflags); /* on failure its release frees the pair (end_free) */
 }
 
 static long sys_socketpair(int family, int type, int protocol, int *sv)
@@ -298,7 +296,8 @@ static long transfer(struct file *f, struct msghdr *m, int flags, int write)
 	if (write && m->msg_name && m->msg_namelen && s->type != SOCK_SEQPACKET) /* seqpacket: ignored */
 		return s->type != SOCK_STREAM ? find_name(m->msg_name, m->msg_namelen) : s->connected ? -EISCONN :
 													-EOPNOTSUPP;
-	if (!write && !s->connected && s->type != SOCK_DGRAM) return -EINVAL; /* a stream never connected */
+	if (!write && !s->connected && s->type != SOCK_DGRAM) /* never connected: as Linux answers */
+		return s->type == SOCK_STREAM ? -EINVAL : -ENOTCONN;
 	int nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	file_hold(f);
 	long r;

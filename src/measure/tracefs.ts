@@ -63,7 +63,8 @@ export function removeStaleInstances(root: string): string[] {
     if (pid === undefined || processAlive(Number(pid))) continue;
     const dir = path.join(instances, name);
     try {
-      fs.writeFileSync(path.join(dir, 'tracing_on'), '0');
+      // rmdir alone: a measure in another pid namespace looks gone from here, but its
+      // reader holds trace_pipe, so the kernel refuses (EBUSY) and its trace goes on.
       fs.rmdirSync(dir);
       removed.push(name);
     } catch {

@@ -180,7 +180,7 @@ const FS_SEMANTICS = [
   'sendfile-copies-from-a-file-at-its-position-or-an-offset', 'a-link-to-its-own-folder-loops-out-after-40-links', 'getdents64-while-the-folder-changes-gives-each-entry-once',
   'rename-replaces-files-and-empty-folders-and-takes-renameat2-flags',
   'dot-names-cannot-be-moved-or-removed-and-at-fdcwd-is-no-fd',
-  'fallocate-grows-a-file-and-pread-past-the-end-is-empty', 'fadvise-and-flock-are-granted-and-checked', 'no-terminals-dev-ptmx-is-enoent',
+  'fallocate-grows-a-file-and-pread-past-the-end-is-empty', 'fadvise-is-checked-and-changes-nothing', 'no-terminals-dev-ptmx-is-enoent',
   'alarm-rings-once-or-every-interval-and-says-what-is-left', 'alarm-without-a-handler-ends-the-process-like-linux',
   'a-handler-interrupts-a-blocking-read-and-sa-restart-resumes-it',
   'a-handler-makes-poll-epoll-and-sleeps-eintr-even-with-sa-restart',

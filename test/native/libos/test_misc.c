@@ -72,6 +72,7 @@ TEST(process_identity)
 	ids[0] = ids[1] = ids[2] = 7;
 	CHECK_OK(sys(SYS_getresgid, &ids[0], &ids[1], &ids[2]));
 	CHECK(ids[0] == 0 && ids[1] == 0 && ids[2] == 0);
+	CHECK_ERR(sys(SYS_getresuid, &ids[0], 0, &ids[2]), EFAULT);
 	gid_t groups[4];
 	CHECK_EQ(sys(SYS_getgroups, 4, groups), 0); /* no supplementary groups */
 	CHECK_EQ(sys(SYS_getgroups, 0, 0), 0);

@@ -616,7 +616,8 @@ TEST(socket_af_unix_is_an_end_that_is_not_connected_and_cannot_be_named)
 		CHECK_ERR(sys(SYS_sendto, fd, "x", 1, 0, &path, plen), t == SOCK_STREAM ? EOPNOTSUPP : t == SOCK_DGRAM ? ENOENT :
 															 ENOTCONN);
 		char c;
-		CHECK_ERR(sys(SYS_recvfrom, fd, &c, 1, MSG_DONTWAIT, 0, 0), stream ? EINVAL : EAGAIN);
+		CHECK_ERR(sys(SYS_recvfrom, fd, &c, 1, MSG_DONTWAIT, 0, 0), t == SOCK_STREAM ? EINVAL : stream ? ENOTCONN :
+														 EAGAIN);
 		CHECK_EQ(revents(fd, POLLIN | POLLOUT), stream ? POLLOUT | POLLHUP : POLLOUT);
 		CHECK_OK(sys(SYS_close, fd));
 	}
@@ -630,11 +631,28 @@ TEST(socket_af_unix_is_an_end_that_is_not_connected_and_cannot_be_named)
 		CHECK_EQ(sys(SYS_socket, AF_UNIX, types[i % 3], 0), first);
 		CHECK_OK(sys(SYS_close, first));
 	}
+	/* With every fd taken, socket() is EMFILE and frees what it made: pairs and pipes made
+	 * after are whole and apart. */
+	int last = first;
+	while (sys(SYS_dup, 0) >= 0) last++;
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), EMFILE);
+	CHECK_ERR(sys(SYS_socket, AF_UNIX, SOCK_DGRAM, 0), EMFILE);
+	for (int fd = first; fd <= last; fd++) sys(SYS_close, fd);
 	int sv[2]; /* and the pairs made after are whole */
 	pair(SOCK_STREAM, sv);
+	int other[2], p[2];
+	pair(SOCK_STREAM, other);
+	CHECK_OK(sys(SYS_pipe2, p, 0));
 	CHECK_EQ(sys(SYS_write, sv[0], "ok", 2), 2);
-	char buf[4];
+	CHECK_EQ(sys(SYS_write, other[0], "xyz", 3), 3);
+	CHECK_EQ(sys(SYS_write, p[1], "pipe", 4), 4);
+	char buf[8];
 	CHECK_EQ(sys(SYS_read, sv[1], buf, sizeof buf), 2);
+	CHECK_MEM(buf, "ok", 2);
+	CHECK_EQ(sys(SYS_read, other[1], buf, sizeof buf), 3);
+	CHECK_MEM(buf, "xyz", 3);
+	CHECK_EQ(sys(SYS_read, p[0], buf, sizeof buf), 4);
+	CHECK_MEM(buf, "pipe", 4);
 }
 
 TEST(socketpair_closing_both_ends_frees_the_memory)
