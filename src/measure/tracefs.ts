@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError, errorMessage } from '../util/errors.js';
+import { processAlive } from '../util/process-alive.js';
 
 /** How the kernel functions are found: every function entered, or those on event stacks. */
 export type SurfaceMethod = 'function-tracer' | 'event-stacks';
@@ -72,15 +73,6 @@ export function removeStaleInstances(root: string): string[] {
     }
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class TraceInstance {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { throwIfAborted } from './errors.js';
+import { processAlive } from './process-alive.js';
 
 const POLL_MS = 500;
 
@@ -47,7 +48,7 @@ function tryTake(file: string): number | undefined {
     }
     const owner = Number.parseInt(readOr(file, ''), 10);
     if (!(owner > 0)) return 0; // its owner is still writing its pid: the next round sees it
-    if (alive(owner)) return owner;
+    if (processAlive(owner)) return owner;
     fs.rmSync(file, { force: true }); // its owner is gone
   }
 }
@@ -57,14 +58,5 @@ function readOr(file: string, fallback: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return fallback;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
