@@ -212,6 +212,7 @@ int tender_run(const struct tender_opts *given)
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);
 	elf_keep_for_guest(&app, &boot);
+	etc_keep_for_guest(o->etc_from, &boot);
 	drop_capabilities();
 	no_core_dumps();
 	boot_write(&boot, o->kernel, o->exe_root);

@@ -57,6 +57,7 @@ struct tender_opts {
 	const char *net_ip; /* --net-ip=A.B.C.D/LEN */
 	const char *net_gw; /* --net-gw=A.B.C.D */
 	const char *net_mac; /* --net-mac=xx:xx:xx:xx:xx:xx */
+	const char *etc_from; /* --etc-from=DIR: the container's hostname, hosts, resolv.conf (etcfiles.c) */
 	int exec_heap; /* --x-exec-heap */
 	enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
 	const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
@@ -104,6 +105,8 @@ uint64_t elf_min_mem_mib(uint64_t image_end);
 void elf_load(struct elf_image *img);
 void elf_close(struct elf_image *img);
 void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot);
+/* etcfiles.c: DIR's hostname, hosts and resolv.conf, kept read-only for the guest's /etc. */
+void etc_keep_for_guest(const char *dir, struct nabla_boot *boot);
 
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
 #define RULE_MAX_VALS 3

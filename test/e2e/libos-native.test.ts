@@ -104,7 +104,8 @@ const OTHERS = [
 /** self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
 const SELF = [
   'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
-  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self',
+  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self', 'container-etc-files-replace-the-images',
+  'no-container-etc-files-keep-the-images',
   'proc-stat-and-cpuinfo-show-one-cpu',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a

@@ -244,6 +244,13 @@ void boot(const struct boot_opts *o)
 		b->exe_size = o->exe_size;
 		b->exe_mtime = 315532800;
 	}
+	b->etc_files = (uint64_t)(uintptr_t)o->etc;
+	b->etc_count = o->etc_count;
+	if (o->hostname) {
+		char *name = region + NABLA_BOOT_SIZE - 128;
+		snprintf(name, 128, "%s", o->hostname);
+		b->hostname = (uint64_t)(uintptr_t)name;
+	}
 	if (!o->no_disk) {
 		const char *tar = fixture(o->tar ? o->tar : "pax.tar");
 		int fd = open(tar, O_RDONLY);

@@ -121,6 +121,9 @@ struct boot_opts {
 	const char *exe_path; /* the program's own file (nabla_boot.exe_*): its path ... */
 	const void *exe; /* ... and bytes; 0: none */
 	size_t exe_size;
+	const struct nabla_file *etc; /* the container's /etc files (nabla_boot.etc_*) ... */
+	size_t etc_count; /* ... how many */
+	const char *hostname; /* nabla_boot.hostname; 0: none */
 	size_t mem_mib; /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed; /* every seed byte; 0: 0x5a */

@@ -1,0 +1,125 @@
+/*
+ * etcfiles.c — the container's own files for the guest. A container runtime writes
+ * /etc/hosts and /etc/resolv.conf (and /etc/hostname) for each container: Docker
+ * bind-mounts them with the container's address and the network's DNS server, Kubernetes
+ * with the pod's DNS settings. The guest's /etc is the image's rootfs, built long before:
+ * without these it has no DNS server at all, and a reverse lookup of its own address waits
+ * for a resolver's timeout. The tender reads them (from --etc-from=DIR, default /etc) before
+ * the filter into one read-only mapping outside the guest region, the way it keeps the
+ * program's file (elf_keep_for_guest), and the libOS shows them at /etc in place of the
+ * image's (self.c there). No host call reads them again.
+ *
+ * Of hosts, the IPv6 lines are left out: the unikernel has no IPv6, and a resolver that takes
+ * the first address of "localhost" (Node's listen) would get ::1.
+ */
+#define _GNU_SOURCE
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tender.h"
+
+#define ETC_FILE_MAX (256 * 1024) /* Docker's hosts with a few thousand --add-host lines */
+
+static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+enum {
+	NFILES = sizeof names / sizeof names[0]
+};
+
+struct etc_file {
+	char data[ETC_FILE_MAX];
+	size_t size;
+	int64_t mtime;
+	int present;
+};
+
+/* DIR/NAME's bytes into f; absent (no file, or not a regular one) is fine, anything else exits. */
+static void read_file(const char *dir, const char *name, struct etc_file *f)
+{
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		errx(TENDER_EXIT, "--etc-from=%s: path too long", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) return;
+		err(TENDER_EXIT, "--etc-from: %s", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		err(TENDER_EXIT, "--etc-from: %s: fstat failed", path);
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	f->mtime = st.st_mtime;
+	for (;;) {
+		ssize_t n = read(fd, f->data + f->size, sizeof f->data - f->size);
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0)
+			err(TENDER_EXIT, "--etc-from: %s: read failed", path);
+		if (n == 0) break;
+		f->size += (size_t)n;
+		if (f->size == sizeof f->data)
+			errx(TENDER_EXIT, "--etc-from: %s: larger than %d KiB, more than a container's %s holds", path,
+			     ETC_FILE_MAX / 1024, name);
+	}
+	close(fd);
+	f->present = 1;
+}
+
+/* hosts without the lines whose address (first field) is IPv6. */
+static void drop_ipv6_lines(struct etc_file *f)
+{
+	size_t kept = 0;
+	for (size_t at = 0; at < f->size;) {
+		const char *line = f->data + at, *nl = memchr(line, '\n', f->size - at);
+		size_t len = nl ? (size_t)(nl - line) + 1 : f->size - at, i = 0;
+		int ipv6 = 0;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		for (; i < len && !strchr(" \t\n#", line[i]); i++)
+			ipv6 |= line[i] == ':';
+		if (!ipv6) memmove(f->data + kept, line, len), kept += len;
+		at += len;
+	}
+	f->size = kept;
+}
+
+static struct etc_file files[NFILES];
+
+void etc_keep_for_guest(const char *dir, struct nabla_boot *boot)
+{
+	size_t count = 0, bytes = 0;
+	for (int i = 0; i < NFILES; i++) {
+		read_file(dir, names[i], &files[i]);
+		if (strcmp(names[i], "hosts") == 0) drop_ipv6_lines(&files[i]);
+		if (files[i].present) count++, bytes += sizeof(struct nabla_file) + strlen("/etc/") + strlen(names[i]) + 1 +
+							files[i].size;
+	}
+	if (!count) return;
+	size_t size = align_up(bytes, PAGE_SIZE);
+	char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		err(TENDER_EXIT, "mmap(%zu bytes for the container's /etc files) failed", size);
+	struct nabla_file *out = (struct nabla_file *)map;
+	char *at = map + count * sizeof *out;
+	for (int i = 0; i < NFILES; i++) {
+		if (!files[i].present) continue;
+		out->path = (uint64_t)at;
+		at += sprintf(at, "/etc/%s", names[i]) + 1;
+		out->data = (uint64_t)memcpy(at, files[i].data, files[i].size);
+		out->size = files[i].size;
+		out->mtime = files[i].mtime;
+		at += files[i].size;
+		out++;
+	}
+	if (mprotect(map, size, PROT_READ) < 0)
+		err(TENDER_EXIT, "mprotect(the container's /etc files) failed");
+	boot->etc_files = (uint64_t)map;
+	boot->etc_count = count;
+}
