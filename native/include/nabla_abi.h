@@ -47,7 +47,7 @@
 #define NABLA_ABI_H
 
 #define NABLA_ABI_VERSION 6 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
-			       5: the heap starts PROT_NONE, made usable by hypercall; 6: hostname, etc_* */
+			       5: the heap starts PROT_NONE, made usable by hypercall; 6: hostname, etc_*, dns_* */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -137,6 +137,11 @@ struct nabla_boot {
 	uint64_t hostname; /* guest address of a NUL-terminated name on the boot page, or 0 */
 	uint64_t etc_files; /* address of etc_count struct nabla_file */
 	uint64_t etc_count;
+	/* With a network whose DNS server is on the container's loopback (Docker's 127.0.0.11):
+	 * a UDP socket connected to it, O_NONBLOCK, in net_wait_fd's set, one DNS message per
+	 * read or write (the libOS relays the guest's queries to dns_ip:53 over it); else -1. */
+	int32_t dns_fd;
+	uint32_t dns_ip; /* network byte order */
 };
 /* One file the tender hands over: an absolute path and the bytes, both read-only. */
 struct nabla_file {
@@ -169,7 +174,7 @@ static inline uint64_t nabla_heap_budget(const struct nabla_boot *b)
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
 _Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
-_Static_assert(sizeof(struct nabla_boot) == 200, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 208, "struct nabla_boot layout is ABI");
 _Static_assert(sizeof(struct nabla_file) == 32, "struct nabla_file layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */

@@ -10,9 +10,11 @@
  * image's (self.c there). No host call reads them again.
  *
  * Of hosts, the IPv6 lines are left out: the unikernel has no IPv6, and a resolver that takes
- * the first address of "localhost" (Node's listen) would get ::1.
+ * the first address of "localhost" (Node's listen) would get ::1. A DNS server on the
+ * container's own loopback (Docker's 127.0.0.11) is reached through a relay (mod_net.c).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,7 @@
 
 #define ETC_FILE_MAX (256 * 1024) /* Docker's hosts with a few thousand --add-host lines */
 
-static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+static const char *const names[] = { "hostname", "hosts", "resolv.conf" }; /* resolv.conf last: files[2] */
 enum {
 	NFILES = sizeof names / sizeof names[0]
 };
@@ -122,4 +124,23 @@ void etc_keep_for_guest(const char *dir, struct nabla_boot *boot)
 		err(TENDER_EXIT, "mprotect(the container's /etc files) failed");
 	boot->etc_files = (uint64_t)map;
 	boot->etc_count = count;
+}
+
+/* The first nameserver of resolv.conf that is on the container's loopback (127.0.0.0/8,
+ * Docker's embedded DNS server on user-made networks), in network byte order; 0: none. */
+uint32_t etc_loopback_nameserver(void)
+{
+	const struct etc_file *f = &files[2];
+	for (size_t at = 0; f->present && at < f->size;) {
+		const char *line = f->data + at, *nl = memchr(line, '\n', f->size - at);
+		size_t len = nl ? (size_t)(nl - line) : f->size - at;
+		char text[64] = "", ip[INET_ADDRSTRLEN] = "";
+		struct in_addr a;
+		memcpy(text, line, len < sizeof text ? len : sizeof text - 1);
+		if (sscanf(text, "nameserver %15[0-9.]", ip) == 1 && inet_pton(AF_INET, ip, &a) == 1 &&
+		    (ntohl(a.s_addr) >> 24) == 127)
+			return a.s_addr;
+		at += len + 1;
+	}
+	return 0;
 }

@@ -4,7 +4,7 @@
  * address) is always there: its packets are queued in guest memory and delivered by the
  * pump itself, with no host call. The tender's tap, when it gave one, is a second netif:
  * frames are read from the O_NONBLOCK tap until it has none; the idle wait is the tender's
- * epoll set over the tap, with a timeout for the nearest thread deadline or lwIP timer; a
+ * epoll set over the tap (and the DNS relay's socket: dnsrelay.c), with a timeout for the nearest thread deadline or lwIP timer; a
  * wait under a millisecond (epoll's unit) is a ppoll sleep. Without a tap the idle wait
  * is that ppoll sleep, and only while TCP's timer runs.
  */
@@ -123,6 +123,14 @@ static void pump(void)
 	}
 }
 
+/* What hc_net_wait found waiting: frames on the tap, answers on the DNS relay's socket. */
+static void take(long ready)
+{
+	if (ready < 0) return;
+	if (ready & NET_READY_TAP) pump();
+	if (ready & NET_READY_DNS) dns_relay_pump();
+}
+
 /* Every connection the app closes first waits in TIME_WAIT for two MSL (2 minutes), and
  * lwIP scans that list for every new connection: past TIME_WAIT_MAX the oldest go (the
  * list is newest first), as lwIP itself does when memory runs out. */
@@ -214,7 +222,7 @@ int net_idle(uint64_t deadline)
 		ms = left / 1000000u > 0x7fffffff ? 0x7fffffff : (int)(left / 1000000u);
 	}
 	if (!up) return 0; /* not met: lwIP's cyclic timers always give a deadline */
-	if (hc_net_wait(ms) > 0) pump();
+	take(hc_net_wait(ms));
 	run_stack();
 	return 1;
 }
@@ -233,6 +241,6 @@ void net_tick(void)
 		return;
 	}
 	last = now;
-	if (up && hc_net_wait(0) > 0) pump();
+	if (up) take(hc_net_wait(0));
 	run_stack();
 }

@@ -468,8 +468,8 @@ share a page
     # --net: the flags are checked before anything else; a tap that cannot be had is one
     # line naming what is missing. (Cases with a real tap: test/native/net/run.sh.)
     N="--net-ip=10.0.0.2/24"
-    case_ policy-net 0 "write fd=1|2|<net>
-read fd=<net>
+    case_ policy-net 0 "write fd=1|2|<net>|<dns>
+read fd=<net>|<dns>
 epoll_pwait fd=<netwait>
 ppoll nfds=0" "$T" --print-policy --net=tap0
     case_ net-no-ip 125 "nabla-run: --net=tap0 needs --net-ip=A.B.C.D/LEN, the unikernel's address" "$T" --net=tap0 "$G/hello"
