@@ -185,8 +185,8 @@ int net_up(void);
 int net_idle(uint64_t deadline);
 /* Called at every reschedule: now and then takes waiting frames without waiting. */
 void net_tick(void);
-/* lwip-port/dnsrelay.c: datagrams to the container's loopback DNS server (nabla_boot.dns_fd). Does
- * the relay take a datagram to ip:port (network byte order)? Then send it through it. */
+/* lwip-port/dnsrelay.c: datagrams to the container's loopback DNS server (nabla_boot.dns_fd).
+ * Does the relay take a datagram to ip:port (network byte order)? Then send it through it. */
 struct udp_pcb;
 struct pbuf;
 int dns_relay_takes(uint32_t ip, uint16_t port);

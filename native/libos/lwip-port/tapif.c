@@ -4,9 +4,10 @@
  * address) is always there: its packets are queued in guest memory and delivered by the
  * pump itself, with no host call. The tender's tap, when it gave one, is a second netif:
  * frames are read from the O_NONBLOCK tap until it has none; the idle wait is the tender's
- * epoll set over the tap (and the DNS relay's socket: dnsrelay.c), with a timeout for the nearest thread deadline or lwIP timer; a
- * wait under a millisecond (epoll's unit) is a ppoll sleep. Without a tap the idle wait
- * is that ppoll sleep, and only while TCP's timer runs.
+ * epoll set over the tap (and the DNS relay's socket: dnsrelay.c), with a timeout for the
+ * nearest thread deadline or lwIP timer; a wait under a millisecond (epoll's unit) is a
+ * ppoll sleep. Without a tap the idle wait is that ppoll sleep, and only while TCP's timer
+ * runs.
  */
 #include <time.h>
 
