@@ -89,14 +89,17 @@ HYPERCALL long hc_net_write(const void *buf, size_t len)
 	return raw3(1 /* write */, libos_boot->net_fd, (long)buf, (long)len);
 }
 
-/* The DNS relay's socket (dnsrelay.c): one message per read or write, never blocking. */
+/* The DNS relay's socket (dnsrelay.c): one message per read or write, never blocking.
+ * Without one, EBADF here: a read or write of fd -1 would break the filter's rule. */
 HYPERCALL long hc_dns_read(void *buf, size_t len)
 {
+	if (libos_boot->dns_fd < 0) return -EBADF;
 	return raw3(0 /* read */, libos_boot->dns_fd, (long)buf, (long)len);
 }
 
 HYPERCALL long hc_dns_write(const void *buf, size_t len)
 {
+	if (libos_boot->dns_fd < 0) return -EBADF;
 	return raw3(1 /* write */, libos_boot->dns_fd, (long)buf, (long)len);
 }
 

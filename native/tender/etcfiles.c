@@ -34,44 +34,40 @@ enum {
 };
 
 struct etc_file {
-	char data[ETC_FILE_MAX];
+	char *data; /* ETC_FILE_MAX + 1 bytes, mapped while the files are read */
 	size_t size;
 	int64_t mtime;
 	int present;
 };
 
-/* DIR/NAME's bytes into f; absent (no file, or not a regular one) is fine, anything else exits. */
+/* DIR/NAME's bytes into f. Absent (no file, or not a regular one) is fine; one the tender
+ * cannot read or that is too large (a host's ad-blocking hosts under --network host) is
+ * said on stderr and left out: the guest keeps the image's, and the container starts. */
 static void read_file(const char *dir, const char *name, struct etc_file *f)
 {
 	char path[4096];
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		errx(TENDER_EXIT, "--etc-from=%s: path too long", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR) return;
-		err(TENDER_EXIT, "--etc-from: %s", path);
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		err(TENDER_EXIT, "--etc-from: %s: fstat failed", path);
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+		if (errno != ENOENT && errno != ENOTDIR) warn("--etc-from: %s: left out, the image's stays", path);
 		return;
 	}
-	f->mtime = st.st_mtime;
-	for (;;) {
-		ssize_t n = read(fd, f->data + f->size, sizeof f->data - f->size);
-		if (n < 0 && errno == EINTR) continue;
-		if (n < 0)
-			err(TENDER_EXIT, "--etc-from: %s: read failed", path);
-		if (n == 0) break;
-		f->size += (size_t)n;
-		if (f->size == sizeof f->data)
-			errx(TENDER_EXIT, "--etc-from: %s: larger than %d KiB, more than a container's %s holds", path,
-			     ETC_FILE_MAX / 1024, name);
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		ssize_t n = 0;
+		f->mtime = st.st_mtime;
+		while (f->size <= ETC_FILE_MAX && (n = read(fd, f->data + f->size, ETC_FILE_MAX + 1 - f->size)) != 0) {
+			if (n < 0 && errno == EINTR) continue;
+			if (n < 0) break;
+			f->size += (size_t)n;
+		}
+		if (n < 0) warn("--etc-from: %s: left out, the image's stays", path);
+		else if (f->size > ETC_FILE_MAX)
+			warnx("--etc-from: %s: larger than %d KiB: left out, the image's stays", path, ETC_FILE_MAX / 1024);
+		else f->present = 1;
 	}
 	close(fd);
-	f->present = 1;
 }
 
 /* hosts without the lines whose address (first field) is IPv6. */
@@ -92,17 +88,31 @@ static void drop_ipv6_lines(struct etc_file *f)
 	f->size = kept;
 }
 
-static struct etc_file files[NFILES];
+/* The first nameserver of resolv.conf that is on the container's loopback (127.0.0.0/8,
+ * Docker's embedded DNS server on user-made networks), in network byte order; 0: none. */
+static uint32_t loopback_nameserver_of(const struct etc_file *f)
+{
+	for (size_t at = 0; f->present && at < f->size;) {
+		const char *line = f->data + at, *nl = memchr(line, '\n', f->size - at);
+		size_t len = nl ? (size_t)(nl - line) : f->size - at;
+		char text[64] = "", ip[INET_ADDRSTRLEN] = "";
+		struct in_addr a;
+		memcpy(text, line, len < sizeof text ? len : sizeof text - 1);
+		if (sscanf(text, "nameserver %15[0-9.]", ip) == 1 && inet_pton(AF_INET, ip, &a) == 1 &&
+		    (ntohl(a.s_addr) >> 24) == 127)
+			return a.s_addr;
+		at += len + 1;
+	}
+	return 0;
+}
 
-void etc_keep_for_guest(const char *dir, struct nabla_boot *boot)
+/* The files present, packed into one read-only mapping for the guest. */
+static void keep(const struct etc_file *files, struct nabla_boot *boot)
 {
 	size_t count = 0, bytes = 0;
-	for (int i = 0; i < NFILES; i++) {
-		read_file(dir, names[i], &files[i]);
-		if (strcmp(names[i], "hosts") == 0) drop_ipv6_lines(&files[i]);
+	for (int i = 0; i < NFILES; i++)
 		if (files[i].present) count++, bytes += sizeof(struct nabla_file) + strlen("/etc/") + strlen(names[i]) + 1 +
 							files[i].size;
-	}
 	if (!count) return;
 	size_t size = align_up(bytes, PAGE_SIZE);
 	char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -126,21 +136,26 @@ void etc_keep_for_guest(const char *dir, struct nabla_boot *boot)
 	boot->etc_count = count;
 }
 
-/* The first nameserver of resolv.conf that is on the container's loopback (127.0.0.0/8,
- * Docker's embedded DNS server on user-made networks), in network byte order; 0: none. */
+static uint32_t loopback_nameserver;
+
+void etc_keep_for_guest(const char *dir, struct nabla_boot *boot)
+{
+	struct etc_file files[NFILES] = { 0 };
+	size_t buffers = NFILES * (ETC_FILE_MAX + 1);
+	char *buffer = mmap(NULL, buffers, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buffer == MAP_FAILED)
+		err(TENDER_EXIT, "mmap(%zu bytes to read the container's /etc files) failed", buffers);
+	for (int i = 0; i < NFILES; i++) {
+		files[i].data = buffer + i * (ETC_FILE_MAX + 1);
+		read_file(dir, names[i], &files[i]);
+		if (strcmp(names[i], "hosts") == 0) drop_ipv6_lines(&files[i]);
+	}
+	keep(files, boot);
+	loopback_nameserver = loopback_nameserver_of(&files[2]);
+	munmap(buffer, buffers); /* the reads' copies go: only the guest's stays */
+}
+
 uint32_t etc_loopback_nameserver(void)
 {
-	const struct etc_file *f = &files[2];
-	for (size_t at = 0; f->present && at < f->size;) {
-		const char *line = f->data + at, *nl = memchr(line, '\n', f->size - at);
-		size_t len = nl ? (size_t)(nl - line) : f->size - at;
-		char text[64] = "", ip[INET_ADDRSTRLEN] = "";
-		struct in_addr a;
-		memcpy(text, line, len < sizeof text ? len : sizeof text - 1);
-		if (sscanf(text, "nameserver %15[0-9.]", ip) == 1 && inet_pton(AF_INET, ip, &a) == 1 &&
-		    (ntohl(a.s_addr) >> 24) == 127)
-			return a.s_addr;
-		at += len + 1;
-	}
-	return 0;
+	return loopback_nameserver;
 }

@@ -116,7 +116,7 @@ const NET = [
   'without-a-network-a-connection-out-is-unreachable-and-says-why',
   'with-a-tap-a-server-on-any-address-says-nothing',
   'dns-relay-carries-a-query-out-and-its-answer-back-by-id', 'dns-relay-answers-each-connected-socket-its-own',
-  'dns-relay-takes-only-port-53-and-whole-dns-messages', 'no-dns-relay-leaves-127-0-0-11-to-lwip', 'rtnetlink-lists-lo-and-the-tap-as-eth0', 'rtnetlink-without-a-network-lists-lo-refuses-the-rest',
+  'dns-relay-takes-only-port-53-and-whole-dns-messages', 'dns-relay-a-frame-from-127-0-0-11-on-the-wire-is-no-answer', 'no-dns-relay-leaves-127-0-0-11-to-lwip', 'rtnetlink-lists-lo-and-the-tap-as-eth0', 'rtnetlink-without-a-network-lists-lo-refuses-the-rest',
   'socket-argument-errors-are-as-on-linux',
   'tcp-connect-accept-read-write-close-between-threads-without-a-network',
   'tcp-connect-accept-read-write-close-between-threads-with-a-tap',

@@ -109,6 +109,14 @@ static void reuse_time_wait(const uint8_t *f, size_t len)
 		}
 }
 
+/* IPv4 from a loopback address (127/8) that came in on the wire: Linux drops such a martian
+ * source, lwIP would not. Another container on the network could make one, and it would
+ * reach a socket as from 127.0.0.1, or from 127.0.0.11:53 as a DNS answer (dnsrelay.c). */
+static int loopback_source(const uint8_t *f, size_t len)
+{
+	return len >= SIZEOF_ETH_HDR + 20 && f[12] == 0x08 && f[13] == 0x00 && f[SIZEOF_ETH_HDR + 12] == 127;
+}
+
 /* Reads the frames the tap holds into lwIP, straight into pbufs. */
 static void pump(void)
 {
@@ -119,6 +127,10 @@ static void pump(void)
 		struct pbuf *p = spare;
 		spare = 0;
 		pbuf_realloc(p, (uint16_t)len);
+		if (loopback_source(p->payload, (size_t)len)) {
+			pbuf_free(p);
+			continue;
+		}
 		if (tcp_tw_pcbs) reuse_time_wait(p->payload, (size_t)len);
 		if (tap.input(p, &tap) != ERR_OK) pbuf_free(p);
 	}

@@ -81,7 +81,12 @@ printf 'web-1\n' >"$W/etc/hostname"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n  fe00::0 ip6-localnet\n# a comment: kept\n172.18.0.5\tweb-1' >"$W/etc/hosts"
 printf 'nameserver 10.0.0.53\noptions ndots:0\n' >"$W/etc/resolv.conf"
 printf 'nameserver 10.0.0.53\n' >"$W/etc-dir/resolv.conf"
-head -c 300000 /dev/zero | tr '\0' '#' >"$W/etc-big/hosts"
+head -c 262145 /dev/zero | tr '\0' '#' >"$W/etc-big/hosts" # 256 KiB and one byte
+printf 'nameserver 10.0.0.53\n' >"$W/etc-big/resolv.conf"
+# Odd ones: hosts a symlink loop (open fails: said, left out), resolv.conf a dangling
+# symlink (as if missing), hostname a plain file.
+mkdir -p "$W/etc-odd" && printf 'odd\n' >"$W/etc-odd/hostname" && ln -sf hosts "$W/etc-odd/hosts" &&
+    ln -sf nowhere "$W/etc-odd/resolv.conf"
 mkdir -p "$W/adir"
 rm -f "$W/secret" && printf x >"$W/secret" && chmod 000 "$W/secret"
 cd "$W" || exit 2
@@ -196,8 +201,15 @@ nameserver 10.0.0.53
 !ip6-loopback
 !ip6-localnet
 !FAIL" "$T" --etc-from="$W/etc" "$G/bootinfo"
-    case_ etc-from-too-large 125 "--etc-from: $W/etc-big/hosts: larger than 256 KiB
-!Hello" "$T" --etc-from="$W/etc-big" "$G/hello"
+    case_ etc-from-too-large 0 "--etc-from: $W/etc-big/hosts: larger than 256 KiB: left out, the image's stays
+etc: /etc/resolv.conf 21 bytes
+!etc: /etc/hosts
+!FAIL" "$T" --etc-from="$W/etc-big" "$G/bootinfo"
+    case_ etc-from-unreadable 0 "--etc-from: $W/etc-odd/hosts: left out, the image's stays: 
+etc: /etc/hostname 4 bytes
+!etc: /etc/hosts
+!etc: /etc/resolv.conf
+!FAIL" "$T" --etc-from="$W/etc-odd" "$G/bootinfo"
     case_ etc-from-folder-or-none 0 "etc: /etc/resolv.conf 21 bytes
 !etc: /etc/hosts
 !etc: /etc/hostname
