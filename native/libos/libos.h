@@ -181,7 +181,7 @@ int net_up(void);
 int net_idle(uint64_t deadline);
 /* Called at every reschedule: now and then takes waiting frames without waiting. */
 void net_tick(void);
-/* unix.c: socketpair, and the socket calls on its ends; net.c: every other socket call. */
+/* unix.c: AF_UNIX sockets (socketpair, and named ones); net.c: every other socket call. */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long rtnl_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
