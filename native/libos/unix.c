@@ -22,8 +22,10 @@
  * open file, each peer and listener pointing at it, a blocked call) and reused once free.
  *
  * Files in flight are capped (INFLIGHT_MAX, ETOOMANYREFS past it, as Linux's limit on
- * them); a record's files are closed when it is dropped unread. A socket passed inside its
- * own ring (a cycle) is not collected: it stays until the cap.
+ * them); a record's files are closed when it is dropped unread. Sockets whose files are
+ * held only by rings no one can read any more (a socket sent into its own ring, a loop of
+ * them, then closed) are collected, as by Linux's unix_gc, when a send finds the cap
+ * reached or no memory for a ring.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -79,9 +81,13 @@ struct usock {
 	int queued, backlog;
 	struct usock *listener; /* a connection in a listener's queue: that listener */
 	struct usock *next; /* in that queue; on the free list */
+	struct file *file; /* its open file (0: none yet, or closed) */
+	int in_rings; /* references to that file the rings hold */
+	int gc, gc_refs; /* collect()'s marks */
+	struct usock *next_made; /* every socket ever made, free or not */
 };
 
-static struct usock *free_socks, *abstract_names;
+static struct usock *free_socks, *abstract_names, *made;
 static const struct file_ops unix_ops, name_ops;
 static int inflight; /* files the rings hold */
 
@@ -95,8 +101,10 @@ static struct usock *usock_new(int type)
 	} else {
 		s = arena_alloc(sizeof *s);
 		node = vfs_new(0, "socket", 6, S_IFSOCK | 0777, &unix_ops);
+		s->next_made = made;
+		made = s;
 	}
-	*s = (struct usock){ .node = node, .type = type, .open = 1, .refs = 1 };
+	*s = (struct usock){ .node = node, .type = type, .open = 1, .refs = 1, .next_made = s->next_made };
 	node->priv = s;
 	node->links = 1;
 	return s;
@@ -125,12 +133,20 @@ static int unix_type(int type, int protocol, int *oflags)
 
 static void sock_close(struct usock *s);
 
+/* A new fd for s's file (on failure its release frees s). */
+static long sock_fd(struct usock *s, int oflags)
+{
+	long fd = fd_open(s->node, oflags);
+	if (fd >= 0) s->file = fd_get(fd);
+	return fd;
+}
+
 static long unix_socket(int type, int protocol)
 {
 	int oflags;
 	type = unix_type(type, protocol, &oflags);
 	if (type < 0) return type;
-	return fd_open(usock_new(type)->node, oflags); /* on failure its release frees it */
+	return sock_fd(usock_new(type), oflags);
 }
 
 static void connect_pair(struct usock *a, struct usock *b)
@@ -152,12 +168,12 @@ static long sys_socketpair(int family, int type, int protocol, int *sv)
 	if (type < 0) return type;
 	struct usock *a = usock_new(type), *b = usock_new(type);
 	connect_pair(a, b);
-	long fa = fd_open(a->node, oflags);
+	long fa = sock_fd(a, oflags);
 	if (fa < 0) {
 		sock_close(b);
 		return fa;
 	}
-	long fb = fd_open(b->node, oflags);
+	long fb = sock_fd(b, oflags);
 	if (fb < 0) {
 		fd_close(fa);
 		return fb;
@@ -169,6 +185,11 @@ static long sys_socketpair(int family, int type, int protocol, int *sv)
 
 /* ---- files in flight ---- */
 
+static struct usock *unix_of(struct file *f)
+{
+	return f->node->ops == &unix_ops ? f->node->priv : 0;
+}
+
 /* A file a ring held is let go. Closing it may close a socket whose ring held more (a
  * socket passed inside another): those wait in this list, so a chain of them is closed
  * in a loop rather than ever deeper on the stack. */
@@ -176,6 +197,8 @@ static void inflight_put(struct file *f)
 {
 	static struct file *dropping[INFLIGHT_MAX];
 	static int ndropping, draining;
+	struct usock *u = unix_of(f);
+	if (u) u->in_rings--;
 	inflight--;
 	dropping[ndropping++] = f;
 	if (draining) return;
@@ -414,6 +437,8 @@ static void put_record(struct usock *t, const struct usock *from, struct passing
 	ring_put(&t->rx, &h, REC);
 	ring_put(&t->rx, from->name, h.namelen);
 	ring_put(&t->rx, out->files, out->nfds * sizeof(struct file *));
+	for (int i = 0; i < out->nfds; i++)
+		if (unix_of(out->files[i])) unix_of(out->files[i])->in_rings++;
 	from_iov(&t->rx, m, pos, len);
 	inflight += out->nfds;
 	out->nfds = 0;
@@ -452,21 +477,118 @@ static void trim_head(struct usock *s, const struct rec *h, size_t used)
 	room_made(s);
 }
 
-/* Every record goes, and the files they pass close. */
+/* Every record goes, and the files they pass close. The ring leaves s first: closing one
+ * of them may empty s again (the collector's sockets hold their own files). */
 static void rx_purge(struct usock *s)
 {
-	while (s->records) {
-		struct rec h = rec_at(s, 0);
+	struct ring r = s->rx;
+	size_t records = s->records;
+	s->rx = (struct ring){ 0 };
+	s->records = s->bytes = 0;
+	for (size_t at = 0; records--;) {
+		struct rec h;
+		ring_peek(&r, at, &h, REC);
 		for (int i = 0; i < h.nfds; i++) {
 			struct file *f;
-			ring_peek(&s->rx, REC + h.namelen + i * sizeof f, &f, sizeof f);
+			ring_peek(&r, at + REC + h.namelen + i * sizeof f, &f, sizeof f);
 			inflight_put(f);
 		}
-		ring_drop(&s->rx, rec_span(&h));
-		s->records--;
+		at += rec_span(&h);
 	}
-	s->bytes = 0;
-	if (s->rx.buf) ring_free(&s->rx);
+	if (r.buf) ring_free(&r);
+}
+
+/* ---- collecting sockets no one can reach ---- */
+
+enum {
+	GC_NOT,
+	GC_CANDIDATE,
+	GC_REACHED,
+	GC_SCANNED
+};
+
+/* Calls fn on every socket whose file is in u's ring or in those of the connections
+ * queued on it (a listener's are theirs). */
+static void ring_sockets(struct usock *u, void (*fn)(struct usock *))
+{
+	for (struct usock *r = u; r; r = r == u ? u->queue : r->next) {
+		size_t at = 0;
+		for (size_t i = 0; i < r->records; i++) {
+			struct rec h = rec_at(r, at);
+			for (int k = 0; k < h.nfds; k++) {
+				struct file *f;
+				ring_peek(&r->rx, at + REC + h.namelen + k * sizeof f, &f, sizeof f);
+				if (unix_of(f)) fn(unix_of(f));
+			}
+			at += rec_span(&h);
+		}
+	}
+}
+
+static void count_ref(struct usock *v)
+{
+	if (v->gc == GC_CANDIDATE) v->gc_refs++;
+}
+
+static int reached_more;
+static void reach(struct usock *v)
+{
+	if (v->gc != GC_CANDIDATE) return;
+	v->gc = GC_REACHED;
+	reached_more = 1;
+}
+
+/* Linux's unix_gc, simply: a candidate is an open socket whose file only rings hold. One
+ * also held by a ring outside the candidates can still be read, and so can every socket
+ * its rings hold; the other candidates only hold one another: their rings are emptied
+ * (queued connections closed), which closes them all. */
+static void collect(void)
+{
+	for (struct usock *u = made; u; u = u->next_made) {
+		u->gc = u->refs && u->open && u->file && u->in_rings && u->file->refs == u->in_rings ? GC_CANDIDATE : GC_NOT;
+		u->gc_refs = 0;
+	}
+	for (struct usock *u = made; u; u = u->next_made)
+		if (u->gc == GC_CANDIDATE) ring_sockets(u, count_ref);
+	for (struct usock *u = made; u; u = u->next_made)
+		if (u->gc == GC_CANDIDATE && u->gc_refs < u->in_rings) u->gc = GC_REACHED;
+	for (reached_more = 1; reached_more;) {
+		reached_more = 0;
+		for (struct usock *u = made; u; u = u->next_made)
+			if (u->gc == GC_REACHED) {
+				u->gc = GC_SCANNED;
+				ring_sockets(u, reach);
+			}
+	}
+	for (struct usock *u = made; u; u = u->next_made)
+		if (u->gc == GC_CANDIDATE) u->refs++; /* kept while the others close */
+	for (struct usock *u = made; u; u = u->next_made) {
+		if (u->gc != GC_CANDIDATE) continue;
+		while (u->queue) {
+			struct usock *n = u->queue;
+			u->queue = n->next;
+			u->queued--;
+			sock_close(n);
+		}
+		rx_purge(u);
+	}
+	for (struct usock *u = made; u; u = u->next_made)
+		if (u->gc == GC_CANDIDATE) {
+			u->gc = GC_NOT;
+			usock_put(u);
+		}
+}
+
+/* Before a message goes into t: may its files go in flight, and has t a ring? When not,
+ * the first time, sockets no one can reach are collected and 1 says to look again. */
+static long ready_to_put(struct usock *t, const struct passing *out, int *collected)
+{
+	long r = can_pass(out);
+	if (!r) r = rx_ready(t);
+	if (!r || *collected) return r;
+	*collected = 1;
+	collect();
+	return 1;
 }
 
 /* ---- waiting ---- */
@@ -731,6 +853,7 @@ static long sys_accept4(struct usock *s, struct file *f, void *addr, socklen_t *
 			s->queue = n->next;
 			s->queued--;
 			n->listener = 0;
+			n->file = nf;
 			n->passcred = s->passcred; /* inherited, as on Linux */
 			vfs_put(n->node); /* its maker's link: the file holds it now */
 			vfs_changed(s->node); /* room for a connect that waits */
@@ -759,6 +882,7 @@ static long send_stream(struct usock *s, const struct msghdr *m, struct passing 
 	uint64_t deadline = sock_deadline(s->sndtimeo);
 	long r = tx_error(s);
 	if (r) return r;
+	int collected = 0;
 	while (done < total) {
 		struct usock *p = s->peer;
 		size_t head = REC + out->nfds * sizeof(struct file *);
@@ -767,8 +891,7 @@ static long send_stream(struct usock *s, const struct msghdr *m, struct passing 
 			r = wait_on(p, nonblock, deadline);
 			if (!r) continue; /* look again: the peer may be gone meanwhile */
 		}
-		if (!r) r = can_pass(out);
-		if (!r) r = rx_ready(p);
+		if (!r && (r = ready_to_put(p, out, &collected)) == 1) continue;
 		if (r) return done ? (long)done : r;
 		size_t room = RING_SIZE - p->rx.len - head, n = total - done < room ? total - done : room;
 		put_record(p, s, out, m, done, n); /* files go with the first bytes */
@@ -810,12 +933,15 @@ static long send_record(struct usock *s, const struct msghdr *m, struct passing 
 	if (s->passcred) autobind(s);
 	size_t need = REC + s->namelen + out->nfds * sizeof(struct file *);
 	uint64_t deadline = sock_deadline(s->sndtimeo);
+	int collected = 0;
 	if (total > RING_SIZE - need) r = -EMSGSIZE;
 	else
-		while ((r = record_error(s, t)) == 0 && RING_SIZE - t->rx.len < need + total)
-			if ((r = wait_on(t, nonblock, deadline))) break;
-	if (!r) r = can_pass(out);
-	if (!r) r = rx_ready(t);
+		for (;;) {
+			r = record_error(s, t);
+			if (!r && RING_SIZE - t->rx.len < need + total && (r = wait_on(t, nonblock, deadline)) == 0) continue;
+			if (!r) r = ready_to_put(t, out, &collected);
+			if (r != 1) break;
+		}
 	if (!r) {
 		put_record(t, s, out, m, 0, total);
 		r = (long)total;
@@ -1133,6 +1259,7 @@ static void sock_close(struct usock *s)
 	s->peer = 0;
 	if (p) usock_put(p);
 	s->listener = 0;
+	s->file = 0;
 	vfs_changed(s->node); /* senders and connects waiting on it */
 	rx_purge(s);
 	usock_put(s);
