@@ -638,8 +638,7 @@ static long sys_statfs(long dirfd, const char *path, struct statfs *sf)
 	return 0;
 }
 
-/* mknod: FIFOs (pipe.c), regular files and socket names; no devices (a container may not
- * make them either: they would not open). */
+/* A new node at path, of mode's type (a FIFO is pipe.c's), with ops: *out, or -errno. */
 static long mknod_at(long dirfd, const char *path, mode_t mode, const struct file_ops *ops, struct node **out)
 {
 	struct node *parent;
@@ -654,6 +653,8 @@ static long mknod_at(long dirfd, const char *path, mode_t mode, const struct fil
 	return 0;
 }
 
+/* mknod: FIFOs, regular files and socket names; no devices (a container may not make
+ * them either: they would not open). */
 static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
 {
 	(void)dev;

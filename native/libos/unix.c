@@ -331,7 +331,7 @@ static void control_out(struct usock *s, struct msghdr *m, struct received *in, 
 	size_t used = 0;
 	if (s->passcred) {
 		struct ucred cred = { 1, 0, 0 };
-		used = put_cmsg(m, used, SCM_CREDENTIALS, &cred, sizeof cred);
+		used += put_cmsg(m, used, SCM_CREDENTIALS, &cred, sizeof cred);
 	}
 	if (in->nfds) {
 		size_t room = m->msg_control ? controllen(m) - used : 0;
