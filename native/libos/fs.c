@@ -638,23 +638,41 @@ static long sys_statfs(long dirfd, const char *path, struct statfs *sf)
 	return 0;
 }
 
-/* mknod: FIFOs (pipe.c), regular files and socket names; no devices (a container may not
- * make them either: they would not open). */
-static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
+/* A new node at path, of mode's type (a FIFO is pipe.c's), with ops: *out, or -errno. */
+static long mknod_at(long dirfd, const char *path, mode_t mode, const struct file_ops *ops, struct node **out)
 {
-	(void)dev;
 	struct node *parent;
 	const char *last;
 	size_t len;
 	mode_t type = mode & S_IFMT, perm = mode & 07777 & ~UMASK;
-	if (type == S_IFCHR || type == S_IFBLK || type == S_IFDIR) return -EPERM; /* folders: mkdir */
-	if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
 	long r = new_name(dirfd, path, &parent, &last, &len);
 	if (r < 0) return r;
 	if (last[len]) return -ENOENT; /* "name/" */
-	if (type == S_IFIFO) created(parent, fifo_new(parent, last, len, perm));
-	else created(parent, vfs_new(parent, last, len, (type ? type : S_IFREG) | perm, &regular_ops));
+	if (type == S_IFIFO) *out = created(parent, fifo_new(parent, last, len, perm));
+	else *out = created(parent, vfs_new(parent, last, len, (type ? type : S_IFREG) | perm, ops));
 	return 0;
+}
+
+/* mknod: FIFOs, regular files and socket names; no devices (a container may not make
+ * them either: they would not open). */
+static long sys_mknodat(long dirfd, const char *path, mode_t mode, dev_t dev)
+{
+	(void)dev;
+	struct node *node;
+	mode_t type = mode & S_IFMT;
+	if (type == S_IFCHR || type == S_IFBLK || type == S_IFDIR) return -EPERM; /* folders: mkdir */
+	if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return -EINVAL;
+	return mknod_at(dirfd, path, mode, &regular_ops, &node);
+}
+
+long fs_mknod(const char *path, mode_t mode, const struct file_ops *ops, struct node **out)
+{
+	return mknod_at(AT_FDCWD, path, mode, ops, out);
+}
+
+long fs_lookup(const char *path, struct node **out)
+{
+	return lookup_at(AT_FDCWD, path, 1, out);
 }
 
 /* memfd_create: a file in memory and in no folder, "memfd:NAME" (st_nlink 0, as Linux's,

@@ -192,7 +192,7 @@ struct pbuf;
 int dns_relay_takes(uint32_t ip, uint16_t port);
 void dns_relay_send(struct udp_pcb *pcb, struct pbuf *p);
 void dns_relay_pump(void); /* the answers that came, to the sockets that asked */
-/* unix.c: socketpair, and the socket calls on its ends; net.c: every other socket call. */
+/* unix.c: AF_UNIX sockets (socketpair, and named ones); net.c: every other socket call. */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long rtnl_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long net_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);

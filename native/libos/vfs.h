@@ -5,7 +5,7 @@
  *   vfs.c: the tree of nodes, with its regular files, directories and symlinks
  * What an open file does is its kind's, in a struct file_ops of its own file: regular
  * files (vfs.c), devices and the console (dev.c), pipes (pipe.c), eventfds (eventfd.c),
- * epoll sets (epoll.c), sockets (net.c), socketpair ends (unix.c). The layers reach a
+ * epoll sets (epoll.c), sockets (net.c), AF_UNIX sockets (unix.c). The layers reach a
  * kind only through its ops.
  */
 #ifndef VFS_H
@@ -174,6 +174,12 @@ size_t ring_peek(const struct ring *r, size_t off, void *dst, size_t len); /* co
 void ring_drop(struct ring *r, size_t len); /* takes len bytes off the front */
 /* A FIFO (mkfifo) named name[len] in dir: a pipe whose ends are opened by that name. */
 struct node *fifo_new(struct node *dir, const char *name, size_t len, mode_t mode);
+
+/* fs.c, for unix.c's socket names: a new node at path from the working directory (the
+ * umask applies; EEXIST if the name is taken, even by a dangling link), and the node a
+ * path names (following links). */
+long fs_mknod(const char *path, mode_t mode, const struct file_ops *ops, struct node **out);
+long fs_lookup(const char *path, struct node **out);
 
 /* net.c, for unix.c too: SO_RCVTIMEO/SO_SNDTIMEO, kept in ns (0: none). */
 uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */

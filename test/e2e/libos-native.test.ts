@@ -148,7 +148,7 @@ const NET = [
   'without-a-network-a-blocked-read-sleeps-until-its-timeout', 'tap-an-arp-request-gets-the-guests-mac',
   'tap-a-ping-gets-an-echo-reply', 'tap-connect-out-resolves-the-gateway-sends-a-syn-and-takes-a-reset',
 ];
-/** unix.c: socketpair(AF_UNIX) without a network: streams, records, ends, readiness, errors. */
+/** unix.c: AF_UNIX without a network: socketpairs, named sockets, passing files, errors. */
 /** signal.c: handlers, EINTR and SA_RESTART, masks, sigsuspend, the host's signals. */
 const SIGNALS = [
   'signal-handler-runs-when-the-call-returns', 'signal-resethand-runs-once-then-the-default-ends-the-process',
@@ -167,9 +167,25 @@ const UNIX = [
   'socketpair-poll-and-select-report-readiness', 'socketpair-epoll-level-and-edge-triggered',
   'socketpair-dgram-keeps-message-boundaries', 'socketpair-seqpacket-keeps-boundaries-and-ends-like-a-stream',
   'socketpair-names-and-options', 'socketpair-so-rcvtimeo-and-so-sndtimeo-end-a-blocking-call',
-  'socketpair-argument-and-address-errors-are-as-on-linux', 'socket-af-unix-is-an-end-that-is-not-connected-and-cannot-be-named',
+  'socketpair-argument-and-address-errors-are-as-on-linux', 'socket-af-unix-is-a-socket-that-is-not-connected',
   'socketpair-closing-both-ends-frees-the-memory',
   'socketpair-and-tcp-sockets-each-go-to-their-own-code',
+  /* Named sockets: paths, abstract names, connections, datagrams, SCM_RIGHTS, hostile control data. */
+  'unix-bind-to-a-path-makes-a-socket-file-that-names-it',
+  'unix-a-relative-path-is-from-the-working-directory-and-links-are-followed',
+  'unix-abstract-names-have-no-file-and-autobind-makes-one',
+  'unix-listen-connect-accept-carry-streams-and-seqpackets',
+  'unix-the-backlog-is-honoured-then-a-connect-waits-or-is-eagain',
+  'unix-closing-a-listener-resets-the-connections-it-had-not-accepted',
+  'unix-accept-without-a-free-fd-leaves-the-connection-queued',
+  'unix-datagrams-go-to-names-with-the-senders-name',
+  'unix-scm-rights-gives-new-fds-on-the-same-open-files',
+  'unix-scm-rights-over-a-stream-end-a-read-and-peek-dups',
+  'unix-scm-rights-closes-the-fds-that-do-not-fit-and-unread-messages-release-theirs',
+  'unix-so-passcred-gives-the-process-credentials',
+  'unix-sendmsg-refuses-control-data-that-lies',
+  'unix-files-in-flight-are-capped-and-chains-of-sockets-close-without-recursion',
+  'unix-sockets-held-only-by-their-own-rings-are-collected',
 ];
 /** Issue 20: the file-system semantics the languages' own test suites rely on, and the alarm. */
 const FS_SEMANTICS = [
@@ -190,7 +206,7 @@ const FS_SEMANTICS = [
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF],
-  ['sockets', NET], ['socketpairs', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
+  ['sockets', NET], ['AF_UNIX sockets', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 
