@@ -80,6 +80,7 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 		return 0;
 	case SYS_pipe: return sys_pipe2((int *)a1, 0);
 	case SYS_pipe2: return sys_pipe2((int *)a1, (int)a2);
+	case SYS_splice: return sys_splice(a1, (int64_t *)a2, a3, (int64_t *)a4, (size_t)a5, (unsigned)a6);
 	case SYS_eventfd: return sys_eventfd2((unsigned)a1, 0);
 	case SYS_eventfd2: return sys_eventfd2((unsigned)a1, (int)a2);
 	}

@@ -71,13 +71,15 @@ const THREADS = [
   'the-last-threads-exit-is-the-processs', 'exit-group-ends-every-thread-at-once',
   'exit-of-the-only-thread-exits-the-process',
 ];
-/** pipe.c and poll/select in fs.c. */
+/** pipe.c (pipes, FIFOs, splice) and poll/select in fs.c. */
 const PIPES = [
   'pipe-carries-bytes-between-threads-then-ends-with-eof',
   'pipe-write-without-a-reader-is-epipe-and-nonblock-is-eagain',
   'poll-reports-pipe-readiness-and-times-out',
   'select-waits-for-a-pipe-written-by-another-thread',
   'pipe-read-keeps-its-file-while-another-thread-closes-the-fd', 'pipes-closed-give-back-their-memory',
+  'splice-moves-a-file-into-a-pipe-and-the-pipe-into-a-file', 'splice-refuses-what-linux-refuses',
+  'splice-waiting-on-a-socket-holds-the-pipe-against-its-readers', 'splice-from-a-socket-waits-once-and-ends-at-its-close',
 ];
 /** eventfd.c and epoll.c: counters, interest lists, level and edge triggers, waits. */
 const EPOLL = [
