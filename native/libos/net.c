@@ -807,7 +807,7 @@ static long sys_setsockopt(long fd, int level, int name, const void *val, sockle
 		return sockopt_set_timeout(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		if (len < sizeof s->linger) return -EINVAL;
-		memcpy(&s->linger, val, sizeof s->linger); /* kept, not honoured: close never waits */
+		memcpy(&s->linger, val, sizeof s->linger); /* a zero time resets at close; close never waits */
 		return 0;
 	}
 	if ((r = opt_int(val, len, &v)) < 0) return r;
@@ -987,13 +987,14 @@ static void sock_free(struct sock *s)
 		}
 		tcp_close(s->tcp); /* a listener's close cannot fail */
 	} else if (s->tcp) {
-		/* Unread bytes make lwIP answer with RST, as Linux does; else a FIN. lwIP keeps the
-		 * pcb through FIN_WAIT and TIME_WAIT on its own, without us. */
+		/* Unread bytes make lwIP answer with RST, as Linux does, and so does SO_LINGER
+		 * with a zero time (an abortive close); else a FIN. lwIP keeps the pcb through
+		 * FIN_WAIT and TIME_WAIT on its own, without us. */
 		tcp_arg(s->tcp, 0);
 		tcp_recv(s->tcp, 0);
 		tcp_sent(s->tcp, 0);
 		tcp_err(s->tcp, 0);
-		if (tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
+		if ((s->linger.l_onoff && s->linger.l_linger == 0) || tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
 	}
 	s->tcp = 0;
 	s->udp = 0;

@@ -364,6 +364,21 @@ LOOPBACK(tcp_close_with_unread_data_resets_the_peer)
 	CHECK_ERR(sys(SYS_write, c, "x", 1), EPIPE);
 }
 
+/* SO_LINGER with a zero time: close resets the connection (Go's SetLinger(0)), where a
+ * plain close with nothing unread ends it with a FIN. */
+LOOPBACK(tcp_close_with_so_linger_zero_resets_the_peer)
+{
+	int l = listener(8093), c = connect_to(8093), c2 = connect_to(8093);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0)), s2 = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	struct linger now = { 1, 0 };
+	CHECK_OK(sys(SYS_setsockopt, s, SOL_SOCKET, SO_LINGER, &now, sizeof now));
+	CHECK_OK(sys(SYS_close, s));
+	CHECK_OK(sys(SYS_close, s2));
+	char buf[8];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), ECONNRESET);
+	CHECK_EQ(sys(SYS_read, c2, buf, sizeof buf), 0);
+}
+
 LOOPBACK(tcp_nonblocking_io_and_fionbio)
 {
 	int l = listener(8084), c = connect_to(8084);
