@@ -97,7 +97,7 @@ const EPOLL = [
 /** random.c, time.c, proc.c, the dispatcher. */
 const OTHERS = [
   'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
-  'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
+  'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity', 'prctl-keepcaps-no-new-privs-and-the-rest-einval',
   'no-other-processes', 'signal-actions-and-masks-are-kept', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
   'rt-sigaction-writes-only-a-kernel-sigaction',
   'arch-prctl-sets-and-gets-the-fs-base', 'arch-prctl-outside-user-space-is-eperm-and-changes-nothing',
@@ -126,7 +126,9 @@ const NET = [
   'tcp-bulk-transfer-keeps-every-byte-in-order-without-a-network',
   'tcp-bulk-transfer-keeps-every-byte-in-order-with-a-tap',
   'tcp-close-with-unread-data-resets-the-peer-without-a-network',
-  'tcp-close-with-unread-data-resets-the-peer-with-a-tap', 'tcp-nonblocking-io-and-fionbio-without-a-network',
+  'tcp-close-with-unread-data-resets-the-peer-with-a-tap',
+  'tcp-close-with-so-linger-zero-resets-the-peer-without-a-network', 'tcp-close-with-so-linger-zero-resets-the-peer-with-a-tap',
+  'tcp-nonblocking-io-and-fionbio-without-a-network',
   'tcp-nonblocking-io-and-fionbio-with-a-tap', 'epoll-and-select-report-sockets-without-a-network',
   'epoll-and-select-report-sockets-with-a-tap', 'so-rcvtimeo-ends-a-blocking-read-and-the-libos-waits-on-the-tap',
   'a-thread-that-never-blocks-still-lets-the-network-run-without-a-network',
