@@ -6,6 +6,8 @@
  * The libOS keeps no CPU accounting, so the times say the CPU was idle since boot: read
  * as "unknown", not as a load. The model is the CPU's own (cpuid: no host call).
  * Made fresh at each read, so a reader sees the time move.
+ * And /proc/sys/fs/pipe-max-size: the largest pipe F_SETPIPE_SZ could give, here the one
+ * size every pipe has (Go's os tests read it as a /proc file that stats as empty).
  */
 #include <cpuid.h>
 #include <stdio.h>
@@ -47,6 +49,13 @@ static size_t cpuinfo_text(char *out, size_t size)
 					      size - 1;
 }
 
+static size_t pipe_max_text(char *out, size_t size)
+{
+	int n = snprintf(out, size, "%u\n", (unsigned)RING_SIZE);
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n :
+					      size - 1;
+}
+
 static long read_text(size_t (*text)(char *, size_t), void *buf, size_t len, uint64_t off)
 {
 	char content[512];
@@ -75,11 +84,40 @@ static long read_only(struct file *f, const void *buf, size_t len, uint64_t off)
 	return -EACCES;
 }
 
+static long pipe_max_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	(void)f;
+	return read_text(pipe_max_text, buf, len, off);
+}
+
 static const struct file_ops stat_ops = { .read = stat_read, .write = read_only };
 static const struct file_ops cpuinfo_ops = { .read = cpuinfo_read, .write = read_only };
+static const struct file_ops pipe_max_ops = { .read = pipe_max_read, .write = read_only };
 
-/* After the rootfs is loaded: its own /proc/stat or /proc/cpuinfo (a converted image's,
- * say) is replaced; a /proc that is not a folder is left alone. */
+/* dir's entry name, made a folder if there is none; 0 if it is something else. */
+static struct node *subdir(struct node *dir, const char *name)
+{
+	size_t len = strlen(name);
+	for (struct node *c = dir->children; c; c = c->next)
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0) return S_ISDIR(c->mode) ? c : 0;
+	return vfs_new(dir, name, len, S_IFDIR | 0555, &regular_ops);
+}
+
+/* A file of ours at dir/name, in place of one the rootfs has there (not of a folder). */
+static void put(struct node *dir, const char *name, const struct file_ops *ops)
+{
+	size_t len = strlen(name);
+	for (struct node *c = dir->children; c; c = c->next)
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0) {
+			if (S_ISDIR(c->mode)) return;
+			vfs_unlink(c);
+			break;
+		}
+	vfs_new(dir, name, len, S_IFREG | 0444, ops);
+}
+
+/* After the rootfs is loaded: its own files at these paths (a converted image's, say) are
+ * replaced; a /proc that is not a folder is left alone. */
 void procfs_init(void)
 {
 	struct node *proc, *parent;
@@ -87,17 +125,8 @@ void procfs_init(void)
 	long r = vfs_lookup(vfs_root, "/proc", 1, &proc, &parent, &name);
 	if (r == -ENOENT) proc = vfs_new(vfs_root, "proc", 4, S_IFDIR | 0555, &regular_ops);
 	else if (r < 0 || !S_ISDIR(proc->mode)) return;
-	static const struct {
-		const char *name;
-		const struct file_ops *ops;
-	} files[] = { { "stat", &stat_ops }, { "cpuinfo", &cpuinfo_ops } };
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		size_t len = strlen(files[i].name);
-		for (struct node *c = proc->children; c; c = c->next)
-			if (strlen(c->name) == len && memcmp(c->name, files[i].name, len) == 0 && !S_ISDIR(c->mode)) {
-				vfs_unlink(c);
-				break;
-			}
-		vfs_new(proc, files[i].name, len, S_IFREG | 0444, files[i].ops);
-	}
+	put(proc, "stat", &stat_ops);
+	put(proc, "cpuinfo", &cpuinfo_ops);
+	struct node *sys = subdir(proc, "sys"), *fs = sys ? subdir(sys, "fs") : 0;
+	if (fs) put(fs, "pipe-max-size", &pipe_max_ops);
 }
