@@ -7,7 +7,9 @@
  * as "unknown", not as a load. The model is the CPU's own (cpuid: no host call).
  * Made fresh at each read, so a reader sees the time move.
  * And /proc/sys/fs/pipe-max-size: the largest pipe F_SETPIPE_SZ could give, here the one
- * size every pipe has (Go's os tests read it as a /proc file that stats as empty).
+ * size every pipe has (Go's os tests read it as a /proc file that stats as empty), and
+ * /proc/self/cmdline: the arguments the program started with, each ending in a NUL (Linux
+ * shows the live bytes of argv's area; these are a copy made at boot, before the app ran).
  */
 #include <cpuid.h>
 #include <stdio.h>
@@ -56,14 +58,51 @@ static size_t pipe_max_text(char *out, size_t size)
 					      size - 1;
 }
 
-static long read_text(size_t (*text)(char *, size_t), void *buf, size_t len, uint64_t off)
+static long read_bytes(const char *content, size_t total, void *buf, size_t len, uint64_t off)
 {
-	char content[512];
-	size_t total = text(content, sizeof content);
 	if (off >= total) return 0;
 	size_t n = total - off < len ? total - (size_t)off : len;
 	memcpy(buf, content + off, n);
 	return (long)n;
+}
+
+static long read_text(size_t (*text)(char *, size_t), void *buf, size_t len, uint64_t off)
+{
+	char content[512];
+	return read_bytes(content, text(content, sizeof content), buf, len, off);
+}
+
+static char *cmdline;
+static size_t cmdline_len;
+
+static long cmdline_read(struct file *f, void *buf, size_t len, uint64_t off)
+{
+	(void)f;
+	return read_bytes(cmdline, cmdline_len, buf, len, off);
+}
+
+/* argv from the initial stack (argc, then the pointers), each string and pointer inside
+ * the stack's reservation, where the tender put them: 1 and the copy made, else 0. */
+static int keep_cmdline(const uint64_t *sp)
+{
+	uintptr_t lo = libos_boot->stack_top - libos_boot->stack_size, hi = libos_boot->stack_top;
+	if ((uintptr_t)sp < lo || (uintptr_t)sp > hi - 8 || sp[0] >= (hi - (uintptr_t)sp) / 8) return 0;
+	const char *const *argv = (const char *const *)(sp + 1);
+	size_t argc = (size_t)sp[0], total = 0;
+	for (size_t i = 0; i < argc; i++) {
+		uintptr_t p = (uintptr_t)argv[i];
+		if (p < lo || p >= hi) return 0;
+		size_t n = strnlen(argv[i], hi - p);
+		if (n == hi - p) return 0; /* no NUL before the end */
+		total += n + 1;
+	}
+	cmdline = mem_alloc(total ? total : 1);
+	for (size_t i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		memcpy(cmdline + cmdline_len, argv[i], n);
+		cmdline_len += n;
+	}
+	return 1;
 }
 
 static long stat_read(struct file *f, void *buf, size_t len, uint64_t off)
@@ -93,6 +132,7 @@ static long pipe_max_read(struct file *f, void *buf, size_t len, uint64_t off)
 static const struct file_ops stat_ops = { .read = stat_read, .write = read_only };
 static const struct file_ops cpuinfo_ops = { .read = cpuinfo_read, .write = read_only };
 static const struct file_ops pipe_max_ops = { .read = pipe_max_read, .write = read_only };
+static const struct file_ops cmdline_ops = { .read = cmdline_read, .write = read_only };
 
 /* dir's entry name, made a folder if there is none; 0 if it is something else. */
 static struct node *subdir(struct node *dir, const char *name)
@@ -118,7 +158,7 @@ static void put(struct node *dir, const char *name, const struct file_ops *ops)
 
 /* After the rootfs is loaded: its own files at these paths (a converted image's, say) are
  * replaced; a /proc that is not a folder is left alone. */
-void procfs_init(void)
+void procfs_init(const uint64_t *initial_stack)
 {
 	struct node *proc, *parent;
 	const char *name;
@@ -129,4 +169,6 @@ void procfs_init(void)
 	put(proc, "cpuinfo", &cpuinfo_ops);
 	struct node *sys = subdir(proc, "sys"), *fs = sys ? subdir(sys, "fs") : 0;
 	if (fs) put(fs, "pipe-max-size", &pipe_max_ops);
+	struct node *self = initial_stack && keep_cmdline(initial_stack) ? subdir(proc, "self") : 0;
+	if (self) put(self, "cmdline", &cmdline_ops);
 }

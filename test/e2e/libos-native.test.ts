@@ -107,7 +107,7 @@ const OTHERS = [
 const SELF = [
   'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
   'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self',
-  'proc-stat-and-cpuinfo-show-one-cpu', 'proc-sys-fs-pipe-max-size-is-the-pipe-size',
+  'proc-stat-and-cpuinfo-show-one-cpu', 'proc-sys-fs-pipe-max-size-is-the-pipe-size', 'proc-self-cmdline-is-the-arguments',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
  * network and with a tap) and as frames on a fake tap. */

@@ -307,7 +307,7 @@ TEST(libos_panic_on_an_abi_mismatch)
 	jmp_buf jb;
 	fake.exit_jmp = &jb;
 	if (setjmp(jb) == 0) {
-		libos_init(&b);
+		libos_init(&b, 0);
 		FAIL("libos_init accepted ABI version %u", b.abi_version);
 	}
 	CHECK_EQ(fake.exit_code, 127);

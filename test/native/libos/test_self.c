@@ -153,3 +153,21 @@ TEST(proc_sys_fs_pipe_max_size_is_the_pipe_size)
 	CHECK_EQ(buf[0], '\n');
 	CHECK_EQ(sys(SYS_pread64, fd, buf, 8, 6), 0);
 }
+
+/* /proc/self/cmdline: the arguments from the initial stack, each ending in a NUL, made at
+ * boot; without an initial stack (a harness boot) there is none. */
+TEST(proc_self_cmdline_is_the_arguments)
+{
+	static const char *const argv[] = { "/nabla/app.nabla", "-test.v", "", "two words", 0 };
+	boot(&(struct boot_opts){ .argv = argv });
+	char buf[128];
+	int fd = (int)CHECK_OK(sys(SYS_open, "/proc/self/cmdline", O_RDONLY));
+	static const char want[] = "/nabla/app.nabla\0-test.v\0\0two words";
+	CHECK_EQ(sys(SYS_read, fd, buf, sizeof buf), sizeof want);
+	CHECK_MEM(buf, want, sizeof want);
+	CHECK_EQ(sys(SYS_read, fd, buf, sizeof buf), 0);
+	CHECK_ERR(sys(SYS_write, fd, "x", 1), EBADF);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/proc/self/cmdline", &st));
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 0);
+}
