@@ -1,6 +1,7 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
- * EAFNOSUPPORT). 127.0.0.1 always works; without a network (no --net) it is the only
+ * EAFNOSUPPORT; raw IP sockets are EPERM, as Linux refuses them to a process without
+ * CAP_NET_RAW, e.g. in a container that drops it: ping and Go's tests expect that). 127.0.0.1 always works; without a network (no --net) it is the only
  * address there is, and a server on 0.0.0.0 or a connection out says so once (hint()).
  * socket(AF_UNIX), socketpair and every call on their ends are unix.c's (no network).
  *
@@ -333,6 +334,7 @@ static long sys_socket(int family, int type, int protocol)
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (family != AF_INET) return -EAFNOSUPPORT;
+	if (type == SOCK_RAW) return -EPERM;
 	if (type != SOCK_STREAM && type != SOCK_DGRAM) return -ESOCKTNOSUPPORT;
 	if (protocol && protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) return -EPROTONOSUPPORT;
 	net_start();

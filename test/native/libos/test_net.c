@@ -94,7 +94,8 @@ TEST(without_a_network_sockets_work_over_loopback_and_other_families_are_refused
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT); /* Go and CPython fall back to IPv4 */
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
-	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), EPERM); /* as without CAP_NET_RAW */
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
 	int pair[2];
 	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* unix.c */
 	struct sockaddr_in a = sin_("127.0.0.1", 80), lo = sin_("127.0.0.1", 65535);
