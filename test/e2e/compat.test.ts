@@ -141,9 +141,10 @@ describe('go toolchain: "entry": "test:PACKAGE"', () => {
       'nabla.json': JSON.stringify({ entry: 'test:time', workdir: '/usr/lib/go-1.23/src/time' }),
     });
     await images.build(app, 'nabla-e2e/time-test:1');
-    // Without the zip the binary panics before any test ("cannot load America/Los_Angeles").
-    const run = await runImage('nabla-e2e/time-test:1', '-test.v', '-test.run', '^(TestFormat|TestFirstZone|TestLoadLocationFromTZData)$');
-    for (const test of ['TestFormat', 'TestFirstZone', 'TestLoadLocationFromTZData']) expect(run.stdout).toContain(`--- PASS: ${test} `);
+    // Without the zip the binary panics before any test ("cannot load America/Los_Angeles");
+    // TestFirstZone reads zones from it.
+    const run = await runImage('nabla-e2e/time-test:1', '-test.v', '-test.run', '^(TestFormat|TestFirstZone)$');
+    for (const test of ['TestFormat', 'TestFirstZone']) expect(run.stdout).toContain(`--- PASS: ${test} `);
     expect(run.exitCode).toBe(0);
   });
 
