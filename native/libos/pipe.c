@@ -20,9 +20,9 @@ struct pipe {
 	int readers, writers; /* open ends */
 	unsigned reader_opens, writer_opens; /* ends ever opened: a FIFO's open waits for these to move */
 	int named; /* a FIFO: its node stays in the tree */
-	/* A splice that may wait holding part of the ring (splice.c): bytes it has peeked
-	 * at the front and not yet taken, or room at the back it is about to fill. Readers
-	 * (writers) of the other end wait until it is done, as under Linux's pipe mutex. */
+	/* A splice that may wait holding part of the ring (sys_splice below): bytes it has
+	 * peeked at the front and not yet taken, or room at the back it is about to fill.
+	 * Readers (writers) wait until it is done, as under Linux's pipe mutex. */
 	int front_held, back_held;
 };
 
@@ -345,19 +345,23 @@ long sys_splice(long fd_in, int64_t *off_in, long fd_out, int64_t *off_out, size
 	if (!in || !out || (in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY) return -EBADF;
 	int from_pipe = is_pipe(in), to_pipe = is_pipe(out), nonblock = !!(flags & SPLICE_F_NONBLOCK_);
 	if ((from_pipe && off_in) || (to_pipe && off_out)) return -ESPIPE;
-	if (from_pipe && to_pipe) return in->node == out->node ? -EINVAL : len ? splice_pipes(in, out, len, nonblock) :
-										 0;
 	if (!from_pipe && !to_pipe) return -EINVAL;
-	struct file *other = from_pipe ? out : in;
+	if (from_pipe && to_pipe && in->node == out->node) return -EINVAL;
+	struct file *other = from_pipe ? out : in; /* the side that is no pipe, if one is not */
 	int64_t *off = from_pipe ? off_out : off_in;
-	if (off && other->node->ops->stream) return -ESPIPE;
-	if (off && *off < 0) return -EINVAL;
-	if (from_pipe && out->flags & O_APPEND) return -EINVAL;
+	if (!(from_pipe && to_pipe)) {
+		if (off && other->node->ops->stream) return -ESPIPE;
+		if (off && *off < 0) return -EINVAL;
+		if (from_pipe && out->flags & O_APPEND) return -EINVAL;
+	}
 	if (len == 0) return 0;
 	uint64_t pos = off ? (uint64_t)*off : other->pos;
 	file_hold(in); /* both stay open across a wait, whatever another thread closes */
 	file_hold(out);
-	long r = from_pipe ? splice_from_pipe(in, out, &pos, len, nonblock) : splice_to_pipe(in, &pos, out, len, nonblock);
+	long r;
+	if (from_pipe && to_pipe) r = splice_pipes(in, out, len, nonblock);
+	else if (from_pipe) r = splice_from_pipe(in, out, &pos, len, nonblock);
+	else r = splice_to_pipe(in, &pos, out, len, nonblock);
 	if (!other->node->ops->stream) {
 		if (off) *off = (int64_t)pos;
 		else other->pos = pos;

@@ -80,6 +80,7 @@ const PIPES = [
   'pipe-read-keeps-its-file-while-another-thread-closes-the-fd', 'pipes-closed-give-back-their-memory',
   'splice-moves-a-file-into-a-pipe-and-the-pipe-into-a-file', 'splice-refuses-what-linux-refuses',
   'splice-waiting-on-a-socket-holds-the-pipe-against-its-readers', 'splice-from-a-socket-waits-once-and-ends-at-its-close',
+  'splice-between-pipes-keeps-both-files-while-another-thread-closes-the-fds',
 ];
 /** eventfd.c and epoll.c: counters, interest lists, level and edge triggers, waits. */
 const EPOLL = [

@@ -315,3 +315,33 @@ TEST(splice_from_a_socket_waits_once_and_ends_at_its_close)
 	CHECK_EQ(sys(SYS_read, p[0], buf, sizeof buf), 11);
 	CHECK_MEM(buf, "firstsecond", 11);
 }
+
+struct pipes_then_close {
+	int p[2], q[2];
+};
+
+static int close_both_then_write(void *arg)
+{
+	struct pipes_then_close *s = arg;
+	sys(SYS_close, s->p[0]); /* the fds the waiting splice named */
+	sys(SYS_close, s->q[1]);
+	sys(SYS_write, s->p[1], "late", 4);
+	return 0;
+}
+
+/* Pipe to pipe, waiting for bytes: both pipes stay open for it while another thread
+ * closes the fds it named, as a read that waits keeps its file. */
+TEST(splice_between_pipes_keeps_both_files_while_another_thread_closes_the_fds)
+{
+	boot(0);
+	static struct pipes_then_close s;
+	CHECK_OK(sys(SYS_pipe2, s.p, 0));
+	CHECK_OK(sys(SYS_pipe2, s.q, 0));
+	CHECK_OK(spawn(close_both_then_write, &s, 0, 0));
+	CHECK_EQ(sys(SYS_splice, s.p[0], 0, s.q[1], 0, 100, 0), 4);
+	char buf[8];
+	CHECK_EQ(sys(SYS_read, s.q[0], buf, sizeof buf), 4); /* and then its end: no writer left */
+	CHECK_MEM(buf, "late", 4);
+	CHECK_EQ(sys(SYS_read, s.q[0], buf, sizeof buf), 0);
+	CHECK_ERR(sys(SYS_splice, s.p[0], 0, s.q[1], 0, 100, 0), EBADF);
+}
