@@ -46,8 +46,8 @@
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 5 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
-			       5: the heap starts PROT_NONE, made usable by hypercall */
+#define NABLA_ABI_VERSION 6 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
+			       5: the heap starts PROT_NONE, made usable by hypercall; 6: hostname, etc_*, dns_* */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -60,7 +60,7 @@
  * index) that cost no memory. Only mappings the guest can use count against --mem. */
 #define NABLA_VA_EXTRA (4UL << 30)
 /* One page at the start of the region holds struct nabla_boot and the strings it points to
- * (cwd, exe_path); the guest may read it, not write it. */
+ * (cwd, exe_path, hostname); the guest may read it, not write it. */
 #define NABLA_BOOT_ADDR NABLA_GUEST_BASE
 #define NABLA_BOOT_SIZE 0x1000UL
 
@@ -130,6 +130,25 @@ struct nabla_boot {
 	uint64_t exe_size; /* bytes */
 	uint64_t exe_path; /* guest address of its NUL-terminated absolute path, on the boot page */
 	int64_t exe_mtime; /* seconds since the epoch */
+	/* The container's own name and files, which the runtime writes for each container
+	 * (Docker, Kubernetes: /etc/hostname, /etc/hosts, /etc/resolv.conf): the guest sees them
+	 * in place of the image's. Read by the tender before the filter, kept read-only outside
+	 * the guest region like the exe. etc_count 0: none. */
+	uint64_t hostname; /* guest address of a NUL-terminated name on the boot page, or 0 */
+	uint64_t etc_files; /* address of etc_count struct nabla_file */
+	uint64_t etc_count;
+	/* With a network whose DNS server is on the container's loopback (Docker's 127.0.0.11):
+	 * a UDP socket connected to it, O_NONBLOCK, in net_wait_fd's set, one DNS message per
+	 * read or write (the libOS relays the guest's queries to dns_ip:53 over it); else -1. */
+	int32_t dns_fd;
+	uint32_t dns_ip; /* network byte order */
+};
+/* One file the tender hands over: an absolute path and the bytes, both read-only. */
+struct nabla_file {
+	uint64_t path; /* NUL-terminated */
+	uint64_t data;
+	uint64_t size;
+	int64_t mtime; /* seconds since the epoch */
 };
 
 /* The MAP_* flags of the one mmap the guest may make: PROT_NONE over its own heap. */
@@ -155,7 +174,8 @@ static inline uint64_t nabla_heap_budget(const struct nabla_boot *b)
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
 _Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
-_Static_assert(sizeof(struct nabla_boot) == 176, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 208, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_file) == 32, "struct nabla_file layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */
 

@@ -89,15 +89,33 @@ HYPERCALL long hc_net_write(const void *buf, size_t len)
 	return raw3(1 /* write */, libos_boot->net_fd, (long)buf, (long)len);
 }
 
-/* Idle with a network: wait up to ms (-1: no limit) for a frame on the tap, through the
- * tender's epoll set that watches it. 1 when one is there, 0 on timeout. */
+/* The DNS relay's socket (dnsrelay.c): one message per read or write, never blocking.
+ * Without one, EBADF here: a read or write of fd -1 would break the filter's rule. */
+HYPERCALL long hc_dns_read(void *buf, size_t len)
+{
+	if (libos_boot->dns_fd < 0) return -EBADF;
+	return raw3(0 /* read */, libos_boot->dns_fd, (long)buf, (long)len);
+}
+
+HYPERCALL long hc_dns_write(const void *buf, size_t len)
+{
+	if (libos_boot->dns_fd < 0) return -EBADF;
+	return raw3(1 /* write */, libos_boot->dns_fd, (long)buf, (long)len);
+}
+
+/* Idle with a network: wait up to ms (-1: no limit) for a frame on the tap or a DNS answer,
+ * through the tender's epoll set that watches both (each registered with its fd as data).
+ * NET_READY_* for what is there, 0 on timeout. */
 HYPERCALL long hc_net_wait(int ms)
 {
 	struct {
 		uint32_t events;
 		uint64_t data;
-	} __attribute__((packed)) ev;
-	return raw5(281 /* epoll_pwait */, libos_boot->net_wait_fd, (long)&ev, 1, ms, 0 /* no sigmask */);
+	} __attribute__((packed)) ev[2];
+	long n = raw5(281 /* epoll_pwait */, libos_boot->net_wait_fd, (long)ev, 2, ms, 0 /* no sigmask */), ready = 0;
+	for (long i = 0; i < n && i < 2; i++)
+		ready |= (int)ev[i].data == libos_boot->dns_fd ? NET_READY_DNS : NET_READY_TAP;
+	return n < 0 ? n : ready;
 }
 
 /* The FS base, on a host without FSGSBASE (NABLA_BOOT_FS_HOST_CALL): the filter allows

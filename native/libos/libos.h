@@ -33,7 +33,11 @@ long hc_clock_gettime(int clock, struct timespec *ts);
 long hc_sleep(const struct timespec *ts);
 long hc_net_read(void *buf, size_t len);
 long hc_net_write(const void *buf, size_t len);
-long hc_net_wait(int ms);
+#define NET_READY_TAP 1 /* hc_net_wait: a frame waits on the tap */
+#define NET_READY_DNS 2 /* an answer waits on the DNS relay's socket */
+long hc_net_wait(int ms); /* NET_READY_* bits, 0 on timeout */
+long hc_dns_read(void *buf, size_t len);
+long hc_dns_write(const void *buf, size_t len);
 long hc_set_fs(uint64_t addr);
 long hc_mem_usable(uintptr_t addr, size_t len);
 long hc_mem_release(uintptr_t addr, size_t len);
@@ -184,6 +188,13 @@ int net_up(void);
 int net_idle(uint64_t deadline);
 /* Called at every reschedule: now and then takes waiting frames without waiting. */
 void net_tick(void);
+/* lwip-port/dnsrelay.c: datagrams to the container's loopback DNS server (nabla_boot.dns_fd).
+ * Does the relay take a datagram to ip:port (network byte order)? Then send it through it. */
+struct udp_pcb;
+struct pbuf;
+int dns_relay_takes(uint32_t ip, uint16_t port);
+void dns_relay_send(struct udp_pcb *pcb, struct pbuf *p);
+void dns_relay_pump(void); /* the answers that came, to the sockets that asked */
 /* unix.c: socketpair, and the socket calls on its ends; net.c: every other socket call. */
 long unix_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long rtnl_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);

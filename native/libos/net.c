@@ -668,7 +668,11 @@ static long udp_send_(struct sock *s, const struct iovec *iov, int count, const 
 		off += iov[i].iov_len;
 	}
 	err_t e;
-	if (addr) {
+	ip4_addr_t to = addr ? ip : *ip_2_ip4(&s->udp->remote_ip);
+	if (dns_relay_takes(to.addr, addr ? port : s->udp->remote_port)) {
+		dns_relay_send(s->udp, p);
+		e = ERR_OK;
+	} else if (addr) {
 		ip_addr_t a = IPADDR4_INIT(ip4_addr_isany(&ip) ? PP_HTONL(INADDR_LOOPBACK) : ip.addr);
 		e = udp_sendto(s->udp, p, &a, port);
 		if (e == ERR_RTE) hint("no network: %a/udp is unreachable (ENETUNREACH), only 127.0.0.1 is", ip_2_ip4(&a)->addr, port);

@@ -58,7 +58,9 @@ static long do_uname(struct utsname *u)
 {
 	memset(u, 0, sizeof *u);
 	strcpy(u->sysname, "Linux");
-	strcpy(u->nodename, "nabla");
+	/* The container's name (the tender's, on the boot page), as its /etc/hostname says. */
+	const char *host = (const char *)libos_boot->hostname;
+	strncpy(u->nodename, host && *host ? host : "nabla", sizeof u->nodename - 1);
 	strcpy(u->release, "6.1.0-nabla");
 	strcpy(u->version, "#1 SMP nabla libOS");
 	strcpy(u->machine, "x86_64");

@@ -1,10 +1,15 @@
 /*
- * The program's own file, as Linux shows it: at the path it was started from, with
- * /proc/self/exe pointing there, so a program can find and read itself (CPython's
- * sys.executable and platform.libc_ver(), Go's os.Executable()). The tender keeps the file
- * mapped read-only outside the guest region (nabla_boot.exe_*): reading it is a memcpy
- * from that mapping, with no host call; a write gives the file a copy in guest memory
- * first, as for any file from the disk (vfs.c), so the mapping is never written.
+ * The files the tender hands over, kept mapped read-only outside the guest region: reading
+ * one is a memcpy from that mapping, with no host call; a write gives the file a copy in
+ * guest memory first, as for any file from the disk (vfs.c), so the mapping is never written.
+ *
+ * The program's own file (nabla_boot.exe_*), as Linux shows it: at the path it was started
+ * from, with /proc/self/exe pointing there, so a program can find and read itself
+ * (CPython's sys.executable and platform.libc_ver(), Go's os.Executable()).
+ *
+ * The container's /etc/hosts, /etc/resolv.conf and /etc/hostname (nabla_boot.etc_*), which
+ * the runtime writes for each container, in place of the image's: the DNS servers and
+ * the container's own name and address (the tender's etcfiles.c).
  */
 #include <string.h>
 
@@ -47,10 +52,26 @@ static struct node *put(const char *path, mode_t mode)
 	return vfs_new(dir, name, strlen(name), mode, &regular_ops);
 }
 
+static void etc_init(const struct nabla_boot *b)
+{
+	const struct nabla_file *files = (const struct nabla_file *)b->etc_files;
+	for (uint64_t i = 0; i < b->etc_count; i++) {
+		struct node *f = put((const char *)files[i].path, S_IFREG | 0644);
+		if (!f) {
+			libos_warn("the rootfs has a directory where the container's /etc file goes: the image's stays");
+			continue;
+		}
+		f->data = (char *)files[i].data; /* cap 0: not ours to free or write */
+		f->size = files[i].size;
+		f->mtime = f->ctime = f->atime = (struct timespec){ .tv_sec = files[i].mtime };
+	}
+}
+
 void self_init(void)
 {
 	const struct nabla_boot *b = libos_boot;
 	const char *path = (const char *)b->exe_path;
+	etc_init(b);
 	if (!b->exe_size || !path || path[0] != '/') return;
 	struct node *exe = put(path, S_IFREG | 0755);
 	if (!exe) {

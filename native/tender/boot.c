@@ -4,7 +4,7 @@
  * Guest region [NABLA_GUEST_BASE, +va_size), va_size = --mem + NABLA_VA_EXTRA, mapped
  * PROT_NONE and MAP_NORESERVE, with as much again above it reserved the same way (the
  * heap hypercalls' lengths may run past the region: memcap.c). The tender makes usable:
- *   boot page (read-only: struct nabla_boot, then the cwd and exe path strings)
+ *   boot page (read-only: struct nabla_boot, then the cwd, exe path and host name strings)
  *   the libOS at NABLA_LIBOS_BASE when it runs beside the app (--libos)
  *   PT_LOAD segments (their own flags), image_end
  *   stack: stack_size bytes below stack_top = end of the region; the initial stack
@@ -52,8 +52,8 @@ static void random_bytes(void *buf, size_t n)
 		err(TENDER_EXIT, "getrandom(%zu bytes) failed", n);
 }
 
-/* Writes the boot struct, the cwd and the absolute path of the program's file (exe) to the
- * boot page, then makes it read-only. Under --exe-root the path is the guest's. */
+/* Writes the boot struct, the cwd, the absolute path of the program's file (exe) and the
+ * host name to the boot page, then makes it read-only. Under --exe-root the path is the guest's. */
 void boot_write(struct nabla_boot *boot, const char *exe, const char *exe_root)
 {
 	char *cwd = (char *)NABLA_BOOT_ADDR + sizeof *boot, *end = (char *)NABLA_BOOT_ADDR + NABLA_BOOT_SIZE;
@@ -68,6 +68,12 @@ void boot_write(struct nabla_boot *boot, const char *exe, const char *exe_root)
 		errx(TENDER_EXIT, "%s: the working directory and this path do not fit the boot page (%lu bytes)", exe,
 		     NABLA_BOOT_SIZE);
 	boot->exe_path = (uint64_t)strcpy(exe_path, exe_root_guest_path(exe_root, real));
+	/* The container's host name (its UTS namespace's), for the guest's uname. */
+	char *hostname = exe_path + strlen(exe_path) + 1;
+	if (end - hostname > 64 && gethostname(hostname, 65) == 0) {
+		hostname[64] = 0;
+		boot->hostname = (uint64_t)hostname;
+	}
 	memcpy((void *)NABLA_BOOT_ADDR, boot, sizeof *boot);
 	if (mprotect((void *)NABLA_BOOT_ADDR, NABLA_BOOT_SIZE, PROT_READ) < 0)
 		err(TENDER_EXIT, "mprotect(boot page) failed");

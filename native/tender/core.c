@@ -203,6 +203,7 @@ int tender_run(const struct tender_opts *given)
 		.stack_size = stack_size_for(mem),
 		.net_fd = -1,
 		.net_wait_fd = -1,
+		.dns_fd = -1,
 		.app_entry = o->libos ? app.entry : 0,
 	};
 	if (o->interp)
@@ -212,6 +213,8 @@ int tender_run(const struct tender_opts *given)
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);
 	elf_keep_for_guest(&app, &boot);
+	etc_keep_for_guest(o->etc_from, &boot);
+	net_dns_open(&boot, etc_loopback_nameserver());
 	drop_capabilities();
 	no_core_dumps();
 	boot_write(&boot, o->kernel, o->exe_root);

@@ -1,7 +1,7 @@
 /*
  * main.c — argv parsing only; the work is in core.c.
  *
- *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]]
+ *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]] [--etc-from=DIR]
  *             [--libos=PATH [--interp=PATH | --exe-root=DIR]] [--x-exec-heap] [--fs-base=auto|cpu|host-call] [--print-policy[=any-host]]
  *             UNIKERNEL [--] [ARGS...]
  */
@@ -15,7 +15,7 @@
 #include "tender.h"
 
 static const char usage[] =
-	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--libos=PATH [--interp=PATH|--exe-root=DIR]]\n"
+	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--etc-from=DIR] [--libos=PATH [--interp=PATH|--exe-root=DIR]]\n"
 	"                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
 	"  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
 	"  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
@@ -26,6 +26,9 @@ static const char usage[] =
 	"  --net-mac=MAC   its MAC (default 02:6e: and the four bytes of its address; IF's with --net-from)\n"
 	"  --net-from=IF   in a container: give the unikernel IF's address and MAC (a tap joined to\n"
 	"                  IF by tc redirects takes it over; needs --cap-add NET_ADMIN --device /dev/net/tun)\n"
+	"  --etc-from=DIR  the guest's /etc/hosts, /etc/resolv.conf and /etc/hostname are DIR's,\n"
+	"                  read at start (default /etc: those the container runtime wrote); the\n"
+	"                  image's stay where DIR has none\n"
 	"  --libos=PATH    run UNIKERNEL, a static Linux program, beside this libOS: each of its\n"
 	"                  system calls is trapped and served by the libOS\n"
 	"  --interp=PATH   with --libos: UNIKERNEL is dynamically linked and PATH is its loader\n"
@@ -59,7 +62,7 @@ static uint64_t parse_mem(const char *s)
 int main(int argc, char **argv)
 {
 	program_invocation_short_name = "nabla-run"; /* errx prefix, whatever argv[0] is */
-	struct tender_opts o = { .mem_mib = 256, .fs_base_source = "--fs-base=" };
+	struct tender_opts o = { .mem_mib = 256, .fs_base_source = "--fs-base=", .etc_from = "/etc" };
 	const char *fs_base = NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -87,6 +90,10 @@ int main(int argc, char **argv)
 			o.net_gw = a + 9;
 		} else if (strncmp(a, "--net-mac=", 10) == 0) {
 			o.net_mac = a + 10;
+		} else if (strncmp(a, "--etc-from=", 11) == 0) {
+			if (!a[11])
+				errx(TENDER_EXIT, "--etc-from= needs a DIR");
+			o.etc_from = a + 11;
 		} else if (strncmp(a, "--libos=", 8) == 0) {
 			if (!a[8])
 				errx(TENDER_EXIT, "--libos= needs a PATH");

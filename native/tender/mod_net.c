@@ -5,6 +5,13 @@
  * and wait on the set (epoll_pwait), nothing else: no epoll_ctl, no ioctl, no other fd.
  * The unikernel's IPv4 address, netmask, gateway and MAC come from the flags, its MTU
  * from the tap.
+ *
+ * The DNS relay: a DNS server on the container's own loopback (Docker's embedded one at
+ * 127.0.0.11, which user-made networks put in resolv.conf) is out of the unikernel's reach,
+ * since its frames leave through the tap and never meet the container's stack, where
+ * Docker's NAT rule for that address lives. So the tender connects a UDP socket to it
+ * (DNS_FD, O_NONBLOCK, in the same epoll set) and the libOS relays the guest's queries to
+ * 127.0.0.11:53 over it: read and write on that fd too, nothing else.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -188,13 +195,34 @@ void net_open(struct nabla_boot *boot, const char *tap, const struct net_config 
 	boot->net_mtu = (uint16_t)mtu;
 }
 
+void net_dns_open(struct nabla_boot *boot, uint32_t nameserver)
+{
+	boot->dns_fd = -1;
+	if (boot->net_wait_fd < 0 || !nameserver)
+		return;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = nameserver };
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &to.sin_addr, ip, sizeof ip);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0)
+		err(TENDER_EXIT, "the DNS relay: a UDP socket to %s:53 (resolv.conf's nameserver) failed", ip);
+	fd = move_fd(fd, DNS_FD, "the DNS relay's socket");
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = DNS_FD };
+	if (epoll_ctl(NET_WAIT_FD, EPOLL_CTL_ADD, DNS_FD, &ev) < 0)
+		err(TENDER_EXIT, "epoll_ctl(the DNS relay's socket) failed");
+	boot->dns_fd = DNS_FD;
+	boot->dns_ip = nameserver;
+}
+
 void net_rules(struct policy *p, const char *tap)
 {
 	if (!tap)
 		return;
-	/* write(<net>): a frame out; read(<net>): a frame in (the fd is O_NONBLOCK); and
+	/* write(<net>): a frame out; read(<net>): a frame in (the fd is O_NONBLOCK); the same
+	 * for a DNS message on <dns> (closed but for a relay: the guest cannot open fds); and
 	 * epoll_pwait(<netwait>): idle until a frame comes or a timeout, the set fixed here. */
 	policy_allow(p, SYS_write, NET_FD, "<net>");
-	policy_add(p, (struct rule){ "read", SYS_read, 0, "fd", 1, { { NET_FD, "<net>" } } });
+	policy_allow(p, SYS_write, DNS_FD, "<dns>");
+	policy_add(p, (struct rule){ "read", SYS_read, 0, "fd", 2, { { NET_FD, "<net>" }, { DNS_FD, "<dns>" } } });
 	policy_add(p, (struct rule){ "epoll_pwait", SYS_epoll_pwait, 0, "fd", 1, { { NET_WAIT_FD, "<netwait>" } } });
 }

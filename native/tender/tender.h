@@ -34,7 +34,8 @@ static inline uint64_t align_down(uint64_t x, uint64_t a)
 
 #define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
 #define NET_FD 4 /* the tap (--net) */
-#define NET_WAIT_FD 5 /* the epoll set watching the tap */
+#define NET_WAIT_FD 5 /* the epoll set watching the tap (and the DNS relay's socket) */
+#define DNS_FD 6 /* with --net: a UDP socket to a DNS server on the container's loopback, or none */
 
 enum fs_base {
 	FS_BASE_AUTO,
@@ -57,6 +58,7 @@ struct tender_opts {
 	const char *net_ip; /* --net-ip=A.B.C.D/LEN */
 	const char *net_gw; /* --net-gw=A.B.C.D */
 	const char *net_mac; /* --net-mac=xx:xx:xx:xx:xx:xx */
+	const char *etc_from; /* --etc-from=DIR: the container's hostname, hosts, resolv.conf (etcfiles.c) */
 	int exec_heap; /* --x-exec-heap */
 	enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
 	const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
@@ -104,9 +106,12 @@ uint64_t elf_min_mem_mib(uint64_t image_end);
 void elf_load(struct elf_image *img);
 void elf_close(struct elf_image *img);
 void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot);
+/* etcfiles.c: DIR's hostname, hosts and resolv.conf, kept read-only for the guest's /etc. */
+void etc_keep_for_guest(const char *dir, struct nabla_boot *boot);
+uint32_t etc_loopback_nameserver(void); /* network byte order, 0: none */
 
 /* seccomp.c: the policy is a table of rules; the filter and --print-policy come from it. */
-#define RULE_MAX_VALS 3
+#define RULE_MAX_VALS 4
 struct rule_val {
 	uint32_t value;
 	const char *label; /* shown instead of the number, e.g. "<disk>" */
@@ -174,6 +179,7 @@ struct net_config {
 void net_parse(struct net_config *c, const struct tender_opts *o);
 void net_open(struct nabla_boot *boot, const char *tap, const struct net_config *c);
 void net_rules(struct policy *p, const char *tap);
+void net_dns_open(struct nabla_boot *boot, uint32_t nameserver); /* the DNS relay: with a tap and a loopback nameserver */
 void net_from_container(struct tender_opts *o);
 void net_join(const char *tap, const char *uplink);
 void net_guard(const char *tap, const struct net_config *c);

@@ -39,6 +39,8 @@ interface Call {
   scopes?: string[];
   /** Try again on 429/5xx and broken connections: only for calls that are safe to repeat. */
   retry: boolean;
+  /** The most bytes of answer taken (http.ts's MAX_ANSWER unless given). */
+  maxBody?: number;
 }
 
 /** Where an upload stands: the URL to send to next and the bytes the registry holds. */
@@ -78,7 +80,11 @@ export class RegistryClient {
   ) {
     this.operation = options.operation ?? 'push';
     this.scheme = isLoopback(registry) ? 'probe' : 'https';
-    this.transport = options.transport ?? httpTransport(options.tls);
+    // The client certificate goes to the registry's own host only, as Docker's certs.d/HOST
+    // gives it: not to a token realm or a storage host elsewhere.
+    const own = options.transport ?? httpTransport(options.tls);
+    const others = options.transport ?? httpTransport({ ca: options.tls?.ca });
+    this.transport = (request) => (request.url.host === this.url('/').host ? own : others)(request);
     this.retry = options.retry ?? defaultRetryPolicy;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.pushScope = repositoryScope(repository, this.operation === 'pull' ? 'pull' : 'pull,push');
@@ -189,23 +195,30 @@ export class RegistryClient {
   }
 
   /**
-   * A blob's bytes. A registry may answer with a redirect to its storage: followed (a few
-   * hops), without our credentials when it leads to another origin. The caller checks the digest.
+   * A blob's bytes, `size` of them at most (the caller checks the digest). A registry may
+   * answer with a redirect to its storage: followed (a few hops, each Location read from the
+   * URL it answers), without our credentials when it leads to another origin; plain http
+   * and this machine's own addresses only for a registry on this machine.
    */
-  async getBlob(digest: string): Promise<Buffer> {
+  async getBlob(digest: string, size: number): Promise<Buffer> {
     const doing = `reading blob ${short(digest)}`;
-    let response = await this.call({ method: 'GET', target: `/v2/${this.repository}/blobs/${digest}`, doing, retry: true });
+    const path = `/v2/${this.repository}/blobs/${digest}`;
+    let response = await this.call({ method: 'GET', target: path, doing, retry: true, maxBody: size });
+    let url = this.url(path); /* after the call: a loopback registry's scheme is known then */
     for (let hops = 0; REDIRECTS.has(response.status) && hops < MAX_REDIRECTS; hops++) {
       const location = response.header('location');
       if (!location) throw this.refusedWith(response.status, doing, 'a redirect without a Location header');
-      const url = new URL(location, this.url('/'));
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.host))) {
-        throw this.refusedWith(response.status, doing, `a redirect to ${url.origin}, which is neither https nor loopback`);
+      url = new URL(location, url);
+      const local = isLoopback(this.registry);
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local && isLoopback(url.host))) {
+        throw this.refusedWith(response.status, doing, `a redirect to ${url.origin}, which is not https${local ? ' nor loopback' : ''}`);
       }
+      if (!local && isLoopback(url.host)) throw this.refusedWith(response.status, doing, `a redirect to this machine (${url.origin})`);
+      const to = url;
       response =
-        url.origin === this.url('/').origin
-          ? await this.call({ method: 'GET', target: url, doing, retry: true })
-          : await this.retrying(doing, () => this.transport({ method: 'GET', url }), url.origin);
+        to.origin === this.url('/').origin
+          ? await this.call({ method: 'GET', target: to, doing, retry: true, maxBody: size })
+          : await this.retrying(doing, () => this.transport({ method: 'GET', url: to, maxBody: size }), to.origin);
     }
     await this.expect(response, [200], doing);
     return response.body;
@@ -372,7 +385,7 @@ export class RegistryClient {
 
   private async send(call: Call, authorization: string | undefined): Promise<HttpResponse> {
     const headers = { ...call.headers, ...(authorization ? { Authorization: authorization } : {}) };
-    const request = { method: call.method, url: this.url(call.target), headers, body: call.body };
+    const request = { method: call.method, url: this.url(call.target), headers, body: call.body, maxBody: call.maxBody };
     if (this.scheme !== 'probe') return this.transport(request);
     try {
       const response = await this.transport(request);
@@ -432,6 +445,13 @@ export class RegistryClient {
 
   private unreachable(where: string, error: unknown, tries: number): OutputError {
     const code = errorCode(error) ?? errorCode((error as { cause?: unknown }).cause);
+    if (code === 'ETOOLARGE') {
+      return new OutputError(`registry ${this.registry}: ${errorMessage(error)} (${where}), more than such an answer holds`, {
+        field: this.field,
+        hint: 'check the registry: it sends more than the image it names',
+        cause: error,
+      });
+    }
     const after = tries > 1 ? ` (after ${tries} tries)` : '';
     if (code && TLS_TRUST_ERRORS.has(code)) {
       return new OutputError(`registry ${this.registry}: its TLS certificate is not trusted (${code}: ${errorMessage(error)})`, {

@@ -1,8 +1,9 @@
 /**
  * One HTTP(S) exchange with a registry, over node:http/https rather than fetch: fetch
  * cannot be given a CA of our own, and we want the socket's own error codes (ECONNRESET,
- * EPROTO) to tell a retry from a refusal. Answers are read whole: registries answer with
- * small JSON documents, the big bodies are the ones we send.
+ * EPROTO) to tell a retry from a refusal. Answers are read whole, up to a limit: registries
+ * answer with small JSON documents (a blob's answer is bounded by its known size), and a
+ * registry that sends more, or says it will, fails the call (ETOOLARGE) before it fills memory.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -12,7 +13,12 @@ export interface HttpRequest {
   url: URL;
   headers?: Record<string, string>;
   body?: Buffer;
+  /** The most bytes of answer taken (default MAX_ANSWER): past it the call fails, ETOOLARGE. */
+  maxBody?: number;
 }
+
+/** Manifests, indexes, tokens, error documents: containerd takes manifests up to 4 MiB too. */
+export const MAX_ANSWER = 4 * 1024 * 1024;
 
 export interface HttpResponse {
   status: number;
@@ -38,7 +44,7 @@ const IDLE_TIMEOUT_MS = 60_000;
 export function httpTransport(tls: TlsOptions = {}): Transport {
   // Keep-alive: a push makes dozens of calls to one host. Idle sockets do not hold the process.
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true, ...tls }) };
-  return ({ method, url, headers = {}, body }) =>
+  return ({ method, url, headers = {}, body, maxBody = MAX_ANSWER }) =>
     new Promise<HttpResponse>((resolve, reject) => {
       const secure = url.protocol === 'https:';
       const sized = body !== undefined || method === 'PUT' || method === 'POST' || method === 'PATCH';
@@ -49,9 +55,17 @@ export function httpTransport(tls: TlsOptions = {}): Transport {
       });
       request.setTimeout(IDLE_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('the registry stopped answering'), { code: 'ETIMEDOUT' })));
       request.on('error', reject);
+      const tooLarge = () => request.destroy(Object.assign(new Error(`the answer is larger than ${maxBody} bytes`), { code: 'ETOOLARGE' }));
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        // A HEAD's Content-Length is the size of what a GET would send (a blob's, for one).
+        if (method !== 'HEAD' && Number(response.headers['content-length']) > maxBody) return tooLarge();
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxBody) return tooLarge();
+          chunks.push(chunk);
+        });
         response.on('error', reject);
         response.on('end', () =>
           resolve({

@@ -17,6 +17,8 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST];
+/** Each layer is held in memory (up to maxBlob): their number is bounded too. */
+const MAX_LAYERS = 256;
 /** The platform a nabla unikernel runs. */
 const OS = 'linux';
 const ARCHITECTURE = 'amd64';
@@ -91,6 +93,9 @@ export async function pullImage(client: RegistryClient, repository: string, refe
     throw fail(`the registry answered a manifest of type "${top.mediaType}"`, 'convert reads OCI and Docker v2 image manifests (not Docker schema 1)');
   }
   const image = parse('manifest', top.data, manifest);
+  if (image.layers.length > MAX_LAYERS) {
+    throw fail(`its manifest lists ${image.layers.length} layers, more than ${MAX_LAYERS}`, 'no image needs that many (Docker stops at 127): check the registry');
+  }
   for (const layer of image.layers) {
     if (!/(^|\.)tar(\+gzip|\.gzip)?$/.test(layer.mediaType)) {
       throw fail(`layer ${layer.digest} is a ${layer.mediaType}`, 'convert reads plain and gzipped tar layers (not zstd): push the image with gzip layers');
@@ -98,7 +103,7 @@ export async function pullImage(client: RegistryClient, repository: string, refe
   }
   for (const blob of [image.config, ...image.layers]) {
     if (blob.size > maxBlob) throw fail(`blob ${blob.digest} has ${blob.size} bytes, more than ${maxBlob}`, 'convert holds each layer in memory: convert a smaller image');
-    write(verified(`blob ${blob.digest.slice(0, 19)}`, await client.getBlob(blob.digest), blob), blob.digest);
+    write(verified(`blob ${blob.digest.slice(0, 19)}`, await client.getBlob(blob.digest, blob.size), blob), blob.digest);
   }
   write(top.data, manifestDigest);
   const entry = { mediaType: top.mediaType, digest: manifestDigest, size: top.data.length };

@@ -254,7 +254,7 @@ describe('convert: Debian python3, unchanged', () => {
       'attempt("fork", os.fork)',
       'attempt("spawn", lambda: subprocess.run(["/bin/ls"]))',
       'attempt("raw", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1))',
-      'for p in ["/nabla/nabla-run", "/nabla/rootfs.tar", "/nabla/root", "/proc/1/root/nabla", "/proc/self/status", "/mounted"]:',
+      'for p in ["/nabla/nabla-run", "/nabla/rootfs.tar", "/nabla/root", "/proc/1/root/nabla", "/proc/self/status", "/mounted", "/.dockerenv"]:',
       '    print(p, os.path.exists(p))',
       'print("hostname", open("/etc/hostname").read().strip() == "escape-host")',
       'libc = ctypes.CDLL(None, use_errno=True)',
@@ -275,7 +275,8 @@ describe('convert: Debian python3, unchanged', () => {
       '/proc/1/root/nabla False',
       '/proc/self/status False',
       '/mounted False',
-      'hostname False',
+      '/.dockerenv False',
+      'hostname True', // the container's /etc/hostname, which the tender hands over
       'execve -1 ENOSYS',
       'exe /usr/bin/python3.11',
     ]);

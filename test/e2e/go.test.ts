@@ -272,8 +272,8 @@ describe('escape attempts from Go (trap path)', () => {
       'socket: address family not supported by protocol', // AF_PACKET: only AF_INET is served
       'ptrace: function not implemented',
       'mount: function not implemented',
-      'open /etc/hostname: no such file or directory',
-      'open /etc/resolv.conf: no such file or directory',
+      'open /.dockerenv: no such file or directory',
+      'open /proc/1/root/.dockerenv: no such file or directory',
       'open /proc/self/status: no such file or directory',
       'open /nabla/nabla-run: no such file or directory',
       'escape: done',

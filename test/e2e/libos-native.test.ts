@@ -107,7 +107,8 @@ const OTHERS = [
 /** self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
 const SELF = [
   'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
-  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self',
+  'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self', 'container-etc-files-replace-the-images',
+  'no-container-etc-files-keep-the-images',
   'proc-stat-and-cpuinfo-show-one-cpu', 'proc-sys-fs-pipe-max-size-is-the-pipe-size', 'proc-self-cmdline-is-the-arguments',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
@@ -117,7 +118,8 @@ const NET = [
   'without-a-network-a-server-on-any-address-works-and-says-why-once',
   'without-a-network-a-connection-out-is-unreachable-and-says-why',
   'with-a-tap-a-server-on-any-address-says-nothing',
-  'rtnetlink-lists-lo-and-the-tap-as-eth0', 'rtnetlink-without-a-network-lists-lo-refuses-the-rest',
+  'dns-relay-carries-a-query-out-and-its-answer-back-by-id', 'dns-relay-answers-each-connected-socket-its-own',
+  'dns-relay-takes-only-port-53-and-whole-dns-messages', 'dns-relay-a-frame-from-127-0-0-11-on-the-wire-is-no-answer', 'no-dns-relay-leaves-127-0-0-11-to-lwip', 'rtnetlink-lists-lo-and-the-tap-as-eth0', 'rtnetlink-without-a-network-lists-lo-refuses-the-rest',
   'socket-argument-errors-are-as-on-linux',
   'tcp-connect-accept-read-write-close-between-threads-without-a-network',
   'tcp-connect-accept-read-write-close-between-threads-with-a-tap',

@@ -108,7 +108,7 @@ describe('measure', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/kernel functions by: (function tracer|trace-event stacks .*a lower bound)/);
     expect(result.stdout).toMatch(/\| kernel functions entered \(surface\) \| \d+ \| \d+ \| \d+\.\d\dx \|/);
-    expect(result.stdout).toMatch(/policy, --print-policy on this host: write fd=1\|2\|<net>; pread64/);
+    expect(result.stdout).toMatch(/policy, --print-policy on this host: write fd=1\|2\|<net>\|<dns>; pread64/);
     expect(result.stderr).toContain('20 GETs of http://127.0.0.1:');
   }, 300_000);
 

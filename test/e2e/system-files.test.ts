@@ -83,9 +83,19 @@ describe('the files every Linux program expects', () => {
       'getaddrinfo(localhost): 127.0.0.1',
       'local: 22:13 UTC',
       '/proc/self/exe: /nabla/system.nabla ELF=1',
-      '/etc/hosts mtime: 315532800',
+      '/etc/passwd mtime: 315532800',
     ]);
     expect(result.exitCode).toBe(0);
+    // What Docker writes for this container (--hostname, --add-host, --dns) replaces the image's.
+    const container = await docker('run', '--rm', '--network', 'none', '--hostname', 'web-1', '--add-host', 'db:10.1.2.3',
+      '--dns', '10.9.9.9', 'nabla-e2e/system-c:1', 'container');
+    expect(container.stderr).toBe('');
+    expect(container.stdout.split('\n')).toEqual([
+      'uname: web-1 gethostname: web-1',
+      'getaddrinfo(db): 10.1.2.3',
+      'resolv.conf: nameserver 10.9.9.9',
+      '/etc/hosts has IPv6 lines: 0',
+    ]);
     const paths = await rootfsPaths(fixture('system-c'));
     expect(paths).toEqual(expect.arrayContaining(['usr/share/zoneinfo/Europe/Paris', 'usr/share/zoneinfo/posix/', 'etc/localtime', 'root/', 'tmp/']));
     expect(paths.some((p) => p.startsWith('usr/share/zoneinfo/right'))).toBe(false);

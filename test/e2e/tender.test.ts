@@ -46,7 +46,8 @@ const NET = [
 ];
 /** Guests that run, in each FS-base mode (arch-prctl-set-fs: allowed in host-call mode, 159 in cpu mode). */
 const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'exec-heap', 'trap-served', 'trap-gadget', 'arch-prctl-set-fs',
-  'libos-beside', 'pie-beside', 'pie-beside-bootinfo', 'pie-interp'];
+  'libos-beside', 'pie-beside', 'pie-beside-bootinfo', 'pie-interp', 'etc-from', 'etc-from-too-large', 'etc-from-unreadable',
+  'etc-from-folder-or-none', 'etc-from-empty'];
 /** Once per tender: the policy printouts (this host's, each mode's, every host's) and a big guest. */
 const POLICY = ['beyond-mem-fits', 'policy', 'policy-disk', 'policy-host-call', 'policy-any-host', 'fs-base-flag-wins',
   'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto'];

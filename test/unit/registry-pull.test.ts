@@ -3,7 +3,8 @@
  * linux/amd64 entry of an index, a manifest by digest, blobs through a redirect to another
  * origin (which never sees our credentials); and what is refused: a blob or manifest that is
  * not what its digest names, an index without linux/amd64, a zstd layer, a missing tag or
- * repository.
+ * repository; and a hostile registry: answers larger than they can be, too many layers,
+ * redirects to plain http or to this machine.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readImageLayers } from '../../src/image/read.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { httpTransport, MAX_ANSWER, type Transport } from '../../src/registry/http.js';
 import { pullImage } from '../../src/registry/pull.js';
 import { ConfigError, OutputError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers/cli.js';
@@ -53,7 +55,21 @@ interface Fake {
 }
 
 /** A registry serving one image (in an index with an arm64 sibling unless `amd64: false`). */
-async function fakeRegistry(options: { amd64?: boolean; corruptLayer?: boolean; zstd?: boolean; redirect?: boolean } = {}): Promise<Fake & { manifestDigest: string; configDigest: string }> {
+interface FakeOptions {
+  amd64?: boolean;
+  corruptLayer?: boolean;
+  zstd?: boolean;
+  redirect?: boolean;
+  /** Blobs redirected with a Location relative to the blob's URL ("data/DIGEST"). */
+  relativeRedirect?: boolean;
+  /** Blobs served with this many bytes more than they have, Content-Length and all (or without it: "chunked"). */
+  blobExtra?: number;
+  chunked?: boolean;
+  /** The manifest's layer list: this many copies of its one layer. */
+  layers?: number;
+}
+
+async function fakeRegistry(options: FakeOptions = {}): Promise<Fake & { manifestDigest: string; configDigest: string }> {
   const layer = layerTar('hello.txt', 'hello from the registry\n');
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['hello'] } }));
   const blobs = new Map([[sha(layer), layer], [sha(config), config]]);
@@ -62,7 +78,7 @@ async function fakeRegistry(options: { amd64?: boolean; corruptLayer?: boolean; 
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
-      layers: [{ mediaType: `application/vnd.oci.image.layer.v1.tar${options.zstd ? '+zstd' : ''}`, digest: sha(layer), size: layer.length }],
+      layers: Array.from({ length: options.layers ?? 1 }, () => ({ mediaType: `application/vnd.oci.image.layer.v1.tar${options.zstd ? '+zstd' : ''}`, digest: sha(layer), size: layer.length })),
     }),
   );
   const platforms = [...(options.amd64 === false ? [] : [{ os: 'linux', architecture: 'amd64' }]), { os: 'linux', architecture: 'arm64', variant: 'v8' }];
@@ -98,8 +114,13 @@ async function fakeRegistry(options: { amd64?: boolean; corruptLayer?: boolean; 
         return void res.writeHead(200, { 'Content-Type': JSON.parse(data.toString()).mediaType }).end(data);
       }
       if (m?.[1] === 'blobs' && options.redirect) return void res.writeHead(307, { Location: `http://${store.host}/${m[2]}` }).end();
-      const data = m ? blobs.get(m[2]!) : undefined;
+      if (m?.[1] === 'blobs' && options.relativeRedirect && !m[2]!.startsWith('data/')) return void res.writeHead(307, { Location: `data/${m[2]}` }).end();
+      const data = m ? blobs.get(m[2]!.replace(/^data\//, '')) : undefined;
       if (!data) return void res.writeHead(404).end();
+      if (options.blobExtra) {
+        const more = Buffer.concat([data, Buffer.alloc(options.blobExtra)]);
+        return void res.writeHead(200, options.chunked ? {} : { 'Content-Length': String(more.length) }).end(more);
+      }
       res.writeHead(200).end(options.corruptLayer && data === layer ? Buffer.concat([data.subarray(0, 10), Buffer.from('X'), data.subarray(11)]) : data);
     }),
   );
@@ -152,7 +173,7 @@ describe('convert: pulling an image from a registry', () => {
   });
 
   it('refuses a blob that is not what its digest names, an index without linux/amd64, a zstd layer, a missing tag, a blob too large', async () => {
-    const pull = async (options: Parameters<typeof fakeRegistry>[0], reference = '1', max = 1 << 20) => {
+    const pull = async (options: FakeOptions, reference = '1', max = 1 << 20) => {
       const fake = await fakeRegistry(options);
       const dir = tempDir('nabla-pull-');
       try {
@@ -167,6 +188,61 @@ describe('convert: pulling an image from a registry', () => {
     expect(await pull({ zstd: true })).toContain('is a application/vnd.oci.image.layer.v1.tar+zstd');
     expect(await pull({}, '2')).toContain('has no image team/app:2 (MANIFEST_UNKNOWN: manifest unknown); its tags: 1');
     expect(await pull({}, '1', 100)).toMatch(/blob sha256:\w+ has \d+ bytes, more than 100/);
+  });
+
+  it('a hostile registry: a blob longer than its size, a huge manifest, too many layers', async () => {
+    const failure = async (options: FakeOptions) => {
+      const fake = await fakeRegistry(options);
+      const dir = tempDir('nabla-pull-');
+      try {
+        return await pullImage(client(fake.host), 'team/app', '1', dir, 1 << 20).then(() => 'pulled', (e: unknown) => e as Error);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    for (const chunked of [false, true]) {
+      const error = await failure({ blobExtra: 1 << 20, chunked });
+      expect(error).toBeInstanceOf(OutputError);
+      expect((error as OutputError).message).toMatch(/registry 127\.0\.0\.1:\d+: the answer is larger than \d+ bytes \(.*\), more than such an answer holds/);
+    }
+    expect(((await failure({ layers: 300 })) as Error).message).toContain('its manifest lists 300 layers, more than 256');
+    expect(await failure({ relativeRedirect: true })).toBe('pulled'); // data/DIGEST, read from the blob's own URL
+  });
+
+  it('an answer larger than MAX_ANSWER is refused, by its Content-Length or as it comes; a HEAD saying a large size is not', async () => {
+    const big = await listenOnLoopback(http.createServer((req, res) => res.writeHead(200, { 'Content-Length': String(MAX_ANSWER + 1) }).end(req.method === 'HEAD' ? undefined : Buffer.alloc(MAX_ANSWER + 1))));
+    servers.push(big);
+    const transport = httpTransport();
+    const error = await transport({ method: 'GET', url: new URL(`http://${big.host}/v2/`) }).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('ETOOLARGE');
+    const small = await transport({ method: 'GET', url: new URL(`http://${big.host}/v2/`), maxBody: MAX_ANSWER + 1 });
+    expect(small.body.length).toBe(MAX_ANSWER + 1);
+    // A HEAD (hasBlob) says how big the blob is, and sends nothing: fine.
+    expect((await transport({ method: 'HEAD', url: new URL(`http://${big.host}/v2/`) })).status).toBe(200);
+  });
+
+  it('redirects: never to plain http or to this machine from a registry elsewhere', async () => {
+    // A registry "elsewhere" through a fake transport: what it answers, and where the client goes.
+    const asked: string[] = [];
+    const redirectTo = (location: string): Transport => async (request) => {
+      asked.push(request.url.href);
+      const answer = (status: number, headers: Record<string, string> = {}, body = Buffer.alloc(0)) => ({ status, header: (n: string) => headers[n.toLowerCase()], body });
+      return request.url.pathname.includes('/blobs/') && request.url.host === 'registry.test' ? answer(307, { location }) : answer(200, {}, Buffer.from('x'));
+    };
+    const remote = (location: string) =>
+      new RegistryClient('registry.test', 'team/app', undefined, { operation: 'pull', transport: redirectTo(location) }).getBlob(`sha256:${'a'.repeat(64)}`, 10);
+    for (const [location, why] of [
+      ['http://storage.test/blob', 'a redirect to http://storage.test, which is not https'],
+      ['https://127.0.0.1:5000/blob', 'a redirect to this machine (https://127.0.0.1:5000)'],
+      ['https://localhost/blob', 'a redirect to this machine (https://localhost)'],
+    ]) {
+      const error = await remote(location!).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutputError);
+      expect((error as OutputError).message).toContain(why);
+    }
+    expect((await remote('https://storage.test/blob')).toString()).toBe('x');
+    expect((await remote('../../../storage/blob')).toString()).toBe('x');
+    expect(asked.at(-1)).toBe('https://registry.test/v2/storage/blob'); // relative to the blob's URL, not the root
   });
 
   it('credentials refused: the pull says so, naming where they came from', async () => {

@@ -4,9 +4,10 @@
  * address) is always there: its packets are queued in guest memory and delivered by the
  * pump itself, with no host call. The tender's tap, when it gave one, is a second netif:
  * frames are read from the O_NONBLOCK tap until it has none; the idle wait is the tender's
- * epoll set over the tap, with a timeout for the nearest thread deadline or lwIP timer; a
- * wait under a millisecond (epoll's unit) is a ppoll sleep. Without a tap the idle wait
- * is that ppoll sleep, and only while TCP's timer runs.
+ * epoll set over the tap (and the DNS relay's socket: dnsrelay.c), with a timeout for the
+ * nearest thread deadline or lwIP timer; a wait under a millisecond (epoll's unit) is a
+ * ppoll sleep. Without a tap the idle wait is that ppoll sleep, and only while TCP's timer
+ * runs.
  */
 #include <time.h>
 
@@ -108,6 +109,14 @@ static void reuse_time_wait(const uint8_t *f, size_t len)
 		}
 }
 
+/* IPv4 from a loopback address (127/8) that came in on the wire: Linux drops such a martian
+ * source, lwIP would not. Another container on the network could make one, and it would
+ * reach a socket as from 127.0.0.1, or from 127.0.0.11:53 as a DNS answer (dnsrelay.c). */
+static int loopback_source(const uint8_t *f, size_t len)
+{
+	return len >= SIZEOF_ETH_HDR + 20 && f[12] == 0x08 && f[13] == 0x00 && f[SIZEOF_ETH_HDR + 12] == 127;
+}
+
 /* Reads the frames the tap holds into lwIP, straight into pbufs. */
 static void pump(void)
 {
@@ -118,9 +127,21 @@ static void pump(void)
 		struct pbuf *p = spare;
 		spare = 0;
 		pbuf_realloc(p, (uint16_t)len);
+		if (loopback_source(p->payload, (size_t)len)) {
+			pbuf_free(p);
+			continue;
+		}
 		if (tcp_tw_pcbs) reuse_time_wait(p->payload, (size_t)len);
 		if (tap.input(p, &tap) != ERR_OK) pbuf_free(p);
 	}
+}
+
+/* What hc_net_wait found waiting: frames on the tap, answers on the DNS relay's socket. */
+static void take(long ready)
+{
+	if (ready < 0) return;
+	if (ready & NET_READY_TAP) pump();
+	if (ready & NET_READY_DNS) dns_relay_pump();
 }
 
 /* Every connection the app closes first waits in TIME_WAIT for two MSL (2 minutes), and
@@ -214,7 +235,7 @@ int net_idle(uint64_t deadline)
 		ms = left / 1000000u > 0x7fffffff ? 0x7fffffff : (int)(left / 1000000u);
 	}
 	if (!up) return 0; /* not met: lwIP's cyclic timers always give a deadline */
-	if (hc_net_wait(ms) > 0) pump();
+	take(hc_net_wait(ms));
 	run_stack();
 	return 1;
 }
@@ -233,6 +254,6 @@ void net_tick(void)
 		return;
 	}
 	last = now;
-	if (up && hc_net_wait(0) > 0) pump();
+	if (up) take(hc_net_wait(0));
 	run_stack();
 }

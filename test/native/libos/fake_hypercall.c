@@ -67,13 +67,29 @@ long hc_net_write(const void *buf, size_t len)
 	return r < 0 ? -errno : r;
 }
 
-/* The tender's epoll_pwait on the tap: 1 when a frame waits, 0 after ms (-1: no limit). */
+long hc_dns_read(void *buf, size_t len)
+{
+	fake.dns_reads++;
+	ssize_t r = read(guest.boot->dns_fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+long hc_dns_write(const void *buf, size_t len)
+{
+	fake.dns_writes++;
+	ssize_t r = write(guest.boot->dns_fd, buf, len);
+	return r < 0 ? -errno : r;
+}
+
+/* The tender's epoll_pwait on the tap and the DNS relay's socket: NET_READY_* for those
+ * with something to read, 0 after ms (-1: no limit). */
 long hc_net_wait(int ms)
 {
 	fake.net_waits++;
-	struct pollfd p = { guest.boot->net_fd, POLLIN, 0 };
-	int r = poll(&p, 1, ms);
-	return r < 0 ? -errno : r;
+	struct pollfd p[2] = { { guest.boot->net_fd, POLLIN, 0 }, { guest.boot->dns_fd, POLLIN, 0 } };
+	int r = poll(p, guest.boot->dns_fd >= 0 ? 2 : 1, ms);
+	if (r < 0) return -errno;
+	return (p[0].revents ? NET_READY_TAP : 0) | (guest.boot->dns_fd >= 0 && p[1].revents ? NET_READY_DNS : 0);
 }
 
 /* The tender's pinned arch_prctl(ARCH_SET_FS, addr) (host-call mode). The FS base moves:

@@ -264,6 +264,13 @@ void boot(const struct boot_opts *o)
 		b->exe_size = o->exe_size;
 		b->exe_mtime = 315532800;
 	}
+	b->etc_files = (uint64_t)(uintptr_t)o->etc;
+	b->etc_count = o->etc_count;
+	if (o->hostname) {
+		char *name = region + NABLA_BOOT_SIZE - 128;
+		snprintf(name, 128, "%s", o->hostname);
+		b->hostname = (uint64_t)(uintptr_t)name;
+	}
 	if (!o->no_disk) {
 		const char *tar = fixture(o->tar ? o->tar : "pax.tar");
 		int fd = open(tar, O_RDONLY);
@@ -274,7 +281,8 @@ void boot(const struct boot_opts *o)
 		b->disk_size = (uint64_t)st.st_size;
 	}
 	b->net_wait_fd = -1;
-	int wire = -1;
+	b->dns_fd = -1;
+	int wire = -1, dns_wire = -1;
 	if (o->net) {
 		int pair[2];
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) FAIL("socketpair: %s", strerror(errno));
@@ -287,6 +295,13 @@ void boot(const struct boot_opts *o)
 		b->net_gw = htonl(0x0a000001);
 		memcpy(b->net_mac, "\x02\x6e\x0a\x00\x00\x02", 6);
 		b->net_mtu = 1500;
+		if (o->dns) {
+			if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) FAIL("socketpair: %s", strerror(errno));
+			fcntl(pair[0], F_SETFL, O_NONBLOCK); /* as the tender's */
+			b->dns_fd = pair[0];
+			b->dns_ip = htonl(0x7f00000b); /* 127.0.0.11 */
+			dns_wire = pair[1];
+		}
 	}
 	/* Like the tender: the heap PROT_NONE until the libOS makes it usable (hc_mem_usable). */
 	uintptr_t heap_lo = (b->image_end + 4095) & ~4095UL, heap_hi = b->stack_top - b->stack_size;
@@ -297,6 +312,7 @@ void boot(const struct boot_opts *o)
 		.size = va,
 		.disk_fd = b->disk_fd,
 		.wire = wire,
+		.dns_wire = dns_wire,
 		.heap_lo = (uintptr_t)b->image_end,
 		.heap_hi = (uintptr_t)(b->stack_top - b->stack_size),
 	};

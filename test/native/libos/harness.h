@@ -121,6 +121,9 @@ struct boot_opts {
 	const char *exe_path; /* the program's own file (nabla_boot.exe_*): its path ... */
 	const void *exe; /* ... and bytes; 0: none */
 	size_t exe_size;
+	const struct nabla_file *etc; /* the container's /etc files (nabla_boot.etc_*) ... */
+	size_t etc_count; /* ... how many */
+	const char *hostname; /* nabla_boot.hostname; 0: none */
 	size_t mem_mib; /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed; /* every seed byte; 0: 0x5a */
@@ -128,6 +131,8 @@ struct boot_opts {
 				    tender does (0: no initial stack) */
 	int net; /* a network: 10.0.0.2/24, gateway 10.0.0.1, MAC 02:6e:0a:00:00:02, over a
 		    datagram socketpair whose other end (guest.wire) plays the tap's host side */
+	int dns; /* with net: a DNS relay to 127.0.0.11:53 (nabla_boot.dns_*), over a datagram
+		    socketpair whose other end (guest.dns_wire) plays the server */
 };
 
 struct guest {
@@ -138,6 +143,7 @@ struct guest {
 	uint64_t fs_after_init; /* the FS base libos_init left */
 	int disk_fd;
 	int wire; /* with boot_opts.net: the host side of the fake tap, one frame per datagram */
+	int dns_wire; /* with boot_opts.dns: the DNS server's side of the relay's socket */
 };
 extern struct guest guest;
 extern const char *fixtures; /* the folder run.sh made: tars and tree/ */
@@ -161,6 +167,7 @@ struct fake {
 	uint64_t slept_ns; /* total time asked of hc_sleep */
 	long net_waits; /* hc_net_wait calls */
 	long net_reads, net_writes; /* hc_net_read and hc_net_write calls */
+	long dns_reads, dns_writes; /* hc_dns_read and hc_dns_write calls */
 	long fs_sets; /* hc_set_fs calls */
 	long mem_usables, mem_releases; /* hc_mem_usable and hc_mem_release calls */
 	uint64_t mem_released; /* bytes given back by hc_mem_release */

@@ -980,6 +980,199 @@ static long next_frame(uint8_t *f, size_t cap, int proto, int arp_op, const char
 	FAIL("no %s frame from the guest", proto ? "IPv4" : "ARP");
 }
 
+/* ---- the DNS relay (dnsrelay.c) ---- */
+
+static const struct boot_opts with_dns = { .no_disk = 1, .net = 1, .dns = 1 };
+
+/* A DNS header with this ID, then a question-sized tail. */
+static size_t dns_msg(uint8_t *m, uint16_t id, const char *tail)
+{
+	memset(m, 0, 12);
+	m[0] = (uint8_t)(id >> 8), m[1] = (uint8_t)id;
+	m[5] = 1; /* one question */
+	size_t n = strlen(tail);
+	memcpy(m + 12, tail, n);
+	return 12 + n;
+}
+
+static uint16_t dns_id(const uint8_t *m)
+{
+	return (uint16_t)(m[0] << 8 | m[1]);
+}
+
+/* What the server got on the relay's socket: the guest's query, under the relay's ID. */
+static long server_reads(uint8_t *buf, size_t len)
+{
+	for (int i = 0; i < 200; i++) {
+		long n = recv(guest.dns_wire, buf, len, MSG_DONTWAIT);
+		if (n >= 0) return n;
+		sleep_ms(5);
+	}
+	FAIL("no message on the DNS relay's socket");
+}
+
+/* The server answers a query it got, with the ID it got, as a server does. */
+static size_t server_answers(const uint8_t *query, const char *tail)
+{
+	uint8_t a[64];
+	size_t n = dns_msg(a, dns_id(query), tail);
+	CHECK_EQ(send(guest.dns_wire, a, n, 0), (long)n);
+	return n;
+}
+
+/* musl's way: an unbound socket, sendto the server, recvfrom, the source checked. The
+ * answer comes back with the query's own ID, from 127.0.0.11:53. */
+TEST(dns_relay_carries_a_query_out_and_its_answer_back_by_id)
+{
+	boot(&with_dns);
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	struct sockaddr_in server = sin_("127.0.0.11", 53), from;
+	uint8_t q[64], a[64], got[128];
+	size_t qn = dns_msg(q, 0x1234, "question-A"), an;
+	CHECK_EQ(sys(SYS_sendto, u, q, qn, 0, &server, sizeof server), (long)qn);
+	CHECK_EQ(server_reads(got, sizeof got), (long)qn);
+	CHECK_MEM(got + 2, q + 2, qn - 2); /* the query as sent, but for its ID */
+	struct sockaddr_in mine;
+	socklen_t len = sizeof mine;
+	CHECK_OK(sys(SYS_getsockname, u, &mine, &len));
+	CHECK(mine.sin_port != 0); /* bound by the send, as lwIP's own sends do */
+	/* An answer nobody asked for is dropped; the one with the query's ID arrives. */
+	an = dns_msg(a, (uint16_t)(dns_id(got) + 1000), "stray");
+	CHECK_EQ(send(guest.dns_wire, a, an, 0), (long)an);
+	an = server_answers(got, "answer-A");
+	len = sizeof from;
+	CHECK_EQ(sys(SYS_recvfrom, u, got, sizeof got, 0, &from, &len), (long)an);
+	CHECK_EQ(dns_id(got), 0x1234);
+	CHECK_MEM(got + 12, "answer-A", 8);
+	CHECK_EQ(from.sin_addr.s_addr, server.sin_addr.s_addr);
+	CHECK_EQ(from.sin_port, htons(53));
+	CHECK(fake.dns_writes == 1 && fake.dns_reads >= 2);
+	/* The same answer again: nobody waits for it any more. */
+	CHECK_EQ(send(guest.dns_wire, a, an, 0), (long)an);
+	sleep_ms(20);
+	CHECK_ERR(sys(SYS_recvfrom, u, got, sizeof got, MSG_DONTWAIT, 0, 0), EAGAIN);
+}
+
+/* glibc's and Go's way: connect, write, read. Two sockets asking at once get their own,
+ * even with the same ID (the server sees two different ones). */
+TEST(dns_relay_answers_each_connected_socket_its_own)
+{
+	boot(&with_dns);
+	struct sockaddr_in server = sin_("127.0.0.11", 53);
+	int s1 = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0)), s2 = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM, 0));
+	CHECK_OK(sys(SYS_connect, s1, &server, sizeof server));
+	CHECK_OK(sys(SYS_connect, s2, &server, sizeof server));
+	uint8_t q[64], q1[128], q2[128], got[128];
+	size_t n = dns_msg(q, 0x0707, "one");
+	CHECK_EQ(sys(SYS_write, s1, q, n), (long)n);
+	n = dns_msg(q, 0x0707, "two");
+	CHECK_EQ(sys(SYS_write, s2, q, n), (long)n);
+	CHECK(server_reads(q1, sizeof q1) > 0 && server_reads(q2, sizeof q2) > 0);
+	CHECK(dns_id(q1) != dns_id(q2));
+	n = server_answers(q2, "answer two");
+	struct pollfd p[2] = { { s1, POLLIN, 0 }, { s2, POLLIN, 0 } };
+	CHECK_EQ(sys(SYS_poll, p, 2, 1000), 1);
+	CHECK(!p[0].revents);
+	CHECK_EQ(sys(SYS_read, s2, got, sizeof got), (long)n);
+	CHECK(dns_id(got) == 0x0707 && !memcmp(got + 12, "answer two", 10));
+	server_answers(q1, "answer one");
+	CHECK_EQ(sys(SYS_read, s1, got, sizeof got), (long)n);
+	CHECK(dns_id(got) == 0x0707 && !memcmp(got + 12, "answer one", 10));
+	/* The socket closes before its answer: dropped, nothing breaks. */
+	n = dns_msg(q, 0x0303, "three");
+	CHECK_EQ(sys(SYS_write, s1, q, n), (long)n);
+	CHECK(server_reads(q1, sizeof q1) > 0);
+	CHECK_OK(sys(SYS_close, s1));
+	server_answers(q1, "late");
+	n = dns_msg(q, 0x0404, "four");
+	CHECK_EQ(sys(SYS_write, s2, q, n), (long)n);
+	CHECK(server_reads(q2, sizeof q2) > 0);
+	n = server_answers(q2, "four");
+	CHECK_EQ(sys(SYS_read, s2, got, sizeof got), (long)n);
+	CHECK(dns_id(got) == 0x0404 && !memcmp(got + 12, "four", 4));
+}
+
+/* Only datagrams to 127.0.0.11:53 go out on the relay: another port stays in lwIP, and a
+ * hostile guest's runt or oversized message never reaches the server. */
+TEST(dns_relay_takes_only_port_53_and_whole_dns_messages)
+{
+	boot(&with_dns);
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	struct sockaddr_in server = sin_("127.0.0.11", 53), other = sin_("127.0.0.11", 54);
+	static uint8_t big[8192];
+	CHECK_EQ(sys(SYS_sendto, u, "short", 5, 0, &server, sizeof server), 5);
+	CHECK_EQ(sys(SYS_sendto, u, big, sizeof big, 0, &server, sizeof server), (long)sizeof big);
+	CHECK_EQ(sys(SYS_sendto, u, big, 20, 0, &other, sizeof other), 20);
+	sleep_ms(20);
+	CHECK_EQ(fake.dns_writes, 0);
+	uint8_t got[32];
+	CHECK_EQ(recv(guest.dns_wire, got, sizeof got, MSG_DONTWAIT), -1);
+	/* Many queries in flight: the last PENDING_MAX are remembered, and each still works. */
+	uint8_t q[32];
+	for (int i = 0; i < 100; i++) {
+		size_t n = dns_msg(q, (uint16_t)(0x4000 + i), "q");
+		CHECK_EQ(sys(SYS_sendto, u, q, n, 0, &server, sizeof server), (long)n);
+		CHECK(server_reads(got, sizeof got) > 0);
+	}
+	CHECK_EQ(fake.dns_writes, 100);
+	size_t n = server_answers(got, "a");
+	struct pollfd p = { u, POLLIN, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 1000), 1);
+	CHECK_EQ(sys(SYS_recvfrom, u, got, sizeof got, 0, 0, 0), (long)n);
+	CHECK_EQ(dns_id(got), 0x4000 + 99);
+}
+
+/* A frame from the wire (another container on the network can make one) with the DNS
+ * server's loopback address as its source: Linux drops such a martian source, and so does
+ * the libOS; it never reaches the socket waiting on the relay. (Found by review.) */
+TEST(dns_relay_a_frame_from_127_0_0_11_on_the_wire_is_no_answer)
+{
+	boot(&with_dns);
+	struct sockaddr_in server = sin_("127.0.0.11", 53), mine;
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	CHECK_OK(sys(SYS_connect, u, &server, sizeof server));
+	uint8_t q[64], got[128];
+	size_t qn = dns_msg(q, 0x1234, "question");
+	CHECK_EQ(sys(SYS_write, u, q, qn), (long)qn);
+	CHECK_EQ(server_reads(got, sizeof got), (long)qn);
+	socklen_t len = sizeof mine;
+	CHECK_OK(sys(SYS_getsockname, u, &mine, &len));
+	uint8_t f[14 + 20 + 8 + 64] = { 0 }, *ip = f + 14, *udp = ip + 20;
+	size_t an = dns_msg(udp + 8, 0x1234, "forged-answer");
+	memcpy(f, guest_mac, 6);
+	memcpy(f + 6, host_mac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(20 + 8 + an));
+	ip[8] = 64;
+	ip[9] = 17; /* UDP */
+	memcpy(ip + 12, "\x7f\x00\x00\x0b\x0a\x00\x00\x02", 8); /* 127.0.0.11 -> 10.0.0.2 */
+	put16(ip + 10, csum(ip, 20, 0));
+	put16(udp, 53);
+	memcpy(udp + 2, &mine.sin_port, 2);
+	put16(udp + 4, (uint16_t)(8 + an)); /* checksum 0: none, as IPv4 allows */
+	CHECK_EQ(write(guest.wire, f, 14 + 20 + 8 + an), (long)(14 + 20 + 8 + an));
+	struct pollfd p = { u, POLLIN, 0 };
+	CHECK_EQ(sys(SYS_poll, &p, 1, 300), 0);
+	/* The relay's own answer still comes. */
+	server_answers(got, "real-answer");
+	CHECK_EQ(sys(SYS_poll, &p, 1, 1000), 1);
+	CHECK_EQ(sys(SYS_read, u, got, sizeof got), 12 + 11);
+	CHECK_MEM(got + 12, "real-answer", 11);
+}
+
+/* Without a relay (no loopback nameserver), 127.0.0.11:53 is an ordinary loopback address. */
+TEST(no_dns_relay_leaves_127_0_0_11_to_lwip)
+{
+	boot(&with_net);
+	int u = (int)CHECK_OK(sys(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	struct sockaddr_in server = sin_("127.0.0.11", 53);
+	uint8_t q[32];
+	size_t n = dns_msg(q, 1, "q");
+	CHECK_EQ(sys(SYS_sendto, u, q, n, 0, &server, sizeof server), (long)n);
+	CHECK_EQ(fake.dns_writes, 0);
+}
+
 TEST(tap_an_arp_request_gets_the_guests_mac)
 {
 	boot(&with_net);

@@ -1,8 +1,10 @@
-/* self.c: the program's own file at its path and /proc/self/exe, from the tender's mapping. */
+/* self.c: the program's own file at its path and /proc/self/exe, and the container's /etc
+ * files, from the tender's mappings. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "harness.h"
@@ -100,6 +102,58 @@ TEST(no_exe_no_proc_self)
 	struct stat st;
 	CHECK_ERR(sys(SYS_stat, "/proc/self", &st), ENOENT);
 	CHECK_STR(ls("/proc"), "cpuinfo stat sys/");
+}
+
+/* The container's files, as the tender keeps them: read-only, outside the guest region. */
+static const struct nabla_file *etc_files(size_t *count)
+{
+	static const char hosts[] = "127.0.0.1\tlocalhost\n172.18.0.5\tweb-1\n", resolv[] = "nameserver 10.0.0.53\n";
+	char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) FAIL("mmap: %s", strerror(errno));
+	struct nabla_file *f = (struct nabla_file *)p;
+	char *at = p + 2 * sizeof *f;
+	f[0] = (struct nabla_file){ (uint64_t)(uintptr_t)strcpy(at, "/etc/hosts"), (uint64_t)(uintptr_t)memcpy(at + 16, hosts, sizeof hosts - 1), sizeof hosts - 1, 1700000000 };
+	f[1] = (struct nabla_file){ (uint64_t)(uintptr_t)strcpy(at + 128, "/etc/resolv.conf"), (uint64_t)(uintptr_t)memcpy(at + 160, resolv, sizeof resolv - 1), sizeof resolv - 1, 1700000000 };
+	if (mprotect(p, 4096, PROT_READ) < 0) FAIL("mprotect: %s", strerror(errno));
+	*count = 2;
+	return f;
+}
+
+TEST(container_etc_files_replace_the_images)
+{
+	size_t count;
+	const struct nabla_file *etc = etc_files(&count);
+	boot(&(struct boot_opts){ .etc = etc, .etc_count = count, .hostname = "web-1" });
+	char buf[256];
+	CHECK_EQ(read_file("/etc/hosts", buf, sizeof buf), 37);
+	CHECK_MEM(buf, "127.0.0.1\tlocalhost\n172.18.0.5\tweb-1\n", 37);
+	CHECK_EQ(read_file("/etc/resolv.conf", buf, sizeof buf), 21);
+	CHECK_MEM(buf, "nameserver 10.0.0.53\n", 21);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/etc/resolv.conf", &st));
+	CHECK(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0644 && st.st_mtim.tv_sec == 1700000000);
+	struct utsname u;
+	CHECK_OK(sys(SYS_uname, &u));
+	CHECK_STR(u.nodename, "web-1");
+	/* Written: a copy in guest memory, the tender's mapping untouched. */
+	long fd = sys(SYS_open, "/etc/hosts", O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK_EQ(sys(SYS_write, fd, "10.1.1.1\tdb\n", 12), 12);
+	CHECK_OK(sys(SYS_close, fd));
+	CHECK_EQ(read_file("/etc/hosts", buf, sizeof buf), 49);
+	CHECK_MEM(buf + 37, "10.1.1.1\tdb\n", 12);
+	CHECK_MEM((const char *)etc[0].data, "127.0.0.1", 9);
+	CHECK_EQ(etc[0].size, 37);
+}
+
+TEST(no_container_etc_files_keep_the_images)
+{
+	boot(0);
+	struct stat st;
+	CHECK_ERR(sys(SYS_stat, "/etc/resolv.conf", &st), ENOENT);
+	struct utsname u;
+	CHECK_OK(sys(SYS_uname, &u));
+	CHECK_STR(u.nodename, "nabla");
 }
 
 /* One CPU, as libuv's uv_cpu_info reads it: the "cpu" total, then one "cpuN" line with

@@ -106,7 +106,7 @@ done
 NABLA_FS_BASE=host-call "$R" --print-policy $NET >"$LOG/policy" 2>&1
 n=$(wc -l <"$LOG/policy")
 expect policy-at-most-11 0 "$LOG/policy" "$([ "$n" -le 11 ] && echo 0 || echo "$n lines")" \
-    "write fd=1|2|<net>" "read fd=<net>" "epoll_pwait fd=<netwait>" "arch_prctl code=ARCH_SET_FS" "mprotect prot=" "mmap flags="
+    "write fd=1|2|<net>|<dns>" "read fd=<net>|<dns>" "epoll_pwait fd=<netwait>" "arch_prctl code=ARCH_SET_FS" "mprotect prot=" "mmap flags="
 run_case bootinfo-net 0 "net_fd=4 net_wait_fd=5 mtu=1500 mask=0xffffff
 ip=10.77.0.2 gw=10.77.0.1 mac=02:6e:0a:4d:00:02
 ok: write(tap) sends a frame

@@ -101,6 +101,20 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 	check(boot->exe_addr + boot->exe_size <= boot->mem_base || boot->exe_addr >= boot->stack_top,
 	      "the file's mapping lies outside the guest region");
 	check(boot->exe_mtime > 1600000000, "exe_mtime");
+	/* The container's host name on the boot page, its /etc files outside the region (--etc-from). */
+	if (boot->hostname) {
+		puts1("hostname="), puts1((const char *)boot->hostname), puts1("\n");
+		check(boot->hostname > boot->exe_path && boot->hostname < NABLA_BOOT_ADDR + NABLA_BOOT_SIZE,
+		      "hostname on the boot page");
+	}
+	const struct nabla_file *etc = (const struct nabla_file *)boot->etc_files;
+	for (uint64_t i = 0; i < boot->etc_count; i++) {
+		puts1("etc: "), puts1((const char *)etc[i].path), puts1(" "), putu(etc[i].size), puts1(" bytes\n");
+		sys(NR_write, 1, etc[i].data, etc[i].size);
+		check(etc[i].mtime > 1600000000, "the /etc file's mtime");
+		check(etc[i].data + etc[i].size <= boot->mem_base || etc[i].data >= boot->stack_top,
+		      "the /etc file lies outside the guest region");
+	}
 	/* The segments are mapped from the file: what follows .data in the file's last page of
 	 * it (other sections) must not show through in .bss. */
 	static volatile uint8_t bss[8192];

@@ -75,6 +75,18 @@ has_fsgsbase=0
 "$G/probe" fsgsbase && has_fsgsbase=1
 echo "# host: FSGSBASE $([ $has_fsgsbase = 1 ] && echo yes || echo no), 32-bit syscall entry $("$G/probe" int80 2>/dev/null && echo yes || echo no)"
 printf 'nabla disk line 1\nline 2\n' >"$W/disk.txt"
+# A container's /etc as Docker writes it (--etc-from), one too large, one with a folder.
+mkdir -p "$W/etc" "$W/etc-big" "$W/etc-dir/hosts" "$W/etc-none"
+printf 'web-1\n' >"$W/etc/hostname"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n  fe00::0 ip6-localnet\n# a comment: kept\n172.18.0.5\tweb-1' >"$W/etc/hosts"
+printf 'nameserver 10.0.0.53\noptions ndots:0\n' >"$W/etc/resolv.conf"
+printf 'nameserver 10.0.0.53\n' >"$W/etc-dir/resolv.conf"
+head -c 262145 /dev/zero | tr '\0' '#' >"$W/etc-big/hosts" # 256 KiB and one byte
+printf 'nameserver 10.0.0.53\n' >"$W/etc-big/resolv.conf"
+# Odd ones: hosts a symlink loop (open fails: said, left out), resolv.conf a dangling
+# symlink (as if missing), hostname a plain file.
+mkdir -p "$W/etc-odd" && printf 'odd\n' >"$W/etc-odd/hostname" && ln -sf hosts "$W/etc-odd/hosts" &&
+    ln -sf nowhere "$W/etc-odd/resolv.conf"
 mkdir -p "$W/adir"
 rm -f "$W/secret" && printf x >"$W/secret" && chmod 000 "$W/secret"
 cd "$W" || exit 2
@@ -177,6 +189,33 @@ disk_fd=3 disk_size=25 disk: nabla disk line 1
     case_ bootinfo-mem8 0 "mem_size=8388608
 argv: --x-exec-heap
 !FAIL" "$T" --mem=8 -- "$G/bootinfo" -- --x-exec-heap
+    case_ etc-from 0 "hostname=
+etc: /etc/hostname 6 bytes
+web-1
+etc: /etc/hosts 54 bytes
+127.0.0.1	localhost
+# a comment: kept
+172.18.0.5	web-1
+etc: /etc/resolv.conf 37 bytes
+nameserver 10.0.0.53
+!ip6-loopback
+!ip6-localnet
+!FAIL" "$T" --etc-from="$W/etc" "$G/bootinfo"
+    case_ etc-from-too-large 0 "--etc-from: $W/etc-big/hosts: larger than 256 KiB: left out, the image's stays
+etc: /etc/resolv.conf 21 bytes
+!etc: /etc/hosts
+!FAIL" "$T" --etc-from="$W/etc-big" "$G/bootinfo"
+    case_ etc-from-unreadable 0 "--etc-from: $W/etc-odd/hosts: left out, the image's stays: 
+etc: /etc/hostname 4 bytes
+!etc: /etc/hosts
+!etc: /etc/resolv.conf
+!FAIL" "$T" --etc-from="$W/etc-odd" "$G/bootinfo"
+    case_ etc-from-folder-or-none 0 "etc: /etc/resolv.conf 21 bytes
+!etc: /etc/hosts
+!etc: /etc/hostname
+!FAIL" "$T" --etc-from="$W/etc-dir" "$G/bootinfo"
+    case_ etc-from-empty 0 "!etc: 
+!FAIL" "$T" --etc-from="$W/etc-none" "$G/bootinfo"
     status_case seccomp-status 0
     status_case exec-heap 0 --x-exec-heap # nothing is executable and writable until the libOS asks
     strace_case
@@ -397,7 +436,7 @@ lies outside the file" "$T" "$G/trunc"
     case_ note-outside-file 125 "nabla-run: $G/notefar: PT_NOTE lies outside the file" "$T" "$G/notefar"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
-    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 5" "$T" "$G/abi1"
+    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 6" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN); link the unikernel with -static -no-pie (a PIE Linux program runs with --libos=PATH)" "$T" "$G/pie"
     # Hostile PIEs (beside the libOS, and as a loader): one line each, nothing runs.
     case_ pie-overlap 125 "nabla-run: $G/pie-overlap: segments at 0x400000 and 0x400000 share a page
@@ -441,8 +480,8 @@ share a page
     # --net: the flags are checked before anything else; a tap that cannot be had is one
     # line naming what is missing. (Cases with a real tap: test/native/net/run.sh.)
     N="--net-ip=10.0.0.2/24"
-    case_ policy-net 0 "write fd=1|2|<net>
-read fd=<net>
+    case_ policy-net 0 "write fd=1|2|<net>|<dns>
+read fd=<net>|<dns>
 epoll_pwait fd=<netwait>
 ppoll nfds=0" "$T" --print-policy --net=tap0
     case_ net-no-ip 125 "nabla-run: --net=tap0 needs --net-ip=A.B.C.D/LEN, the unikernel's address" "$T" --net=tap0 "$G/hello"
