@@ -1,8 +1,9 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
  * EAFNOSUPPORT; raw IP sockets are EPERM, as Linux refuses them to a process without
- * CAP_NET_RAW, e.g. in a container that drops it: ping and Go's tests expect that). 127.0.0.1 always works; without a network (no --net) it is the only
- * address there is, and a server on 0.0.0.0 or a connection out says so once (hint()).
+ * CAP_NET_RAW, e.g. in a container that drops it: ping and Go's tests expect that).
+ * 127.0.0.1 always works; without a network (no --net) it is the only address there is,
+ * and a server on 0.0.0.0 or a connection out says so once (hint()).
  * socket(AF_UNIX), socketpair and every call on their ends are unix.c's (no network).
  *
  * A socket is a node with a struct sock (node->priv). lwIP runs only inside libOS calls on
