@@ -96,6 +96,18 @@ void fd_set_cloexec(long fd, int close_on_exec)
 	cloexec[fd] = (uint8_t)close_on_exec;
 }
 
+long file_rw(struct file *f, void *buf, size_t len, uint64_t off, int write)
+{
+	const struct file_ops *ops = f->node->ops;
+	struct iovec one = { buf, len };
+	long r;
+	file_hold(f);
+	if (write) r = ops->write ? ops->write(f, buf, len, off) : (ops->writev ? ops->writev(f, &one, 1) : -EINVAL);
+	else r = ops->read ? ops->read(f, buf, len, off) : (ops->readv ? ops->readv(f, &one, 1) : -EINVAL);
+	file_put(f);
+	return r;
+}
+
 short file_poll(struct file *f)
 {
 	return f->node->ops->poll ? f->node->ops->poll(f) : POLLIN | POLLOUT;

@@ -117,20 +117,6 @@ static long sys_openat(long dirfd, const char *path, int flags, mode_t mode)
 static int readable(struct file *f) { return (f->flags & O_ACCMODE) != O_WRONLY; }
 static int writable(struct file *f) { return (f->flags & O_ACCMODE) != O_RDONLY; }
 
-/* A read or write at off. The file is held meanwhile: one that blocks (a pipe, a socket)
- * is not freed under it by a close from another thread. */
-static long file_rw(struct file *f, void *buf, size_t len, uint64_t off, int write)
-{
-	const struct file_ops *ops = f->node->ops;
-	struct iovec one = { buf, len };
-	long r;
-	file_hold(f);
-	if (write) r = ops->write ? ops->write(f, buf, len, off) : (ops->writev ? ops->writev(f, &one, 1) : -EINVAL);
-	else r = ops->read ? ops->read(f, buf, len, off) : (ops->readv ? ops->readv(f, &one, 1) : -EINVAL);
-	file_put(f);
-	return r;
-}
-
 static long sys_read(long fd, void *buf, size_t len)
 {
 	struct file *f = fd_get(fd);

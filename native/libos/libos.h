@@ -97,9 +97,12 @@ long sys_getrandom(void *buf, size_t len, unsigned flags);
 void fs_init(void);
 /* self.c: the program's own file at its path, and /proc/self/exe (after fs_init). */
 void self_init(void);
-void procfs_init(void); /* /proc/stat, /proc/cpuinfo */
+/* procfs.c: /proc/stat, /proc/cpuinfo, ..., and /proc/self/cmdline from the initial stack
+ * the tender built (argc, argv ...; 0: none) */
+void procfs_init(const uint64_t *initial_stack);
 long fs_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 long sys_pipe2(int *fdpair, int flags);
+long sys_splice(long fd_in, int64_t *off_in, long fd_out, int64_t *off_out, size_t len, unsigned flags);
 long sys_eventfd2(unsigned initval, int flags);
 long epoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled);
 

@@ -1,7 +1,9 @@
 /*
  * BSD sockets over lwIP's raw API: IPv4 TCP and UDP (AF_INET; any other family is
- * EAFNOSUPPORT). 127.0.0.1 always works; without a network (no --net) it is the only
- * address there is, and a server on 0.0.0.0 or a connection out says so once (hint()).
+ * EAFNOSUPPORT; raw IP sockets are EPERM, as Linux refuses them to a process without
+ * CAP_NET_RAW, e.g. in a container that drops it: ping and Go's tests expect that).
+ * 127.0.0.1 always works; without a network (no --net) it is the only address there is,
+ * and a server on 0.0.0.0 or a connection out says so once (hint()).
  * socket(AF_UNIX), socketpair and every call on their ends are unix.c's (no network).
  *
  * A socket is a node with a struct sock (node->priv). lwIP runs only inside libOS calls on
@@ -333,6 +335,7 @@ static long sys_socket(int family, int type, int protocol)
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (family != AF_INET) return -EAFNOSUPPORT;
+	if (type == SOCK_RAW) return -EPERM;
 	if (type != SOCK_STREAM && type != SOCK_DGRAM) return -ESOCKTNOSUPPORT;
 	if (protocol && protocol != (type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP)) return -EPROTONOSUPPORT;
 	net_start();
@@ -811,7 +814,7 @@ static long sys_setsockopt(long fd, int level, int name, const void *val, sockle
 		return sockopt_set_timeout(val, len, name == SO_RCVTIMEO ? &s->rcvtimeo : &s->sndtimeo);
 	if (level == SOL_SOCKET && name == SO_LINGER) {
 		if (len < sizeof s->linger) return -EINVAL;
-		memcpy(&s->linger, val, sizeof s->linger); /* kept, not honoured: close never waits */
+		memcpy(&s->linger, val, sizeof s->linger); /* a zero time resets at close; close never waits */
 		return 0;
 	}
 	if ((r = opt_int(val, len, &v)) < 0) return r;
@@ -991,13 +994,14 @@ static void sock_free(struct sock *s)
 		}
 		tcp_close(s->tcp); /* a listener's close cannot fail */
 	} else if (s->tcp) {
-		/* Unread bytes make lwIP answer with RST, as Linux does; else a FIN. lwIP keeps the
-		 * pcb through FIN_WAIT and TIME_WAIT on its own, without us. */
+		/* Unread bytes make lwIP answer with RST, as Linux does, and so does SO_LINGER
+		 * with a zero time (an abortive close); else a FIN. lwIP keeps the pcb through
+		 * FIN_WAIT and TIME_WAIT on its own, without us. */
 		tcp_arg(s->tcp, 0);
 		tcp_recv(s->tcp, 0);
 		tcp_sent(s->tcp, 0);
 		tcp_err(s->tcp, 0);
-		if (tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
+		if ((s->linger.l_onoff && s->linger.l_linger == 0) || tcp_close(s->tcp) != ERR_OK) tcp_abort(s->tcp);
 	}
 	s->tcp = 0;
 	s->udp = 0;

@@ -115,6 +115,30 @@ static long getaffinity(size_t size, unsigned long *mask)
 	return (long)sizeof *mask;
 }
 
+#define PR_GET_KEEPCAPS_ 7
+#define PR_SET_KEEPCAPS_ 8
+#define PR_SET_NO_NEW_PRIVS_ 38
+#define PR_GET_NO_NEW_PRIVS_ 39
+
+/* prctl: the options with a state the app can see; any other is EINVAL, as Linux answers
+ * an option it does not know. keepcaps changes nothing here (there is no setuid to keep
+ * capabilities across) but reads back, for Go's syscall.AllThreadsSyscall(SYS_PRCTL,
+ * PR_SET_KEEPCAPS, ...). no_new_privs is set: the tender set it before its filter. */
+static long do_prctl(long option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
+{
+	static int keepcaps;
+	switch (option) {
+	case PR_GET_KEEPCAPS_: return keepcaps;
+	case PR_SET_KEEPCAPS_:
+		if (a2 > 1) return -EINVAL;
+		keepcaps = (int)a2;
+		return 0;
+	case PR_GET_NO_NEW_PRIVS_: return a2 || a3 || a4 || a5 ? -EINVAL : 1;
+	case PR_SET_NO_NEW_PRIVS_: return a2 != 1 || a3 || a4 || a5 ? -EINVAL : 0; /* it cannot be unset */
+	default: return -EINVAL;
+	}
+}
+
 long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, int *handled)
 {
 	(void)a5;
@@ -139,6 +163,7 @@ long proc_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6, 
 	case SYS_setsid: return -EPERM;
 	case SYS_set_robust_list: return 0;
 	case SYS_arch_prctl: return arch_prctl((int)a1, (unsigned long)a2);
+	case SYS_prctl: return do_prctl(a1, (unsigned long)a2, (unsigned long)a3, (unsigned long)a4, (unsigned long)a5);
 	case SYS_uname: return do_uname((struct utsname *)a1);
 	case SYS_sysinfo: return do_sysinfo((struct k_sysinfo *)a1);
 	case SYS_prlimit64: return get_limit((int)a2, (const struct rlimit *)a3, (struct rlimit *)a4);

@@ -16,8 +16,9 @@ _nabla_start:
 	xor %ebp,%ebp
 	mov %rsp,%rbx           /* callee-saved: the initial stack */
 	mov %rdi,%r12           /* and the boot page */
+	mov %rbx,%rsi
 	and $-16,%rsp
-	call libos_init         /* libos_init(boot) */
+	call libos_init         /* libos_init(boot, initial stack) */
 	mov %rbx,%rsp
 	mov BOOT_APP_ENTRY(%r12),%rax
 	xor %ebx,%ebx

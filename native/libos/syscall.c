@@ -9,7 +9,7 @@ int libos_ready;
 
 _Static_assert(offsetof(struct nabla_boot, app_entry) == 112, "start.S reads app_entry at this offset");
 
-void libos_init(const struct nabla_boot *boot)
+void libos_init(const struct nabla_boot *boot, const uint64_t *initial_stack)
 {
 	libos_boot = boot;
 	if (boot->abi_version != NABLA_ABI_VERSION) libos_panic("tender and unikernel disagree on the ABI version");
@@ -18,7 +18,7 @@ void libos_init(const struct nabla_boot *boot)
 	mem_init();
 	fs_init();
 	self_init();
-	procfs_init();
+	procfs_init(initial_stack);
 	net_init();
 	/* The app starts with no thread pointer, as after execve (not the tender's). */
 	if (tp_set(0) < 0) libos_panic("the host refused to clear the FS base");
@@ -80,6 +80,7 @@ static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a
 		return 0;
 	case SYS_pipe: return sys_pipe2((int *)a1, 0);
 	case SYS_pipe2: return sys_pipe2((int *)a1, (int)a2);
+	case SYS_splice: return sys_splice(a1, (int64_t *)a2, a3, (int64_t *)a4, (size_t)a5, (unsigned)a6);
 	case SYS_eventfd: return sys_eventfd2((unsigned)a1, 0);
 	case SYS_eventfd2: return sys_eventfd2((unsigned)a1, (int)a2);
 	}

@@ -145,6 +145,9 @@ int fd_cloexec(long fd);
 void fd_set_cloexec(long fd, int cloexec);
 void file_hold(struct file *f); /* keeps f open (across a blocking call, say) ... */
 void file_put(struct file *f); /* ... until this, even if its fds are closed meanwhile */
+/* A read or write of f at off (streams ignore it), by its kind's ops. f is held meanwhile:
+ * one that blocks (a pipe, a socket) is not freed under it by a close from another thread. */
+long file_rw(struct file *f, void *buf, size_t len, uint64_t off, int write);
 short file_poll(struct file *f);
 /* Called as f is released, to take it out of every epoll set (and drop its own watches if
  * it was one), as Linux's eventpoll_release: set by epoll.c with its first set, since

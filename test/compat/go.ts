@@ -2,8 +2,9 @@
  * Go's standard library tests both ways, with the same binary. nabla: nabla-build builds
  * an app folder whose nabla.json says `"entry": "test:PACKAGE"`: the go toolchain runs
  * `go test -c` and puts the package's folder (its testdata) in the rootfs at its GOROOT
- * path, the image's working directory. runc: that binary and folder, copied out of the
- * nabla image, run in a plain Debian container at the same paths.
+ * path, the image's working directory (and, for time, GOROOT/lib/time/zoneinfo.zip, which
+ * its tests load). runc: that binary and those files, copied out of the nabla image, run
+ * in a plain Debian container at the same paths.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export interface GoPackage {
   /** On the host: the test binary and the package folder, copied out of the nabla image. */
   binary: string;
   folder: string;
+  /** The image's GOROOT/lib, if it has one (time's zoneinfo.zip), and where it goes. */
+  lib?: { host: string; path: string };
 }
 
 export interface GoToolchain {
@@ -45,6 +48,7 @@ export async function prepareGoPackage(work: string, toolchain: GoToolchain, pkg
   const dir = path.join(work, 'go', slug);
   const binary = path.join(dir, 'out', `${path.basename(pkg)}.test`);
   const folder = path.join(dir, 'out', 'package');
+  const lib = { host: path.join(dir, 'out', 'lib'), path: `${toolchain.goroot}/lib` };
   if (rebuild || !(await imageExists(nabla))) {
     const app = path.join(dir, 'app');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -58,12 +62,14 @@ export async function prepareGoPackage(work: string, toolchain: GoToolchain, pkg
     fs.mkdirSync(path.join(dir, 'out', 'rootfs'), { recursive: true });
     await copyFromImage(nabla, `/nabla/${path.basename(pkg)}.test.nabla`, binary);
     await copyFromImage(nabla, '/nabla/rootfs.tar', path.join(dir, 'out', 'rootfs.tar'));
-    await execa('tar', ['-xf', path.join(dir, 'out', 'rootfs.tar'), '-C', path.join(dir, 'out', 'rootfs'), workdir.slice(1)]);
+    await execa('tar', ['-xf', path.join(dir, 'out', 'rootfs.tar'), '-C', path.join(dir, 'out', 'rootfs')]);
     fs.renameSync(path.join(dir, 'out', 'rootfs', workdir.slice(1)), folder);
+    const imageLib = path.join(dir, 'out', 'rootfs', lib.path.slice(1));
+    if (fs.existsSync(imageLib)) fs.renameSync(imageLib, lib.host);
     fs.rmSync(path.join(dir, 'out', 'rootfs'), { recursive: true, force: true });
     fs.rmSync(path.join(dir, 'out', 'rootfs.tar'));
   }
-  return { name: pkg, nabla, workdir, binary, folder };
+  return { name: pkg, nabla, workdir, binary, folder, lib: fs.existsSync(lib.host) ? lib : undefined };
 }
 
 export async function runGo(pkg: GoPackage, side: Side, timeoutSeconds: number): Promise<SuiteRun> {
@@ -75,6 +81,7 @@ export async function runGo(pkg: GoPackage, side: Side, timeoutSeconds: number):
   fs.cpSync(pkg.folder, folder, { recursive: true });
   try {
     const mounts = ['-v', `${pkg.binary}:/compat/pkg.test:ro`, '-v', `${folder}:${pkg.workdir}`, '-w', pkg.workdir];
+    if (pkg.lib) mounts.push('-v', `${pkg.lib.host}:${pkg.lib.path}:ro`);
     return parseGo(side, pkg.name, await runContainer(['--network', 'none', ...mounts, RUNC_IMAGE, '/compat/pkg.test', ...flags], timeoutSeconds));
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });

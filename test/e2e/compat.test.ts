@@ -135,6 +135,19 @@ describe('go toolchain: "entry": "test:PACKAGE"', () => {
     expect(JSON.parse(entrypoint.stdout)).toContain('/nabla/calc.test.nabla');
   });
 
+  it("test:time puts GOROOT/lib/time/zoneinfo.zip in the rootfs, which Debian's Go leaves out and the time tests load at start", async () => {
+    const app = writeFiles(path.join(work, 'time'), {
+      'go.mod': 'module compat\n\ngo 1.23\n',
+      'nabla.json': JSON.stringify({ entry: 'test:time', workdir: '/usr/lib/go-1.23/src/time' }),
+    });
+    await images.build(app, 'nabla-e2e/time-test:1');
+    // Without the zip the binary panics before any test ("cannot load America/Los_Angeles");
+    // TestFirstZone reads zones from it.
+    const run = await runImage('nabla-e2e/time-test:1', '-test.v', '-test.run', '^(TestFormat|TestFirstZone)$');
+    for (const test of ['TestFormat', 'TestFirstZone']) expect(run.stdout).toContain(`--- PASS: ${test} `);
+    expect(run.exitCode).toBe(0);
+  });
+
   it('"test:" with no package, or a package without tests: one clear message, exit 4', async () => {
     const app = writeFiles(path.join(work, 'no-tests'), { 'go.mod': 'module notests\n\ngo 1.23\n', 'lib.go': 'package notests\n' });
     const empty = await nabla(['build', app, '--entry', 'test:']);

@@ -71,13 +71,16 @@ const THREADS = [
   'the-last-threads-exit-is-the-processs', 'exit-group-ends-every-thread-at-once',
   'exit-of-the-only-thread-exits-the-process',
 ];
-/** pipe.c and poll/select in fs.c. */
+/** pipe.c (pipes, FIFOs, splice) and poll/select in fs.c. */
 const PIPES = [
   'pipe-carries-bytes-between-threads-then-ends-with-eof',
   'pipe-write-without-a-reader-is-epipe-and-nonblock-is-eagain',
   'poll-reports-pipe-readiness-and-times-out',
   'select-waits-for-a-pipe-written-by-another-thread',
   'pipe-read-keeps-its-file-while-another-thread-closes-the-fd', 'pipes-closed-give-back-their-memory',
+  'splice-moves-a-file-into-a-pipe-and-the-pipe-into-a-file', 'splice-refuses-what-linux-refuses',
+  'splice-waiting-on-a-socket-holds-the-pipe-against-its-readers', 'splice-from-a-socket-waits-once-and-ends-at-its-close',
+  'splice-between-pipes-keeps-both-files-while-another-thread-closes-the-fds',
 ];
 /** eventfd.c and epoll.c: counters, interest lists, level and edge triggers, waits. */
 const EPOLL = [
@@ -95,7 +98,7 @@ const EPOLL = [
 /** random.c, time.c, proc.c, the dispatcher. */
 const OTHERS = [
   'getrandom-fills-the-buffer', 'getrandom-two-calls-differ', 'getrandom-same-seed-gives-the-same-first-output',
-  'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity',
+  'getrandom-is-chacha20-with-fast-key-erasure', 'clock-gettime-follows-the-host', 'process-identity', 'prctl-keepcaps-no-new-privs-and-the-rest-einval',
   'no-other-processes', 'signal-actions-and-masks-are-kept', 'signals-to-self', 'sigaltstack-is-kept-per-thread',
   'rt-sigaction-writes-only-a-kernel-sigaction',
   'arch-prctl-sets-and-gets-the-fs-base', 'arch-prctl-outside-user-space-is-eperm-and-changes-nothing',
@@ -106,7 +109,7 @@ const SELF = [
   'self-exe-at-its-path-and-proc-self-exe', 'self-exe-written-gets-a-copy', 'self-exe-replaces-a-file-of-the-rootfs',
   'self-exe-on-a-folder-or-below-a-file-is-left-out', 'self-exe-below-a-file-is-left-out', 'no-exe-no-proc-self', 'container-etc-files-replace-the-images',
   'no-container-etc-files-keep-the-images',
-  'proc-stat-and-cpuinfo-show-one-cpu',
+  'proc-stat-and-cpuinfo-show-one-cpu', 'proc-sys-fs-pipe-max-size-is-the-pipe-size', 'proc-self-cmdline-is-the-arguments',
 ];
 /** net.c and lwip-port/: sockets over lwIP, between threads on 127.0.0.1 (each loopback case booted without a
  * network and with a tap) and as frames on a fake tap. */
@@ -126,7 +129,9 @@ const NET = [
   'tcp-bulk-transfer-keeps-every-byte-in-order-without-a-network',
   'tcp-bulk-transfer-keeps-every-byte-in-order-with-a-tap',
   'tcp-close-with-unread-data-resets-the-peer-without-a-network',
-  'tcp-close-with-unread-data-resets-the-peer-with-a-tap', 'tcp-nonblocking-io-and-fionbio-without-a-network',
+  'tcp-close-with-unread-data-resets-the-peer-with-a-tap',
+  'tcp-close-with-so-linger-zero-resets-the-peer-without-a-network', 'tcp-close-with-so-linger-zero-resets-the-peer-with-a-tap',
+  'tcp-nonblocking-io-and-fionbio-without-a-network',
   'tcp-nonblocking-io-and-fionbio-with-a-tap', 'epoll-and-select-report-sockets-without-a-network',
   'epoll-and-select-report-sockets-with-a-tap', 'so-rcvtimeo-ends-a-blocking-read-and-the-libos-waits-on-the-tap',
   'a-thread-that-never-blocks-still-lets-the-network-run-without-a-network',

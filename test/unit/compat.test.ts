@@ -120,6 +120,8 @@ describe('compat: needs a process', () => {
     expect(needsProcess('python', 'requires a shell')).toBe('a shell (skipped: no /bin/sh)');
     expect(needsProcess('go', 'fork/exec /bin/sh: function not implemented')).toBe('exec (os/exec, os.StartProcess)');
     expect(needsProcess('go', 'skipping test: cannot exec subprocess on linux/amd64: ...')).toBe('exec (skipped: testenv cannot exec)');
+    expect(needsProcess('go', '    os_test.go:1919: skipping test; test requires hostname but it does not exist')).toBe("exec (the program is not in the unikernel's rootfs)");
+    expect(needsProcess('go', '    signal_test.go:315: cannot find nohup; skipping second half of test')).toBe("exec (the program is not in the unikernel's rootfs)");
   });
 
   it('does not count other failures, even ENOSYS from other calls or a subprocess mention alone', () => {
@@ -127,6 +129,7 @@ describe('compat: needs a process', () => {
     expect(needsProcess('python', '  File "/usr/lib/python3.11/subprocess.py", line 1834, in _execute_child\nAssertionError: 1 != 2')).toBeUndefined();
     expect(needsProcess('python', 'ConnectionRefusedError: [Errno 111] Connection refused')).toBeUndefined();
     expect(needsProcess('go', 'readlink /proc/self/exe: no such file or directory')).toBeUndefined();
+    expect(needsProcess('go', 'os_test.go:1908: Hostname() = "", want "nabla"')).toBeUndefined();
   });
 });
 

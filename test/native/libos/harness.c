@@ -210,6 +210,26 @@ static void heap_fault(int sig, siginfo_t *si, void *uc)
 	if (!mem_fault((uintptr_t)si->si_addr)) signal(sig, SIG_DFL);
 }
 
+/* A Linux initial stack at the top of the guest's stack, as the tender builds it: the
+ * argument strings above, then argc, argv[] and a NULL (no environment or auxv: the libOS
+ * reads only argv). 0 without arguments. */
+static const uint64_t *initial_stack(const struct nabla_boot *b, const char *const *argv)
+{
+	if (!argv) return 0;
+	char *strings = (char *)(uintptr_t)(b->stack_top - 4096);
+	uint64_t *sp = (uint64_t *)(uintptr_t)(b->stack_top - 8192);
+	size_t argc = 0;
+	for (; argv[argc]; argc++) {
+		size_t n = strlen(argv[argc]) + 1;
+		memcpy(strings, argv[argc], n);
+		sp[1 + argc] = (uint64_t)(uintptr_t)strings;
+		strings += n;
+	}
+	sp[0] = argc;
+	sp[1 + argc] = 0;
+	return sp;
+}
+
 void boot(const struct boot_opts *o)
 {
 	static const struct boot_opts none;
@@ -298,7 +318,7 @@ void boot(const struct boot_opts *o)
 	};
 	struct sigaction sa = { .sa_sigaction = heap_fault, .sa_flags = SA_SIGINFO | SA_NODEFER };
 	sigaction(SIGSEGV, &sa, 0);
-	libos_init(b);
+	libos_init(b, initial_stack(b, o->argv));
 	/* The libOS starts the app with no thread pointer; give it ours, as libc's start would.
 	 * Until then: no libc (its TLS is gone). */
 	guest.fs_after_init = cpu_fs_base();

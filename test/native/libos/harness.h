@@ -37,7 +37,7 @@
 #include "libos.h"
 
 /* Not in libos.h: the entry the boot code calls, and clone (libOS-musl declares it itself). */
-void libos_init(const struct nabla_boot *boot);
+void libos_init(const struct nabla_boot *boot, const uint64_t *initial_stack);
 int libos_clone(int (*fn)(void *), void *stack, int flags, void *arg, int *ptid, void *tls, int *ctid);
 
 /* ---- cases ---- */
@@ -127,6 +127,8 @@ struct boot_opts {
 	size_t mem_mib; /* 0: 64 */
 	size_t va_extra_mib; /* address space beyond mem_mib (the tender gives NABLA_VA_EXTRA) */
 	uint8_t seed; /* every seed byte; 0: 0x5a */
+	const char *const *argv; /* the program's arguments, put on an initial stack as the
+				    tender does (0: no initial stack) */
 	int net; /* a network: 10.0.0.2/24, gateway 10.0.0.1, MAC 02:6e:0a:00:00:02, over a
 		    datagram socketpair whose other end (guest.wire) plays the tap's host side */
 	int dns; /* with net: a DNS relay to 127.0.0.11:53 (nabla_boot.dns_*), over a datagram

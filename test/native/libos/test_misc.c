@@ -79,6 +79,25 @@ TEST(process_identity)
 	CHECK_ERR(sys(SYS_getgroups, -1, groups), EINVAL);
 }
 
+/* prctl: keepcaps reads back what was set, no_new_privs is set and stays so, and an
+ * option the libOS does not know is EINVAL, as Linux answers one it does not know. */
+TEST(prctl_keepcaps_no_new_privs_and_the_rest_einval)
+{
+	boot(0);
+	CHECK_EQ(sys(SYS_prctl, 7 /* PR_GET_KEEPCAPS */), 0);
+	CHECK_OK(sys(SYS_prctl, 8 /* PR_SET_KEEPCAPS */, 1));
+	CHECK_EQ(sys(SYS_prctl, 7), 1);
+	CHECK_OK(sys(SYS_prctl, 8, 0));
+	CHECK_EQ(sys(SYS_prctl, 7), 0);
+	CHECK_ERR(sys(SYS_prctl, 8, 2), EINVAL);
+	CHECK_EQ(sys(SYS_prctl, 39 /* PR_GET_NO_NEW_PRIVS */, 0, 0, 0, 0), 1);
+	CHECK_OK(sys(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0));
+	CHECK_ERR(sys(SYS_prctl, 38, 0, 0, 0, 0), EINVAL);
+	CHECK_ERR(sys(SYS_prctl, 39, 1, 0, 0, 0), EINVAL);
+	CHECK_ERR(sys(SYS_prctl, 0x53564d41 /* PR_SET_VMA */, 0, 0, 0, 0), EINVAL);
+	CHECK_ERR(sys(SYS_prctl, -1), EINVAL);
+}
+
 /* sysinfo: the guest's memory is --mem, and what is mapped is not free. */
 TEST(sysinfo_tells_the_guest_memory)
 {
@@ -288,7 +307,7 @@ TEST(libos_panic_on_an_abi_mismatch)
 	jmp_buf jb;
 	fake.exit_jmp = &jb;
 	if (setjmp(jb) == 0) {
-		libos_init(&b);
+		libos_init(&b, 0);
 		FAIL("libos_init accepted ABI version %u", b.abi_version);
 	}
 	CHECK_EQ(fake.exit_code, 127);

@@ -94,7 +94,8 @@ TEST(without_a_network_sockets_work_over_loopback_and_other_families_are_refused
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT); /* Go and CPython fall back to IPv4 */
 	CHECK_ERR(sys(SYS_socket, AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
 	CHECK_ERR(sys(SYS_socket, AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
-	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), ESOCKTNOSUPPORT);
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_RAW, 1), EPERM); /* as without CAP_NET_RAW */
+	CHECK_ERR(sys(SYS_socket, AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
 	int pair[2];
 	CHECK_OK(sys(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, pair)); /* unix.c */
 	struct sockaddr_in a = sin_("127.0.0.1", 80), lo = sin_("127.0.0.1", 65535);
@@ -362,6 +363,21 @@ LOOPBACK(tcp_close_with_unread_data_resets_the_peer)
 	char buf[8];
 	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), ECONNRESET);
 	CHECK_ERR(sys(SYS_write, c, "x", 1), EPIPE);
+}
+
+/* SO_LINGER with a zero time: close resets the connection (Go's SetLinger(0)), where a
+ * plain close with nothing unread ends it with a FIN. */
+LOOPBACK(tcp_close_with_so_linger_zero_resets_the_peer)
+{
+	int l = listener(8093), c = connect_to(8093), c2 = connect_to(8093);
+	int s = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0)), s2 = (int)CHECK_OK(sys(SYS_accept4, l, 0, 0, 0));
+	struct linger now = { 1, 0 };
+	CHECK_OK(sys(SYS_setsockopt, s, SOL_SOCKET, SO_LINGER, &now, sizeof now));
+	CHECK_OK(sys(SYS_close, s));
+	CHECK_OK(sys(SYS_close, s2));
+	char buf[8];
+	CHECK_ERR(sys(SYS_read, c, buf, sizeof buf), ECONNRESET);
+	CHECK_EQ(sys(SYS_read, c2, buf, sizeof buf), 0);
 }
 
 LOOPBACK(tcp_nonblocking_io_and_fionbio)

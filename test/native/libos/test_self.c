@@ -101,7 +101,7 @@ TEST(no_exe_no_proc_self)
 	boot(0);
 	struct stat st;
 	CHECK_ERR(sys(SYS_stat, "/proc/self", &st), ENOENT);
-	CHECK_STR(ls("/proc"), "cpuinfo stat");
+	CHECK_STR(ls("/proc"), "cpuinfo stat sys/");
 }
 
 /* The container's files, as the tender keeps them: read-only, outside the guest region. */
@@ -188,4 +188,40 @@ TEST(proc_stat_and_cpuinfo_show_one_cpu)
 	CHECK(S_ISREG(st.st_mode));
 	int fd = (int)sys(SYS_open, "/proc/stat", O_WRONLY);
 	if (fd >= 0) CHECK_ERR(sys(SYS_write, fd, "x", 1), EACCES); /* root may open it; nobody writes it */
+}
+
+/* /proc/sys/fs/pipe-max-size: one line with the size every pipe has (64 KiB); it stats as
+ * an empty file, as /proc's files do, and reads whole all the same. */
+TEST(proc_sys_fs_pipe_max_size_is_the_pipe_size)
+{
+	boot(0);
+	char buf[64];
+	CHECK_EQ(read_file("/proc/sys/fs/pipe-max-size", buf, sizeof buf), 6);
+	CHECK_STR(buf, "65536\n");
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/proc/sys/fs/pipe-max-size", &st));
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 0);
+	CHECK_STR(ls("/proc/sys"), "fs/");
+	int fd = (int)CHECK_OK(sys(SYS_open, "/proc/sys/fs/pipe-max-size", O_RDONLY));
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 1, 5), 1); /* at an offset, as any file */
+	CHECK_EQ(buf[0], '\n');
+	CHECK_EQ(sys(SYS_pread64, fd, buf, 8, 6), 0);
+}
+
+/* /proc/self/cmdline: the arguments from the initial stack, each ending in a NUL, made at
+ * boot; without an initial stack (a harness boot) there is none. */
+TEST(proc_self_cmdline_is_the_arguments)
+{
+	static const char *const argv[] = { "/nabla/app.nabla", "-test.v", "", "two words", 0 };
+	boot(&(struct boot_opts){ .argv = argv });
+	char buf[128];
+	int fd = (int)CHECK_OK(sys(SYS_open, "/proc/self/cmdline", O_RDONLY));
+	static const char want[] = "/nabla/app.nabla\0-test.v\0\0two words";
+	CHECK_EQ(sys(SYS_read, fd, buf, sizeof buf), sizeof want);
+	CHECK_MEM(buf, want, sizeof want);
+	CHECK_EQ(sys(SYS_read, fd, buf, sizeof buf), 0);
+	CHECK_ERR(sys(SYS_write, fd, "x", 1), EBADF);
+	struct stat st;
+	CHECK_OK(sys(SYS_stat, "/proc/self/cmdline", &st));
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 0);
 }
