@@ -245,8 +245,8 @@ describe('escape attempts from Node.js (trap path)', () => {
             '/sys/class/net/eth0/address', '/dev/sda', '/dev/mem', '/dev/kmsg', '/dev/tty', '/dev/net/tun', '/dev/fd/3',
             '/app/../../../../.dockerenv', '../../../../../../.dockerenv'].map((file) => `${file}: ENOENT`),
           'ls /: app dev etc lib nabla proc root tmp usr',
-          'ls /proc: cpuinfo self stat', // the libOS's own two files, made at each read
-          'ls /proc/self: exe',
+          'ls /proc: cpuinfo self stat sys', // the libOS's own files, made at each read
+          'ls /proc/self: cmdline exe', // the guest's own argv and program
           'ls /nabla: node', // the program's own file; nothing else of the container's /nabla
           'ls /dev: null random urandom zero',
           'ls /etc: group hostname hosts localtime nsswitch.conf passwd resolv.conf',
