@@ -87,7 +87,7 @@ describe('measure', () => {
     const { target, against, ratio } = report;
     expect(target.kind).toBe('nabla image');
     expect(target.policy!.label.join('; ')).toContain('pread64 fd=<disk>');
-    expect(target.policy!.printed).toContain('read fd=<net>');
+    expect(target.policy!.printed).toContain('read fd=<net>|<dns>');
     expect(target.http).toMatchObject({ ok: 100, failed: 0 });
     const made = Object.keys(target.syscalls);
     expect(made).toEqual(expect.arrayContaining(['read', 'write'])); // frames through the tap
@@ -116,7 +116,7 @@ describe('measure', () => {
     const result = await nabla(['measure', HELLO, '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     const { target } = JSON.parse(result.stdout) as Report;
-    expect(target.policy!.printed).not.toContain('read fd=<net>');
+    expect(target.policy!.printed).not.toContain('read fd=<net>|<dns>');
     expect(Object.keys(target.syscalls)).toEqual(expect.arrayContaining(['write', 'exit_group']));
     for (const call of Object.keys(target.syscalls)) expect(policyCalls(target)).toContain(call);
     expect(target.functions.length).toBeGreaterThan(20);
