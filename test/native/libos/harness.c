@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -421,6 +422,25 @@ long write_file(const char *path, const char *data)
 	long r = sys(SYS_write, fd, data, strlen(data));
 	sys(SYS_close, fd);
 	return r;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000 };
+	CHECK_OK(sys(SYS_nanosleep, &ts, 0));
+}
+
+void sleep_ms_unchecked(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000 };
+	sys(SYS_nanosleep, &ts, 0);
+}
+
+short revents(int fd, short events)
+{
+	struct pollfd p = { fd, events, 0 };
+	CHECK_OK(sys(SYS_poll, &p, 1, 0));
+	return p.revents;
 }
 
 static int by_name(const void *a, const void *b)

@@ -201,6 +201,12 @@ long write_file(const char *path, const char *data); /* create or truncate, writ
 /* A directory's entries but "." and "..", sorted, space-separated, each marked by type:
  * "name/" dir, "name@" symlink, "name%" device, "name" file; or "error -ENAME". Static buffer. */
 const char *ls(const char *path);
+/* Sleeps ms through the libOS (its scheduler runs meanwhile); the call must succeed. */
+void sleep_ms(long ms);
+/* The same, whatever the call returns (a signal may cut it short: EINTR). */
+void sleep_ms_unchecked(long ms);
+/* fd's poll revents for events, now (timeout 0). */
+short revents(int fd, short events);
 /* The host's bytes of a fixture file (fixtures/tree/path), NUL-terminated; len out. */
 char *host_file(const char *path, size_t *len);
 

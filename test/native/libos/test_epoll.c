@@ -38,12 +38,6 @@ static long ms_since(uint64_t t0)
 	return (long)((now_ns() - t0) / 1000000u);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000 };
-	sys(SYS_nanosleep, &ts, 0);
-}
-
 /* ---- eventfd ---- */
 
 TEST(eventfd_adds_writes_and_a_read_takes_all)
@@ -115,7 +109,7 @@ TEST(eventfd_overflow_is_eagain_or_waits_for_a_read)
 
 static int read_after_a_while(void *arg)
 {
-	sleep_ms(5);
+	sleep_ms_unchecked(5);
 	uint64_t v;
 	sys(SYS_read, *(int *)arg, &v, 8);
 	return 0;
@@ -135,7 +129,7 @@ TEST(eventfd_blocking_write_waits_until_a_read_makes_room)
 
 static int write_after_a_while(void *arg)
 {
-	sleep_ms(5);
+	sleep_ms_unchecked(5);
 	efd_write(*(int *)arg, 42);
 	return 0;
 }
@@ -444,7 +438,7 @@ struct waker {
 static int wake_after_a_while(void *arg)
 {
 	struct waker *w = arg;
-	sleep_ms(10);
+	sleep_ms_unchecked(10);
 	w->ran = 1;
 	efd_write(w->efd, 1); /* as Go's netpollBreak does */
 	return 0;
@@ -483,7 +477,7 @@ struct adder {
 static int add_a_ready_fd(void *arg)
 {
 	struct adder *a = arg;
-	sleep_ms(5);
+	sleep_ms_unchecked(5);
 	ep_ctl(a->ep, EPOLL_CTL_ADD, a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, 77);
 	return 0;
 }

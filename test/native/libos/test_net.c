@@ -78,12 +78,6 @@ static int connect_to(int port)
 	return fd;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000 };
-	CHECK_OK(sys(SYS_nanosleep, &ts, 0));
-}
-
 /* ---- no network, and bad arguments ---- */
 
 TEST(without_a_network_sockets_work_over_loopback_and_other_families_are_refused)

@@ -146,12 +146,6 @@ TEST(pipes_closed_give_back_their_memory)
 
 /* ---- splice ---- */
 
-static void sleep_ms_(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000 };
-	sys(SYS_nanosleep, &ts, 0);
-}
-
 TEST(splice_moves_a_file_into_a_pipe_and_the_pipe_into_a_file)
 {
 	boot(0);
@@ -241,7 +235,7 @@ static int read_the_pipe(void *arg)
 static int drain_the_peer(void *arg)
 {
 	struct splice_race *s = arg;
-	sleep_ms_(5);
+	sleep_ms_unchecked(5);
 	while (s->drained_len < s->filled + 8) {
 		long n = sys(SYS_read, s->peer, s->drained + s->drained_len, sizeof s->drained - (size_t)s->drained_len);
 		if (n <= 0) break;
@@ -274,10 +268,10 @@ TEST(splice_waiting_on_a_socket_holds_the_pipe_against_its_readers)
 	CHECK_EQ(sys(SYS_splice, p[0], 0, sv[0], 0, 8, 0), 8); /* waits for the drain */
 	CHECK_EQ(s.got_len, 0); /* the reader still waits: the pipe is empty now */
 	CHECK_EQ(sys(SYS_write, p[1], "XY", 2), 2);
-	sleep_ms_(1);
+	sleep_ms_unchecked(1);
 	CHECK_EQ(s.got_len, 2);
 	CHECK_MEM(s.got, "XY", 2);
-	sleep_ms_(1);
+	sleep_ms_unchecked(1);
 	CHECK_EQ(s.drained_len, filled + 8);
 	CHECK_MEM(s.drained + filled, "ABCDEFGH", 8);
 }
@@ -289,9 +283,9 @@ struct slow_source {
 static int write_twice(void *arg)
 {
 	struct slow_source *s = arg;
-	sleep_ms_(5);
+	sleep_ms_unchecked(5);
 	sys(SYS_write, s->w, "first", 5);
-	sleep_ms_(5);
+	sleep_ms_unchecked(5);
 	sys(SYS_write, s->w, "second", 6);
 	sys(SYS_close, s->w);
 	return 0;

@@ -29,19 +29,6 @@ static long ms_since(uint64_t t0)
 	return (long)((now_ns() - t0) / 1000000u);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000 };
-	CHECK_OK(sys(SYS_nanosleep, &ts, 0));
-}
-
-static short revents(int fd, short events)
-{
-	struct pollfd p = { fd, events, 0 };
-	CHECK_OK(sys(SYS_poll, &p, 1, 0));
-	return p.revents;
-}
-
 static int opt(int fd, int name)
 {
 	int v = -1;

@@ -38,19 +38,6 @@ static int usock(int type)
 	return (int)CHECK_OK(sys(SYS_socket, AF_UNIX, type, 0));
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { 0, ms * 1000000 };
-	CHECK_OK(sys(SYS_nanosleep, &ts, 0));
-}
-
-static short revents(int fd, short events)
-{
-	struct pollfd p = { fd, events, 0 };
-	CHECK_OK(sys(SYS_poll, &p, 1, 0));
-	return p.revents;
-}
-
 /* A listening socket of type at path; its connected client, and the accepted end. */
 static int listener(int type, const char *path, int backlog)
 {
