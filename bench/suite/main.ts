@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   const result: BenchResult = {
     started: new Date().toISOString(),
     machine: machine(info.ServerVersion),
-    settings: { rounds: options.rounds, seconds: options.seconds, connections: WRK.connections, threads: WRK.threads, measureRequests: options.measureRequests },
+    settings: { rounds: options.rounds, seconds: options.seconds, connections: WRK.connections, threads: WRK.threads, measureRequests: options.measureRequests, measureRuns: options.measureRuns },
     apps: options.apps.map((name) => ({ name, title: APP_TABLE[name].title, kind: APP_TABLE[name].kind })),
     runtimes: [...options.runtimes],
     missing,
@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
   if (options.measureRequests > 0) {
     for (const cell of result.cells.filter((c) => !c.failed)) {
       note(`${cell.app} under ${cell.runtime}: nabla-build measure`);
-      const args = [path.join(REPO, 'bin/nabla-build.js'), '-q', 'measure', cell.image!, '--json', '--requests', String(options.measureRequests), '--timeout', '180'];
+      const args = [path.join(REPO, 'bin/nabla-build.js'), '-q', 'measure', cell.image!, '--json', '--requests', String(options.measureRequests), '--runs', String(options.measureRuns), '--timeout', '180'];
       // gVisor's ptrace platform makes several times the events (every guest call is ptrace
       // stops and signals): a larger buffer, or the trace of python's load loses some.
       if (cell.runtime === 'runsc') args.push('--runtime', 'runsc', '--buffer-mb', '256');

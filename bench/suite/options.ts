@@ -17,6 +17,8 @@ export interface BenchOptions {
   seconds: number;
   /** GETs of measure's load, per server. */
   measureRequests: number;
+  /** Runs of measure per cell; the median run is the figure. */
+  measureRuns: number;
   help: boolean;
 }
 
@@ -33,6 +35,8 @@ chart) and bench.json (every round) to DIR (default: bench-results).
   --rounds N              rounds of start + load per app and runtime (default 3, 1 to 20)
   --seconds S             length of one wrk round (default 5, 1 to 60)
   --measure-requests N    GETs of \`nabla-build measure\`'s load per server (default 300; 0: skip measure)
+  --measure-runs N        runs of measure per app and runtime, the median run is the figure
+                          (default 3, 1 to 9: the figure moves from run to run)
 
 Needs root (tracefs for measure, /proc of the containers for memory), a Docker engine, and for
 runsc: sudo bash bench/setup-runsc.sh.`;
@@ -53,6 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         rounds: { type: 'string' },
         seconds: { type: 'string' },
         'measure-requests': { type: 'string' },
+        'measure-runs': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -69,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rounds: whole('--rounds', v.rounds, 3, 1, 20),
     seconds: whole('--seconds', v.seconds, 5, 1, 60),
     measureRequests: whole('--measure-requests', v['measure-requests'], 300, 0, 10_000),
+    measureRuns: whole('--measure-runs', v['measure-runs'], 3, 1, 9),
     help: v.help ?? false,
   });
 }

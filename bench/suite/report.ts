@@ -38,7 +38,7 @@ export function renderReport(result: BenchResult): string {
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Docker ${m.docker}${m.runsc ? `, runsc ${m.runsc}` : ''}; run of ${result.started}.`,
     `Servers: wrk -t${s.threads} -c${s.connections} -d${s.seconds}s from the host's network to the container's address on a Docker network of its own; ` +
       `${s.rounds} round${s.rounds === 1 ? '' : 's'} of start + load per app and runtime, interleaved; each figure the median of its rounds. ` +
-      `Host syscalls and surface: \`nabla-build measure\`${s.measureRequests > 0 ? `, ${s.measureRequests} GETs one connection each (a server) or the whole run (cpu)` : ' (skipped)'}, ` +
+      `Host syscalls and surface: \`nabla-build measure\`${s.measureRequests > 0 ? `, ${s.measureRequests} GETs one connection each (a server) or the whole run (cpu)${(s.measureRuns ?? 1) > 1 ? `, the median of ${s.measureRuns} runs` : ''}` : ' (skipped)'}, ` +
       'trace-event stacks: a lower bound. Ratios are to runc in the same run.',
   ];
   for (const app of result.apps) {

@@ -53,7 +53,7 @@ export interface BenchResult {
   /** ISO time the run started. */
   started: string;
   machine: { cpu: string; cores: number; memoryGiB: number; kernel: string; docker: string; runsc?: string };
-  settings: { rounds: number; seconds: number; connections: number; threads: number; measureRequests: number };
+  settings: { rounds: number; seconds: number; connections: number; threads: number; measureRequests: number; measureRuns?: number };
   apps: { name: AppName; title: string; kind: 'http' | 'cpu' }[];
   runtimes: RuntimeName[];
   /** Runtimes not set up here: what to do. */

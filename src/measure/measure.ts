@@ -34,6 +34,8 @@ export interface MeasureRequest {
   bufferKb: number;
   /** The OCI runtime Docker runs the images with (e.g. runsc), by its registered name; undefined: Docker's default. */
   runtime?: string;
+  /** Runs of each, interleaved (image, reference, image, ...); the median run is reported. */
+  runs: number;
   signal: AbortSignal;
 }
 
@@ -67,6 +69,15 @@ export interface TargetResult {
   events: number;
   tasks: number;
   /** Trace events lost (the buffer was full): the figures are then too low. */
+  lost: number;
+  /** With several runs: each run's figures, in the order they ran (this result is the median one's). */
+  runs?: RunFigures[];
+}
+
+export interface RunFigures {
+  functions: number;
+  taskFunctions: number;
+  syscalls: number;
   lost: number;
 }
 
@@ -119,18 +130,28 @@ export async function measure(host: MeasureHost, request: MeasureRequest): Promi
   const removeAtExit = onExit(() => network?.made && execFileSync('docker', ['network', 'rm', network.name], { stdio: 'ignore' }));
   try {
     if (networkNeeded) network = await takeNetwork(host.engine);
-    const measured = await measureRetryingStart(host, request, target, network?.name, 1, ports);
-    const reference = against ? await measureRetryingStart(host, request, against, network?.name, 2, ports) : undefined;
+    // Interleaved, so that what the machine does meanwhile (the page cache, others' work)
+    // falls on both lines alike; each run is a fresh container and a fresh trace.
+    const measured: Measured[] = [];
+    const reference: Measured[] = [];
+    for (let run = 0; run < request.runs; run++) {
+      if (request.runs > 1) host.note(`run ${run + 1} of ${request.runs}`);
+      measured.push(await measureRetryingStart(host, request, target, network?.name, 4 * run + 1, ports));
+      if (against) reference.push(await measureRetryingStart(host, request, against, network?.name, 4 * run + 2, ports));
+    }
+    const mine = medianRun(measured);
+    const theirs = reference.length > 0 ? medianRun(reference) : undefined;
+    const method = measured[0]!.method;
     return {
-      method: measured.method,
-      lowerBound: measured.method === 'event-stacks',
-      target: measured.result,
-      against: reference?.result,
-      ratio: reference
+      method,
+      lowerBound: method === 'event-stacks',
+      target: mine,
+      against: theirs,
+      ratio: theirs
         ? {
-            functions: measured.result.functions.length / Math.max(1, reference.result.functions.length),
-            taskFunctions: measured.result.taskFunctions.length / Math.max(1, reference.result.taskFunctions.length),
-            syscalls: Object.keys(measured.result.syscalls).length / Math.max(1, Object.keys(reference.result.syscalls).length),
+            functions: mine.functions.length / Math.max(1, theirs.functions.length),
+            taskFunctions: mine.taskFunctions.length / Math.max(1, theirs.taskFunctions.length),
+            syscalls: Object.keys(mine.syscalls).length / Math.max(1, Object.keys(theirs.syscalls).length),
           }
         : undefined,
     };
@@ -225,6 +246,28 @@ function threadsOf(comm: string): number[] {
   return tids;
 }
 
+type Measured = { method: SurfaceMethod; result: TargetResult };
+
+/**
+ * The run with the median kernel-function figure (of an even number, the lower of the two
+ * middle ones), with every run's figures beside it. A whole run rather than a median per
+ * figure, so that its function list, host calls and figures stay one run's. The figure
+ * moves from run to run with the interrupts that land while the tasks run and with what
+ * the page cache holds; the median of a few runs is the steadier figure.
+ */
+export function medianRun(runs: Measured[]): TargetResult {
+  const results = runs.map((r) => r.result);
+  if (results.length === 1) return results[0]!;
+  const sorted = [...results].sort((a, b) => a.functions.length - b.functions.length);
+  const figures = (r: TargetResult): RunFigures => ({
+    functions: r.functions.length,
+    taskFunctions: r.taskFunctions.length,
+    syscalls: Object.keys(r.syscalls).length,
+    lost: r.lost,
+  });
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, runs: results.map(figures) };
+}
+
 /** The trace ran, lost nothing, and still has not the start of the window (see measureOne). */
 class MissedStart extends EnvironmentError {}
 
@@ -251,7 +294,7 @@ async function measureOne(
   network: string | undefined,
   index: number,
   ports: number[],
-): Promise<{ method: SurfaceMethod; result: TargetResult }> {
+): Promise<Measured> {
   const policy = target.kind === 'nabla image' ? await readPolicy(host.engine, target.info!) : undefined;
   // A command serves the image's port on the host's loopback; a container's own port is
   // published on a free port of the loopback.

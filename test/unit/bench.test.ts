@@ -14,13 +14,13 @@ import { median, ratio } from '../../bench/suite/stats.js';
 describe('bench flags', () => {
   it('defaults to every app and runtime, three rounds', () => {
     const options = parseOptions([]);
-    expect(options).toMatchObject({ out: 'bench-results', apps: ['c', 'go', 'python', 'node', 'cpu'], runtimes: ['runc', 'runsc', 'nabla'], runtimesAsked: false, rounds: 3, seconds: 5, measureRequests: 300 });
+    expect(options).toMatchObject({ out: 'bench-results', apps: ['c', 'go', 'python', 'node', 'cpu'], runtimes: ['runc', 'runsc', 'nabla'], runtimesAsked: false, rounds: 3, seconds: 5, measureRequests: 300, measureRuns: 3 });
     expect(Object.isFrozen(options)).toBe(true);
   });
 
   it('takes lists in any order and keeps the table\'s order; naming runtimes makes them required', () => {
-    const options = parseOptions(['--apps', 'python,c', '--runtimes', 'nabla, runc', '--rounds', '1', '--out', 'x', '--measure-requests', '0']);
-    expect(options).toMatchObject({ apps: ['c', 'python'], runtimes: ['runc', 'nabla'], runtimesAsked: true, rounds: 1, out: 'x', measureRequests: 0 });
+    const options = parseOptions(['--apps', 'python,c', '--runtimes', 'nabla, runc', '--rounds', '1', '--out', 'x', '--measure-requests', '0', '--measure-runs', '5']);
+    expect(options).toMatchObject({ apps: ['c', 'python'], runtimes: ['runc', 'nabla'], runtimesAsked: true, rounds: 1, out: 'x', measureRequests: 0, measureRuns: 5 });
   });
 
   it.each([
@@ -29,6 +29,7 @@ describe('bench flags', () => {
     [['--rounds', '0'], '--rounds "0": a whole number from 1 to 20'],
     [['--rounds', '2.5'], '--rounds "2.5": a whole number from 1 to 20'],
     [['--seconds', '61'], '--seconds "61": a whole number from 1 to 60'],
+    [['--measure-runs', '10'], '--measure-runs "10": a whole number from 1 to 9'],
     [['--out', ' '], '--out is empty'],
     [['--colour'], "Unknown option '--colour'"],
     [['c'], 'positional'],

@@ -16,6 +16,7 @@ export interface MeasureFlags {
   loadCmd?: string;
   timeout: number;
   bufferMb: number;
+  runs: number;
   runtime?: string;
   json?: boolean;
 }
@@ -38,6 +39,7 @@ export async function measureImage(image: string, flags: MeasureFlags, globals: 
         timeoutMs: flags.timeout * 1000,
         bufferKb: flags.bufferMb * 1024,
         runtime: flags.runtime,
+        runs: flags.runs,
         signal: globals.signal,
       },
     );
@@ -69,13 +71,14 @@ function table(result: MeasureResult): string {
   const row = (label: string, mine: string, theirs: string, r?: number) => rows.push(against ? [label, mine, theirs, r === undefined ? '' : `${r.toFixed(2)}x`] : [label, mine]);
   row('kind', target.kind, against?.kind ?? '');
   row('load', target.load + httpNote(target), against ? against.load + httpNote(against) : '');
-  row('kernel functions entered (surface)', String(target.functions.length), String(against?.functions.length ?? ''), ratio?.functions);
-  row('  of them outside interrupts and softirqs', String(target.taskFunctions.length), String(against?.taskFunctions.length ?? ''), ratio?.taskFunctions);
+  row('kernel functions entered (surface)', figure(target, 'functions'), against ? figure(against, 'functions') : '', ratio?.functions);
+  row('  of them outside interrupts and softirqs', figure(target, 'taskFunctions'), against ? figure(against, 'taskFunctions') : '', ratio?.taskFunctions);
   row('distinct host syscalls', String(Object.keys(target.syscalls).length), String(against ? Object.keys(against.syscalls).length : ''), ratio?.syscalls);
   row('host syscalls made', String(total(target)), String(against ? total(against) : ''));
   row('policy (allowed host syscalls)', target.policy ? String(target.policy.printed.length) : 'none of its own', against?.policy ? String(against.policy.printed.length) : against ? 'none of its own' : '');
   row('trace events / tasks', `${target.events} / ${target.tasks}`, against ? `${against.events} / ${against.tasks}` : '');
   lines.push(markdown(columns, rows));
+  if (target.runs) lines.push('', `the median of ${target.runs.length} runs (the range in brackets); each run's figures are in --json`);
   for (const t of [target, against]) {
     if (!t) continue;
     lines.push('');
@@ -87,6 +90,14 @@ function table(result: MeasureResult): string {
     if (t.lost > 0) lines.push(`${t.name}: ${t.lost} trace events were lost: its figures are too low`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A count of the reported run, with the range over the runs when there were several. */
+function figure(t: TargetResult, key: 'functions' | 'taskFunctions'): string {
+  const mine = String(t[key].length);
+  if (!t.runs) return mine;
+  const all = t.runs.map((r) => r[key]);
+  return `${mine} (${Math.min(...all)}–${Math.max(...all)})`;
 }
 
 function total(t: TargetResult): number {

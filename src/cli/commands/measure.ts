@@ -17,6 +17,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--load-cmd <command>', 'the load instead of the GETs: run with sh -c, given MEASURE_HOST, MEASURE_PORT and MEASURE_URL')
     .option('--timeout <seconds>', 'longest run: to first answer for a server, to its exit for the others', wholeNumber(3600), 120)
     .option('--buffer-mb <n>', 'trace buffer per CPU, MiB', wholeNumber(4096), 64)
+    .option('--runs <n>', 'runs of the image (and of the reference, interleaved); the run with the median kernel-function figure is reported, with every run\'s figures', wholeNumber(50), 1)
     .option('--runtime <name>', 'the OCI runtime Docker runs the images with, as registered with it (e.g. runsc); default: Docker\'s own')
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText(
@@ -26,6 +27,7 @@ Examples:
   $ sudo nabla-build measure http-c --against http-c-runc
   $ sudo nabla-build measure py-http --against 'python3 -m http.server 8000' --requests 1000
   $ sudo nabla-build measure hello-c --json | jq .target.syscalls
+  $ sudo nabla-build measure py-http --against py-http-runc --runs 5
 
 What it runs: the image with docker run (the flags a nabla image needs; its first TCP port
 published on 127.0.0.1 on a free port, on Docker's bridge or a network made for the run),
@@ -44,6 +46,8 @@ tender installing its seccomp filter) to the end of the load:
                       refused (a kernel in lockdown), the functions on the kernel stacks of all
                       trace events ("event stacks"): a lower bound, to be compared only with
                       figures taken the same way, as --against does.
+The function figure moves from run to run (interrupts that land while the tasks run, what the
+page cache holds): --runs 5 gives the median run, and every run's figure beside it.
 A nabla image's policy is shown from its label (dev.nabla.syscalls) and as its tender prints
 it on this host (--print-policy): the host syscalls it made must be among them.
 
@@ -51,7 +55,7 @@ Needs root and tracefs (mounted at /sys/kernel/tracing if it is not). Everything
 (its tracefs instance under instances/, containers, a network) is removed on every way out,
 Ctrl-C included. Progress goes to stderr, the table (or --json) to stdout.`,
     )
-    .action(async (image: string, flags: { against?: string; requests: number; loadCmd?: string; timeout: number; bufferMb: number; runtime?: string; json?: boolean }) => {
+    .action(async (image: string, flags: { against?: string; requests: number; loadCmd?: string; timeout: number; bufferMb: number; runs: number; runtime?: string; json?: boolean }) => {
       await (await import('./measure-action.js')).measureImage(image, flags, globals());
     });
 }
