@@ -80,6 +80,14 @@
 #define NABLA_BOOT_FS_HOST_CALL (1u << 1)
 #define NABLA_ARCH_SET_FS 0x1002 /* ARCH_SET_FS from Linux's asm/prctl.h */
 
+/* The fast call (libOS syscall.c): a program that was not relinked may call the libOS's
+ * system call code as a function instead of trapping into it. A trapped system call of
+ * this number (none of Linux's, which answers ENOSYS or Docker's EPERM) answers the
+ * function's address; the function answers NABLA_FASTCALL_SLOW for a call it does not
+ * take, which the caller then makes as a system call. */
+#define NABLA_SYS_FASTCALL 0x4e41
+#define NABLA_FASTCALL_SLOW (-4096L)
+
 /* Assembly (the note, _nabla_start) may use NABLA_ABI_VERSION and NABLA_NOTE_ABI; the rest is C. */
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -60,10 +60,65 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	}
 }
 
+void call_on_stack_and_return(void *sp, void (*fn)(void *), void *arg); /* switch.S */
+
+/* The fast call's arguments, on the thread's libOS stack. */
+struct fastcall {
+	long n, a[6], ret;
+};
+
+/* In the libOS as a trapped call is (trap.c): not preemptible, and libos_syscall leaves
+ * the signals to the way back, which here is the trap path's. */
+static void fastcall_serve(void *arg)
+{
+	struct fastcall *c = arg;
+	int *in_libos = sched_in_libos();
+	*in_libos = 1;
+	c->ret = libos_syscall(c->n, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5]);
+	*in_libos = 0;
+}
+
+/* Calls a program that was not relinked makes often (a server's reads, writes and waits),
+ * taken as a function call from its libc (the shim toolchains/node/fastcall.c puts in
+ * front of glibc's) instead of a trap: no SIGSYS, signal frame and rt_sigreturn. Taken on
+ * the thread's libOS stack like a trapped call, and it may block and switch threads the
+ * same way. What the trap path does on the way back to the app, this cannot: run a
+ * signal's handler. So a call is not taken (NABLA_FASTCALL_SLOW) while a signal waits for
+ * its handler, nor when a signal cut it short: the caller then makes it as a system call,
+ * and the trap path delivers the signal (and restarts or fails the call, as Linux would).
+ * A signal that arrives while a call is taken waits for the next trap, preemption tick or
+ * fast call. It grants nothing: the app could call any libOS code anyway; the boundary is
+ * the tender's filter. */
+static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	switch (n) {
+	case SYS_read:
+	case SYS_write:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_recvfrom:
+	case SYS_sendto:
+	case SYS_recvmsg:
+	case SYS_sendmsg:
+	case SYS_accept4:
+	case SYS_epoll_wait: break;
+	case SYS_epoll_pwait:
+		if (a5) return NABLA_FASTCALL_SLOW; /* a signal mask for the wait: the trap path's */
+		break;
+	default: return NABLA_FASTCALL_SLOW;
+	}
+	if (!libos_ready || *sched_in_libos() || signal_pending()) return NABLA_FASTCALL_SLOW;
+	struct fastcall c = { n, { a1, a2, a3, a4, a5, a6 }, 0 };
+	call_on_stack_and_return(sched_kstack_top(), fastcall_serve, &c);
+	if (c.ret == -EINTR && signal_pending()) return NABLA_FASTCALL_SLOW;
+	return c.ret;
+}
+
 static long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	int handled;
 	switch (n) {
+	case NABLA_SYS_FASTCALL: return signal_relinked() ? -ENOSYS : (long)fastcall;
 	case SYS_brk: return sys_brk((uintptr_t)a1);
 	case SYS_mmap:
 		if (!(a4 & MAP_ANONYMOUS)) return sys_mmap_file((uintptr_t)a1, (size_t)a2, (int)a3, (int)a4, (int)a5, (off_t)a6);

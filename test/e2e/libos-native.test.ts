@@ -208,10 +208,17 @@ const FS_SEMANTICS = [
   'a-handler-interrupts-a-blocking-read-and-sa-restart-resumes-it',
   'a-handler-makes-poll-epoll-and-sleeps-eintr-even-with-sa-restart',
 ];
+/** syscall.c: the fast call that Node's glibc shim makes instead of a trap. */
+const FASTCALL = [
+  'fastcall-is-answered-only-to-a-program-that-was-not-relinked', 'fastcall-reads-and-writes-as-the-calls-do',
+  'fastcall-leaves-other-calls-to-the-trap-path', 'fastcall-waits-and-lets-other-threads-run-as-the-call-does',
+  'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-cut-short-by-a-signal-goes-the-trap-path',
+];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF],
   ['sockets', NET], ['AF_UNIX sockets', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
+  ['the fast call', FASTCALL],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 

@@ -67,7 +67,7 @@ tsort "$OUT/callgraph.txt" >/dev/null 2>"$OUT/build.log" ||
 echo "# call graph: $(wc -l <"$OUT/callgraph.txt") edges between libOS files, one way"
 
 # 2. The harness (the test files in run order) over them.
-tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_self.c test_signal.c test_net.c test_unix.c test_unix_names.c test_fsops.c"
+tests="test_tar.c test_vfs.c test_fd.c test_mem.c test_sched.c test_pipe.c test_epoll.c test_random.c test_misc.c test_self.c test_signal.c test_net.c test_unix.c test_unix_names.c test_fsops.c test_fastcall.c"
 hflags="-std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-stack-protector -fno-pie -no-pie -static -D_GNU_SOURCE
   -I$SRC/include -I$SRC/libos -I$HERE"
 srcs="$HERE/harness.c $HERE/fake_hypercall.c"
