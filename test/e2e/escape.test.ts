@@ -249,7 +249,7 @@ describe('escape attempts from Node.js (trap path)', () => {
           'ls /proc/self: cmdline exe', // the guest's own argv and program
           'ls /nabla: node', // the program's own file; nothing else of the container's /nabla
           'ls /dev: null random urandom zero',
-          'ls /etc: group hostname hosts localtime nsswitch.conf passwd resolv.conf',
+          'ls /etc: group hostname hosts ld.so.preload localtime nsswitch.conf passwd resolv.conf', // ld.so.preload: the fast call's shim
           '/etc/hosts: "127.0.0.1\\tlocalhost\\n"', // docker's under --network none, its IPv6 lines left out
           `/etc/hostname: "${HOSTNAME}\\n"`,
           'readlink /proc/self/exe: /nabla/node',
