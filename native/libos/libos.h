@@ -63,6 +63,9 @@ int mem_fault(uintptr_t addr);
 long mem_ready(const void *addr, size_t len);
 /* Bytes of --mem not yet counted (sysinfo's freeram). */
 size_t mem_available(void);
+/* Gives back to the host the freed pages a PROT_NONE mapping left pending (mem.c's top):
+ * before every system call but mprotect (which settles them itself) and any thread switch. */
+void mem_settle(void);
 /* filemap.c: mmap of a file, as a copy in an anonymous mapping. */
 long sys_mmap_file(uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off);
 /* Memory for the libOS itself (never freed): file tables, tmpfs data. */

@@ -9,24 +9,54 @@
  *   committed  usable on the host, counted against --mem
  * The host enforces it (memcap.c in the tender): the heap starts PROT_NONE, a page is made
  * usable with hc_mem_usable (counted by the host's RLIMIT_DATA, set to this libOS's limit)
- * and given back with hc_mem_release, which frees it. So a page reads as zero whenever it
- * is made usable again, and a hostile app that writes past its mappings faults instead of
- * growing. A mapping is committed when it is made (mmap, brk, mprotect), so --mem runs out
- * there, with ENOMEM, as Linux's commit limit would; a MAP_NORESERVE one page by page when
- * the app touches it (mem_fault, from a SIGSEGV). What the guest asks to be read-only is
- * writable on the host all the same (the host's protections are not the guest's).
- * brk grows up from the images; mmap takes the hint when it is free, else the highest free
- * run below the stack.
+ * and given back with hc_mem_release, which frees it. A hostile app that writes past its
+ * mappings faults instead of growing. A mapping is committed when it is made (mmap, brk,
+ * mprotect), so --mem runs out there, with ENOMEM, as Linux's commit limit would; a
+ * MAP_NORESERVE one page by page when the app touches it (mem_fault, from a SIGSEGV). What
+ * the guest asks to be read-only is writable on the host all the same (the host's
+ * protections are not the guest's). brk grows up from the images; mmap takes the hint when
+ * it is free, else the highest free run below the stack.
+ *
+ * Freed pages are kept for reuse (the pool), as libc keeps freed memory: a committed page
+ * that is no longer mapped usable (munmap, brk shrinking, mremap's leftovers, a mapping made
+ * over it, mprotect PROT_NONE) is *stale*: still usable on the host and counted, holding
+ * what the app left there. No fifth map is needed: a page mapped usable is never stale, so
+ * stale = committed and not (in_use and usable). A usable mapping made over stale pages gets
+ * them zeroed with memset (fresh memory reads as zero, as on Linux), with no host call: a
+ * thread's stack and malloc's groups, mapped and unmapped at the same addresses over and
+ * over, would otherwise cost a host mmap and mprotect each time, each a VMA split, a page
+ * table teardown and a TLB shootdown. Bounds: a run of more than POOL_RUN_PAGES (1 MiB)
+ * goes back to the host at once (zeroing it would cost more than the host's fresh pages,
+ * which it zeroes only where touched), and so does what would take the pool past
+ * min(--mem/8, 16 MiB): what an idle app keeps on the host, room for a burst of a hundred
+ * thread stacks. Stale pages count against --mem, so room_for gives them back before it
+ * says ENOMEM: --mem stays exact.
+ *
+ * PROT_NONE still faults (guard pages; V8's wasm relies on it). A PROT_NONE mapping over
+ * stale pages leaves them *pending*: the app's next system call gives them back to the host
+ * before it does anything else (mem_settle, at the dispatcher's entry and before any switch
+ * to another thread), but for the pages that call makes usable when it is an mprotect:
+ * those are zeroed and kept (musl's pthread_create maps a stack PROT_NONE over the last
+ * one's pages, then all but its guard read-write). The differences from Linux: until its
+ * next system call, the thread that made such a mapping reads its own freed data there
+ * instead of faulting; a page the app unmapped reads what it held, instead of faulting,
+ * until it is given back or mapped again; and PROT_NONE loses a page's contents (V8 and
+ * glibc discard what they make inaccessible anyway).
  */
 #include <string.h>
 #include <sys/mman.h>
 
 #include "libos.h"
 
+#define POOL_RUN_PAGES ((1UL << 20) / PAGE_SIZE) /* a longer run freed at once goes back to the host */
+#define POOL_MAX_PAGES ((16UL << 20) / PAGE_SIZE)
+
 static uint64_t *in_use, *usable, *noreserve, *committed;
 static uintptr_t heap_base; /* first page managed here */
 static size_t heap_pages;
 static size_t counted_pages, limit_pages;
+static size_t stale_pages, pool_max; /* stale now, and the most the pool keeps */
+static size_t pending_first, pending_end; /* where pending pages may be (empty: none) */
 static uintptr_t brk_start, brk_cur;
 
 static int bit(const uint64_t *map, size_t p) { return map[p / 64] >> (p % 64) & 1; }
@@ -65,6 +95,12 @@ static uintptr_t page_addr(size_t page) { return heap_base + page * PAGE_SIZE; }
 static uint64_t eager_word(size_t w) { return usable[w] & ~noreserve[w]; }
 /* Pages a touch may give memory: mapped usable, without it yet. */
 static uint64_t lazy_word(size_t w) { return in_use[w] & usable[w] & ~committed[w]; }
+/* Pages the app has memory in: mapped usable, with it. */
+static uint64_t live_word(size_t w) { return in_use[w] & usable[w] & committed[w]; }
+/* Stale pages: memory the app is never to see again as it was. */
+static uint64_t stale_word(size_t w) { return committed[w] & ~(in_use[w] & usable[w]); }
+/* Stale pages under a PROT_NONE mapping: given back at the next call (mem_settle). */
+static uint64_t pending_word(size_t w) { return committed[w] & in_use[w] & ~usable[w]; }
 
 /* Calls fn on each run of pages in [first, first+n) whose bit in wanted() is set; stops at
  * the first error. Whole words of 64 pages at a time where it can: Go maps gigabytes. */
@@ -83,20 +119,19 @@ static long each_run(size_t first, size_t n, uint64_t (*wanted)(size_t w), long 
 	return 0;
 }
 
-static int room_for(size_t more);
-
-/* Makes the pages usable on the host and counts them; 0, or -ENOMEM past --mem. The host's
- * mprotect counts only the pages it makes writable: committed ones stay as they are. */
-static long commit(size_t first, size_t n)
+/* How many pages of [first, first+n) have their bit in wanted() set. */
+static size_t count_where(size_t first, size_t n, uint64_t (*wanted)(size_t w))
 {
-	size_t more = n - count_bits(committed, first, n);
-	if (!more) return 0;
-	if (!room_for(more)) return -ENOMEM;
-	long err = hc_mem_usable(page_addr(first), n * PAGE_SIZE);
-	if (err < 0) return -ENOMEM; /* the host's cap, or its count of mappings */
-	set_bits(committed, first, n, 1);
-	counted_pages += more;
-	return 0;
+	size_t c = 0;
+	for (size_t p = first; p < first + n; p++) {
+		if (p % 64 == 0 && first + n - p >= 64) {
+			c += (size_t)__builtin_popcountll(wanted(p / 64));
+			p += 63;
+		} else {
+			c += wanted(p / 64) >> (p % 64) & 1;
+		}
+	}
+	return c;
 }
 
 /* Gives the pages back to the host (freed; zero when next made usable). On a failure they
@@ -105,16 +140,109 @@ static long release(size_t first, size_t n)
 {
 	size_t had = count_bits(committed, first, n);
 	if (!had) return 0;
+	size_t had_stale = stale_pages ? count_where(first, n, stale_word) : 0;
 	long err = hc_mem_release(page_addr(first), n * PAGE_SIZE);
 	if (err < 0) return -ENOMEM;
 	set_bits(committed, first, n, 0);
 	counted_pages -= had;
+	stale_pages -= had_stale;
 	return 0;
+}
+
+/* Is there room for `more` pages past those counted? The pool's pages outside [first,
+ * first+n) go back to the host first when that makes room: an app never gets ENOMEM that
+ * they would have avoided. (Those inside are the caller's to reuse.) */
+static int room_for(size_t first, size_t n, size_t more)
+{
+	if (counted_pages + more > limit_pages && stale_pages) {
+		each_run(0, first, stale_word, release);
+		each_run(first + n, heap_pages - first - n, stale_word, release);
+	}
+	return counted_pages + more <= limit_pages;
+}
+
+/* Makes the pages usable on the host and counts them; 0, or -ENOMEM past --mem. The host's
+ * mprotect counts only the pages it makes writable: committed ones stay as they are. */
+static long commit(size_t first, size_t n)
+{
+	size_t more = n - count_bits(committed, first, n);
+	if (!more) return 0;
+	if (!room_for(first, n, more)) return -ENOMEM;
+	long err = hc_mem_usable(page_addr(first), n * PAGE_SIZE);
+	if (err < 0) return -ENOMEM; /* the host's cap, or its count of mappings */
+	set_bits(committed, first, n, 1);
+	counted_pages += more;
+	return 0;
+}
+
+/* What the app has in [first, first+n) is no longer its own: the caller unmaps the pages
+ * or makes them PROT_NONE next, so they become stale. They stay for reuse, or go back to
+ * the host when the run is too long or the pool full. */
+static void discard(size_t first, size_t n)
+{
+	size_t live = count_where(first, n, live_word);
+	if (!live) return;
+	if (live <= POOL_RUN_PAGES && stale_pages + live <= pool_max) {
+		stale_pages += live;
+		return;
+	}
+	if (release(first, n) < 0) stale_pages += live; /* the host kept them: stale all the same */
+}
+
+static long zero_pages(size_t first, size_t n)
+{
+	memset((void *)page_addr(first), 0, n * PAGE_SIZE);
+	return 0;
+}
+
+/* The stale pages of [first, first+n), which the caller maps usable next: zeroed, as fresh
+ * memory reads, and kept, with no host call. */
+static void reuse(size_t first, size_t n)
+{
+	size_t found = stale_pages ? count_where(first, n, stale_word) : 0;
+	if (!found) return;
+	each_run(first, n, stale_word, zero_pages);
+	stale_pages -= found;
+}
+
+static void note_pending(size_t first, size_t n)
+{
+	if (!count_where(first, n, pending_word)) return;
+	if (pending_first == pending_end) pending_first = first, pending_end = first + n;
+	if (first < pending_first) pending_first = first;
+	if (first + n > pending_end) pending_end = first + n;
+}
+
+static long release_pending(size_t from, size_t to)
+{
+	return from < to ? each_run(from, to - from, pending_word, release) : 0;
+}
+
+/* Gives back the pending pages but those in [keep, keep+keep_n), which the caller makes
+ * usable (and so zeroes and keeps) next. */
+static void settle(size_t keep, size_t keep_n)
+{
+	if (pending_first == pending_end) return;
+	size_t keep_end = keep + keep_n;
+	if (!keep_n) keep = keep_end = pending_end;
+	long err = release_pending(pending_first, keep < pending_end ? keep : pending_end);
+	if (!err) err = release_pending(keep_end > pending_first ? keep_end : pending_first, pending_end);
+	if (!err) {
+		pending_first = pending_end = 0;
+		return;
+	}
+	static int warned; /* they stay pending: the next call tries again */
+	if (!warned++) libos_warn("the host did not take back pages mapped PROT_NONE: until it does, they read as they were instead of faulting");
+}
+
+void mem_settle(void)
+{
+	settle(0, 0);
 }
 
 static void unmap(size_t first, size_t n)
 {
-	release(first, n);
+	discard(first, n);
 	set_bits(in_use, first, n, 0);
 	set_bits(usable, first, n, 0);
 	set_bits(noreserve, first, n, 0);
@@ -124,13 +252,14 @@ static void unmap(size_t first, size_t n)
 static long map(size_t first, size_t n, int prot, int flags)
 {
 	int use = prot != PROT_NONE, lazy = (flags & MAP_NORESERVE) != 0;
-	if (use && !lazy && !room_for(n - count_bits(committed, first, n))) return -ENOMEM;
-	long err = release(first, n); /* what was there goes, and its pages read as zero */
-	if (err < 0) return err;
+	if (use && !lazy && !room_for(first, n, n - count_bits(committed, first, n))) return -ENOMEM;
+	unmap(first, n); /* what was there goes */
+	if (use) reuse(first, n);
 	set_bits(in_use, first, n, 1);
 	set_bits(usable, first, n, use);
 	set_bits(noreserve, first, n, lazy);
-	err = use && !lazy ? commit(first, n) : 0;
+	if (!use) note_pending(first, n);
+	long err = use && !lazy ? commit(first, n) : 0;
 	if (err < 0) unmap(first, n);
 	return err;
 }
@@ -154,6 +283,7 @@ void mem_init(void)
 	/* --mem holds the images and the main stack too (nabla_heap_budget: the host's figure). */
 	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
 	limit_pages = b->mem_size > fixed ? (b->mem_size - fixed) / PAGE_SIZE : 0;
+	pool_max = limit_pages / 8 < POOL_MAX_PAGES ? limit_pages / 8 : POOL_MAX_PAGES;
 	brk_start = brk_cur = heap_base;
 }
 
@@ -236,12 +366,12 @@ long sys_munmap(uintptr_t addr, size_t len)
 	return 0;
 }
 
-/* What the old pages hold, into the new ones: the pages with memory only. The others read
- * as zero (or are PROT_NONE, which the libOS could not read), as new pages do. */
-static void copy_committed(size_t from, uintptr_t to, size_t n)
+/* What the old pages hold, into the new ones: the pages the app has memory in only. The
+ * others read as zero (PROT_NONE ones lost what they held), as new pages do. */
+static void copy_live(size_t from, uintptr_t to, size_t n)
 {
-	for (size_t p = 0; p < n; p++)
-		if (bit(committed, from + p)) memcpy((void *)(to + p * PAGE_SIZE), (void *)page_addr(from + p), PAGE_SIZE);
+	for (size_t p = from; p < from + n; p++)
+		if (live_word(p / 64) >> (p % 64) & 1) memcpy((void *)(to + (p - from) * PAGE_SIZE), (void *)page_addr(p), PAGE_SIZE);
 }
 
 long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintptr_t new_addr)
@@ -256,7 +386,7 @@ long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintpt
 		if (new_addr < old + old_pages * PAGE_SIZE && old < new_addr + new_pages * PAGE_SIZE) return -EINVAL;
 		long moved = sys_mmap(new_addr, new_len, PROT_READ | PROT_WRITE, kind | MAP_FIXED, -1, 0);
 		if (moved < 0) return moved;
-		copy_committed(first, (uintptr_t)moved, old_pages < new_pages ? old_pages : new_pages);
+		copy_live(first, (uintptr_t)moved, old_pages < new_pages ? old_pages : new_pages);
 		unmap(first, old_pages);
 		return moved;
 	}
@@ -272,25 +402,31 @@ long sys_mremap(uintptr_t old, size_t old_len, size_t new_len, int flags, uintpt
 	if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
 	long moved = sys_mmap(0, new_len, PROT_READ | PROT_WRITE, kind, -1, 0);
 	if (moved < 0) return moved;
-	copy_committed(first, (uintptr_t)moved, old_pages);
+	copy_live(first, (uintptr_t)moved, old_pages);
 	unmap(first, old_pages);
 	return moved;
 }
 
-/* PROT_NONE gives the pages back to the host: unlike Linux, their contents are gone when
- * they are made usable again (V8 and glibc discard what they make inaccessible anyway). */
+/* PROT_NONE makes the pages stale, pending (see the top): unlike Linux, their contents are
+ * gone when they are made usable again. An mprotect settles the pending pages itself (the
+ * dispatcher leaves it to it): those it makes usable are zeroed and kept. */
 long sys_mprotect(uintptr_t addr, size_t len, int prot)
 {
-	if (addr % PAGE_SIZE) return -EINVAL;
 	size_t n = PAGE_UP(len) / PAGE_SIZE;
-	if (!n || !in_heap(addr, n * PAGE_SIZE)) return 0; /* the images, the stack: as they are */
-	size_t first = page_of(addr);
-	if (count_bits(in_use, first, n) != n) return -ENOMEM; /* Linux: part of it is not mapped */
+	int ours = addr % PAGE_SIZE == 0 && n && in_heap(addr, n * PAGE_SIZE);
+	size_t first = ours ? page_of(addr) : 0;
+	int mapped = ours && count_bits(in_use, first, n) == n;
+	settle(first, mapped && prot != PROT_NONE ? n : 0);
+	if (addr % PAGE_SIZE) return -EINVAL;
+	if (!ours) return 0; /* the images, the stack: as they are */
+	if (!mapped) return -ENOMEM; /* Linux: part of it is not mapped */
 	if (prot == PROT_NONE) {
-		if (release(first, n) < 0) return -ENOMEM;
+		discard(first, n);
 		set_bits(usable, first, n, 0);
+		note_pending(first, n);
 		return 0;
 	}
+	reuse(first, n);
 	set_bits(usable, first, n, 1);
 	long err = each_run(first, n, eager_word, commit);
 	if (err < 0) /* ENOMEM: what did not get memory is not usable after all */
@@ -299,13 +435,16 @@ long sys_mprotect(uintptr_t addr, size_t len, int prot)
 	return err;
 }
 
+/* Anonymous pages given back read as zero afterwards. A run of up to POOL_RUN_PAGES is
+ * zeroed where it is; a longer one, or one with MAP_NORESERVE pages, is freed on the host,
+ * then made usable again but for MAP_NORESERVE pages, which a touch brings back. */
 long sys_madvise(uintptr_t addr, size_t len, int advice)
 {
 	if (addr % PAGE_SIZE) return -EINVAL;
-	/* Anonymous pages given back read as zero afterwards: freed on the host, then made
-	 * usable again but for MAP_NORESERVE ones, which a touch brings back. */
 	if ((advice == MADV_DONTNEED || advice == MADV_FREE) && in_heap(addr, PAGE_UP(len))) {
 		size_t first = page_of(addr), n = PAGE_UP(len) / PAGE_SIZE;
+		if (count_where(first, n, live_word) <= POOL_RUN_PAGES && !count_bits(noreserve, first, n))
+			return each_run(first, n, live_word, zero_pages);
 		if (release(first, n) < 0) return -ENOMEM;
 		return each_run(first, n, eager_word, commit);
 	}
@@ -342,38 +481,13 @@ int mem_fault(uintptr_t addr)
 
 size_t mem_available(void)
 {
-	return (limit_pages - counted_pages) * PAGE_SIZE;
+	return (limit_pages - counted_pages + stale_pages) * PAGE_SIZE; /* the pool's pages are there to take */
 }
 
-/* Blocks the libOS freed, kept usable for its next allocation of the same size: a pipe or a
- * thread stack made and dropped in a loop would otherwise cost two host calls each time.
- * They still count against --mem; they go when the app needs the room. */
-#define KEPT_MAX 8
-#define KEPT_LEN_MAX (256 * 1024)
-static struct {
-	uintptr_t addr;
-	size_t len;
-} kept[KEPT_MAX];
-static int nkept;
-
-static int room_for(size_t more)
-{
-	while (counted_pages + more > limit_pages && nkept > 0) {
-		nkept--;
-		sys_munmap(kept[nkept].addr, kept[nkept].len);
-	}
-	return counted_pages + more <= limit_pages;
-}
-
+/* The libOS's own memory is mapped as the app's is, so what it frees goes to the pool too: a
+ * pipe or a thread's libOS stack made and dropped in a loop costs no host call. */
 void *mem_try_alloc(size_t len)
 {
-	len = PAGE_UP(len);
-	for (int i = nkept - 1; i >= 0; i--) {
-		if (kept[i].len != len) continue;
-		void *p = (void *)kept[i].addr;
-		kept[i] = kept[--nkept];
-		return memset(p, 0, len);
-	}
 	long p = sys_mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p < 0 ? 0 : (void *)p;
 }
@@ -387,11 +501,5 @@ void *mem_alloc(size_t len)
 
 void mem_free(void *p, size_t len)
 {
-	len = PAGE_UP(len);
-	if (len <= KEPT_LEN_MAX && nkept < KEPT_MAX) {
-		kept[nkept].addr = (uintptr_t)p;
-		kept[nkept++].len = len;
-		return;
-	}
 	sys_munmap((uintptr_t)p, len);
 }

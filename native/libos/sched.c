@@ -123,6 +123,7 @@ static void reschedule(void)
 			if (t->state == WAITING) waiting++;
 			if (t->state != RUNNABLE) continue;
 			if (t != current) {
+				mem_settle(); /* no other thread sees a guard page that does not fault yet */
 				struct thread *from = current;
 				from->fs = tp_get();
 				current = t;

@@ -53,6 +53,7 @@ long libos_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 	int *in_libos = sched_in_libos(), outer = *in_libos;
 	for (;;) {
 		*in_libos = 1;
+		if (n != SYS_mprotect) mem_settle(); /* a guard page faults before the call does anything */
 		long ret = dispatch(n, a1, a2, a3, a4, a5, a6);
 		*in_libos = outer; /* the same thread: a call returns only to the thread that made it */
 		if (outer || !signal_pending()) return ret;

@@ -1,5 +1,7 @@
 /* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host. */
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -198,27 +200,297 @@ TEST(mprotect_checks_its_arguments)
 	CHECK_ERR(sys(SYS_mprotect, p, P, PROT_READ), ENOMEM); /* not mapped */
 }
 
-/* Memory the app gives back goes back to the host: a page holds memory only while mapped. */
-TEST(munmap_and_prot_none_give_memory_back_to_the_host)
+/* ---- the pool: freed pages kept for the next mapping (mem.c's top) ---- */
+
+#define STACK (35 * P) /* a thread's stack as musl maps it for CPython: 140 KiB ... */
+#define GUARD (2 * P) /* ... the lowest 8 KiB its guard */
+#define RW (PROT_READ | PROT_WRITE)
+
+static long host_calls(void)
+{
+	return fake.mem_usables + fake.mem_releases;
+}
+
+static sigjmp_buf fault_jump;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	if (!mem_fault((uintptr_t)si->si_addr)) siglongjmp(fault_jump, 1);
+}
+
+/* Does reading the byte at addr fault, as a guard page's does? */
+static int faults(long addr)
+{
+	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_NODEFER }, old;
+	sigaction(SIGSEGV, &sa, &old);
+	volatile int faulted = 0;
+	if (sigsetjmp(fault_jump, 1)) faulted = 1;
+	else (void)*(volatile char *)addr;
+	sigaction(SIGSEGV, &old, 0);
+	return faulted;
+}
+
+TEST(munmap_keeps_the_pages_and_a_new_mapping_over_them_reads_zero)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 17 * P, 0));
+	memset((void *)p, 0xab, 17 * P);
+	long calls = host_calls();
+	CHECK_OK(sys(SYS_munmap, p, 17 * P));
+	CHECK_EQ(map(0, 17 * P, 0), p); /* the same pages again: no host call, and zero */
+	all_zero(p, 17 * P);
+	memset((void *)p, 0xcd, 17 * P);
+	CHECK_OK(sys(SYS_munmap, p, 17 * P));
+	long q = CHECK_OK(map(0, 5 * P, 0)); /* a smaller one in the hole */
+	CHECK(q >= p && q + 5 * P <= p + 17 * P);
+	all_zero(q, 5 * P);
+	CHECK_EQ(map(p, q - p, MAP_FIXED_NOREPLACE), p); /* and the rest of it */
+	all_zero(p, q - p);
+	CHECK_EQ(host_calls(), calls);
+}
+
+TEST(brk_shrunk_and_grown_again_reads_zero_with_no_host_call)
+{
+	boot(0);
+	long start = sys(SYS_brk, 0);
+	CHECK_EQ(sys(SYS_brk, start + 8 * P), start + 8 * P);
+	memset((void *)start, 0xab, 8 * P);
+	long calls = host_calls();
+	CHECK_EQ(sys(SYS_brk, start + 2 * P), start + 2 * P);
+	CHECK_EQ(sys(SYS_brk, start + 8 * P), start + 8 * P);
+	all_zero(start + 2 * P, 6 * P);
+	CHECK_EQ(((unsigned char *)start)[2 * P - 1], 0xab); /* below the break: kept */
+	CHECK_EQ(host_calls(), calls);
+}
+
+TEST(mmap_fixed_over_a_live_mapping_reads_zero_with_no_host_call)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 4 * P, 0));
+	memset((void *)p, 0x11, 4 * P);
+	long calls = host_calls();
+	CHECK_EQ(map(p + P, 2 * P, MAP_FIXED), p + P);
+	all_zero(p + P, 2 * P);
+	CHECK_EQ(((unsigned char *)p)[P - 1], 0x11);
+	CHECK_EQ(((unsigned char *)p)[3 * P], 0x11);
+	CHECK_EQ(host_calls(), calls);
+}
+
+TEST(mremap_leftovers_are_kept_and_read_zero_when_grown_again)
 {
 	boot(0);
 	long p = CHECK_OK(map(0, 8 * P, 0));
-	long usables = fake.mem_usables;
-	memset((void *)p, 0x55, 8 * P);
-	CHECK_EQ(fake.mem_usables, usables); /* made usable once, when mapped */
+	memset((void *)p, 0x22, 8 * P);
+	long calls = host_calls();
+	CHECK_EQ(sys(SYS_mremap, p, 8 * P, 2 * P, 0, 0), p);
+	CHECK_EQ(sys(SYS_mremap, p, 2 * P, 8 * P, 0, 0), p);
+	CHECK_EQ(((unsigned char *)p)[2 * P - 1], 0x22);
+	all_zero(p + 2 * P, 6 * P);
+	CHECK_EQ(host_calls(), calls);
+}
+
+/* MADV_DONTNEED: a short run is zeroed where it is; a long one (past 1 MiB) is freed on the
+ * host, as before, and usable again. */
+TEST(madvise_dontneed_zeroes_a_short_run_in_place_and_frees_a_long_one)
+{
+	boot(0);
+	long p = CHECK_OK(map(0, 2 << 20, 0));
+	memset((void *)p, 0x55, 2 << 20);
+	long calls = host_calls();
+	CHECK_OK(sys(SYS_madvise, p + P, 16 * P, MADV_DONTNEED));
+	all_zero(p + P, 16 * P);
+	CHECK_EQ(((unsigned char *)p)[P - 1], 0x55);
+	CHECK_EQ(((unsigned char *)p)[17 * P], 0x55);
+	CHECK_EQ(host_calls(), calls);
 	fake.mem_released = 0;
-	CHECK_OK(sys(SYS_munmap, p, 4 * P));
-	CHECK_EQ(fake.mem_released, 4 * P);
-	CHECK_OK(sys(SYS_mprotect, p + 4 * P, 2 * P, PROT_NONE));
-	CHECK_EQ(fake.mem_released, 6 * P);
-	CHECK_OK(sys(SYS_mprotect, p + 4 * P, 2 * P, PROT_READ | PROT_WRITE));
-	all_zero(p + 4 * P, 2 * P); /* unlike Linux: PROT_NONE let the contents go */
-	CHECK_EQ(((unsigned char *)p)[7 * P], 0x55);
-	/* a mapping over nothing usable costs the host nothing */
-	long usables_before = fake.mem_usables, released_before = fake.mem_releases;
-	CHECK_OK(sys(SYS_mmap, 0, 16 * P, PROT_NONE, ANON, -1, 0));
-	CHECK_EQ(fake.mem_usables, usables_before);
-	CHECK_EQ(fake.mem_releases, released_before);
+	CHECK_OK(sys(SYS_madvise, p, 2 << 20, MADV_DONTNEED));
+	CHECK_EQ(fake.mem_released, 2 << 20);
+	all_zero(p, 2 << 20);
+	memset((void *)p, 0x66, 2 << 20); /* usable again */
+}
+
+/* musl's pthread_create maps the stack PROT_NONE, then all but the guard read-write: over the
+ * last thread's stack, the guard's freed pages go back to the host before that mprotect does
+ * anything else, and fault; the rest reads as zero. */
+TEST(a_guard_over_freed_pages_faults_after_the_next_call)
+{
+	boot(0);
+	long s = CHECK_OK(map(0, STACK, 0));
+	memset((void *)s, 0x77, STACK); /* the guard's pages too: all of it is freed memory below */
+	CHECK_OK(sys(SYS_munmap, s, STACK));
+	long releases = fake.mem_releases;
+	CHECK_EQ(sys(SYS_mmap, 0, STACK, PROT_NONE, ANON, -1, 0), s);
+	CHECK_EQ(fake.mem_releases, releases); /* pending until the next call */
+	CHECK_OK(sys(SYS_mprotect, s + GUARD, STACK - GUARD, RW));
+	CHECK_EQ(fake.mem_releases, releases + 1); /* the guard */
+	CHECK(faults(s));
+	CHECK(faults(s + GUARD - 1));
+	all_zero(s + GUARD, STACK - GUARD);
+	/* Any other call gives them back too. */
+	memset((void *)(s + GUARD), 0x78, STACK - GUARD);
+	CHECK_OK(sys(SYS_munmap, s, STACK));
+	CHECK_EQ(sys(SYS_mmap, 0, STACK, PROT_NONE, ANON, -1, 0), s);
+	CHECK_EQ(sys(SYS_getpid), 1);
+	for (long at = s; at < s + STACK; at += P)
+		if (!faults(at)) FAIL("page %ld of the PROT_NONE mapping does not fault", (at - s) / P);
+	/* mprotect(PROT_NONE) over live pages, the same way */
+	CHECK_OK(sys(SYS_mprotect, s, STACK, RW));
+	memset((void *)s, 0x79, STACK);
+	CHECK_OK(sys(SYS_mprotect, s + 10 * P, P, PROT_NONE));
+	CHECK_EQ(sys(SYS_gettid), 1);
+	CHECK(faults(s + 10 * P));
+	CHECK(!faults(s + 11 * P));
+	CHECK_EQ(((unsigned char *)s)[11 * P], 0x79);
+	/* and a MAP_FIXED PROT_NONE mapping over them */
+	CHECK_EQ(sys(SYS_mmap, s + 20 * P, 4 * P, PROT_NONE, ANON | MAP_FIXED, -1, 0), s + 20 * P);
+	CHECK_EQ(sys(SYS_getpid), 1);
+	CHECK(faults(s + 20 * P));
+	CHECK(faults(s + 23 * P));
+	CHECK(!faults(s + 24 * P));
+}
+
+static long guard_at;
+
+_Noreturn void libos_unmapself(void *base, size_t size);
+
+static int map_a_guard_then_exit(void *dead_stack)
+{
+	guard_at = sys(SYS_mmap, 0, STACK, PROT_NONE, ANON, -1, 0);
+	libos_unmapself(dead_stack, P); /* musl's pthread_exit of a detached thread: no system call */
+}
+
+/* A thread that maps a guard over freed pages and leaves by a way that makes no system call
+ * (libos_unmapself): the next thread to run finds the guard faulting. */
+TEST(a_guard_over_freed_pages_faults_in_the_next_thread_to_run)
+{
+	boot(0);
+	long s = CHECK_OK(map(0, STACK, 0));
+	long dead_stack = CHECK_OK(map(0, P, 0)); /* below s */
+	memset((void *)s, 0x77, STACK);
+	CHECK_OK(sys(SYS_munmap, s, STACK));
+	static int ctid;
+	long tid = CHECK_OK(spawn(map_a_guard_then_exit, (void *)dead_stack, CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID, &ctid));
+	while (ctid) sys(SYS_futex, &ctid, 0 /* FUTEX_WAIT */, tid, 0, 0, 0);
+	CHECK_EQ(guard_at, s);
+	CHECK(faults(s)); /* no call since the thread switch */
+	CHECK(faults(s + STACK - 1));
+}
+
+static int touch_the_stack(void *ran)
+{
+	volatile char buf[8192];
+	memset((char *)buf, 1, sizeof buf);
+	(*(int *)ran)++;
+	return 0;
+}
+
+/* A thread made and joined in a loop, its stack mapped and unmapped as musl does: from the
+ * second round on, no host memory call at all. */
+TEST(threads_made_in_a_loop_cost_no_host_memory_call_after_the_first)
+{
+	boot(0);
+	static int ran, ctid;
+	long calls = 0;
+	for (int round = 0; round < 20; round++) {
+		if (round == 1) calls = host_calls();
+		long s = CHECK_OK(sys(SYS_mmap, 0, STACK, PROT_NONE, ANON, -1, 0));
+		CHECK_OK(sys(SYS_mprotect, s + GUARD, STACK - GUARD, RW));
+		all_zero(s + GUARD, STACK - GUARD);
+		long tid = CHECK_OK(libos_clone(touch_the_stack, (void *)(s + STACK), THREAD_FLAGS | CLONE_SETTLS | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID,
+						&ran, 0, (void *)host_fs, &ctid));
+		while (ctid) sys(SYS_futex, &ctid, 0 /* FUTEX_WAIT */, tid, 0, 0, 0);
+		CHECK(faults(s + GUARD - 1));
+		CHECK_OK(sys(SYS_munmap, s, STACK));
+	}
+	CHECK_EQ(ran, 20);
+	CHECK_EQ(host_calls(), calls);
+}
+
+TEST(mmap_and_munmap_in_a_loop_cost_no_host_call_after_the_first)
+{
+	boot(0);
+	long calls = 0;
+	for (int round = 0; round < 100; round++) {
+		if (round == 1) calls = host_calls();
+		long p = CHECK_OK(map(0, 68 << 10, 0));
+		all_zero(p, 68 << 10);
+		memset((void *)p, round + 1, 68 << 10);
+		CHECK_OK(sys(SYS_munmap, p, 68 << 10));
+	}
+	CHECK_EQ(host_calls(), calls);
+}
+
+/* The pool's pages count against --mem, and go back to the host when the app needs the room:
+ * after the pool is filled, a mapping of all that is left succeeds, one page more is ENOMEM. */
+static void fill_the_pool_then_map_all_that_is_left(long hint)
+{
+	long avail = (long)mem_available(), runs[24];
+	for (int i = 0; i < 24; i++) {
+		runs[i] = CHECK_OK(map(0, 64 * P, 0));
+		memset((void *)runs[i], 0xee, 64 * P);
+	}
+	for (int i = 0; i < 24; i++) CHECK_OK(sys(SYS_munmap, runs[i], 64 * P));
+	CHECK_EQ((long)mem_available(), avail); /* the pool's pages are there to take */
+	CHECK_ERR(map(hint, avail + P, 0), ENOMEM);
+	long all = CHECK_OK(map(hint, avail, 0));
+	all_zero(all, avail);
+	CHECK_EQ((long)mem_available(), 0);
+	CHECK_ERR(map(0, P, 0), ENOMEM);
+}
+
+TEST(mem_stays_exact_with_a_full_pool_under_the_new_mapping)
+{
+	boot(&(struct boot_opts){ .mem_mib = 32, .va_extra_mib = 64 });
+	fill_the_pool_then_map_all_that_is_left(0); /* the highest free run: over the pool's pages */
+}
+
+TEST(mem_stays_exact_with_a_full_pool_elsewhere)
+{
+	boot(&(struct boot_opts){ .mem_mib = 32, .va_extra_mib = 64 });
+	fill_the_pool_then_map_all_that_is_left(sys(SYS_brk, 0)); /* the lowest: the pool goes back */
+}
+
+/* Pages the pool keeps at most: min(--mem/8, 16 MiB), --mem less the images and stack. */
+static long pool_bound(void)
+{
+	const struct nabla_boot *b = guest.boot;
+	long limit = (long)(b->mem_size - (b->image_end - b->mem_base) - b->stack_size) / P;
+	return limit / 8 < 4096 ? limit / 8 : 4096;
+}
+
+/* Runs of `pages`, `count` of them, mapped, written and unmapped: the pool keeps the first
+ * that fit in its bound, the host gets the rest back at once. */
+static void free_runs_past_the_bound(long pages, int count)
+{
+	/* a run longer than 1 MiB is never kept, even with room in the pool */
+	long big = CHECK_OK(map(0, (1 << 20) + P, 0));
+	memset((void *)big, 0x34, (1 << 20) + P);
+	fake.mem_released = 0;
+	CHECK_OK(sys(SYS_munmap, big, (1 << 20) + P));
+	CHECK_EQ(fake.mem_released, (1 << 20) + P);
+	long runs[64], bound = pool_bound(), kept = bound / pages * pages;
+	for (int i = 0; i < count; i++) {
+		runs[i] = CHECK_OK(map(0, pages * P, 0));
+		memset((void *)runs[i], 0x33, pages * P);
+	}
+	fake.mem_released = 0;
+	for (int i = 0; i < count; i++) CHECK_OK(sys(SYS_munmap, runs[i], pages * P));
+	CHECK_EQ(fake.mem_released, (count * pages - kept) * P);
+}
+
+TEST(the_pool_keeps_at_most_16_mib)
+{
+	boot(&(struct boot_opts){ .mem_mib = 256 });
+	CHECK_EQ(pool_bound(), 4096);
+	free_runs_past_the_bound(256, 40);
+}
+
+TEST(the_pool_keeps_at_most_an_eighth_of_mem)
+{
+	boot(&(struct boot_opts){ .mem_mib = 32 });
+	CHECK(pool_bound() < 4096);
+	free_runs_past_the_bound(64, 20);
 }
 
 /* Go reserves gigabytes of address space (PROT_NONE) and maps what it uses inside them:
