@@ -139,6 +139,26 @@ describe('a C app: where Linux kills, the unikernel dies by the signal', () => {
   });
 });
 
+describe('guard pages over memory the app freed (the libOS keeps freed pages for reuse)', () => {
+  it('a PROT_NONE mapping over freed pages faults from the next system call on; what is made usable reads zero', async () => {
+    const result = await run(C_IMAGE, 'guard-over-freed');
+    expect(lines(result.stdout)).toEqual([
+      'same pages: 1',
+      'SIGSEGV at the guard: 1',
+      'SIGSEGV at the guard: 1',
+      'made usable: 0 bytes not zero',
+      'SIGSEGV at the guard: 1',
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('threads made and joined one after another: the last one\'s guard page faults', async () => {
+    const result = await run(C_IMAGE, 'thread-guards');
+    expect(lines(result.stdout)).toEqual(['SIGSEGV at the guard: 1']);
+    expect(result.exitCode).toBe(0);
+  });
+});
+
 describe('hostile handlers reach no more of the host', () => {
   it('a handler that returns into the hypercall code with a forbidden call dies by SIGSYS', async () => {
     const result = await run(C_IMAGE, 'handler-to-hypercall');

@@ -52,11 +52,18 @@ const MEMORY = [
   'mmap-anonymous-is-zeroed-page-aligned-and-in-the-heap', 'munmap-then-reuse',
   'mmap-fixed-noreplace-over-a-mapping-is-eexist', 'mmap-bad-arguments', 'mremap-grows-in-place',
   'mremap-maymove-moves-when-blocked', 'mremap-shrinks', 'mremap-fixed-moves-to-the-new-address', 'mremap-moves-past-prot-none-and-keeps-noreserve',
-  'madvise-dontneed-zeroes', 'mprotect-checks-its-arguments', 'munmap-and-prot-none-give-memory-back-to-the-host', 'mmap-out-of-memory-is-enomem-not-a-crash',
+  'madvise-dontneed-zeroes', 'mprotect-checks-its-arguments', 'mmap-out-of-memory-is-enomem-not-a-crash',
   'mmap-of-a-file-is-a-copy-from-its-offset', 'mmap-of-a-file-fixed-over-a-reservation',
   'mmap-of-a-file-refuses-what-it-cannot-serve', 'mmap-of-a-file-stays-in-the-heap',
   'mmap-noreserve-is-not-counted-against-mem', 'mmap-noreserve-pages-get-memory-when-touched', 'host-calls-into-untouched-noreserve-pages', 'sysinfo-tells-the-guest-memory', 'tmpfs-write-when-memory-is-full-is-enospc',
   'prot-none-reserves-address-space-only', 'mmap-takes-a-free-hint',
+  // the pool: freed pages kept for reuse, zeroed, guards that fault, --mem exact, its bound
+  'munmap-keeps-the-pages-and-a-new-mapping-over-them-reads-zero', 'brk-shrunk-and-grown-again-reads-zero-with-no-host-call',
+  'mmap-fixed-over-a-live-mapping-reads-zero-with-no-host-call', 'mremap-leftovers-are-kept-and-read-zero-when-grown-again',
+  'madvise-dontneed-zeroes-a-short-run-in-place-and-frees-a-long-one', 'a-guard-over-freed-pages-faults-after-the-next-call',
+  'a-guard-over-freed-pages-faults-in-the-next-thread-to-run', 'threads-made-in-a-loop-cost-no-host-memory-call-after-the-first',
+  'mmap-and-munmap-in-a-loop-cost-no-host-call-after-the-first', 'mem-stays-exact-with-a-full-pool-under-the-new-mapping',
+  'mem-stays-exact-with-a-full-pool-elsewhere', 'the-pool-keeps-at-most-16-mib', 'the-pool-keeps-at-most-an-eighth-of-mem',
 ];
 /** sched.c + switch.S: green threads, futex, sleeping, deadlock, exit. */
 const THREADS = [
