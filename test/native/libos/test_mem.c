@@ -1,4 +1,4 @@
-/* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host. */
+/* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host, or kept for reuse. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
