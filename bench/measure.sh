@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Host attack surface (not a test): `nabla-build measure` of two servers, each as a nabla
-# image against the same app under runc, in one run each, with 300 sequential GETs:
+# image against the same app under runc, five runs each (interleaved; the median run is
+# shown, with the range), with 300 sequential GETs:
 #   - examples/http-c, against the same source as a plain static musl binary (FROM scratch)
 #   - python -m http.server, against Debian's python3 in an image made from the same base
 # Prints measure's tables. Usage: bench/measure.sh [REQUESTS]   (as root; needs a Docker
@@ -28,6 +29,6 @@ printf 'FROM nabla/debian:bookworm\nRUN apt-get update && apt-get install -y --n
   > "$work/py-runc/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q --network host -t nabla-bench/measure-py-runc "$work/py-runc" >/dev/null
 
-$cli measure nabla-bench/measure-http-c --against nabla-bench/measure-http-c-runc --requests "$requests"
+$cli measure nabla-bench/measure-http-c --against nabla-bench/measure-http-c-runc --requests "$requests" --runs 5
 echo
-$cli measure nabla-bench/measure-py --against nabla-bench/measure-py-runc --requests "$requests"
+$cli measure nabla-bench/measure-py --against nabla-bench/measure-py-runc --requests "$requests" --runs 5
