@@ -1,6 +1,10 @@
 /*
  * Green-thread context switch: save the callee-saved registers and the stack pointer of
- * the running thread, load those of the next one. (The caller saves the FS base.)
+ * the running thread, load those of the next one. (The caller saves the FS base.) The
+ * callee-saved part of the FPU state too, MXCSR's control bits and the x87 control word: a
+ * thread that blocked in a call made as a function (relinked, or the fast call) gets back
+ * its own rounding and flush-to-zero modes, whatever the others set meanwhile (a trapped
+ * call's rt_sigreturn restores the whole FPU state anyway).
  *   void ctx_switch(uint64_t *save_rsp, uint64_t load_rsp)
  */
 	.text
@@ -14,8 +18,14 @@ ctx_switch:
 	push %r13
 	push %r14
 	push %r15
+	sub $16,%rsp
+	stmxcsr 8(%rsp)
+	fnstcw (%rsp)
 	mov %rsp,(%rdi)
 	mov %rsi,%rsp
+	ldmxcsr 8(%rsp)
+	fldcw (%rsp)
+	add $16,%rsp
 	pop %r15
 	pop %r14
 	pop %r13

@@ -68,15 +68,17 @@ struct fastcall {
 	long n, a[6], ret;
 };
 
-/* In the libOS as a trapped call is (trap.c): not preemptible, and libos_syscall leaves
- * the signals to the way back, which here is the trap path's. */
 static void fastcall_serve(void *arg)
 {
 	struct fastcall *c = arg;
-	int *in_libos = sched_in_libos();
-	*in_libos = 1;
 	c->ret = libos_syscall(c->n, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5]);
-	*in_libos = 0;
+}
+
+/* A signal this thread would take now (pending and not blocked): its handler runs only on
+ * the trap path's way back. */
+static int signal_waits(void)
+{
+	return (signal_pending() & ~sched_signals()->mask) != 0;
 }
 
 /* Calls a program that was not relinked makes often (a server's reads, writes and waits),
@@ -108,10 +110,16 @@ static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a
 		break;
 	default: return NABLA_FASTCALL_SLOW;
 	}
-	if (!libos_ready || *sched_in_libos() || signal_pending()) return NABLA_FASTCALL_SLOW;
+	int *in_libos = sched_in_libos();
+	if (!libos_ready || *in_libos || signal_waits()) return NABLA_FASTCALL_SLOW;
+	/* In the libOS from here, as a trapped call is (trap.c), before the stack changes: a
+	 * tick must not take the libOS stack for the app's, and libos_syscall leaves the signals
+	 * to the way back, which here is the trap path's. */
+	*in_libos = 1;
 	struct fastcall c = { n, { a1, a2, a3, a4, a5, a6 }, 0 };
 	call_on_stack_and_return(sched_kstack_top(), fastcall_serve, &c);
-	if (c.ret == -EINTR && signal_pending()) return NABLA_FASTCALL_SLOW;
+	*in_libos = 0;
+	if (c.ret == -EINTR && signal_waits()) return NABLA_FASTCALL_SLOW;
 	return c.ret;
 }
 

@@ -269,6 +269,9 @@ static _Noreturn void serve(void *frame)
 	struct k_ucontext *uc = frame;
 	struct k_sigcontext *r = &uc->mc;
 	long nr = (long)r->rax, ret;
+	/* rt_sigreturn and clone go past libos_syscall, which settles for the others (and
+	 * leaves an mprotect its pending pages): a guard page faults before either goes on. */
+	if (nr == SYS_rt_sigreturn || nr == SYS_clone) mem_settle();
 	switch (nr) {
 	case SYS_clone: ret = trap_clone(uc); break;
 	case SYS_clone3: ret = -ENOSYS; break; /* libcs fall back to clone */

@@ -76,7 +76,7 @@ const THREADS = [
   'nanosleep-sleeps-and-checks-its-argument', 'a-sleeping-thread-lets-the-others-run',
   'every-thread-blocked-forever-panics-with-deadlock', 'the-only-thread-waiting-forever-panics-with-deadlock',
   'the-last-threads-exit-is-the-processs', 'exit-group-ends-every-thread-at-once',
-  'exit-of-the-only-thread-exits-the-process',
+  'exit-of-the-only-thread-exits-the-process', 'a-thread-switch-keeps-each-threads-rounding-mode',
 ];
 /** pipe.c (pipes, FIFOs, splice) and poll/select in fs.c. */
 const PIPES = [
@@ -219,7 +219,8 @@ const FS_SEMANTICS = [
 const FASTCALL = [
   'fastcall-is-answered-only-to-a-program-that-was-not-relinked', 'fastcall-reads-and-writes-as-the-calls-do',
   'fastcall-leaves-other-calls-to-the-trap-path', 'fastcall-waits-and-lets-other-threads-run-as-the-call-does',
-  'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-cut-short-by-a-signal-goes-the-trap-path',
+  'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-takes-calls-while-a-blocked-signal-waits',
+  'fastcall-cut-short-by-a-signal-goes-the-trap-path',
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],

@@ -6,7 +6,8 @@
  * A call the libOS does not take it makes as the system call glibc would, which the filter
  * traps to the libOS as before. Outside a nabla unikernel the trapped call that finds the
  * fast call fails (ENOSYS, or EPERM under a container runtime's filter), and every call
- * here is glibc's own system call.
+ * here is glibc's own system call. These are not pthread cancellation points (node never
+ * cancels a thread).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -110,6 +110,18 @@ TEST(fastcall_steps_aside_while_a_signal_waits_for_its_handler)
 	CHECK_STR(buf, "kept");
 }
 
+TEST(fastcall_takes_calls_while_a_blocked_signal_waits)
+{
+	fastcall_fn f = boot_trapped_app();
+	handle_usr1();
+	uint64_t usr1 = 1ULL << (SIGUSR1 - 1);
+	CHECK_OK(sys(SYS_rt_sigprocmask, SIG_BLOCK, &usr1, 0, 8));
+	signal_arrived(SIGUSR1); /* pending, but this thread takes it only once it unblocks it */
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	CHECK_EQ(fast(f, SYS_write, fds[1], "x", 1), 1);
+}
+
 static int signal_later(void *unused)
 {
 	(void)unused;

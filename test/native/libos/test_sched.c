@@ -440,3 +440,41 @@ TEST(exit_of_the_only_thread_exits_the_process)
 {
 	CHECK_EQ(run_to_exit(exit_alone, 0), 5);
 }
+
+static uint32_t get_mxcsr(void)
+{
+	uint32_t v;
+	__asm__ volatile("stmxcsr %0"
+			 : "=m"(v));
+	return v;
+}
+
+static void set_mxcsr(uint32_t v) { __asm__ volatile("ldmxcsr %0"
+						     :
+						     : "m"(v)); }
+
+#define MXCSR_ROUNDING 0x6000u /* bits 13-14: nearest, down, up, toward zero */
+static volatile uint32_t child_started_with;
+
+static int round_down_and_yield(void *unused)
+{
+	(void)unused;
+	child_started_with = get_mxcsr();
+	set_mxcsr((get_mxcsr() & ~MXCSR_ROUNDING) | 0x2000u); /* down */
+	libos_syscall(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+/* MXCSR's control bits are callee-saved (as the x87 control word): a thread that blocked or
+ * yielded in a call made as a function gets its own rounding back, whatever ran meanwhile. */
+TEST(a_thread_switch_keeps_each_threads_rounding_mode)
+{
+	boot(0);
+	uint32_t nearest = get_mxcsr() & ~MXCSR_ROUNDING;
+	set_mxcsr(nearest | MXCSR_ROUNDING); /* toward zero */
+	CHECK_OK(spawn(round_down_and_yield, 0, 0, 0));
+	CHECK_OK(sys(SYS_sched_yield)); /* the child runs, rounds down, yields back */
+	CHECK_EQ(child_started_with & MXCSR_ROUNDING, MXCSR_ROUNDING); /* clone copied ours */
+	CHECK_EQ(get_mxcsr() & MXCSR_ROUNDING, MXCSR_ROUNDING); /* and ours came back */
+	set_mxcsr(nearest);
+}
