@@ -153,6 +153,8 @@ void signal_arrived(int sig);
  * plus the ones sent to the running thread. */
 uint64_t signal_process_pending(void);
 uint64_t signal_pending(void);
+/* Of those, the ones the running thread does not block: what it would take now. */
+uint64_t signal_ready(void);
 /* Does the app have a handler a signal could run? Then waiting forever is not a deadlock. */
 int signal_handlers_installed(void);
 /* The next pending signal the running thread does not block and whose handler is to run

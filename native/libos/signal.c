@@ -87,6 +87,11 @@ uint64_t signal_pending(void)
 	return signal_process_pending() | sched_signals()->pending;
 }
 
+uint64_t signal_ready(void)
+{
+	return signal_pending() & ~sched_signals()->mask;
+}
+
 int signal_handlers_installed(void)
 {
 	for (int sig = 1; sig <= 64; sig++)
@@ -109,7 +114,7 @@ int signal_next(struct signal_delivery *d)
 {
 	struct thread_signals *t = sched_signals();
 	uint64_t ready;
-	while ((ready = signal_pending() & ~t->mask)) {
+	while ((ready = signal_ready())) {
 		int sig = __builtin_ctzll(ready) + 1, code = SI_USER, pid = 0;
 		if (t->pending & BIT(sig)) {
 			t->pending &= ~BIT(sig);

@@ -74,13 +74,6 @@ static void fastcall_serve(void *arg)
 	c->ret = libos_syscall(c->n, c->a[0], c->a[1], c->a[2], c->a[3], c->a[4], c->a[5]);
 }
 
-/* A signal this thread would take now (pending and not blocked): its handler runs only on
- * the trap path's way back. */
-static int signal_waits(void)
-{
-	return (signal_pending() & ~sched_signals()->mask) != 0;
-}
-
 /* Calls a program that was not relinked makes often (a server's reads, writes and waits),
  * taken as a function call from its libc (the shim toolchains/node/fastcall.c puts in
  * front of glibc's) instead of a trap: no SIGSYS, signal frame and rt_sigreturn. Taken on
@@ -111,7 +104,7 @@ static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a
 	default: return NABLA_FASTCALL_SLOW;
 	}
 	int *in_libos = sched_in_libos();
-	if (!libos_ready || *in_libos || signal_waits()) return NABLA_FASTCALL_SLOW;
+	if (!libos_ready || *in_libos || signal_ready()) return NABLA_FASTCALL_SLOW;
 	/* In the libOS from here, as a trapped call is (trap.c), before the stack changes: a
 	 * tick must not take the libOS stack for the app's, and libos_syscall leaves the signals
 	 * to the way back, which here is the trap path's. */
@@ -119,7 +112,7 @@ static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a
 	struct fastcall c = { n, { a1, a2, a3, a4, a5, a6 }, 0 };
 	call_on_stack_and_return(sched_kstack_top(), fastcall_serve, &c);
 	*in_libos = 0;
-	if (c.ret == -EINTR && signal_waits()) return NABLA_FASTCALL_SLOW;
+	if (c.ret == -EINTR && signal_ready()) return NABLA_FASTCALL_SLOW;
 	return c.ret;
 }
 
