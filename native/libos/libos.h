@@ -132,6 +132,7 @@ struct thread_signals *sched_signals(void);
 struct thread_signals *sched_signals_of(int tid);
 /* A thread's libOS stack, for the calls it makes through the trap path. */
 #define KSTACK_SIZE (64 * 1024UL)
+int sched_has_kstack(void);
 uint8_t *sched_kstack_top(void);
 /* A clone trapped from the app: the child's libOS stack, and the frame it returns to the
  * app with (a copy of the parent's, %rax = 0). */

@@ -247,6 +247,11 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	return t->tid;
 }
 
+int sched_has_kstack(void)
+{
+	return current->kstack != 0;
+}
+
 uint8_t *sched_kstack_top(void)
 {
 	if (!current->kstack) current->kstack = mem_alloc(KSTACK_SIZE);

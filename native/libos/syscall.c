@@ -76,14 +76,14 @@ static void fastcall_serve(void *arg)
 
 /* Calls a program that was not relinked makes often (a server's reads, writes and waits),
  * taken as a function call from its libc (the shim toolchains/node/fastcall.c puts in
- * front of glibc's) instead of a trap: no SIGSYS, signal frame and rt_sigreturn. Taken on
- * the thread's libOS stack like a trapped call, and it may block and switch threads the
- * same way. What the trap path does on the way back to the app, this cannot: run a
- * signal's handler. So a call is not taken (NABLA_FASTCALL_SLOW) while a signal waits for
- * its handler, nor when a signal cut it short: the caller then makes it as a system call,
- * and the trap path delivers the signal (and restarts or fails the call, as Linux would).
- * A signal that arrives while a call is taken waits for the next trap, preemption tick or
- * fast call. It grants nothing: the app could call any libOS code anyway; the boundary is
+ * front of glibc's) or its runtime (Go's raw system call, toolchains/go) instead of a
+ * trap: no SIGSYS, signal frame and rt_sigreturn. Taken on the thread's libOS stack like a
+ * trapped call, and it may block and switch threads the same way. What the trap path does
+ * on the way back to the app, this cannot: run a signal's handler. So a call is not taken
+ * (NABLA_FASTCALL_SLOW) while a signal waits for its handler, nor when a signal cut it
+ * short: the caller then makes it as a system call, and the trap path delivers the signal
+ * (and restarts or fails the call, as Linux would). A signal that arrives while a call is
+ * taken waits for the next trap, preemption tick or fast call. It grants nothing: the app could call any libOS code anyway; the boundary is
  * the tender's filter. */
 static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
@@ -104,7 +104,9 @@ static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a
 	default: return NABLA_FASTCALL_SLOW;
 	}
 	int *in_libos = sched_in_libos();
-	if (!libos_ready || *in_libos || signal_ready()) return NABLA_FASTCALL_SLOW;
+	/* A thread's first call makes its libOS stack on the trap path: making it here would run
+	 * the allocator on the caller's stack, which may be a goroutine's few KiB. */
+	if (!libos_ready || *in_libos || !sched_has_kstack() || signal_ready()) return NABLA_FASTCALL_SLOW;
 	/* In the libOS from here, as a trapped call is (trap.c), before the stack changes: a
 	 * tick must not take the libOS stack for the app's, and libos_syscall leaves the signals
 	 * to the way back, which here is the trap path's. */

@@ -89,7 +89,7 @@ describe.each(FS_BASE_MODES)('apps with threads, FS base by $mode', ({ mode, run
 
   it('Go: goroutines, channels, timers and a WaitGroup compute the known result', async () => {
     const result = await run(GO);
-    expect(result.stdout).toBe('goroutines: sum=2686700 handled=200 workers=8');
+    expect(result.stdout).toBe('goroutines: sum=2686700 handled=200 workers=8 echoed=100');
     expect(result.exitCode, result.stderr).toBe(0);
   });
 

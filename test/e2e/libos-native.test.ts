@@ -215,12 +215,12 @@ const FS_SEMANTICS = [
   'a-handler-interrupts-a-blocking-read-and-sa-restart-resumes-it',
   'a-handler-makes-poll-epoll-and-sleeps-eintr-even-with-sa-restart',
 ];
-/** syscall.c: the fast call that Node's glibc shim makes instead of a trap. */
+/** syscall.c: the fast call that Node's glibc shim and Go's raw system call make instead of a trap. */
 const FASTCALL = [
   'fastcall-is-answered-only-to-a-program-that-was-not-relinked', 'fastcall-reads-and-writes-as-the-calls-do',
   'fastcall-leaves-other-calls-to-the-trap-path', 'fastcall-waits-and-lets-other-threads-run-as-the-call-does',
   'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-takes-calls-while-a-blocked-signal-waits',
-  'fastcall-cut-short-by-a-signal-goes-the-trap-path',
+  'fastcall-cut-short-by-a-signal-goes-the-trap-path', 'fastcall-before-the-thread-has-a-libos-stack-goes-the-trap-path',
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],

@@ -88,11 +88,14 @@ export function hostCallsAfterSeccomp(lines: string[]): HostCalls {
   for (const line of lines.slice(filter + 1)) {
     const [, pid, rest] = /^(\d+)\s+(.*)$/.exec(line) ?? [undefined, '?', line];
     pids.add(pid!);
-    const trap = /^--- SIGSYS \{.*si_code=SYS_SECCOMP.*si_syscall=__NR_(\w+)/.exec(rest!);
+    // A number Linux lacks (the fast call's, NABLA_SYS_FASTCALL) is `syscall_0x4e41(` on
+    // its line and `si_syscall=20033` here.
+    const trap = /^--- SIGSYS \{.*si_code=SYS_SECCOMP.*si_syscall=(?:__NR_(\w+)|(\d+))/.exec(rest!);
     if (trap) {
+      const name = trap[1] ?? `syscall_0x${Number(trap[2]).toString(16)}`;
       const last = calls.findLast((call) => call.pid === pid && !call.trapped);
-      if (last && last.name === trap[1]) last.trapped = true;
-      else calls.push({ pid: pid!, name: `--- SIGSYS for ${trap[1]} with no call before it`, line: rest!, trapped: false });
+      if (last && last.name === name) last.trapped = true;
+      else calls.push({ pid: pid!, name: `--- SIGSYS for ${name} with no call before it`, line: rest!, trapped: false });
       continue;
     }
     if (/^\+\+\+ /.test(rest!) || /^<\.\.\. \w+ resumed>/.test(rest!)) continue;

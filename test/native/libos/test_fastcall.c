@@ -1,5 +1,6 @@
 /* syscall.c: the fast call, the function a program that was not relinked (Node's glibc,
- * through its shim) calls instead of trapping for its reads, writes and waits. */
+ * through its shim; Go's raw system call) calls instead of trapping for its reads, writes
+ * and waits. */
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -9,13 +10,15 @@
 typedef long (*fastcall_fn)(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
 /* Boots as for a program that was not relinked (an app entry of its own, as the tender gives
- * Node's loader), and asks for the fast call as its shim does: by the trapped call. */
+ * Node's loader), and asks for the fast call as its shim does: by the trapped call, which
+ * also makes the thread's libOS stack (trap.c). */
 static fastcall_fn boot_trapped_app(void)
 {
 	boot(0);
 	guest.boot->app_entry = 0x400000;
 	long entry = CHECK_OK(sys(NABLA_SYS_FASTCALL));
 	CHECK(entry != 0);
+	sched_kstack_top();
 	return (fastcall_fn)entry;
 }
 
@@ -27,6 +30,21 @@ TEST(fastcall_is_answered_only_to_a_program_that_was_not_relinked)
 	CHECK_ERR(sys(NABLA_SYS_FASTCALL), ENOSYS); /* a relinked app calls the libOS anyway */
 	guest.boot->app_entry = 0x400000;
 	CHECK(sys(NABLA_SYS_FASTCALL) > 0);
+}
+
+TEST(fastcall_before_the_thread_has_a_libos_stack_goes_the_trap_path)
+{
+	boot(0);
+	guest.boot->app_entry = 0x400000;
+	fastcall_fn f = (fastcall_fn)CHECK_OK(sys(NABLA_SYS_FASTCALL));
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	/* Making the stack here would run the allocator on the caller's (a goroutine's few KiB). */
+	CHECK(!sched_has_kstack());
+	CHECK_EQ(fast(f, SYS_write, fds[1], "x", 1), NABLA_FASTCALL_SLOW);
+	CHECK(!sched_has_kstack());
+	sched_kstack_top(); /* the thread's first trapped call */
+	CHECK_EQ(fast(f, SYS_write, fds[1], "x", 1), 1);
 }
 
 TEST(fastcall_reads_and_writes_as_the_calls_do)
