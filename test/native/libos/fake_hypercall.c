@@ -53,33 +53,25 @@ long hc_sleep(const struct timespec *ts)
 	return 0;
 }
 
-long hc_net_read(void *buf, size_t len)
+/* The tap's and the DNS relay's reads and writes: the host's, counted. */
+static long counted_read(int fd, void *buf, size_t len, long *calls)
 {
-	fake.net_reads++;
-	ssize_t r = read(guest.boot->net_fd, buf, len);
+	++*calls;
+	ssize_t r = read(fd, buf, len);
 	return r < 0 ? -errno : r;
 }
 
-long hc_net_write(const void *buf, size_t len)
+static long counted_write(int fd, const void *buf, size_t len, long *calls)
 {
-	fake.net_writes++;
-	ssize_t r = write(guest.boot->net_fd, buf, len);
+	++*calls;
+	ssize_t r = write(fd, buf, len);
 	return r < 0 ? -errno : r;
 }
 
-long hc_dns_read(void *buf, size_t len)
-{
-	fake.dns_reads++;
-	ssize_t r = read(guest.boot->dns_fd, buf, len);
-	return r < 0 ? -errno : r;
-}
-
-long hc_dns_write(const void *buf, size_t len)
-{
-	fake.dns_writes++;
-	ssize_t r = write(guest.boot->dns_fd, buf, len);
-	return r < 0 ? -errno : r;
-}
+long hc_net_read(void *buf, size_t len) { return counted_read(guest.boot->net_fd, buf, len, &fake.net_reads); }
+long hc_net_write(const void *buf, size_t len) { return counted_write(guest.boot->net_fd, buf, len, &fake.net_writes); }
+long hc_dns_read(void *buf, size_t len) { return counted_read(guest.boot->dns_fd, buf, len, &fake.dns_reads); }
+long hc_dns_write(const void *buf, size_t len) { return counted_write(guest.boot->dns_fd, buf, len, &fake.dns_writes); }
 
 /* The tender's epoll_pwait on the tap and the DNS relay's socket: NET_READY_* for those
  * with something to read, 0 after ms (-1: no limit). */
