@@ -104,8 +104,9 @@ static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a
 	default: return NABLA_FASTCALL_SLOW;
 	}
 	int *in_libos = sched_in_libos();
-	/* A thread's first call makes its libOS stack on the trap path: making it here would run
-	 * the allocator on the caller's stack, which may be a goroutine's few KiB. */
+	/* Every thread that can get here has its libOS stack (the trapped call that found this
+	 * function, or the trapped clone that made the thread); making one here would run the
+	 * allocator on the caller's stack, which may be a goroutine's few KiB. */
 	if (!libos_ready || *in_libos || !sched_has_kstack() || signal_ready()) return NABLA_FASTCALL_SLOW;
 	/* In the libOS from here, as a trapped call is (trap.c), before the stack changes: a
 	 * tick must not take the libOS stack for the app's, and libos_syscall leaves the signals

@@ -313,7 +313,7 @@ describe.each(FS_BASE_MODES)('host system calls of a Go unikernel (strace -f), F
     expect(trapped).toEqual(expect.arrayContaining(['clone', 'mmap', 'futex']));
     // Its reads, writes and waits (the syscall package's and the poller's, 400 and more for
     // the echoed bytes alone) are fast calls into the libOS (toolchains/go's Syscall6), not
-    // traps: only a thread's first, before it has a libOS stack, or one a signal meets.
+    // traps: only one a signal meets goes the trap path.
     expect(trapped.filter((name) => name === 'syscall_0x4e41')).toHaveLength(1); // asked for once
     const io = trapped.filter((name) => ['read', 'write', 'epoll_pwait'].includes(name));
     expect(io.length, io.join(' ')).toBeLessThan(20);

@@ -220,7 +220,7 @@ const FASTCALL = [
   'fastcall-is-answered-only-to-a-program-that-was-not-relinked', 'fastcall-reads-and-writes-as-the-calls-do',
   'fastcall-leaves-other-calls-to-the-trap-path', 'fastcall-waits-and-lets-other-threads-run-as-the-call-does',
   'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-takes-calls-while-a-blocked-signal-waits',
-  'fastcall-cut-short-by-a-signal-goes-the-trap-path', 'fastcall-before-the-thread-has-a-libos-stack-goes-the-trap-path',
+  'fastcall-cut-short-by-a-signal-goes-the-trap-path', 'fastcall-before-the-thread-has-a-libos-stack-goes-the-trap-path', 'fastcall-uses-under-288-bytes-of-the-callers-stack',
 ];
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],

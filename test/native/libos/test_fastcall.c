@@ -2,6 +2,7 @@
  * through its shim; Go's raw system call) calls instead of trapping for its reads, writes
  * and waits. */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -45,6 +46,42 @@ TEST(fastcall_before_the_thread_has_a_libos_stack_goes_the_trap_path)
 	CHECK(!sched_has_kstack());
 	sched_kstack_top(); /* the thread's first trapped call */
 	CHECK_EQ(fast(f, SYS_write, fds[1], "x", 1), 1);
+}
+
+void call_on_stack_and_return(void *sp, void (*fn)(void *), void *arg); /* switch.S */
+
+struct on_stack {
+	fastcall_fn f;
+	int fd;
+	long ret;
+};
+
+static void write_here(void *arg)
+{
+	struct on_stack *c = arg;
+	c->ret = fast(c->f, SYS_write, c->fd, "x", 1);
+}
+
+/* Go's raw system call (toolchains/go/syscall6_linux_amd64.s) gives the fast call 312 bytes
+ * of a goroutine's stack, within what Go's linker lets a nosplit chain use: what runs
+ * before the move to the libOS stack must stay within that (with room to spare). */
+TEST(fastcall_uses_under_288_bytes_of_the_callers_stack)
+{
+	fastcall_fn f = boot_trapped_app();
+	int fds[2];
+	CHECK_OK(sys(SYS_pipe2, fds, 0));
+	static uint8_t stack[4096] __attribute__((aligned(16)));
+	memset(stack, 0xa5, sizeof stack);
+	struct on_stack c = { f, fds[1], 0 };
+	call_on_stack_and_return(stack + sizeof stack, write_here, &c);
+	CHECK_EQ(c.ret, 1);
+	size_t untouched = 0;
+	while (untouched < sizeof stack && stack[untouched] == 0xa5) untouched++;
+	size_t used = sizeof stack - untouched; /* write_here's own frame included */
+	CHECK(used > 64);
+	CHECK(used <= 288);
+	printf("# the fast call used %zu bytes of the caller's stack\n", used);
+	fflush(stdout);
 }
 
 TEST(fastcall_reads_and_writes_as_the_calls_do)
