@@ -83,8 +83,8 @@ static void fastcall_serve(void *arg)
  * (NABLA_FASTCALL_SLOW) while a signal waits for its handler, nor when a signal cut it
  * short: the caller then makes it as a system call, and the trap path delivers the signal
  * (and restarts or fails the call, as Linux would). A signal that arrives while a call is
- * taken waits for the next trap, preemption tick or fast call. It grants nothing: the app could call any libOS code anyway; the boundary is
- * the tender's filter. */
+ * taken waits for the next trap, preemption tick or fast call. It grants nothing: the app
+ * could call any libOS code anyway; the boundary is the tender's filter. */
 static long fastcall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	switch (n) {

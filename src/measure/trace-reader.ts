@@ -45,6 +45,8 @@ const SYSCALL_ENTER = /^sys_(\w+)\((.*)\)$/;
 const SYSCALL_EXIT = /^sys_(\w+) -> (0x[0-9a-f]+|-?\d+)$/;
 const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
 const FORK = /^sched_process_fork: .*\bchild_pid=(\d+)/;
+/** A fork's parent as the event recorded it: its name then, and its pid. */
+const FORK_PARENT = /^sched_process_fork: comm=(.+?) pid=(\d+) child_comm=/;
 const CGROUP_ATTACH = /^cgroup_attach_task: .*\bdst_path=(\S+) pid=(\d+)/;
 const FUNCTION = /^([\w.$]+) <-\S+$/;
 /** Frames of the tracing machinery itself, not of the work traced. */
@@ -60,7 +62,10 @@ const RUNC_INIT = 'runc:[2:INIT]';
 
 /**
  * Finds the container's first process in a trace when it exited before its pid could be
- * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd. Given
+ * asked for: the tasks runc named RUNC_INIT that then exec'd, with what they exec'd. The
+ * name is read where the kernel recorded it with the event (a fork's `comm=`): the one in
+ * a line's header is looked up when the line is read, and a reader that lags (a fast
+ * machine's short run) finds the name the task took at its exec instead. Given
  * the container's ID, each is also marked as the container's own or not: runc moves its
  * init into the container's cgroup (cgroup_attach_task names the path, which holds the ID),
  * and everything that task forks is the container's too. That tells our container from
@@ -80,6 +85,8 @@ export class ContainerInitFinder {
     const pid = Number(header[2]);
     const payload = header[4]!;
     if (header[1] === RUNC_INIT) this.runcInits.add(pid);
+    const forker = FORK_PARENT.exec(payload);
+    if (forker?.[1] === RUNC_INIT) this.runcInits.add(Number(forker[2]));
     const attach = CGROUP_ATTACH.exec(payload);
     if (attach && this.containerId && attach[1]!.includes(this.containerId)) this.containerTasks.add(Number(attach[2]));
     const fork = FORK.exec(payload);

@@ -87,6 +87,18 @@ describe('ContainerInitFinder', () => {
     expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
   });
 
+  it('knows runc\'s init by the name its forks recorded, when every line shows the name it took at its exec (a lagging reader)', () => {
+    const finder = new ContainerInitFinder();
+    for (const line of [
+      event('nabla-run', 30, 'sched_process_fork: comm=runc:[2:INIT] pid=30 child_comm=runc:[2:INIT] child_pid=31'),
+      event('nabla-run', 30, 'sched_process_exec: filename=/nabla/nabla-run pid=30 old_pid=30'),
+      event('sh', 40, 'sched_process_fork: comm=sh pid=40 child_comm=sh child_pid=41'),
+      event('nabla-run', 40, 'sched_process_exec: filename=/nabla/nabla-run pid=40 old_pid=40'),
+    ])
+      finder.line(line);
+    expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
+  });
+
   it('tells the container\'s own init from another container\'s started in the same moment, by its cgroup', () => {
     const id = 'd13315ee66d6';
     const attach = (pid: number, container: string) =>
