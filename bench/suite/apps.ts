@@ -116,7 +116,7 @@ const python: App = {
 
 const node: App = {
   name: 'node',
-  title: 'examples/http-node (node:http; the official node binary, trap path)',
+  title: 'examples/http-node (node:http; the official node binary; fast calls and traps)',
   kind: 'http',
   port: 8080,
   async build(ctx) {
