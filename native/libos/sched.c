@@ -64,7 +64,7 @@ static struct thread *current = &threads[0];
 static int next_tid = 2;
 
 void ctx_switch(uint64_t *save_rsp, uint64_t load_rsp);
-void thread_entry(void);
+uint64_t ctx_new_frame(uint64_t *sp);
 
 void sched_init(void)
 {
@@ -230,19 +230,7 @@ static int clone_thread(int (*fn)(void *), void *stack, int flags, void *arg, in
 	if (flags & CLONE_CHILD_CLEARTID) t->clear_tid = ctid;
 	if (flags & CLONE_PARENT_SETTID) *ptid = t->tid;
 	if (flags & CLONE_CHILD_SETTID) *ctid = t->tid;
-	/* The first switch loads MXCSR and the x87 control word (this thread's, as Linux's
-	 * clone copies them), pops six registers, then returns into thread_entry with the
-	 * stack 16-aligned, so its call gives thread_main the alignment the ABI promises. */
-	uint64_t *sp = (uint64_t *)((uintptr_t)stack & ~(uintptr_t)15);
-	*--sp = (uint64_t)thread_entry;
-	for (int i = 0; i < 6; i++) *--sp = 0;
-	uint32_t mxcsr;
-	uint16_t fpu_control;
-	__asm__ volatile("stmxcsr %0\n\tfnstcw %1"
-			 : "=m"(mxcsr), "=m"(fpu_control));
-	*--sp = mxcsr;
-	*--sp = fpu_control;
-	t->rsp = (uint64_t)sp;
+	t->rsp = ctx_new_frame((uint64_t *)((uintptr_t)stack & ~(uintptr_t)15));
 	t->state = RUNNABLE;
 	return t->tid;
 }

@@ -34,6 +34,31 @@ ctx_switch:
 	pop %rbp
 	ret
 
+/* A new thread's first frame for ctx_switch, below sp (16-aligned): the running thread's
+ * MXCSR and x87 control word (as Linux's clone copies them), six zero registers, then
+ * thread_entry, which the switch returns into with %rsp 16-aligned again, so its call
+ * gives thread_main the alignment the ABI promises. Answers where the frame starts:
+ *   uint64_t ctx_new_frame(uint64_t *sp) */
+	.global ctx_new_frame
+	.hidden ctx_new_frame
+	.type ctx_new_frame,@function
+ctx_new_frame:
+	lea thread_entry(%rip),%rax
+	mov %rax,-8(%rdi)
+	xor %eax,%eax
+	mov %rax,-16(%rdi)
+	mov %rax,-24(%rdi)
+	mov %rax,-32(%rdi)
+	mov %rax,-40(%rdi)
+	mov %rax,-48(%rdi)
+	mov %rax,-56(%rdi)
+	mov %rax,-64(%rdi)
+	mov %rax,-72(%rdi)
+	stmxcsr -64(%rdi)
+	fnstcw -72(%rdi)
+	lea -72(%rdi),%rax
+	ret
+
 /* Where a new thread starts: its first ctx_switch "returns" here with %rsp 16-aligned. */
 	.global thread_entry
 	.hidden thread_entry

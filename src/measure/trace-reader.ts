@@ -44,9 +44,8 @@ const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:\S+\s+)?\d
 const SYSCALL_ENTER = /^sys_(\w+)\((.*)\)$/;
 const SYSCALL_EXIT = /^sys_(\w+) -> (0x[0-9a-f]+|-?\d+)$/;
 const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
-const FORK = /^sched_process_fork: .*\bchild_pid=(\d+)/;
-/** A fork's parent as the event recorded it: its name then, and its pid. */
-const FORK_PARENT = /^sched_process_fork: comm=(.+?) pid=(\d+) child_comm=/;
+/** A fork: the parent's name as the event recorded it, its pid, and the child's pid. */
+const FORK = /^sched_process_fork: comm=(.+?) pid=(\d+) child_comm=.* child_pid=(\d+)/;
 const CGROUP_ATTACH = /^cgroup_attach_task: .*\bdst_path=(\S+) pid=(\d+)/;
 const FUNCTION = /^([\w.$]+) <-\S+$/;
 /** Frames of the tracing machinery itself, not of the work traced. */
@@ -85,12 +84,11 @@ export class ContainerInitFinder {
     const pid = Number(header[2]);
     const payload = header[4]!;
     if (header[1] === RUNC_INIT) this.runcInits.add(pid);
-    const forker = FORK_PARENT.exec(payload);
-    if (forker?.[1] === RUNC_INIT) this.runcInits.add(Number(forker[2]));
+    const fork = FORK.exec(payload);
+    if (fork?.[1] === RUNC_INIT) this.runcInits.add(Number(fork[2]));
     const attach = CGROUP_ATTACH.exec(payload);
     if (attach && this.containerId && attach[1]!.includes(this.containerId)) this.containerTasks.add(Number(attach[2]));
-    const fork = FORK.exec(payload);
-    if (fork && this.containerTasks.has(pid)) this.containerTasks.add(Number(fork[1]));
+    if (fork && this.containerTasks.has(pid)) this.containerTasks.add(Number(fork[3]));
     const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(payload);
     if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) {
       this.execs.push({ pid, filename: exec[1]!, inContainer: this.containerTasks.has(pid) });
@@ -124,7 +122,7 @@ export class TraceReader {
     if (!this.summary.tasks.has(pid)) return;
     this.summary.events++;
     const fork = FORK.exec(payload);
-    if (fork) this.summary.tasks.add(Number(fork[1]));
+    if (fork) this.summary.tasks.add(Number(fork[3]));
     const call = SYSCALL_ENTER.exec(payload);
     if (call) this.summary.syscalls.set(call[1]!, (this.summary.syscalls.get(call[1]!) ?? 0) + 1);
     const entered = FUNCTION.exec(payload);

@@ -11,16 +11,22 @@
 typedef long (*fastcall_fn)(long n, long a1, long a2, long a3, long a4, long a5, long a6);
 
 /* Boots as for a program that was not relinked (an app entry of its own, as the tender gives
- * Node's loader), and asks for the fast call as its shim does: by the trapped call, which
- * also makes the thread's libOS stack (trap.c). */
-static fastcall_fn boot_trapped_app(void)
+ * Node's loader), and asks for the fast call as its shim does: by the call that traps. */
+static fastcall_fn boot_and_ask(void)
 {
 	boot(0);
 	guest.boot->app_entry = 0x400000;
 	long entry = CHECK_OK(sys(NABLA_SYS_FASTCALL));
 	CHECK(entry != 0);
-	sched_kstack_top();
 	return (fastcall_fn)entry;
+}
+
+/* The same, with the thread's libOS stack, which that trapped call makes (trap.c). */
+static fastcall_fn boot_trapped_app(void)
+{
+	fastcall_fn f = boot_and_ask();
+	sched_kstack_top();
+	return f;
 }
 
 #define fast(f, n, a1, a2, a3) (f)((n), (long)(a1), (long)(a2), (long)(a3), 0, 0, 0)
@@ -35,9 +41,7 @@ TEST(fastcall_is_answered_only_to_a_program_that_was_not_relinked)
 
 TEST(fastcall_before_the_thread_has_a_libos_stack_goes_the_trap_path)
 {
-	boot(0);
-	guest.boot->app_entry = 0x400000;
-	fastcall_fn f = (fastcall_fn)CHECK_OK(sys(NABLA_SYS_FASTCALL));
+	fastcall_fn f = boot_and_ask();
 	int fds[2];
 	CHECK_OK(sys(SYS_pipe2, fds, 0));
 	/* Making the stack here would run the allocator on the caller's (a goroutine's few KiB). */
