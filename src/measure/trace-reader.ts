@@ -48,8 +48,13 @@ const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
 const FORK = /^sched_process_fork: comm=(.+?) pid=(\d+) child_comm=.* child_pid=(\d+)/;
 const CGROUP_ATTACH = /^cgroup_attach_task: .*\bdst_path=(\S+) pid=(\d+)/;
 const FUNCTION = /^([\w.$]+) <-\S+$/;
-/** Frames of the tracing machinery itself, not of the work traced. */
-const TRACING_FRAME = /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|trace_buffer_|ring_buffer_|__ftrace_|ftrace_|__trace_|trace_raw_output_)/;
+/**
+ * Frames of the tracing machinery itself, not of the work traced: the event's own, the pid
+ * filter measure sets (set_event_pid hooks the scheduler), and the out-of-line callers the
+ * kernel enters only while a tracepoint is on (mmap_lock's, the MSR writes', the sockets').
+ */
+const TRACING_FRAME =
+  /^(?:trace_event_|__traceiter_|perf_trace_|__bpf_trace_|trace_buffer_|ring_buffer_|__ftrace_|ftrace_|__trace_|trace_raw_output_|event_filter_pid_|trace_pid_list_|trace_ignore_this_task$|__mmap_lock_do_trace_|do_trace_(?:read|write)_msr$|do_trace_rdpmc$|call_trace_sock_)/;
 /** Where an interrupt (not an exception the task caused) entered the kernel. */
 const INTERRUPT_ENTRY = /^(?:asm_sysvec_|asm_common_interrupt|asm_spurious_interrupt|asm_exc_nmi)/;
 /** Where pending softirqs run (network receive, timers), here on the way out of a task's own call. */

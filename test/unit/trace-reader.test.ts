@@ -43,6 +43,17 @@ describe('TraceReader', () => {
     expect(Object.fromEntries(summary.syscalls)).toEqual({ pread64: 1 });
   });
 
+  it('leaves out the frames that are there only because the trace is on', () => {
+    const summary = read(5, 'exec', [
+      event('app', 5, 'sched_process_exec: filename=/app pid=5 old_pid=5'),
+      ...stack('app', 5, ['trace_ignore_this_task', 'trace_pid_list_is_set', 'event_filter_pid_sched_wakeup_probe_post', 'try_to_wake_up']),
+      ...stack('app', 5, ['__mmap_lock_do_trace_start_locking', 'lock_mm_and_find_vma', 'do_trace_write_msr', 'native_write_msr']),
+      ...stack('app', 5, ['call_trace_sock_send_length.constprop.0', 'sock_sendmsg', 'mm_trace_rss_stat', 'do_anonymous_page']),
+    ]);
+    // mm_trace_rss_stat runs whether the trace is on or not: it stays.
+    expect([...summary.functions].sort()).toEqual(['do_anonymous_page', 'lock_mm_and_find_vma', 'mm_trace_rss_stat', 'native_write_msr', 'sock_sendmsg', 'try_to_wake_up']);
+  });
+
   it('keeps an interrupt\'s own frames and drops those it interrupted', () => {
     const summary = read(5, 'exec', [
       event('app', 5, 'sched_process_exec: filename=/app pid=5 old_pid=5'),
