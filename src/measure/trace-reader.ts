@@ -43,7 +43,8 @@ export interface TraceSummary {
 const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:\S+\s+)?\d+\.\d+: (.*)$/;
 const SYSCALL_ENTER = /^sys_(\w+)\((.*)\)$/;
 const SYSCALL_EXIT = /^sys_(\w+) -> (0x[0-9a-f]+|-?\d+)$/;
-const EXEC = /^sched_process_exec: .*\bpid=(\d+)/;
+/** An exec: the file it ran and the pid that ran it. */
+const EXEC = /^sched_process_exec: filename=(.*) pid=(\d+) old_pid=/;
 /** A fork: the parent's name as the event recorded it, its pid, and the child's pid. */
 const FORK = /^sched_process_fork: comm=(.+?) pid=(\d+) child_comm=.* child_pid=(\d+)/;
 const CGROUP_ATTACH = /^cgroup_attach_task: .*\bdst_path=(\S+) pid=(\d+)/;
@@ -94,7 +95,7 @@ export class ContainerInitFinder {
     const attach = CGROUP_ATTACH.exec(payload);
     if (attach && this.containerId && attach[1]!.includes(this.containerId)) this.containerTasks.add(Number(attach[2]));
     if (fork && this.containerTasks.has(pid)) this.containerTasks.add(Number(fork[3]));
-    const exec = /^sched_process_exec: filename=(\S+) pid=(\d+)/.exec(payload);
+    const exec = EXEC.exec(payload);
     if (exec && this.runcInits.has(pid) && Number(exec[2]) === pid && !this.execs.some((e) => e.pid === pid)) {
       this.execs.push({ pid, filename: exec[1]!, inContainer: this.containerTasks.has(pid) });
     }
@@ -140,7 +141,7 @@ export class TraceReader {
   private beforeWindow(payload: string): void {
     this.summary.rootEventsBefore++;
     const exec = EXEC.exec(payload);
-    if (exec && Number(exec[1]) === this.root) {
+    if (exec && Number(exec[2]) === this.root) {
       this.summary.rootExeced = true;
       if (this.opensAt === 'exec') this.open();
       return;

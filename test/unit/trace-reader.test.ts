@@ -86,47 +86,51 @@ describe('TraceReader', () => {
   });
 });
 
+/** What a ContainerInitFinder (for the container `containerId`) found in the lines. */
+function execsFound(lines: string[], containerId?: string) {
+  const finder = new ContainerInitFinder(containerId);
+  for (const line of lines) finder.line(line);
+  return finder.execs;
+}
+
 describe('ContainerInitFinder', () => {
   it('finds the processes runc started that exec\'d, with what they exec\'d', () => {
-    const finder = new ContainerInitFinder();
-    for (const line of [
+    const execs = execsFound([
       event('runc:[2:INIT]', 30, 'sys_close(fd: 3)'),
       event('hello', 30, 'sched_process_exec: filename=/nabla/nabla-run pid=30 old_pid=30'),
       event('bash', 31, 'sched_process_exec: filename=/bin/ls pid=31 old_pid=31'),
-    ])
-      finder.line(line);
-    expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
+    ]);
+    expect(execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
   });
 
   it('knows runc\'s init by the name its forks recorded, when every line shows the name it took at its exec (a lagging reader)', () => {
-    const finder = new ContainerInitFinder();
-    for (const line of [
+    const execs = execsFound([
       event('nabla-run', 30, 'sched_process_fork: comm=runc:[2:INIT] pid=30 child_comm=runc:[2:INIT] child_pid=31'),
       event('nabla-run', 30, 'sched_process_exec: filename=/nabla/nabla-run pid=30 old_pid=30'),
       event('sh', 40, 'sched_process_fork: comm=sh pid=40 child_comm=sh child_pid=41'),
       event('nabla-run', 40, 'sched_process_exec: filename=/nabla/nabla-run pid=40 old_pid=40'),
-    ])
-      finder.line(line);
-    expect(finder.execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
+    ]);
+    expect(execs).toEqual([{ pid: 30, filename: '/nabla/nabla-run', inContainer: false }]);
   });
 
   it('tells the container\'s own init from another container\'s started in the same moment, by its cgroup', () => {
     const id = 'd13315ee66d6';
     const attach = (pid: number, container: string) =>
       event('runc', 20, `cgroup_attach_task: dst_root=3 dst_id=1 dst_level=2 dst_path=/docker/${container}79c234 pid=${pid} comm=exe`);
-    const finder = new ContainerInitFinder(id);
-    for (const line of [
-      attach(40, 'aaaaaaaaaaaa'),
-      attach(30, id),
-      event('exe', 30, 'sched_process_fork: comm=exe pid=30 child_comm=exe child_pid=32'),
-      event('exe', 40, 'sched_process_fork: comm=exe pid=40 child_comm=exe child_pid=42'),
-      event('runc:[2:INIT]', 42, 'sys_close(fd: 3)'),
-      event('runc:[2:INIT]', 32, 'sys_close(fd: 3)'),
-      event('hello', 42, 'sched_process_exec: filename=/nabla/nabla-run pid=42 old_pid=42'),
-      event('hello', 32, 'sched_process_exec: filename=/nabla/nabla-run pid=32 old_pid=32'),
-    ])
-      finder.line(line);
-    expect(finder.execs).toEqual([
+    const execs = execsFound(
+      [
+        attach(40, 'aaaaaaaaaaaa'),
+        attach(30, id),
+        event('exe', 30, 'sched_process_fork: comm=exe pid=30 child_comm=exe child_pid=32'),
+        event('exe', 40, 'sched_process_fork: comm=exe pid=40 child_comm=exe child_pid=42'),
+        event('runc:[2:INIT]', 42, 'sys_close(fd: 3)'),
+        event('runc:[2:INIT]', 32, 'sys_close(fd: 3)'),
+        event('hello', 42, 'sched_process_exec: filename=/nabla/nabla-run pid=42 old_pid=42'),
+        event('hello', 32, 'sched_process_exec: filename=/nabla/nabla-run pid=32 old_pid=32'),
+      ],
+      id,
+    );
+    expect(execs).toEqual([
       { pid: 42, filename: '/nabla/nabla-run', inContainer: false },
       { pid: 32, filename: '/nabla/nabla-run', inContainer: true },
     ]);
