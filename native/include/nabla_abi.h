@@ -46,8 +46,9 @@
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
 
-#define NABLA_ABI_VERSION 6 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
-			       5: the heap starts PROT_NONE, made usable by hypercall; 6: hostname, etc_*, dns_* */
+#define NABLA_ABI_VERSION 7 /* 3: NABLA_BOOT_FS_HOST_CALL; 4: faults to trap_handler, entry by rt_sigreturn, exe_*; \
+			       5: the heap starts PROT_NONE, made usable by hypercall; 6: hostname, etc_*, dns_*; \
+			       7: NABLA_BOOT_FLAT_HEAP, disk_addr */
 
 #define NABLA_NOTE_NAME "NABLA"
 #define NABLA_NOTE_ABI 1
@@ -79,6 +80,10 @@
  * host). The tender sets it where the CPU lacks FSGSBASE, or when told to (--fs-base). */
 #define NABLA_BOOT_FS_HOST_CALL (1u << 1)
 #define NABLA_ARCH_SET_FS 0x1002 /* ARCH_SET_FS from Linux's asm/prctl.h */
+/* --heap=flat: the tender makes the guest's whole heap budget read-write before the filter
+ * (nabla_flat_heap_size bytes from the heap's start) and leaves mprotect and mmap out of it;
+ * the libOS gives memory out of that window with no host call. */
+#define NABLA_BOOT_FLAT_HEAP (1u << 2)
 
 /* The fast call (libOS syscall.c): a program that was not relinked may call the libOS's
  * system call code as a function instead of trapping into it. A trapped system call of
@@ -150,6 +155,9 @@ struct nabla_boot {
 	 * read or write (the libOS relays the guest's queries to dns_ip:53 over it); else -1. */
 	int32_t dns_fd;
 	uint32_t dns_ip; /* network byte order */
+	/* The rootfs (disk_fd's bytes, disk_size of them) mapped read-only by the tender outside
+	 * the guest region, or 0: the libOS reads the disk with pread64 then. */
+	uint64_t disk_addr;
 };
 /* One file the tender hands over: an absolute path and the bytes, both read-only. */
 struct nabla_file {
@@ -170,19 +178,22 @@ static inline uint64_t nabla_heap_maps_size(uint64_t heap_bytes)
 }
 
 /* How much of the heap the guest may have usable at once: --mem less the images and the main
- * stack (they count against it too), plus the libOS's page maps. */
+ * stack (they count against it too), plus the libOS's page maps. They map the whole heap, or
+ * under NABLA_BOOT_FLAT_HEAP only the guest's share: there the budget is the window itself,
+ * [heap start, + budget), read-write from boot. */
 static inline uint64_t nabla_heap_budget(const struct nabla_boot *b)
 {
 	uint64_t heap_start = (b->image_end + 0xfff) & ~0xfffUL, heap_end = b->stack_top - b->stack_size;
 	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
 	uint64_t share = b->mem_size > fixed ? (b->mem_size - fixed) & ~0xfffUL : 0;
-	return share + (heap_end > heap_start ? nabla_heap_maps_size(heap_end - heap_start) : 0);
+	uint64_t mapped = b->flags & NABLA_BOOT_FLAT_HEAP ? share : heap_end > heap_start ? heap_end - heap_start : 0;
+	return share + (mapped ? nabla_heap_maps_size(mapped) : 0);
 }
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 /* Changing the layout means a new NABLA_ABI_VERSION. */
 _Static_assert(sizeof(struct nabla_note) == 56, "struct nabla_note layout is ABI");
-_Static_assert(sizeof(struct nabla_boot) == 208, "struct nabla_boot layout is ABI");
+_Static_assert(sizeof(struct nabla_boot) == 216, "struct nabla_boot layout is ABI");
 _Static_assert(sizeof(struct nabla_file) == 32, "struct nabla_file layout is ABI");
 #endif
 #endif /* __ASSEMBLER__ */
