@@ -42,6 +42,8 @@
  * as zero when made usable again). The tender sets RLIMIT_DATA so that no more than the
  * guest's share of mem_size can be writable at once (nabla_heap_budget): the kernel refuses
  * the mprotect past it. Only mprotect can make pages usable; mmap can only take them away.
+ * Under NABLA_BOOT_FLAT_HEAP neither call is allowed: the tender makes [PAGE_UP(image_end),
+ * + nabla_heap_budget) read-write before the filter, and that window is all the heap there is.
  */
 #ifndef NABLA_ABI_H
 #define NABLA_ABI_H
@@ -186,7 +188,8 @@ static inline uint64_t nabla_heap_budget(const struct nabla_boot *b)
 	uint64_t heap_start = (b->image_end + 0xfff) & ~0xfffUL, heap_end = b->stack_top - b->stack_size;
 	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
 	uint64_t share = b->mem_size > fixed ? (b->mem_size - fixed) & ~0xfffUL : 0;
-	uint64_t mapped = b->flags & NABLA_BOOT_FLAT_HEAP ? share : heap_end > heap_start ? heap_end - heap_start : 0;
+	uint64_t mapped = b->flags & NABLA_BOOT_FLAT_HEAP ? share : heap_end > heap_start ? heap_end - heap_start :
+											    0;
 	return share + (mapped ? nabla_heap_maps_size(mapped) : 0);
 }
 

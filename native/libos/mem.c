@@ -42,6 +42,14 @@
  * instead of faulting; a page the app unmapped reads what it held, instead of faulting,
  * until it is given back or mapped again; and PROT_NONE loses a page's contents (V8 and
  * glibc discard what they make inaccessible anyway).
+ *
+ * Flat heap (NABLA_BOOT_FLAT_HEAP, the tender's --heap=flat): the tender made the guest's
+ * whole share read-write before the filter, and the maps cover that window only. The same
+ * bookkeeping runs with no host call: a page is committed by setting its bit, and given back
+ * by zeroing it, so that it reads as fresh memory would. The pool keeps every run, and a
+ * PROT_NONE mapping never becomes pending: its pages are zeroed when next made usable. What
+ * the app loses: PROT_NONE does not fault (a guard page is memory like any other), and what
+ * it frees stays resident on the host, up to the window.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -52,6 +60,7 @@
 #define POOL_MAX_PAGES ((16UL << 20) / PAGE_SIZE)
 
 static uint64_t *in_use, *usable, *noreserve, *committed;
+static int flat; /* NABLA_BOOT_FLAT_HEAP */
 static uintptr_t heap_base; /* first page managed here */
 static size_t heap_pages;
 static size_t counted_pages, limit_pages;
@@ -90,6 +99,19 @@ static size_t count_bits(const uint64_t *map, size_t first, size_t count)
 }
 
 static uintptr_t page_addr(size_t page) { return heap_base + page * PAGE_SIZE; }
+
+/* The host's part: pages made usable, pages given back (reading as zero afterwards). */
+static long host_usable(uintptr_t addr, size_t len)
+{
+	return flat ? 0 : hc_mem_usable(addr, len);
+}
+
+static long host_release(uintptr_t addr, size_t len)
+{
+	if (!flat) return hc_mem_release(addr, len);
+	memset((void *)addr, 0, len);
+	return 0;
+}
 
 /* Pages that want memory now: usable, not MAP_NORESERVE. */
 static uint64_t eager_word(size_t w) { return usable[w] & ~noreserve[w]; }
@@ -141,7 +163,7 @@ static long release(size_t first, size_t n)
 	size_t had = count_bits(committed, first, n);
 	if (!had) return 0;
 	size_t had_stale = stale_pages ? count_where(first, n, stale_word) : 0;
-	long err = hc_mem_release(page_addr(first), n * PAGE_SIZE);
+	long err = host_release(page_addr(first), n * PAGE_SIZE);
 	if (err < 0) return -ENOMEM;
 	set_bits(committed, first, n, 0);
 	counted_pages -= had;
@@ -168,7 +190,7 @@ static long commit(size_t first, size_t n)
 	size_t more = n - count_bits(committed, first, n);
 	if (!more) return 0;
 	if (!room_for(first, n, more)) return -ENOMEM;
-	long err = hc_mem_usable(page_addr(first), n * PAGE_SIZE);
+	long err = host_usable(page_addr(first), n * PAGE_SIZE);
 	if (err < 0) return -ENOMEM; /* the host's cap, or its count of mappings */
 	set_bits(committed, first, n, 1);
 	counted_pages += more;
@@ -182,7 +204,7 @@ static void discard(size_t first, size_t n)
 {
 	size_t live = count_where(first, n, live_word);
 	if (!live) return;
-	if (live <= POOL_RUN_PAGES && stale_pages + live <= pool_max) {
+	if ((flat || live <= POOL_RUN_PAGES) && stale_pages + live <= pool_max) {
 		stale_pages += live;
 		return;
 	}
@@ -207,7 +229,7 @@ static void reuse(size_t first, size_t n)
 
 static void note_pending(size_t first, size_t n)
 {
-	if (!count_where(first, n, pending_word)) return;
+	if (flat || !count_where(first, n, pending_word)) return;
 	if (pending_first == pending_end) pending_first = first, pending_end = first + n;
 	if (first < pending_first) pending_first = first;
 	if (first + n > pending_end) pending_end = first + n;
@@ -267,23 +289,27 @@ static long map(size_t first, size_t n, int prot, int flags)
 void mem_init(void)
 {
 	const struct nabla_boot *b = libos_boot;
+	flat = (b->flags & NABLA_BOOT_FLAT_HEAP) != 0;
+	/* --mem holds the images and the main stack too (nabla_heap_budget: the host's figure). */
+	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
+	limit_pages = b->mem_size > fixed ? (b->mem_size - fixed) / PAGE_SIZE : 0;
+	/* The maps cover the heap up to the main stack, or under a flat heap the share only. */
 	uintptr_t start = PAGE_UP(b->image_end);
 	uintptr_t end = b->stack_top - b->stack_size;
-	size_t pages = (end - start) / PAGE_SIZE;
-	size_t maps_size = end > start ? nabla_heap_maps_size(end - start) : 0, map_size = maps_size / 4;
-	if (end <= start || pages <= maps_size / PAGE_SIZE + 16) libos_panic("guest memory too small for the heap (raise --mem)");
-	/* The tender leaves the heap PROT_NONE: the maps first (fresh pages, all zero). */
-	if (hc_mem_usable(start, maps_size) < 0) libos_panic("the host refused memory for the heap's page maps");
+	size_t span = end > start ? (end - start) / PAGE_SIZE : 0; /* pages up to the main stack */
+	size_t maps_size = nabla_heap_maps_size((flat ? limit_pages : span) * PAGE_SIZE), map_size = maps_size / 4;
+	if (span <= maps_size / PAGE_SIZE + 16) libos_panic("guest memory too small for the heap (raise --mem)");
+	/* A paged heap starts PROT_NONE: the maps first (fresh pages, all zero). */
+	if (host_usable(start, maps_size) < 0) libos_panic("the host refused memory for the heap's page maps");
 	in_use = (uint64_t *)start;
 	usable = (uint64_t *)(start + map_size);
 	noreserve = (uint64_t *)(start + 2 * map_size);
 	committed = (uint64_t *)(start + 3 * map_size);
 	heap_base = start + maps_size;
-	heap_pages = pages - maps_size / PAGE_SIZE;
-	/* --mem holds the images and the main stack too (nabla_heap_budget: the host's figure). */
-	uint64_t fixed = b->image_end - b->mem_base + b->stack_size;
-	limit_pages = b->mem_size > fixed ? (b->mem_size - fixed) / PAGE_SIZE : 0;
-	pool_max = limit_pages / 8 < POOL_MAX_PAGES ? limit_pages / 8 : POOL_MAX_PAGES;
+	heap_pages = span - maps_size / PAGE_SIZE;
+	if (flat && heap_pages > limit_pages) heap_pages = limit_pages; /* the window: the maps, then the share */
+	pool_max = flat ? limit_pages : limit_pages / 8 < POOL_MAX_PAGES ? limit_pages / 8 :
+									   POOL_MAX_PAGES;
 	brk_start = brk_cur = heap_base;
 }
 

@@ -173,14 +173,16 @@ int tender_run(const struct tender_opts *given)
 	core_rules(&policy);
 	if (o->print_policy == PRINT_POLICY_ANY_HOST) {
 		fs_base_rules_any_host(&policy);
-		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap); /* printed by label */
+		if (!o->flat_heap)
+			mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap); /* printed by label */
 		policy_print(&policy);
 		return 0;
 	}
 	enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
 	fs_base_rules(&policy, fs_base);
 	if (o->print_policy) {
-		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap);
+		if (!o->flat_heap)
+			mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap);
 		policy_print(&policy);
 		return 0;
 	}
@@ -194,7 +196,8 @@ int tender_run(const struct tender_opts *given)
 	close_inherited_fds();
 	struct nabla_boot boot = {
 		.abi_version = NABLA_ABI_VERSION,
-		.flags = (o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0) | (fs_base == FS_BASE_HOST_CALL ? NABLA_BOOT_FS_HOST_CALL : 0),
+		.flags = (o->exec_heap ? NABLA_BOOT_EXEC_HEAP : 0) | (fs_base == FS_BASE_HOST_CALL ? NABLA_BOOT_FS_HOST_CALL : 0) |
+			 (o->flat_heap ? NABLA_BOOT_FLAT_HEAP : 0),
 		.mem_base = NABLA_GUEST_BASE,
 		.mem_size = mem,
 		.va_size = va_size,
@@ -208,7 +211,8 @@ int tender_run(const struct tender_opts *given)
 	};
 	if (o->interp)
 		boot.app_entry = interp.entry; /* the loader starts the program */
-	mem_rules(&policy, align_up(image_end, PAGE_SIZE), boot.stack_top, o->exec_heap);
+	if (!o->flat_heap)
+		mem_rules(&policy, align_up(image_end, PAGE_SIZE), boot.stack_top, o->exec_heap);
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);

@@ -2,7 +2,8 @@
  * main.c — argv parsing only; the work is in core.c.
  *
  *   nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN [--net-gw=A.B.C.D] [--net-mac=MAC]] [--etc-from=DIR]
- *             [--libos=PATH [--interp=PATH | --exe-root=DIR]] [--x-exec-heap] [--fs-base=auto|cpu|host-call] [--print-policy[=any-host]]
+ *             [--libos=PATH [--interp=PATH | --exe-root=DIR]] [--x-exec-heap | --heap=paged|flat] [--fs-base=auto|cpu|host-call]
+ *             [--print-policy[=any-host]]
  *             UNIKERNEL [--] [ARGS...]
  */
 #define _GNU_SOURCE
@@ -16,7 +17,7 @@
 
 static const char usage[] =
 	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--etc-from=DIR] [--libos=PATH [--interp=PATH|--exe-root=DIR]]\n"
-	"                 [--x-exec-heap] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
+	"                 [--x-exec-heap | --heap=flat] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
 	"  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
 	"  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
 	"  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
@@ -38,6 +39,11 @@ static const char usage[] =
 	"                  under DIR: a bare name is looked up in $PATH, a path from the working\n"
 	"                  directory, both inside DIR; its loader (PT_INTERP) too (exit 127: none)\n"
 	"  --x-exec-heap   make free guest memory executable (for JITs)\n"
+	"  --heap=MODE     paged (default): the guest makes heap pages usable and gives them back\n"
+	"                  with two host calls (mprotect, mmap); flat: its whole share of --mem is\n"
+	"                  read-write from the start and neither call is allowed, but PROT_NONE\n"
+	"                  in it does not fault and freed memory is not given back (not for apps\n"
+	"                  that reserve more address space than --mem: Go, Node)\n"
 	"  --fs-base=MODE  how the guest sets thread pointers: cpu (the wrfsbase instruction, no\n"
 	"                  host call; needs FSGSBASE), host-call (one more allowed host call,\n"
 	"                  arch_prctl(ARCH_SET_FS)), or auto (default): cpu where the host has\n"
@@ -108,6 +114,10 @@ int main(int argc, char **argv)
 			o.exe_root = a + 11;
 		} else if (strcmp(a, "--x-exec-heap") == 0) {
 			o.exec_heap = 1;
+		} else if (strcmp(a, "--heap=flat") == 0 || strcmp(a, "--heap=paged") == 0) {
+			o.flat_heap = a[7] == 'f';
+		} else if (strncmp(a, "--heap=", 7) == 0) {
+			errx(TENDER_EXIT, "%s: the heap is paged or flat (see nabla-run --help)", a);
 		} else if (strncmp(a, "--fs-base=", 10) == 0) {
 			fs_base = a + 10;
 		} else if (strcmp(a, "--print-policy") == 0) {
@@ -121,6 +131,8 @@ int main(int argc, char **argv)
 			errx(TENDER_EXIT, "unknown option %s (see nabla-run --help)", a);
 		}
 	}
+	if (o.flat_heap && o.exec_heap) /* a JIT's heap, executable and writable whole from the start: no */
+		errx(TENDER_EXIT, "--heap=flat and --x-exec-heap do not go together: a JIT needs --heap=paged");
 	if (!fs_base && (fs_base = getenv("NABLA_FS_BASE")))
 		o.fs_base_source = "NABLA_FS_BASE=";
 	if (fs_base)

@@ -10,6 +10,11 @@
  * checks (mmap with MAP_FIXED does not, over an existing mapping: so mmap is pinned to
  * PROT_NONE, which frees pages and never adds any). A page can hold memory only while it is
  * writable, so the guest's resident memory stays within the limit.
+ *
+ * --heap=flat: the window [heap_start, + nabla_heap_budget) is made read-write here, before
+ * the filter, and the policy has neither call: the guest can never make another page
+ * usable, so the window is the cap (RLIMIT_DATA, set all the same, checks this mprotect).
+ * What it loses: PROT_NONE inside the window does not fault, and freed memory stays with it.
  */
 #define _GNU_SOURCE
 #include <err.h>
@@ -108,4 +113,9 @@ void mem_cap(const struct nabla_boot *boot)
 	cap.rlim_cur = cap.rlim_max = limit;
 	if (setrlimit(RLIMIT_DATA, &cap) != 0)
 		err(TENDER_EXIT, "setrlimit(RLIMIT_DATA, %lu) failed", (unsigned long)limit);
+	if (boot->flags & NABLA_BOOT_FLAT_HEAP) {
+		uint64_t start = align_up(boot->image_end, PAGE_SIZE), size = nabla_heap_budget(boot);
+		if (mprotect((void *)start, size, PROT_READ | PROT_WRITE) != 0)
+			err(TENDER_EXIT, "mprotect of the guest's flat heap (%lu MiB) failed", (unsigned long)(size / MIB));
+	}
 }

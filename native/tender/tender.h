@@ -60,6 +60,7 @@ struct tender_opts {
 	const char *net_mac; /* --net-mac=xx:xx:xx:xx:xx:xx */
 	const char *etc_from; /* --etc-from=DIR: the container's hostname, hosts, resolv.conf (etcfiles.c) */
 	int exec_heap; /* --x-exec-heap */
+	int flat_heap; /* --heap=flat (memcap.c) */
 	enum fs_base fs_base; /* --fs-base= or $NABLA_FS_BASE (fsbase.c) */
 	const char *fs_base_source; /* "--fs-base=" or "NABLA_FS_BASE=", for messages */
 	int print_policy; /* --print-policy: 1 this host's, PRINT_POLICY_ANY_HOST every host's */

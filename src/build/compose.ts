@@ -50,6 +50,8 @@ export interface RunSpec {
   interp?: string;
   /** Free guest memory executable (`--x-exec-heap`): JITs and shared libraries' code. */
   execHeap?: boolean;
+  /** The heap's mode (`--heap=`): "flat" for C and Python unless nabla.json says "paged". */
+  heap?: 'paged' | 'flat';
   /** Arguments before nabla.json's and `docker run`'s (Node: the script). */
   args?: string[];
   /** Environment the program needs (Go: GODEBUG); nabla.json's env wins on conflicts. */
@@ -87,6 +89,7 @@ export async function composeImage({ config, outDir, sharedRootfsDir, zoneinfoDi
         ...(run.libos ? [`--libos=${run.libos}`] : []),
         ...(run.interp ? [`--interp=${run.interp}`] : []),
         ...(run.execHeap ? ['--x-exec-heap'] : []),
+        ...(run.heap === 'flat' ? ['--heap=flat'] : []),
         run.unikernel,
         ...(run.args ?? []),
         ...config.args,
@@ -138,7 +141,7 @@ export function readRunSpec(outDir: string, toolchain: string): RunSpec {
   const broken = (why: string) =>
     new CompileError(`toolchain "${toolchain}" broke the compile contract: ${why}`, {
       file: 'toolchains/README.md',
-      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}, optional "libos", "interp", "execHeap", "args" and "env") and policy.txt',
+      hint: 'nabla-compile must write $NABLA_OUT/nabla/, run.json ({"tender","unikernel"}, optional "libos", "interp", "execHeap", "heap", "args" and "env") and policy.txt',
     });
   let run: Partial<RunSpec>;
   try {
@@ -155,6 +158,8 @@ export function readRunSpec(outDir: string, toolchain: string): RunSpec {
     }
   }
   if (run.execHeap !== undefined && typeof run.execHeap !== 'boolean') throw broken('run.json "execHeap" must be true or false');
+  if (run.heap !== undefined && run.heap !== 'paged' && run.heap !== 'flat') throw broken('run.json "heap" must be "paged" or "flat"');
+  if (run.heap === 'flat' && run.execHeap) throw broken('run.json "heap": "flat" and "execHeap" do not go together (a JIT needs a paged heap)');
   const args: unknown = run.args;
   if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) {
     throw broken('run.json "args" must be an array of strings');

@@ -48,7 +48,7 @@ export interface BuildConfig {
   files: { include: string[]; exclude: string[] };
   /** Debian's time zones (the toolchain image's /usr/share/zoneinfo) in the rootfs. */
   zoneinfo: boolean;
-  /** Language options from nabla.json that the toolchain applies (NABLA_NODE for "node"). */
+  /** Options from nabla.json that the toolchain applies: NABLA_NODE for "node", NABLA_HEAP for "heap". */
   languageOptions: Record<string, string>;
   /** Every timestamp in the image: mtimes and the config's `created` (seconds). */
   sourceDateEpoch: number;
@@ -144,6 +144,23 @@ export function resolveBuildConfig(dir: string | undefined, flags: BuildFlags, c
 
 /** The language's own block of nabla.json, as the variable the toolchain reads (JSON text). */
 function languageOptions(json: NablaJson | undefined, language: Language, configFile: string): Record<string, string> {
+  return { ...nodeOptions(json, language, configFile), ...heapOption(json, language, configFile) };
+}
+
+/** Go's heap arenas and V8's code range reserve more address space than --mem: a flat heap cannot hold them. */
+function heapOption(json: NablaJson | undefined, language: Language, configFile: string): Record<string, string> {
+  if (json?.heap === undefined) return {};
+  if (json.heap === 'flat' && (language === 'go' || language === 'node')) {
+    throw new ConfigError(`${configFile}: field "heap": a ${language === 'go' ? 'Go' : 'Node'} app reserves more address space than its memory, which a flat heap cannot hold`, {
+      file: configFile,
+      field: 'heap',
+      hint: 'remove "heap" (Go and Node apps always have a paged heap)',
+    });
+  }
+  return { NABLA_HEAP: json.heap };
+}
+
+function nodeOptions(json: NablaJson | undefined, language: Language, configFile: string): Record<string, string> {
   if (json?.node === undefined) return {};
   if (language !== 'node') {
     throw new ConfigError(`${configFile}: field "node" is for Node apps, and this app is ${language}`, {

@@ -66,6 +66,10 @@ export const nablaJsonSchema = z
     /** "container": the unikernel takes over the container's network (eth0); "none": no network. */
     network: z.enum(['container', 'none']).optional(),
     memory: memory.optional(),
+    /** How the guest's heap is given memory: "flat" (the whole --mem usable from the start, no
+     * host memory call; C and Python by default) or "paged" (made usable and given back by two
+     * host calls, guard pages fault; Go and Node always). */
+    heap: z.enum(['paged', 'flat']).optional(),
     /** false: no time zone data (/usr/share/zoneinfo) in the rootfs; the app runs in UTC. */
     zoneinfo: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
     /** Node apps: the Node.js major (the toolchain's; else engines.node picks) and node's own

@@ -222,11 +222,20 @@ const FASTCALL = [
   'fastcall-steps-aside-while-a-signal-waits-for-its-handler', 'fastcall-takes-calls-while-a-blocked-signal-waits',
   'fastcall-cut-short-by-a-signal-goes-the-trap-path', 'fastcall-before-the-thread-has-a-libos-stack-goes-the-trap-path', 'fastcall-uses-under-288-bytes-of-the-callers-stack',
 ];
+/** A flat heap (--heap=flat) makes no host memory call: PROT_NONE does not fault there and nothing goes back to the host. */
+const FLAT_HEAP = ['flat-heap-prot-none-does-not-fault-and-freed-pages-read-zero', 'flat-heap-is-its-window-and-no-more'];
+/** The cases of a paged heap only: guards that fault, pages given back, reservations past --mem. */
+const PAGED_HEAP_ONLY = new Set([
+  'madvise-dontneed-zeroes-a-short-run-in-place-and-frees-a-long-one', 'a-guard-over-freed-pages-faults-after-the-next-call',
+  'a-guard-over-freed-pages-faults-in-the-next-thread-to-run', 'threads-made-in-a-loop-cost-no-host-memory-call-after-the-first',
+  'the-pool-keeps-at-most-16-mib', 'the-pool-keeps-at-most-an-eighth-of-mem', 'prot-none-reserves-address-space-only',
+  'mmap-noreserve-is-not-counted-against-mem', 'mmap-noreserve-pages-get-memory-when-touched', 'mremap-moves-past-prot-none-and-keeps-noreserve',
+]);
 const GROUPS: Array<[string, string[]]> = [
   ['tar index', TAR], ['paths', PATHS], ['files', FILES], ['memory', MEMORY], ['threads', THREADS],
   ['pipes and poll', PIPES], ['eventfd and epoll', EPOLL], ['random, time, process', OTHERS], ['the program\'s own file', SELF],
   ['sockets', NET], ['AF_UNIX sockets', UNIX], ['signals', SIGNALS], ['file-system semantics', FS_SEMANTICS],
-  ['the fast call', FASTCALL],
+  ['the fast call', FASTCALL], ['a flat heap', FLAT_HEAP],
 ];
 const ALL = GROUPS.flatMap(([, names]) => names);
 
@@ -234,22 +243,36 @@ const out = tempDir('nabla-e2e-libos-');
 interface ModeRun {
   exitCode: number;
   output: string;
-  /** case name → { status: ok|FAIL, detail } from the suite's per-case lines. */
+  /** case name → { status: ok|FAIL|skip, detail } from the suite's per-case lines. */
   cases: Map<string, { status: string; detail: string }>;
 }
 /**
  * One run of the whole suite per FS-base mode, on any host: where the CPU lacks FSGSBASE
- * the harness emulates the libOS's wrfsbase (SIGILL), so the cpu path is tested too.
+ * the harness emulates the libOS's wrfsbase (SIGILL), so the cpu path is tested too. And
+ * one more under a flat heap, where any host memory call fails the case.
  */
-const MODES: FsBaseMode[] = ['cpu', 'host-call'];
-const runs = new Map<FsBaseMode, ModeRun>();
+interface Mode {
+  name: string;
+  fsBase: FsBaseMode;
+  heap: 'paged' | 'flat';
+}
+const MODES: Mode[] = [
+  { name: 'FS base by cpu', fsBase: 'cpu', heap: 'paged' },
+  { name: 'FS base by host-call', fsBase: 'host-call', heap: 'paged' },
+  { name: 'a flat heap, FS base by cpu', fsBase: 'cpu', heap: 'flat' },
+];
+const runs = new Map<Mode, ModeRun>();
+/** What a case's line says in a mode: skipped there when it is the other heap mode's. */
+const expected = (mode: Mode, name: string): string =>
+  (mode.heap === 'flat' ? PAGED_HEAP_ONLY.has(name) : FLAT_HEAP.includes(name)) ? 'skip' : 'ok';
 
 beforeAll(async () => {
   for (const mode of MODES) {
-    const suite = await runInToolchain(`env LIBOS_TEST_FS_BASE=${mode} sh /src/test/native/libos/run.sh /out/${mode}`, out);
+    const dir = `${mode.fsBase}-${mode.heap}`;
+    const suite = await runInToolchain(`env LIBOS_TEST_FS_BASE=${mode.fsBase} LIBOS_TEST_HEAP=${mode.heap} sh /src/test/native/libos/run.sh /out/${dir}`, out);
     const cases = new Map<string, { status: string; detail: string }>();
     for (const line of suite.output.split('\n')) {
-      const m = /^(ok|FAIL) +([^:\s]+)(?:: (.*))?$/.exec(line);
+      const m = /^(ok|FAIL|skip) +([^:\s]+)(?:: (.*))?$/.exec(line);
       if (m) cases.set(m[2]!, { status: m[1]!, detail: m[3] ?? '' });
     }
     runs.set(mode, { ...suite, cases });
@@ -260,26 +283,28 @@ afterAll(() => {
   fs.rmSync(out, { recursive: true, force: true });
 });
 
-describe.each(MODES)('libOS: the native unit suite in the c toolchain container, FS base by %s', (mode) => {
+describe.each(MODES)('libOS: the native unit suite in the c toolchain container, $name', (mode) => {
   const run = (): ModeRun => runs.get(mode)!;
-  const expectOk = (name: string): void => {
+  const expectAsWanted = (name: string): void => {
     const v = run().cases.get(name) ?? { status: 'missing', detail: `no line for "${name}" in the suite output` };
-    expect(v.status, `${name}: ${v.detail}`).toBe('ok');
+    expect(v.status, `${name}: ${v.detail}`).toBe(expected(mode, name));
   };
 
   it('builds, runs every case listed here (and no other), and closes with the counts', () => {
     const { cases, output, exitCode } = run();
     expect(cases.get('build'), output).toBeUndefined(); // "FAIL build: ..." when it cannot build
-    const emulated = mode === 'cpu' && !hostHasFsgsbase() ? ' (wrfsbase emulated: this host has no FSGSBASE)' : '';
-    expect(output).toContain(`# fs-base: ${mode}${emulated}\n`);
+    const emulated = mode.fsBase === 'cpu' && !hostHasFsgsbase() ? ' (wrfsbase emulated: this host has no FSGSBASE)' : '';
+    expect(output).toContain(`# heap: ${mode.heap}\n# fs-base: ${mode.fsBase}${emulated}\n`);
     expect([...cases.keys()].sort(), output).toEqual([...ALL].sort());
     const lines = output.trim().split('\n');
     const last = lines[lines.length - 1] ?? '';
-    const counts = /^(\d+) passed, (\d+) failed$/.exec(last);
+    const counts = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped \(not for this heap mode\))?$/.exec(last);
     expect(counts, output).not.toBeNull();
     const failed = [...cases.values()].filter((c) => c.status === 'FAIL').length;
-    expect(Number(counts![1])).toBe(ALL.length - failed);
+    const skipped = ALL.filter((name) => expected(mode, name) === 'skip').length;
+    expect(Number(counts![1])).toBe(ALL.length - failed - skipped);
     expect(Number(counts![2])).toBe(failed);
+    expect(Number(counts![3] ?? 0)).toBe(skipped);
     expect(exitCode === 0, output).toBe(failed === 0);
   });
 
@@ -287,7 +312,7 @@ describe.each(MODES)('libOS: the native unit suite in the c toolchain container,
     it.each(names.map((name) => [name, name]))(
       '%s',
       (_title, name) => {
-        expectOk(name);
+        expectAsWanted(name);
       },
     );
   });

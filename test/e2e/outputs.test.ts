@@ -173,9 +173,9 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
     const nabla = path.join(out('bundle'), 'rootfs', 'nabla');
     expect(fs.statSync(path.join(nabla, 'nabla-run')).mode & 0o777).toBe(0o755);
     const runtime = JSON.parse(fs.readFileSync(path.join(out('bundle'), 'config.json'), 'utf8')) as { process: { args: string[] } };
-    expect(runtime.process.args).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/hello.nabla']);
+    expect(runtime.process.args).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '--heap=flat', '/nabla/hello.nabla']);
     // The bundle's tender runs its unikernel right here, with the bundle's paths.
-    const run = await execa(path.join(nabla, 'nabla-run'), ['--mem=256', `--disk=${path.join(nabla, 'rootfs.tar')}`, path.join(nabla, 'hello.nabla')]);
+    const run = await execa(path.join(nabla, 'nabla-run'), ['--mem=256', `--disk=${path.join(nabla, 'rootfs.tar')}`, '--heap=flat', path.join(nabla, 'hello.nabla')]);
     expect(run.stdout).toBe('Hello from a nabla-build image!');
   });
 
@@ -239,7 +239,7 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
       expect(inspect.stdout).toContain('  nabla/hello.nabla');
     }
     const docker = await nabla(['inspect', out('docker.tar'), '--json']);
-    expect(JSON.parse(docker.stdout)).toMatchObject({ config: { Entrypoint: ['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/hello.nabla'], WorkingDir: '/app' } });
+    expect(JSON.parse(docker.stdout)).toMatchObject({ config: { Entrypoint: ['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '--heap=flat', '/nabla/hello.nabla'], WorkingDir: '/app' } });
   });
 
   it('an existing layout folder is replaced whole, never merged', async () => {

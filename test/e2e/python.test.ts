@@ -35,7 +35,7 @@ describe('python apps', () => {
 
     const inspect = await execa('docker', ['image', 'inspect', 'nabla-e2e/hello-python:1', '--format', '{{json .Config}}']);
     const config = JSON.parse(inspect.stdout) as { Entrypoint: string[]; Env: string[]; WorkingDir: string; Labels: Record<string, string> };
-    expect(config.Entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/python.nabla']);
+    expect(config.Entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '--heap=flat', '/nabla/python.nabla']);
     expect(config.Env).toEqual(
       expect.arrayContaining(['NABLA_PYTHON_MAIN=/app/main.py', 'PYTHONHOME=/usr', 'PYTHONPATH=/app', 'PYTHONDONTWRITEBYTECODE=1']),
     );

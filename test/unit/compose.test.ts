@@ -123,6 +123,14 @@ describe('composeImage', () => {
     ]);
   });
 
+  it('"heap": "flat" (C and Python): --heap=flat before the unikernel; "paged" or none: no flag', async () => {
+    const files = ['nabla-run', 'app.nabla'];
+    const flat = await compose({ tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla', heap: 'flat' }, {}, files);
+    expect(flat.config.entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '--heap=flat', '/nabla/app.nabla']);
+    const paged = await compose({ tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla', heap: 'paged' }, {}, files);
+    expect(paged.config.entrypoint).toEqual(['/nabla/nabla-run', '--mem=256', '--disk=/nabla/rootfs.tar', '/nabla/app.nabla']);
+  });
+
   it('an app with ports takes the container\'s network (--net-from=eth0); "network" says so either way', async () => {
     const c = { tender: '/nabla/nabla-run', unikernel: '/nabla/app.nabla' };
     const files = ['nabla-run', 'app.nabla'];
@@ -150,13 +158,15 @@ describe('composeImage', () => {
     [{ ...goRun, env: { 'BAD NAME': 'x' } }, 'run.json "env" must be an object'],
     [{ ...goRun, interp: '/lib64/ld-linux-x86-64.so.2' }, 'run.json "interp" must name a file the toolchain wrote under /nabla/'],
     [{ ...goRun, execHeap: 'yes' }, 'run.json "execHeap" must be true or false'],
+    [{ ...goRun, heap: 'big' }, 'run.json "heap" must be "paged" or "flat"'],
+    [{ ...goRun, heap: 'flat', execHeap: true }, 'run.json "heap": "flat" and "execHeap" do not go together'],
     [{ ...goRun, args: '/app/index.js' }, 'run.json "args" must be an array of strings'],
     [{ ...goRun, args: [1] }, 'run.json "args" must be an array of strings'],
   ])('a broken run.json %j is a CompileError naming the field', async (run, message) => {
     const error = await compose(run).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CompileError);
     expect((error as CompileError).message).toContain(message);
-    expect((error as CompileError).hint).toMatch(/"libos", "interp", "execHeap", "args" and "env"/);
+    expect((error as CompileError).hint).toMatch(/"libos", "interp", "execHeap", "heap", "args" and "env"/);
   });
 });
 

@@ -172,6 +172,18 @@ describe('nabla.json', () => {
     expect(notNode.hint).toContain('"language": "node"');
   });
 
+  it('"heap" reaches the toolchain as NABLA_HEAP; a Go or Node app cannot have a flat one', () => {
+    expect(resolve(app({ 'hello.c': '' })).languageOptions).toEqual({});
+    expect(resolve(app({ 'hello.c': '', 'nabla.json': '{"heap":"paged"}' })).languageOptions).toEqual({ NABLA_HEAP: 'paged' });
+    expect(resolve(app({ 'main.py': '', 'nabla.json': '{"heap":"flat"}' })).languageOptions).toEqual({ NABLA_HEAP: 'flat' });
+    expect(catchError(() => resolve(app({ 'hello.c': '', 'nabla.json': '{"heap":"big"}' }))).message).toContain('field "heap"');
+    const go = catchError(() => resolve(app({ 'go.mod': 'module x\n', 'main.go': '', 'nabla.json': '{"heap":"flat"}' })));
+    expect(go.message).toContain('field "heap": a Go app reserves more address space than its memory');
+    expect(go.hint).toContain('remove "heap"');
+    const node = resolve(app({ 'package.json': '{}', 'index.js': '', 'nabla.json': '{"heap":"paged","node":{"version":22}}' }));
+    expect(node.languageOptions).toEqual({ NABLA_NODE: '{"version":22}', NABLA_HEAP: 'paged' });
+  });
+
   it('rejects a SOURCE_DATE_EPOCH that is not a number', () => {
     const dir = app({ 'hello.c': '' });
     expect(() => resolve(dir, {}, { SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);

@@ -103,6 +103,7 @@ long hc_set_fs(uint64_t addr)
 long hc_mem_usable(uintptr_t addr, size_t len)
 {
 	fake.mem_usables++;
+	if (flat_heap) FAIL("hc_mem_usable under a flat heap: the host would kill the process");
 	if (addr < guest.heap_lo || addr + len > (uintptr_t)guest.region + guest.size) FAIL("hc_mem_usable outside the heap: the host would kill the process");
 	int prot = PROT_READ | PROT_WRITE | (guest.boot->flags & NABLA_BOOT_EXEC_HEAP ? PROT_EXEC : 0);
 	return mprotect((void *)addr, len, prot) < 0 ? -errno : 0;
@@ -112,6 +113,7 @@ long hc_mem_release(uintptr_t addr, size_t len)
 {
 	fake.mem_releases++;
 	fake.mem_released += len;
+	if (flat_heap) FAIL("hc_mem_release under a flat heap: the host would kill the process");
 	if (addr < guest.heap_lo || addr + len > (uintptr_t)guest.region + guest.size) FAIL("hc_mem_release outside the heap: the host would kill the process");
 	void *p = mmap((void *)addr, len, PROT_NONE, NABLA_RELEASE_FLAGS, -1, 0);
 	return p == MAP_FAILED ? -errno : 0;

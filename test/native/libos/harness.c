@@ -1,7 +1,8 @@
 /*
  * The runner and the helpers every case uses (see harness.h for the design).
- *   libos-test [--fs-base=auto|cpu|host-call] FIXTURES [CASE...]
- * prints "ok NAME" or "FAIL NAME: why" per case, then "N passed, N failed"; exits 1 when a
+ *   libos-test [--fs-base=auto|cpu|host-call] [--heap=paged|flat] FIXTURES [CASE...]
+ * prints "ok NAME", "FAIL NAME: why" or "skip NAME: why" (a case for the other heap mode) per
+ * case, then "N passed, N failed[, N skipped ...]"; exits 1 when a
  * case failed, 2 when the harness itself cannot run.
  */
 #include <arpa/inet.h>
@@ -31,6 +32,7 @@
 
 uint64_t host_fs;
 int fs_host_call;
+int flat_heap;
 struct guest guest;
 const char *fixtures;
 static int report_fd = -1; /* where fail_at sends the reason (the runner's pipe) */
@@ -100,6 +102,17 @@ _Noreturn void fail_at(const char *file, int line, const char *fmt, ...)
 	if (report_fd < 0) fprintf(stderr, "%s\n", msg);
 	else if (write(report_fd, msg, strlen(msg)) < 0) { /* the runner is gone: nobody to tell */ }
 	_exit(1);
+}
+
+#define SKIPPED 77 /* a case's exit status: not for this heap mode */
+
+void heap_mode_only(int flat)
+{
+	if (flat_heap == flat) return;
+	const char *why = flat ? "flat heap only" : "paged heap only";
+	if (write(report_fd, why, strlen(why)) < 0) { /* the runner is gone: nobody to tell */
+	}
+	_exit(SKIPPED);
 }
 
 const char *errname(long v)
@@ -244,7 +257,7 @@ void boot(const struct boot_opts *o)
 	 * ends there, and the main stack (mem/4, at most 8 MiB) at the top. */
 	struct nabla_boot *b = (struct nabla_boot *)region;
 	b->abi_version = NABLA_ABI_VERSION;
-	b->flags = fs_host_call ? NABLA_BOOT_FS_HOST_CALL : 0;
+	b->flags = (fs_host_call ? NABLA_BOOT_FS_HOST_CALL : 0) | (flat_heap ? NABLA_BOOT_FLAT_HEAP : 0);
 	b->mem_base = (uint64_t)(uintptr_t)region;
 	b->mem_size = mem;
 	b->va_size = va;
@@ -307,6 +320,10 @@ void boot(const struct boot_opts *o)
 	/* Like the tender: the heap PROT_NONE until the libOS makes it usable (hc_mem_usable). */
 	uintptr_t heap_lo = (b->image_end + 4095) & ~4095UL, heap_hi = b->stack_top - b->stack_size;
 	if (mprotect((void *)heap_lo, heap_hi - heap_lo, PROT_NONE) < 0) FAIL("mprotect of the guest heap: %s", strerror(errno));
+	/* A flat heap: the window read-write from the start (the fake hc_mem_* then fail the case). */
+	size_t window = nabla_heap_budget(b) < heap_hi - heap_lo ? nabla_heap_budget(b) : heap_hi - heap_lo;
+	if (flat_heap && mprotect((void *)heap_lo, window, PROT_READ | PROT_WRITE) < 0)
+		FAIL("mprotect of the guest's flat heap: %s", strerror(errno));
 	guest = (struct guest){
 		.boot = b,
 		.region = region,
@@ -554,8 +571,14 @@ static _Noreturn void case_child(const struct test_case *c)
 	_exit(0);
 }
 
-/* Runs one case in a child; prints its line; returns 1 if it passed. */
-static int run_case(const struct test_case *c)
+enum outcome {
+	FAILED,
+	PASSED,
+	SKIPPED_HERE
+};
+
+/* Runs one case in a child; prints its line. */
+static enum outcome run_case(const struct test_case *c)
 {
 	char name[256], why[1200] = ""; /* fail_at sends at most 1023 */
 	case_name(c, name, sizeof name);
@@ -584,6 +607,11 @@ static int run_case(const struct test_case *c)
 	close(p[0]);
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SKIPPED) {
+		printf("skip %s: %s\n", name, why);
+		fflush(stdout);
+		return SKIPPED_HERE;
+	}
 	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && len == 0;
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
@@ -597,31 +625,34 @@ static int run_case(const struct test_case *c)
 	if (ok) printf("ok %s\n", name);
 	else printf("FAIL %s: %s\n", name, why);
 	fflush(stdout);
-	return ok;
+	return ok ? PASSED : FAILED;
 }
 
 int main(int argc, char **argv)
 {
 	int has_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
 	fs_host_call = !has_fsgsbase;
-	if (argc > 1 && strncmp(argv[1], "--fs-base=", 10) == 0) {
-		const char *mode = argv[1] + 10;
-		if (strcmp(mode, "host-call") == 0) fs_host_call = 1;
-		else if (strcmp(mode, "cpu") == 0) fs_host_call = 0;
-		else if (strcmp(mode, "auto") != 0) {
-			fprintf(stderr, "--fs-base=%s: not auto, cpu or host-call\n", mode);
+	for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argv++, argc--) {
+		const char *mode = strchr(argv[1], '=') ? strchr(argv[1], '=') + 1 : "";
+		if (strncmp(argv[1], "--fs-base=", 10) == 0 && strcmp(mode, "host-call") == 0) fs_host_call = 1;
+		else if (strncmp(argv[1], "--fs-base=", 10) == 0 && strcmp(mode, "cpu") == 0) fs_host_call = 0;
+		else if (strncmp(argv[1], "--fs-base=", 10) == 0 && strcmp(mode, "auto") == 0) continue;
+		else if (strncmp(argv[1], "--heap=", 7) == 0 && strcmp(mode, "flat") == 0) flat_heap = 1;
+		else if (strncmp(argv[1], "--heap=", 7) == 0 && strcmp(mode, "paged") == 0) flat_heap = 0;
+		else {
+			fprintf(stderr, "%s: not --fs-base=auto|cpu|host-call or --heap=paged|flat\n", argv[1]);
 			return 2;
 		}
-		argv++, argc--;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: libos-test [--fs-base=auto|cpu|host-call] FIXTURES [CASE...]\n");
+		fprintf(stderr, "usage: libos-test [--fs-base=auto|cpu|host-call] [--heap=paged|flat] FIXTURES [CASE...]\n");
 		return 2;
 	}
 	/* The tender gives such a host host-call mode; here the cpu path runs too, with the
 	 * instruction emulated, so every host tests both. */
 	int emulate = !fs_host_call && !has_fsgsbase;
 	if (emulate) emulate_wrfsbase();
+	printf("# heap: %s\n", flat_heap ? "flat" : "paged");
 	printf("# fs-base: %s\n", fs_host_call ? "host-call" : emulate ? "cpu (wrfsbase emulated: this host has no FSGSBASE)" :
 									 "cpu");
 	fixtures = argv[1];
@@ -643,16 +674,17 @@ int main(int argc, char **argv)
 				fprintf(stderr, "two cases named %s\n", sorted[i]->name);
 				return 2;
 			}
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 	for (size_t i = 0; i < ncases; i++) {
 		char name[256];
 		case_name(sorted[i], name, sizeof name);
 		int wanted = argc == 2;
 		for (int a = 2; a < argc && !wanted; a++) wanted = strcmp(argv[a], name) == 0;
 		if (!wanted) continue;
-		if (run_case(sorted[i])) passed++;
-		else failed++;
+		enum outcome o = run_case(sorted[i]);
+		passed += o == PASSED, failed += o == FAILED, skipped += o == SKIPPED_HERE;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d failed", passed, failed);
+	printf(skipped ? ", %d skipped (not for this heap mode)\n" : "\n", skipped);
 	return failed ? 1 : 0;
 }

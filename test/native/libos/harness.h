@@ -111,6 +111,11 @@ uint64_t cpu_fs_base(void);
 void set_cpu_fs_base(uint64_t fs);
 extern uint64_t host_fs; /* the harness's own TLS, read at start */
 extern int fs_host_call; /* booted with NABLA_BOOT_FS_HOST_CALL (--fs-base=host-call) */
+extern int flat_heap; /* booted with NABLA_BOOT_FLAT_HEAP (--heap=flat) */
+/* A case for one heap mode only calls this first: in the other it ends as "skip NAME: why". */
+void heap_mode_only(int flat);
+#define PAGED_HEAP_ONLY() heap_mode_only(0)
+#define FLAT_HEAP_ONLY() heap_mode_only(1)
 
 /* ---- booting ---- */
 

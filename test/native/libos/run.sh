@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh OUT [CASE...] — the libOS's native unit tests ($LIBOS_TEST_FS_BASE=cpu|host-call: the
-# FS-base mode to boot it in; default: the one the tender gives this host). Builds the real libOS objects with
+# FS-base mode to boot it in; default: the one the tender gives this host; $LIBOS_TEST_HEAP=
+# paged|flat: the heap's mode, default paged). Builds the real libOS objects with
 # native/libos/Makefile (all of native/libos/*.c but hypercall.c, switch.S, and lwIP with
 # its port as lwip.o) into OUT/obj, checks that its files call one another one way,
 # links them with the harness and fake_hypercall.c into OUT/libos-test, makes the tar
@@ -174,4 +175,4 @@ tar $common --format=ustar --exclude='./a-file-name-*' --exclude='./a-directory-
 umask "$caller_umask"
 
 # 4. Run.
-exec "$OUT/libos-test" ${LIBOS_TEST_FS_BASE:+"--fs-base=$LIBOS_TEST_FS_BASE"} "$F" "$@"
+exec "$OUT/libos-test" ${LIBOS_TEST_FS_BASE:+"--fs-base=$LIBOS_TEST_FS_BASE"} ${LIBOS_TEST_HEAP:+"--heap=$LIBOS_TEST_HEAP"} "$F" "$@"

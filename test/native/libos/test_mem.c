@@ -1,4 +1,5 @@
-/* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host, or kept for reuse. */
+/* mem.c: brk and anonymous mmap over the guest heap, made usable and given back on the host, or kept for reuse;
+ * under a flat heap (--heap=flat) the same with no host call. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -294,6 +295,7 @@ TEST(mremap_leftovers_are_kept_and_read_zero_when_grown_again)
  * host, as before, and usable again. */
 TEST(madvise_dontneed_zeroes_a_short_run_in_place_and_frees_a_long_one)
 {
+	PAGED_HEAP_ONLY();
 	boot(0);
 	long p = CHECK_OK(map(0, 2 << 20, 0));
 	memset((void *)p, 0x55, 2 << 20);
@@ -315,6 +317,7 @@ TEST(madvise_dontneed_zeroes_a_short_run_in_place_and_frees_a_long_one)
  * anything else, and fault; the rest reads as zero. */
 TEST(a_guard_over_freed_pages_faults_after_the_next_call)
 {
+	PAGED_HEAP_ONLY();
 	boot(0);
 	long s = CHECK_OK(map(0, STACK, 0));
 	memset((void *)s, 0x77, STACK); /* the guard's pages too: all of it is freed memory below */
@@ -364,6 +367,7 @@ static int map_a_guard_then_exit(void *dead_stack)
  * (libos_unmapself): the next thread to run finds the guard faulting. */
 TEST(a_guard_over_freed_pages_faults_in_the_next_thread_to_run)
 {
+	PAGED_HEAP_ONLY();
 	boot(0);
 	long s = CHECK_OK(map(0, STACK, 0));
 	long dead_stack = CHECK_OK(map(0, P, 0)); /* below s */
@@ -389,6 +393,7 @@ static int touch_the_stack(void *ran)
  * second round on, no host memory call at all. */
 TEST(threads_made_in_a_loop_cost_no_host_memory_call_after_the_first)
 {
+	PAGED_HEAP_ONLY();
 	boot(0);
 	static int ran, ctid;
 	long calls = 0;
@@ -481,6 +486,7 @@ static void free_runs_past_the_bound(long pages, int count)
 
 TEST(the_pool_keeps_at_most_16_mib)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 256 });
 	CHECK_EQ(pool_bound(), 4096);
 	free_runs_past_the_bound(256, 40);
@@ -488,6 +494,7 @@ TEST(the_pool_keeps_at_most_16_mib)
 
 TEST(the_pool_keeps_at_most_an_eighth_of_mem)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 32 });
 	CHECK(pool_bound() < 4096);
 	free_runs_past_the_bound(64, 20);
@@ -497,6 +504,7 @@ TEST(the_pool_keeps_at_most_an_eighth_of_mem)
  * only usable mappings count against --mem. */
 TEST(prot_none_reserves_address_space_only)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 1024 });
 	long big = CHECK_OK(sys(SYS_mmap, 0, 512L << 20, PROT_NONE, ANON, -1, 0));
 	inside_heap(big, 512L << 20);
@@ -648,6 +656,7 @@ TEST(mmap_of_a_file_stays_in_the_heap)
 /* MAP_NORESERVE commits nothing, as on Linux: V8 makes a 512 MiB code range RWX at once. */
 TEST(mmap_noreserve_is_not_counted_against_mem)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
 	int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
 	CHECK_ERR(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON, -1, 0), ENOMEM);
@@ -680,6 +689,7 @@ TEST(mmap_noreserve_is_not_counted_against_mem)
 /* A MAP_NORESERVE page gets memory when touched, and only then; it counts against --mem from then on. */
 TEST(mmap_noreserve_pages_get_memory_when_touched)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
 	long big = CHECK_OK(sys(SYS_mmap, 0, 64 << 20, PROT_READ | PROT_WRITE, ANON | MAP_NORESERVE, -1, 0));
 	CHECK_EQ(mem_fault((uintptr_t)big), 1);
@@ -724,6 +734,7 @@ TEST(host_calls_into_untouched_noreserve_pages)
  * read) arrives as zero, and a MAP_NORESERVE mapping stays one, without memory until touched. */
 TEST(mremap_moves_past_prot_none_and_keeps_noreserve)
 {
+	PAGED_HEAP_ONLY();
 	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 256 });
 	long a = CHECK_OK(map(0, 3 * P, 0));
 	memset((void *)a, 0x11, 3 * P);
@@ -740,4 +751,55 @@ TEST(mremap_moves_past_prot_none_and_keeps_noreserve)
 	long moved = CHECK_OK(sys(SYS_mremap, big, 64 << 20, 96 << 20, MREMAP_MAYMOVE, 0));
 	CHECK_EQ(((volatile char *)moved)[0], 7);
 	CHECK((long)mem_available() > free_before - (1 << 20)); /* not 64 MiB committed by the move */
+}
+
+/* ---- a flat heap (--heap=flat): the window read-write from boot, no host memory call ---- */
+
+/* What the documentation says a flat heap gives up: PROT_NONE does not fault. What it keeps:
+ * pages made usable again, or mapped again, read as zero, and no host call (the fake
+ * hc_mem_* fail any case that makes one under a flat heap). */
+TEST(flat_heap_prot_none_does_not_fault_and_freed_pages_read_zero)
+{
+	FLAT_HEAP_ONLY();
+	boot(0);
+	long s = CHECK_OK(map(0, STACK, 0));
+	memset((void *)s, 0x77, STACK);
+	CHECK_OK(sys(SYS_mprotect, s, GUARD, PROT_NONE));
+	CHECK(!faults(s)); /* a guard is memory like any other */
+	CHECK_OK(sys(SYS_mprotect, s, GUARD, RW));
+	all_zero(s, GUARD);
+	CHECK_EQ(((unsigned char *)s)[GUARD], 0x77);
+	CHECK_OK(sys(SYS_munmap, s, STACK));
+	CHECK_EQ(map(s, STACK, MAP_FIXED), s);
+	all_zero(s, STACK);
+	memset((void *)s, 0x78, STACK);
+	CHECK_OK(sys(SYS_madvise, s, STACK, MADV_DONTNEED));
+	all_zero(s, STACK);
+	long big = CHECK_OK(map(0, 4L << 20, 0)); /* a run longer than the paged pool keeps */
+	memset((void *)big, 0x79, 4L << 20);
+	CHECK_OK(sys(SYS_munmap, big, 4L << 20));
+	CHECK_EQ(map(big, 4L << 20, MAP_FIXED), big);
+	all_zero(big, 4L << 20);
+}
+
+/* The window is the cap: nothing maps past it, and the bytes past it fault on the host.
+ * Go's and V8's reservations of more address space than --mem do not fit. */
+TEST(flat_heap_is_its_window_and_no_more)
+{
+	FLAT_HEAP_ONLY();
+	boot(&(struct boot_opts){ .mem_mib = 16, .va_extra_mib = 1024 });
+	uintptr_t heap_start = (guest.boot->image_end + P - 1) & ~(P - 1);
+	uintptr_t window_end = heap_start + nabla_heap_budget(guest.boot);
+	CHECK(window_end < guest.heap_hi);
+	CHECK_ERR(sys(SYS_mmap, 0, 512L << 20, PROT_NONE, ANON, -1, 0), ENOMEM);
+	CHECK_ERR(sys(SYS_mmap, window_end, P, RW, ANON | MAP_FIXED, -1, 0), ENOMEM);
+	CHECK_ERR(sys(SYS_mmap, window_end - P, 2 * P, RW, ANON | MAP_FIXED, -1, 0), ENOMEM);
+	long last = CHECK_OK(sys(SYS_mmap, window_end - P, P, RW, ANON | MAP_FIXED, -1, 0));
+	memset((void *)last, 0x5a, P);
+	CHECK(faults((long)window_end));
+	CHECK(faults((long)guest.heap_hi - 1));
+	long r, chunks = 0;
+	while ((r = map(0, 1 << 20, 0)) > 0) chunks++;
+	CHECK_ERR(r, ENOMEM);
+	CHECK_EQ(chunks, 11); /* 16 MiB less the main stack (4 MiB), the boot page and the page above */
 }

@@ -7,6 +7,11 @@
  *                 nabla_heap_budget. Prints "cap holds" when it does.
  *   write-past    writes a heap page it never made usable: SIGSEGV (exit 139).
  *   exec          asks for a read-write-executable heap page: allowed with --x-exec-heap only.
+ *   flat-window   under --heap=flat: writes every page of the window, [heap start, +
+ *                 nabla_heap_budget), prints "window writable", then writes the first byte
+ *                 past it: SIGSEGV (exit 139).
+ *   mprotect-rw, mmap-release   the two calls a paged heap is allowed (0 returned): under
+ *                 --heap=flat the filter must kill them.
  *   the rest      one call the filter must kill (SIGSYS, exit 159); "ESCAPED" if it returns.
  */
 #include "guest.h"
@@ -53,7 +58,17 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 		puts1("mprotect(heap, PROT_READ|PROT_WRITE|PROT_EXEC) returned "), putx((uint64_t)r), puts1("\n");
 		return r != 0;
 	}
-	if (seq(c, "mprotect-text")) r = sys(NR_mprotect, (uint64_t)nabla_main & ~4095UL, 4096, RW);
+	if (seq(c, "flat-window")) {
+		uint64_t end = lo + nabla_heap_budget(boot);
+		for (uint64_t page = lo; page < end; page += 4096) *(volatile char *)page = 1;
+		puts1("window writable: "), putu((end - lo) / MIB_), puts1(" MiB\n");
+		*(volatile char *)end = 1;
+		puts1("ESCAPED: wrote past the flat heap's window\n");
+		return 0;
+	}
+	if (seq(c, "mprotect-rw")) r = sys(NR_mprotect, lo, 4096, RW);
+	else if (seq(c, "mmap-release")) r = sys6(NR_mmap, lo, 4096, 0, RELEASE, -1, 0);
+	else if (seq(c, "mprotect-text")) r = sys(NR_mprotect, (uint64_t)nabla_main & ~4095UL, 4096, RW);
 	else if (seq(c, "mprotect-boot")) r = sys(NR_mprotect, NABLA_BOOT_ADDR, 4096, RW);
 	else if (seq(c, "mprotect-below")) r = sys(NR_mprotect, lo - 4096, 8192, RW);
 	else if (seq(c, "mprotect-above")) r = sys(NR_mprotect, boot->stack_top, 4096, RW);

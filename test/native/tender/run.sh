@@ -236,6 +236,16 @@ etc: /etc/hostname 4 bytes
     case_ heap-exec-with-x-exec-heap 0 "returned 0x0" "$T" --x-exec-heap "$G/heap" exec
     case_ heap-write-past 139 "!ESCAPED" "$T" "$G/heap" write-past
     case_ heap-cap 0 "cap holds" "$T" --mem=64 "$G/heap" cap
+    # A flat heap (--heap=flat): the window is usable from the start and is the cap; the two
+    # memory calls a paged heap makes are not in the policy.
+    case_ heap-flat-window 139 "window writable: 
+!ESCAPED" "$T" --mem=64 --heap=flat "$G/heap" flat-window
+    case_ heap-paged-mprotect 0 "ESCAPED: the call returned 0x0" "$T" "$G/heap" mprotect-rw
+    case_ heap-paged-mmap-release 0 "ESCAPED: the call returned 0x" "$T" "$G/heap" mmap-release
+    for c in mprotect-rw mmap-release exec; do
+        case_ "heap-flat-$c" 159 "$E" "$T" --heap=flat "$G/heap" "$c"
+    done
+    status_case flat-heap 0 --heap=flat # the window is read-write, never executable
     # RLIMIT_AS between what the tender maps (8.1 GiB here) and that plus a heap-long
     # mprotect would switch RLIMIT_DATA's check off: refused. With room, the cap holds.
     case_ heap-cap-address-space-too-tight 125 "RLIMIT_AS
@@ -404,6 +414,14 @@ mprotect prot=PROT_READ+PROT_WRITE addr=<guest heap> len=<guest heap>
 mmap flags=MAP_PRIVATE+MAP_FIXED+MAP_ANONYMOUS+MAP_NORESERVE addr=<guest heap> len=<guest heap> prot=PROT_NONE
 !PROT_EXEC
 !pread64" "$T" --print-policy
+    case_ policy-flat-heap 0 "rt_sigreturn
+!mprotect
+!mmap" "$T" --print-policy --heap=flat
+    case_ policy-flat-heap-any-host 0 "rt_sigreturn
+!mprotect
+!mmap" "$T" --print-policy=any-host --heap=flat
+    case_ heap-flat-with-x-exec-heap 125 "--heap=flat and --x-exec-heap do not go together" "$T" --heap=flat --x-exec-heap "$G/hello"
+    case_ heap-mode-bad 125 "--heap=big: the heap is paged or flat" "$T" --heap=big "$G/hello"
     case_ policy-exec-heap 0 "mprotect prot=PROT_READ+PROT_WRITE|PROT_READ+PROT_WRITE+PROT_EXEC addr=<guest heap>" "$T" --print-policy --x-exec-heap
     case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
     case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
@@ -436,7 +454,7 @@ lies outside the file" "$T" "$G/trunc"
     case_ note-outside-file 125 "nabla-run: $G/notefar: PT_NOTE lies outside the file" "$T" "$G/notefar"
     case_ no-note 125 "nabla-run: $G/nonote: no NABLA ABI note (.note.nabla): not a nabla unikernel (a static Linux program runs with --libos=PATH)" "$T" "$G/nonote"
     case_ two-notes 125 "nabla-run: $G/twonotes: more than one NABLA ABI note: a unikernel has exactly one, the libOS's" "$T" "$G/twonotes"
-    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 6" "$T" "$G/abi1"
+    case_ wrong-abi 125 "nabla-run: $G/abi1: built for nabla ABI version 1, this nabla-run runs version 7" "$T" "$G/abi1"
     case_ pie 125 "nabla-run: $G/pie: position-independent (ET_DYN); link the unikernel with -static -no-pie (a PIE Linux program runs with --libos=PATH)" "$T" "$G/pie"
     # Hostile PIEs (beside the libOS, and as a loader): one line each, nothing runs.
     case_ pie-overlap 125 "nabla-run: $G/pie-overlap: segments at 0x400000 and 0x400000 share a page
