@@ -308,8 +308,8 @@ void mem_init(void)
 	heap_base = start + maps_size;
 	heap_pages = span - maps_size / PAGE_SIZE;
 	if (flat && heap_pages > limit_pages) heap_pages = limit_pages; /* the window: the maps, then the share */
-	pool_max = flat ? limit_pages : limit_pages / 8 < POOL_MAX_PAGES ? limit_pages / 8 :
-									   POOL_MAX_PAGES;
+	pool_max = limit_pages / 8 < POOL_MAX_PAGES ? limit_pages / 8 : POOL_MAX_PAGES;
+	if (flat) pool_max = limit_pages; /* nothing goes back to the host */
 	brk_start = brk_cur = heap_base;
 }
 

@@ -173,16 +173,14 @@ int tender_run(const struct tender_opts *given)
 	core_rules(&policy);
 	if (o->print_policy == PRINT_POLICY_ANY_HOST) {
 		fs_base_rules_any_host(&policy);
-		if (!o->flat_heap)
-			mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap); /* printed by label */
+		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o); /* printed by label */
 		policy_print(&policy);
 		return 0;
 	}
 	enum fs_base fs_base = fs_base_resolve(o->fs_base, o->fs_base_source);
 	fs_base_rules(&policy, fs_base);
 	if (o->print_policy) {
-		if (!o->flat_heap)
-			mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o->exec_heap);
+		mem_rules(&policy, NABLA_GUEST_BASE, NABLA_GUEST_BASE + PAGE_SIZE, o);
 		policy_print(&policy);
 		return 0;
 	}
@@ -211,8 +209,7 @@ int tender_run(const struct tender_opts *given)
 	};
 	if (o->interp)
 		boot.app_entry = interp.entry; /* the loader starts the program */
-	if (!o->flat_heap)
-		mem_rules(&policy, align_up(image_end, PAGE_SIZE), boot.stack_top, o->exec_heap);
+	mem_rules(&policy, align_up(image_end, PAGE_SIZE), boot.stack_top, o);
 	console_open(&boot);
 	disk_open(&boot, o->disk);
 	net_open(&boot, o->net, &net);

@@ -276,12 +276,12 @@ uint64_t elf_min_mem_mib(uint64_t image_end)
 
 /* The program's file stays mapped (read-only, private) for the guest to read itself
  * (nabla_boot.exe_*): no fd and no host call after the filter, only page faults on a file
- * mapping, as the tender's own text takes. The pages the load touched leave our RSS; the
- * guest faults back in what it reads. */
+ * mapping, as the tender's own text takes. The whole file is read into the page cache
+ * first (warm.c), and the pages the tender touched leave its RSS; the guest faults back in
+ * what it reads. */
 void elf_keep_for_guest(const struct elf_image *img, struct nabla_boot *boot)
 {
-	if (madvise((void *)img->file, img->file_size, MADV_DONTNEED) < 0)
-		err(TENDER_EXIT, "madvise(%s, MADV_DONTNEED) failed", img->path);
+	page_cache_warm(img->file, img->file_size, img->path);
 	boot->exe_addr = (uint64_t)img->file;
 	boot->exe_size = img->file_size;
 	boot->exe_mtime = img->mtime;

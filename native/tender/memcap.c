@@ -27,14 +27,16 @@
 
 #include "tender.h"
 
-void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, int exec_heap)
+void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, const struct tender_opts *o)
 {
+	if (o->flat_heap)
+		return; /* neither call: the window is usable from the start (mem_cap) */
 	uint64_t span = region_end - heap_start;
 	struct rule_range where = { 0, "addr", heap_start, region_end - 1, "<guest heap>" };
 	struct rule_range how_much = { 1, "len", 0, span, "<guest heap>" };
 	/* mprotect: heap pages become usable, never executable unless --x-exec-heap. */
 	struct rule usable = { "mprotect", SYS_mprotect, 2, "prot", 1, { { PROT_READ | PROT_WRITE, "PROT_READ+PROT_WRITE" } } };
-	if (exec_heap)
+	if (o->exec_heap)
 		usable.vals[usable.nvals++] = (struct rule_val){ PROT_READ | PROT_WRITE | PROT_EXEC, "PROT_READ+PROT_WRITE+PROT_EXEC" };
 	policy_add_ranged(p, usable, (struct rule_ranges){ 2, { where, how_much } });
 	/* mmap: heap pages given back (freed, PROT_NONE); never a mapping of anything. */

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <err.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,13 @@ void disk_open(struct nabla_boot *boot, const char *path)
 	}
 	boot->disk_fd = DISK_FD;
 	boot->disk_size = size;
+	if (size > 0) { /* the guest's reads then stay in the page cache (warm.c) */
+		void *disk = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, DISK_FD, 0);
+		if (disk == MAP_FAILED)
+			err(TENDER_EXIT, "%s: mmap of the disk failed", path);
+		page_cache_warm(disk, (uint64_t)size, path);
+		munmap(disk, (size_t)size);
+	}
 }
 
 void disk_rules(struct policy *p, const char *path)

@@ -163,13 +163,15 @@ void trap_install(const struct nabla_note *libos);
 __attribute__((noreturn)) void trap_enter(const struct nabla_note *libos, uint64_t entry, uint64_t sp, uint64_t boot);
 
 /* memcap.c: the heap's two hypercalls, and RLIMIT_DATA that caps what they can make usable. */
-void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, int exec_heap);
+void mem_rules(struct policy *p, uint64_t heap_start, uint64_t region_end, const struct tender_opts *o);
 void mem_cap(const struct nabla_boot *boot);
 
 /* Devices: each opens what it needs before the filter and adds the rules it needs. */
 void console_open(struct nabla_boot *boot);
 void console_rules(struct policy *p);
 void disk_open(struct nabla_boot *boot, const char *path);
+/* warm.c: a read-only mapping's file read into the host's page cache, the mapping's pages dropped. */
+void page_cache_warm(const void *file, uint64_t size, const char *what);
 void disk_rules(struct policy *p, const char *path);
 struct net_config {
 	uint32_t ip, mask, gw; /* network byte order; gw 0: none */

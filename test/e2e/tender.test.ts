@@ -36,7 +36,7 @@ const REFUSALS = [
   'no-unikernel', 'disk-missing', 'disk-dir', 'disk-unreadable', 'fs-base-bad', 'fs-base-env-bad',
   // Hostile PIEs beside the libOS and as its loader: overlapping, near the top, wrapping, huge, no PT_LOAD.
   'pie-overlap', 'pie-top', 'pie-wrap', 'pie-huge', 'pie-beyond-mem', 'pie-no-load', 'loader-top', 'loader-overlap',
-  'loader-no-load',
+  'loader-no-load', 'heap-flat-with-x-exec-heap', 'heap-mode-bad',
 ];
 /** --net's flags and a tap that cannot be had (with a real tap: net-tap.test.ts). */
 const NET = [
@@ -50,7 +50,14 @@ const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'exec-heap', 'trap-
   'etc-from-folder-or-none', 'etc-from-empty'];
 /** Once per tender: the policy printouts (this host's, each mode's, every host's) and a big guest. */
 const POLICY = ['beyond-mem-fits', 'policy', 'policy-disk', 'policy-host-call', 'policy-any-host', 'fs-base-flag-wins',
-  'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto'];
+  'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto', 'policy-flat-heap', 'policy-flat-heap-any-host',
+  'page-cache-warm'];
+/**
+ * Guest memory, in each FS-base mode: the cap (paged), the two calls a paged heap may make,
+ * and a flat heap's window (a write past it faults: 139), where both calls die by SIGSYS.
+ */
+const HEAP = ['heap-cap', 'heap-write-past', 'heap-exec', 'heap-exec-with-x-exec-heap', 'heap-paged-mprotect', 'heap-paged-mmap-release',
+  'heap-flat-window', 'heap-flat-mprotect-rw', 'heap-flat-mmap-release', 'heap-flat-exec', 'flat-heap'];
 
 const out = tempDir('nabla-e2e-tender-');
 const scratchImage = 'nabla-e2e/tender-scratch:1';
@@ -98,7 +105,7 @@ describe('tender: the native suite in the c toolchain container', () => {
     expect(suite.exitCode, suite.output).toBe(0);
     const modes = MODES.length;
     expect(Number(last.split(' ')[0])).toBeGreaterThanOrEqual(
-      TENDERS.length * (modes * (ESCAPES.length + RUNS.length + 2) + REFUSALS.length + POLICY.length + NET.length),
+      TENDERS.length * (modes * (ESCAPES.length + RUNS.length + HEAP.length + 2) + REFUSALS.length + POLICY.length + NET.length),
     );
     expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
   });
@@ -138,6 +145,10 @@ describe('tender: the native suite in the c toolchain container', () => {
       });
 
       it.each(RUNS)('%s', (name) => {
+        expectOk(tag, name);
+      });
+
+      it.each(HEAP)('%s', (name) => {
         expectOk(tag, name);
       });
 

@@ -62,6 +62,7 @@ while [ $i -lt "$(od -An -tu2 -j56 -N2 "$G/hello" | tr -d ' ')" ]; do
     i=$((i + 1))
 done
 $CC -O2 -Wall -Werror -o "$G/probe" "$HERE/probe.c" || { echo "FAIL build probe"; exit 1; }
+$CC -O2 -Wall -Werror -o "$G/pagecache" "$HERE/pagecache.c" || { echo "FAIL build pagecache"; exit 1; }
 # Hostile PIEs, made from the static-pie guest: segments that overlap, lie near the top of the
 # address space, wrap around it, are huge, or are not there at all.
 $CC -O2 -Wall -Werror -o "$G/elfpatch" "$HERE/elfpatch.c" || { echo "FAIL build elfpatch"; exit 1; }
@@ -152,6 +153,27 @@ status_case() {
     [ "$want_wx" = some ] && [ "$wx" = 0 ] && ok=0
     [ "$fds" = "1 2 3 " ] && [ "$boot" = "r--p" ] && [ $rc = 0 ] || ok=0
     result "$name" $ok "${st}fds: ${fds}W+X mappings: $wx, boot page $boot, exit $rc"
+}
+
+# The disk and the program read into the page cache before the filter (warm.c): both
+# evicted first, then counted while the guest sleeps (it reads neither).
+page_cache_case() {
+    head -c 1048576 /dev/urandom >"$W/cold-disk" && cp "$G/sleep" "$W/cold-sleep" &&
+        "$G/pagecache" evict "$W/cold-disk" "$W/cold-sleep" || { result page-cache-warm 0 "could not evict"; return; }
+    before=$("$G/pagecache" count "$W/cold-disk" "$W/cold-sleep" | tr '\n' ' ')
+    "$T" --disk="$W/cold-disk" "$W/cold-sleep" 3000 >"$LOG/$tag.page-cache-warm" 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 40 ] && ! grep -q '^sleeping' "$LOG/$tag.page-cache-warm" 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    after=$("$G/pagecache" count "$W/cold-disk" "$W/cold-sleep" | tr '\n' ' ')
+    wait $pid
+    pages_disk=256 pages_exe=$("$G/pagecache" count "$W/cold-sleep" | cut -d/ -f2)
+    ok=0
+    [ "$after" = "$pages_disk/$pages_disk $pages_exe/$pages_exe " ] && [ "$before" != "$after" ] && ok=1
+    result page-cache-warm $ok "cached pages of the disk and the program: before $before, while the guest runs $after"
 }
 
 # strace: after the seccomp() call, only whitelisted syscalls.
@@ -403,6 +425,8 @@ for T in "$@"; do
         T=$tender_path
     done
     tag=$tender
+
+    page_cache_case
 
     # The policy: this host's, each mode's, and every host's (the image label).
     case_ policy 0 "write fd=1|2
