@@ -17,7 +17,8 @@ const TAR = [
   'tar-pax-files', 'tar-pax-directories', 'tar-pax-symlinks', 'tar-pax-long-name', 'tar-pax-long-link-target',
   'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-entries-with-dotdot-are-skipped',
   'tar-read-offsets', 'tar-fstat-sizes', 'tar-file-bytes-stay-on-disk', 'tar-extended-header-past-the-end-panics', 'tar-no-disk',
-  'tar-zero-length-disk', 'tar-index-gives-the-tree-the-headers-give', 'tar-index-is-invisible-to-the-guest',
+  'tar-zero-length-disk', 'tar-index-gives-the-tree-the-headers-give', 'tar-index-written-by-nabla-build-gives-the-tree-its-headers-give',
+  'tar-index-is-invisible-to-the-guest',
   'tar-index-boot-reads-only-the-index', 'tar-broken-index-panics-without-reading-past-the-disk',
   'tar-a-folder-named-only-by-the-ustar-prefix',
 ];

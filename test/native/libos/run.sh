@@ -179,6 +179,8 @@ for how in magic version index-past-end count trailing name-too-long name-past-e
     "$OUT/mkindex" --break="$how" "$F/pax.tar" "$F/broken-index-$how.tar" || build_fail "mkindex --break=$how"
 done
 : >"$F/zero.tar"
+# One written by nabla-build itself (src/rootfs/disk.ts, kept as a fuzzing seed).
+cp "$HERE/../../fuzz/c/corpus/tar/nabla-build-index.tar" "$F/" || build_fail "nabla-build-index.tar"
 
 # The tars hold the modes now. A caller with umask 0 (a container writing for the host
 # user) gets a tree it can remove.

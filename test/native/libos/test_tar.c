@@ -408,6 +408,25 @@ TEST(tar_index_gives_the_tree_the_headers_give)
 	}
 }
 
+/* The index nabla-build writes (a seed of test/fuzz/c: long names, a folder named only by
+ * the ustar prefix, a link) against the same tar without it. */
+TEST(tar_index_written_by_nabla_build_gives_the_tree_its_headers_give)
+{
+	size_t size;
+	char *t = host_file("../nabla-build-index.tar", &size);
+	CHECK_STR(t, ".nabla-index");
+	uint64_t len = strtoull(t + 124, 0, 8), skip = 512 + ((len + 511) & ~511ULL);
+	CHECK(skip < size);
+	int fd = open(fixture("nabla-build-headers.tar"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, t + skip, size - skip) != (ssize_t)(size - skip) || close(fd) < 0) FAIL("writing nabla-build-headers.tar");
+	free(t);
+	struct child a, b;
+	run_child(print_tree, "nabla-build-headers.tar", &a);
+	run_child(print_tree, "nabla-build-index.tar", &b);
+	if (!a.exited || a.code != 0 || !b.exited || b.code != 0 || atoi(a.out) != 6 || strcmp(a.out, b.out))
+		FAIL("headers: %s / index: %s", a.out, b.out);
+}
+
 TEST(tar_index_is_invisible_to_the_guest)
 {
 	boot(&(struct boot_opts){ .tar = "pax-index.tar" });
