@@ -5,7 +5,9 @@
  * mapping, and the policy has no rule for it. MAP_SHARED over an O_RDONLY fd: the kernel
  * refuses to make such a mapping writable at all (no VM_MAYWRITE), whatever call a later
  * policy might allow; the guest's writes stay in its memory (libOS tmpfs). A write to the
- * mapping faults, and the libOS ends the guest on a fault it cannot give the app.
+ * mapping faults, and the libOS ends the guest on a fault it cannot give the app; so does a
+ * read past the end of a disk file that shrank under it (SIGBUS, where pread64 read short):
+ * an image's rootfs.tar never changes.
  */
 #define _GNU_SOURCE
 #include <err.h>
