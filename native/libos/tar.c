@@ -149,7 +149,9 @@ static void index_load(const char *disk, uint64_t size, const char *header)
 		name[name_len] = 0;
 		memcpy(link, p + INDEX_RECORD + name_len, link_len);
 		link[link_len] = 0;
-		struct member m = { .type = p[40], .name = name, .link = link, .mode = (uint32_t)le(p + 24, 4), .uid = (uint32_t)le(p + 28, 4), .gid = (uint32_t)le(p + 32, 4), .size = le(p + 8, 8), .data = le(p, 8), .mtime = (int64_t)le(p + 16, 8) };
+		struct member m = { .type = p[40], .name = name, .link = link };
+		m.data = le(p, 8), m.size = le(p + 8, 8), m.mtime = (int64_t)le(p + 16, 8);
+		m.mode = (uint32_t)le(p + 24, 4), m.uid = (uint32_t)le(p + 28, 4), m.gid = (uint32_t)le(p + 32, 4);
 		if ((m.type == '0' || m.type == 0 || m.type == '7') && (m.data > size || m.size > size - m.data))
 			libos_panic("rootfs image: its index puts a file's bytes past the end of the image");
 		add(&m);
@@ -241,6 +243,9 @@ void tar_load(const char *disk, uint64_t size)
 			link[llen] = 0;
 		}
 		long_name = long_link = 0;
-		add(&(struct member){ .type = type, .name = name, .link = link, .mode = (uint32_t)octal(header + 100, 8), .uid = (uint32_t)octal(header + 108, 8), .gid = (uint32_t)octal(header + 116, 8), .size = len, .data = data, .mtime = (int64_t)octal(header + 136, 12) });
+		struct member m = { .type = type, .name = name, .link = link, .size = len, .data = data };
+		m.mode = (uint32_t)octal(header + 100, 8), m.uid = (uint32_t)octal(header + 108, 8), m.gid = (uint32_t)octal(header + 116, 8);
+		m.mtime = (int64_t)octal(header + 136, 12);
+		add(&m);
 	}
 }
