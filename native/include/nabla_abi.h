@@ -122,7 +122,7 @@ struct nabla_boot {
 	uint64_t stack_size; /* bytes reserved for the main thread's stack below stack_top:
 				8 MiB, or mem_size / 4 when that is smaller; its
 				lowest page is a PROT_NONE guard */
-	int32_t disk_fd; /* read-only rootfs.tar (pread64 only), or -1 */
+	int32_t disk_fd; /* -1: since ABI 7 the disk is disk_addr; the tender closes its fd */
 	int32_t net_fd; /* tap (read/write), or -1 */
 	uint64_t disk_size; /* bytes */
 	uint8_t seed[32]; /* from the host's getrandom before the filter: the libOS CSPRNG key */
@@ -157,8 +157,9 @@ struct nabla_boot {
 	 * read or write (the libOS relays the guest's queries to dns_ip:53 over it); else -1. */
 	int32_t dns_fd;
 	uint32_t dns_ip; /* network byte order */
-	/* The rootfs (disk_fd's bytes, disk_size of them) mapped read-only by the tender outside
-	 * the guest region, or 0: the libOS reads the disk with pread64 then. */
+	/* The rootfs (--disk, a tar: disk_size bytes) mapped read-only by the tender outside the
+	 * guest region; no host call reads it, and a write to it faults. 0 (with disk_size 0):
+	 * no disk, or an empty one. */
 	uint64_t disk_addr;
 };
 /* One file the tender hands over: an absolute path and the bytes, both read-only. */

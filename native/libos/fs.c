@@ -25,7 +25,7 @@ void fs_init(void)
 {
 	vfs_init();
 	dev_init();
-	if (libos_boot->disk_fd >= 0) tar_load(libos_boot->disk_size);
+	if (libos_boot->disk_addr) tar_load((const char *)libos_boot->disk_addr, libos_boot->disk_size);
 	static const int modes[3] = { O_RDONLY, O_WRONLY, O_WRONLY };
 	for (int fd = 0; fd < 3; fd++) fd_open(dev_console(fd), modes[fd]);
 	cwd = vfs_root;

@@ -62,11 +62,6 @@ HYPERCALL long hc_write(int fd, const void *buf, size_t len)
 	return raw3(1 /* write */, fd, (long)buf, (long)len);
 }
 
-HYPERCALL long hc_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	return raw4(17 /* pread64 */, fd, (long)buf, (long)len, (long)off);
-}
-
 HYPERCALL long hc_clock_gettime(int clock, struct timespec *ts)
 {
 	return raw3(228 /* clock_gettime */, clock, (long)ts, 0);

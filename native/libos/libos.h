@@ -28,7 +28,6 @@ int syscall_restartable(long n);
 
 /* hypercall.c: the only code that makes host system calls. */
 long hc_write(int fd, const void *buf, size_t len);
-long hc_pread(int fd, void *buf, size_t len, uint64_t off);
 long hc_clock_gettime(int clock, struct timespec *ts);
 long hc_sleep(const struct timespec *ts);
 long hc_net_read(void *buf, size_t len);

@@ -477,7 +477,7 @@ long sys_madvise(uintptr_t addr, size_t len, int advice)
 	return 0;
 }
 
-/* Before a hypercall hands guest memory to the host (pread into the app's buffer, say): the
+/* Before a hypercall hands guest memory to the host (clock_gettime into the app's timespec, say): the
  * MAP_NORESERVE pages in it that have no memory yet get it, for the host would answer EFAULT
  * where the app's own touch would have given them memory. 0, or -ENOMEM past --mem. */
 long mem_ready(const void *addr, size_t len)

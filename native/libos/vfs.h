@@ -188,7 +188,7 @@ long fs_lookup(const char *path, struct node **out);
 uint64_t sock_deadline(uint64_t ns); /* the deadline of a blocking wait, for sched_wait (0: none) */
 long sockopt_set_timeout(const void *val, socklen_t len, uint64_t *ns); /* from a struct timeval */
 
-/* tar.c: load the disk image's index into the tree. */
-void tar_load(uint64_t size);
+/* tar.c: the disk image's members into the tree, from the size bytes at disk. */
+void tar_load(const char *disk, uint64_t size);
 
 #endif

@@ -168,7 +168,6 @@ int tender_run(const struct tender_opts *given)
 	struct net_config net;
 	net_parse(&net, o);
 	console_rules(&policy);
-	disk_rules(&policy, o->disk);
 	net_rules(&policy, o->net);
 	core_rules(&policy);
 	if (o->print_policy == PRINT_POLICY_ANY_HOST) {

@@ -19,7 +19,7 @@ static const char usage[] =
 	"usage: nabla-run [--mem=MiB] [--disk=PATH] [--net=TAP --net-ip=A.B.C.D/LEN ...] [--etc-from=DIR] [--libos=PATH [--interp=PATH|--exe-root=DIR]]\n"
 	"                 [--x-exec-heap | --heap=flat] [--fs-base=MODE] [--print-policy[=any-host]] UNIKERNEL [--] [ARGS...]\n"
 	"  --mem=MiB       guest memory in MiB (default 256, %d..%d)\n"
-	"  --disk=PATH     read-only disk (the app's rootfs.tar), served by pread64\n"
+	"  --disk=PATH     read-only disk (the app's rootfs.tar), mapped read-only for the guest\n"
 	"  --net=TAP       the network: an existing tap interface (needs /dev/net/tun and\n"
 	"                  CAP_NET_ADMIN, or a tap made for this user); frames by read/write\n"
 	"  --net-ip=A.B.C.D/LEN  the unikernel's IPv4 address and prefix length (with --net)\n"

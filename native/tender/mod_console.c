@@ -16,6 +16,6 @@ void console_open(struct nabla_boot *boot)
 
 void console_rules(struct policy *p)
 {
-	/* write(1|2, ...): the console. Not fd 0, nor the disk, nor anything opened later. */
+	/* write(1|2, ...): the console. Not fd 0, nor anything opened later. */
 	policy_add(p, (struct rule){ "write", SYS_write, 0, "fd", 2, { { NABLA_CONSOLE_OUT, NULL }, { NABLA_CONSOLE_ERR, NULL } } });
 }

@@ -1,15 +1,19 @@
 /*
- * mod_disk.c — the read-only disk (--disk=PATH, the app's rootfs.tar): opened O_RDONLY
- * at fd DISK_FD before the filter; the guest may only pread64 it. No pwrite64: the
- * libOS keeps writes in memory. Offsets and sizes need no pin: a read-only fd can only
- * ever read the one file it names.
+ * mod_disk.c — the read-only disk (--disk=PATH, the app's rootfs.tar): mapped read-only
+ * outside the guest region before the filter, as the program's file is (elf.c), and its
+ * fd closed. The guest reads the disk as memory: no host call, only page faults on a file
+ * mapping, and the policy has no rule for it. MAP_SHARED over an O_RDONLY fd: the kernel
+ * refuses to make such a mapping writable at all (no VM_MAYWRITE), whatever call a later
+ * policy might allow; the guest's writes stay in its memory (libOS tmpfs). A write to the
+ * mapping faults, and the libOS ends the guest on a fault it cannot give the app; so does a
+ * read past the end of a disk file that shrank under it (SIGBUS, where pread64 read short):
+ * an image's rootfs.tar never changes.
  */
 #define _GNU_SOURCE
 #include <err.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "tender.h"
@@ -31,25 +35,19 @@ void disk_open(struct nabla_boot *boot, const char *path)
 	char byte;
 	if (size < 0 || (size > 0 && pread(fd, &byte, 1, 0) != 1))
 		err(TENDER_EXIT, "%s: cannot read the disk", path);
-	if (fd != DISK_FD) { /* every fd >= 3 is closed already: F_DUPFD gives exactly DISK_FD */
-		int moved = fcntl(fd, F_DUPFD_CLOEXEC, DISK_FD);
-		if (moved != DISK_FD)
-			errx(TENDER_EXIT, "%s: fcntl(F_DUPFD, %d) gave fd %d", path, DISK_FD, moved);
-		close(fd);
-	}
-	boot->disk_fd = DISK_FD;
-	boot->disk_size = size;
-	if (size > 0) { /* the guest's reads then stay in the page cache (warm.c) */
-		void *disk = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, DISK_FD, 0);
-		if (disk == MAP_FAILED)
+	if (size > 0) { /* an empty disk has nothing to map (mmap refuses length 0): disk_addr stays 0 */
+		void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
 			err(TENDER_EXIT, "%s: mmap of the disk failed", path);
-		page_cache_warm(disk, (uint64_t)size, path);
-		munmap(disk, (size_t)size);
+		/* The whole disk into the page cache first: the guest's faults on it then never
+		 * reach the block layer (warm.c). After that no readahead around each fault. (The
+		 * kernel still maps up to 64 KiB of cached neighbours around a fault,
+		 * fault_around_bytes, whatever the advice.) */
+		page_cache_warm(map, (uint64_t)size, path);
+		if (madvise(map, (size_t)size, MADV_RANDOM) < 0)
+			err(TENDER_EXIT, "madvise(%s, MADV_RANDOM) failed", path);
+		boot->disk_addr = (uint64_t)map;
 	}
-}
-
-void disk_rules(struct policy *p, const char *path)
-{
-	if (path) /* pread64(disk, ...): reading the rootfs */
-		policy_add(p, (struct rule){ "pread64", SYS_pread64, 0, "fd", 1, { { DISK_FD, "<disk>" } } });
+	boot->disk_size = (uint64_t)size;
+	close(fd); /* the mapping keeps the file; the guest gets no fd */
 }

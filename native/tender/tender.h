@@ -32,7 +32,6 @@ static inline uint64_t align_down(uint64_t x, uint64_t a)
 	return x & ~(a - 1);
 }
 
-#define DISK_FD 3 /* the disk always gets this fd: the policy can name it before it opens */
 #define NET_FD 4 /* the tap (--net) */
 #define NET_WAIT_FD 5 /* the epoll set watching the tap (and the DNS relay's socket) */
 #define DNS_FD 6 /* with --net: a UDP socket to a DNS server on the container's loopback, or none */
@@ -172,7 +171,6 @@ void console_rules(struct policy *p);
 void disk_open(struct nabla_boot *boot, const char *path);
 /* warm.c: a read-only mapping's file read into the host's page cache, the mapping's pages dropped. */
 void page_cache_warm(const void *file, uint64_t size, const char *what);
-void disk_rules(struct policy *p, const char *path);
 struct net_config {
 	uint32_t ip, mask, gw; /* network byte order; gw 0: none */
 	uint8_t mac[6];

@@ -16,10 +16,10 @@ import path from 'node:path';
 import type { BuildConfig } from '../config/resolve.js';
 import { rfc3339 } from '../image/oci.js';
 import type { ImageSpec } from '../image/types.js';
+import { packRootfs } from '../rootfs/disk.js';
 import { systemEntries, withoutGiven, ZONEINFO_IN_IMAGE, zoneinfoEntries } from '../rootfs/system.js';
 import { fileEntries, treeEntries } from '../rootfs/tree.js';
 import { CompileError } from '../util/errors.js';
-import { packTar } from '../util/tar.js';
 
 export const APP_DIR_IN_IMAGE = '/app';
 export const ROOTFS_IN_IMAGE = '/nabla/rootfs.tar';
@@ -71,7 +71,7 @@ export async function composeImage({ config, outDir, sharedRootfsDir, zoneinfoDi
   // The toolchain's shared runtime beneath what this compile wrote (its dependencies).
   const runtime = [...own, ...(sharedRootfsDir ? withoutGiven(treeEntries(sharedRootfsDir, '/'), own) : [])];
   const defaults = [...(zoneinfoDir ? zoneinfoEntries(zoneinfoDir) : []), ...systemEntries({ zoneinfo: zoneinfoDir !== undefined })];
-  const rootfs = await packTar(
+  const rootfs = await packRootfs(
     [...fileEntries(config.appDir, appFiles, APP_DIR_IN_IMAGE), ...runtime, ...withoutGiven(defaults, runtime, [ZONEINFO_IN_IMAGE])],
     config.sourceDateEpoch,
   );

@@ -25,11 +25,12 @@ import { tlsOptionsFor } from '../registry/access.js';
 import { RegistryClient } from '../registry/client.js';
 import { dockerCredentials } from '../registry/credentials.js';
 import { pullImage } from '../registry/pull.js';
+import { packRootfs } from '../rootfs/disk.js';
 import { systemEntries, withoutGiven } from '../rootfs/system.js';
 import { ensureToolchain } from '../toolchain/build.js';
 import { fetchRuntime, type Runtime } from '../toolchain/runtime.js';
 import { ConfigError, throwIfAborted } from '../util/errors.js';
-import { packTar, type TarEntry } from '../util/tar.js';
+import type { TarEntry } from '../util/tar.js';
 import type { BuildDeps } from './build.js';
 import { ROOTFS_IN_IMAGE } from './compose.js';
 import { createPublishers, publishAll } from './publishers.js';
@@ -189,7 +190,7 @@ async function layout(
     return { type: 'directory', path: `/${p}`, mode: node.mode };
   });
   // The image brings its own /etc; only what it lacks (an image made FROM scratch) is added.
-  const rootfs = await packTar([...guest, ...withoutGiven(systemEntries({ zoneinfo: false }), guest)], config.sourceDateEpoch);
+  const rootfs = await packRootfs([...guest, ...withoutGiven(systemEntries({ zoneinfo: false }), guest)], config.sourceDateEpoch);
 
   // The programs the tender may run, and their loaders, at their paths under EXE_ROOT.
   const programs = new Set([...analysis.runnable.keys(), ...[...analysis.runnable.values()].filter((l) => l !== '')]);

@@ -319,7 +319,7 @@ describe.each(FS_BASE_MODES)('host system calls of a Go unikernel (strace -f), F
     expect(io.length, io.join(' ')).toBeLessThan(20);
     expect(trapped.filter((name) => name === 'clock_gettime' || name === 'gettimeofday')).toEqual([]);
     expect(pids.size).toBe(1); // clone made green threads, not host threads
-    expect(ran).toContain('pread64');
+    expect(ran).not.toContain('pread64'); // its files come from the tender's mapping of rootfs.tar
     expect(ran.at(-1)).toBe('exit_group');
   });
 });

@@ -12,11 +12,15 @@ import { tempDir } from '../helpers/cli.js';
 import { type FsBaseMode, hostHasFsgsbase } from '../helpers/host.js';
 import { runInToolchain } from '../helpers/native-suite.js';
 
-/** tar.c: the rootfs index (pax, ustar prefix, GNU long names, replacements) and disk reads. */
+/** tar.c: the rootfs tree from its index or its headers (pax, ustar prefix, GNU long names, replacements), and disk reads. */
 const TAR = [
   'tar-pax-files', 'tar-pax-directories', 'tar-pax-symlinks', 'tar-pax-long-name', 'tar-pax-long-link-target',
   'tar-ustar-prefix', 'tar-gnu-long-names', 'tar-later-entry-replaces-earlier', 'tar-entries-with-dotdot-are-skipped',
   'tar-read-offsets', 'tar-fstat-sizes', 'tar-file-bytes-stay-on-disk', 'tar-extended-header-past-the-end-panics', 'tar-no-disk',
+  'tar-zero-length-disk', 'tar-index-gives-the-tree-the-headers-give', 'tar-index-written-by-nabla-build-gives-the-tree-its-headers-give',
+  'tar-index-is-invisible-to-the-guest',
+  'tar-index-boot-reads-only-the-index', 'tar-broken-index-panics-without-reading-past-the-disk',
+  'tar-a-folder-named-only-by-the-ustar-prefix',
 ];
 /** vfs.c and the path calls: lookup, symlinks, create/remove/rename, listings, cwd. */
 const PATHS = [

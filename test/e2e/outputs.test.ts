@@ -204,7 +204,8 @@ describe('the same outputs through the CLI (examples/hello-c)', () => {
     const names = (await execa('tar', ['-tf', rootfs])).stdout.split('\n');
     const list = (await execa('tar', ['--utc', '-tvf', rootfs])).stdout.split('\n'); // the same order
     const etc = ['etc/', 'etc/group', 'etc/hosts', 'etc/localtime', 'etc/nsswitch.conf', 'etc/passwd'];
-    expect(names.filter((name) => !name.startsWith('usr/share/zoneinfo/'))).toEqual(['app/', 'app/hello.c', ...etc, 'root/', 'tmp/', 'usr/', 'usr/share/']);
+    expect(names.filter((name) => !name.startsWith('usr/share/zoneinfo/'))).toEqual(['.nabla-index', 'app/', 'app/hello.c', ...etc, 'root/', 'tmp/', 'usr/', 'usr/share/']);
+    expect(list[0]).toMatch(/^-r--r--r-- 0\/0 .* 1980-01-01 00:00 \.nabla-index$/); // the index of the others (src/rootfs/disk.ts)
     expect(names).toContain('usr/share/zoneinfo/Europe/Paris');
     const line = (name: string) => list[names.indexOf(name)];
     expect(line('app/hello.c')).toMatch(/^-rw-r--r-- 0\/0 .* 1980-01-01 00:00 /);

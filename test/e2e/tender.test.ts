@@ -26,7 +26,8 @@ const TENDERS = ['nabla-run', 'nabla-run-gnu'];
  */
 const ESCAPES = [
   'openat', 'execve', 'socket', 'ptrace', 'mount', 'kill', 'bpf', 'io_uring_setup', 'write-fd3', 'write-fd0',
-  'write-fd1-high', 'clock-cputime', 'mmap', 'pread64-fd1', 'ppoll-nfds1', 'exit', 'x32', 'int80',
+  'write-fd1-high', 'clock-cputime', 'mmap', 'pread64-fd1', 'pread64-fd3', 'read-fd3', 'mprotect-disk', 'ppoll-nfds1', 'exit',
+  'x32', 'int80',
   'arch-prctl-set-gs', 'arch-prctl-get-fs', 'arch-prctl-set-cpuid', 'arch-prctl-set-fs-high',
 ];
 /** Bad input the loader and CLI refuse with exit 125 and one line. */
@@ -47,7 +48,7 @@ const NET = [
 /** Guests that run, in each FS-base mode (arch-prctl-set-fs: allowed in host-call mode, 159 in cpu mode). */
 const RUNS = ['hello', 'exit3', 'bootinfo', 'bootinfo-mem8', 'exec-heap', 'trap-served', 'trap-gadget', 'arch-prctl-set-fs',
   'libos-beside', 'pie-beside', 'pie-beside-bootinfo', 'pie-interp', 'etc-from', 'etc-from-too-large', 'etc-from-unreadable',
-  'etc-from-folder-or-none', 'etc-from-empty'];
+  'etc-from-folder-or-none', 'etc-from-empty', 'disk-write-faults', 'disk-zero-length'];
 /** Once per tender: the policy printouts (this host's, each mode's, every host's) and a big guest. */
 const POLICY = ['beyond-mem-fits', 'policy', 'policy-disk', 'policy-host-call', 'policy-any-host', 'fs-base-flag-wins',
   'fs-base-flag-wins-over-a-bad-env', 'policy-cpu', 'policy-cpu-env', 'policy-auto', 'policy-flat-heap', 'policy-flat-heap-any-host',
@@ -152,11 +153,12 @@ describe('tender: the native suite in the c toolchain container', () => {
         expectOk(tag, name);
       });
 
-      it('a sleeping guest shows Seccomp: 2 and NoNewPrivs: 1, and holds only fds 1, 2 and the disk', () => {
+      it('a sleeping guest shows Seccomp: 2 and NoNewPrivs: 1, holds only fds 1 and 2, and the disk is one read-only shared mapping', () => {
         const detail = expectOk(tag, 'seccomp-status');
         expect(detail).toMatch(/Seccomp: 2/);
         expect(detail).toMatch(/NoNewPrivs: 1/);
-        expect(detail).toMatch(/fds: 1 2 3 /);
+        expect(detail).toMatch(/fds: 1 2 W/);
+        expect(detail).toMatch(/disk r--s,/);
         expect(detail).toMatch(/W\+X mappings: 0,/);
       });
 
@@ -167,7 +169,7 @@ describe('tender: the native suite in the c toolchain container', () => {
         }
         expect(v.status, v.detail).toBe('ok');
         // rt_sigreturn: the tender enters the guest by it (trap_enter), from the hypercall code.
-        expect(v.detail).toMatch(/^after seccomp\(\): ((write|exit_group|clock_gettime|ppoll|pread64|arch_prctl|rt_sigreturn|mprotect|mmap) )+$/);
+        expect(v.detail).toMatch(/^after seccomp\(\): ((write|exit_group|clock_gettime|ppoll|arch_prctl|rt_sigreturn|mprotect|mmap) )+$/);
       });
     },
   );

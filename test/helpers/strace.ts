@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import type { FsBaseMode } from './host.js';
 
 /** What the tender's filter lets reach the host kernel (README, "Security model"). */
-export const WHITELIST = new Set(['write', 'pread64', 'clock_gettime', 'ppoll', 'exit_group', 'mprotect', 'mmap']);
+export const WHITELIST = new Set(['write', 'clock_gettime', 'ppoll', 'exit_group', 'mprotect', 'mmap']);
 
 /**
  * The whitelist in an FS-base mode: host-call adds arch_prctl (ARCH_SET_FS only, which

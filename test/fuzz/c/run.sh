@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh OUT SECONDS [TARGET...] — the C fuzzers: each target (elf: the tender's ELF and
-# NABLA-note checks; tar: the libOS's rootfs index and path lookups) is built with clang's
+# NABLA-note checks; tar: the libOS's rootfs reader, its index or its headers, and path lookups) is built with clang's
 # libFuzzer, ASan and UBSan over the real parser files, then fuzzed for SECONDS from its seed
 # corpus (corpus/TARGET, which also keeps every input that once crashed: they run first).
 # A second build with clang's source coverage replays the corpus the run ended with and

@@ -1,10 +1,11 @@
 /*
- * tar_fuzz.c — libFuzzer target: the libOS's rootfs index (native/libos/tar.c) and the path
- * lookups over the tree it builds (vfs.c), on one input taken as the disk (rootfs.tar).
+ * tar_fuzz.c — libFuzzer target: the libOS's rootfs reader (native/libos/tar.c: the index
+ * nabla-build writes first, or the headers of a tar without one) and the path lookups over
+ * the tree it builds (vfs.c), on one input taken as the disk (rootfs.tar), which the libOS
+ * reads as the tender's mapping: here the input itself, so ASan sees a read past it.
  * tar.c and vfs.c are compiled unchanged (run.sh); what they call below them is here:
- * hc_pread reads the input, mem_alloc is malloc within a guest-memory budget (so ASan sees
- * every allocation's bounds), and libos_panic (the libOS's refusal of a bad image) comes
- * back here by longjmp. After tar_load the target walks the tree and checks: every node is
+ * mem_alloc is malloc within a guest-memory budget (so ASan sees every allocation's
+ * bounds), and libos_panic (the libOS's refusal of a bad image) comes back here by longjmp. After tar_load the target walks the tree and checks: every node is
  * found again by its own path; lookups that follow symlinks end in a node or an errno that
  * path_resolution(7) allows; symlinks hold their target; a file reads back the input's bytes.
  */
@@ -20,7 +21,7 @@
 
 static const uint8_t *disk;
 static size_t disk_size;
-static struct nabla_boot boot = { .abi_version = NABLA_ABI_VERSION, .disk_fd = 3, .mem_size = MEM_BUDGET };
+static struct nabla_boot boot = { .abi_version = NABLA_ABI_VERSION, .disk_fd = -1, .mem_size = MEM_BUDGET };
 const struct nabla_boot *libos_boot = &boot;
 static jmp_buf panicked;
 
@@ -38,15 +39,6 @@ _Noreturn void libos_panic(const char *message)
 {
 	require(message && *message && !strchr(message, '\n'), "a panic without a one-line message");
 	longjmp(panicked, 1);
-}
-
-long hc_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	require(fd == boot.disk_fd, "pread on fd %d", fd);
-	if (off >= disk_size) return 0;
-	if (len > disk_size - off) len = disk_size - off;
-	memcpy(buf, disk + off, len);
-	return (long)len;
 }
 
 /* Every allocation of one run, freed after it (the libOS never frees its arena). */
@@ -75,13 +67,6 @@ void *mem_alloc(size_t len)
 	void *p = mem_try_alloc(len);
 	if (!p) libos_panic("out of guest memory (raise --mem)");
 	return p;
-}
-
-/* The heap is malloc here: nothing waits to be given memory. */
-long mem_ready(const void *addr, size_t len)
-{
-	(void)addr, (void)len;
-	return 0;
 }
 
 void mem_free(void *p, size_t len)
@@ -172,10 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	disk = data;
 	disk_size = size;
+	boot.disk_addr = (uint64_t)(uintptr_t)data;
 	boot.disk_size = size;
 	if (setjmp(panicked) == 0) {
 		vfs_init();
-		tar_load(size);
+		tar_load((const char *)data, size);
 		check_node(vfs_root, 0);
 	}
 	free_all();

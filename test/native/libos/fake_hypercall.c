@@ -31,13 +31,6 @@ long hc_write(int fd, const void *buf, size_t len)
 	return (long)len;
 }
 
-long hc_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	fake.preads++;
-	ssize_t r = pread(fd, buf, len, (off_t)off);
-	return r < 0 ? -errno : r;
-}
-
 long hc_clock_gettime(int clock, struct timespec *ts)
 {
 	return clock_gettime(clock, ts) < 0 ? -errno : 0;

@@ -218,10 +218,30 @@ const char *fixture(const char *name)
 
 /* trap.c's part in a fault on the heap: a MAP_NORESERVE page the app touches gets memory
  * (mem_fault) and the access runs again; any other fault is a crash, as it would be. */
+/* A page of the disk's first touch: made readable and counted (fake.disk_faults). A fault
+ * on a page already readable is a write: the process dies, as in the tender. */
+static int disk_fault(uintptr_t addr)
+{
+	size_t page = (addr - (uintptr_t)guest.disk) / 4096;
+	if (!guest.disk || addr < (uintptr_t)guest.disk || page >= (guest.disk_size + 4095) / 4096) return 0;
+	if (guest.disk_touched[page / 8] & (1 << page % 8)) return 0;
+	guest.disk_touched[page / 8] |= (uint8_t)(1 << page % 8);
+	fake.disk_faults++;
+	return mprotect((char *)guest.disk + page * 4096, 4096, PROT_READ) == 0;
+}
+
 static void heap_fault(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (!mem_fault((uintptr_t)si->si_addr)) signal(sig, SIG_DFL);
+	if (!disk_fault((uintptr_t)si->si_addr) && !mem_fault((uintptr_t)si->si_addr)) signal(sig, SIG_DFL);
+}
+
+void disk_forget(void)
+{
+	size_t pages = (guest.disk_size + 4095) / 4096;
+	if (pages && mprotect((void *)guest.disk, pages * 4096, PROT_NONE) < 0) FAIL("mprotect of the disk: %s", strerror(errno));
+	memset(guest.disk_touched, 0, (pages + 7) / 8);
+	fake.disk_faults = 0;
 }
 
 /* A Linux initial stack at the top of the guest's stack, as the tender builds it: the
@@ -285,13 +305,27 @@ void boot(const struct boot_opts *o)
 		snprintf(name, 128, "%s", o->hostname);
 		b->hostname = (uint64_t)(uintptr_t)name;
 	}
+	const char *disk = 0;
+	uint8_t *disk_touched = 0;
 	if (!o->no_disk) {
+		/* As the tender maps it: read-only, shared, no fd; but each page PROT_NONE until the
+		 * libOS touches it (disk_fault), and 1 MiB of PROT_NONE after it, so a read past
+		 * the disk kills the case instead of reading whatever lies there. */
 		const char *tar = fixture(o->tar ? o->tar : "pax.tar");
 		int fd = open(tar, O_RDONLY);
 		if (fd < 0) FAIL("open %s: %s", tar, strerror(errno));
 		struct stat st;
 		fstat(fd, &st);
-		b->disk_fd = fd;
+		size_t pages = ((size_t)st.st_size + 4095) / 4096;
+		if (pages) {
+			char *area = mmap(0, (pages << 12) + (1 << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (area == MAP_FAILED || mmap(area, (size_t)st.st_size, PROT_NONE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+				FAIL("mmap of %s: %s", tar, strerror(errno));
+			disk = area;
+			disk_touched = calloc(1, (pages + 7) / 8);
+		}
+		close(fd);
+		b->disk_addr = (uint64_t)(uintptr_t)disk;
 		b->disk_size = (uint64_t)st.st_size;
 	}
 	b->net_wait_fd = -1;
@@ -328,7 +362,9 @@ void boot(const struct boot_opts *o)
 		.boot = b,
 		.region = region,
 		.size = va,
-		.disk_fd = b->disk_fd,
+		.disk = disk,
+		.disk_size = b->disk_size,
+		.disk_touched = disk_touched,
 		.wire = wire,
 		.dns_wire = dns_wire,
 		.heap_lo = (uintptr_t)b->image_end,

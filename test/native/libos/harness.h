@@ -3,8 +3,8 @@
  *
  * What runs: the real libOS objects, compiled unchanged by native/libos/Makefile (with this
  * harness's compiler), linked with fake_hypercall.c instead of hypercall.c, so the libOS's
- * host calls become ordinary host calls (write, pread on a tar made at test time,
- * clock_gettime, nanosleep) and its exit comes back to the test. Cases drive the
+ * host calls become ordinary host calls (write, clock_gettime, nanosleep); the disk is a tar
+ * made at test time, mapped as the tender maps it and its exit comes back to the test. Cases drive the
  * libOS through libos_syscall() directly, as libOS-musl does in a unikernel.
  *
  * Isolation: every case runs in its own forked child and boots a fresh libOS over fresh
@@ -121,7 +121,7 @@ void heap_mode_only(int flat);
 
 struct boot_opts {
 	const char *tar; /* fixture name (e.g. "pax.tar"); 0: "pax.tar" */
-	int no_disk; /* disk_fd = -1 */
+	int no_disk; /* disk_addr = 0 */
 	const char *cwd; /* 0: "/" */
 	const char *exe_path; /* the program's own file (nabla_boot.exe_*): its path ... */
 	const void *exe; /* ... and bytes; 0: none */
@@ -146,7 +146,9 @@ struct guest {
 	size_t size;
 	uintptr_t heap_lo, heap_hi; /* where the libOS's heap may lie: [image_end, stack_top - stack_size) */
 	uint64_t fs_after_init; /* the FS base libos_init left */
-	int disk_fd;
+	const char *disk; /* the tar, mapped as the tender maps it (0: no disk, or an empty one) */
+	size_t disk_size;
+	uint8_t *disk_touched; /* a bit per page of it the libOS has read */
 	int wire; /* with boot_opts.net: the host side of the fake tap, one frame per datagram */
 	int dns_wire; /* with boot_opts.dns: the DNS server's side of the relay's socket */
 };
@@ -155,6 +157,8 @@ extern const char *fixtures; /* the folder run.sh made: tars and tree/ */
 
 /* Boots a fresh libOS (o may be 0 for the defaults). Call it once per process. */
 void boot(const struct boot_opts *o);
+/* Makes every page of the disk mapping unread again: the next read of each is a disk fault. */
+void disk_forget(void);
 /* fixtures/name, in a static buffer */
 const char *fixture(const char *name);
 
@@ -167,7 +171,7 @@ struct fake {
 	char out[3][16384]; /* what the libOS wrote to the console, by fd */
 	size_t out_len[3];
 	int writes[3]; /* hc_write calls by fd */
-	long preads; /* hc_pread calls */
+	long disk_faults; /* pages of the disk mapping read for the first time (since disk_forget) */
 	long sleeps; /* hc_sleep calls */
 	uint64_t slept_ns; /* total time asked of hc_sleep */
 	long net_waits; /* hc_net_wait calls */

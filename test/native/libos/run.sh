@@ -5,7 +5,7 @@
 # native/libos/Makefile (all of native/libos/*.c but hypercall.c, switch.S, and lwIP with
 # its port as lwip.o) into OUT/obj, checks that its files call one another one way,
 # links them with the harness and fake_hypercall.c into OUT/libos-test, makes the tar
-# fixtures with GNU tar in OUT/fixtures, and runs the cases (all, or those named).
+# fixtures with GNU tar (and their indexes with mkindex.c) in OUT/fixtures, and runs the cases (all, or those named).
 # Writes nothing outside OUT (the source may be read-only). One line per case: "ok NAME" or
 # "FAIL NAME: why"; the last line is "N passed, N failed"; exits non-zero if a case failed.
 # Needs: sh, make, GNU tar, nm, tsort, and musl-gcc (Debian musl-tools) or gcc: $LIBOS_TEST_CC.
@@ -78,7 +78,7 @@ $CC $hflags -o "$OUT/libos-test" $srcs $objs >"$OUT/build.log" 2>&1 ||
     build_fail "harness: $(tr '\n' '|' <"$OUT/build.log" | head -c 600)"
 
 # 3. Fixtures: one tree, tarred by GNU tar in pax, ustar and gnu formats, a tar whose
-#    later entries replace earlier ones, and one with a hard link.
+#    later entries replace earlier ones, and one with a hard link; each also with an index.
 #    Modes are fixed (umask 022), whatever umask we were called with: the cases check them.
 F=$OUT/fixtures
 T=$F/tree
@@ -168,6 +168,20 @@ tar $common --format=ustar --exclude='./a-file-name-*' --exclude='./a-directory-
     printf '77777777777' | dd of="$F/pax-past-end.tar" bs=1 seek=124 conv=notrunc 2>/dev/null
     printf 'x' | dd of="$F/pax-past-end.tar" bs=1 seek=156 conv=notrunc 2>/dev/null
 ) || build_fail "pax-past-end.tar"
+
+# The same tars with an index in front, as nabla-build writes rootfs.tar (mkindex.c), and
+# the pax one with its index broken in each way the libOS must refuse.
+$CC -std=gnu11 -O2 -Wall -Wextra -Werror -o "$OUT/mkindex" "$HERE/mkindex.c" >"$OUT/build.log" 2>&1 ||
+    build_fail "mkindex: $(tr '\n' '|' <"$OUT/build.log" | head -c 600)"
+for t in pax gnu ustar replace hardlink dotdot; do
+    "$OUT/mkindex" "$F/$t.tar" "$F/$t-index.tar" || build_fail "mkindex $t.tar"
+done
+for how in magic version index-past-end count trailing name-too-long name-past-end file-past-end data-past-end data-wraps; do
+    "$OUT/mkindex" --break="$how" "$F/pax.tar" "$F/broken-index-$how.tar" || build_fail "mkindex --break=$how"
+done
+: >"$F/zero.tar"
+# One written by nabla-build itself (src/rootfs/disk.ts, kept as a fuzzing seed).
+cp "$HERE/../../fuzz/c/corpus/tar/nabla-build-index.tar" "$F/" || build_fail "nabla-build-index.tar"
 
 # The tars hold the modes now. A caller with umask 0 (a container writing for the host
 # user) gets a tree it can remove.

@@ -1,4 +1,4 @@
-/* tar.c: the rootfs image's index (ustar, pax, GNU long names) and reads from the disk. */
+/* tar.c: the rootfs image's tree, from its index or its headers (ustar, pax, GNU long names), and reads from the disk. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -309,11 +309,13 @@ TEST(tar_fstat_sizes)
 TEST(tar_file_bytes_stay_on_disk)
 {
 	boot(0);
-	long at_boot = fake.preads;
-	CHECK(at_boot > 0);
-	char buf[64];
-	CHECK_EQ(read_file("/hello.txt", buf, sizeof buf), 13);
-	CHECK(fake.preads > at_boot); /* read from the disk when asked, not copied at boot */
+	CHECK(fake.disk_faults > 0); /* the headers */
+	disk_forget();
+	char buf[100];
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	CHECK_EQ(fake.disk_faults, 0);
+	CHECK_EQ(sys(SYS_pread64, fd, buf, sizeof buf, 40000), 100);
+	CHECK_EQ(fake.disk_faults, 1); /* read from the disk when asked, not copied at boot */
 }
 
 TEST(tar_extended_header_past_the_end_panics)
@@ -333,8 +335,186 @@ TEST(tar_extended_header_past_the_end_panics)
 TEST(tar_no_disk)
 {
 	boot(&(struct boot_opts){ .no_disk = 1 });
-	CHECK_EQ(fake.preads, 0);
 	CHECK_STR(ls("/"), "dev/ proc/ tmp/");
 	CHECK_ERR(open_("/hello.txt", O_RDONLY), ENOENT);
 	CHECK_OK(write_file("/tmp/new", "works without a disk"));
+}
+
+TEST(tar_zero_length_disk)
+{
+	boot(&(struct boot_opts){ .tar = "zero.tar" });
+	CHECK_EQ(guest.boot->disk_addr, 0); /* as the tender gives it: nothing mapped */
+	CHECK_STR(ls("/"), "dev/ proc/ tmp/");
+}
+
+/* ---- the index (mkindex.c writes it as nabla-build does) ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Every node under dir (but /dev and /proc): its path, type and mode, size, times, owner,
+ * links, inode, and its bytes or target, hashed into *h. */
+static void walk(const char *dir, uint64_t *h, int *count)
+{
+	char list[8192], *save = 0;
+	snprintf(list, sizeof list, "%s", ls(dir));
+	for (char *e = strtok_r(list, " ", &save); e; e = strtok_r(0, " ", &save)) {
+		size_t len = strlen(e);
+		if (strchr("/@%", e[len - 1])) e[--len] = 0;
+		char path[4096], line[4300];
+		snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") ? dir : "", e);
+		if (!strcmp(path, "/dev") || !strcmp(path, "/proc")) continue;
+		struct stat st;
+		CHECK_OK(sys(SYS_lstat, path, &st));
+		int n = snprintf(line, sizeof line, "%s %o %ld %ld %u %u %lu %lu\n", path, st.st_mode, (long)st.st_size,
+				 (long)st.st_mtim.tv_sec, st.st_uid, st.st_gid, (unsigned long)st.st_nlink, (unsigned long)st.st_ino);
+		*h = fnv(*h, line, (size_t)n);
+		++*count;
+		static char bytes[1 << 17];
+		if (S_ISLNK(st.st_mode)) *h = fnv(*h, bytes, (size_t)CHECK_OK(sys(SYS_readlink, path, bytes, sizeof bytes)));
+		if (S_ISREG(st.st_mode)) *h = fnv(*h, bytes, (size_t)CHECK_OK(read_file(path, bytes, sizeof bytes)));
+		if (S_ISDIR(st.st_mode)) walk(path, h, count);
+	}
+}
+
+static void print_tree(void *tar)
+{
+	boot(&(struct boot_opts){ .tar = tar });
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int count = 0;
+	walk("/", &h, &count);
+	printf("%d nodes, hash %016llx\n", count, (unsigned long long)h);
+	fflush(stdout);
+}
+
+TEST(tar_index_gives_the_tree_the_headers_give)
+{
+	static const char *const tars[] = { "pax", "gnu", "ustar", "replace", "hardlink", "dotdot" };
+	for (size_t i = 0; i < sizeof tars / sizeof tars[0]; i++) {
+		char plain[64], indexed[64];
+		snprintf(plain, sizeof plain, "%s.tar", tars[i]);
+		snprintf(indexed, sizeof indexed, "%s-index.tar", tars[i]);
+		struct child a, b;
+		run_child(print_tree, plain, &a);
+		run_child(print_tree, indexed, &b);
+		if (!a.exited || a.code != 0 || !b.exited || b.code != 0)
+			FAIL("%s: exit %d signal %d: %.300s / %s: exit %d signal %d: %.300s", plain, a.code, a.signal, a.out, indexed,
+			     b.code, b.signal, b.out);
+		if (atoi(a.out) < 2) FAIL("%s: %s", plain, a.out);
+		if (strcmp(a.out, b.out)) FAIL("%s: %s%s: %s", plain, a.out, indexed, b.out);
+	}
+}
+
+/* The index nabla-build writes (a seed of test/fuzz/c: long names, a folder named only by
+ * the ustar prefix, a link) against the same tar without it. */
+TEST(tar_index_written_by_nabla_build_gives_the_tree_its_headers_give)
+{
+	size_t size;
+	char *t = host_file("../nabla-build-index.tar", &size);
+	CHECK_STR(t, ".nabla-index");
+	uint64_t len = strtoull(t + 124, 0, 8), skip = 512 + ((len + 511) & ~511ULL);
+	CHECK(skip < size);
+	int fd = open(fixture("nabla-build-headers.tar"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, t + skip, size - skip) != (ssize_t)(size - skip) || close(fd) < 0) FAIL("writing nabla-build-headers.tar");
+	free(t);
+	struct child a, b;
+	run_child(print_tree, "nabla-build-headers.tar", &a);
+	run_child(print_tree, "nabla-build-index.tar", &b);
+	if (!a.exited || a.code != 0 || !b.exited || b.code != 0 || atoi(a.out) != 6 || strcmp(a.out, b.out))
+		FAIL("headers: %s / index: %s", a.out, b.out);
+}
+
+TEST(tar_index_is_invisible_to_the_guest)
+{
+	boot(&(struct boot_opts){ .tar = "pax-index.tar" });
+	CHECK(guest.disk && memcmp(guest.disk, ".nabla-index", 13) == 0); /* the first member */
+	char want[1024], dir[256];
+	snprintf(dir, sizeof dir, "%s", tree_name(".", "a-directory-name"));
+	snprintf(want, sizeof want,
+		 "%s/ %s abs-link@ big.txt chain@ dangling@ deep/ dev/ dir/ empty-dir/ empty.txt hello.txt link-to-dir@ "
+		 "link-to-file@ long-link@ loop-a@ loop-b@ proc/ self@ tmp/",
+		 dir, tree_name(".", LONG_NAME_PREFIX));
+	CHECK_STR(ls("/"), want);
+	struct stat st;
+	CHECK_ERR(sys(SYS_lstat, "/.nabla-index", &st), ENOENT);
+	same_as_host("/big.txt", "big.txt");
+	CHECK_EQ(sys(SYS_readlink, "/dir/up", want, sizeof want), 12);
+}
+
+TEST(tar_index_boot_reads_only_the_index)
+{
+	size_t size;
+	char *t = host_file("../pax-index.tar", &size);
+	uint64_t len = strtoull(t + 124, 0, 8);
+	free(t);
+	boot(&(struct boot_opts){ .tar = "pax-index.tar" });
+	CHECK_EQ(fake.disk_faults, (long)((512 + len + 4095) / 4096)); /* the pax.tar scan reads a page per header */
+	char buf[100];
+	long fd = CHECK_OK(open_("/big.txt", O_RDONLY));
+	CHECK_EQ(sys(SYS_pread64, fd, buf, sizeof buf, 40000), 100);
+	CHECK(fake.disk_faults > (long)((512 + len + 4095) / 4096));
+}
+
+static void boot_tar(void *tar)
+{
+	boot(&(struct boot_opts){ .tar = tar });
+	printf("booted\n");
+}
+
+/* Each way mkindex --break breaks an index, and what the libOS must say. The harness maps
+ * the disk with 1 MiB of PROT_NONE after it: a read past the disk would kill the child
+ * (a signal) instead of the clean panic (exit 127). */
+TEST(tar_broken_index_panics_without_reading_past_the_disk)
+{
+	static const struct {
+		const char *how, *says;
+	} breaks[] = {
+		{ "magic", ".nabla-index is not an index" },
+		{ "version", "its index is of another version" },
+		{ "index-past-end", "its index (.nabla-index) runs past the end of the image" },
+		{ "count", "its index ends inside a record" },
+		{ "trailing", "its index has bytes after its last record" },
+		{ "name-too-long", "a name in its index is longer than 4095 bytes" },
+		{ "name-past-end", "its index ends inside a name" },
+		{ "file-past-end", "its index puts a file's bytes past the end of the image" },
+		{ "data-past-end", "its index puts a file's bytes past the end of the image" },
+		{ "data-wraps", "its index puts a file's bytes past the end of the image" },
+	};
+	for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+		char tar[64];
+		snprintf(tar, sizeof tar, "broken-index-%s.tar", breaks[i].how);
+		struct child c;
+		run_child(boot_tar, tar, &c);
+		if (!c.exited || c.code != 127 || !strstr(c.out, breaks[i].says))
+			FAIL("%s: exit %d signal %d, want a panic saying \"%s\"; output: %.300s", tar, c.code, c.signal, breaks[i].says,
+			     c.out);
+	}
+}
+
+/* tar-stream (nabla-build's tars) writes a folder whose name fits only the ustar prefix
+ * with an empty name field: not the end of the archive, which is a zero block. */
+TEST(tar_a_folder_named_only_by_the_ustar_prefix)
+{
+	static char tar[4 * 512];
+	memset(tar, 0, sizeof tar);
+	memcpy(tar + 100, "0000755", 8);
+	memcpy(tar + 124, "00000000000", 12);
+	tar[156] = '5';
+	memcpy(tar + 257, "ustar", 6);
+	strcpy(tar + 345, "only-in-the-prefix");
+	strcpy(tar + 512, "only-in-the-prefix/after.txt");
+	memcpy(tar + 512 + 100, "0000644", 8);
+	memcpy(tar + 512 + 124, "00000000006", 12);
+	tar[512 + 156] = '0';
+	memcpy(tar + 1024, "after\n", 6);
+	int fd = open(fixture("prefix-only.tar"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, tar, sizeof tar) != (ssize_t)sizeof tar || close(fd) < 0) FAIL("writing prefix-only.tar");
+	boot(&(struct boot_opts){ .tar = "prefix-only.tar" });
+	CHECK_STR(ls("/"), "dev/ only-in-the-prefix/ proc/ tmp/");
+	char buf[16];
+	CHECK_EQ(read_file("/only-in-the-prefix/after.txt", buf, sizeof buf), 6);
+	CHECK_STR(buf, "after\n");
 }

@@ -1,7 +1,8 @@
 /*
  * escape CASE: says what it tries, then issues one raw syscall the policy forbids. The
  * tender's filter must kill it (SIGSYS, a shell shows 159) before the call returns; if it
- * returns, the guest prints ESCAPED and exits 0, and the test fails.
+ * returns, the guest prints ESCAPED and exits 0, and the test fails. (write-disk is a
+ * store, not a call: the fault must kill it.)
  * `escape arch-prctl-set-fs` is the one call that depends on the host: allowed (exit 0)
  * with --fs-base=host-call, killed with --fs-base=cpu.
  */
@@ -58,6 +59,12 @@ int nabla_main(const struct nabla_boot *boot, uint64_t *sp, uint64_t regs)
 	else if (seq(c, "clock-cputime")) r = sys(NR_clock_gettime, 2 /* CLOCK_PROCESS_CPUTIME_ID */, &t, 0);
 	else if (seq(c, "mmap")) r = sys6(NR_mmap, 0, 4096, 7, 0x22 /* PRIVATE|ANONYMOUS */, -1, 0);
 	else if (seq(c, "pread64-fd1")) r = sys6(NR_pread64, 1, (long)buf, 1, 0, 0, 0);
+	/* With --disk: its fd (3 before ABI 7) is closed and no call reads a disk; its mapping
+	 * cannot be made writable, and a write to it is a SIGSEGV (139), not a SIGSYS. */
+	else if (seq(c, "pread64-fd3")) r = sys6(NR_pread64, 3, (long)buf, 1, 0, 0, 0);
+	else if (seq(c, "read-fd3")) r = sys(NR_read, 3, buf, 1);
+	else if (seq(c, "mprotect-disk")) r = sys(10 /* mprotect */, boot->disk_addr, 4096, 3 /* PROT_READ|PROT_WRITE */);
+	else if (seq(c, "write-disk") && boot->disk_addr) r = *(volatile char *)boot->disk_addr = 'x';
 	else if (seq(c, "ppoll-nfds1")) r = sys6(NR_ppoll, (long)buf, 1, (long)&t, 0, 8, 0);
 	else if (seq(c, "exit")) r = sys(NR_exit, 0, 0, 0);
 	/* With --fs-base=host-call only arch_prctl(ARCH_SET_FS, any) is allowed. */

@@ -76,6 +76,7 @@ has_fsgsbase=0
 "$G/probe" fsgsbase && has_fsgsbase=1
 echo "# host: FSGSBASE $([ $has_fsgsbase = 1 ] && echo yes || echo no), 32-bit syscall entry $("$G/probe" int80 2>/dev/null && echo yes || echo no)"
 printf 'nabla disk line 1\nline 2\n' >"$W/disk.txt"
+: >"$W/empty-disk"
 # A container's /etc as Docker writes it (--etc-from), one too large, one with a folder.
 mkdir -p "$W/etc" "$W/etc-big" "$W/etc-dir/hosts" "$W/etc-none"
 printf 'web-1\n' >"$W/etc/hostname"
@@ -127,8 +128,8 @@ EOF
 }
 
 # status_case NAME WX [FLAGS...]: a guest sleeping in ppoll, seen from outside: the filter
-# is on, only the console and disk fds are open though the shell gave it fds 5 and 7, the
-# boot page is read-only and WX (0 or "some") pages are writable and executable. The
+# is on, only the console fds are open though the shell gave it fds 5 and 7 (the disk is
+# one read-only shared mapping, its fd closed), the boot page is read-only and WX (0 or "some") pages are writable and executable. The
 # tender is not dumpable: reading its maps needs CAP_SYS_PTRACE.
 status_case() {
     name=$1 want_wx=$2
@@ -145,14 +146,15 @@ status_case() {
     fds=$(ls "/proc/$pid/fd" 2>&1 | sort -n | tr '\n' ' ')
     wx=$(grep -c 'rwxp' "/proc/$pid/maps")
     boot=$(grep '^00100000-00101000 ' "/proc/$pid/maps" | cut -d' ' -f2)
+    disk=$(grep " $W/disk.txt\$" "/proc/$pid/maps" | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//')
     wait $pid
     rc=$?
     ok=0
     case "$st" in *"Seccomp: 2"*"NoNewPrivs: 1"* | *"NoNewPrivs: 1"*"Seccomp: 2"*) ok=1 ;; esac
     [ "$want_wx" = 0 ] && [ "$wx" != 0 ] && ok=0
     [ "$want_wx" = some ] && [ "$wx" = 0 ] && ok=0
-    [ "$fds" = "1 2 3 " ] && [ "$boot" = "r--p" ] && [ $rc = 0 ] || ok=0
-    result "$name" $ok "${st}fds: ${fds}W+X mappings: $wx, boot page $boot, exit $rc"
+    [ "$fds" = "1 2 " ] && [ "$boot" = "r--p" ] && [ "$disk" = "r--s" ] && [ $rc = 0 ] || ok=0
+    result "$name" $ok "${st}fds: ${fds}W+X mappings: $wx, boot page $boot, disk $disk, exit $rc"
 }
 
 # The disk and the program read into the page cache before the filter (warm.c): both
@@ -186,7 +188,7 @@ strace_case() {
         { result strace-after-filter 0 "strace failed: $(head -c 300 "$LOG/$tag.strace-err" | tr '\n' '|')"; return; }
     after=$(awk '/seccomp\(SECCOMP_SET_MODE_FILTER/ { on = 1; next }
                  on && $2 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $2); print $2 }' "$LOG/$tag.strace" | sort -u | tr '\n' ' ')
-    allowed='write|exit_group|clock_gettime|ppoll|pread64|rt_sigreturn|'
+    allowed='write|exit_group|clock_gettime|ppoll|rt_sigreturn|'
     [ "$mode" = host-call ] && allowed="${allowed}arch_prctl|"
     bad=$(echo "$after" | tr ' ' '\n' | grep -vxE "$allowed" | tr '\n' ' ')
     ok=0
@@ -206,7 +208,7 @@ argv: $G/bootinfo
 argv: one
 argv: two words
 env: NABLA_TEST=xyz
-disk_fd=3 disk_size=25 disk: nabla disk line 1
+disk_size=25 disk: nabla disk line 1
 !FAIL" env NABLA_TEST=xyz "$T" --mem=64 --disk="$W/disk.txt" "$G/bootinfo" one 'two words'
     case_ bootinfo-mem8 0 "mem_size=8388608
 argv: --x-exec-heap
@@ -244,10 +246,13 @@ etc: /etc/hostname 4 bytes
 
     # Escapes: each issues one forbidden syscall and must die by SIGSYS (159).
     for c in openat execve socket ptrace mount kill bpf io_uring_setup write-fd3 write-fd0 write-fd1-high \
-        clock-cputime mmap pread64-fd1 ppoll-nfds1 exit x32 \
+        clock-cputime mmap pread64-fd1 pread64-fd3 read-fd3 mprotect-disk ppoll-nfds1 exit x32 \
         arch-prctl-set-gs arch-prctl-get-fs arch-prctl-set-cpuid arch-prctl-set-fs-high; do
         case_ "escape-$c" 159 "$E" "$T" --disk="$W/disk.txt" "$G/escape" "$c"
     done
+    case_ disk-write-faults 139 "!ESCAPED" "$T" --disk="$W/disk.txt" "$G/escape" write-disk
+    case_ disk-zero-length 0 "!disk:
+!FAIL" "$T" --disk="$W/empty-disk" "$G/bootinfo"
     # Guest memory the host caps (memcap.c): a call outside the heap, or one that could
     # make memory usable without RLIMIT_DATA seeing it, dies by SIGSYS.
     for c in mprotect-text mprotect-boot mprotect-below mprotect-above mprotect-too-long mprotect-high-bits \
@@ -447,7 +452,9 @@ mmap flags=MAP_PRIVATE+MAP_FIXED+MAP_ANONYMOUS+MAP_NORESERVE addr=<guest heap> l
     case_ heap-flat-with-x-exec-heap 125 "--heap=flat and --x-exec-heap do not go together" "$T" --heap=flat --x-exec-heap "$G/hello"
     case_ heap-mode-bad 125 "--heap=big: the heap is paged or flat" "$T" --heap=big "$G/hello"
     case_ policy-exec-heap 0 "mprotect prot=PROT_READ+PROT_WRITE|PROT_READ+PROT_WRITE+PROT_EXEC addr=<guest heap>" "$T" --print-policy --x-exec-heap
-    case_ policy-disk 0 "pread64 fd=<disk>" "$T" --print-policy --disk=/nonexistent
+    case_ policy-disk 0 "exit_group
+!pread64
+!<disk>" "$T" --print-policy --disk=/nonexistent
     case_ policy-host-call 0 "arch_prctl code=ARCH_SET_FS
 ![only on" "$T" --print-policy --fs-base=host-call
     case_ policy-any-host 0 "rt_sigreturn
