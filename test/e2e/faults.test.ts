@@ -8,20 +8,32 @@
  * handlers and signal stacks get nothing more of the host: a forbidden call still dies by
  * SIGSYS.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, tempDir } from '../helpers/cli.js';
 import { LoadedImages, runImage } from '../helpers/docker.js';
 
 const C_IMAGE = 'nabla-e2e/faults-c:1';
+/** The same C app with nabla.json's "heap": "paged" (a C app's heap is flat by default). */
+const C_PAGED_IMAGE = 'nabla-e2e/faults-c-paged:1';
 const GO_IMAGE = 'nabla-e2e/faults-go:1';
 const images = new LoadedImages();
+const work = tempDir('nabla-e2e-faults-');
 
 beforeAll(async () => {
-  await images.build(path.join(repoRoot, 'test', 'fixtures', 'faults-c'), C_IMAGE);
+  const fixture = path.join(repoRoot, 'test', 'fixtures', 'faults-c');
+  await images.build(fixture, C_IMAGE);
+  const paged = path.join(work, 'faults-c');
+  fs.cpSync(fixture, paged, { recursive: true });
+  fs.writeFileSync(path.join(paged, 'nabla.json'), '{"heap": "paged"}\n');
+  await images.build(paged, C_PAGED_IMAGE);
   await images.build(path.join(repoRoot, 'test', 'fixtures', 'faults-go'), GO_IMAGE);
 });
-afterAll(() => images.removeAll());
+afterAll(async () => {
+  await images.removeAll();
+  fs.rmSync(work, { recursive: true, force: true });
+});
 
 const run = async (image: string, name: string) => {
   const result = await runImage(image, name);
@@ -139,9 +151,9 @@ describe('a C app: where Linux kills, the unikernel dies by the signal', () => {
   });
 });
 
-describe('guard pages over memory the app freed (the libOS keeps freed pages for reuse)', () => {
+describe('guard pages over memory the app freed (the libOS keeps freed pages for reuse), under a paged heap', () => {
   it('a PROT_NONE mapping over freed pages faults from the next system call on; what is made usable reads zero', async () => {
-    const result = await run(C_IMAGE, 'guard-over-freed');
+    const result = await run(C_PAGED_IMAGE, 'guard-over-freed');
     expect(lines(result.stdout)).toEqual([
       'same pages: 1',
       'SIGSEGV at the guard: 1',
@@ -153,9 +165,30 @@ describe('guard pages over memory the app freed (the libOS keeps freed pages for
   });
 
   it('threads made and joined one after another: the last one\'s guard page faults', async () => {
-    const result = await run(C_IMAGE, 'thread-guards');
+    const result = await run(C_PAGED_IMAGE, 'thread-guards');
     expect(lines(result.stdout)).toEqual(['SIGSEGV at the guard: 1']);
     expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('guard pages under a flat heap (a C app\'s default): what the README says it gives up', () => {
+  it('PROT_NONE inside the heap does not fault, and pages made usable again still read zero', async () => {
+    const result = await run(C_IMAGE, 'guard-over-freed');
+    expect(lines(result.stdout)).toEqual([
+      'same pages: 1',
+      'NO FAULT at the start',
+      'NO FAULT at the end',
+      'made usable: 0 bytes not zero',
+      'NO FAULT below them',
+    ]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('a thread\'s guard page does not fault; the main stack\'s guard (outside the heap) still does', async () => {
+    const threads = await run(C_IMAGE, 'thread-guards');
+    expect(lines(threads.stdout)).toEqual(['NO FAULT below the thread\'s stack']);
+    const overflow = await run(C_IMAGE, 'overflow');
+    expect(overflow.stdout).toContain('stack overflow: SIGSEGV si_code=2 on_altstack=1');
   });
 });
 
