@@ -83,7 +83,7 @@
 #define NABLA_BOOT_FS_HOST_CALL (1u << 1)
 #define NABLA_ARCH_SET_FS 0x1002 /* ARCH_SET_FS from Linux's asm/prctl.h */
 /* --heap=flat: the tender makes the guest's whole heap budget read-write before the filter
- * (nabla_flat_heap_size bytes from the heap's start) and leaves mprotect and mmap out of it;
+ * (nabla_heap_budget bytes from the heap's start) and leaves mprotect and mmap out of it;
  * the libOS gives memory out of that window with no host call. */
 #define NABLA_BOOT_FLAT_HEAP (1u << 2)
 

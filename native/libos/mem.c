@@ -46,8 +46,9 @@
  * Flat heap (NABLA_BOOT_FLAT_HEAP, the tender's --heap=flat): the tender made the guest's
  * whole share read-write before the filter, and the maps cover that window only. The same
  * bookkeeping runs with no host call: a page is committed by setting its bit, and given back
- * by zeroing it, so that it reads as fresh memory would. The pool keeps every run, and a
- * PROT_NONE mapping never becomes pending: its pages are zeroed when next made usable. What
+ * by zeroing it, so that it reads as fresh memory would. The pool keeps every run, a
+ * PROT_NONE mapping never becomes pending (its pages are zeroed when next made usable), and
+ * MAP_NORESERVE means nothing (a touch never faults to give a page memory). What
  * the app loses: PROT_NONE does not fault (a guard page is memory like any other), and what
  * it frees stays resident on the host, up to the window.
  */
@@ -273,7 +274,9 @@ static void unmap(size_t first, size_t n)
 /* A new mapping over [first, first+n): zero, committed unless PROT_NONE or MAP_NORESERVE. */
 static long map(size_t first, size_t n, int prot, int flags)
 {
-	int use = prot != PROT_NONE, lazy = (flags & MAP_NORESERVE) != 0;
+	/* Under a flat heap a touch never faults, so nothing could give a lazy page memory
+	 * later: MAP_NORESERVE is an ordinary mapping there. */
+	int use = prot != PROT_NONE, lazy = !flat && (flags & MAP_NORESERVE) != 0;
 	if (use && !lazy && !room_for(first, n, n - count_bits(committed, first, n))) return -ENOMEM;
 	unmap(first, n); /* what was there goes */
 	if (use) reuse(first, n);

@@ -97,12 +97,31 @@ static void rlimit_data_enforced(void)
 				  "nabla-run does not run a guest without that cap");
 }
 
+/* The tender's own stack, which the kernel grows when anything writes just below it, up to
+ * RLIMIT_STACK: a guest that found it could take memory there that --mem does not count (8
+ * MiB with the usual limit, unbounded with `--ulimit stack=-1`). It is capped at what it
+ * holds now and a margin for the tender's last calls before the guest runs. */
+#define STACK_MARGIN (256 * 1024)
+static void stack_cap(void)
+{
+	struct rlimit st;
+	if (getrlimit(RLIMIT_STACK, &st) != 0)
+		err(TENDER_EXIT, "getrlimit(RLIMIT_STACK) failed");
+	uint64_t limit = status_bytes("VmStk") + STACK_MARGIN;
+	if (st.rlim_max < limit) /* a tighter hard limit stands */
+		limit = st.rlim_max;
+	st.rlim_cur = st.rlim_max = limit;
+	if (setrlimit(RLIMIT_STACK, &st) != 0)
+		err(TENDER_EXIT, "setrlimit(RLIMIT_STACK, %lu) failed", (unsigned long)limit);
+}
+
 /* Everything the tender made writable is counted already; the guest may add its heap budget.
  * Also no transparent huge pages: a huge page touched through one 4 KiB page and then
  * mostly given back stays whole on the host while RLIMIT_DATA counts one page of it. */
 void mem_cap(const struct nabla_boot *boot)
 {
 	rlimit_data_enforced();
+	stack_cap();
 	address_space_fits(boot->stack_top - align_up(boot->image_end, PAGE_SIZE));
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0)
 		err(TENDER_EXIT, "prctl(PR_SET_THP_DISABLE) failed");

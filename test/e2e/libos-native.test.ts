@@ -227,7 +227,8 @@ const FASTCALL = [
   'fastcall-cut-short-by-a-signal-goes-the-trap-path', 'fastcall-before-the-thread-has-a-libos-stack-goes-the-trap-path', 'fastcall-uses-under-288-bytes-of-the-callers-stack',
 ];
 /** A flat heap (--heap=flat) makes no host memory call: PROT_NONE does not fault there and nothing goes back to the host. */
-const FLAT_HEAP = ['flat-heap-prot-none-does-not-fault-and-freed-pages-read-zero', 'flat-heap-is-its-window-and-no-more'];
+const FLAT_HEAP = ['flat-heap-prot-none-does-not-fault-and-freed-pages-read-zero', 'flat-heap-noreserve-mappings-are-ordinary-memory',
+  'flat-heap-is-its-window-and-no-more'];
 /** The cases of a paged heap only: guards that fault, pages given back, reservations past --mem. */
 const PAGED_HEAP_ONLY = new Set([
   'madvise-dontneed-zeroes-a-short-run-in-place-and-frees-a-long-one', 'a-guard-over-freed-pages-faults-after-the-next-call',

@@ -782,6 +782,34 @@ TEST(flat_heap_prot_none_does_not_fault_and_freed_pages_read_zero)
 	all_zero(big, 4L << 20);
 }
 
+/* MAP_NORESERVE is ordinary memory under a flat heap (a touch never faults there to give a
+ * page memory): fresh mappings over freed pages read zero, MADV_DONTNEED zeroes, mremap
+ * moves the bytes. mimalloc maps with MAP_NORESERVE and relies on all three. */
+TEST(flat_heap_noreserve_mappings_are_ordinary_memory)
+{
+	FLAT_HEAP_ONLY();
+	boot(0);
+	long a = CHECK_OK(map(0, 16 * P, MAP_NORESERVE));
+	memset((void *)a, 0x5a, 16 * P);
+	CHECK_OK(sys(SYS_munmap, a, 16 * P));
+	CHECK_EQ(map(a, 16 * P, MAP_NORESERVE | MAP_FIXED), a);
+	all_zero(a, 16 * P);
+	memset((void *)a, 0x5b, 16 * P);
+	CHECK_OK(sys(SYS_munmap, a, 16 * P));
+	CHECK_EQ(map(0, 16 * P, MAP_NORESERVE), a); /* the highest free run again: the same pages */
+	all_zero(a, 16 * P);
+	memset((void *)a, 0x5c, 16 * P);
+	CHECK_OK(sys(SYS_madvise, a, 16 * P, MADV_DONTNEED));
+	all_zero(a, 16 * P);
+	memset((void *)a, 0x5d, 16 * P);
+	CHECK_OK(map(a + 16 * P, P, 0)); /* blocks growing in place */
+	long moved = CHECK_OK(sys(SYS_mremap, a, 16 * P, 32 * P, MREMAP_MAYMOVE, 0));
+	CHECK(moved != a);
+	for (long i = 0; i < 16 * P; i++)
+		if (((unsigned char *)moved)[i] != 0x5d) FAIL("byte %ld of the moved mapping is %d, want 0x5d", i, ((unsigned char *)moved)[i]);
+	all_zero(moved + 16 * P, 16 * P);
+}
+
 /* The window is the cap: nothing maps past it, and the bytes past it fault on the host.
  * Go's and V8's reservations of more address space than --mem do not fit. */
 TEST(flat_heap_is_its_window_and_no_more)
