@@ -35,6 +35,7 @@ sources() { # sources TARGET -> "FILE:FLAGS" lines
         echo "$SRC/tender/elf.c:-Dopen=fuzz_open -Dclose=fuzz_close -Dmmap=fuzz_mmap -Dmunmap=fuzz_munmap"
         echo "$SRC/tender/boot.c:"
         echo "$SRC/tender/exeroot.c:"
+        echo "$SRC/tender/warm.c:"
         ;;
     tar)
         echo "$SRC/libos/tar.c:-D_GNU_SOURCE"
