@@ -127,6 +127,15 @@ EOF
     note=
 }
 
+# until_sleeping LOG: waits (2 s at most) for the sleep guest to say it sleeps in LOG.
+until_sleeping() {
+    i=0
+    while [ $i -lt 40 ] && ! grep -q '^sleeping' "$1" 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
 # status_case NAME WX [FLAGS...]: a guest sleeping in ppoll, seen from outside: the filter
 # is on, only the console fds are open though the shell gave it fds 5 and 7 (the disk is
 # one read-only shared mapping, its fd closed), the boot page is read-only, WX (0 or "some")
@@ -137,12 +146,8 @@ status_case() {
     shift 2
     "$T" "$@" --disk="$W/disk.txt" "$G/sleep" 3000 >"$LOG/$tag.$name" 2>&1 5</dev/null 7>"$LOG/$tag.fd7" &
     pid=$!
-    i=0
     # Docker's own profile may already show Seccomp: 2; the guest's line says ours is on.
-    while [ $i -lt 40 ] && ! grep -q '^sleeping' "$LOG/$tag.$name" 2>/dev/null; do
-        sleep 0.05
-        i=$((i + 1))
-    done
+    until_sleeping "$LOG/$tag.$name"
     st=$(grep -E '^(Seccomp|NoNewPrivs):' "/proc/$pid/status" 2>&1 | tr -s '\t\n' '  ')
     fds=$(ls "/proc/$pid/fd" 2>&1 | sort -n | tr '\n' ' ')
     wx=$(grep -c 'rwxp' "/proc/$pid/maps")
@@ -170,11 +175,7 @@ page_cache_case() {
     before=$("$G/pagecache" count "$W/cold-disk" "$W/cold-sleep" | tr '\n' ' ')
     "$T" --disk="$W/cold-disk" "$W/cold-sleep" 3000 >"$LOG/$tag.page-cache-warm" 2>&1 &
     pid=$!
-    i=0
-    while [ $i -lt 40 ] && ! grep -q '^sleeping' "$LOG/$tag.page-cache-warm" 2>/dev/null; do
-        sleep 0.05
-        i=$((i + 1))
-    done
+    until_sleeping "$LOG/$tag.page-cache-warm"
     after=$("$G/pagecache" count "$W/cold-disk" "$W/cold-sleep" | tr '\n' ' ')
     wait $pid
     pages_disk=256 pages_exe=$("$G/pagecache" count "$W/cold-sleep" | cut -d/ -f2)
